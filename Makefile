@@ -1,0 +1,49 @@
+# The two commands: `make demo` and `make test`. Everything else is a helper.
+BUILD    ?= build
+ASAN     ?= build-asan
+FUZZB    ?= build-fuzz
+JOBS     ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+.PHONY: all deps tools build demo test test-unit test-asan fuzz bench clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+tools: deps
+	@scripts/tools.sh >/dev/null
+
+build: deps
+	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+# The seed scenario, offline, on the bundled example.
+demo: build
+	@examples/demo.sh $(BUILD)/driftctl
+
+# Every test: warnings as errors, the suite plain and under ASan+UBSan, and a
+# short run of each fuzz target over its corpus.
+test: deps tools
+	@cmake -S . -B $(BUILD) -DDG_WERROR=ON $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+	@PATH="$$(scripts/tools.sh):$$PATH" ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+	@$(MAKE) --no-print-directory test-asan fuzz
+
+test-asan:
+	@cmake -S . -B $(ASAN) -DDG_WERROR=ON -DDG_SANITIZE=ON $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(ASAN) -j $(JOBS)
+	@PATH="$$(scripts/tools.sh):$$PATH" ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --test-dir $(ASAN) --output-on-failure -j $(JOBS)
+
+fuzz:
+	@CC=clang cmake -S . -B $(FUZZB) -DDG_FUZZ=ON -DDG_TESTS=OFF $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(FUZZB) -j $(JOBS)
+	@fuzz/run.sh $(FUZZB) $${FUZZ_SECONDS:-20}
+
+bench: build
+	@bench/run.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN) $(FUZZB)

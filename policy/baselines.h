@@ -1,0 +1,64 @@
+/* policy/baselines.h: the set of release baselines the gate judges against,
+ * indexed by object identity. Built by driftctl from files and by driftgate's
+ * store from ConfigMaps / Helm records; immutable once handed to dg_decide().
+ * Pure: libc, jansson. SPDX-License-Identifier: Apache-2.0 */
+#ifndef DG_BASELINES_H
+#define DG_BASELINES_H
+
+#include <stddef.h>
+
+#include "err.h"
+#include "obj.h"
+
+typedef enum dg_relsrc {
+    DG_RELSRC_HELM = 0,     /* Helm's release record (latest deployed) */
+    DG_RELSRC_PUBLISHED = 1 /* baseline ConfigMap from driftctl publish: wins */
+} dg_relsrc_t;
+
+typedef struct dg_release {
+    char *name;             /* malloced */
+    char *ns;               /* malloced: the release namespace */
+    long revision;          /* 0 = unknown */
+    char *chart;            /* NULL or malloced, "nginx-0.1.0" */
+    char *source;           /* NULL or malloced: helm-template, git:..., file:... */
+    char *digest;           /* NULL or malloced: "sha256:<hex>" */
+    dg_relsrc_t origin;
+    dg_objset_t *objs;      /* owned: the baseline objects */
+    dg_objset_t *pending;   /* NULL or owned: a pending-* Helm revision's objects */
+    char *pending_status;   /* NULL or malloced: "pending-upgrade" etc. */
+    long pending_revision;
+} dg_release_t;
+
+/** New release named @name in @ns with an empty object set. NULL on ENOMEM. */
+dg_release_t *dg_release_new(const char *name, const char *ns);
+
+/** Free the release and everything it owns; sets *@rel to NULL. NULL-safe. */
+void dg_release_free(dg_release_t **rel);
+
+typedef struct dg_baselines dg_baselines_t; /* opaque */
+
+dg_baselines_t *dg_baselines_new(void);
+void dg_baselines_free(dg_baselines_t **set);
+
+/** Add @rel (stolen, also on failure). A release already present under the
+ *  same name and namespace is replaced if @rel's origin has equal or higher
+ *  precedence (published > helm), else @rel is dropped. Every object is
+ *  indexed by identity; an object claimed by two releases belongs to the
+ *  first added (and the conflict is reported in @err only as a warning-free
+ *  return 0: ownership conflicts are Helm's to refuse).
+ *  Returns 0 or DG_ENOMEM. */
+DG_MUST_CHECK int dg_baselines_add(dg_baselines_t *set, dg_release_t *rel, dg_err_t *err);
+
+size_t dg_baselines_count(const dg_baselines_t *set);
+const dg_release_t *dg_baselines_at(const dg_baselines_t *set, size_t i); /* borrowed */
+
+/** The release @name in @ns, or NULL. Borrowed. */
+const dg_release_t *dg_baselines_find(const dg_baselines_t *set, const char *name,
+                                      const char *ns);
+
+/** The release whose baseline holds an object with identity @id, or NULL.
+ *  When found and @obj is not NULL, *@obj is that baseline object. Borrowed. */
+const dg_release_t *dg_baselines_owner(const dg_baselines_t *set, const dg_objid_t *id,
+                                       const dg_obj_t **obj);
+
+#endif

@@ -1,0 +1,66 @@
+/* policy/diff.h: variances between a baseline and live objects.
+ * A variance is one governed path whose live value differs from the
+ * baseline, or a governed object missing from live. Lists are matched by
+ * merge key, never by index; server-owned fields are ignored; API defaults
+ * are applied to the baseline so a default is never drift; 6 == 6.0 but
+ * "80" != 80. Pure: libc, jansson. SPDX-License-Identifier: Apache-2.0 */
+#ifndef DG_DIFF_H
+#define DG_DIFF_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "err.h"
+#include "obj.h"
+#include "policy.h"
+
+typedef enum dg_vartype {
+    DG_VAR_CHANGED, /* the value at @path differs */
+    DG_VAR_MISSING  /* the whole object is absent from live */
+} dg_vartype_t;
+
+typedef struct dg_variance {
+    dg_objid_t obj;     /* strings owned by the variance */
+    char *path;         /* malloced concrete path, "spec.ports[name=http].port";
+                         * "" for DG_VAR_MISSING */
+    json_t *desired;    /* new reference; NULL = absent from the baseline */
+    json_t *live;       /* new reference; NULL = absent from live */
+    dg_vartype_t type;
+    const char *rule;   /* borrowed from the policy */
+    dg_action_t action;
+} dg_variance_t;
+
+typedef struct dg_variances {
+    dg_variance_t *items; /* malloced array */
+    size_t n, cap;
+} dg_variances_t;
+
+void dg_variances_init(dg_variances_t *v);
+
+/** Free every variance and the array; leaves @v empty and reusable. */
+void dg_variances_free(dg_variances_t *v);
+
+/** Variances of @live against baseline object @base under @pol, appended to
+ *  @out in rule order then path order. @live NULL means the object is
+ *  missing (one DG_VAR_MISSING variance if its kind is governed).
+ *  @base_set is the release's baseline (to see whether an HPA targets @base).
+ *  Objects in namespaces the policy excludes give no variances.
+ *  Returns 0 or DG_ENOMEM. */
+DG_MUST_CHECK int dg_diff_object(const dg_obj_t *base, const json_t *live,
+                                 const dg_objset_t *base_set, const dg_policy_t *pol,
+                                 dg_variances_t *out, dg_err_t *err);
+
+/** Variances of a whole live snapshot against a baseline. An object absent
+ *  from @live is reported missing only when its kind is covered: listed in
+ *  @covered (@ncovered entries), or, when @covered is NULL, present in @live.
+ *  Returns 0 or DG_ENOMEM. */
+DG_MUST_CHECK int dg_diff_sets(const dg_objset_t *base, const dg_objset_t *live,
+                               const dg_gk_t *covered, size_t ncovered,
+                               const dg_policy_t *pol, dg_variances_t *out, dg_err_t *err);
+
+/** Deep equality as drift sees it: numbers by value (6 == 6.0), strings
+ *  exactly ("80" != 80), objects by keys, arrays in order; resource
+ *  quantities ("500m" vs "0.5") are not special here (see dg_norm). */
+bool dg_diff_equal(const json_t *a, const json_t *b);
+
+#endif

@@ -1,0 +1,48 @@
+/* policy/report.h: rendering variances and decisions for people and tools:
+ * table, json, markdown, sarif (2.1.0). Output goes into a dg_buf_t.
+ * Pure: libc, jansson. SPDX-License-Identifier: Apache-2.0 */
+#ifndef DG_REPORT_H
+#define DG_REPORT_H
+
+#include "buf.h"
+#include "decide.h"
+#include "diff.h"
+#include "err.h"
+
+typedef enum dg_format {
+    DG_FMT_TABLE,
+    DG_FMT_JSON,
+    DG_FMT_YAML,
+    DG_FMT_MARKDOWN,
+    DG_FMT_SARIF
+} dg_format_t;
+
+/** Parse "table", "json", "yaml", "markdown", "sarif". Returns 0 or DG_EINVAL. */
+DG_MUST_CHECK int dg_format_parse(const char *s, dg_format_t *out, dg_err_t *err);
+
+/* Context shown in summaries and used by SARIF for artifact locations. */
+typedef struct dg_report_ctx {
+    const char *release;       /* NULL or "test-nginx" */
+    const char *ns;            /* NULL or "sandbox-nginx" */
+    const char *baseline_uri;  /* NULL or the baseline file, for SARIF */
+    const char *live_uri;      /* NULL or the live file */
+} dg_report_ctx_t;
+
+/** Render @v in @fmt into @out. Table: OBJECT PATH DESIRED LIVE RULE ACTION
+ *  columns and a summary line ("4 active variances"); JSON:
+ *  {"variances":[...],"summary":{...}}. Returns 0, DG_EINVAL or DG_ENOMEM. */
+DG_MUST_CHECK int dg_report_variances(const dg_variances_t *v, dg_format_t fmt,
+                                      const dg_report_ctx_t *ctx, dg_buf_t *out,
+                                      dg_err_t *err);
+
+/** The variances as the JSON array used by the report and driftgate's API.
+ *  Returns a new reference, NULL when out of memory. */
+json_t *dg_report_variances_json(const dg_variances_t *v);
+
+/** Render a decision for people (table: verdict, message, warnings,
+ *  annotations, variances) or as JSON ({"verdict","response":<AdmissionReview>}).
+ *  Returns 0, DG_EINVAL or DG_ENOMEM. */
+DG_MUST_CHECK int dg_report_decision(const dg_decision_t *d, const dg_review_t *rv,
+                                     dg_format_t fmt, dg_buf_t *out, dg_err_t *err);
+
+#endif

@@ -1,0 +1,88 @@
+/* policy/review.h: the AdmissionReview codec (admission.k8s.io/v1 and
+ * v1beta1), shared by driftgate (HTTP bodies) and driftctl simulate, so the
+ * two produce byte-identical responses.
+ * Pure: libc, jansson. SPDX-License-Identifier: Apache-2.0 */
+#ifndef DG_REVIEW_H
+#define DG_REVIEW_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "err.h"
+
+/* Cap on a review body: an UPDATE carries two objects of up to ~3 MiB each. */
+#define DG_MAX_REVIEW_BYTES ((size_t)8 << 20)
+
+typedef struct dg_review {
+    json_t *root;             /* owned: the whole document */
+    const char *api_version;  /* "admission.k8s.io/v1" or ".../v1beta1" */
+    const char *uid;          /* never NULL or empty after a successful parse */
+    const char *operation;    /* "CREATE", "UPDATE", "DELETE", "CONNECT" */
+    const char *group;        /* request.resource.group ("" = core) */
+    const char *version;      /* request.resource.version */
+    const char *resource;     /* request.resource.resource, "horizontalpodautoscalers" */
+    const char *subresource;  /* request.subResource, "" if none */
+    const char *kind_group;   /* request.kind.group */
+    const char *kind;         /* request.kind.kind ("Scale" for the scale subresource) */
+    const char *ns;           /* request.namespace, "" if none */
+    const char *name;         /* request.name, else object.metadata.name, else "" */
+    const char *user;         /* request.userInfo.username, "" if none */
+    const char *const *groups;/* request.userInfo.groups (malloced array of borrowed strings) */
+    size_t ngroups;
+    json_t *object;           /* borrowed from @root; NULL if absent or null */
+    json_t *old_object;       /* borrowed from @root; NULL if absent or null */
+    bool dry_run;
+    long timeout_ms;          /* from the HTTP ?timeout= (set by the caller); 0 = none */
+} dg_review_t;
+
+/** Decode an AdmissionReview from @len bytes named @where (for errors).
+ *  Refused with DG_EPARSE/DG_EINVAL and a message naming the problem: not
+ *  JSON, not an object, apiVersion other than admission.k8s.io/v1|v1beta1
+ *  (absent apiVersion with kind AdmissionReview is read as v1), kind not
+ *  AdmissionReview, no "request" object, no non-empty string "uid", a field of
+ *  the wrong type. Larger than @max_bytes (0 = DG_MAX_REVIEW_BYTES): DG_ETOOBIG.
+ *  Returns a new review (free with dg_review_free()) or NULL. */
+dg_review_t *dg_review_parse(const char *data, size_t len, const char *where,
+                             size_t max_bytes, dg_err_t *err);
+
+void dg_review_free(dg_review_t **rv);
+
+/* The gate's answer, before encoding. */
+typedef struct dg_annotation {
+    char *key;   /* malloced: a valid single-segment qualified name, <= 63 chars */
+    char *value; /* malloced */
+} dg_annotation_t;
+
+typedef struct dg_response {
+    bool allowed;
+    int code;            /* HTTP-style status for a refusal (403, 503); 0 when allowed */
+    char *reason;        /* NULL or malloced: status.reason ("Forbidden") */
+    char *message;       /* NULL or malloced: status.message */
+    char **warnings;     /* malloced array of malloced strings, each <= 120 chars */
+    size_t nwarnings;
+    dg_annotation_t *annotations; /* malloced array, in insertion order */
+    size_t nannotations;
+} dg_response_t;
+
+void dg_response_init(dg_response_t *r);
+void dg_response_free(dg_response_t *r);
+
+/** Append a warning, truncated to 120 characters (with "..."); at most 16
+ *  warnings and 4096 characters in all are kept (the API server's limits).
+ *  Returns 0 or DG_ENOMEM. */
+DG_MUST_CHECK int dg_response_warn(dg_response_t *r, const char *fmt, ...) DG_PRINTF(2, 3);
+
+/** Set (or replace) an audit annotation. @key must be a valid single-segment
+ *  qualified name (DG_EINVAL otherwise); values are capped at 1024 bytes.
+ *  Returns 0, DG_EINVAL or DG_ENOMEM. */
+DG_MUST_CHECK int dg_response_annotate(dg_response_t *r, const char *key, const char *fmt,
+                                       ...) DG_PRINTF(3, 4);
+
+/** Encode the AdmissionReview answering @uid in @api_version: apiVersion,
+ *  kind, response {uid, allowed, status {code, reason, message} when refused,
+ *  warnings, auditAnnotations}. Keys in a fixed order. Returns the compact
+ *  JSON text (caller frees), or NULL when out of memory. */
+char *dg_review_encode(const char *api_version, const char *uid, const dg_response_t *r);
+
+#endif

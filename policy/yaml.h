@@ -1,0 +1,56 @@
+/* policy/yaml.h: YAML (and JSON, its subset) text -> jansson trees, with
+ * scalars resolved the way sigs.k8s.io/yaml resolves them and, on request,
+ * the source position of every node. Pure: libc, jansson, libyaml.
+ * SPDX-License-Identifier: Apache-2.0 */
+#ifndef DG_YAML_H
+#define DG_YAML_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "err.h"
+
+/* Default cap on one input (64 MiB): a 10,000-object release fits. */
+#define DG_MAX_MANIFEST_BYTES ((size_t)64 << 20)
+
+typedef struct dg_yaml_doc {
+    json_t *root; /* owned; never NULL for a kept document */
+    int line;     /* 1-based position of the document's first node */
+    int col;
+} dg_yaml_doc_t;
+
+typedef struct dg_posmap dg_posmap_t; /* opaque: node -> source position */
+
+typedef struct dg_yaml_docs {
+    dg_yaml_doc_t *docs; /* malloced array of @n */
+    size_t n;
+    dg_posmap_t *pos;    /* NULL unless positions were asked for */
+} dg_yaml_docs_t;
+
+/** Parse @len bytes named @name (used in errors) into documents. Empty and
+ *  comment-only documents are skipped. With @want_pos, every node's position
+ *  is recorded (used for policy files; costs memory, so manifests don't).
+ *  @max_bytes: 0 = DG_MAX_MANIFEST_BYTES; larger input fails with DG_ETOOBIG.
+ *  Errors carry @name, line and column (1-based) and what is wrong.
+ *  Returns 0, DG_EPARSE, DG_ETOOBIG or DG_ENOMEM. On failure @out is empty.
+ *  Free with dg_yaml_docs_free(). */
+DG_MUST_CHECK int dg_yaml_parse(const char *data, size_t len, const char *name,
+                                size_t max_bytes, int want_pos, dg_yaml_docs_t *out,
+                                dg_err_t *err);
+
+void dg_yaml_docs_free(dg_yaml_docs_t *docs);
+
+/** Position of @node (any value of a tree returned with want_pos), or of
+ *  the key @key within object @node when @key is not NULL. Sets 1-based
+ *  *@line and *@col; returns 0, or DG_ENOTFOUND (then *line = *col = 0).
+ *  jansson shares true/false/null singletons, so ask for their key instead. */
+int dg_posmap_find(const dg_posmap_t *map, const json_t *node, const char *key,
+                   int *line, int *col);
+
+/** Resolve a plain (unquoted) YAML scalar as sigs.k8s.io/yaml would:
+ *  null (~, null, Null, NULL, empty), bools (true/false/yes/no/on/off/y/n in
+ *  their YAML 1.1 spellings), ints (decimal, 0x, 0o, 0b, underscores),
+ *  floats, else a string. Returns a new reference, NULL when out of memory. */
+json_t *dg_yaml_resolve_plain(const char *s, size_t len);
+
+#endif
