@@ -1,0 +1,850 @@
+/* policy/decide.c: the gate's decision (DESIGN.md "The gate's decision"),
+ * one function shared by driftgate and `driftctl simulate`.
+ * Pure: no clock (env->now), no I/O except through env->refresh.
+ * SPDX-License-Identifier: Apache-2.0 */
+#include "decide.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+
+/* status.message is shown by kubectl in full; keep it readable. */
+#define DENY_MSG_MAX 1024
+/* A value longer than this is cut in messages, warnings and annotations. */
+#define VALUE_SHOW_MAX 64
+/* The variances annotations are capped well under the 1024-byte value cap
+ * so the trailer "(+N more)" always fits. */
+#define ANNOT_LIST_MAX 900
+
+#define HELM_RELEASE_NAME "meta.helm.sh/release-name"
+#define HELM_RELEASE_NS "meta.helm.sh/release-namespace"
+
+const char *dg_verdict_name(dg_verdict_t v)
+{
+    static const char *const names[] = {
+        "skip",        "no-baseline", "excluded", "allow",       "reconcile", "warn",
+        "audit",       "helm-change", "exempt",   "break-glass", "deny",      "unsynced",
+    };
+
+    if ((unsigned)v < sizeof names / sizeof names[0])
+        return names[v];
+    return "unknown";
+}
+
+void dg_decision_init(dg_decision_t *d)
+{
+    memset(d, 0, sizeof *d);
+    d->verdict = DG_VERDICT_SKIP;
+    dg_response_init(&d->response);
+    dg_variances_init(&d->introduced);
+    dg_variances_init(&d->preexisting);
+    dg_variances_init(&d->reconciled);
+}
+
+void dg_decision_free(dg_decision_t *d)
+{
+    if (d == NULL)
+        return;
+    dg_response_free(&d->response);
+    dg_variances_free(&d->introduced);
+    dg_variances_free(&d->preexisting);
+    dg_variances_free(&d->reconciled);
+    free(d->release);
+    d->release = NULL;
+}
+
+/* ---- RFC 3339 ------------------------------------------------------------ */
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+ * days_from_civil): pure arithmetic, no timegm() or TZ. */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+    int64_t era, yoe, doy, doe;
+
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static int digits(const char *s, int n, int *out)
+{
+    int v = 0;
+
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+static int days_in_month(int y, int m)
+{
+    static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+    return m == 2 ? 28 + leap : dm[m - 1];
+}
+
+/* "2025-06-01T12:00:00Z", "2025-06-01T12:00:00.5+02:00". 0 or -1. */
+static int parse_rfc3339(const char *s, int64_t *out)
+{
+    int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
+    const char *p = s + 19;
+
+    if (strlen(s) < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
+        s[13] != ':' || s[16] != ':' || digits(s, 4, &y) || digits(s + 5, 2, &mo) ||
+        digits(s + 8, 2, &d) || digits(s + 11, 2, &h) || digits(s + 14, 2, &mi) ||
+        digits(s + 17, 2, &sec))
+        return -1;
+    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 60)
+        return -1;
+    if (*p == '.') {
+        if (p[1] < '0' || p[1] > '9')
+            return -1;
+        for (p++; *p >= '0' && *p <= '9'; p++)
+            ;
+    }
+    if ((p[0] == 'Z' || p[0] == 'z') && p[1] == '\0') {
+        sign = 0;
+    } else if ((p[0] == '+' || p[0] == '-') && strlen(p) == 6 && p[3] == ':' &&
+               !digits(p + 1, 2, &oh) && !digits(p + 4, 2, &om) && oh <= 23 && om <= 59) {
+        sign = p[0] == '+' ? 1 : -1;
+    } else {
+        return -1;
+    }
+    *out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
+           sign * (oh * 3600 + om * 60);
+    return 0;
+}
+
+/* ---- the judgement's state ----------------------------------------------- */
+
+typedef struct judge {
+    const dg_review_t *rv;
+    const dg_policy_t *pol;
+    const dg_decide_env_t *env;
+    dg_decision_t *out;
+    const dg_kindinfo_t *ki;
+    dg_objid_t id;
+    char shortid[192];   /* "hpa/test-nginx" */
+    bool scale;          /* the scale subresource: only spec.replicas */
+    json_t *live;        /* the object as judged (a partial workload for scale) */
+    json_t *old;         /* the old object as judged; NULL if none */
+    bool owns_live;      /* live/old built here (scale), so decref'd here */
+    const dg_release_t *rel;
+    char relname[512];   /* "ns/name" */
+    char bg_refusal[256];/* why break-glass was not honoured, "" if n/a */
+} judge_t;
+
+static void judge_drop_objects(judge_t *j)
+{
+    if (j->owns_live) {
+        json_decref(j->live);
+        json_decref(j->old);
+    }
+    j->live = j->old = NULL;
+    j->owns_live = false;
+}
+
+static dg_response_t *resp(judge_t *j)
+{
+    return &j->out->response;
+}
+
+/* ---- rendering ----------------------------------------------------------- */
+
+/* A value as people read it: strings bare, the rest compact JSON, absent
+ * as "(none)"; cut at VALUE_SHOW_MAX. */
+static void show(const json_t *v, char *buf, size_t size)
+{
+    char *dump;
+
+    if (v == NULL) {
+        snprintf(buf, size, "(none)");
+        return;
+    }
+    if (json_is_string(v)) {
+        snprintf(buf, size, "%s", json_string_value(v));
+    } else {
+        dump = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_SORT_KEYS);
+        snprintf(buf, size, "%s", dump ? dump : "?");
+        free(dump);
+    }
+    if (strlen(buf) > VALUE_SHOW_MAX && size > VALUE_SHOW_MAX)
+        memcpy(buf + VALUE_SHOW_MAX - 3, "...", 4);
+}
+
+/* Warnings have 120 characters: drop the pod-template prefix that every
+ * container path shares. */
+static const char *short_path(const char *path)
+{
+    static const char prefix[] = "spec.template.spec.";
+
+    if (strncmp(path, prefix, sizeof prefix - 1) == 0 && path[sizeof prefix - 1] != '\0')
+        return path + sizeof prefix - 1;
+    return path;
+}
+
+/* "path: a -> b; ..." for @v, with (from, to) chosen by @old_first. */
+static int list_variances(dg_buf_t *b, const dg_variances_t *v, int mode)
+{
+    char from[VALUE_SHOW_MAX + 8], to[VALUE_SHOW_MAX + 8];
+    int rc = 0;
+
+    for (size_t i = 0; i < v->n && !rc; i++) {
+        const dg_variance_t *x = &v->items[i];
+
+        if (b->len > ANNOT_LIST_MAX)
+            return dg_buf_printf(b, " (+%zu more)", v->n - i);
+        /* mode 0: desired -> requested; mode 1: previous live -> desired. */
+        show(mode == 0 ? x->desired : x->live, from, sizeof from);
+        show(mode == 0 ? x->live : x->desired, to, sizeof to);
+        rc = dg_buf_printf(b, "%s%s: %s -> %s", b->len ? "; " : "", x->path, from, to);
+    }
+    return rc;
+}
+
+static int annotate_list(judge_t *j, const char *key, const dg_variances_t *v, int mode)
+{
+    dg_buf_t b;
+    int rc;
+
+    if (v->n == 0)
+        return 0;
+    dg_buf_init(&b, 0);
+    rc = list_variances(&b, v, mode);
+    if (!rc)
+        rc = dg_response_annotate(resp(j), key, "%s", b.data ? b.data : "");
+    dg_buf_free(&b);
+    return rc;
+}
+
+static int add_rules(dg_buf_t *b, const dg_variances_t *v)
+{
+    int rc = 0;
+
+    for (size_t i = 0; i < v->n && !rc; i++) {
+        const char *r = v->items[i].rule ? v->items[i].rule : "";
+        size_t n = strlen(r);
+        const char *p = b->data;
+        bool seen = false;
+
+        /* Each name once: look for it between commas. */
+        while (p && *p && !seen) {
+            const char *c = strchr(p, ',');
+            size_t len = c ? (size_t)(c - p) : strlen(p);
+
+            seen = len == n && strncmp(p, r, n) == 0;
+            p = c ? c + 1 : NULL;
+        }
+        if (!seen && n)
+            rc = dg_buf_printf(b, "%s%s", b->len ? "," : "", r);
+    }
+    return rc;
+}
+
+/* decision, release, rule, variances, reconciled, preexisting. */
+static int annotate_judged(judge_t *j)
+{
+    dg_decision_t *d = j->out;
+    dg_buf_t rules;
+    int rc;
+
+    rc = dg_response_annotate(resp(j), "decision", "%s", dg_verdict_name(d->verdict));
+    if (!rc)
+        rc = dg_response_annotate(resp(j), "release", "%s", j->relname);
+    dg_buf_init(&rules, 0);
+    if (!rc)
+        rc = add_rules(&rules, &d->introduced);
+    if (!rc)
+        rc = add_rules(&rules, &d->reconciled);
+    if (!rc)
+        rc = add_rules(&rules, &d->preexisting);
+    if (!rc && rules.len)
+        rc = dg_response_annotate(resp(j), "rule", "%s", rules.data);
+    dg_buf_free(&rules);
+    if (!rc)
+        rc = annotate_list(j, "variances", &d->introduced, 0);
+    if (!rc)
+        rc = annotate_list(j, "reconciled", &d->reconciled, 1);
+    if (!rc)
+        rc = annotate_list(j, "preexisting", &d->preexisting, 0);
+    return rc;
+}
+
+/* One warning per variance of @v: "driftgate: <obj> <path> <verb> release
+ * <name>: desired X, <noun> Y". */
+static int warn_each(judge_t *j, const dg_variances_t *v, dg_action_t min_action,
+                     const char *verb, const char *noun)
+{
+    char want[VALUE_SHOW_MAX + 8], got[VALUE_SHOW_MAX + 8];
+    int rc = 0;
+
+    for (size_t i = 0; i < v->n && !rc; i++) {
+        const dg_variance_t *x = &v->items[i];
+
+        if (x->action < min_action)
+            continue;
+        show(x->desired, want, sizeof want);
+        show(x->live, got, sizeof got);
+        rc = dg_response_warn(resp(j), "driftgate: %s %s %s release %s: desired %s, %s %s",
+                              j->shortid, short_path(x->path), verb, j->rel->name, want, noun,
+                              got);
+    }
+    return rc;
+}
+
+/* ---- steps --------------------------------------------------------------- */
+
+static int set_status(judge_t *j, int code, const char *reason, char *message)
+{
+    dg_response_t *r = resp(j);
+
+    r->allowed = false;
+    r->code = code;
+    free(r->reason);
+    r->reason = strdup(reason);
+    free(r->message);
+    r->message = message;
+    return r->reason && r->message ? 0 : DG_ENOMEM;
+}
+
+/* Step 1: which requests are judged at all. */
+static bool judged(judge_t *j)
+{
+    const dg_review_t *rv = j->rv;
+
+    if (strcmp(rv->operation, "UPDATE") != 0 || rv->object == NULL)
+        return false;
+    /* The kind comes from request.resource, never from the body. */
+    j->ki = dg_kind_by_resource(rv->group, rv->resource);
+    if (j->ki == NULL || !dg_policy_governs(j->pol, j->ki->group, j->ki->kind))
+        return false;
+    if (rv->subresource[0] == '\0')
+        return true;
+    j->scale = strcmp(rv->subresource, "scale") == 0 && strcmp(j->ki->group, "apps") == 0 &&
+               (strcmp(j->ki->kind, "Deployment") == 0 || strcmp(j->ki->kind, "StatefulSet") == 0);
+    return j->scale;
+}
+
+/* Step 10: the store has not synced; nothing can be judged. */
+static int unsynced(judge_t *j)
+{
+    const char *ex = dg_policy_exempt(j->pol, j->rv->user, j->rv->groups, j->rv->ngroups);
+    char *msg;
+    int rc;
+
+    if (ex) {
+        j->out->verdict = DG_VERDICT_EXEMPT;
+        resp(j)->allowed = true;
+        rc = dg_response_annotate(resp(j), "decision", "exempt");
+        return rc ? rc : dg_response_annotate(resp(j), "exempt", "%s", ex);
+    }
+    j->out->verdict = DG_VERDICT_UNSYNCED;
+    rc = dg_response_annotate(resp(j), "decision", "unsynced");
+    if (rc)
+        return rc;
+    if (j->env->fail_open) {
+        resp(j)->allowed = true;
+        return dg_response_warn(resp(j),
+                                "driftgate: baselines not yet synced; change not checked (fail-open)");
+    }
+    if (asprintf(&msg,
+                 "driftgate: baselines not yet synced; cannot check %s against its release "
+                 "(fail-closed). Retry shortly.",
+                 j->shortid) < 0)
+        return DG_ENOMEM;
+    return set_status(j, 503, "ServiceUnavailable", msg);
+}
+
+static const dg_release_t *find_named(const dg_baselines_t *bases, const char *name,
+                                      const char *ns)
+{
+    const dg_release_t *any = NULL;
+
+    for (size_t i = 0; i < dg_baselines_count(bases); i++) {
+        const dg_release_t *r = dg_baselines_at(bases, i);
+
+        if (strcmp(r->name, name) != 0)
+            continue;
+        if (strcmp(r->ns, ns) == 0)
+            return r;
+        if (any == NULL)
+            any = r;
+    }
+    return any;
+}
+
+/* Step 2: the owner release and its baseline object; NULL when none. */
+static const dg_obj_t *find_owner(judge_t *j, const dg_baselines_t *bases,
+                                  const dg_release_t **rel)
+{
+    const dg_obj_t *base = NULL;
+
+    *rel = NULL;
+    if (j->env->release && j->env->release[0]) {
+        *rel = find_named(bases, j->env->release, j->id.ns);
+        base = *rel ? dg_objset_find((*rel)->objs, &j->id) : NULL;
+    } else {
+        *rel = dg_baselines_owner(bases, &j->id, &base);
+    }
+    return base;
+}
+
+static int no_baseline(judge_t *j, const dg_release_t *rel)
+{
+    int rc;
+
+    j->out->verdict = DG_VERDICT_NO_BASELINE;
+    resp(j)->allowed = true;
+    rc = dg_response_annotate(resp(j), "decision", "no-baseline");
+    if (rc)
+        return rc;
+    if (j->id.name[0] == '\0')
+        return dg_response_annotate(resp(j), "reason", "request names no object");
+    if (rel)
+        return dg_response_annotate(resp(j), "reason", "release %s/%s holds no %s", rel->ns,
+                                    rel->name, j->shortid);
+    if (j->env->release && j->env->release[0])
+        return dg_response_annotate(resp(j), "reason", "release %s is not loaded",
+                                    j->env->release);
+    return dg_response_annotate(resp(j), "reason", "no baseline holds %s in namespace %s",
+                                j->shortid, j->id.ns[0] ? j->id.ns : "(cluster)");
+}
+
+/* Helm 3+ stamps the release on what it manages; when present it must
+ * agree with the identity index, or someone re-homed the object. */
+static int check_helm_owner(judge_t *j)
+{
+    json_t *ann = json_object_get(json_object_get(j->rv->object, "metadata"), "annotations");
+    const char *name = json_string_value(json_object_get(ann, HELM_RELEASE_NAME));
+    const char *ns = json_string_value(json_object_get(ann, HELM_RELEASE_NS));
+
+    if ((name == NULL || strcmp(name, j->rel->name) == 0) &&
+        (ns == NULL || strcmp(ns, j->rel->ns) == 0))
+        return 0;
+    return dg_response_annotate(resp(j), "owner-mismatch",
+                                "object says release %s/%s; baseline index says %s",
+                                ns ? ns : j->rel->ns, name ? name : j->rel->name, j->relname);
+}
+
+/* The scale subresource carries an autoscaling/v1 Scale: judge it as the
+ * baseline workload with the Scale's spec.replicas, so only the replicas
+ * rules can see a difference (and unless_hpa still applies). */
+static json_t *scale_as_workload(const json_t *base, const json_t *scale)
+{
+    json_t *replicas = json_object_get(json_object_get(scale, "spec"), "replicas");
+    json_t *w, *spec;
+
+    if (!json_is_number(replicas))
+        return NULL;
+    w = json_deep_copy(base);
+    spec = json_object_get(w, "spec");
+    if (w == NULL || !json_is_object(spec) ||
+        json_object_set_new(spec, "replicas", json_deep_copy(replicas)) != 0) {
+        json_decref(w);
+        return NULL;
+    }
+    return w;
+}
+
+/* ---- variances: introduced, pre-existing, reconciled ---------------------- */
+
+static const dg_variance_t *find_path(const dg_variances_t *v, const char *path)
+{
+    for (size_t i = 0; i < v->n; i++)
+        if (strcmp(v->items[i].path, path) == 0)
+            return &v->items[i];
+    return NULL;
+}
+
+/* Move *@x into @dst by value (its owned parts go with it). */
+static int take(dg_variances_t *dst, dg_variance_t *x)
+{
+    if (dst->n == dst->cap) {
+        size_t cap = dst->cap ? dst->cap * 2 : 4;
+        dg_variance_t *p = realloc(dst->items, cap * sizeof *p);
+
+        if (p == NULL)
+            return DG_ENOMEM;
+        dst->items = p;
+        dst->cap = cap;
+    }
+    dst->items[dst->n++] = *x;
+    memset(x, 0, sizeof *x);
+    return 0;
+}
+
+/* Move every item of @src, leaving it empty; a failed move frees the rest. */
+static int take_all(dg_variances_t *dst, dg_variances_t *src)
+{
+    int rc = 0;
+
+    for (size_t i = 0; i < src->n && !rc; i++)
+        rc = take(dst, &src->items[i]);
+    if (rc) /* compact what is left so dg_variances_free() sees only live items */
+        src->n = 0;
+    src->n = 0;
+    return rc;
+}
+
+static int sort_variances(judge_t *j, dg_variances_t *vnew, dg_variances_t *vold)
+{
+    dg_decision_t *d = j->out;
+    dg_variances_t keep;
+    int rc = 0;
+
+    dg_variances_init(&keep);
+    for (size_t i = 0; i < vnew->n && !rc; i++) {
+        dg_variance_t *x = &vnew->items[i];
+        const dg_variance_t *o = j->old ? find_path(vold, x->path) : NULL;
+
+        /* Untouched: the old object already had this very value. */
+        if (o && dg_diff_equal(o->live, x->live))
+            rc = take(&d->preexisting, x);
+        else
+            rc = take(&d->introduced, x);
+    }
+    if (!rc)
+        vnew->n = 0;
+    for (size_t i = 0; i < vold->n && !rc; i++) {
+        dg_variance_t *o = &vold->items[i];
+
+        /* Drift the old object had and the new one does not: reconciled. */
+        rc = find_path(&d->introduced, o->path) || find_path(&d->preexisting, o->path)
+                 ? take(&keep, o)
+                 : take(&d->reconciled, o);
+    }
+    if (!rc)
+        vold->n = 0;
+    dg_variances_free(&keep);
+    return rc;
+}
+
+/* Step 3: variances of object and oldObject against @base of @rel. */
+static int classify(judge_t *j, const dg_release_t *rel, const dg_obj_t *base, dg_err_t *err)
+{
+    dg_variances_t vnew, vold;
+    int rc;
+
+    dg_variances_free(&j->out->introduced);
+    dg_variances_free(&j->out->preexisting);
+    dg_variances_free(&j->out->reconciled);
+    judge_drop_objects(j);
+    if (j->scale) {
+        j->owns_live = true;
+        j->live = scale_as_workload(base->json, j->rv->object);
+        j->old = j->rv->old_object ? scale_as_workload(base->json, j->rv->old_object) : NULL;
+        if (j->live == NULL) /* no replicas in the Scale: it asks for nothing */
+            j->live = json_deep_copy(base->json);
+        if (j->live == NULL)
+            return dg_err_set(err, DG_ENOMEM, "out of memory judging %s", j->shortid);
+    } else {
+        j->live = j->rv->object;
+        j->old = j->rv->old_object;
+    }
+    dg_variances_init(&vnew);
+    dg_variances_init(&vold);
+    rc = dg_diff_object(base, j->live, rel->objs, j->pol, &vnew, err);
+    if (!rc && j->old)
+        rc = dg_diff_object(base, j->old, rel->objs, j->pol, &vold, err);
+    if (!rc)
+        rc = sort_variances(j, &vnew, &vold);
+    dg_variances_free(&vnew);
+    dg_variances_free(&vold);
+    return rc;
+}
+
+static dg_action_t max_action(const dg_variances_t *v)
+{
+    dg_action_t a = DG_ACTION_AUDIT;
+
+    for (size_t i = 0; i < v->n; i++)
+        if (v->items[i].action > a)
+            a = v->items[i].action;
+    return a;
+}
+
+/* Step 7: does every introduced value equal the pending Helm revision's?
+ * Judged with the same diff, so defaults and merge keys agree. */
+static int matches_pending(judge_t *j, const dg_release_t *rel, bool *match, dg_err_t *err)
+{
+    const dg_obj_t *pobj;
+    dg_variances_t vp;
+    int rc;
+
+    *match = false;
+    if (rel->pending == NULL || j->out->introduced.n == 0)
+        return 0;
+    pobj = dg_objset_find(rel->pending, &j->id);
+    if (pobj == NULL)
+        return 0;
+    dg_variances_init(&vp);
+    rc = dg_diff_object(pobj, j->live, rel->pending, j->pol, &vp, err);
+    if (!rc) {
+        *match = true;
+        for (size_t i = 0; i < j->out->introduced.n && *match; i++)
+            *match = find_path(&vp, j->out->introduced.items[i].path) == NULL;
+    }
+    dg_variances_free(&vp);
+    return rc;
+}
+
+/* Step 8, break-glass: the object's annotation, a break-glass group, and an
+ * expiry (if any) that is valid and in the future. */
+static bool break_glass(judge_t *j, const char **reason)
+{
+    const dg_breakglass_t *bg = dg_policy_breakglass(j->pol);
+    json_t *ann = json_object_get(json_object_get(j->rv->object, "metadata"), "annotations");
+    const char *exp;
+    int64_t t;
+    bool member = false;
+
+    *reason = bg && bg->annotation ? json_string_value(json_object_get(ann, bg->annotation)) : NULL;
+    if (*reason == NULL || (*reason)[0] == '\0')
+        return false;
+    for (size_t g = 0; g < bg->ngroups && !member; g++)
+        for (size_t i = 0; i < j->rv->ngroups && !member; i++)
+            member = strcmp(bg->groups[g], j->rv->groups[i]) == 0;
+    if (!member) {
+        snprintf(j->bg_refusal, sizeof j->bg_refusal,
+                 "break-glass not honoured: %s is not in a break-glass group",
+                 j->rv->user[0] ? j->rv->user : "the requester");
+        return false;
+    }
+    exp = bg->expires_annotation ? json_string_value(json_object_get(ann, bg->expires_annotation))
+                                 : NULL;
+    if (exp == NULL)
+        return true;
+    if (parse_rfc3339(exp, &t) != 0) {
+        snprintf(j->bg_refusal, sizeof j->bg_refusal,
+                 "break-glass not honoured: %s \"%.40s\" is not an RFC 3339 time",
+                 bg->expires_annotation, exp);
+        return false;
+    }
+    if (t <= j->env->now) {
+        snprintf(j->bg_refusal, sizeof j->bg_refusal,
+                 "break-glass not honoured: it expired at %.40s", exp);
+        return false;
+    }
+    return true;
+}
+
+/* "driftgate: hpa/x spec.minReplicas is governed by release ns/rel (rule r):
+ *  desired 6, requested 4. Change it through Helm, or see driftctl diff." */
+static int deny(judge_t *j)
+{
+    const dg_variances_t *v = &j->out->introduced;
+    char want[VALUE_SHOW_MAX + 8], got[VALUE_SHOW_MAX + 8];
+    size_t ndeny = 0, shown = 0;
+    dg_buf_t b;
+    int rc = 0;
+
+    for (size_t i = 0; i < v->n; i++)
+        ndeny += v->items[i].action == DG_ACTION_DENY;
+    dg_buf_init(&b, 0);
+    rc = ndeny == 1 ? dg_buf_printf(&b, "driftgate: %s ", j->shortid)
+                    : dg_buf_printf(&b, "driftgate: %s is governed by release %s: ", j->shortid,
+                                    j->relname);
+    for (size_t i = 0; i < v->n && !rc; i++) {
+        const dg_variance_t *x = &v->items[i];
+
+        if (x->action != DG_ACTION_DENY)
+            continue;
+        if (b.len > DENY_MSG_MAX - 300) {
+            rc = dg_buf_printf(&b, "; and %zu more", ndeny - shown);
+            break;
+        }
+        show(x->desired, want, sizeof want);
+        show(x->live, got, sizeof got);
+        if (ndeny == 1)
+            rc = dg_buf_printf(&b, "%s is governed by release %s (rule %s): desired %s, requested %s",
+                               x->path, j->relname, x->rule, want, got);
+        else
+            rc = dg_buf_printf(&b, "%s%s (rule %s): desired %s, requested %s", shown ? "; " : "",
+                               x->path, x->rule, want, got);
+        shown++;
+    }
+    if (!rc)
+        rc = dg_buf_printf(&b, ". Change %s through Helm, or see driftctl diff.",
+                           ndeny == 1 ? "it" : "them");
+    if (!rc && j->bg_refusal[0])
+        rc = dg_buf_printf(&b, " (%s.)", j->bg_refusal);
+    j->out->verdict = DG_VERDICT_DENY;
+    if (!rc)
+        rc = set_status(j, 403, "Forbidden", dg_buf_take(&b));
+    dg_buf_free(&b);
+    if (!rc && j->bg_refusal[0])
+        rc = dg_response_annotate(resp(j), "reason", "%s", j->bg_refusal);
+    return rc;
+}
+
+/* Steps 4 to 8 once the variances are known. Sets the verdict; returns
+ * DG_VERDICT_DENY in *@verdict when it would deny. */
+static int outcome(judge_t *j, const dg_release_t *rel, dg_err_t *err)
+{
+    dg_decision_t *d = j->out;
+    const char *ex, *bgr = NULL;
+    bool pending = false;
+    int rc;
+
+    if (d->introduced.n == 0) {
+        d->verdict = d->reconciled.n ? DG_VERDICT_RECONCILE : DG_VERDICT_ALLOW;
+        return 0;
+    }
+    rc = matches_pending(j, rel, &pending, err);
+    if (rc)
+        return rc;
+    if (pending) {
+        d->verdict = DG_VERDICT_HELM_CHANGE;
+        return dg_response_annotate(resp(j), "reason", "matches %s revision %ld",
+                                    rel->pending_status ? rel->pending_status : "pending",
+                                    rel->pending_revision);
+    }
+    switch (max_action(&d->introduced)) {
+    case DG_ACTION_AUDIT:
+        d->verdict = DG_VERDICT_AUDIT;
+        return 0;
+    case DG_ACTION_WARN:
+        d->verdict = DG_VERDICT_WARN;
+        return 0;
+    case DG_ACTION_DENY:
+        break;
+    }
+    ex = dg_policy_exempt(j->pol, j->rv->user, j->rv->groups, j->rv->ngroups);
+    if (ex) {
+        d->verdict = DG_VERDICT_EXEMPT;
+        return dg_response_annotate(resp(j), "exempt", "%s", ex);
+    }
+    j->bg_refusal[0] = '\0';
+    if (break_glass(j, &bgr)) {
+        d->verdict = DG_VERDICT_BREAK_GLASS;
+        rc = dg_response_annotate(resp(j), "break-glass-reason", "%s", bgr);
+        if (!rc)
+            rc = dg_response_annotate(resp(j), "break-glass-user", "%s", j->rv->user);
+        return rc ? rc
+                  : dg_response_warn(resp(j),
+                                     "driftgate: break-glass by %s (%s): %s drifts from release "
+                                     "%s; restore it through Helm",
+                                     j->rv->user, bgr, j->shortid, rel->name);
+    }
+    d->verdict = DG_VERDICT_DENY;
+    return 0;
+}
+
+/* Step 7's race: the store's watch can trail Helm's write, so re-read a
+ * Helm-owned release once before denying, and judge again against it. */
+static int refresh_and_rejudge(judge_t *j, dg_release_t **fresh, dg_err_t *err)
+{
+    const dg_refresh_ops_t *ops = j->env->refresh;
+    const dg_obj_t *base;
+    dg_err_t ignored = {0};
+    int rc;
+
+    if (j->rel->origin != DG_RELSRC_HELM || ops == NULL || ops->refresh == NULL)
+        return 0;
+    /* A failed re-read leaves the stored judgement standing. */
+    if (ops->refresh(ops->ctx, j->rel->name, j->rel->ns, j->rv->timeout_ms, fresh, &ignored) != 0 ||
+        *fresh == NULL)
+        return 0;
+    base = dg_objset_find((*fresh)->objs, &j->id);
+    if (base == NULL)
+        return 0;
+    rc = classify(j, *fresh, base, err);
+    if (!rc)
+        rc = outcome(j, *fresh, err);
+    return rc;
+}
+
+static int finish(judge_t *j)
+{
+    dg_decision_t *d = j->out;
+    int rc = 0;
+
+    resp(j)->allowed = d->verdict != DG_VERDICT_DENY;
+    if (d->verdict == DG_VERDICT_DENY)
+        rc = deny(j);
+    if (!rc && d->verdict == DG_VERDICT_WARN)
+        rc = warn_each(j, &d->introduced, DG_ACTION_WARN, "drifts from", "requested");
+    if (!rc && d->verdict == DG_VERDICT_DENY)
+        rc = warn_each(j, &d->introduced, DG_ACTION_WARN, "drifts from", "requested");
+    if (!rc && d->verdict != DG_VERDICT_DENY)
+        rc = warn_each(j, &d->preexisting, DG_ACTION_AUDIT, "already drifts from", "live");
+    if (!rc)
+        rc = annotate_judged(j);
+    return rc;
+}
+
+/* Steps 2 to 9 for a request that is judged. */
+static int judge_owned(judge_t *j, const dg_baselines_t *bases, dg_err_t *err)
+{
+    const dg_release_t *rel = NULL;
+    const dg_obj_t *base;
+    dg_release_t *fresh = NULL;
+    int rc;
+
+    base = j->id.name[0] ? find_owner(j, bases, &rel) : NULL;
+    if (base == NULL)
+        return no_baseline(j, rel);
+    j->rel = rel;
+    snprintf(j->relname, sizeof j->relname, "%s/%s", rel->ns, rel->name);
+    j->out->release = strdup(j->relname);
+    if (j->out->release == NULL)
+        return dg_err_set(err, DG_ENOMEM, "out of memory judging %s", j->shortid);
+    rc = check_helm_owner(j);
+    if (!rc)
+        rc = classify(j, rel, base, err);
+    if (!rc)
+        rc = outcome(j, rel, err);
+    if (!rc && j->out->verdict == DG_VERDICT_DENY)
+        rc = refresh_and_rejudge(j, &fresh, err);
+    if (!rc)
+        rc = finish(j);
+    judge_drop_objects(j);
+    dg_release_free(&fresh);
+    return rc;
+}
+
+int dg_decide(const dg_review_t *rv, const dg_baselines_t *bases, const dg_policy_t *pol,
+              const dg_decide_env_t *env, dg_decision_t *out, dg_err_t *err)
+{
+    judge_t j;
+    int rc;
+
+    memset(&j, 0, sizeof j);
+    j.rv = rv;
+    j.pol = pol;
+    j.env = env;
+    j.out = out;
+    out->verdict = DG_VERDICT_SKIP;
+    out->response.allowed = true;
+    if (!judged(&j))
+        return 0; /* step 1: untouched, no annotations */
+    j.id.group = j.ki->group;
+    j.id.kind = j.ki->kind;
+    j.id.ns = rv->ns;
+    j.id.name = rv->name;
+    dg_objid_short(&j.id, j.shortid, sizeof j.shortid);
+    if (dg_policy_ns_excluded(pol, rv->ns)) {
+        out->verdict = DG_VERDICT_EXCLUDED;
+        rc = dg_response_annotate(&out->response, "decision", "excluded");
+        return rc ? rc
+                  : dg_response_annotate(&out->response, "reason",
+                                         "namespace %s is excluded by policy %s", rv->ns,
+                                         dg_policy_name(pol));
+    }
+    if (!env->synced)
+        rc = unsynced(&j);
+    else
+        rc = judge_owned(&j, bases, err);
+    if (rc == DG_ENOMEM)
+        dg_err_set(err, DG_ENOMEM, "out of memory judging %s", j.shortid);
+    return rc;
+}
