@@ -12,6 +12,7 @@
 
 /* status.message is shown by kubectl in full; keep it readable. */
 #define DENY_MSG_MAX 1024
+#define MSG_MAX 512
 /* A value longer than this is cut in messages, warnings and annotations. */
 #define VALUE_SHOW_MAX 64
 /* The variances annotations are capped well under the 1024-byte value cap
@@ -356,11 +357,13 @@ static int unsynced(judge_t *j)
         return dg_response_warn(resp(j),
                                 "driftgate: baselines not yet synced; change not checked (fail-open)");
     }
-    if (asprintf(&msg,
-                 "driftgate: baselines not yet synced; cannot check %s against its release "
-                 "(fail-closed). Retry shortly.",
-                 j->shortid) < 0)
+    msg = malloc(MSG_MAX);
+    if (msg == NULL)
         return DG_ENOMEM;
+    snprintf(msg, MSG_MAX,
+             "driftgate: baselines not yet synced; cannot check %s against its release "
+             "(fail-closed). Retry shortly.",
+             j->shortid);
     return set_status(j, 503, "ServiceUnavailable", msg);
 }
 
@@ -480,19 +483,6 @@ static int take(dg_variances_t *dst, dg_variance_t *x)
     dst->items[dst->n++] = *x;
     memset(x, 0, sizeof *x);
     return 0;
-}
-
-/* Move every item of @src, leaving it empty; a failed move frees the rest. */
-static int take_all(dg_variances_t *dst, dg_variances_t *src)
-{
-    int rc = 0;
-
-    for (size_t i = 0; i < src->n && !rc; i++)
-        rc = take(dst, &src->items[i]);
-    if (rc) /* compact what is left so dg_variances_free() sees only live items */
-        src->n = 0;
-    src->n = 0;
-    return rc;
 }
 
 static int sort_variances(judge_t *j, dg_variances_t *vnew, dg_variances_t *vold)

@@ -1,0 +1,609 @@
+/* policy/yaml.c: YAML text -> jansson trees via libyaml's event parser.
+ * Scalars resolve as sigs.k8s.io/yaml (go-yaml v2, YAML 1.1) resolves them,
+ * which is how kubectl and the API server read manifests.
+ * SPDX-License-Identifier: Apache-2.0 */
+#include "yaml.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <yaml.h>
+
+/* Nesting deeper than this is refused: jansson's dump and copy recurse. */
+#define MAX_DEPTH 256
+/* Aliases are expanded by copy; cap the nodes they may add so a "billion
+ * laughs" document is an error, not an out-of-memory kill. */
+#define MAX_ALIAS_NODES ((size_t)1 << 20)
+
+/* ---- position map ---------------------------------------------------------- */
+
+typedef struct pos_entry {
+    const json_t *node;
+    char *key; /* NULL: the position of @node itself */
+    int line, col;
+} pos_entry_t;
+
+/* A flat array searched linearly: positions are only kept for policy files,
+ * which are small, and only looked up to word an error. */
+struct dg_posmap {
+    pos_entry_t *items;
+    size_t n, cap;
+};
+
+static int posmap_add(dg_posmap_t *m, const json_t *node, const char *key, int line, int col)
+{
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 64;
+        pos_entry_t *p = realloc(m->items, cap * sizeof *p);
+
+        if (p == NULL)
+            return DG_ENOMEM;
+        m->items = p;
+        m->cap = cap;
+    }
+    m->items[m->n].node = node;
+    m->items[m->n].key = key ? strdup(key) : NULL;
+    if (key && m->items[m->n].key == NULL)
+        return DG_ENOMEM;
+    m->items[m->n].line = line;
+    m->items[m->n].col = col;
+    m->n++;
+    return 0;
+}
+
+static void posmap_free(dg_posmap_t *m)
+{
+    if (m == NULL)
+        return;
+    for (size_t i = 0; i < m->n; i++)
+        free(m->items[i].key);
+    free(m->items);
+    free(m);
+}
+
+int dg_posmap_find(const dg_posmap_t *map, const json_t *node, const char *key, int *line,
+                   int *col)
+{
+    *line = *col = 0;
+    for (size_t i = 0; map && i < map->n; i++) {
+        const pos_entry_t *e = &map->items[i];
+
+        if (e->node != node || (key == NULL) != (e->key == NULL))
+            continue;
+        if (key && strcmp(key, e->key) != 0)
+            continue;
+        *line = e->line;
+        *col = e->col;
+        return 0;
+    }
+    return DG_ENOTFOUND;
+}
+
+/* ---- scalar resolution ------------------------------------------------------ */
+
+static bool is_one_of(const char *s, size_t len, const char *const *words)
+{
+    for (; *words; words++)
+        if (strlen(*words) == len && memcmp(*words, s, len) == 0)
+            return true;
+    return false;
+}
+
+/* Copy @s without '_' (YAML 1.1 digit separators) into @out; false if too long. */
+static bool strip_underscores(const char *s, size_t len, char *out, size_t size)
+{
+    size_t j = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '_')
+            continue;
+        if (j + 1 >= size)
+            return false;
+        out[j++] = s[i];
+    }
+    out[j] = '\0';
+    return j > 0;
+}
+
+/* An integer in go-yaml v2's spellings: [-+]decimal, 0x, 0o/0 octal, 0b. */
+static json_t *resolve_int(const char *s, size_t len)
+{
+    char buf[80], *end;
+    const char *digits;
+    int base = 10, neg = 0;
+    unsigned long long u;
+
+    if (!strip_underscores(s, len, buf, sizeof buf))
+        return NULL;
+    digits = buf;
+    if (*digits == '-' || *digits == '+')
+        neg = *digits++ == '-';
+    if (digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X'))
+        base = 16, digits += 2;
+    else if (digits[0] == '0' && (digits[1] == 'b' || digits[1] == 'B'))
+        base = 2, digits += 2;
+    else if (digits[0] == '0' && (digits[1] == 'o' || digits[1] == 'O'))
+        base = 8, digits += 2;
+    else if (digits[0] == '0' && digits[1] != '\0')
+        base = 8, digits += 1;
+    if (*digits == '\0' || *digits == '-' || *digits == '+')
+        return NULL;
+    for (const char *p = digits; *p; p++) {
+        int v = (*p >= '0' && *p <= '9')   ? *p - '0'
+                : (*p >= 'a' && *p <= 'f') ? *p - 'a' + 10
+                : (*p >= 'A' && *p <= 'F') ? *p - 'A' + 10
+                                           : 99;
+        if (v >= base)
+            return NULL;
+    }
+    errno = 0;
+    u = strtoull(digits, &end, base);
+    if (errno == ERANGE || u > (unsigned long long)INT64_MAX + (unsigned long long)neg)
+        return json_real(neg ? -(double)u : (double)u); /* go-yaml falls back to float */
+    if (neg)
+        return json_integer(u == (unsigned long long)INT64_MAX + 1 ? INT64_MIN : -(json_int_t)u);
+    return json_integer((json_int_t)u);
+}
+
+/* A float: [-+](digits[.digits]|.digits)([eE][-+]digits)?. Infinities and
+ * NaN have no JSON form, so they stay strings. */
+static json_t *resolve_float(const char *s, size_t len)
+{
+    char buf[128], *end;
+    const char *p;
+    bool mant = false;
+    double d;
+
+    if (!strip_underscores(s, len, buf, sizeof buf))
+        return NULL;
+    p = buf;
+    if (*p == '-' || *p == '+')
+        p++;
+    while (*p >= '0' && *p <= '9')
+        p++, mant = true;
+    if (*p == '.')
+        for (p++; *p >= '0' && *p <= '9'; p++)
+            mant = true;
+    if (!mant)
+        return NULL;
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '-' || *p == '+')
+            p++;
+        if (!(*p >= '0' && *p <= '9'))
+            return NULL;
+        while (*p >= '0' && *p <= '9')
+            p++;
+    }
+    if (*p != '\0')
+        return NULL;
+    d = strtod(buf, &end);
+    if (!isfinite(d))
+        return NULL;
+    return json_real(d);
+}
+
+json_t *dg_yaml_resolve_plain(const char *s, size_t len)
+{
+    static const char *const nulls[] = {"", "~", "null", "Null", "NULL", NULL};
+    static const char *const trues[] = {"true", "True", "TRUE", "yes", "Yes", "YES", "on",
+                                        "On",   "ON",   "y",    "Y",   NULL};
+    static const char *const falses[] = {"false", "False", "FALSE", "no", "No", "NO", "off",
+                                         "Off",   "OFF",   "n",     "N",  NULL};
+    json_t *v;
+
+    if (is_one_of(s, len, nulls))
+        return json_null();
+    if (is_one_of(s, len, trues))
+        return json_true();
+    if (is_one_of(s, len, falses))
+        return json_false();
+    if (len > 0 && ((s[0] >= '0' && s[0] <= '9') || s[0] == '-' || s[0] == '+' || s[0] == '.')) {
+        v = resolve_int(s, len);
+        if (v == NULL)
+            v = resolve_float(s, len);
+        if (v)
+            return v;
+    }
+    return json_stringn(s, len);
+}
+
+/* ---- the event-driven tree builder ----------------------------------------- */
+
+typedef struct frame {
+    json_t *node;   /* object or array being filled */
+    char *key;      /* object: the key awaiting its value, NULL if none */
+    int key_line, key_col;
+    char *anchor;   /* the anchor this collection was declared with, or NULL */
+} frame_t;
+
+typedef struct anchor {
+    char *name;
+    json_t *node;
+} anchor_t;
+
+typedef struct builder {
+    const char *name;
+    dg_err_t *err;
+    dg_posmap_t *pos; /* NULL: no positions */
+    frame_t stack[MAX_DEPTH];
+    size_t depth;
+    json_t *root;     /* the current document's root, once complete */
+    anchor_t *anchors;
+    size_t nanchors, cap_anchors;
+    size_t alias_nodes;
+} builder_t;
+
+static int fail(builder_t *b, int code, const yaml_mark_t *m, const char *what, const char *arg)
+{
+    return dg_err_at(b->err, code, b->name, m ? (int)m->line + 1 : 0, m ? (int)m->column + 1 : 0,
+                     "%s%s%s%s", what, arg ? " '" : "", arg ? arg : "", arg ? "'" : "");
+}
+
+static void anchors_clear(builder_t *b)
+{
+    for (size_t i = 0; i < b->nanchors; i++) {
+        free(b->anchors[i].name);
+        json_decref(b->anchors[i].node);
+    }
+    b->nanchors = 0;
+}
+
+static int anchor_set(builder_t *b, const char *name, json_t *node)
+{
+    for (size_t i = 0; i < b->nanchors; i++) {
+        if (strcmp(b->anchors[i].name, name) == 0) { /* YAML allows redefinition */
+            json_decref(b->anchors[i].node);
+            b->anchors[i].node = json_incref(node);
+            return 0;
+        }
+    }
+    if (b->nanchors == b->cap_anchors) {
+        size_t cap = b->cap_anchors ? b->cap_anchors * 2 : 8;
+        anchor_t *p = realloc(b->anchors, cap * sizeof *p);
+
+        if (p == NULL)
+            return DG_ENOMEM;
+        b->anchors = p;
+        b->cap_anchors = cap;
+    }
+    b->anchors[b->nanchors].name = strdup(name);
+    if (b->anchors[b->nanchors].name == NULL)
+        return DG_ENOMEM;
+    b->anchors[b->nanchors++].node = json_incref(node);
+    return 0;
+}
+
+static size_t count_nodes(const json_t *v)
+{
+    size_t n = 1, i;
+    const char *k;
+    json_t *x;
+
+    if (json_is_object(v))
+        json_object_foreach((json_t *)v, k, x) n += count_nodes(x);
+    else if (json_is_array(v))
+        json_array_foreach(v, i, x) n += count_nodes(x);
+    return n;
+}
+
+/* "<<: *base" (YAML 1.1 merge keys, which go-yaml honours): copy the keys
+ * of @src that @dst does not have yet. */
+static int merge_into(builder_t *b, json_t *dst, json_t *src, const yaml_mark_t *m)
+{
+    const char *k;
+    json_t *v;
+    size_t i;
+
+    if (json_is_array(src)) {
+        json_array_foreach(src, i, v) if (merge_into(b, dst, v, m)) return b->err ? b->err->code
+                                                                                   : DG_EPARSE;
+        return 0;
+    }
+    if (!json_is_object(src))
+        return fail(b, DG_EPARSE, m, "merge key '<<' needs a mapping or a list of mappings", NULL);
+    json_object_foreach(src, k, v) {
+        if (json_object_get(dst, k) == NULL && json_object_set(dst, k, v) != 0)
+            return DG_ENOMEM;
+    }
+    return 0;
+}
+
+/* Attach a finished @node (reference stolen) to the current container, or
+ * make it the document root. */
+static int attach(builder_t *b, json_t *node, const yaml_mark_t *m, bool is_key_candidate,
+                  const char *key_text)
+{
+    frame_t *f;
+
+    if (node == NULL)
+        return fail(b, DG_ENOMEM, m, "out of memory", NULL);
+    if (b->depth == 0) {
+        b->root = node;
+        return 0;
+    }
+    f = &b->stack[b->depth - 1];
+    if (json_is_array(f->node)) {
+        if (json_array_append_new(f->node, node) != 0)
+            return fail(b, DG_ENOMEM, m, "out of memory", NULL);
+        return 0;
+    }
+    if (f->key == NULL) { /* this node is a key */
+        json_decref(node);
+        if (!is_key_candidate)
+            return fail(b, DG_EPARSE, m, "a mapping key must be a scalar", NULL);
+        if (json_object_get(f->node, key_text) != NULL)
+            return fail(b, DG_EPARSE, m, "duplicate key", key_text);
+        f->key = strdup(key_text);
+        f->key_line = (int)m->line + 1;
+        f->key_col = (int)m->column + 1;
+        if (f->key == NULL)
+            return fail(b, DG_ENOMEM, m, "out of memory", NULL);
+        return b->pos ? posmap_add(b->pos, f->node, f->key, f->key_line, f->key_col) : 0;
+    }
+    if (strcmp(f->key, "<<") == 0) {
+        int rc = merge_into(b, f->node, node, m);
+
+        json_decref(node);
+        free(f->key);
+        f->key = NULL;
+        return rc;
+    }
+    if (json_object_set_new(f->node, f->key, node) != 0)
+        return fail(b, DG_ENOMEM, m, "out of memory", NULL);
+    free(f->key);
+    f->key = NULL;
+    return 0;
+}
+
+static int on_scalar(builder_t *b, const yaml_event_t *ev)
+{
+    const char *val = (const char *)ev->data.scalar.value;
+    size_t len = ev->data.scalar.length;
+    const char *tag = (const char *)ev->data.scalar.tag;
+    json_t *node;
+    int rc;
+
+    if (memchr(val, '\0', len))
+        return fail(b, DG_EPARSE, &ev->start_mark, "scalar contains a NUL byte", NULL);
+    if (!ev->data.scalar.plain_implicit || (tag && strcmp(tag, YAML_STR_TAG) == 0))
+        node = json_stringn(val, len);
+    else
+        node = dg_yaml_resolve_plain(val, len);
+    if (node == NULL)
+        return fail(b, DG_ENOMEM, &ev->start_mark, "out of memory", NULL);
+    if (b->pos && !json_is_boolean(node) && !json_is_null(node) &&
+        posmap_add(b->pos, node, NULL, (int)ev->start_mark.line + 1,
+                   (int)ev->start_mark.column + 1)) {
+        json_decref(node);
+        return DG_ENOMEM;
+    }
+    if (ev->data.scalar.anchor && (rc = anchor_set(b, (const char *)ev->data.scalar.anchor, node))) {
+        json_decref(node);
+        return rc;
+    }
+    /* Keys keep their text: JSON keys are strings ("80:" is key "80"). */
+    return attach(b, node, &ev->start_mark, true, val);
+}
+
+static int on_alias(builder_t *b, const yaml_event_t *ev)
+{
+    const char *name = (const char *)ev->data.alias.anchor;
+    json_t *copy;
+
+    for (size_t i = b->nanchors; i-- > 0;) {
+        if (strcmp(b->anchors[i].name, name) != 0)
+            continue;
+        b->alias_nodes += count_nodes(b->anchors[i].node);
+        if (b->alias_nodes > MAX_ALIAS_NODES)
+            return fail(b, DG_ETOOBIG, &ev->start_mark, "aliases expand to too many nodes at",
+                        name);
+        copy = json_deep_copy(b->anchors[i].node);
+        return attach(b, copy, &ev->start_mark, json_is_string(copy),
+                      json_is_string(copy) ? json_string_value(copy) : "");
+    }
+    return fail(b, DG_EPARSE, &ev->start_mark, "unknown alias", name);
+}
+
+static int on_start(builder_t *b, const yaml_event_t *ev, json_t *node, const yaml_char_t *anchor)
+{
+    frame_t *f;
+
+    if (node == NULL)
+        return fail(b, DG_ENOMEM, &ev->start_mark, "out of memory", NULL);
+    if (b->depth == MAX_DEPTH) {
+        json_decref(node);
+        return fail(b, DG_EPARSE, &ev->start_mark, "nesting is too deep", NULL);
+    }
+    if (b->depth > 0 && json_is_object(b->stack[b->depth - 1].node) &&
+        b->stack[b->depth - 1].key == NULL) {
+        json_decref(node);
+        return fail(b, DG_EPARSE, &ev->start_mark, "a mapping key must be a scalar", NULL);
+    }
+    if (b->pos && posmap_add(b->pos, node, NULL, (int)ev->start_mark.line + 1,
+                             (int)ev->start_mark.column + 1)) {
+        json_decref(node);
+        return DG_ENOMEM;
+    }
+    f = &b->stack[b->depth++];
+    memset(f, 0, sizeof *f);
+    f->node = node;
+    if (anchor && (f->anchor = strdup((const char *)anchor)) == NULL)
+        return DG_ENOMEM;
+    return 0;
+}
+
+static int on_end(builder_t *b, const yaml_event_t *ev)
+{
+    frame_t *f = &b->stack[--b->depth];
+    json_t *node = f->node;
+    int rc = 0;
+
+    if (f->anchor)
+        rc = anchor_set(b, f->anchor, node);
+    free(f->anchor);
+    free(f->key);
+    if (rc) {
+        json_decref(node);
+        return rc;
+    }
+    return attach(b, node, &ev->start_mark, false, NULL);
+}
+
+static int on_event(builder_t *b, const yaml_event_t *ev)
+{
+    switch (ev->type) {
+    case YAML_SCALAR_EVENT:
+        return on_scalar(b, ev);
+    case YAML_ALIAS_EVENT:
+        return on_alias(b, ev);
+    case YAML_SEQUENCE_START_EVENT:
+        return on_start(b, ev, json_array(), ev->data.sequence_start.anchor);
+    case YAML_MAPPING_START_EVENT:
+        return on_start(b, ev, json_object(), ev->data.mapping_start.anchor);
+    case YAML_SEQUENCE_END_EVENT:
+    case YAML_MAPPING_END_EVENT:
+        return on_end(b, ev);
+    default:
+        return 0;
+    }
+}
+
+static void builder_unwind(builder_t *b)
+{
+    while (b->depth > 0) {
+        frame_t *f = &b->stack[--b->depth];
+
+        json_decref(f->node);
+        free(f->key);
+        free(f->anchor);
+    }
+    json_decref(b->root);
+    b->root = NULL;
+}
+
+/* Keep the finished document unless it is empty (no node, or a bare null). */
+static int keep_doc(dg_yaml_docs_t *out, size_t *cap, json_t *root, int line, int col)
+{
+    if (root == NULL || json_is_null(root)) {
+        json_decref(root);
+        return 0;
+    }
+    if (out->n == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 8;
+        dg_yaml_doc_t *p = realloc(out->docs, ncap * sizeof *p);
+
+        if (p == NULL) {
+            json_decref(root);
+            return DG_ENOMEM;
+        }
+        out->docs = p;
+        *cap = ncap;
+    }
+    out->docs[out->n++] = (dg_yaml_doc_t){root, line, col};
+    return 0;
+}
+
+static int parser_fail(builder_t *b, const yaml_parser_t *p)
+{
+    const yaml_mark_t *m = &p->problem_mark;
+
+    if (p->error == YAML_MEMORY_ERROR)
+        return dg_err_set(b->err, DG_ENOMEM, "%s: out of memory parsing YAML", b->name);
+    if (p->context)
+        return dg_err_at(b->err, DG_EPARSE, b->name, (int)m->line + 1, (int)m->column + 1,
+                         "%s (%s at line %d)", p->problem ? p->problem : "invalid YAML",
+                         p->context, (int)p->context_mark.line + 1);
+    return dg_err_at(b->err, DG_EPARSE, b->name, (int)m->line + 1, (int)m->column + 1, "%s",
+                     p->problem ? p->problem : "invalid YAML");
+}
+
+static int run_parser(builder_t *b, yaml_parser_t *p, dg_yaml_docs_t *out)
+{
+    size_t cap = 0;
+    int line = 0, col = 0, rc = 0;
+    bool first = false, done = false;
+    yaml_event_t ev;
+
+    while (!done && !rc) {
+        if (!yaml_parser_parse(p, &ev))
+            return parser_fail(b, p);
+        switch (ev.type) {
+        case YAML_DOCUMENT_START_EVENT:
+            first = true;
+            break;
+        case YAML_DOCUMENT_END_EVENT:
+            rc = keep_doc(out, &cap, b->root, line, col);
+            b->root = NULL;
+            anchors_clear(b); /* anchors do not cross documents */
+            break;
+        case YAML_STREAM_END_EVENT:
+            done = true;
+            break;
+        default:
+            if (first) {
+                line = (int)ev.start_mark.line + 1;
+                col = (int)ev.start_mark.column + 1;
+                first = false;
+            }
+            rc = on_event(b, &ev);
+        }
+        yaml_event_delete(&ev);
+    }
+    return rc;
+}
+
+void dg_yaml_docs_free(dg_yaml_docs_t *docs)
+{
+    if (docs == NULL)
+        return;
+    for (size_t i = 0; i < docs->n; i++)
+        json_decref(docs->docs[i].root);
+    free(docs->docs);
+    posmap_free(docs->pos);
+    memset(docs, 0, sizeof *docs);
+}
+
+int dg_yaml_parse(const char *data, size_t len, const char *name, size_t max_bytes, int want_pos,
+                  dg_yaml_docs_t *out, dg_err_t *err)
+{
+    builder_t *b;
+    yaml_parser_t p;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    if (max_bytes == 0)
+        max_bytes = DG_MAX_MANIFEST_BYTES;
+    if (len > max_bytes)
+        return dg_err_at(err, DG_ETOOBIG, name, 0, 0,
+                         "input is %zu bytes, more than the limit of %zu bytes", len, max_bytes);
+    /* The builder's stack is large: keep it off the caller's stack. */
+    b = calloc(1, sizeof *b);
+    if (b == NULL || !yaml_parser_initialize(&p)) {
+        free(b);
+        return dg_err_set(err, DG_ENOMEM, "%s: out of memory", name);
+    }
+    b->name = name;
+    b->err = err;
+    if (want_pos && (out->pos = b->pos = calloc(1, sizeof *b->pos)) == NULL) {
+        rc = DG_ENOMEM;
+        goto out;
+    }
+    yaml_parser_set_input_string(&p, (const unsigned char *)data, len);
+    rc = run_parser(b, &p, out);
+out:
+    if (rc && err && err->code == 0)
+        dg_err_set(err, rc, "%s: out of memory parsing YAML", name);
+    builder_unwind(b);
+    anchors_clear(b);
+    free(b->anchors);
+    free(b);
+    yaml_parser_delete(&p);
+    if (rc)
+        dg_yaml_docs_free(out);
+    return rc;
+}
