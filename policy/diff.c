@@ -1,0 +1,495 @@
+/* policy/diff.c: variances. For each rule that applies to an object, walk
+ * its path patterns over the baseline and the live object side by side,
+ * matching list elements by merge key, and compare what the paths reach.
+ * SPDX-License-Identifier: Apache-2.0 */
+#include "diff.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "norm.h"
+#include "path.h"
+
+void dg_variances_init(dg_variances_t *v)
+{
+    memset(v, 0, sizeof *v);
+}
+
+static void variance_clear(dg_variance_t *x)
+{
+    free((char *)x->obj.group);
+    free((char *)x->obj.kind);
+    free((char *)x->obj.ns);
+    free((char *)x->obj.name);
+    free(x->path);
+    json_decref(x->desired);
+    json_decref(x->live);
+}
+
+void dg_variances_free(dg_variances_t *v)
+{
+    for (size_t i = 0; i < v->n; i++)
+        variance_clear(&v->items[i]);
+    free(v->items);
+    dg_variances_init(v);
+}
+
+/* ---- equality ---------------------------------------------------------------- */
+
+static bool equal(const json_t *a, const json_t *b, bool quantities);
+
+static bool equal_objects(const json_t *a, const json_t *b, bool quantities)
+{
+    const char *k;
+    json_t *v;
+
+    if (json_object_size(a) != json_object_size(b))
+        return false;
+    json_object_foreach((json_t *)a, k, v) {
+        if (!equal(v, json_object_get(b, k), quantities))
+            return false;
+    }
+    return true;
+}
+
+static bool equal(const json_t *a, const json_t *b, bool quantities)
+{
+    if (a == NULL || b == NULL)
+        return a == b;
+    if (quantities && dg_norm_quantity_equal(a, b))
+        return true;
+    if (json_is_number(a) && json_is_number(b)) {
+        if (json_is_integer(a) && json_is_integer(b))
+            return json_integer_value(a) == json_integer_value(b);
+        return json_number_value(a) == json_number_value(b);
+    }
+    if (json_typeof(a) != json_typeof(b))
+        return false;
+    switch (json_typeof(a)) {
+    case JSON_OBJECT:
+        return equal_objects(a, b, quantities);
+    case JSON_ARRAY:
+        if (json_array_size(a) != json_array_size(b))
+            return false;
+        for (size_t i = 0; i < json_array_size(a); i++)
+            if (!equal(json_array_get(a, i), json_array_get(b, i), quantities))
+                return false;
+        return true;
+    case JSON_STRING:
+        return json_string_length(a) == json_string_length(b) &&
+               memcmp(json_string_value(a), json_string_value(b), json_string_length(a)) == 0;
+    default:
+        return true; /* true, false, null: same type, same value */
+    }
+}
+
+bool dg_diff_equal(const json_t *a, const json_t *b)
+{
+    return equal(a, b, false);
+}
+
+/* ---- emitting --------------------------------------------------------------- */
+
+static int grow(dg_variances_t *v)
+{
+    size_t cap;
+    dg_variance_t *p;
+
+    if (v->n < v->cap)
+        return 0;
+    cap = v->cap ? v->cap * 2 : 8;
+    p = realloc(v->items, cap * sizeof *p);
+    if (p == NULL)
+        return DG_ENOMEM;
+    v->items = p;
+    v->cap = cap;
+    return 0;
+}
+
+static int emit(dg_variances_t *out, const dg_objid_t *id, const char *path, const json_t *desired,
+                const json_t *live, dg_vartype_t type, const dg_rule_t *rule)
+{
+    dg_variance_t *x;
+
+    if (grow(out))
+        return DG_ENOMEM;
+    x = &out->items[out->n];
+    memset(x, 0, sizeof *x);
+    x->obj.group = strdup(id->group);
+    x->obj.kind = strdup(id->kind);
+    x->obj.ns = strdup(id->ns);
+    x->obj.name = strdup(id->name);
+    x->path = strdup(path);
+    x->desired = desired ? json_deep_copy(desired) : NULL;
+    x->live = live ? json_deep_copy(live) : NULL;
+    x->type = type;
+    x->rule = rule->name;
+    x->action = rule->action;
+    if (!x->obj.group || !x->obj.kind || !x->obj.ns || !x->obj.name || !x->path ||
+        (desired && !x->desired) || (live && !x->live)) {
+        variance_clear(x);
+        return DG_ENOMEM;
+    }
+    out->n++;
+    return 0;
+}
+
+/* ---- the walk --------------------------------------------------------------- */
+
+typedef struct walk {
+    const dg_objid_t *id;
+    const dg_rule_t *rule;
+    const dg_policy_t *pol;
+    const dg_path_t *pat;
+    dg_variances_t *out;
+    size_t first;     /* this object's first variance in @out (dedup) */
+    dg_buf_t path;    /* the concrete path so far */
+    dg_buf_t gpath;   /* the same with every element as [*], for defaults */
+    bool quantities;  /* under a resources field: compare as quantities */
+} walk_t;
+
+static int walk(walk_t *w, size_t seg, const json_t *b, const json_t *l, const json_t *bparent,
+                const char *field);
+
+/* One variance per concrete path: a second rule reaching it only raises
+ * the action. */
+static int record(walk_t *w, const json_t *b, const json_t *l)
+{
+    const char *path = w->path.data ? w->path.data : "";
+
+    for (size_t i = w->first; i < w->out->n; i++) {
+        dg_variance_t *x = &w->out->items[i];
+
+        if (strcmp(x->path, path) == 0) {
+            if (w->rule->action > x->action) {
+                x->action = w->rule->action;
+                x->rule = w->rule->name;
+            }
+            return 0;
+        }
+    }
+    if (dg_policy_ignores(w->pol, w->id, path))
+        return 0;
+    return emit(w->out, w->id, path, b, l, DG_VAR_CHANGED, w->rule);
+}
+
+static int leaf(walk_t *w, const json_t *b, const json_t *l, const json_t *bparent,
+                const char *field)
+{
+    json_t *dflt = NULL;
+    int rc;
+
+    if (b == NULL && l == NULL)
+        return 0;
+    if (b == NULL && field && json_is_object(bparent))
+        b = dflt = dg_norm_default(w->id->group, w->id->kind, w->gpath.data, bparent);
+    if (b == NULL && field && dg_norm_server_allocated(w->id->group, w->id->kind, field))
+        return 0; /* left to the server to allocate: whatever it chose is intended */
+    rc = equal(b, l, w->quantities) ? 0 : record(w, b, l);
+    json_decref(dflt);
+    return rc;
+}
+
+/* Run @fn with @seg text appended to both paths, then restore them. */
+static int descend(walk_t *w, size_t seg, const json_t *b, const json_t *l, const json_t *bparent,
+                   const char *field, const char *ctext, const char *gtext)
+{
+    size_t plen = w->path.len, glen = w->gpath.len;
+    bool q = w->quantities;
+    int rc;
+
+    rc = dg_buf_puts(&w->path, ctext);
+    if (!rc)
+        rc = dg_buf_puts(&w->gpath, gtext);
+    if (field && strcmp(field, "resources") == 0)
+        w->quantities = true;
+    if (!rc)
+        rc = walk(w, seg + 1, b, l, bparent, field);
+    w->quantities = q;
+    w->path.len = plen;
+    w->gpath.len = glen;
+    if (w->path.data)
+        w->path.data[plen] = '\0';
+    if (w->gpath.data)
+        w->gpath.data[glen] = '\0';
+    return rc;
+}
+
+static int walk_field(walk_t *w, size_t seg, const char *name, const json_t *b, const json_t *l)
+{
+    dg_buf_t t;
+    const char *txt;
+    int rc;
+
+    /* Render ".name" (or "['na.me']") by appending to a one-byte stub. */
+    dg_buf_init(&t, 0);
+    rc = dg_buf_puts(&t, "x");
+    if (!rc)
+        rc = dg_path_buf_field(&t, name);
+    if (!rc) {
+        txt = t.data + 1;
+        if (w->path.len == 0 && txt[0] == '.')
+            txt++;
+        rc = descend(w, seg, json_object_get(b, name), json_object_get(l, name), b, name, txt,
+                     txt);
+    }
+    dg_buf_free(&t);
+    return rc;
+}
+
+static const json_t *find_keyed(const json_t *arr, const char *field, const dg_mergekey_t *k)
+{
+    size_t i;
+    json_t *e;
+
+    json_array_foreach(arr, i, e) {
+        bool all = true;
+
+        for (size_t j = 0; j < k->n && all; j++)
+            all = dg_norm_key_matches(field, e, k->names[j], k->vals[j]);
+        if (all)
+            return e;
+    }
+    return NULL;
+}
+
+static int key_text(const dg_mergekey_t *k, char *buf, size_t size)
+{
+    dg_buf_t t;
+    const char *vals[DG_NORM_MAX_KEYS];
+    int rc;
+
+    for (size_t j = 0; j < k->n; j++)
+        vals[j] = k->vals[j];
+    dg_buf_init(&t, 0);
+    rc = dg_path_buf_key(&t, k->n, k->names, vals);
+    if (!rc)
+        snprintf(buf, size, "%s", t.data);
+    dg_buf_free(&t);
+    return rc;
+}
+
+/* Can every element of @a be matched by a merge key? */
+static bool keyed_list(const char *field, const json_t *a)
+{
+    dg_mergekey_t k;
+    size_t i;
+    json_t *e;
+
+    json_array_foreach(a, i, e) {
+        dg_norm_merge_key(field, e, &k);
+        if (k.n == 0)
+            return false;
+    }
+    return true;
+}
+
+/* [*]: pair elements by merge key (never by index), baseline first, then
+ * live elements the baseline lacks. Lists without merge keys are compared
+ * whole, except one-element lists, which pair with each other. */
+static int walk_all(walk_t *w, size_t seg, const char *field, const json_t *b, const json_t *l)
+{
+    const json_t *ba = json_is_array(b) ? b : NULL, *la = json_is_array(l) ? l : NULL;
+    char ktext[2 * DG_NORM_KEY_LEN + 32];
+    dg_mergekey_t k;
+    size_t i;
+    json_t *e;
+    int rc = 0;
+
+    if (!keyed_list(field, ba) || !keyed_list(field, la)) {
+        if (json_array_size(ba) == 1 && json_array_size(la) == 1)
+            return descend(w, seg, json_array_get(ba, 0), json_array_get(la, 0), NULL, NULL,
+                           "[*]", "[*]");
+        return leaf(w, b, l, NULL, NULL);
+    }
+    json_array_foreach(ba, i, e) {
+        dg_norm_merge_key(field, e, &k);
+        if ((rc = key_text(&k, ktext, sizeof ktext)) != 0 ||
+            (rc = descend(w, seg, e, find_keyed(la, field, &k), e, NULL, ktext, "[*]")) != 0)
+            return rc;
+    }
+    json_array_foreach(la, i, e) {
+        dg_norm_merge_key(field, e, &k);
+        if (find_keyed(ba, field, &k))
+            continue;
+        if ((rc = key_text(&k, ktext, sizeof ktext)) != 0 ||
+            (rc = descend(w, seg, NULL, e, NULL, NULL, ktext, "[*]")) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* [k=v]: the one element with those keys on each side. */
+static int walk_key(walk_t *w, size_t seg, const char *field, const dg_seg_t *s, const json_t *b,
+                    const json_t *l)
+{
+    char ktext[512];
+    dg_mergekey_t k = {0};
+    dg_buf_t t;
+    int rc;
+
+    if (s->nkeys > DG_NORM_MAX_KEYS)
+        return 0; /* no list element has more merge keys than that */
+    k.n = s->nkeys;
+    for (size_t j = 0; j < s->nkeys; j++) {
+        k.names[j] = s->keys[j];
+        snprintf(k.vals[j], DG_NORM_KEY_LEN, "%s", s->vals[j]);
+    }
+    dg_buf_init(&t, 0);
+    rc = dg_path_buf_key(&t, s->nkeys, s->keys, s->vals);
+    if (!rc)
+        snprintf(ktext, sizeof ktext, "%s", t.data);
+    dg_buf_free(&t);
+    if (rc)
+        return rc;
+    b = json_is_array(b) ? find_keyed(b, field, &k) : NULL;
+    l = json_is_array(l) ? find_keyed(l, field, &k) : NULL;
+    return descend(w, seg, b, l, b, NULL, ktext, "[*]");
+}
+
+static int walk(walk_t *w, size_t seg, const json_t *b, const json_t *l, const json_t *bparent,
+                const char *field)
+{
+    const dg_seg_t *s;
+
+    if (seg == dg_path_len(w->pat))
+        return leaf(w, b, l, bparent, field);
+    if (b == NULL && l == NULL)
+        return 0;
+    s = dg_path_seg(w->pat, seg);
+    switch (s->kind) {
+    case DG_SEG_FIELD:
+        return walk_field(w, seg, s->name, b, l);
+    case DG_SEG_ALL:
+        return walk_all(w, seg, field ? field : "", b, l);
+    case DG_SEG_KEY:
+        return walk_key(w, seg, field ? field : "", s, b, l);
+    }
+    return 0;
+}
+
+/* ---- objects ------------------------------------------------------------------ */
+
+/* Does an HPA in @set scale @id? Then it owns spec.replicas. */
+static bool hpa_targets(const dg_objset_t *set, const dg_objid_t *id)
+{
+    for (size_t i = 0; set && i < dg_objset_count(set); i++) {
+        const dg_obj_t *o = dg_objset_at(set, i);
+        json_t *ref;
+        const char *kind, *name, *api;
+        char group[128];
+
+        if (strcmp(o->id.kind, "HorizontalPodAutoscaler") != 0 || strcmp(o->id.ns, id->ns) != 0)
+            continue;
+        ref = json_object_get(json_object_get(o->json, "spec"), "scaleTargetRef");
+        kind = json_string_value(json_object_get(ref, "kind"));
+        name = json_string_value(json_object_get(ref, "name"));
+        api = json_string_value(json_object_get(ref, "apiVersion"));
+        if (kind && name && strcmp(kind, id->kind) == 0 && strcmp(name, id->name) == 0 &&
+            strcmp(api ? dg_obj_group_of(api, group, sizeof group) : id->group, id->group) == 0)
+            return true;
+    }
+    return false;
+}
+
+static int diff_rule(const dg_obj_t *base, const json_t *live, const dg_objset_t *base_set,
+                     const dg_policy_t *pol, const dg_rule_t *rule, dg_variances_t *out,
+                     size_t first)
+{
+    walk_t w = {.id = &base->id, .rule = rule, .pol = pol, .out = out, .first = first};
+    size_t before = out->n;
+    int rc = 0;
+
+    dg_buf_init(&w.path, 0);
+    dg_buf_init(&w.gpath, 0);
+    for (size_t p = 0; p < rule->npaths && !rc; p++) {
+        w.pat = rule->paths[p];
+        rc = walk(&w, 0, base->json, live, NULL, NULL);
+    }
+    dg_buf_free(&w.path);
+    dg_buf_free(&w.gpath);
+    /* Checked only once something differs: drift is rare, HPAs are many. */
+    if (!rc && rule->unless_hpa && out->n > before && hpa_targets(base_set, &base->id)) {
+        for (size_t i = before; i < out->n; i++)
+            variance_clear(&out->items[i]);
+        out->n = before;
+    }
+    return rc;
+}
+
+static int diff_missing(const dg_obj_t *base, const dg_policy_t *pol, dg_variances_t *out)
+{
+    const dg_rule_t *worst = NULL;
+
+    for (size_t i = 0; i < dg_policy_nrules(pol); i++) {
+        const dg_rule_t *r = dg_policy_rule(pol, i);
+
+        if (dg_rule_applies(r, base->id.group, base->id.kind) &&
+            (worst == NULL || r->action > worst->action))
+            worst = r;
+    }
+    return worst ? emit(out, &base->id, "", NULL, NULL, DG_VAR_MISSING, worst) : 0;
+}
+
+int dg_diff_object(const dg_obj_t *base, const json_t *live, const dg_objset_t *base_set,
+                   const dg_policy_t *pol, dg_variances_t *out, dg_err_t *err)
+{
+    size_t first = out->n;
+    char shown[256];
+    int rc = 0;
+
+    if (dg_policy_ns_excluded(pol, base->id.ns))
+        return 0;
+    if (live == NULL)
+        rc = diff_missing(base, pol, out);
+    for (size_t i = 0; live && i < dg_policy_nrules(pol) && !rc; i++) {
+        const dg_rule_t *r = dg_policy_rule(pol, i);
+
+        if (dg_rule_applies(r, base->id.group, base->id.kind))
+            rc = diff_rule(base, live, base_set, pol, r, out, first);
+    }
+    if (rc)
+        return dg_err_set(err, rc, "out of memory comparing %s",
+                          dg_objid_format(&base->id, shown, sizeof shown));
+    return 0;
+}
+
+/* The kinds a snapshot covers when --kinds does not say: those it holds. */
+static bool covers(const dg_gk_t *covered, size_t ncovered, const dg_objset_t *live,
+                   const dg_objid_t *id)
+{
+    if (covered == NULL) {
+        for (size_t i = 0; i < dg_objset_count(live); i++) {
+            const dg_obj_t *o = dg_objset_at(live, i);
+
+            if (strcmp(o->id.kind, id->kind) == 0 && strcmp(o->id.group, id->group) == 0)
+                return true;
+        }
+        return false;
+    }
+    for (size_t i = 0; i < ncovered; i++)
+        if (strcmp(covered[i].kind, id->kind) == 0 && strcmp(covered[i].group, id->group) == 0)
+            return true;
+    return false;
+}
+
+int dg_diff_sets(const dg_objset_t *base, const dg_objset_t *live, const dg_gk_t *covered,
+                 size_t ncovered, const dg_policy_t *pol, dg_variances_t *out, dg_err_t *err)
+{
+    for (size_t i = 0; i < dg_objset_count(base); i++) {
+        const dg_obj_t *b = dg_objset_at(base, i);
+        const dg_obj_t *l = dg_objset_find(live, &b->id);
+        int rc;
+
+        if (l == NULL && !covers(covered, ncovered, live, &b->id))
+            continue;
+        if (!dg_policy_governs(pol, b->id.group, b->id.kind))
+            continue;
+        rc = dg_diff_object(b, l ? l->json : NULL, base, pol, out, err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
