@@ -1,0 +1,66 @@
+/* cli/ctl_main.c: driftctl, the operator console. Subcommands in the
+ * kubectl style; every judgement comes from libdrift.
+ * SPDX-License-Identifier: Apache-2.0 */
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl.h"
+
+#ifndef DG_VERSION
+#define DG_VERSION "0.1.0"
+#endif
+
+static const char usage[] =
+    "driftctl: Helm + Kubernetes drift assurance, the operator console.\n"
+    "\n"
+    "Usage: driftctl COMMAND [flags]\n"
+    "\n"
+    "Commands:\n"
+    "  diff       show governed drift between a release baseline and live state\n"
+    "  simulate   ask what the admission gate answers to a change, offline\n"
+    "  policy     print the built-in DriftPolicy (driftctl policy default)\n"
+    "  version    print the version\n"
+    "\n"
+    "Run 'driftctl COMMAND --help' for a command's flags.\n"
+    "Exit status: 0 no drift / allowed, 2 drift found / denied, 1 error.\n";
+
+static int policy_main(int argc, char **argv)
+{
+    if (argc == 2 && strcmp(argv[1], "default") == 0) {
+        fputs(dg_policy_default_text(), stdout);
+        return CTL_OK;
+    }
+    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        puts("Usage: driftctl policy default\n\nPrint the built-in DriftPolicy, a starting "
+             "point for your own (--policy FILE).");
+        return CTL_OK;
+    }
+    return ctl_usage_error("policy", "expected 'default'");
+}
+
+int main(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        int (*fn)(int, char **);
+    } cmds[] = {
+        {"diff", ctl_diff_main},
+        {"simulate", ctl_simulate_main},
+        {"policy", policy_main},
+    };
+
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? CTL_ERROR : CTL_OK;
+    }
+    if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
+        printf("driftctl %s\n", DG_VERSION);
+        return CTL_OK;
+    }
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        if (strcmp(argv[1], cmds[i].name) == 0)
+            return cmds[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "driftctl: unknown command '%s'\n\n%s", argv[1], usage);
+    return CTL_ERROR;
+}

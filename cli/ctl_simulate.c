@@ -1,0 +1,424 @@
+/* cli/ctl_simulate.c: `driftctl simulate`: the gate's answer to a change,
+ * offline. The review goes through the same codec and the same dg_decide()
+ * as driftgate's /validate ("simulation is enforcement").
+ * SPDX-License-Identifier: Apache-2.0 */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "codec.h"
+#include "ctl.h"
+#include "decide.h"
+#include "report.h"
+#include "review.h"
+
+static const char usage[] =
+    "Usage:\n"
+    "  driftctl simulate --review FILE --baseline FILE [flags]\n"
+    "  driftctl simulate --baseline FILE [--live FILE] --target KIND/NAME -n NS\n"
+    "                    (--patch JSON [--type merge|json] | --object FILE) [flags]\n"
+    "\n"
+    "Ask what driftgate answers, before anyone applies the change. The first form\n"
+    "judges a recorded AdmissionReview and prints the response exactly as the\n"
+    "webhook sends it; the second builds the UPDATE from a proposed change to the\n"
+    "live object (from --live, else the baseline's).\n"
+    "\n"
+    "  --review FILE       an AdmissionReview (admission.k8s.io/v1 or v1beta1)\n"
+    "  --baseline FILE     the release baseline (render or baseline ConfigMap)\n"
+    "  --live FILE         live evidence: the object before the change\n"
+    "  --policy FILE       DriftPolicy (default: the built-in policy)\n"
+    "  --release NAME      the release a plain render belongs to (default: the\n"
+    "                      objects' own release label, else \"baseline\")\n"
+    "  -n, --namespace NS  the release namespace\n"
+    "  --target KIND/NAME  the object to change, e.g. hpa/test-nginx\n"
+    "  --patch JSON        the change, as kubectl patch takes it\n"
+    "  --type TYPE         merge (default) or json (RFC 6902)\n"
+    "  --object FILE       the complete proposed object instead of a patch\n"
+    "  --subresource NAME  scale: judge a change through the scale subresource\n"
+    "  --as USER           requester (default \"driftctl-simulate\")\n"
+    "  --as-group GROUP    requester's group; repeatable\n"
+    "  --dry-run           mark the request dryRun (the answer is the same)\n"
+    "  -o, --output FMT    response (the AdmissionReview; default with --review),\n"
+    "                      table (default with --target) or json\n"
+    "  --max-bytes N       refuse inputs larger than N bytes (default 64Mi)\n"
+    "\n"
+    "Exit status: 0 allowed, 2 denied, 1 error.\n";
+
+#define MAX_GROUPS 32
+
+typedef struct sim_opts {
+    const char *review, *baseline, *live, *policy, *release, *ns, *target, *patch, *type,
+        *object, *subresource, *user, *output;
+    const char *groups[MAX_GROUPS];
+    size_t ngroups;
+    bool dry_run;
+    size_t max_bytes;
+} sim_opts_t;
+
+static int check_opts(const sim_opts_t *o)
+{
+    if (o->baseline == NULL)
+        return ctl_usage_error("simulate", "--baseline is required");
+    if (o->review && (o->target || o->patch || o->object))
+        return ctl_usage_error("simulate", "--review cannot be combined with --target, --patch "
+                                           "or --object");
+    if (o->review == NULL && o->target == NULL)
+        return ctl_usage_error("simulate", "give --review FILE, or --target KIND/NAME with "
+                                           "--patch or --object");
+    if (o->target && (o->patch == NULL) == (o->object == NULL))
+        return ctl_usage_error("simulate", "--target needs exactly one of --patch and --object");
+    if (o->target && o->ns == NULL)
+        return ctl_usage_error("simulate", "--target needs -n NAMESPACE");
+    if (o->subresource && strcmp(o->subresource, "scale") != 0)
+        return ctl_usage_error("simulate", "--subresource: only 'scale' is judged");
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, sim_opts_t *o)
+{
+    enum { O_REVIEW = 256, O_BASELINE, O_LIVE, O_POLICY, O_RELEASE, O_TARGET, O_PATCH, O_TYPE,
+           O_OBJECT, O_SUB, O_AS, O_GROUP, O_DRY, O_MAX };
+    static const struct option longs[] = {
+        {"review", required_argument, NULL, O_REVIEW},
+        {"baseline", required_argument, NULL, O_BASELINE},
+        {"live", required_argument, NULL, O_LIVE},
+        {"policy", required_argument, NULL, O_POLICY},
+        {"release", required_argument, NULL, O_RELEASE},
+        {"namespace", required_argument, NULL, 'n'},
+        {"target", required_argument, NULL, O_TARGET},
+        {"patch", required_argument, NULL, O_PATCH},
+        {"type", required_argument, NULL, O_TYPE},
+        {"object", required_argument, NULL, O_OBJECT},
+        {"subresource", required_argument, NULL, O_SUB},
+        {"as", required_argument, NULL, O_AS},
+        {"as-group", required_argument, NULL, O_GROUP},
+        {"dry-run", no_argument, NULL, O_DRY},
+        {"output", required_argument, NULL, 'o'},
+        {"max-bytes", required_argument, NULL, O_MAX},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    dg_err_t err = {0};
+    int c;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "n:o:h", longs, NULL)) != -1) {
+        switch (c) {
+        case O_REVIEW: o->review = optarg; break;
+        case O_BASELINE: o->baseline = optarg; break;
+        case O_LIVE: o->live = optarg; break;
+        case O_POLICY: o->policy = optarg; break;
+        case O_RELEASE: o->release = optarg; break;
+        case 'n': o->ns = optarg; break;
+        case O_TARGET: o->target = optarg; break;
+        case O_PATCH: o->patch = optarg; break;
+        case O_TYPE: o->type = optarg; break;
+        case O_OBJECT: o->object = optarg; break;
+        case O_SUB: o->subresource = optarg; break;
+        case O_AS: o->user = optarg; break;
+        case O_GROUP:
+            if (o->ngroups == MAX_GROUPS)
+                return ctl_usage_error("simulate", "at most %d --as-group", MAX_GROUPS);
+            o->groups[o->ngroups++] = optarg;
+            break;
+        case O_DRY: o->dry_run = true; break;
+        case 'o': o->output = optarg; break;
+        case O_MAX:
+            if (ctl_parse_size(optarg, &o->max_bytes, &err))
+                return ctl_usage_error("simulate", "--max-bytes: %s", err.msg);
+            break;
+        case 'h': fputs(usage, stdout); exit(CTL_OK);
+        default: return ctl_usage_error("simulate", "unknown flag");
+        }
+    }
+    if (optind < argc)
+        return ctl_usage_error("simulate", "unexpected argument '%s'", argv[optind]);
+    return check_opts(o);
+}
+
+/* ---- building the review from a proposed change ------------------------------- */
+
+typedef struct sim {
+    const sim_opts_t *o;
+    dg_release_t *rel;
+    dg_objset_t *live;
+    dg_policy_t *pol;
+    dg_baselines_t *bases;
+    dg_review_t *rv;
+} sim_t;
+
+static const json_t *find_current(sim_t *s, const dg_objid_t *id, dg_err_t *err)
+{
+    const dg_obj_t *o = s->live ? dg_objset_find(s->live, id) : NULL;
+    char shown[256];
+
+    if (o == NULL)
+        o = dg_objset_find(s->rel->objs, id);
+    if (o == NULL)
+        dg_err_set(err, DG_ENOTFOUND, "--target: no %s in %s", dg_objid_format(id, shown, sizeof shown),
+                   s->live ? "--live or --baseline" : "--baseline");
+    return o ? o->json : NULL;
+}
+
+/* The autoscaling/v1 Scale the API server hands a webhook for /scale. */
+static json_t *as_scale(const json_t *obj)
+{
+    json_t *meta = json_object_get(obj, "metadata");
+    json_t *replicas = json_object_get(json_object_get(obj, "spec"), "replicas");
+
+    return json_pack("{s:s, s:s, s:{s:O*, s:O*, s:O*, s:O*}, s:{s:O*}}", "apiVersion",
+                     "autoscaling/v1", "kind", "Scale", "metadata", "name",
+                     json_object_get(meta, "name"), "namespace", json_object_get(meta, "namespace"),
+                     "uid", json_object_get(meta, "uid"), "resourceVersion",
+                     json_object_get(meta, "resourceVersion"), "spec", "replicas", replicas);
+}
+
+static int proposed(sim_t *s, const json_t *old, json_t **out, dg_err_t *err)
+{
+    dg_objset_t *set = NULL;
+    int rc;
+
+    if (s->o->patch)
+        return ctl_patch_apply(old, s->o->patch, s->o->type ? s->o->type : "merge", out, err);
+    rc = ctl_load_objects(s->o->object, s->o->ns, s->o->max_bytes, &set, NULL, err);
+    if (rc)
+        return rc;
+    if (dg_objset_count(set) != 1)
+        rc = dg_err_set(err, DG_EINVAL, "%s: --object must hold exactly one object, not %zu",
+                        s->o->object, dg_objset_count(set));
+    else
+        *out = json_incref(dg_objset_at(set, 0)->json);
+    dg_objset_free(&set);
+    return rc;
+}
+
+/* A stable uid: the same change simulated twice gets the same answer. */
+static void make_uid(const char *text, char out[37])
+{
+    static const char hex[] = "0123456789abcdef";
+    uint8_t d[32];
+    int j = 0;
+
+    dg_codec_sha256(text, strlen(text), d);
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[j++] = '-';
+        out[j++] = hex[d[i] >> 4];
+        out[j++] = hex[d[i] & 15];
+    }
+    out[j] = '\0';
+}
+
+static json_t *user_info(const sim_opts_t *o)
+{
+    json_t *groups = json_array();
+
+    for (size_t i = 0; i < o->ngroups; i++)
+        json_array_append_new(groups, json_string(o->groups[i]));
+    if (o->ngroups == 0)
+        json_array_append_new(groups, json_string("system:authenticated"));
+    return json_pack("{s:s, s:o}", "username", o->user ? o->user : "driftctl-simulate", "groups",
+                     groups);
+}
+
+static json_t *build_request(const sim_opts_t *o, const dg_kindinfo_t *ki, const char *version,
+                             const char *name, json_t *obj, json_t *old)
+{
+    bool scale = o->subresource != NULL;
+    json_t *kind = scale ? json_pack("{s:s,s:s,s:s}", "group", "autoscaling", "version", "v1",
+                                     "kind", "Scale")
+                         : json_pack("{s:s,s:s,s:s}", "group", ki->group, "version", version,
+                                     "kind", ki->kind);
+    json_t *res = json_pack("{s:s,s:s,s:s}", "group", ki->group, "version", version, "resource",
+                            ki->resource);
+    json_t *req = json_pack(
+        "{s:s, s:O, s:O, s:O, s:O, s:s, s:s, s:s, s:o, s:o, s:o, s:b, s:{s:s,s:s,s:s}}", "uid", "",
+        "kind", kind, "resource", res, "requestKind", kind, "requestResource", res, "name", name,
+        "namespace", o->ns, "operation", "UPDATE", "userInfo", user_info(o), "object", obj,
+        "oldObject", old, "dryRun", o->dry_run, "options", "apiVersion", "meta.k8s.io/v1", "kind",
+        "UpdateOptions", "fieldManager", "driftctl-simulate");
+    char *text, uid[37];
+
+    json_decref(kind);
+    json_decref(res);
+    if (req == NULL)
+        return NULL;
+    if (scale)
+        json_object_set_new(req, "subResource", json_string("scale"));
+    text = json_dumps(req, JSON_COMPACT | JSON_SORT_KEYS);
+    make_uid(text ? text : "", uid);
+    free(text);
+    json_object_set_new(req, "uid", json_string(uid));
+    return json_pack("{s:s, s:s, s:o}", "apiVersion", "admission.k8s.io/v1", "kind",
+                     "AdmissionReview", "request", req);
+}
+
+/* "hpa/test-nginx" -> kind and identity. */
+static int parse_target(const sim_opts_t *o, const dg_kindinfo_t **ki, dg_objid_t *id,
+                        dg_err_t *err)
+{
+    static char kind[128];
+    const char *slash = strchr(o->target, '/');
+
+    if (slash == NULL || slash == o->target || slash[1] == '\0' ||
+        (size_t)(slash - o->target) >= sizeof kind)
+        return dg_err_set(err, DG_EINVAL, "--target '%s': expected KIND/NAME, e.g. hpa/test-nginx",
+                          o->target);
+    memcpy(kind, o->target, (size_t)(slash - o->target));
+    kind[slash - o->target] = '\0';
+    *ki = dg_kind_lookup(kind);
+    if (*ki == NULL)
+        return dg_err_set(err, DG_EINVAL, "--target '%s': unknown kind '%s'", o->target, kind);
+    if (o->subresource && strcmp((*ki)->group, "apps") != 0)
+        return dg_err_set(err, DG_EINVAL, "--subresource scale: %s has no judged scale subresource",
+                          (*ki)->kind);
+    *id = (dg_objid_t){(*ki)->group, (*ki)->kind, o->ns, slash + 1};
+    return 0;
+}
+
+static int review_from_change(sim_t *s, dg_err_t *err)
+{
+    const dg_kindinfo_t *ki;
+    const json_t *cur;
+    json_t *old = NULL, *obj = NULL, *doc = NULL;
+    const char *api, *slash;
+    char *text = NULL;
+    dg_objid_t id;
+    int rc;
+
+    if ((rc = parse_target(s->o, &ki, &id, err)) != 0)
+        return rc;
+    if ((cur = find_current(s, &id, err)) == NULL)
+        return DG_ENOTFOUND;
+    old = s->o->subresource ? as_scale(cur) : json_deep_copy(cur);
+    if (old == NULL)
+        return dg_err_set(err, DG_ENOMEM, "out of memory");
+    if ((rc = proposed(s, old, &obj, err)) != 0)
+        goto out;
+    api = json_string_value(json_object_get(cur, "apiVersion"));
+    slash = api ? strchr(api, '/') : NULL;
+    doc = build_request(s->o, ki, slash ? slash + 1 : api ? api : "v1", id.name,
+                        json_incref(obj), json_incref(old));
+    text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    if (text == NULL) {
+        rc = dg_err_set(err, DG_ENOMEM, "out of memory");
+        goto out;
+    }
+    /* Through the wire format, exactly as driftgate receives it. */
+    s->rv = dg_review_parse(text, strlen(text), "<simulated request>", 0, err);
+    rc = s->rv ? 0 : DG_EINVAL;
+out:
+    free(text);
+    json_decref(doc);
+    json_decref(obj);
+    json_decref(old);
+    return rc;
+}
+
+static int review_from_file(sim_t *s, dg_err_t *err)
+{
+    char *data;
+    size_t len;
+    int rc;
+
+    rc = ctl_read(s->o->review, DG_MAX_REVIEW_BYTES, &data, &len, err);
+    if (rc)
+        return rc;
+    s->rv = dg_review_parse(data, len, s->o->review, 0, err);
+    free(data);
+    return s->rv ? 0 : DG_EINVAL;
+}
+
+/* ---- judging ---------------------------------------------------------------------- */
+
+static int print_answer(const sim_t *s, const dg_decision_t *d, dg_err_t *err)
+{
+    const char *fmt = s->o->output ? s->o->output : s->o->review ? "response" : "table";
+    dg_format_t f;
+    dg_buf_t out;
+    char *text;
+    int rc;
+
+    if (strcmp(fmt, "response") == 0) {
+        text = dg_review_encode(s->rv->api_version, s->rv->uid, &d->response);
+        if (text == NULL)
+            return dg_err_set(err, DG_ENOMEM, "out of memory");
+        puts(text);
+        free(text);
+        return 0;
+    }
+    if ((rc = dg_format_parse(fmt, &f, err)) != 0)
+        return rc;
+    if (f != DG_FMT_TABLE && f != DG_FMT_JSON)
+        return dg_err_set(err, DG_EINVAL, "-o %s: simulate prints response, table or json", fmt);
+    dg_buf_init(&out, 0);
+    rc = dg_report_decision(d, s->rv, f, &out, err);
+    if (!rc)
+        fwrite(out.data ? out.data : "", 1, out.len, stdout);
+    dg_buf_free(&out);
+    return rc;
+}
+
+static int load(sim_t *s, dg_err_t *err)
+{
+    int rc;
+
+    if ((rc = ctl_load_policy(s->o->policy, &s->pol, err)) ||
+        (rc = ctl_load_release(s->o->baseline, s->o->release, s->o->ns, s->o->max_bytes, &s->rel,
+                               err)))
+        return rc;
+    if (s->o->live &&
+        (rc = ctl_load_objects(s->o->live, s->rel->ns, s->o->max_bytes, &s->live, NULL, err)))
+        return rc;
+    return 0;
+}
+
+static int judge(sim_t *s, bool *denied, dg_err_t *err)
+{
+    dg_decide_env_t env = {.now = (int64_t)time(NULL), .synced = true};
+    dg_decision_t d;
+    dg_release_t *rel = s->rel;
+    int rc;
+
+    if ((rc = load(s, err)) != 0)
+        return rc;
+    rc = s->o->review ? review_from_file(s, err) : review_from_change(s, err);
+    if (rc)
+        return rc;
+    s->bases = dg_baselines_new();
+    if (s->bases == NULL)
+        return dg_err_set(err, DG_ENOMEM, "out of memory");
+    rel = s->rel;
+    s->rel = NULL; /* owned by the set from here on, even on failure */
+    if ((rc = dg_baselines_add(s->bases, rel, err)) != 0)
+        return rc;
+    dg_decision_init(&d);
+    rc = dg_decide(s->rv, s->bases, s->pol, &env, &d, err);
+    if (!rc)
+        rc = print_answer(s, &d, err);
+    *denied = !d.response.allowed;
+    dg_decision_free(&d);
+    return rc;
+}
+
+int ctl_simulate_main(int argc, char **argv)
+{
+    sim_opts_t o = {0};
+    sim_t s = {.o = &o};
+    dg_err_t err = {0};
+    bool denied = false;
+    int rc;
+
+    if (parse_args(argc, argv, &o))
+        return CTL_ERROR;
+    rc = judge(&s, &denied, &err);
+    rc = rc ? ctl_fail(&err) : denied ? CTL_FOUND : CTL_OK;
+    dg_review_free(&s.rv);
+    dg_baselines_free(&s.bases);
+    dg_release_free(&s.rel);
+    dg_objset_free(&s.live);
+    dg_policy_free(&s.pol);
+    return rc;
+}
