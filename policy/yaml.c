@@ -143,7 +143,7 @@ static json_t *resolve_int(const char *s, size_t len)
     errno = 0;
     u = strtoull(digits, &end, base);
     if (errno == ERANGE || u > (unsigned long long)INT64_MAX + (unsigned long long)neg)
-        return json_real(neg ? -(double)u : (double)u); /* go-yaml falls back to float */
+        return NULL; /* beyond int64: go-yaml falls back to float */
     if (neg)
         return json_integer(u == (unsigned long long)INT64_MAX + 1 ? INT64_MIN : -(json_int_t)u);
     return json_integer((json_int_t)u);
@@ -219,6 +219,7 @@ typedef struct frame {
     char *key;      /* object: the key awaiting its value, NULL if none */
     int key_line, key_col;
     char *anchor;   /* the anchor this collection was declared with, or NULL */
+    json_t *merges; /* "<<" values, merged at the end: explicit keys win */
 } frame_t;
 
 typedef struct anchor {
@@ -300,8 +301,12 @@ static int merge_into(builder_t *b, json_t *dst, json_t *src, const yaml_mark_t 
     size_t i;
 
     if (json_is_array(src)) {
-        json_array_foreach(src, i, v) if (merge_into(b, dst, v, m)) return b->err ? b->err->code
-                                                                                   : DG_EPARSE;
+        json_array_foreach(src, i, v) {
+            int rc = merge_into(b, dst, v, m);
+
+            if (rc)
+                return rc;
+        }
         return 0;
     }
     if (!json_is_object(src))
@@ -346,12 +351,13 @@ static int attach(builder_t *b, json_t *node, const yaml_mark_t *m, bool is_key_
         return b->pos ? posmap_add(b->pos, f->node, f->key, f->key_line, f->key_col) : 0;
     }
     if (strcmp(f->key, "<<") == 0) {
-        int rc = merge_into(b, f->node, node, m);
-
-        json_decref(node);
         free(f->key);
         f->key = NULL;
-        return rc;
+        if (f->merges == NULL && (f->merges = json_array()) == NULL) {
+            json_decref(node);
+            return fail(b, DG_ENOMEM, m, "out of memory", NULL);
+        }
+        return json_array_append_new(f->merges, node) ? DG_ENOMEM : 0;
     }
     if (json_object_set_new(f->node, f->key, node) != 0)
         return fail(b, DG_ENOMEM, m, "out of memory", NULL);
@@ -443,8 +449,11 @@ static int on_end(builder_t *b, const yaml_event_t *ev)
     json_t *node = f->node;
     int rc = 0;
 
-    if (f->anchor)
+    if (f->merges)
+        rc = merge_into(b, node, f->merges, &ev->start_mark);
+    if (f->anchor && !rc)
         rc = anchor_set(b, f->anchor, node);
+    json_decref(f->merges);
     free(f->anchor);
     free(f->key);
     if (rc) {
@@ -479,6 +488,7 @@ static void builder_unwind(builder_t *b)
         frame_t *f = &b->stack[--b->depth];
 
         json_decref(f->node);
+        json_decref(f->merges);
         free(f->key);
         free(f->anchor);
     }
