@@ -97,6 +97,8 @@ static int gunzip_fail(z_stream *zs, char *buf, dg_err_t *err, int code, const c
     free(buf);
     if (code == DG_ETOOBIG)
         return dg_err_set(err, code, "%s: inflates to more than %zu bytes", what, max_out);
+    if (code == DG_EPARSE)
+        return dg_err_set(err, code, "%s: not valid gzip data (%s)", what, why);
     return dg_err_set(err, code, "%s: %s", what, why);
 }
 
@@ -134,7 +136,7 @@ int dg_codec_gunzip(const void *in, size_t len, size_t max_out, char **out, size
             break;
         if ((zrc != Z_OK && zrc != Z_BUF_ERROR) || (zrc == Z_BUF_ERROR && zs.avail_out != 0))
             return gunzip_fail(&zs, buf, err, DG_EPARSE, what,
-                               zs.msg ? zs.msg : "not valid gzip data (truncated)", max_out);
+                               zs.msg ? zs.msg : "truncated", max_out);
     }
     if (n > max_out)
         return gunzip_fail(&zs, buf, err, DG_ETOOBIG, what, NULL, max_out);
