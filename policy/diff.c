@@ -205,8 +205,10 @@ static int descend(walk_t *w, size_t seg, const json_t *b, const json_t *l, cons
         rc = dg_buf_puts(&w->gpath, gtext);
     if (field && strcmp(field, "resources") == 0)
         w->quantities = true;
+    /* An element on one side only is one variance, not one per field. */
     if (!rc)
-        rc = walk(w, seg + 1, b, l, bparent, field);
+        rc = gtext[0] == '[' && (b == NULL || l == NULL) ? leaf(w, b, l, NULL, NULL)
+                                                          : walk(w, seg + 1, b, l, bparent, field);
     w->quantities = q;
     w->path.len = plen;
     w->gpath.len = glen;

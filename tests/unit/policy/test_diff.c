@@ -1,0 +1,271 @@
+/* tests/unit/policy/test_diff.c: variances under the built-in policy, on
+ * objects as helm renders them and as the API server stores them.
+ * SPDX-License-Identifier: Apache-2.0 */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "diff.h"
+#include "manifest.h"
+#include "support.h"
+
+#define HPA(min)                                                                                   \
+    "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: web, namespace: " \
+    "prod}\nspec:\n  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}\n" min    \
+    "  maxReplicas: 10\n"
+
+#define SVC(ports, extra)                                                                          \
+    "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: prod}\nspec:\n" extra         \
+    "  ports:\n" ports
+
+#define DEPLOY(replicas, image, resources)                                                         \
+    "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: prod}\nspec:\n"      \
+    replicas "  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: "  \
+    "web}}\n    spec:\n      containers:\n      - name: sidecar\n        image: busybox:1.36\n"    \
+    "      - name: web\n        image: " image "\n" resources
+
+/* Each case: the baseline objects, the live object (NULL = missing), and the
+ * expected variances as "path|desired|live|rule|action" lines. */
+static const struct {
+    const char *name, *base, *live, *want;
+} cases[] = {
+    {"hpa floor lowered", HPA("  minReplicas: 6\n"), HPA("  minReplicas: 4\n"),
+     "spec.minReplicas|6|4|hpa-bounds|deny\n"},
+    {"6 equals 6.0", HPA("  minReplicas: 6\n"), HPA("  minReplicas: 6.0\n"), ""},
+    {"default minReplicas is not drift", HPA(""), HPA("  minReplicas: 1\n"), ""},
+    {"but a changed default is", HPA(""), HPA("  minReplicas: 2\n"),
+     "spec.minReplicas|1|2|hpa-bounds|deny\n"},
+    {"reordered ports are not drift",
+     SVC("  - {name: http, port: 80}\n  - {name: https, port: 443}\n", ""),
+     SVC("  - {name: https, port: 443, protocol: TCP, targetPort: 443}\n"
+         "  - {name: http, port: 80, protocol: TCP, targetPort: 80}\n",
+         "  clusterIP: 10.96.0.7\n  type: ClusterIP\n"),
+     ""},
+    {"port moved, matched by name", SVC("  - {name: http, port: 80, targetPort: http}\n", ""),
+     SVC("  - {name: http, port: 8080, protocol: TCP, targetPort: http}\n", "  type: ClusterIP\n"),
+     "spec.ports[name=http].port|80|8080|service-ports|deny\n"},
+    {"unnamed port by port+protocol, defaults applied", SVC("  - {port: 80}\n", ""),
+     SVC("  - {port: 80, protocol: TCP, targetPort: 80}\n", "  type: ClusterIP\n"), ""},
+    {"\"80\" is not 80", SVC("  - {name: http, port: 80, targetPort: \"80\"}\n", ""),
+     SVC("  - {name: http, port: 80, protocol: TCP, targetPort: 80}\n", "  type: ClusterIP\n"),
+     "spec.ports[name=http].targetPort|\"80\"|80|service-ports|deny\n"},
+    {"type change; the allocated nodePort is not drift", SVC("  - {name: http, port: 80}\n", ""),
+     SVC("  - {name: http, port: 80, protocol: TCP, targetPort: 80, nodePort: 30080}\n",
+         "  type: NodePort\n  externalTrafficPolicy: Cluster\n"),
+     "spec.type|\"ClusterIP\"|\"NodePort\"|service-type|deny\n"},
+    {"a port added out of band", SVC("  - {name: http, port: 80}\n", ""),
+     SVC("  - {name: http, port: 80, protocol: TCP, targetPort: 80}\n"
+         "  - {name: debug, port: 9090, protocol: TCP, targetPort: 9090}\n",
+         ""),
+     "spec.ports[name=debug]|(none)|{\"name\":\"debug\",\"port\":9090,\"protocol\":\"TCP\","
+     "\"targetPort\":9090}|service-ports|deny\n"},
+    {"replicas without an HPA", DEPLOY("  replicas: 3\n", "nginx:1.27.3", ""),
+     DEPLOY("  replicas: 5\n", "nginx:1.27.3", ""), "spec.replicas|3|5|workload-replicas|deny\n"},
+    {"replicas owned by an HPA", HPA("  minReplicas: 6\n") "---\n" DEPLOY("", "nginx:1.27.3", ""),
+     DEPLOY("  replicas: 7\n", "nginx:1.27.3", ""), ""},
+    {"image changed: warn, matched by container name",
+     DEPLOY("  replicas: 2\n", "nginx:1.27.3", ""), DEPLOY("  replicas: 2\n", "nginx:1.28.0", ""),
+     "spec.template.spec.containers[name=web].image|\"nginx:1.27.3\"|\"nginx:1.28.0\"|container-"
+     "image|warn\n"},
+    {"quantities compare by value",
+     DEPLOY("  replicas: 2\n", "nginx",
+            "        resources: {limits: {cpu: 0.5, memory: 1Gi}, requests: {cpu: 100m}}\n"),
+     DEPLOY("  replicas: 2\n", "nginx",
+            "        resources: {limits: {cpu: 500m, memory: 1024Mi}, requests: {cpu: \"0.1\"}}\n"),
+     ""},
+    {"resources changed",
+     DEPLOY("  replicas: 2\n", "nginx", "        resources: {limits: {cpu: 500m}}\n"),
+     DEPLOY("  replicas: 2\n", "nginx", "        resources: {limits: {cpu: \"1\"}}\n"),
+     "spec.template.spec.containers[name=web].resources|{\"limits\":{\"cpu\":\"500m\"}}|{"
+     "\"limits\":{\"cpu\":\"1\"}}|container-resources|warn\n"},
+    {"missing from live", HPA("  minReplicas: 6\n"), NULL, "|(none)|(none)|hpa-bounds|deny\n"},
+    {"ungoverned kind",
+     "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: prod}\ndata: {a: b}\n",
+     "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: prod}\ndata: {a: c}\n", ""},
+};
+
+static void show(const json_t *v, dg_buf_t *b)
+{
+    char *d = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+
+    ck_assert_int_eq(dg_buf_puts(b, v ? d : "(none)"), 0);
+    free(d);
+}
+
+static dg_objset_t *load(const char *text)
+{
+    dg_manifest_opts_t opts = {.name = "case.yaml", .default_ns = "prod"};
+    dg_objset_t *set = dg_objset_new();
+    dg_err_t err = {0};
+
+    ck_assert_msg(dg_manifest_load(text, strlen(text), &opts, set, NULL, &err) == 0, "%s", err.msg);
+    return set;
+}
+
+START_TEST(test_object)
+{
+    dg_objset_t *base = load(cases[_i].base), *live = cases[_i].live ? load(cases[_i].live) : NULL;
+    const dg_obj_t *target = dg_objset_at(base, dg_objset_count(base) - 1);
+    const dg_obj_t *lo = live ? dg_objset_find(live, &target->id) : NULL;
+    dg_policy_t *pol = dg_policy_default(NULL);
+    dg_variances_t v;
+    dg_err_t err = {0};
+    dg_buf_t got;
+
+    dg_variances_init(&v);
+    dg_buf_init(&got, 0);
+    ck_assert_int_eq(dg_diff_object(target, lo ? lo->json : NULL, base, pol, &v, &err), 0);
+    for (size_t i = 0; i < v.n; i++) {
+        ck_assert_int_eq(dg_buf_printf(&got, "%s|", v.items[i].path), 0);
+        show(v.items[i].desired, &got);
+        ck_assert_int_eq(dg_buf_puts(&got, "|"), 0);
+        show(v.items[i].live, &got);
+        ck_assert_int_eq(dg_buf_printf(&got, "|%s|%s\n", v.items[i].rule,
+                                       dg_action_name(v.items[i].action)),
+                         0);
+        ck_assert_int_eq(v.items[i].type, lo ? DG_VAR_CHANGED : DG_VAR_MISSING);
+        ck_assert_str_eq(v.items[i].obj.name, "web");
+    }
+    ck_assert_msg(strcmp(got.data ? got.data : "", cases[_i].want) == 0, "%s:\ngot:\n%swant:\n%s",
+                  cases[_i].name, got.data ? got.data : "", cases[_i].want);
+    dg_buf_free(&got);
+    dg_variances_free(&v);
+    dg_policy_free(&pol);
+    dg_objset_free(&base);
+    dg_objset_free(&live);
+}
+END_TEST
+
+/* A snapshot is partial evidence: only covered kinds can be missing. */
+static const struct {
+    const char *kinds; /* NULL = the kinds present in the snapshot */
+    size_t want;
+} coverage[] = {
+    {NULL, 1},       /* only the HPA differs; the Service's kind is absent */
+    {"hpa", 1},      /* same, said explicitly */
+    {"hpa,svc", 2},  /* now the Service is missing too */
+};
+
+START_TEST(test_coverage)
+{
+    dg_objset_t *base = load(HPA("  minReplicas: 6\n") "---\n" SVC("  - {name: http, port: 80}\n", ""));
+    dg_objset_t *live = load(HPA("  minReplicas: 4\n"));
+    dg_policy_t *pol = dg_policy_default(NULL);
+    dg_gk_t kinds[2];
+    size_t n = 0;
+    dg_variances_t v;
+
+    if (coverage[_i].kinds) {
+        kinds[n++] = (dg_gk_t){"autoscaling", "HorizontalPodAutoscaler"};
+        if (strstr(coverage[_i].kinds, "svc"))
+            kinds[n++] = (dg_gk_t){"", "Service"};
+    }
+    dg_variances_init(&v);
+    ck_assert_int_eq(dg_diff_sets(base, live, coverage[_i].kinds ? kinds : NULL, n, pol, &v, NULL),
+                     0);
+    ck_assert_uint_eq(v.n, coverage[_i].want);
+    if (v.n == 2) {
+        ck_assert_int_eq(v.items[1].type, DG_VAR_MISSING);
+        ck_assert_str_eq(v.items[1].obj.kind, "Service");
+        ck_assert_str_eq(v.items[1].rule, "service-ports");
+    }
+    dg_variances_free(&v);
+    dg_policy_free(&pol);
+    dg_objset_free(&base);
+    dg_objset_free(&live);
+}
+END_TEST
+
+START_TEST(test_excluded_namespace)
+{
+    dg_manifest_opts_t opts = {.name = "ks.yaml", .default_ns = "kube-system"};
+    static const char b[] = "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\n"
+                            "metadata: {name: dns}\nspec: {minReplicas: 2, maxReplicas: 4}\n";
+    static const char l[] = "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\n"
+                            "metadata: {name: dns}\nspec: {minReplicas: 1, maxReplicas: 4}\n";
+    dg_objset_t *base = dg_objset_new(), *live = dg_objset_new();
+    dg_policy_t *pol = dg_policy_default(NULL);
+    dg_variances_t v;
+
+    ck_assert_int_eq(dg_manifest_load(b, sizeof b - 1, &opts, base, NULL, NULL), 0);
+    ck_assert_int_eq(dg_manifest_load(l, sizeof l - 1, &opts, live, NULL, NULL), 0);
+    dg_variances_init(&v);
+    ck_assert_int_eq(dg_diff_sets(base, live, NULL, 0, pol, &v, NULL), 0);
+    ck_assert_uint_eq(v.n, 0);
+    dg_variances_free(&v);
+    dg_policy_free(&pol);
+    dg_objset_free(&base);
+    dg_objset_free(&live);
+}
+END_TEST
+
+static const struct {
+    const char *a, *b;
+    bool equal;
+} eq[] = {
+    {"6", "6.0", true},          {"\"80\"", "80", false},      {"{\"a\":[1,2]}", "{\"a\":[1,2]}", true},
+    {"[1,2]", "[2,1]", false},   {"null", "false", false},     {"{\"a\":1}", "{\"a\":1,\"b\":2}", false},
+    {"\"x\"", "\"x\"", true},    {"0.1", "0.10", true},
+};
+
+START_TEST(test_equal)
+{
+    json_t *a = dg_test_json(eq[_i].a), *b = dg_test_json(eq[_i].b);
+
+    ck_assert_msg(dg_diff_equal(a, b) == eq[_i].equal, "%s vs %s", eq[_i].a, eq[_i].b);
+    json_decref(a);
+    json_decref(b);
+}
+END_TEST
+
+/* The bundled example: exactly the four variances the README walks through. */
+START_TEST(test_example)
+{
+    size_t blen, llen;
+    char *btext = dg_test_read("examples/release-baseline.yaml", &blen);
+    char *ltext = dg_test_read("examples/live-snapshot.yaml", &llen);
+    dg_manifest_opts_t opts = {.name = "release-baseline.yaml", .default_ns = "sandbox-nginx"};
+    dg_objset_t *base = dg_objset_new(), *live = dg_objset_new();
+    dg_policy_t *pol = dg_policy_default(NULL);
+    dg_variances_t v;
+    static const char *const paths[] = {
+        "spec.minReplicas", "spec.ports[name=http].port", "spec.type",
+        "spec.template.spec.containers[name=nginx].image"};
+
+    ck_assert_int_eq(dg_manifest_load(btext, blen, &opts, base, NULL, NULL), 0);
+    opts.name = "live-snapshot.yaml";
+    ck_assert_int_eq(dg_manifest_load(ltext, llen, &opts, live, NULL, NULL), 0);
+    dg_variances_init(&v);
+    ck_assert_int_eq(dg_diff_sets(base, live, NULL, 0, pol, &v, NULL), 0);
+    ck_assert_uint_eq(v.n, 4);
+    for (size_t i = 0; i < 4; i++) {
+        bool found = false;
+
+        for (size_t j = 0; j < v.n; j++)
+            found |= strcmp(v.items[j].path, paths[i]) == 0;
+        ck_assert_msg(found, "no variance at %s", paths[i]);
+    }
+    dg_variances_free(&v);
+    dg_policy_free(&pol);
+    dg_objset_free(&base);
+    dg_objset_free(&live);
+    free(btext);
+    free(ltext);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("policy/diff");
+    TCase *tc = tcase_create("core");
+
+    tcase_set_timeout(tc, 30);
+    tcase_add_loop_test(tc, test_object, 0, sizeof cases / sizeof cases[0]);
+    tcase_add_loop_test(tc, test_coverage, 0, sizeof coverage / sizeof coverage[0]);
+    tcase_add_test(tc, test_excluded_namespace);
+    tcase_add_loop_test(tc, test_equal, 0, sizeof eq / sizeof eq[0]);
+    tcase_add_test(tc, test_example);
+    suite_add_tcase(s, tc);
+    return dg_test_run(s);
+}

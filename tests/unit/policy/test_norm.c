@@ -1,0 +1,137 @@
+/* tests/unit/policy/test_norm.c: the API server's defaults, allocations,
+ * merge keys and quantities. SPDX-License-Identifier: Apache-2.0 */
+#include <stdlib.h>
+#include <string.h>
+
+#include "norm.h"
+#include "support.h"
+
+static const struct {
+    const char *group, *kind, *gpath, *parent; /* parent: JSON */
+    const char *want;                          /* JSON, NULL = no default */
+} defaults[] = {
+    {"autoscaling", "HorizontalPodAutoscaler", "spec.minReplicas", "{}", "1"},
+    {"autoscaling", "HorizontalPodAutoscaler", "spec.maxReplicas", "{}", NULL},
+    {"apps", "Deployment", "spec.replicas", "{}", "1"},
+    {"apps", "StatefulSet", "spec.replicas", "{}", "1"},
+    {"", "Service", "spec.type", "{}", "\"ClusterIP\""},
+    {"", "Service", "spec.ports[*].protocol", "{\"port\": 80}", "\"TCP\""},
+    {"", "Service", "spec.ports[*].targetPort", "{\"port\": 80}", "80"},
+    {"", "Service", "spec.ports[*].nodePort", "{\"port\": 80}", NULL},
+    {"apps", "Deployment", "spec.template.spec.containers[*].imagePullPolicy",
+     "{\"image\": \"nginx:1.27.3\"}", "\"IfNotPresent\""},
+    {"apps", "Deployment", "spec.template.spec.containers[*].imagePullPolicy",
+     "{\"image\": \"nginx\"}", "\"Always\""},
+    {"apps", "Deployment", "spec.template.spec.containers[*].imagePullPolicy",
+     "{\"image\": \"registry:5000/nginx:latest\"}", "\"Always\""},
+    {"apps", "Deployment", "spec.template.spec.containers[*].imagePullPolicy",
+     "{\"image\": \"registry:5000/nginx\"}", "\"Always\""},
+    {"apps", "Deployment", "spec.template.spec.containers[*].imagePullPolicy",
+     "{\"image\": \"nginx@sha256:abc\"}", "\"IfNotPresent\""},
+    {"", "ConfigMap", "spec.replicas", "{}", NULL},
+};
+
+START_TEST(test_default)
+{
+    json_t *parent = dg_test_json(defaults[_i].parent);
+    json_t *got = dg_norm_default(defaults[_i].group, defaults[_i].kind, defaults[_i].gpath,
+                                  parent);
+
+    if (defaults[_i].want == NULL) {
+        ck_assert_ptr_null(got);
+    } else {
+        json_t *want = dg_test_json(defaults[_i].want);
+
+        ck_assert_msg(got && json_equal(got, want), "%s %s", defaults[_i].kind,
+                      defaults[_i].gpath);
+        json_decref(want);
+    }
+    json_decref(got);
+    json_decref(parent);
+}
+END_TEST
+
+static const struct {
+    const char *group, *kind, *field;
+    bool want;
+} allocated[] = {
+    {"", "Service", "clusterIP", true},   {"", "Service", "nodePort", true},
+    {"", "Service", "ipFamilies", true},  {"", "Service", "port", false},
+    {"apps", "Deployment", "nodePort", false},
+};
+
+START_TEST(test_allocated)
+{
+    ck_assert(dg_norm_server_allocated(allocated[_i].group, allocated[_i].kind,
+                                       allocated[_i].field) == allocated[_i].want);
+}
+END_TEST
+
+static const struct {
+    const char *field, *elem;
+    size_t n;
+    const char *text; /* "k=v,k=v" */
+} keys[] = {
+    {"ports", "{\"name\": \"http\", \"port\": 80}", 1, "name=http"},
+    {"ports", "{\"port\": 80}", 2, "port=80,protocol=TCP"},
+    {"ports", "{\"port\": 53, \"protocol\": \"UDP\"}", 2, "port=53,protocol=UDP"},
+    {"ports", "{\"containerPort\": 8080}", 2, "containerPort=8080,protocol=TCP"},
+    {"containers", "{\"name\": \"nginx\", \"image\": \"nginx\"}", 1, "name=nginx"},
+    {"args", "\"--verbose\"", 0, ""},
+    {"tolerations", "{\"key\": \"a\"}", 0, ""},
+};
+
+START_TEST(test_merge_key)
+{
+    json_t *elem = dg_test_json(keys[_i].elem);
+    dg_mergekey_t k;
+    char text[256] = "";
+
+    dg_norm_merge_key(keys[_i].field, elem, &k);
+    ck_assert_uint_eq(k.n, keys[_i].n);
+    for (size_t j = 0; j < k.n; j++) {
+        strcat(text, j ? "," : "");
+        strcat(text, k.names[j]);
+        strcat(text, "=");
+        strcat(text, k.vals[j]);
+        ck_assert(dg_norm_key_matches(keys[_i].field, elem, k.names[j], k.vals[j]));
+    }
+    ck_assert_str_eq(text, keys[_i].text);
+    json_decref(elem);
+}
+END_TEST
+
+static const struct {
+    const char *a, *b;
+    bool equal;
+} quantities[] = {
+    {"\"500m\"", "\"0.5\"", true},   {"\"1\"", "1", true},         {"\"1Gi\"", "\"1024Mi\"", true},
+    {"\"1G\"", "\"1000M\"", true},   {"\"100m\"", "\"0.1\"", true}, {"\"1e3\"", "\"1k\"", true},
+    {"\"128Mi\"", "\"128M\"", false}, {"\"250m\"", "\"0.5\"", false}, {"\"abc\"", "\"abc\"", false},
+    {"\"\"", "0", false},           {"\"1Ki\"", "1024", true},
+};
+
+START_TEST(test_quantity)
+{
+    json_t *a = dg_test_json(quantities[_i].a), *b = dg_test_json(quantities[_i].b);
+
+    ck_assert_msg(dg_norm_quantity_equal(a, b) == quantities[_i].equal, "%s vs %s",
+                  quantities[_i].a, quantities[_i].b);
+    json_decref(a);
+    json_decref(b);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("policy/norm");
+    TCase *tc = tcase_create("core");
+
+    tcase_set_timeout(tc, 30);
+    tcase_add_loop_test(tc, test_default, 0, sizeof defaults / sizeof defaults[0]);
+    tcase_add_loop_test(tc, test_allocated, 0, sizeof allocated / sizeof allocated[0]);
+    tcase_add_loop_test(tc, test_merge_key, 0, sizeof keys / sizeof keys[0]);
+    tcase_add_loop_test(tc, test_quantity, 0, sizeof quantities / sizeof quantities[0]);
+    suite_add_tcase(s, tc);
+    return dg_test_run(s);
+}
