@@ -16,9 +16,17 @@ dg_release_t *dg_release_new(const char *name, const char *ns)
     r->name = strdup(name);
     r->ns = strdup(ns);
     r->objs = dg_objset_new();
+    r->refs = 1;
     if (r->name == NULL || r->ns == NULL || r->objs == NULL)
         dg_release_free(&r);
     return r;
+}
+
+dg_release_t *dg_release_ref(dg_release_t *rel)
+{
+    if (rel)
+        rel->refs++;
+    return rel;
 }
 
 void dg_release_free(dg_release_t **rel)
@@ -26,6 +34,9 @@ void dg_release_free(dg_release_t **rel)
     dg_release_t *r = rel ? *rel : NULL;
 
     if (r == NULL)
+        return;
+    *rel = NULL;
+    if (--r->refs > 0)
         return;
     free(r->name);
     free(r->ns);
@@ -36,7 +47,6 @@ void dg_release_free(dg_release_t **rel)
     dg_objset_free(&r->objs);
     dg_objset_free(&r->pending);
     free(r);
-    *rel = NULL;
 }
 
 /* The index maps identity -> (release, object): an open-addressing table

@@ -27,12 +27,18 @@ typedef struct dg_release {
     dg_objset_t *pending;   /* NULL or owned: a pending-* Helm revision's objects */
     char *pending_status;   /* NULL or malloced: "pending-upgrade" etc. */
     long pending_revision;
+    _Atomic long refs;      /* driftgate shares a release between snapshots */
 } dg_release_t;
 
-/** New release named @name in @ns with an empty object set. NULL on ENOMEM. */
+/** New release named @name in @ns with an empty object set and one
+ *  reference. NULL on ENOMEM. */
 dg_release_t *dg_release_new(const char *name, const char *ns);
 
-/** Free the release and everything it owns; sets *@rel to NULL. NULL-safe. */
+/** Take another reference (a release is immutable once shared). Returns @rel. */
+dg_release_t *dg_release_ref(dg_release_t *rel);
+
+/** Drop a reference; the last one frees the release and everything it
+ *  owns. Sets *@rel to NULL. NULL-safe. */
 void dg_release_free(dg_release_t **rel);
 
 typedef struct dg_baselines dg_baselines_t; /* opaque */

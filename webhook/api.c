@@ -1,0 +1,266 @@
+/* webhook/api.c: the routes. /validate decodes with the same codec and
+ * judges with the same dg_decide() as `driftctl simulate`.
+ * SPDX-License-Identifier: Apache-2.0 */
+#include "api.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "console.h"
+#include "log.h"
+#include "metrics.h"
+#include "report.h"
+#include "review.h"
+#include "tls.h"
+
+/* The recent decisions, newest last, bounded: /api/v1/decisions. */
+#define RING 256
+static struct {
+    pthread_mutex_t mu;
+    json_t *items[RING];
+    size_t next;
+    unsigned long total;
+} ring = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static void ring_push(json_t *d)
+{
+    pthread_mutex_lock(&ring.mu);
+    json_decref(ring.items[ring.next]);
+    ring.items[ring.next] = d;
+    ring.next = (ring.next + 1) % RING;
+    ring.total++;
+    pthread_mutex_unlock(&ring.mu);
+}
+
+void dg_api_shutdown(void)
+{
+    for (size_t i = 0; i < RING; i++) {
+        json_decref(ring.items[i]);
+        ring.items[i] = NULL;
+    }
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+long dg_api_timeout_ms(const char *s)
+{
+    char *end;
+    double v;
+
+    if (s == NULL)
+        return 0;
+    v = strtod(s, &end);
+    if (end == s || v <= 0)
+        return 0;
+    if (strcmp(end, "ms") == 0)
+        return (long)v;
+    if (strcmp(end, "s") == 0 || *end == '\0')
+        return (long)(v * 1000);
+    if (strcmp(end, "m") == 0)
+        return (long)(v * 60000);
+    return 0;
+}
+
+static void set_json(dg_http_resp_t *resp, int status, json_t *v)
+{
+    char *text = v ? json_dumps(v, JSON_INDENT(2)) : NULL;
+
+    json_decref(v);
+    if (text == NULL) {
+        dg_http_error(resp, 500, "out of memory");
+        return;
+    }
+    resp->status = status;
+    resp->content_type = "application/json";
+    if (dg_buf_puts(&resp->body, text) != 0 || dg_buf_puts(&resp->body, "\n") != 0)
+        dg_http_error(resp, 500, "out of memory");
+    free(text);
+}
+
+/* ---- POST /validate ----------------------------------------------------------- */
+
+static json_t *decision_record(const dg_gate_t *g, const dg_review_t *rv, const dg_decision_t *d,
+                               uint64_t ns)
+{
+    char when[32];
+    time_t t = time(NULL);
+    struct tm tm;
+
+    gmtime_r(&t, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s}, s:s?, s:s, s:b, s:i, s:s?, "
+                     "s:o, s:f, s:b, s:s?}",
+                     "time", when, "webhook", g->cfg->webhook_name, "uid", rv->uid, "user",
+                     rv->user, "object", "group", rv->group, "resource", rv->resource, "namespace",
+                     rv->ns, "name", rv->name, "subresource",
+                     rv->subresource[0] ? rv->subresource : NULL, "operation", rv->operation,
+                     "allowed", d->response.allowed, "code", d->response.allowed ? 200 : d->response.code,
+                     "release", d->release, "variances", dg_report_variances_json(&d->introduced),
+                     "latency_ms", (double)ns / 1e6, "dry_run", rv->dry_run, "decision",
+                     dg_verdict_name(d->verdict));
+}
+
+static void judged(dg_gate_t *g, const dg_review_t *rv, const dg_decision_t *d, uint64_t ns)
+{
+    json_t *rec = decision_record(g, rv, d, ns);
+
+    dg_metrics_decision(d->verdict, d->response.allowed ? 200 : d->response.code, ns);
+    if (rec == NULL)
+        return;
+    dg_log(d->verdict == DG_VERDICT_DENY ? DG_LOG_WARN : DG_LOG_INFO, "admission decision",
+           json_deep_copy(rec));
+    ring_push(rec);
+}
+
+static void validate(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *resp)
+{
+    uint64_t t0 = now_ns();
+    dg_err_t err = {0};
+    char msg[600], *text;
+    dg_review_t *rv = dg_review_parse(req->body, req->len, "request body", g->cfg->max_body, &err);
+    dg_snapshot_t *snap;
+    dg_decision_t d;
+    dg_decide_env_t env;
+    int rc;
+
+    if (rv == NULL) {
+        dg_http_error(resp, err.code == DG_ETOOBIG ? 413 : 400, "%s",
+                      dg_err_format(&err, msg, sizeof msg));
+        dg_log(DG_LOG_WARN, "bad AdmissionReview refused", json_pack("{s:s}", "error", msg));
+        return;
+    }
+    rv->timeout_ms = dg_api_timeout_ms(req->timeout);
+    snap = dg_store_acquire(g->store);
+    env = (dg_decide_env_t){.now = (int64_t)time(NULL), .synced = snap->synced,
+                            .fail_open = g->cfg->fail_open, .refresh = g->refresh};
+    dg_decision_init(&d);
+    rc = dg_decide(rv, snap->bases, g->policy, &env, &d, &err);
+    text = rc ? NULL : dg_review_encode(rv->api_version, rv->uid, &d.response);
+    if (text == NULL) {
+        dg_http_error(resp, 500, "cannot judge request %s: out of memory", rv->uid);
+    } else {
+        resp->status = 200;
+        resp->content_type = "application/json";
+        if (dg_buf_puts(&resp->body, text) != 0)
+            dg_http_error(resp, 500, "out of memory");
+        judged(g, rv, &d, now_ns() - t0);
+    }
+    free(text);
+    dg_decision_free(&d);
+    dg_snapshot_release(&snap);
+    dg_review_free(&rv);
+}
+
+/* ---- read-only API -------------------------------------------------------------- */
+
+static json_t *release_json(const dg_release_t *r)
+{
+    json_t *objs = json_array();
+    char shown[256];
+
+    for (size_t i = 0; i < dg_objset_count(r->objs); i++)
+        json_array_append_new(objs,
+                              json_string(dg_objid_short(&dg_objset_at(r->objs, i)->id, shown,
+                                                         sizeof shown)));
+    return json_pack("{s:s, s:s, s:I, s:s?, s:s?, s:s?, s:s, s:o, s:s?, s:I}", "name", r->name,
+                     "namespace", r->ns, "revision", (json_int_t)r->revision, "chart", r->chart,
+                     "source", r->source, "digest", r->digest, "origin",
+                     r->origin == DG_RELSRC_PUBLISHED ? "published" : "helm", "objects", objs,
+                     "pending", r->pending_status, "pendingRevision",
+                     (json_int_t)r->pending_revision);
+}
+
+static json_t *releases(dg_gate_t *g)
+{
+    dg_snapshot_t *snap = dg_store_acquire(g->store);
+    json_t *items = json_array();
+
+    for (size_t i = 0; i < dg_baselines_count(snap->bases); i++)
+        json_array_append_new(items, release_json(dg_baselines_at(snap->bases, i)));
+    dg_snapshot_release(&snap);
+    return json_pack("{s:o}", "releases", items);
+}
+
+static json_t *variances(dg_gate_t *g)
+{
+    dg_snapshot_t *snap = dg_store_acquire(g->store);
+    json_t *v = json_pack("{s:O, s:I, s:b}", "variances", snap->variances, "total",
+                          (json_int_t)snap->nvariances, "synced", snap->synced);
+
+    dg_snapshot_release(&snap);
+    return v;
+}
+
+static json_t *decisions(void)
+{
+    json_t *items = json_array();
+    unsigned long total;
+
+    pthread_mutex_lock(&ring.mu);
+    for (size_t i = 0; i < RING; i++) {
+        json_t *d = ring.items[(ring.next + i) % RING];
+
+        if (d)
+            json_array_append(items, d);
+    }
+    total = ring.total;
+    pthread_mutex_unlock(&ring.mu);
+    return json_pack("{s:o, s:I, s:i}", "decisions", items, "total", (json_int_t)total, "kept",
+                     RING);
+}
+
+static void text(dg_http_resp_t *resp, int status, const char *type, const char *body)
+{
+    resp->status = status;
+    resp->content_type = type;
+    if (dg_buf_puts(&resp->body, body) != 0)
+        dg_http_error(resp, 500, "out of memory");
+}
+
+void dg_api_handle(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *resp)
+{
+    const char *p = req->path;
+    dg_snapshot_t *snap;
+    bool get = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+
+    if (strcmp(p, "/validate") == 0)
+        return validate(g, req, resp);
+    if (!get)
+        return dg_http_error(resp, 405, "%s %s: only GET is accepted", req->method, p);
+    if (strcmp(p, "/healthz") == 0)
+        return text(resp, 200, "text/plain", "ok\n");
+    if (strcmp(p, "/readyz") == 0) {
+        snap = dg_store_acquire(g->store);
+        if (snap->synced)
+            text(resp, 200, "text/plain", "ok\n");
+        else
+            dg_http_error(resp, 503, "not ready: the baseline store has not synced");
+        dg_snapshot_release(&snap);
+        return;
+    }
+    if (strcmp(p, "/metrics") == 0) {
+        resp->status = 200;
+        resp->content_type = "text/plain; version=0.0.4";
+        if (dg_metrics_render(&resp->body, dg_tls_expiry_seconds()) != 0)
+            dg_http_error(resp, 500, "out of memory");
+        return;
+    }
+    if (strcmp(p, "/api/v1/releases") == 0)
+        return set_json(resp, 200, releases(g));
+    if (strcmp(p, "/api/v1/variances") == 0)
+        return set_json(resp, 200, variances(g));
+    if (strcmp(p, "/api/v1/decisions") == 0)
+        return set_json(resp, 200, decisions());
+    if (strcmp(p, "/console") == 0 || strcmp(p, "/console/") == 0 || strcmp(p, "/") == 0)
+        return text(resp, 200, "text/html; charset=utf-8", dg_console_html);
+    dg_http_error(resp, 404, "no route %s", p);
+}

@@ -1,0 +1,19 @@
+/* webhook/api.h: driftgate's routes: POST /validate, /healthz, /readyz,
+ * /metrics, /api/v1/{releases,variances,decisions}, /console/.
+ * SPDX-License-Identifier: Apache-2.0 */
+#ifndef DG_API_H
+#define DG_API_H
+
+#include "gate.h"
+#include "http.h"
+
+/** Answer one request (body complete, method and size already checked). */
+void dg_api_handle(dg_gate_t *gate, const dg_http_req_t *req, dg_http_resp_t *resp);
+
+/** Parse the API server's ?timeout= ("10s", "500ms", "1m") into ms; 0 if absent or bad. */
+long dg_api_timeout_ms(const char *s);
+
+/** Free the recent-decisions ring (at exit). */
+void dg_api_shutdown(void);
+
+#endif

@@ -1,0 +1,42 @@
+/* webhook/gate.h: driftgate's configuration and the state its parts share.
+ * SPDX-License-Identifier: Apache-2.0 */
+#ifndef DG_GATE_H
+#define DG_GATE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "decide.h"
+#include "policy.h"
+#include "store.h"
+
+/* 8 MiB: an UPDATE carries object and oldObject, up to ~3 MiB each. */
+#define DG_GATE_DEFAULT_MAX_BODY ((size_t)8 << 20)
+
+typedef struct dg_gate_cfg {
+    char listen[256];           /* "[host]:port"; ":8443" = every address */
+    const char *tls_cert, *tls_key, *client_ca;
+    const char *policy_file;    /* NULL = built-in policy */
+    const char *baseline_dir;   /* NULL = none */
+    const char *kubeconfig;     /* NULL and !in_cluster = no Kubernetes source */
+    bool in_cluster;
+    bool helm_secrets;          /* read Helm's Secret driver records (needs RBAC) */
+    const char *webhook_name;
+    bool fail_open;
+    size_t max_body;
+    unsigned request_timeout_s; /* cap on one request, and idle/stalled connections */
+    unsigned threads;
+    unsigned audit_interval_s;
+    unsigned dir_poll_s;
+} dg_gate_cfg_t;
+
+typedef struct dg_gate {
+    const dg_gate_cfg_t *cfg;
+    dg_store_t *store;
+    dg_policy_t *policy;
+    const dg_refresh_ops_t *refresh; /* the Kubernetes source's re-read, or NULL */
+    atomic_long inflight;            /* requests received and not yet completed */
+} dg_gate_t;
+
+#endif

@@ -1,0 +1,50 @@
+/* webhook/tls.h: the serving certificate, handed to libmicrohttpd per
+ * handshake through GnuTLS's certificate callback so a rotated pair is
+ * picked up without a restart; TLS 1.2/1.3 only, AEAD ciphers only; and
+ * optional client-certificate verification (--client-ca).
+ * SPDX-License-Identifier: Apache-2.0 */
+#ifndef DG_TLS_H
+#define DG_TLS_H
+
+#include <gnutls/abstract.h>
+#include <gnutls/gnutls.h>
+#include <stdbool.h>
+
+#include "err.h"
+
+/* TLS 1.2 and 1.3, ECDHE, AEAD ciphers, no CBC, no RSA key exchange. */
+#define DG_TLS_PRIORITIES                                                                         \
+    "SECURE256:+SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:"         \
+    "+CHACHA20-POLY1305:+AES-128-GCM:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:"            \
+    "%SERVER_PRECEDENCE"
+
+/** Load the pair (PEM) and, when @client_ca is not NULL, the CA bundle that
+ *  client certificates must chain to. Process-wide: one serving identity. */
+int dg_tls_init(const char *cert_file, const char *key_file, const char *client_ca,
+                dg_err_t *err);
+
+/** Reload the pair if either file changed since the last load. A pair that
+ *  does not load (half-written, key not matching) keeps the old one serving.
+ *  Returns 1 when reloaded, 0 when unchanged, or a DG_E* code. */
+int dg_tls_reload(dg_err_t *err);
+
+/** The callback for MHD_OPTION_HTTPS_CERT_CALLBACK. */
+int dg_tls_cert_callback(gnutls_session_t session, const gnutls_datum_t *req_ca_dn, int nreqs,
+                         const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length,
+                         gnutls_pcert_st **pcert, unsigned int *pcert_length,
+                         gnutls_privkey_t *privkey);
+
+/** The client CA bundle (PEM text) for MHD_OPTION_HTTPS_MEM_TRUST, or NULL. */
+const char *dg_tls_client_ca_pem(void);
+
+/** Did the peer of @session present a certificate that verifies against
+ *  the client CA? (Always true when no --client-ca is configured.) */
+bool dg_tls_client_verified(gnutls_session_t session);
+
+/** Seconds until the serving certificate expires (negative once expired). */
+double dg_tls_expiry_seconds(void);
+
+/** Free everything (after the server has stopped). */
+void dg_tls_shutdown(void);
+
+#endif
