@@ -1,0 +1,418 @@
+/* policy/report.c: variances and decisions for people (table, markdown)
+ * and tools (json, yaml, sarif). SPDX-License-Identifier: Apache-2.0 */
+#include "report.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CELL_MAX 60
+
+int dg_format_parse(const char *s, dg_format_t *out, dg_err_t *err)
+{
+    static const struct {
+        const char *name;
+        dg_format_t fmt;
+    } names[] = {{"table", DG_FMT_TABLE}, {"json", DG_FMT_JSON},   {"yaml", DG_FMT_YAML},
+                 {"markdown", DG_FMT_MARKDOWN}, {"md", DG_FMT_MARKDOWN}, {"sarif", DG_FMT_SARIF}};
+
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(s, names[i].name) == 0) {
+            *out = names[i].fmt;
+            return 0;
+        }
+    return dg_err_set(err, DG_EINVAL,
+                      "-o %s: unknown output format (table, json, yaml, markdown, sarif)", s);
+}
+
+/* ---- shared pieces ------------------------------------------------------------------- */
+
+/* A value as people read it: strings bare, others compact JSON; cut long. */
+static void cell(const json_t *v, bool missing_obj, bool desired, char *buf, size_t size)
+{
+    char *d;
+
+    if (missing_obj)
+        snprintf(buf, size, "%s", desired ? "(present)" : "(missing)");
+    else if (v == NULL)
+        snprintf(buf, size, "(none)");
+    else if (json_is_string(v))
+        snprintf(buf, size, "%s", json_string_value(v));
+    else {
+        d = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_SORT_KEYS);
+        snprintf(buf, size, "%s", d ? d : "?");
+        free(d);
+    }
+    if (strlen(buf) > CELL_MAX)
+        memcpy(buf + CELL_MAX - 3, "...", 4);
+}
+
+static void counts(const dg_variances_t *v, size_t c[3])
+{
+    c[0] = c[1] = c[2] = 0;
+    for (size_t i = 0; i < v->n; i++)
+        c[v->items[i].action]++;
+}
+
+static int summary(const dg_variances_t *v, const dg_report_ctx_t *ctx, dg_buf_t *o)
+{
+    size_t c[3];
+    int rc;
+
+    if (v->n == 0)
+        rc = dg_buf_puts(o, "No governed drift");
+    else {
+        counts(v, c);
+        rc = dg_buf_printf(o, "%zu active variance%s (%zu deny, %zu warn, %zu audit)", v->n,
+                           v->n == 1 ? "" : "s", c[DG_ACTION_DENY], c[DG_ACTION_WARN],
+                           c[DG_ACTION_AUDIT]);
+    }
+    if (!rc && ctx && ctx->release)
+        rc = dg_buf_printf(o, " in release %s/%s", ctx->ns ? ctx->ns : "", ctx->release);
+    return rc ? rc : dg_buf_puts(o, ".\n");
+}
+
+static void object_text(const dg_variance_t *x, char *buf, size_t size)
+{
+    dg_objid_short(&x->obj, buf, size);
+}
+
+/* ---- table ---------------------------------------------------------------------------- */
+
+typedef struct row {
+    char c[6][CELL_MAX + 8];
+} row_t;
+
+static void fill_row(const dg_variance_t *x, row_t *r)
+{
+    bool miss = x->type == DG_VAR_MISSING;
+
+    object_text(x, r->c[0], sizeof r->c[0]);
+    snprintf(r->c[1], sizeof r->c[1], "%s", miss ? "(object)" : x->path);
+    cell(x->desired, miss, true, r->c[2], sizeof r->c[2]);
+    cell(x->live, miss, false, r->c[3], sizeof r->c[3]);
+    snprintf(r->c[4], sizeof r->c[4], "%s", x->rule);
+    snprintf(r->c[5], sizeof r->c[5], "%s", dg_action_name(x->action));
+}
+
+static int table(const dg_variances_t *v, const dg_report_ctx_t *ctx, dg_buf_t *o)
+{
+    static const char *const head[6] = {"OBJECT", "PATH", "DESIRED", "LIVE", "RULE", "ACTION"};
+    row_t *rows = calloc(v->n + 1, sizeof *rows);
+    size_t w[6];
+    int rc = 0;
+
+    if (rows == NULL)
+        return DG_ENOMEM;
+    for (int k = 0; k < 6; k++) {
+        snprintf(rows[0].c[k], sizeof rows[0].c[k], "%s", head[k]);
+        w[k] = strlen(head[k]);
+    }
+    for (size_t i = 0; i < v->n; i++) {
+        fill_row(&v->items[i], &rows[i + 1]);
+        for (int k = 0; k < 6; k++)
+            if (strlen(rows[i + 1].c[k]) > w[k])
+                w[k] = strlen(rows[i + 1].c[k]);
+    }
+    for (size_t i = 0; v->n && i <= v->n && !rc; i++)
+        rc = dg_buf_printf(o, "%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", (int)w[0], rows[i].c[0],
+                           (int)w[1], rows[i].c[1], (int)w[2], rows[i].c[2], (int)w[3],
+                           rows[i].c[3], (int)w[4], rows[i].c[4], rows[i].c[5]);
+    free(rows);
+    if (!rc && v->n)
+        rc = dg_buf_puts(o, "\n");
+    return rc ? rc : summary(v, ctx, o);
+}
+
+/* ---- markdown ------------------------------------------------------------------------- */
+
+static int md_cell(dg_buf_t *o, const char *s)
+{
+    int rc = dg_buf_puts(o, " ");
+
+    for (; *s && !rc; s++)
+        rc = *s == '|' ? dg_buf_puts(o, "\\|") : dg_buf_append(o, s, 1);
+    return rc ? rc : dg_buf_puts(o, " |");
+}
+
+static int markdown(const dg_variances_t *v, const dg_report_ctx_t *ctx, dg_buf_t *o)
+{
+    row_t r;
+    int rc = dg_buf_puts(o, "### driftgate: governed drift\n\n");
+
+    if (!rc && v->n)
+        rc = dg_buf_puts(o, "| Object | Path | Desired | Live | Rule | Action |\n"
+                            "|---|---|---|---|---|---|\n");
+    for (size_t i = 0; i < v->n && !rc; i++) {
+        fill_row(&v->items[i], &r);
+        rc = dg_buf_puts(o, "|");
+        for (int k = 0; k < 6 && !rc; k++)
+            rc = md_cell(o, r.c[k]);
+        if (!rc)
+            rc = dg_buf_puts(o, "\n");
+    }
+    if (!rc && v->n)
+        rc = dg_buf_puts(o, "\n");
+    return rc ? rc : summary(v, ctx, o);
+}
+
+/* ---- json / yaml ------------------------------------------------------------------------ */
+
+json_t *dg_report_variances_json(const dg_variances_t *v)
+{
+    json_t *arr = json_array();
+
+    for (size_t i = 0; arr && i < v->n; i++) {
+        const dg_variance_t *x = &v->items[i];
+        json_t *item = json_pack(
+            "{s:{s:s, s:s, s:s, s:s}, s:s, s:O?, s:O?, s:s, s:s, s:s}", "object", "group",
+            x->obj.group, "kind", x->obj.kind, "namespace", x->obj.ns, "name", x->obj.name, "path",
+            x->path, "desired", x->desired, "live", x->live, "type",
+            x->type == DG_VAR_MISSING ? "missing" : "changed", "rule", x->rule, "action",
+            dg_action_name(x->action));
+
+        if (item == NULL || json_array_append_new(arr, item) != 0) {
+            json_decref(arr);
+            return NULL;
+        }
+        /* null, not absent: a JSON reader sees both sides of every variance */
+        if (!json_object_get(item, "desired"))
+            json_object_set_new(item, "desired", json_null());
+        if (!json_object_get(item, "live"))
+            json_object_set_new(item, "live", json_null());
+    }
+    return arr;
+}
+
+static json_t *report_json(const dg_variances_t *v, const dg_report_ctx_t *ctx)
+{
+    size_t c[3];
+
+    counts(v, c);
+    return json_pack("{s:o, s:{s:I, s:I, s:I, s:I, s:s?, s:s?}}", "variances",
+                     dg_report_variances_json(v), "summary", "total", (json_int_t)v->n, "deny",
+                     (json_int_t)c[DG_ACTION_DENY], "warn", (json_int_t)c[DG_ACTION_WARN], "audit",
+                     (json_int_t)c[DG_ACTION_AUDIT], "release", ctx ? ctx->release : NULL,
+                     "namespace", ctx ? ctx->ns : NULL);
+}
+
+/* YAML is JSON's superset: emit block style for the structure and JSON
+ * (double-quoted, escaped) scalars, which every YAML reader accepts. */
+static int yaml_value(dg_buf_t *o, const json_t *v, int indent, bool in_list);
+
+static int yaml_scalar(dg_buf_t *o, const json_t *v)
+{
+    char *d = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+    int rc = d ? dg_buf_puts(o, d) : DG_ENOMEM;
+
+    free(d);
+    return rc ? rc : dg_buf_puts(o, "\n");
+}
+
+static int yaml_value(dg_buf_t *o, const json_t *v, int indent, bool in_list)
+{
+    const char *k;
+    json_t *x;
+    size_t i;
+    int rc = 0;
+    bool first = true;
+
+    if (json_is_object(v) && json_object_size(v)) {
+        if (!in_list)
+            rc = dg_buf_puts(o, "\n");
+        json_object_foreach((json_t *)v, k, x) {
+            json_t *ks = json_string(k);
+            char *key = ks ? json_dumps(ks, JSON_ENCODE_ANY) : NULL;
+
+            json_decref(ks);
+
+            if (!rc)
+                rc = dg_buf_printf(o, "%*s%s:%s", in_list && first ? 0 : indent, "", key ? key : k,
+                                   json_is_object(x) && json_object_size(x)  ? ""
+                                   : json_is_array(x) && json_array_size(x) ? "\n"
+                                                                            : " ");
+            free(key);
+            if (!rc)
+                rc = yaml_value(o, x, indent + 2, false);
+            first = false;
+        }
+        return rc;
+    }
+    if (json_is_array(v) && json_array_size(v)) {
+        json_array_foreach(v, i, x) {
+            if (!rc)
+                rc = dg_buf_printf(o, "%*s- ", indent, "");
+            if (!rc)
+                rc = json_is_object(x) || json_is_array(x) ? yaml_value(o, x, indent + 2, true)
+                                                           : yaml_scalar(o, x);
+        }
+        return rc;
+    }
+    return yaml_scalar(o, v);
+}
+
+/* ---- SARIF 2.1.0 -------------------------------------------------------------------------- */
+
+static const char *sarif_level(dg_action_t a)
+{
+    return a == DG_ACTION_DENY ? "error" : a == DG_ACTION_WARN ? "warning" : "note";
+}
+
+static json_t *sarif_rules(const dg_variances_t *v)
+{
+    json_t *rules = json_array();
+
+    for (size_t i = 0; i < v->n; i++) {
+        bool seen = false;
+
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = strcmp(v->items[j].rule, v->items[i].rule) == 0;
+        if (!seen)
+            json_array_append_new(
+                rules, json_pack("{s:s, s:{s:s}, s:{s:s}}", "id", v->items[i].rule,
+                                 "shortDescription", "text", v->items[i].rule,
+                                 "defaultConfiguration", "level",
+                                 sarif_level(v->items[i].action)));
+    }
+    return rules;
+}
+
+static json_t *sarif_result(const dg_variance_t *x, const dg_report_ctx_t *ctx)
+{
+    char obj[256], want[CELL_MAX + 8], got[CELL_MAX + 8], msg[700], fq[900];
+    const char *uri = ctx && ctx->live_uri ? ctx->live_uri : ctx ? ctx->baseline_uri : NULL;
+    bool miss = x->type == DG_VAR_MISSING;
+
+    object_text(x, obj, sizeof obj);
+    cell(x->desired, miss, true, want, sizeof want);
+    cell(x->live, miss, false, got, sizeof got);
+    if (miss)
+        snprintf(msg, sizeof msg, "%s is missing from live state (release %s)", obj,
+                 ctx && ctx->release ? ctx->release : "?");
+    else
+        snprintf(msg, sizeof msg, "%s %s: desired %s, live %s (release %s)", obj, x->path, want,
+                 got, ctx && ctx->release ? ctx->release : "?");
+    snprintf(fq, sizeof fq, "%s/%s/%s%s%s", x->obj.ns, x->obj.kind, x->obj.name,
+             x->path[0] ? "/" : "", x->path);
+    return json_pack("{s:s, s:s, s:{s:s}, s:[{s:{s:{s:s}}, s:[{s:s, s:s}]}]}", "ruleId", x->rule,
+                     "level", sarif_level(x->action), "message", "text", msg, "locations",
+                     "physicalLocation", "artifactLocation", "uri", uri ? uri : "live-snapshot",
+                     "logicalLocations", "fullyQualifiedName", fq, "kind", "object");
+}
+
+static json_t *sarif(const dg_variances_t *v, const dg_report_ctx_t *ctx)
+{
+    json_t *results = json_array();
+
+    for (size_t i = 0; i < v->n; i++)
+        json_array_append_new(results, sarif_result(&v->items[i], ctx));
+    return json_pack("{s:s, s:s, s:[{s:{s:{s:s, s:s, s:s, s:o}}, s:o}]}", "$schema",
+                     "https://json.schemastore.org/sarif-2.1.0.json", "version", "2.1.0", "runs",
+                     "tool", "driver", "name", "driftgate", "informationUri",
+                     "https://github.com/driftgate/driftgate", "version", "0.1.0", "rules",
+                     sarif_rules(v), "results", results);
+}
+
+static int dump(dg_buf_t *o, json_t *j)
+{
+    char *text = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
+    int rc = text ? dg_buf_puts(o, text) : DG_ENOMEM;
+
+    free(text);
+    json_decref(j);
+    return rc ? rc : dg_buf_puts(o, "\n");
+}
+
+int dg_report_variances(const dg_variances_t *v, dg_format_t fmt, const dg_report_ctx_t *ctx,
+                        dg_buf_t *out, dg_err_t *err)
+{
+    json_t *j;
+    int rc;
+
+    switch (fmt) {
+    case DG_FMT_TABLE:
+        rc = table(v, ctx, out);
+        break;
+    case DG_FMT_MARKDOWN:
+        rc = markdown(v, ctx, out);
+        break;
+    case DG_FMT_JSON:
+        rc = dump(out, report_json(v, ctx));
+        break;
+    case DG_FMT_YAML:
+        j = report_json(v, ctx);
+        rc = j ? yaml_value(out, j, 0, true) : DG_ENOMEM;
+        json_decref(j);
+        break;
+    case DG_FMT_SARIF:
+        rc = dump(out, sarif(v, ctx));
+        break;
+    default:
+        return dg_err_set(err, DG_EINVAL, "unknown report format %d", (int)fmt);
+    }
+    return rc ? dg_err_set(err, DG_ENOMEM, "out of memory rendering the report") : 0;
+}
+
+/* ---- decisions ------------------------------------------------------------------------------ */
+
+static int decision_table(const dg_decision_t *d, const dg_review_t *rv, dg_buf_t *o)
+{
+    const dg_response_t *r = &d->response;
+    dg_report_ctx_t ctx = {0};
+    int rc;
+
+    rc = dg_buf_printf(o, "Request:   %s %s/%s %s/%s%s%s by %s%s\n", rv->operation, rv->group,
+                       rv->resource, rv->ns, rv->name, rv->subresource[0] ? " /" : "",
+                       rv->subresource, rv->user[0] ? rv->user : "(unknown)",
+                       rv->dry_run ? " (dry run)" : "");
+    if (!rc && r->allowed)
+        rc = dg_buf_printf(o, "Decision:  %s (allowed)\n", dg_verdict_name(d->verdict));
+    else if (!rc)
+        rc = dg_buf_printf(o, "Decision:  %s (%d %s)\nMessage:   %s\n", dg_verdict_name(d->verdict),
+                           r->code, r->reason ? r->reason : "", r->message ? r->message : "");
+    for (size_t i = 0; i < r->nwarnings && !rc; i++)
+        rc = dg_buf_printf(o, "Warning:   %s\n", r->warnings[i]);
+    for (size_t i = 0; i < r->nannotations && !rc; i++)
+        rc = dg_buf_printf(o, "Audit:     %s=%s\n", r->annotations[i].key, r->annotations[i].value);
+    if (!rc && d->introduced.n) {
+        rc = dg_buf_puts(o, "\nIntroduced by this request:\n");
+        if (!rc)
+            rc = table(&d->introduced, &ctx, o);
+    }
+    if (!rc && d->reconciled.n) {
+        rc = dg_buf_puts(o, "\nMoved back to the baseline (LIVE is the value before):\n");
+        if (!rc)
+            rc = table(&d->reconciled, &ctx, o);
+    }
+    if (!rc && d->preexisting.n) {
+        rc = dg_buf_puts(o, "\nAlready drifted, untouched:\n");
+        if (!rc)
+            rc = table(&d->preexisting, &ctx, o);
+    }
+    return rc;
+}
+
+int dg_report_decision(const dg_decision_t *d, const dg_review_t *rv, dg_format_t fmt,
+                       dg_buf_t *out, dg_err_t *err)
+{
+    char *text;
+    json_t *resp, *j;
+    int rc;
+
+    if (fmt == DG_FMT_TABLE)
+        rc = decision_table(d, rv, out);
+    else if (fmt == DG_FMT_JSON) {
+        text = dg_review_encode(rv->api_version, rv->uid, &d->response);
+        resp = text ? json_loads(text, 0, NULL) : NULL;
+        free(text);
+        j = resp ? json_pack("{s:s, s:s?, s:o, s:o, s:o, s:o}", "verdict",
+                             dg_verdict_name(d->verdict), "release", d->release, "introduced",
+                             dg_report_variances_json(&d->introduced), "preexisting",
+                             dg_report_variances_json(&d->preexisting), "reconciled",
+                             dg_report_variances_json(&d->reconciled), "response", resp)
+                 : NULL;
+        rc = dump(out, j);
+    } else
+        return dg_err_set(err, DG_EINVAL, "a decision renders as table or json");
+    return rc ? dg_err_set(err, DG_ENOMEM, "out of memory rendering the decision") : 0;
+}
