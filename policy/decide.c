@@ -280,10 +280,10 @@ static int annotate_judged(judge_t *j)
     return rc;
 }
 
-/* One warning per variance of @v: "driftgate: <obj> <path> <verb> release
- * <name>: desired X, <noun> Y". */
+/* One warning per variance of @v with an action in [min, max]:
+ * "driftgate: <obj> <path><verb>: desired X, <noun> Y", within 120 chars. */
 static int warn_each(judge_t *j, const dg_variances_t *v, dg_action_t min_action,
-                     const char *verb, const char *noun)
+                     dg_action_t max_action, const char *verb, const char *noun)
 {
     char want[VALUE_SHOW_MAX + 8], got[VALUE_SHOW_MAX + 8];
     int rc = 0;
@@ -291,13 +291,12 @@ static int warn_each(judge_t *j, const dg_variances_t *v, dg_action_t min_action
     for (size_t i = 0; i < v->n && !rc; i++) {
         const dg_variance_t *x = &v->items[i];
 
-        if (x->action < min_action)
+        if (x->action < min_action || x->action > max_action)
             continue;
         show(x->desired, want, sizeof want);
         show(x->live, got, sizeof got);
-        rc = dg_response_warn(resp(j), "driftgate: %s %s %s release %s: desired %s, %s %s",
-                              j->shortid, short_path(x->path), verb, j->rel->name, want, noun,
-                              got);
+        rc = dg_response_warn(resp(j), "driftgate: %s %s%s: desired %s, %s %s", j->shortid,
+                              short_path(x->path), verb, want, noun, got);
     }
     return rc;
 }
@@ -761,12 +760,13 @@ static int finish(judge_t *j)
     resp(j)->allowed = d->verdict != DG_VERDICT_DENY;
     if (d->verdict == DG_VERDICT_DENY)
         rc = deny(j);
-    if (!rc && d->verdict == DG_VERDICT_WARN)
-        rc = warn_each(j, &d->introduced, DG_ACTION_WARN, "drifts from", "requested");
-    if (!rc && d->verdict == DG_VERDICT_DENY)
-        rc = warn_each(j, &d->introduced, DG_ACTION_WARN, "drifts from", "requested");
+    /* The message carries the denied paths; warnings carry the warn rules. */
+    if (!rc && (d->verdict == DG_VERDICT_WARN || d->verdict == DG_VERDICT_DENY))
+        rc = warn_each(j, &d->introduced, DG_ACTION_WARN, DG_ACTION_WARN, "",
+                       "requested");
     if (!rc && d->verdict != DG_VERDICT_DENY)
-        rc = warn_each(j, &d->preexisting, DG_ACTION_AUDIT, "already drifts from", "live");
+        rc = warn_each(j, &d->preexisting, DG_ACTION_AUDIT, DG_ACTION_DENY, " already drifts",
+                       "live");
     if (!rc)
         rc = annotate_judged(j);
     return rc;

@@ -95,7 +95,8 @@ static void fill_row(const dg_variance_t *x, row_t *r)
     snprintf(r->c[5], sizeof r->c[5], "%s", dg_action_name(x->action));
 }
 
-static int table(const dg_variances_t *v, const dg_report_ctx_t *ctx, dg_buf_t *o)
+static int table(const dg_variances_t *v, const dg_report_ctx_t *ctx, bool with_summary,
+                 dg_buf_t *o)
 {
     static const char *const head[6] = {"OBJECT", "PATH", "DESIRED", "LIVE", "RULE", "ACTION"};
     row_t *rows = calloc(v->n + 1, sizeof *rows);
@@ -119,9 +120,9 @@ static int table(const dg_variances_t *v, const dg_report_ctx_t *ctx, dg_buf_t *
                            (int)w[1], rows[i].c[1], (int)w[2], rows[i].c[2], (int)w[3],
                            rows[i].c[3], (int)w[4], rows[i].c[4], rows[i].c[5]);
     free(rows);
-    if (!rc && v->n)
+    if (!rc && v->n && with_summary)
         rc = dg_buf_puts(o, "\n");
-    return rc ? rc : summary(v, ctx, o);
+    return rc || !with_summary ? rc : summary(v, ctx, o);
 }
 
 /* ---- markdown ------------------------------------------------------------------------- */
@@ -331,7 +332,7 @@ int dg_report_variances(const dg_variances_t *v, dg_format_t fmt, const dg_repor
 
     switch (fmt) {
     case DG_FMT_TABLE:
-        rc = table(v, ctx, out);
+        rc = table(v, ctx, true, out);
         break;
     case DG_FMT_MARKDOWN:
         rc = markdown(v, ctx, out);
@@ -358,7 +359,6 @@ int dg_report_variances(const dg_variances_t *v, dg_format_t fmt, const dg_repor
 static int decision_table(const dg_decision_t *d, const dg_review_t *rv, dg_buf_t *o)
 {
     const dg_response_t *r = &d->response;
-    dg_report_ctx_t ctx = {0};
     int rc;
 
     rc = dg_buf_printf(o, "Request:   %s %s/%s %s/%s%s%s by %s%s\n", rv->operation, rv->group,
@@ -377,17 +377,17 @@ static int decision_table(const dg_decision_t *d, const dg_review_t *rv, dg_buf_
     if (!rc && d->introduced.n) {
         rc = dg_buf_puts(o, "\nIntroduced by this request:\n");
         if (!rc)
-            rc = table(&d->introduced, &ctx, o);
+            rc = table(&d->introduced, NULL, false, o);
     }
     if (!rc && d->reconciled.n) {
         rc = dg_buf_puts(o, "\nMoved back to the baseline (LIVE is the value before):\n");
         if (!rc)
-            rc = table(&d->reconciled, &ctx, o);
+            rc = table(&d->reconciled, NULL, false, o);
     }
     if (!rc && d->preexisting.n) {
         rc = dg_buf_puts(o, "\nAlready drifted, untouched:\n");
         if (!rc)
-            rc = table(&d->preexisting, &ctx, o);
+            rc = table(&d->preexisting, NULL, false, o);
     }
     return rc;
 }
