@@ -35,6 +35,14 @@ int ctl_load_policy(const char *path, dg_policy_t **pol, dg_err_t *err);
 int ctl_load_release(const char *path, const char *name, const char *ns, size_t max,
                      dg_release_t **rel, dg_err_t *err);
 
+/** Load a baseline (as ctl_load_release) and, when @live_path is not NULL, a
+ *  live snapshot (objects without a namespace take @ns, else "default"),
+ *  the two on separate threads: they are independent and each is mostly
+ *  YAML parsing. On failure nothing is returned and @err names the input. */
+int ctl_load_pair(const char *base_path, const char *release, const char *live_path,
+                  const char *ns, size_t max, dg_release_t **rel, dg_objset_t **live,
+                  dg_err_t *err);
+
 /** Parse "hpa,svc,deployments.apps" into kinds (static strings). */
 int ctl_parse_kinds(const char *list, dg_gk_t **kinds, size_t *n, dg_err_t *err);
 

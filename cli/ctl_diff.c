@@ -99,8 +99,8 @@ static int run(const diff_opts_t *o, diff_run_t *r, dg_err_t *err)
     if (o->kinds && (rc = ctl_parse_kinds(o->kinds, &r->kinds, &r->nkinds, err)))
         return rc;
     if ((rc = ctl_load_policy(o->policy, &r->pol, err)) ||
-        (rc = ctl_load_release(o->baseline, o->release, o->ns, o->max_bytes, &r->rel, err)) ||
-        (rc = ctl_load_objects(o->live, r->rel->ns, o->max_bytes, &r->live, NULL, err)))
+        (rc = ctl_load_pair(o->baseline, o->release, o->live, o->ns, o->max_bytes, &r->rel,
+                            &r->live, err)))
         return rc;
     rc = dg_diff_sets(r->rel->objs, r->live, r->kinds, r->nkinds, r->pol, &r->v, err);
     if (rc)

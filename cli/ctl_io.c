@@ -2,6 +2,8 @@
  * live snapshots and policies through libdrift.
  * SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -150,6 +152,55 @@ out:
     dg_objset_free(&set);
     dg_manifest_info_free(&info);
     return rc;
+}
+
+typedef struct live_job {
+    const char *path, *ns;
+    size_t max;
+    dg_objset_t *set;
+    dg_err_t err;
+    int rc;
+} live_job_t;
+
+static void *load_live(void *arg)
+{
+    live_job_t *j = arg;
+
+    j->rc = ctl_load_objects(j->path, j->ns, j->max, &j->set, NULL, &j->err);
+    return NULL;
+}
+
+int ctl_load_pair(const char *base_path, const char *release, const char *live_path,
+                  const char *ns, size_t max, dg_release_t **rel, dg_objset_t **live,
+                  dg_err_t *err)
+{
+    live_job_t job = {live_path, ns ? ns : "default", max, NULL, {0}, 0};
+    pthread_t t;
+    bool threaded;
+    int rc;
+
+    *rel = NULL;
+    *live = NULL;
+    json_object_seed(0); /* jansson seeds its hash once; do it before threads */
+    threaded = live_path && strcmp(live_path, "-") != 0 && strcmp(base_path, "-") != 0 &&
+               pthread_create(&t, NULL, load_live, &job) == 0;
+    rc = ctl_load_release(base_path, release, ns, max, rel, err);
+    if (threaded)
+        pthread_join(t, NULL);
+    else if (live_path && !rc)
+        load_live(&job);
+    if (!rc && job.rc) {
+        if (err)
+            *err = job.err;
+        rc = job.rc;
+    }
+    if (rc) {
+        dg_release_free(rel);
+        dg_objset_free(&job.set);
+        return rc;
+    }
+    *live = job.set;
+    return 0;
 }
 
 int ctl_parse_kinds(const char *list, dg_gk_t **kinds, size_t *n, dg_err_t *err)

@@ -280,7 +280,7 @@ static int parse_target(const sim_opts_t *o, const dg_kindinfo_t **ki, dg_objid_
 
 static int review_from_change(sim_t *s, dg_err_t *err)
 {
-    const dg_kindinfo_t *ki;
+    const dg_kindinfo_t *ki = NULL;
     const json_t *cur;
     json_t *old = NULL, *obj = NULL, *doc = NULL;
     const char *api, *slash;
@@ -365,14 +365,10 @@ static int load(sim_t *s, dg_err_t *err)
 {
     int rc;
 
-    if ((rc = ctl_load_policy(s->o->policy, &s->pol, err)) ||
-        (rc = ctl_load_release(s->o->baseline, s->o->release, s->o->ns, s->o->max_bytes, &s->rel,
-                               err)))
+    if ((rc = ctl_load_policy(s->o->policy, &s->pol, err)) != 0)
         return rc;
-    if (s->o->live &&
-        (rc = ctl_load_objects(s->o->live, s->rel->ns, s->o->max_bytes, &s->live, NULL, err)))
-        return rc;
-    return 0;
+    return ctl_load_pair(s->o->baseline, s->o->release, s->o->live, s->o->ns, s->o->max_bytes,
+                         &s->rel, &s->live, err);
 }
 
 static int judge(sim_t *s, bool *denied, dg_err_t *err)

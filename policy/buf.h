@@ -27,7 +27,7 @@ DG_MUST_CHECK int dg_buf_puts(dg_buf_t *b, const char *s);
 
 /** Append formatted text. Same returns as dg_buf_append(). */
 DG_MUST_CHECK int dg_buf_printf(dg_buf_t *b, const char *fmt, ...) DG_PRINTF(2, 3);
-DG_MUST_CHECK int dg_buf_vprintf(dg_buf_t *b, const char *fmt, va_list ap);
+DG_MUST_CHECK int dg_buf_vprintf(dg_buf_t *b, const char *fmt, va_list ap) DG_VPRINTF(2);
 
 /** Hand the bytes to the caller (caller frees; "" if empty) and reset @b.
  *  Returns NULL only when out of memory. */

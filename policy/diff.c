@@ -374,29 +374,68 @@ static int walk(walk_t *w, size_t seg, const json_t *b, const json_t *l, const j
 
 /* ---- objects ------------------------------------------------------------------ */
 
-/* Does an HPA in @set scale @id? Then it owns spec.replicas. */
-static bool hpa_targets(const dg_objset_t *set, const dg_objid_t *id)
-{
-    for (size_t i = 0; set && i < dg_objset_count(set); i++) {
-        const dg_obj_t *o = dg_objset_at(set, i);
-        json_t *ref;
-        const char *kind, *name, *api;
-        char group[128];
+/* Where to look for an HPA that scales an object: the release's objects
+ * (scanned), or an index of HPA targets built once for a whole snapshot. */
+typedef struct scope {
+    const dg_objset_t *base_set;
+    dg_objset_t *targets; /* NULL: scan base_set */
+} scope_t;
 
-        if (strcmp(o->id.kind, "HorizontalPodAutoscaler") != 0 || strcmp(o->id.ns, id->ns) != 0)
-            continue;
-        ref = json_object_get(json_object_get(o->json, "spec"), "scaleTargetRef");
-        kind = json_string_value(json_object_get(ref, "kind"));
-        name = json_string_value(json_object_get(ref, "name"));
-        api = json_string_value(json_object_get(ref, "apiVersion"));
-        if (kind && name && strcmp(kind, id->kind) == 0 && strcmp(name, id->name) == 0 &&
-            strcmp(api ? dg_obj_group_of(api, group, sizeof group) : id->group, id->group) == 0)
-            return true;
-    }
-    return false;
+static json_t *target_ref(const dg_obj_t *hpa)
+{
+    json_t *ref = json_object_get(json_object_get(hpa->json, "spec"), "scaleTargetRef");
+    const char *kind = json_string_value(json_object_get(ref, "kind"));
+    const char *name = json_string_value(json_object_get(ref, "name"));
+    const char *api = json_string_value(json_object_get(ref, "apiVersion"));
+
+    if (strcmp(hpa->id.kind, "HorizontalPodAutoscaler") != 0 || !kind || !name)
+        return NULL;
+    return json_pack("{s:s, s:s, s:{s:s, s:s}}", "apiVersion", api ? api : "apps/v1", "kind", kind,
+                     "metadata", "name", name, "namespace", hpa->id.ns);
 }
 
-static int diff_rule(const dg_obj_t *base, const json_t *live, const dg_objset_t *base_set,
+/* Does an HPA in the scope scale @id? Then it owns spec.replicas. */
+static bool hpa_targets(const scope_t *sc, const dg_objid_t *id)
+{
+    const dg_objset_t *set = sc->base_set;
+    bool hit = false;
+
+    if (sc->targets)
+        return dg_objset_find(sc->targets, id) != NULL;
+    for (size_t i = 0; set && i < dg_objset_count(set) && !hit; i++) {
+        json_t *ref = target_ref(dg_objset_at(set, i));
+        const char *api = json_string_value(json_object_get(ref, "apiVersion"));
+        char group[128];
+
+        hit = ref && strcmp(json_string_value(json_object_get(ref, "kind")), id->kind) == 0 &&
+              strcmp(json_string_value(json_object_get(json_object_get(ref, "metadata"), "name")),
+                     id->name) == 0 &&
+              strcmp(dg_objset_at(set, i)->id.ns, id->ns) == 0 &&
+              strcmp(dg_obj_group_of(api, group, sizeof group), id->group) == 0;
+        json_decref(ref);
+    }
+    return hit;
+}
+
+/* The identities every HPA of @set scales, as a set: one pass, not one per
+ * workload (10,000 objects would make that quadratic). */
+static dg_objset_t *hpa_target_index(const dg_objset_t *set)
+{
+    dg_objset_t *targets = dg_objset_new();
+
+    for (size_t i = 0; targets && i < dg_objset_count(set); i++) {
+        json_t *ref = target_ref(dg_objset_at(set, i));
+
+        /* Two HPAs on one workload: the second add fails as a duplicate; fine. */
+        if (ref && dg_objset_add(targets, ref, "", "hpa-targets", 0, NULL) == DG_ENOMEM) {
+            dg_objset_free(&targets);
+            return NULL;
+        }
+    }
+    return targets;
+}
+
+static int diff_rule(const dg_obj_t *base, const json_t *live, const scope_t *sc,
                      const dg_policy_t *pol, const dg_rule_t *rule, dg_variances_t *out,
                      size_t first)
 {
@@ -413,7 +452,7 @@ static int diff_rule(const dg_obj_t *base, const json_t *live, const dg_objset_t
     dg_buf_free(&w.path);
     dg_buf_free(&w.gpath);
     /* Checked only once something differs: drift is rare, HPAs are many. */
-    if (!rc && rule->unless_hpa && out->n > before && hpa_targets(base_set, &base->id)) {
+    if (!rc && rule->unless_hpa && out->n > before && hpa_targets(sc, &base->id)) {
         for (size_t i = before; i < out->n; i++)
             variance_clear(&out->items[i]);
         out->n = before;
@@ -435,8 +474,8 @@ static int diff_missing(const dg_obj_t *base, const dg_policy_t *pol, dg_varianc
     return worst ? emit(out, &base->id, "", NULL, NULL, DG_VAR_MISSING, worst) : 0;
 }
 
-int dg_diff_object(const dg_obj_t *base, const json_t *live, const dg_objset_t *base_set,
-                   const dg_policy_t *pol, dg_variances_t *out, dg_err_t *err)
+static int diff_object(const dg_obj_t *base, const json_t *live, const scope_t *sc,
+                       const dg_policy_t *pol, dg_variances_t *out, dg_err_t *err)
 {
     size_t first = out->n;
     char shown[256];
@@ -450,12 +489,20 @@ int dg_diff_object(const dg_obj_t *base, const json_t *live, const dg_objset_t *
         const dg_rule_t *r = dg_policy_rule(pol, i);
 
         if (dg_rule_applies(r, base->id.group, base->id.kind))
-            rc = diff_rule(base, live, base_set, pol, r, out, first);
+            rc = diff_rule(base, live, sc, pol, r, out, first);
     }
     if (rc)
         return dg_err_set(err, rc, "out of memory comparing %s",
                           dg_objid_format(&base->id, shown, sizeof shown));
     return 0;
+}
+
+int dg_diff_object(const dg_obj_t *base, const json_t *live, const dg_objset_t *base_set,
+                   const dg_policy_t *pol, dg_variances_t *out, dg_err_t *err)
+{
+    scope_t sc = {base_set, NULL};
+
+    return diff_object(base, live, &sc, pol, out, err);
 }
 
 /* The kinds a snapshot covers when --kinds does not say: those it holds. */
@@ -480,18 +527,18 @@ static bool covers(const dg_gk_t *covered, size_t ncovered, const dg_objset_t *l
 int dg_diff_sets(const dg_objset_t *base, const dg_objset_t *live, const dg_gk_t *covered,
                  size_t ncovered, const dg_policy_t *pol, dg_variances_t *out, dg_err_t *err)
 {
-    for (size_t i = 0; i < dg_objset_count(base); i++) {
+    scope_t sc = {base, hpa_target_index(base)};
+    int rc = sc.targets ? 0 : dg_err_set(err, DG_ENOMEM, "out of memory indexing HPAs");
+
+    for (size_t i = 0; i < dg_objset_count(base) && !rc; i++) {
         const dg_obj_t *b = dg_objset_at(base, i);
         const dg_obj_t *l = dg_objset_find(live, &b->id);
-        int rc;
 
-        if (l == NULL && !covers(covered, ncovered, live, &b->id))
+        if (!dg_policy_governs(pol, b->id.group, b->id.kind) ||
+            (l == NULL && !covers(covered, ncovered, live, &b->id)))
             continue;
-        if (!dg_policy_governs(pol, b->id.group, b->id.kind))
-            continue;
-        rc = dg_diff_object(b, l ? l->json : NULL, base, pol, out, err);
-        if (rc)
-            return rc;
+        rc = diff_object(b, l ? l->json : NULL, &sc, pol, out, err);
     }
-    return 0;
+    dg_objset_free(&sc.targets);
+    return rc;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+DG_VPRINTF(6)
 static int vset(dg_err_t *err, int code, const char *where, int line, int col,
                 const char *fmt, va_list ap)
 {

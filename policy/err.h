@@ -9,9 +9,12 @@
 #if defined(__GNUC__)
 #define DG_MUST_CHECK __attribute__((warn_unused_result))
 #define DG_PRINTF(a, b) __attribute__((format(printf, a, b)))
+/* For functions taking a va_list: lets clang check their callers' formats. */
+#define DG_VPRINTF(a) __attribute__((format(printf, a, 0)))
 #else
 #define DG_MUST_CHECK
 #define DG_PRINTF(a, b)
+#define DG_VPRINTF(a)
 #endif
 
 /* XX(name, negative code, description) */

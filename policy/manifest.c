@@ -199,7 +199,7 @@ static int load_text(loader_t *l, const char *data, size_t len, bool unwrap,
     dg_yaml_docs_t docs;
     int rc;
 
-    rc = dg_yaml_parse(data, len, l->name, l->max_bytes, 0, &docs, l->err);
+    rc = dg_yaml_parse(data, len, l->name, l->max_bytes, DG_YAML_PRUNE_SERVER, &docs, l->err);
     if (rc)
         return rc;
     if (unwrap && docs.n == 1 && is_baseline_cm(docs.docs[0].root))

@@ -533,7 +533,7 @@ dg_policy_t *dg_policy_parse(const char *data, size_t len, const char *name, dg_
     pctx_t c = {.name = name ? name : "<policy>", .err = err};
     int rc;
 
-    if (dg_yaml_parse(data, len, c.name, 16 << 20, 1, &docs, err) != 0)
+    if (dg_yaml_parse(data, len, c.name, 16 << 20, DG_YAML_POSITIONS, &docs, err) != 0)
         return NULL;
     c.pos = docs.pos;
     if (docs.n != 1) {

@@ -418,6 +418,7 @@ static char *clean_text(const char *s, size_t max)
     return out;
 }
 
+DG_VPRINTF(1)
 static char *vformat(const char *fmt, va_list ap)
 {
     va_list ap2;

@@ -196,6 +196,9 @@ json_t *dg_yaml_resolve_plain(const char *s, size_t len)
                                          "Off",   "OFF",   "n",     "N",  NULL};
     json_t *v;
 
+    /* Fast path: most values start with a letter no special word starts with. */
+    if (len > 0 && !strchr("~nNtTfFyYoO0123456789-+.", s[0]))
+        return json_stringn_nocheck(s, len);
     if (is_one_of(s, len, nulls))
         return json_null();
     if (is_one_of(s, len, trues))
@@ -209,7 +212,7 @@ json_t *dg_yaml_resolve_plain(const char *s, size_t len)
         if (v)
             return v;
     }
-    return json_stringn(s, len);
+    return json_stringn_nocheck(s, len);
 }
 
 /* ---- the event-driven tree builder ----------------------------------------- */
@@ -220,6 +223,7 @@ typedef struct frame {
     int key_line, key_col;
     char *anchor;   /* the anchor this collection was declared with, or NULL */
     json_t *merges; /* "<<" values, merged at the end: explicit keys win */
+    bool is_metadata; /* the value of a "metadata" key */
 } frame_t;
 
 typedef struct anchor {
@@ -237,6 +241,8 @@ typedef struct builder {
     anchor_t *anchors;
     size_t nanchors, cap_anchors;
     size_t alias_nodes;
+    bool prune;       /* DG_YAML_PRUNE_SERVER */
+    int skip;         /* pruning: 1 = the next value is dropped, >1 = inside it */
 } builder_t;
 
 static int fail(builder_t *b, int code, const yaml_mark_t *m, const char *what, const char *arg)
@@ -318,6 +324,29 @@ static int merge_into(builder_t *b, json_t *dst, json_t *src, const yaml_mark_t 
     return 0;
 }
 
+/* @text is the next key of mapping @f. */
+static bool server_owned(const frame_t *f, const char *key)
+{
+    return (f->is_metadata && strcmp(key, "managedFields") == 0) ||
+           (strcmp(key, "status") == 0 && json_object_get(f->node, "kind") != NULL);
+}
+
+static int take_key(builder_t *b, frame_t *f, const char *text, const yaml_mark_t *m)
+{
+    if (b->prune && server_owned(f, text)) {
+        b->skip = 1;
+        return 0;
+    }
+    if (json_object_get(f->node, text) != NULL)
+        return fail(b, DG_EPARSE, m, "duplicate key", text);
+    f->key = strdup(text);
+    f->key_line = (int)m->line + 1;
+    f->key_col = (int)m->column + 1;
+    if (f->key == NULL)
+        return fail(b, DG_ENOMEM, m, "out of memory", NULL);
+    return b->pos ? posmap_add(b->pos, f->node, f->key, f->key_line, f->key_col) : 0;
+}
+
 /* Attach a finished @node (reference stolen) to the current container, or
  * make it the document root. */
 static int attach(builder_t *b, json_t *node, const yaml_mark_t *m, bool is_key_candidate,
@@ -341,14 +370,7 @@ static int attach(builder_t *b, json_t *node, const yaml_mark_t *m, bool is_key_
         json_decref(node);
         if (!is_key_candidate)
             return fail(b, DG_EPARSE, m, "a mapping key must be a scalar", NULL);
-        if (json_object_get(f->node, key_text) != NULL)
-            return fail(b, DG_EPARSE, m, "duplicate key", key_text);
-        f->key = strdup(key_text);
-        f->key_line = (int)m->line + 1;
-        f->key_col = (int)m->column + 1;
-        if (f->key == NULL)
-            return fail(b, DG_ENOMEM, m, "out of memory", NULL);
-        return b->pos ? posmap_add(b->pos, f->node, f->key, f->key_line, f->key_col) : 0;
+        return take_key(b, f, key_text, m);
     }
     if (strcmp(f->key, "<<") == 0) {
         free(f->key);
@@ -359,7 +381,8 @@ static int attach(builder_t *b, json_t *node, const yaml_mark_t *m, bool is_key_
         }
         return json_array_append_new(f->merges, node) ? DG_ENOMEM : 0;
     }
-    if (json_object_set_new(f->node, f->key, node) != 0)
+    /* libyaml has validated the UTF-8 already */
+    if (json_object_set_new_nocheck(f->node, f->key, node) != 0)
         return fail(b, DG_ENOMEM, m, "out of memory", NULL);
     free(f->key);
     f->key = NULL;
@@ -374,10 +397,15 @@ static int on_scalar(builder_t *b, const yaml_event_t *ev)
     json_t *node;
     int rc;
 
+    frame_t *top = b->depth ? &b->stack[b->depth - 1] : NULL;
+
     if (memchr(val, '\0', len))
         return fail(b, DG_EPARSE, &ev->start_mark, "scalar contains a NUL byte", NULL);
+    /* Most scalars are keys: take them as text, with no node made and freed. */
+    if (top && top->key == NULL && json_is_object(top->node) && !ev->data.scalar.anchor)
+        return take_key(b, top, val, &ev->start_mark);
     if (!ev->data.scalar.plain_implicit || (tag && strcmp(tag, YAML_STR_TAG) == 0))
-        node = json_stringn(val, len);
+        node = json_stringn_nocheck(val, len);
     else
         node = dg_yaml_resolve_plain(val, len);
     if (node == NULL)
@@ -438,6 +466,8 @@ static int on_start(builder_t *b, const yaml_event_t *ev, json_t *node, const ya
     f = &b->stack[b->depth++];
     memset(f, 0, sizeof *f);
     f->node = node;
+    f->is_metadata = b->depth > 1 && b->stack[b->depth - 2].key &&
+                     strcmp(b->stack[b->depth - 2].key, "metadata") == 0;
     if (anchor && (f->anchor = strdup((const char *)anchor)) == NULL)
         return DG_ENOMEM;
     return 0;
@@ -463,8 +493,35 @@ static int on_end(builder_t *b, const yaml_event_t *ev)
     return attach(b, node, &ev->start_mark, false, NULL);
 }
 
+/* Pruning: consume a dropped value's events without building anything. */
+static void skip_event(builder_t *b, const yaml_event_t *ev)
+{
+    switch (ev->type) {
+    case YAML_SEQUENCE_START_EVENT:
+    case YAML_MAPPING_START_EVENT:
+        b->skip++;
+        break;
+    case YAML_SEQUENCE_END_EVENT:
+    case YAML_MAPPING_END_EVENT:
+        if (--b->skip == 1)
+            b->skip = 0;
+        break;
+    case YAML_SCALAR_EVENT:
+    case YAML_ALIAS_EVENT:
+        if (b->skip == 1)
+            b->skip = 0;
+        break;
+    default:
+        break;
+    }
+}
+
 static int on_event(builder_t *b, const yaml_event_t *ev)
 {
+    if (b->skip) {
+        skip_event(b, ev);
+        return 0;
+    }
     switch (ev->type) {
     case YAML_SCALAR_EVENT:
         return on_scalar(b, ev);
@@ -578,7 +635,7 @@ void dg_yaml_docs_free(dg_yaml_docs_t *docs)
     memset(docs, 0, sizeof *docs);
 }
 
-int dg_yaml_parse(const char *data, size_t len, const char *name, size_t max_bytes, int want_pos,
+int dg_yaml_parse(const char *data, size_t len, const char *name, size_t max_bytes, int flags,
                   dg_yaml_docs_t *out, dg_err_t *err)
 {
     builder_t *b;
@@ -599,7 +656,8 @@ int dg_yaml_parse(const char *data, size_t len, const char *name, size_t max_byt
     }
     b->name = name;
     b->err = err;
-    if (want_pos && (out->pos = b->pos = calloc(1, sizeof *b->pos)) == NULL) {
+    b->prune = (flags & DG_YAML_PRUNE_SERVER) != 0;
+    if ((flags & DG_YAML_POSITIONS) && (out->pos = b->pos = calloc(1, sizeof *b->pos)) == NULL) {
         rc = DG_ENOMEM;
         goto out;
     }

@@ -27,15 +27,23 @@ typedef struct dg_yaml_docs {
     dg_posmap_t *pos;    /* NULL unless positions were asked for */
 } dg_yaml_docs_t;
 
+/* Flags for dg_yaml_parse(). */
+#define DG_YAML_POSITIONS 1    /* record every node's position (policy files) */
+#define DG_YAML_PRUNE_SERVER 2 /* drop what the server owns as it is read:
+                                * "status" of any mapping with a "kind", and
+                                * "managedFields" of any "metadata" */
+
 /** Parse @len bytes named @name (used in errors) into documents. Empty and
- *  comment-only documents are skipped. With @want_pos, every node's position
- *  is recorded (used for policy files; costs memory, so manifests don't).
+ *  comment-only documents are skipped. @flags: DG_YAML_POSITIONS records
+ *  every node's position (used for policy files; costs memory, so manifests
+ *  don't); DG_YAML_PRUNE_SERVER never builds server-owned subtrees (a live
+ *  snapshot is mostly managedFields and status: half the memory and time).
  *  @max_bytes: 0 = DG_MAX_MANIFEST_BYTES; larger input fails with DG_ETOOBIG.
  *  Errors carry @name, line and column (1-based) and what is wrong.
  *  Returns 0, DG_EPARSE, DG_ETOOBIG or DG_ENOMEM. On failure @out is empty.
  *  Free with dg_yaml_docs_free(). */
 DG_MUST_CHECK int dg_yaml_parse(const char *data, size_t len, const char *name,
-                                size_t max_bytes, int want_pos, dg_yaml_docs_t *out,
+                                size_t max_bytes, int flags, dg_yaml_docs_t *out,
                                 dg_err_t *err);
 
 void dg_yaml_docs_free(dg_yaml_docs_t *docs);

@@ -171,7 +171,8 @@ START_TEST(test_positions)
     json_t *rule;
     int line, col;
 
-    ck_assert_int_eq(dg_yaml_parse(text, sizeof text - 1, "p.yaml", 0, 1, &docs, &err), 0);
+    ck_assert_int_eq(
+        dg_yaml_parse(text, sizeof text - 1, "p.yaml", 0, DG_YAML_POSITIONS, &docs, &err), 0);
     rule = json_array_get(json_object_get(json_object_get(docs.docs[0].root, "spec"), "rules"), 0);
     ck_assert_int_eq(dg_posmap_find(docs.pos, rule, "action", &line, &col), 0);
     ck_assert_int_eq(line, 5);
@@ -182,6 +183,32 @@ START_TEST(test_positions)
     ck_assert_int_eq(col, 13);
     ck_assert_int_eq(dg_posmap_find(docs.pos, rule, "missing", &line, &col), DG_ENOTFOUND);
     ck_assert_int_eq(line, 0);
+    dg_yaml_docs_free(&docs);
+}
+END_TEST
+
+/* Server-owned subtrees are never built when pruning; the rest is intact,
+ * including a "status" key of a mapping that is not an object. */
+START_TEST(test_prune)
+{
+    static const char text[] =
+        "apiVersion: v1\nkind: List\nitems:\n- apiVersion: autoscaling/v2\n"
+        "  kind: HorizontalPodAutoscaler\n  metadata:\n    managedFields:\n    - manager: helm\n"
+        "      fieldsV1: {f:spec: {f:minReplicas: {}}}\n    name: web\n  spec:\n"
+        "    minReplicas: 4\n    status: keep-me\n  status:\n    currentReplicas: 6\n"
+        "    conditions: [{type: AbleToScale, status: \"True\"}]\n";
+    dg_yaml_docs_t docs;
+    dg_err_t err = {0};
+    json_t *item, *want;
+
+    ck_assert_int_eq(
+        dg_yaml_parse(text, sizeof text - 1, "l.yaml", 0, DG_YAML_PRUNE_SERVER, &docs, &err), 0);
+    item = json_array_get(json_object_get(docs.docs[0].root, "items"), 0);
+    want = dg_test_json("{\"apiVersion\": \"autoscaling/v2\", \"kind\": \"HorizontalPodAutoscaler\","
+                        " \"metadata\": {\"name\": \"web\"}, \"spec\": {\"minReplicas\": 4,"
+                        " \"status\": \"keep-me\"}}");
+    ck_assert_msg(json_equal(item, want), "%s", json_dumps(item, 0));
+    json_decref(want);
     dg_yaml_docs_free(&docs);
 }
 END_TEST
@@ -215,6 +242,7 @@ int main(void)
     tcase_add_test(tc, test_too_big);
     tcase_add_test(tc, test_alias_bomb);
     tcase_add_test(tc, test_positions);
+    tcase_add_test(tc, test_prune);
     tcase_add_test(tc, test_real_render);
     suite_add_tcase(s, tc);
     return dg_test_run(s);
