@@ -222,7 +222,10 @@ static int yaml_value(dg_buf_t *o, const json_t *v, int indent, bool in_list)
         if (!in_list)
             rc = dg_buf_puts(o, "\n");
         json_object_foreach((json_t *)v, k, x) {
-            json_t *ks = json_string(k);
+            bool bare = strspn(k, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") > 0 &&
+                        strspn(k, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") ==
+                            strlen(k);
+            json_t *ks = bare ? NULL : json_string(k);
             char *key = ks ? json_dumps(ks, JSON_ENCODE_ANY) : NULL;
 
             json_decref(ks);
