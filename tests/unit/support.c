@@ -72,7 +72,11 @@ char **dg_test_subdirs(const char *dir, size_t *n)
     char **names = calloc(1, sizeof *names);
     size_t count = 0;
 
-    ck_assert_msg(d != NULL, "cannot open directory %s", dir);
+    /* Called from main() to size loop tests, where ck_assert cannot run. */
+    if (d == NULL) {
+        fprintf(stderr, "cannot open directory %s\n", dir);
+        exit(1);
+    }
     while ((e = readdir(d)) != NULL) {
         char p[4096];
         struct stat st;
