@@ -210,7 +210,7 @@ static int load_file(const char *path, const char *base, dg_release_t **out, dg_
     dg_release_t *rel = NULL;
     FILE *f = fopen(path, "rb");
     char *data = NULL, stem[256];
-    long len;
+    long len = 0;
     int rc = 0;
 
     if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 ||
