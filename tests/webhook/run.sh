@@ -1,0 +1,301 @@
+#!/usr/bin/env bash
+# tests/webhook/run.sh DRIFTGATE DRIFTCTL SRCDIR: the real driftgate binary
+# over real TLS, called the way the API server calls it: curl --cacert with
+# --resolve to the service name in the certificate, made here with OpenSSL.
+set -uo pipefail
+gate=${1:?usage: run.sh DRIFTGATE DRIFTCTL SRCDIR}
+ctl=${2:?usage: run.sh DRIFTGATE DRIFTCTL SRCDIR}
+src=${3:?usage: run.sh DRIFTGATE DRIFTCTL SRCDIR}
+shared=${DG_SHARED_FIXTURES:-$src/../shared/fixtures/admission-reviews}
+ex=$src/examples
+svc=driftgate.driftgate-system.svc
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+fails=0
+checks=0
+fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+ok() { checks=$((checks + 1)); }
+
+# ---- certificates: a CA and a serving certificate with the service's SANs ----------
+mkcert() { # DIR CN: a CA (once) and a serving pair signed by it
+    local d=$1
+    mkdir -p "$d"
+    [ -f "$tmp/ca.key" ] || {
+        openssl ecparam -name prime256v1 -genkey -noout -out "$tmp/ca.key" &&
+            openssl req -x509 -new -key "$tmp/ca.key" -subj "/CN=driftgate test CA" -days 2 \
+                -out "$tmp/ca.crt"
+    } 2>/dev/null
+    openssl ecparam -name prime256v1 -genkey -noout -out "$d/tls.key" 2>/dev/null
+    openssl req -new -key "$d/tls.key" -subj "/CN=$svc" -out "$d/tls.csr" 2>/dev/null
+    printf 'subjectAltName=DNS:%s,DNS:%s.cluster.local,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' \
+        "$svc" "$svc" >"$d/ext"
+    openssl x509 -req -in "$d/tls.csr" -CA "$tmp/ca.crt" -CAkey "$tmp/ca.key" -CAcreateserial \
+        -days 1 -extfile "$d/ext" -out "$d/tls.crt" 2>/dev/null
+}
+mkcert "$tmp/pki"
+# a client certificate, as the API server would present with --client-ca
+openssl ecparam -name prime256v1 -genkey -noout -out "$tmp/client.key" 2>/dev/null
+openssl req -new -key "$tmp/client.key" -subj "/CN=kube-apiserver" -out "$tmp/client.csr" 2>/dev/null
+printf 'extendedKeyUsage=clientAuth\n' >"$tmp/client.ext"
+openssl x509 -req -in "$tmp/client.csr" -CA "$tmp/ca.crt" -CAkey "$tmp/ca.key" -CAcreateserial \
+    -days 1 -extfile "$tmp/client.ext" -out "$tmp/client.crt" 2>/dev/null
+
+# ---- baselines, in the ConfigMap format driftgate reads ----------------------------------
+publish() { # RENDER NAME NS > configmap
+    printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: driftgate-baseline.%s\n' "$2"
+    printf '  namespace: %s\n  labels:\n    driftgate.io/baseline: "true"\n' "$3"
+    printf '    driftgate.io/release: %s\n  annotations:\n    driftgate.io/revision: "1"\n' "$2"
+    printf '    driftgate.io/source: file:%s\n' "$(basename "$1")"
+    printf '    driftgate.io/digest: "sha256:%s"\ndata:\n  manifest.yaml: |\n' \
+        "$(sha256sum "$1" | cut -d' ' -f1)"
+    sed 's/^/    /; s/^    $//' "$1"
+}
+mkdir -p "$tmp/baselines"
+publish "$ex/release-baseline.yaml" test-nginx sandbox-nginx >"$tmp/baselines/test-nginx.yaml"
+
+# ---- running the server -------------------------------------------------------------------
+port=$((20000 + RANDOM % 20000))
+start() { # LOG ARGS...: start driftgate on a fresh port; waits until /healthz answers
+    local log=$1
+    shift
+    port=$((port + 1))
+    "$gate" --listen "127.0.0.1:$port" --tls-cert "$tmp/pki/tls.crt" --tls-key "$tmp/pki/tls.key" \
+        --threads 2 "$@" >"$tmp/$log.out" 2>"$tmp/$log.log" &
+    pid=$!
+    pids+=("$pid")
+    for _ in $(seq 100); do
+        curl -s --cacert "$tmp/ca.crt" --resolve "$svc:$port:127.0.0.1" "https://$svc:$port/healthz" \
+            >/dev/null 2>&1 && return 0
+        sleep 0.05
+    done
+    fail "driftgate did not start: $(cat "$tmp/$log.log")"
+    return 1
+}
+stopped() { # PID WHAT: SIGTERM, wait (in this shell: it is our child), want exit 0
+    kill -TERM "$1" 2>/dev/null
+    wait "$1"
+    local st=$?
+    ok; [ "$st" = 0 ] || fail "$2: exit status $st after SIGTERM"
+}
+call() { # PATH [curl args...]: sets $code and $body
+    local path=$1
+    shift
+    body=$(curl -sS -o - -w '\n%{http_code}' --cacert "$tmp/ca.crt" --resolve "$svc:$port:127.0.0.1" \
+        "$@" "https://$svc:$port$path" 2>"$tmp/curl.err")
+    code=${body##*$'\n'}
+    body=${body%$'\n'*}
+}
+review() { # FILE [curl args]: POST an AdmissionReview
+    local f=$1
+    shift
+    call /validate -H 'Content-Type: application/json' --data-binary "@$f" "$@"
+}
+want_code() { ok; [ "$code" = "$1" ] || fail "$2: HTTP $code, want $1: $body $(cat "$tmp/curl.err")"; }
+want_jq() { ok; local got; got=$(printf '%s' "$body" | jq -r "$2" 2>&1); [ "$got" = "$3" ] || fail "$1: $2 = '$got', want '$3'"; }
+alive() { call /healthz; want_code 200 "still serving after $1"; }
+
+start main --baseline-dir "$tmp/baselines" || exit 1
+main=$pid
+main_port=$port
+
+# ---- the seed scenario ---------------------------------------------------------------------
+review "$ex/reviews/hpa-floor-4.json"
+want_code 200 "seed: the out-of-band floor change"
+want_jq "seed deny" .response.allowed false
+want_jq "seed deny code" .response.status.code 403
+want_jq "seed uid" .response.uid 1f7c2e4a-8b3d-4c6e-9a15-7d2b0e6f3c81
+want_jq "seed message" '.response.status.message | test("spec.minReplicas.*desired 6, requested 4")' true
+server_deny=$body
+"$ctl" simulate --review "$ex/reviews/hpa-floor-4.json" --baseline "$tmp/baselines/test-nginx.yaml" >"$tmp/sim"
+ok; [ "$server_deny" = "$(cat "$tmp/sim")" ] || fail "server and driftctl simulate differ: $server_deny vs $(cat "$tmp/sim")"
+review "$ex/reviews/hpa-reconcile-6.json"
+want_jq "seed reconcile" '"\(.response.allowed) \(.response.auditAnnotations.decision)"' "true reconcile"
+review "$ex/reviews/image-warn.json"
+want_jq "warn shows as a warning" '.response.warnings | length' 1
+call /api/v1/releases
+want_jq "releases API" '.releases[0] | "\(.namespace)/\(.name) \(.origin) \(.objects | length)"' \
+    "sandbox-nginx/test-nginx published 3"
+call /api/v1/decisions
+want_jq "decisions API" '[.decisions[].decision] | join(",")' "deny,reconcile,warn"
+call /metrics
+ok; grep -q 'driftgate_admission_requests_total{decision="deny",code="403"} 1' <<<"$body" || fail "metrics: no deny counted"
+ok; grep -q '^driftgate_baselines_loaded 1$' <<<"$body" || fail "metrics: baselines_loaded"
+ok; grep -q '^driftgate_store_synced 1$' <<<"$body" || fail "metrics: synced"
+ok; awk '/^driftgate_tls_cert_expiry_seconds/{exit !($2 > 3600 && $2 <= 86400)}' <<<"$body" || fail "metrics: cert expiry"
+call /readyz; want_code 200 "readyz once synced"
+call /console/; want_code 200 "console"
+ok; grep -q "fetch('/api/v1/'" <<<"$body" || fail "console page reads the API"
+ok; grep -q '"msg":"admission decision".*"uid":"1f7c2e4a-8b3d-4c6e-9a15-7d2b0e6f3c81".*"decision":"deny"' "$tmp/main.log" ||
+    fail "decision log line"
+
+# ---- every decision branch: the server answers as driftctl simulate does ---------------------
+# (pending/refresh/unsynced cases need a cluster or an unsynced store: below and in e2e/)
+for d in "$src"/tests/fixtures/decide/*/; do
+    name=$(basename "$d")
+    [ -f "$d/pending.yaml" ] || [ -f "$d/refresh.yaml" ] || [ -f "$d/env.json" ] && continue
+    ns=$(jq -r .request.namespace "$d/review.json")
+    mkdir -p "$tmp/case/$name"
+    if grep -q 'driftgate.io/baseline' "$d/baseline.yaml"; then
+        cp "$d/baseline.yaml" "$tmp/case/$name/b.yaml"
+    else
+        publish "$d/baseline.yaml" test-nginx "$ns" >"$tmp/case/$name/b.yaml"
+    fi
+    pol=(); [ -f "$d/policy.yaml" ] && pol=(--policy "$d/policy.yaml")
+    start "case-$name" --baseline-dir "$tmp/case/$name" "${pol[@]}" || continue
+    review "$d/review.json"
+    want_code 200 "$name"
+    "$ctl" simulate --review "$d/review.json" --baseline "$tmp/case/$name/b.yaml" "${pol[@]}" >"$tmp/sim" 2>&1
+    ok; [ "$body" = "$(cat "$tmp/sim")" ] || fail "$name: server and simulate differ:
+server:   $body
+simulate: $(cat "$tmp/sim")"
+    want_jq "$name: verdict" '.response.auditAnnotations.decision // "skip"' \
+        "$(jq -r .verdict "$d/expect.json")"
+    stopped "$pid" "$name"
+done
+
+# ---- not yet synced: fail-open and fail-closed --------------------------------------------------
+printf 'apiVersion: v1\nkind: Config\ncurrent-context: c\ncontexts: [{name: c, context: {cluster: k, user: u}}]\nclusters: [{name: k, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: t}}]\n' >"$tmp/kubeconfig"
+for stance in fail-closed fail-open; do
+    start "unsynced-$stance" --kubeconfig "$tmp/kubeconfig" "--$stance" || continue
+    call /readyz; want_code 503 "$stance: readyz before sync"
+    review "$ex/reviews/hpa-floor-4.json"
+    "$ctl" simulate --review "$ex/reviews/hpa-floor-4.json" --baseline "$ex/release-baseline.yaml" >/dev/null
+    if [ $stance = fail-closed ]; then
+        want_jq "$stance" '"\(.response.allowed) \(.response.status.code)"' "false 503"
+    else
+        want_jq "$stance" '"\(.response.allowed) \(.response.warnings[0] | test("not yet synced"))"' "true true"
+    fi
+    ok; grep -q '"msg":"Kubernetes API unreachable' "$tmp/unsynced-$stance.log" || fail "$stance: backoff not logged"
+    stopped "$pid" "$stance"
+done
+
+# ---- the shared real-world reviews: answered with their uid, or a clean 4xx -----------------------
+port=$main_port
+if [ -d "$shared" ]; then
+    for f in "$shared"/*.json; do
+        review "$f"
+        name=$(basename "$f")
+        if jq -e '(.apiVersion // "admission.k8s.io/v1" | test("^admission.k8s.io/v1(beta1)?$")) and
+                  .kind == "AdmissionReview" and (.request.uid | type == "string" and length > 0) and
+                  (.request.operation | IN("CREATE","UPDATE","DELETE","CONNECT"))' "$f" >/dev/null 2>&1; then
+            want_code 200 "shared $name"
+            want_jq "shared $name: uid echoed" .response.uid "$(jq -r .request.uid "$f")"
+        else
+            ok; case $code in 4??) ;; *) fail "shared $name: HTTP $code, want 4xx: $body" ;; esac
+        fi
+    done
+    alive "the shared reviews"
+else
+    fail "shared fixtures not found at $shared"
+fi
+
+# ---- bad input: clear errors, and the server stays up ----------------------------------------------
+port=$main_port
+call /validate
+want_code 405 "GET /validate"; alive "405"
+call /validate -H 'Content-Type: text/plain' --data-binary @"$ex/reviews/hpa-floor-4.json"
+want_code 415 "wrong content type"; want_jq "415 says why" .message "Content-Type 'text/plain' is not application/json"
+call /validate -H 'Content-Type: application/json' --data-binary '{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {'
+want_code 400 "malformed JSON"; want_jq "400 is a Status" .kind Status
+call /validate -H 'Content-Type: application/json' --data-binary '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}'
+want_code 400 "no request"; want_jq "no request message" '.message | test("missing \"request\"")' true
+call /validate -H 'Content-Type: application/json' --data-binary '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"operation":"UPDATE"}}'
+want_code 400 "no uid"; want_jq "no uid message" '.message | test("uid")' true
+head -c $((9 << 20)) /dev/zero | tr '\0' ' ' >"$tmp/big.json"
+call /validate -H 'Content-Type: application/json' --data-binary @"$tmp/big.json"
+want_code 413 "oversize body"; alive "413"
+# chunked, so the size is only known while reading
+call /validate -H 'Content-Type: application/json' -H 'Transfer-Encoding: chunked' --data-binary @"$tmp/big.json"
+want_code 413 "oversize chunked body"
+call /nope; want_code 404 "unknown path"
+# a body that stalls: the connection is dropped after --request-timeout, the server lives on
+start stall --baseline-dir "$tmp/baselines" --request-timeout 1 || true
+stall=$pid
+exec 3> >(sleep 0 ; openssl s_client -quiet -connect "127.0.0.1:$port" -servername "$svc" >/dev/null 2>&1)
+printf 'POST /validate HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"apiV' "$svc" >&3
+sleep 2.5
+review "$ex/reviews/hpa-floor-4.json"
+want_code 200 "a review after a stalled body"
+exec 3>&-
+ok; grep -q 'stalled past the request timeout' "$tmp/stall.log" || fail "stalled body not logged: $(tail -3 "$tmp/stall.log")"
+stopped "$stall" "stall server"
+
+# ---- TLS: versions, client certificates ----------------------------------------------------------
+port=$main_port
+ok; curl -s --cacert "$tmp/ca.crt" --resolve "$svc:$port:127.0.0.1" --tls-max 1.1 "https://$svc:$port/healthz" >/dev/null 2>&1 &&
+    fail "TLS 1.1 was accepted"
+call /healthz --tls-max 1.2; want_code 200 "TLS 1.2"
+call /healthz --tlsv1.3; want_code 200 "TLS 1.3"
+ok; curl -s --cacert "$tmp/ca.crt" --resolve "$svc:$port:127.0.0.1" --tls-max 1.2 --ciphers AES128-SHA "https://$svc:$port/healthz" >/dev/null 2>&1 &&
+    fail "a CBC, non-ECDHE cipher was accepted"
+start clientca --baseline-dir "$tmp/baselines" --client-ca "$tmp/ca.crt" || true
+review "$ex/reviews/hpa-floor-4.json"
+want_code 401 "no client certificate"
+review "$ex/reviews/hpa-floor-4.json" --cert "$tmp/client.crt" --key "$tmp/client.key"
+want_code 200 "with the client certificate"
+call /readyz; want_code 200 "probes need no client certificate"
+stopped "$pid" "client-ca server"
+
+# ---- certificate rotation under concurrent load: zero failed requests -------------------------------
+port=$main_port
+serial() { openssl s_client -connect "127.0.0.1:$port" -servername "$svc" </dev/null 2>/dev/null | openssl x509 -noout -serial; }
+before=$(serial)
+load() { # N: N sequential verified reviews; prints failures
+    local f=0
+    for _ in $(seq "$1"); do
+        curl -s -o /dev/null -w '%{http_code}\n' --cacert "$tmp/ca.crt" --resolve "$svc:$port:127.0.0.1" \
+            -H 'Content-Type: application/json' --data-binary @"$ex/reviews/hpa-floor-4.json" \
+            "https://$svc:$port/validate" | grep -qx 200 || f=$((f + 1))
+    done
+    echo "$f"
+}
+loaders=()
+for i in 1 2 3 4; do load 40 >"$tmp/load.$i" & loaders+=($!); done
+for r in 1 2 3; do
+    sleep 0.3
+    mkcert "$tmp/pki-new"
+    # as a Secret volume does: new files appear, then replace the old ones
+    cp "$tmp/pki-new/tls.key" "$tmp/pki/tls.key.new" && cp "$tmp/pki-new/tls.crt" "$tmp/pki/tls.crt.new"
+    mv "$tmp/pki/tls.key.new" "$tmp/pki/tls.key" && mv "$tmp/pki/tls.crt.new" "$tmp/pki/tls.crt"
+done
+wait "${loaders[@]}"
+sleep 1.2
+after=$(serial)
+ok; [ "$(cat "$tmp"/load.* | awk '{s += $1} END {print s + 0}')" = 0 ] || fail "requests failed during rotation: $(cat "$tmp"/load.*)"
+ok; [ "$before" != "$after" ] && [ -n "$after" ] || fail "the rotated certificate is not served ($before -> $after)"
+ok; grep -q '"msg":"serving certificate reloaded"' "$tmp/main.log" || fail "reload not logged"
+
+# ---- SIGTERM with requests in flight: they finish, exit 0 -------------------------------------------
+python3 - "$ex/reviews/hpa-floor-4.json" >"$tmp/slow.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+r["request"]["object"]["metadata"]["annotations"]["padding"] = "x" * 400000
+print(json.dumps(r))
+PY
+inflight=()
+for i in 1 2 3; do
+    curl -s -o "$tmp/inflight.$i" -w '%{http_code}' --limit-rate 200k --cacert "$tmp/ca.crt" \
+        --resolve "$svc:$port:127.0.0.1" -H 'Content-Type: application/json' \
+        --data-binary @"$tmp/slow.json" "https://$svc:$port/validate" >"$tmp/inflight.$i.code" &
+    inflight+=($!)
+done
+sleep 0.7
+kill -TERM "$main"
+wait "$main"
+status=$?
+wait "${inflight[@]}"
+ok; [ "$status" = 0 ] || fail "exit status after SIGTERM: $status"
+for i in 1 2 3; do
+    ok; [ "$(cat "$tmp/inflight.$i.code")" = 200 ] || fail "in-flight request $i: HTTP $(cat "$tmp/inflight.$i.code")"
+    ok; [ "$(jq -r .response.uid "$tmp/inflight.$i")" = 1f7c2e4a-8b3d-4c6e-9a15-7d2b0e6f3c81 ] || fail "in-flight request $i answer"
+done
+ok; curl -s --cacert "$tmp/ca.crt" --resolve "$svc:$port:127.0.0.1" "https://$svc:$port/healthz" >/dev/null 2>&1 &&
+    fail "still accepting after SIGTERM"
+
+echo "webhook: $checks checks, $fails failed"
+[ "$fails" -eq 0 ]
