@@ -366,11 +366,12 @@ static int attach(builder_t *b, json_t *node, const yaml_mark_t *m, bool is_key_
             return fail(b, DG_ENOMEM, m, "out of memory", NULL);
         return 0;
     }
-    if (f->key == NULL) { /* this node is a key */
+    if (f->key == NULL) { /* this node is a key; @key_text may live in @node */
+        int rc = is_key_candidate ? take_key(b, f, key_text, m)
+                                  : fail(b, DG_EPARSE, m, "a mapping key must be a scalar", NULL);
+
         json_decref(node);
-        if (!is_key_candidate)
-            return fail(b, DG_EPARSE, m, "a mapping key must be a scalar", NULL);
-        return take_key(b, f, key_text, m);
+        return rc;
     }
     if (strcmp(f->key, "<<") == 0) {
         free(f->key);

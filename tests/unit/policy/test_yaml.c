@@ -47,6 +47,8 @@ static const struct {
     {"a: &x {p: 80}\nv: *x", "{\"p\": 80}"},
     {"base: &b {p: 80, q: 1}\nv: {<<: *b, q: 2}", "{\"p\": 80, \"q\": 2}"},
     {"v: {80: http}", "{\"80\": \"http\"}"},
+    /* fuzz finding: an alias as a key was read after its node was freed */
+    {"a: &k port\nv: {*k : 80}", "{\"port\": 80}"},
 };
 
 START_TEST(test_scalar)
