@@ -95,10 +95,11 @@ static void fill_row(const dg_variance_t *x, row_t *r)
     snprintf(r->c[5], sizeof r->c[5], "%s", dg_action_name(x->action));
 }
 
+/* @live_head names the fourth column: LIVE, or REQUESTED/BEFORE in decisions. */
 static int table(const dg_variances_t *v, const dg_report_ctx_t *ctx, bool with_summary,
-                 dg_buf_t *o)
+                 const char *live_head, dg_buf_t *o)
 {
-    static const char *const head[6] = {"OBJECT", "PATH", "DESIRED", "LIVE", "RULE", "ACTION"};
+    const char *const head[6] = {"OBJECT", "PATH", "DESIRED", live_head, "RULE", "ACTION"};
     row_t *rows = calloc(v->n + 1, sizeof *rows);
     size_t w[6];
     int rc = 0;
@@ -335,7 +336,7 @@ int dg_report_variances(const dg_variances_t *v, dg_format_t fmt, const dg_repor
 
     switch (fmt) {
     case DG_FMT_TABLE:
-        rc = table(v, ctx, true, out);
+        rc = table(v, ctx, true, "LIVE", out);
         break;
     case DG_FMT_MARKDOWN:
         rc = markdown(v, ctx, out);
@@ -380,17 +381,17 @@ static int decision_table(const dg_decision_t *d, const dg_review_t *rv, dg_buf_
     if (!rc && d->introduced.n) {
         rc = dg_buf_puts(o, "\nIntroduced by this request:\n");
         if (!rc)
-            rc = table(&d->introduced, NULL, false, o);
+            rc = table(&d->introduced, NULL, false, "REQUESTED", o);
     }
     if (!rc && d->reconciled.n) {
-        rc = dg_buf_puts(o, "\nMoved back to the baseline (LIVE is the value before):\n");
+        rc = dg_buf_puts(o, "\nMoved back to the baseline:\n");
         if (!rc)
-            rc = table(&d->reconciled, NULL, false, o);
+            rc = table(&d->reconciled, NULL, false, "BEFORE", o);
     }
     if (!rc && d->preexisting.n) {
         rc = dg_buf_puts(o, "\nAlready drifted, untouched:\n");
         if (!rc)
-            rc = table(&d->preexisting, NULL, false, o);
+            rc = table(&d->preexisting, NULL, false, "LIVE", o);
     }
     return rc;
 }

@@ -122,6 +122,7 @@ contains "bad review message" "$err" "uid"
 live=(--live "$ex/live-snapshot.yaml")
 expect_exit 2 "simulate --patch merge" -- "$ctl" simulate "${base[@]}" "${live[@]}" --target hpa/test-nginx --patch '{"spec":{"minReplicas":3}}'
 contains "table verdict" "$out" "Decision:  deny (403 Forbidden)"
+contains "the requested value is labelled as such" "$out" "DESIRED  REQUESTED"
 expect_exit 0 "simulate --patch back to the baseline" -- "$ctl" simulate "${base[@]}" "${live[@]}" --target hpa/test-nginx --patch '{"spec":{"minReplicas":6}}' -o json
 jq_eq "json verdict" "$out" .verdict reconcile
 jq_eq "json response" "$out" .response.response.allowed true
