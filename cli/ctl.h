@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "baselines.h"
+#include "buf.h"
 #include "err.h"
 #include "manifest.h"
 #include "obj.h"
@@ -60,7 +61,14 @@ int ctl_usage_error(const char *cmd, const char *fmt, ...) DG_PRINTF(2, 3);
 int ctl_patch_apply(const json_t *doc, const char *patch, const char *type, json_t **out,
                     dg_err_t *err);
 
+/** Run @argv (argv[0] found on PATH, no shell) with @in on its stdin and
+ *  its stdout appended to @out (NULL = discarded); its stderr goes to ours.
+ *  Returns 0 when it exits 0, else DG_EIO naming the tool and its status. */
+int ctl_exec(char *const argv[], const char *in, size_t inlen, dg_buf_t *out, dg_err_t *err);
+
 int ctl_diff_main(int argc, char **argv);
+int ctl_render_main(int argc, char **argv);
+int ctl_publish_main(int argc, char **argv);
 int ctl_simulate_main(int argc, char **argv);
 
 #endif

@@ -99,28 +99,6 @@ int ctl_load_policy(const char *path, dg_policy_t **pol, dg_err_t *err)
     return *pol ? 0 : (err && err->code ? err->code : DG_EPOLICY);
 }
 
-/* The release the objects say they belong to, when they all agree. */
-static const char *own_release(const dg_objset_t *set)
-{
-    const char *found = NULL;
-
-    for (size_t i = 0; i < dg_objset_count(set); i++) {
-        json_t *meta = json_object_get(dg_objset_at(set, i)->json, "metadata");
-        const char *r = json_string_value(json_object_get(
-            json_object_get(meta, "annotations"), "meta.helm.sh/release-name"));
-
-        if (r == NULL)
-            r = json_string_value(
-                json_object_get(json_object_get(meta, "labels"), "app.kubernetes.io/instance"));
-        if (r == NULL)
-            continue;
-        if (found && strcmp(found, r) != 0)
-            return NULL;
-        found = r;
-    }
-    return found;
-}
-
 int ctl_load_release(const char *path, const char *name, const char *ns, size_t max,
                      dg_release_t **rel, dg_err_t *err)
 {
@@ -133,7 +111,7 @@ int ctl_load_release(const char *path, const char *name, const char *ns, size_t 
     rc = ctl_load_objects(path, ns, max, &set, &info, err);
     if (rc)
         return rc;
-    rname = name ? name : info.release ? info.release : own_release(set);
+    rname = name ? name : info.release ? info.release : dg_release_name_of(set);
     rns = ns ? ns : info.ns ? info.ns : "default";
     *rel = dg_release_new(rname ? rname : "baseline", rns);
     if (*rel == NULL) {

@@ -17,6 +17,8 @@ static const char usage[] =
     "Usage: driftctl COMMAND [flags]\n"
     "\n"
     "Commands:\n"
+    "  render     render the release baseline (helm template, or Git manifests)\n"
+    "  publish    turn a rendered baseline into the ConfigMap driftgate enforces\n"
     "  diff       show governed drift between a release baseline and live state\n"
     "  simulate   ask what the admission gate answers to a change, offline\n"
     "  policy     print the built-in DriftPolicy (driftctl policy default)\n"
@@ -45,6 +47,8 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(int, char **);
     } cmds[] = {
+        {"render", ctl_render_main},
+        {"publish", ctl_publish_main},
         {"diff", ctl_diff_main},
         {"simulate", ctl_simulate_main},
         {"policy", policy_main},

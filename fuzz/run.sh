@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # fuzz/run.sh BUILD_DIR SECONDS: run every fuzz target for SECONDS over a
-# scratch copy of its corpus (fuzz/corpus/<target>, and for fuzz_decide the
+# scratch copy of its corpus (fuzz/corpus/<target>, and for fuzz_decide and fuzz_http the
 # shared real AdmissionReviews too). A crash fails the run and leaves the
 # input in fuzz/findings/ to become a regression case in fuzz/corpus.
 set -euo pipefail
@@ -12,13 +12,13 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 status=0
 
-for t in manifest path decide; do
+for t in manifest path decide http; do
     corpus="$work/$t"
     mkdir -p "$corpus" "$root/fuzz/findings"
     cp "$root/fuzz/corpus/$t/"* "$corpus/" 2>/dev/null || true
     case $t in
     manifest) cp "$root"/examples/*.yaml "$corpus/" ;;
-    decide) cp "$root"/examples/reviews/*.json "$corpus/"
+    decide|http) cp "$root"/examples/reviews/*.json "$corpus/"
             [ -d "$shared" ] && cp "$shared"/*.json "$corpus/" ;;
     esac
     echo "fuzz_$t: ${secs}s over $(ls "$corpus" | wc -l) seeds"

@@ -7,6 +7,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *dg_release_name_of(const dg_objset_t *set)
+{
+    const char *found = NULL;
+
+    for (size_t i = 0; i < dg_objset_count(set); i++) {
+        json_t *meta = json_object_get(dg_objset_at(set, i)->json, "metadata");
+        const char *r = json_string_value(json_object_get(
+            json_object_get(meta, "annotations"), "meta.helm.sh/release-name"));
+
+        if (r == NULL)
+            r = json_string_value(
+                json_object_get(json_object_get(meta, "labels"), "app.kubernetes.io/instance"));
+        if (r == NULL)
+            continue;
+        if (found && strcmp(found, r) != 0)
+            return NULL;
+        found = r;
+    }
+    return found;
+}
+
 dg_release_t *dg_release_new(const char *name, const char *ns)
 {
     dg_release_t *r = calloc(1, sizeof *r);

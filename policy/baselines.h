@@ -30,6 +30,11 @@ typedef struct dg_release {
     _Atomic long refs;      /* driftgate shares a release between snapshots */
 } dg_release_t;
 
+/** The release @set's objects say they belong to (Helm's
+ *  meta.helm.sh/release-name annotation, else the app.kubernetes.io/instance
+ *  label), when they all agree; else NULL. */
+const char *dg_release_name_of(const dg_objset_t *set);
+
 /** New release named @name in @ns with an empty object set and one
  *  reference. NULL on ENOMEM. */
 dg_release_t *dg_release_new(const char *name, const char *ns);

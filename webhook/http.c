@@ -225,6 +225,7 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *l
     return dg_err_set(err, DG_EINVAL, "--listen '%s': '%s' is not an IP address", s, host);
 }
 
+static void mhd_log(void *cls, const char *fmt, va_list ap) DG_VPRINTF(2);
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     char msg[512];

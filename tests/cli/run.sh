@@ -166,6 +166,57 @@ else
     echo "note: helm not on PATH; the render check was skipped" >&2
 fi
 
+# ---- render and publish ---------------------------------------------------------------
+if command -v helm >/dev/null; then
+    expect_exit 0 "render a chart" -- "$ctl" render --chart "$ex/charts/nginx" --release test-nginx -n sandbox-nginx -o "$tmp/r.yaml"
+    contains "render says what it wrote" "$err" "3 objects into $tmp/r.yaml"
+    checks=$((checks + 1))
+    cmp -s "$tmp/r.yaml" "$ex/release-baseline.yaml" || fail "render differs from helm template"
+    expect_exit 0 "render with values" -- "$ctl" render --chart "$ex/charts/nginx" --release test-nginx -n sandbox-nginx --set autoscaling.minReplicas=8 -o -
+    contains "render --set reaches helm" "$out" "minReplicas: 8"
+    expect_exit 1 "render a missing chart" -- "$ctl" render --chart "$tmp/nochart" --release x -n y -o "$tmp/none.yaml"
+    contains "render error names helm and the chart" "$err" "helm template x $tmp/nochart: helm exited with status 1"
+    checks=$((checks + 1))
+    [ ! -e "$tmp/none.yaml" ] || fail "a failed render left a file"
+fi
+mkdir -p "$tmp/git/sub"
+cp "$ex/release-baseline.yaml" "$tmp/git/sub/all.yaml"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\ndata: {a: "1"}' >"$tmp/git/a.yml"
+echo 'not: a manifest' >"$tmp/git/README.txt"
+expect_exit 0 "render --manifests" -- "$ctl" render --manifests "$tmp/git" --release test-nginx -n sandbox-nginx -o "$tmp/g.yaml"
+contains "render --manifests counts objects in every file" "$err" "4 objects"
+contains "render --manifests marks sources" "$(cat "$tmp/g.yaml")" "# Source: $tmp/git/sub/all.yaml"
+printf 'kind: [\n' >"$tmp/git/bad.yaml"
+expect_exit 1 "render --manifests with a broken file" -- "$ctl" render --manifests "$tmp/git" --release r -o "$tmp/g2.yaml"
+contains "the broken file is named with its line" "$err" "$tmp/git/bad.yaml:2:1"
+expect_exit 1 "render needs a source" -- "$ctl" render --release r
+expect_exit 1 "render needs a release" -- "$ctl" render --chart "$ex/charts/nginx"
+
+expect_exit 0 "publish" -- "$ctl" publish --baseline "$ex/release-baseline.yaml" -n sandbox-nginx --revision 3
+printf '%s\n' "$out" >"$tmp/cm.yaml"
+contains "publish: the ConfigMap name" "$out" "name: driftgate-baseline.test-nginx"
+contains "publish: the baseline label" "$out" 'driftgate.io/baseline: "true"'
+contains "publish: the release from the objects" "$out" "driftgate.io/release: test-nginx"
+contains "publish: the revision" "$out" 'driftgate.io/revision: "3"'
+contains "publish: the chart from helm.sh/chart" "$out" 'driftgate.io/chart: "nginx-0.1.0"'
+contains "publish: the digest of the render" "$out" "sha256:$(sha256sum "$ex/release-baseline.yaml" | cut -d' ' -f1)"
+expect_exit 2 "a published baseline diffs like the render" -- "$ctl" diff --baseline "$tmp/cm.yaml" --live "$ex/live-snapshot.yaml" -o json
+jq_eq "published: 4 variances" "$out" '.variances | length' 4
+expect_exit 0 "publish --gzip" -- "$ctl" publish --baseline "$ex/release-baseline.yaml" -n sandbox-nginx --gzip -o "$tmp/gz.yaml"
+contains "publish --gzip: binaryData" "$(cat "$tmp/gz.yaml")" "manifest.yaml.gz: H4sI"
+expect_exit 2 "a gzip'd baseline diffs like the render" -- "$ctl" diff --baseline "$tmp/gz.yaml" --live "$ex/live-snapshot.yaml" -o json
+jq_eq "gzip'd: 4 variances" "$out" '.variances | length' 4
+printf 'apiVersion: v1\r\nkind: ConfigMap\r\nmetadata:\r\n  name: a\r\n   \n' >"$tmp/crlf.yaml"
+expect_exit 0 "publish a render with CRLF and blank lines" -- "$ctl" publish --baseline "$tmp/crlf.yaml" -n ns --release r -o "$tmp/crlf-cm.yaml"
+expect_exit 0 "it reads back with its digest" -- "$ctl" diff --baseline "$tmp/crlf-cm.yaml" --live "$tmp/crlf.yaml"
+expect_exit 1 "publish a ConfigMap twice" -- "$ctl" publish --baseline "$tmp/cm.yaml" -n sandbox-nginx
+contains "publish refuses a ConfigMap" "$err" "is already a baseline ConfigMap"
+expect_exit 1 "publish a bad namespace" -- "$ctl" publish --baseline "$ex/release-baseline.yaml" -n Bad_NS
+contains "publish names the namespace" "$err" "namespace 'Bad_NS' is not a valid RFC 1123 label"
+expect_exit 1 "publish needs -n" -- "$ctl" publish --baseline "$ex/release-baseline.yaml"
+expect_exit 1 "publish a broken render" -- "$ctl" publish --baseline "$tmp/git/bad.yaml" -n x --release r
+contains "publish names the file and line" "$err" "$tmp/git/bad.yaml:2:1"
+
 # ---- the rest of the command surface ----------------------------------------------------
 expect_exit 0 "policy default" -- "$ctl" policy default
 contains "default policy" "$out" "name: hpa-bounds"

@@ -1,0 +1,39 @@
+/* policy/publish.h: a rendered release into the baseline ConfigMap that
+ * driftgate reads (DESIGN.md "Baseline sources"): labels, revision, chart,
+ * source and the SHA-256 digest of the render, the render itself in
+ * data["manifest.yaml"], or gzip'd in binaryData["manifest.yaml.gz"] when it
+ * would not fit a ConfigMap. Pure: memory in, YAML text out.
+ * SPDX-License-Identifier: Apache-2.0 */
+#ifndef DG_PUBLISH_H
+#define DG_PUBLISH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+#include "err.h"
+
+/* A ConfigMap holds at most 1 MiB; keep room for metadata. Above this the
+ * render is gzip-compressed into binaryData. */
+#define DG_PUBLISH_INLINE_MAX ((size_t)900 * 1024)
+
+typedef struct dg_publish {
+    const char *release;       /* NULL = the objects' own Helm release */
+    const char *ns;            /* required */
+    const char *revision;      /* NULL = "1" */
+    const char *chart;         /* "nginx-0.1.0"; NULL = none */
+    const char *source;        /* "helm-template", "git:<url>@<sha>", "file:<name>" */
+    bool compress;             /* force binaryData even when small */
+} dg_publish_t;
+
+/** Append to @out the baseline ConfigMap holding @render (@len bytes, the
+ *  text `helm template` printed). The result is read back with the very
+ *  loader driftgate uses, so what is published is exactly what will be
+ *  enforced; the digest is of @render. @name names the render in errors.
+ *  Returns 0, DG_EINVAL (bad or unknown release name, bad namespace, or
+ *  @render is itself a baseline ConfigMap), DG_EPARSE (the render is not a
+ *  manifest), DG_ETOOBIG or DG_ENOMEM. */
+DG_MUST_CHECK int dg_publish_configmap(const char *render, size_t len, const char *name,
+                                       const dg_publish_t *p, dg_buf_t *out, dg_err_t *err);
+
+#endif
