@@ -44,6 +44,7 @@ fuzz:
 
 bench: build
 	@bench/run.sh $(BUILD)
+	@bench/webhook.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN) $(FUZZB)

@@ -12,13 +12,13 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 status=0
 
-for t in manifest path decide http; do
+for t in manifest path decide http json; do
     corpus="$work/$t"
     mkdir -p "$corpus" "$root/fuzz/findings"
     cp "$root/fuzz/corpus/$t/"* "$corpus/" 2>/dev/null || true
     case $t in
     manifest) cp "$root"/examples/*.yaml "$corpus/" ;;
-    decide|http) cp "$root"/examples/reviews/*.json "$corpus/"
+    decide|http|json) cp "$root"/examples/reviews/*.json "$corpus/"
             [ -d "$shared" ] && cp "$shared"/*.json "$corpus/" ;;
     esac
     echo "fuzz_$t: ${secs}s over $(ls "$corpus" | wc -l) seeds"

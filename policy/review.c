@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
+
 #define API_V1 "admission.k8s.io/v1"
 #define API_V1BETA1 "admission.k8s.io/v1beta1"
 
@@ -267,7 +269,6 @@ dg_review_t *dg_review_parse(const char *data, size_t len, const char *where, si
                              dg_err_t *err)
 {
     dg_review_t *rv = NULL;
-    json_error_t je;
     json_t *req;
 
     if (where == NULL)
@@ -286,12 +287,9 @@ dg_review_t *dg_review_parse(const char *data, size_t len, const char *where, si
     }
     /* Duplicate keys are refused: two parsers reading different values of
      * one key is how a review smuggles an object past a webhook. */
-    rv->root = json_loadb(data, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
-    if (rv->root == NULL) {
-        dg_err_at(err, DG_EPARSE, where, je.line > 0 ? je.line : 0, je.column > 0 ? je.column : 0,
-                  "body is not JSON: %s", je.text);
+    rv->root = dg_json_parse(data, len, DG_JSON_PRUNE_SERVER, where, err);
+    if (rv->root == NULL)
         goto fail;
-    }
     if (!json_is_object(rv->root)) {
         dg_err_at(err, DG_EINVAL, where, 0, 0, "body is %s, expected an AdmissionReview object",
                   type_name(rv->root));

@@ -116,8 +116,8 @@ static void judged(dg_gate_t *g, const dg_review_t *rv, const dg_decision_t *d, 
     dg_metrics_decision(d->verdict, d->response.allowed ? 200 : d->response.code, ns);
     if (rec == NULL)
         return;
-    dg_log(d->verdict == DG_VERDICT_DENY ? DG_LOG_WARN : DG_LOG_INFO, "admission decision",
-           json_deep_copy(rec));
+    dg_log_fields(d->verdict == DG_VERDICT_DENY ? DG_LOG_WARN : DG_LOG_INFO, "admission decision",
+                  rec);
     ring_push(rec);
 }
 

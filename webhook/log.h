@@ -17,4 +17,7 @@ int dg_log_level_parse(const char *s);
 /** Write one line: @fields (stolen; may be NULL) plus ts, level and msg. */
 void dg_log(dg_log_level_t level, const char *msg, json_t *fields);
 
+/** The same, with @fields borrowed (may be NULL). */
+void dg_log_fields(dg_log_level_t level, const char *msg, const json_t *fields);
+
 #endif

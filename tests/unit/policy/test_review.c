@@ -207,15 +207,13 @@ static const struct {
     const char *msg;
     int line, col;
 } bad[] = {
-    {"not-json", "{\"apiVersion\": ", DG_EPARSE,
-     "body is not JSON: unexpected token near end of file", 1, 15},
-    {"empty", "", DG_EPARSE, "body is not JSON: unexpected token near end of file", 1, 0},
-    {"trailing", ENV("{}") " x", DG_EPARSE, "body is not JSON: end of file expected near 'x'", 1,
-     76},
+    {"not-json", "{\"apiVersion\": ", DG_EPARSE, "not JSON: unexpected end of input", 1, 16},
+    {"empty", "", DG_EPARSE, "not JSON: unexpected end of input", 1, 1},
+    {"trailing", ENV("{}") " x", DG_EPARSE, "not JSON: unexpected data after the value", 1, 76},
     {"array", "[1,2]", DG_EINVAL, "body is an array, expected an AdmissionReview object", 0, 0},
     {"string", "\"hi\"", DG_EINVAL, "body is a string, expected an AdmissionReview object", 0, 0},
     {"duplicate-key", "{\"request\":{},\"request\":{}}", DG_EPARSE,
-     "body is not JSON: duplicate object key near '\"request\"'", 1, 23},
+     "not JSON: duplicate key \"request\"", 1, 15},
     {"bare-request", "{\"uid\":\"u1\",\"operation\":\"UPDATE\"}", DG_EINVAL,
      "body is not an AdmissionReview: missing \"request\"", 0, 0},
     {"no-kind", "{\"apiVersion\":\"admission.k8s.io/v1\",\"request\":{}}", DG_EINVAL,

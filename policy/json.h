@@ -1,0 +1,29 @@
+/* policy/json.h: a JSON reader (RFC 8259) into jansson trees, for the hot
+ * path: every AdmissionReview body. Strict (UTF-8 checked, duplicate keys
+ * refused: two parsers reading different values of one key is how a review
+ * smuggles an object past a webhook), and able to skip, still checking
+ * their syntax, the subtrees the API server owns and driftgate never
+ * judges, which are most of a large review's bytes.
+ * Pure: memory in, jansson out. SPDX-License-Identifier: Apache-2.0 */
+#ifndef DG_JSON_H
+#define DG_JSON_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "err.h"
+
+/* Drop metadata.managedFields, and the status of every object that has
+ * said its kind before it (the same rule as DG_YAML_PRUNE_SERVER). */
+#define DG_JSON_PRUNE_SERVER 0x1u
+
+/* Nesting deeper than this is refused, so a hostile body cannot exhaust the stack. */
+#define DG_JSON_MAX_DEPTH 512
+
+/** Parse @len bytes holding exactly one JSON value. On error returns NULL
+ *  and sets @err (DG_EPARSE or DG_ENOMEM) with @name, the 1-based line and
+ *  column, and the problem. */
+json_t *dg_json_parse(const char *data, size_t len, unsigned flags, const char *name,
+                      dg_err_t *err);
+
+#endif

@@ -1,0 +1,197 @@
+/* tests/unit/policy/test_json.c: the JSON reader. jansson is the oracle:
+ * every real AdmissionReview (ours and the shared ones) must read to the
+ * very tree json_loadb builds; hand-written cases pin the strict parts
+ * (escapes, UTF-8, numbers, depth, duplicates) and the pruning.
+ * SPDX-License-Identifier: Apache-2.0 */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "support.h"
+
+static void same_as_jansson(const char *path)
+{
+    size_t len;
+    char *text = dg_test_read(path, &len);
+    json_error_t je;
+    json_t *want = json_loadb(text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
+    dg_err_t err = {0};
+    json_t *got = dg_json_parse(text, len, 0, path, &err);
+
+    if (want == NULL)
+        ck_assert_msg(got == NULL, "%s: jansson refused (%s), we accepted", path, je.text);
+    else
+        ck_assert_msg(got && json_equal(got, want), "%s: differs from jansson: %s", path, err.msg);
+    json_decref(want);
+    json_decref(got);
+    free(text);
+}
+
+static void each_json(const char *where)
+{
+    char dir[4096], path[4200];
+    DIR *d = opendir(strcpy(dir, where)); /* @where may be dg_test_path's buffer */
+    struct dirent *e;
+    int n = 0;
+
+    ck_assert_msg(d != NULL, "cannot open %s", dir);
+    while ((e = readdir(d)) != NULL) {
+        size_t l = strlen(e->d_name);
+
+        if (l > 5 && strcmp(e->d_name + l - 5, ".json") == 0) {
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            same_as_jansson(path);
+            n++;
+        }
+    }
+    closedir(d);
+    ck_assert_int_gt(n, 3);
+}
+
+START_TEST(test_real_reviews_match_jansson)
+{
+    each_json(dg_test_path("examples/reviews"));
+    each_json(dg_test_shared_reviews());
+}
+END_TEST
+
+static const struct {
+    const char *in, *want; /* want: the value as jansson reads it */
+} good[] = {
+    {"\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\"", "\"a\\\"b\\\\c/d\\b\\f\\n\\r\\t\""},
+    {"\"\\u00e9\\u20AC\\ud83d\\ude00\"", "\"\\u00e9\\u20ac\\ud83d\\ude00\""},
+    {"\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"", "\"caf\\u00e9 \\u20ac \\ud83d\\ude00\""},
+    {" [0, -0, 1, -12, 9223372036854775807, -9223372036854775808] ",
+     "[0, 0, 1, -12, 9223372036854775807, -9223372036854775808]"},
+    {"[1.5, -2e3, 1E+2, 0.25e-1]", "[1.5, -2000.0, 100.0, 0.025]"},
+    {"{\"a\":{\"b\":[true,false,null,{}]},\"c\":[]}", "{\"a\":{\"b\":[true,false,null,{}]},\"c\":[]}"},
+    {"\t\r\n{ \"k\" :\n\"v\" }\n", "{\"k\":\"v\"}"},
+};
+
+START_TEST(test_good)
+{
+    dg_err_t err = {0};
+    json_t *got = dg_json_parse(good[_i].in, strlen(good[_i].in), 0, "t", &err);
+    json_t *want = json_loads(good[_i].want, JSON_DECODE_ANY, NULL);
+
+    ck_assert_msg(got != NULL, "%s: %s", good[_i].in, err.msg);
+    ck_assert_msg(want && json_equal(got, want), "%s: wrong value", good[_i].in);
+    json_decref(got);
+    json_decref(want);
+}
+END_TEST
+
+static const struct {
+    const char *in;
+    size_t len; /* 0 = strlen */
+    const char *msg;
+    int line, col;
+} bad[] = {
+    {"", 0, "unexpected end of input", 1, 1},
+    {"{\"a\":1,}", 0, "expected a key string", 1, 8},
+    {"[1,]", 0, "unexpected ']'", 1, 4},
+    {"[1 2]", 0, "expected ',' or ']'", 1, 4},
+    {"{\"a\" 1}", 0, "expected ':' after a key", 1, 6},
+    {"{\"a\":1,\"a\":2}", 0, "duplicate key \"a\"", 1, 8},
+    {"\"abc", 0, "unterminated string", 1, 1},
+    {"\"a\nb\"", 0, "control character 0x0A in a string", 1, 3},
+    {"\"\\x\"", 0, "invalid escape '\\x'", 1, 2},
+    {"\"\\u12\"", 0, "truncated \\u escape", 1, 4},
+    {"\"\\u12zz\"", 0, "invalid \\u escape", 1, 4},
+    {"\"\\u0000\"", 0, "\\u0000 is not allowed in a string", 1, 2},
+    {"\"\\udc00\"", 0, "lone low surrogate \\uDC00", 1, 2},
+    {"\"\\ud800x\"", 0, "high surrogate \\uD800 without its pair", 1, 2},
+    {"\"\xc0\xaf\"", 0, "invalid UTF-8 in a string", 1, 2},          /* overlong '/' */
+    {"\"\xed\xa0\x80\"", 0, "invalid UTF-8 in a string", 1, 2},      /* encoded surrogate */
+    {"\"\xf4\x90\x80\x80\"", 0, "invalid UTF-8 in a string", 1, 2},  /* past U+10FFFF */
+    {"\"\xe2\x82\"", 0, "invalid UTF-8 in a string", 1, 2},          /* truncated */
+    {"01", 0, "unexpected data after the value", 1, 2},
+    {"-", 0, "invalid number", 1, 1},
+    {"1.", 0, "invalid number: no digit after '.'", 1, 1},
+    {"1e+", 0, "invalid number: no digit in the exponent", 1, 1},
+    {"9223372036854775808", 0, "number 9223372036854775808 is out of range", 1, 1},
+    {"1e999", 0, "number 1e999 is out of range", 1, 1},
+    {"tru", 0, "unexpected 'tru'", 1, 1},
+    {"nul!", 0, "unexpected 'nul!'", 1, 1},
+    {"{}\n x", 0, "unexpected data after the value", 2, 2},
+    {"[1]\0", 4, "unexpected data after the value", 1, 4},
+    {"\x01", 0, "unexpected byte 0x01", 1, 1},
+};
+
+START_TEST(test_bad)
+{
+    size_t len = bad[_i].len ? bad[_i].len : strlen(bad[_i].in);
+    dg_err_t err = {0};
+    json_t *got = dg_json_parse(bad[_i].in, len, 0, "body", &err);
+    char want[200];
+
+    snprintf(want, sizeof want, "not JSON: %s", bad[_i].msg);
+    ck_assert_msg(got == NULL, "case %d: parsed", _i);
+    ck_assert_int_eq(err.code, DG_EPARSE);
+    ck_assert_str_eq(err.msg, want);
+    ck_assert_str_eq(err.where, "body");
+    ck_assert_msg(err.line == bad[_i].line && err.col == bad[_i].col, "case %d: at %d:%d", _i,
+                  err.line, err.col);
+}
+END_TEST
+
+START_TEST(test_depth)
+{
+    size_t n = DG_JSON_MAX_DEPTH + 1;
+    char *deep = malloc(2 * n + 1);
+    dg_err_t err = {0};
+    json_t *got;
+
+    memset(deep, '[', n);
+    memset(deep + n, ']', n);
+    got = dg_json_parse(deep, 2 * n, 0, "deep", &err);
+    ck_assert_ptr_null(got);
+    ck_assert_ptr_nonnull(strstr(err.msg, "nested deeper than 512 levels"));
+    got = dg_json_parse(deep + 1, 2 * n - 2, 0, "deep", &err); /* exactly the limit */
+    ck_assert_ptr_nonnull(got);
+    json_decref(got);
+    free(deep);
+}
+END_TEST
+
+START_TEST(test_prune)
+{
+    static const char in[] =
+        "{\"kind\":\"X\",\"metadata\":{\"name\":\"a\",\"managedFields\":[{\"m\":1}]},"
+        "\"spec\":{\"status\":1,\"metadata\":{\"managedFields\":2}},\"status\":{\"x\":1},"
+        "\"list\":[{\"status\":3},{\"kind\":\"Y\",\"status\":4}]}";
+    static const char want[] =
+        "{\"kind\":\"X\",\"metadata\":{\"name\":\"a\"},"
+        "\"spec\":{\"status\":1,\"metadata\":{}},"
+        "\"list\":[{\"status\":3},{\"kind\":\"Y\"}]}";
+    dg_err_t err = {0};
+    json_t *got = dg_json_parse(in, sizeof in - 1, DG_JSON_PRUNE_SERVER, "p", &err);
+    json_t *w = json_loads(want, 0, NULL);
+
+    ck_assert_msg(got != NULL, "%s", err.msg);
+    ck_assert_msg(json_equal(got, w), "pruned wrong: %s", json_dumps(got, JSON_COMPACT));
+    json_decref(got);
+    json_decref(w);
+    /* A pruned subtree is skipped, not trusted: its syntax is still checked. */
+    got = dg_json_parse("{\"kind\":\"X\",\"status\":{\"a\":[1,}}", 31, DG_JSON_PRUNE_SERVER, "p",
+                        &err);
+    ck_assert_ptr_null(got);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("policy/json");
+    TCase *tc = tcase_create("core");
+
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_real_reviews_match_jansson);
+    tcase_add_loop_test(tc, test_good, 0, sizeof good / sizeof good[0]);
+    tcase_add_loop_test(tc, test_bad, 0, sizeof bad / sizeof bad[0]);
+    tcase_add_test(tc, test_depth);
+    tcase_add_test(tc, test_prune);
+    suite_add_tcase(s, tc);
+    return dg_test_run(s);
+}
