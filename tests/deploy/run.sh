@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# tests/deploy/run.sh SRCDIR: driftgate's chart, rendered by the real helm:
+# lint, the committed plain manifests are fresh, and what the install
+# promises (hardening, the webhook's scope and exclusions, least-privilege
+# RBAC, values that change them, and refusals of bad values). The e2e suite
+# applies the same renders to a real API server.
+set -uo pipefail
+src=${1:?usage: run.sh SRCDIR}
+chart=$src/deploy/chart/driftgate
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0 checks=0
+fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+command -v helm >/dev/null || { echo "deploy: helm is not on PATH (scripts/tools.sh fetches it)" >&2; exit 1; }
+
+render() { helm template driftgate "$chart" --namespace driftgate-system "$@" 2>"$tmp/err"; }
+has() { # NAME TEXT NEEDLE...
+    local name=$1 text=$2 n
+    shift 2
+    for n in "$@"; do
+        checks=$((checks + 1))
+        grep -qF -- "$n" <<<"$text" || fail "$name: lacks '$n'"
+    done
+}
+lacks() { checks=$((checks + 1)); ! grep -qF -- "$3" <<<"$2" || fail "$1: has '$3'"; }
+
+checks=$((checks + 1))
+helm lint "$chart" >"$tmp/lint" 2>&1 || fail "helm lint: $(cat "$tmp/lint")"
+checks=$((checks + 1))
+HELM=helm "$src/deploy/render.sh" 2>/dev/null && cp "$src/deploy/manifests/driftgate.yaml" "$tmp/fresh.yaml"
+git -C "$src" diff --quiet -- deploy/manifests 2>/dev/null ||
+    fail "deploy/manifests/driftgate.yaml is stale: run deploy/render.sh and commit it"
+
+all=$(cat "$src/deploy/manifests/driftgate.yaml")
+for k in Namespace ServiceAccount ClusterRole ClusterRoleBinding Deployment PodDisruptionBudget Service \
+    ValidatingWebhookConfiguration; do
+    has "manifests" "$all" "kind: $k"
+done
+has "webhook" "$all" "name: validate.driftgate.io" "matchPolicy: Equivalent" "sideEffects: None" \
+    "admissionReviewVersions: [v1]" "timeoutSeconds: 5" "failurePolicy: Fail" \
+    "resources: [horizontalpodautoscalers]" "resources: [services]" \
+    "resources: [deployments, statefulsets, deployments/scale, statefulsets/scale]" \
+    "operations: [UPDATE]" "- kube-system" "- driftgate-system" "key: driftgate.io/ignore" \
+    "operator: DoesNotExist" "path: /validate"
+has "deployment" "$all" "replicas: 2" "podAntiAffinity:" "runAsNonRoot: true" "readOnlyRootFilesystem: true" \
+    "allowPrivilegeEscalation: false" "drop: [ALL]" "type: RuntimeDefault" "path: /readyz" "path: /healthz" \
+    "scheme: HTTPS" "--in-cluster" "--fail-closed" "minAvailable: 1"
+has "rbac" "$all" "resources: [configmaps]" "verbs: [get, list, watch]" '["horizontalpodautoscalers"]'
+lacks "rbac without the Secret driver" "$all" "resources: [secrets]"
+lacks "rbac is read-only" "$all" "update"
+
+out=$(render --set helmSecrets=true --set webhook.failurePolicy=Ignore --set failOpen=true \
+    --set webhook.url=https://127.0.0.1:8443/validate --set webhook.caBundle=Q0E= \
+    --set-file policy="$src/examples/policy.yaml")
+has "values" "$out" "resources: [secrets]" "--helm-secrets" "failurePolicy: Ignore" "--fail-open" \
+    "url: https://127.0.0.1:8443/validate" "caBundle: Q0E=" "--policy=/etc/driftgate/policy/policy.yaml" \
+    "name: driftgate-policy" "breakGlass:"
+lacks "url replaces the service" "$out" "      service:"
+out=$(render --set certManager.enabled=true)
+has "cert-manager" "$out" "cert-manager.io/inject-ca-from: driftgate-system/driftgate" "kind: Certificate" \
+    "driftgate.driftgate-system.svc" "isCA: true" "secretName: driftgate-tls"
+out=$(render --set tls.create=true --set tls.crt=Y3J0 --set tls.key=a2V5)
+has "tls secret" "$out" "type: kubernetes.io/tls" "tls.crt: Y3J0"
+
+checks=$((checks + 1))
+render --set webhook.name=driftgate.io >/dev/null && fail "a two-segment webhook name was accepted"
+has "webhook name refusal" "$(cat "$tmp/err")" "webhook.name must have at least three dot-separated segments"
+checks=$((checks + 1))
+render --set webhook.failurePolicy=Sometimes >/dev/null && fail "failurePolicy Sometimes was accepted"
+has "failurePolicy refusal" "$(cat "$tmp/err")" "webhook.failurePolicy must be Fail or Ignore"
+checks=$((checks + 1))
+render --set tls.create=true >/dev/null && fail "tls.create without a certificate was accepted"
+
+echo "deploy: $checks checks, $fails failed"
+[ "$fails" -eq 0 ]
