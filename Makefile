@@ -5,7 +5,7 @@ FUZZB    ?= build-fuzz
 JOBS     ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps tools build demo test test-unit test-asan fuzz bench clean
+.PHONY: all deps tools build demo test test-unit test-asan fuzz bench e2e clean
 
 all: build
 
@@ -23,13 +23,13 @@ build: deps
 demo: build
 	@examples/demo.sh $(BUILD)/driftctl
 
-# Every test: warnings as errors, the suite plain and under ASan+UBSan, and a
-# short run of each fuzz target over its corpus.
+# Every test: warnings as errors, the suite plain and under ASan+UBSan, a
+# short run of each fuzz target over its corpus, and the real-cluster suite.
 test: deps tools
 	@cmake -S . -B $(BUILD) -DDG_WERROR=ON $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 	@PATH="$$(scripts/tools.sh):$$PATH" ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
-	@$(MAKE) --no-print-directory test-asan fuzz
+	@$(MAKE) --no-print-directory test-asan fuzz e2e
 
 test-asan:
 	@cmake -S . -B $(ASAN) -DDG_WERROR=ON -DDG_SANITIZE=ON $(CMAKE_FLAGS) >/dev/null
@@ -45,6 +45,14 @@ fuzz:
 bench: build
 	@bench/run.sh $(BUILD)
 	@bench/webhook.sh $(BUILD)
+
+# The real-cluster suite: kube-apiserver and etcd built from their Go modules
+# (cached in ~/.cache/driftgate; the first build takes minutes), real helm
+# and kubectl, driftgate over TLS.
+e2e: tools
+	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+	@e2e/run.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN) $(FUZZB)

@@ -45,7 +45,37 @@ static struct {
     pthread_mutex_t mu;       /* helm records, shared by the CM and Secret watchers */
     json_t *helm_objs;        /* "kind/ns/name" -> record object (ConfigMap or Secret) */
     dg_refresh_ops_t refresh;
+    /* Connections, TLS sessions and DNS shared by every request: the re-read
+     * before a denial then reuses a warm connection instead of paying a TLS
+     * handshake with client authentication on the request's clock. */
+    CURLSH *share;
+    pthread_mutex_t share_mu[CURL_LOCK_DATA_LAST];
 } k = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *u)
+{
+    (void)h, (void)access, (void)u;
+    pthread_mutex_lock(&k.share_mu[data]);
+}
+
+static void share_unlock(CURL *h, curl_lock_data data, void *u)
+{
+    (void)h, (void)u;
+    pthread_mutex_unlock(&k.share_mu[data]);
+}
+
+static void share_init(void)
+{
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+        pthread_mutex_init(&k.share_mu[i], NULL);
+    if ((k.share = curl_share_init()) == NULL)
+        return; /* every request then opens its own connection: slower, still correct */
+    curl_share_setopt(k.share, CURLSHOPT_LOCKFUNC, share_lock);
+    curl_share_setopt(k.share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+    curl_share_setopt(k.share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    curl_share_setopt(k.share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    curl_share_setopt(k.share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+}
 
 static int slurp(const char *path, dg_buf_t *out, dg_err_t *err)
 {
@@ -241,6 +271,8 @@ static long get(const char *path, long timeout_ms, req_t *r, dg_err_t *err)
         dg_buf_free(&auth);
     }
     curl_easy_setopt(h, CURLOPT_URL, url.data);
+    if (k.share)
+        curl_easy_setopt(h, CURLOPT_SHARE, k.share);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
@@ -371,8 +403,9 @@ static int list(watcher_t *w, dg_err_t *err)
         return status ? dg_err_set(err, DG_EIO, "LIST %s: HTTP %ld", w->path, status) : DG_EIO;
     json_object_clear(w->objs);
     json_array_foreach(json_object_get(doc, "items"), i, item) {
-        /* list items carry no kind: the list's kind says what they are */
+        /* list items carry no kind or apiVersion: the list says what they are */
         json_object_set_new(item, "kind", json_string(w->kind));
+        json_object_set_new(item, "apiVersion", json_string("v1"));
         key_of(item, key, sizeof key);
         json_object_set(w->objs, key, item);
     }
@@ -622,6 +655,7 @@ static int refresh(void *ctx, const char *release, const char *ns, long timeout_
             char key[700];
 
             json_object_set_new(item, "kind", json_string(i ? "Secret" : "ConfigMap"));
+            json_object_set_new(item, "apiVersion", json_string("v1"));
             snprintf(key, sizeof key, "%d/%zu", i, j);
             json_object_set(objs, key, item);
         }
@@ -711,6 +745,7 @@ int dg_kube_start(dg_gate_t *g, dg_err_t *err)
     int rc;
 
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    share_init();
     dg_buf_init(&k.c.ca, 0);
     dg_buf_init(&k.c.cert, 0);
     dg_buf_init(&k.c.key, 0);
@@ -754,6 +789,10 @@ void dg_kube_stop(void)
         json_decref(watchers[i].objs);
     json_decref(k.helm_objs);
     client_free(&k.c);
+    curl_share_cleanup(k.share);
+    k.share = NULL;
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+        pthread_mutex_destroy(&k.share_mu[i]);
     curl_global_cleanup();
     k.g = NULL;
 }

@@ -1,0 +1,363 @@
+#!/usr/bin/env bash
+# e2e/run.sh BUILD_DIR: the whole mission against a real control plane on
+# loopback: etcd and kube-apiserver built from their Go modules (e2e/build.sh,
+# cached), an audit log written with deploy/audit-policy.yaml, the real helm
+# and kubectl, and driftgate run locally with real TLS and registered by URL
+# with the chart's own ValidatingWebhookConfiguration. Every scenario asserts
+# what kubectl printed, what the API server stored and what the audit log
+# holds. Measurements go to bench/RESULTS.md.
+set -uo pipefail
+build=$(cd "${1:-build}" && pwd)
+root=$(cd "$(dirname "$0")/.." && pwd)
+t_start=$(date +%s)
+cp_bin=$("$root/e2e/build.sh") || { echo "e2e: the control plane did not build" >&2; exit 1; }
+PATH="$("$root/scripts/tools.sh"):$PATH"
+export PATH
+unset KUBECONFIG HELM_DRIVER
+work=$(mktemp -d /tmp/driftgate-e2e.XXXXXX)
+pids=()
+fails=0 checks=0
+
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+    wait 2>/dev/null
+    if [ "$fails" -ne 0 ]; then
+        for f in driftgate apiserver etcd; do
+            echo "---- last lines of $f.log" >&2
+            tail -n 15 "$work/$f.log" >&2
+        done
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+step() { echo "== $*"; }
+
+# run NAME WANT_EXIT -- cmd...: $out, $err; a wrong exit status fails NAME
+run() {
+    local name=$1 want=$2
+    shift 3
+    checks=$((checks + 1))
+    "$@" >"$work/out" 2>"$work/err"
+    local got=$?
+    out=$(cat "$work/out")
+    err=$(cat "$work/err")
+    if [ "$want" = nonzero ]; then
+        [ "$got" -ne 0 ] || fail "$name: succeeded, want a refusal. stdout: $out"
+    else
+        [ "$got" -eq "$want" ] || fail "$name: exit $got, want $want. stderr: $err"
+    fi
+}
+has() { # NAME TEXT NEEDLE...
+    local name=$1 text=$2 n
+    shift 2
+    for n in "$@"; do
+        checks=$((checks + 1))
+        grep -qF -- "$n" <<<"$text" || fail "$name: lacks '$n' in: $text"
+    done
+}
+eq() { checks=$((checks + 1)); [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"; }
+wait_for() { # SECONDS CMD...: until CMD succeeds
+    local until=$(($(date +%s) + $1))
+    shift
+    until "$@" >/dev/null 2>&1; do
+        [ "$(date +%s)" -lt "$until" ] || return 1
+        sleep 0.2
+    done
+}
+
+port=$((21000 + RANDOM % 20000))
+etcd_port=$port apiserver_port=$((port + 2)) gate_port=$((port + 3))
+
+# ---- the control plane's PKI: a CA, the API server's serving pair, an admin ----------
+pki=$work/pki
+mkdir -p "$pki"
+sign() { # NAME SUBJECT EXT: a key and a certificate signed by the e2e CA
+    openssl ecparam -name prime256v1 -genkey -noout -out "$pki/$1.key" &&
+        openssl req -new -key "$pki/$1.key" -subj "$2" -out "$pki/$1.csr" 2>/dev/null &&
+        printf '%b' "$3" >"$pki/$1.ext" &&
+        openssl x509 -req -in "$pki/$1.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
+            -days 1 -extfile "$pki/$1.ext" -out "$pki/$1.crt" 2>/dev/null
+}
+openssl ecparam -name prime256v1 -genkey -noout -out "$pki/ca.key"
+openssl req -x509 -new -key "$pki/ca.key" -subj "/CN=driftgate e2e CA" -days 1 -out "$pki/ca.crt" 2>/dev/null
+sign apiserver /CN=kube-apiserver 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n'
+sign admin "/CN=e2e-admin/O=system:masters" 'extendedKeyUsage=clientAuth\n'
+openssl genrsa -out "$pki/sa.key" 2048 2>/dev/null
+
+# ---- etcd and kube-apiserver ---------------------------------------------------------
+step "control plane: $("$cp_bin/kube-apiserver" --version), etcd $("$cp_bin/etcd" --version | awk 'NR == 1 {print $3}')"
+t_cp=$(date +%s.%N)
+"$cp_bin/etcd" --name e2e --data-dir "$work/etcd" --unsafe-no-fsync \
+    --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
+    --listen-peer-urls "http://127.0.0.1:$((port + 1))" --initial-advertise-peer-urls "http://127.0.0.1:$((port + 1))" \
+    --initial-cluster "e2e=http://127.0.0.1:$((port + 1))" >"$work/etcd.log" 2>&1 &
+pids+=($!)
+wait_for 20 curl -sf "http://127.0.0.1:$etcd_port/health" || { fail "etcd did not start"; exit 1; }
+"$cp_bin/kube-apiserver" --etcd-servers="http://127.0.0.1:$etcd_port" \
+    --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$apiserver_port" \
+    --cert-dir="$work/apiserver" --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
+    --client-ca-file="$pki/ca.crt" --authorization-mode=RBAC \
+    --service-account-issuer="https://127.0.0.1:$apiserver_port" \
+    --service-account-key-file="$pki/sa.key" --service-account-signing-key-file="$pki/sa.key" \
+    --service-cluster-ip-range=10.0.0.0/24 --disable-admission-plugins=ServiceAccount \
+    --audit-policy-file="$root/deploy/audit-policy.yaml" --audit-log-path="$work/audit.log" \
+    >"$work/apiserver.log" 2>&1 &
+pids+=($!)
+api() { curl -sS --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" \
+    "https://127.0.0.1:$apiserver_port$1" "${@:2}"; }
+wait_for 60 api /readyz -f || { fail "kube-apiserver did not become ready"; exit 1; }
+cp_ready=$(awk -v a="$t_cp" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
+export KUBECONFIG=$work/kubeconfig
+kubectl config set-cluster e2e --server="https://127.0.0.1:$apiserver_port" \
+    --certificate-authority="$pki/ca.crt" --embed-certs >/dev/null
+kubectl config set-credentials admin --client-certificate="$pki/admin.crt" \
+    --client-key="$pki/admin.key" --embed-certs >/dev/null
+kubectl config set-context e2e --cluster=e2e --user=admin >/dev/null
+kubectl config use-context e2e >/dev/null
+step "control plane ready in ${cp_ready}s"
+audit() { # JQ FILTER over the audit events
+    jq -c "select(.stage == \"ResponseComplete\") | $1" "$work/audit.log"
+}
+ann() { printf '%s' "$1" | jq -r --arg k "validate.driftgate.io/$2" '.annotations[$k] // empty'; }
+
+# ---- driftgate, with certificates from certs/driftgate-certs ---------------------------
+"$root/certs/driftgate-certs" init --dir "$work/tls" --ip 127.0.0.1 2>/dev/null
+bundle=$("$root/certs/driftgate-certs" bundle --dir "$work/tls")
+gate_pid=
+start_gate() {
+    "$build/driftgate" --listen "127.0.0.1:$gate_port" --tls-cert "$work/tls/tls.crt" \
+        --tls-key "$work/tls/tls.key" --kubeconfig "$KUBECONFIG" --helm-secrets \
+        --policy "$root/examples/policy.yaml" --audit-interval 2 2>>"$work/driftgate.log" &
+    gate_pid=$!
+    pids+=("$gate_pid")
+    wait_for 30 gate /readyz -f
+}
+gate() { curl -sS --cacert "$work/tls/ca-bundle.crt" "https://127.0.0.1:$gate_port$1" "${@:2}"; }
+register() { # FAILURE_POLICY: the chart's webhook configuration, pointed at this driftgate
+    helm template driftgate "$root/deploy/chart/driftgate" --namespace driftgate-system \
+        --show-only templates/webhook.yaml --set webhook.failurePolicy="$1" \
+        --set webhook.url="https://127.0.0.1:$gate_port/validate" --set webhook.caBundle="$bundle" |
+        kubectl apply -f - >/dev/null
+}
+start_gate || { fail "driftgate did not become ready"; exit 1; }
+register Fail
+# The API server's webhook informer picks the configuration up asynchronously.
+sleep 2
+
+release() { gate /api/v1/releases | jq -c --arg n "$1" '.releases[] | select(.name == $n)'; }
+release_has() { release "$1" | jq -e "$2" >/dev/null; }
+hpa_min() { kubectl get hpa test-nginx -n sandbox-nginx -o jsonpath='{.spec.minReplicas}'; }
+patch_min() { kubectl patch hpa test-nginx -n sandbox-nginx --type merge -p "{\"spec\":{\"minReplicas\":$1}}" "${@:2}"; }
+denied='admission webhook "validate.driftgate.io" denied the request'
+
+# ---- 1. helm install: driftgate lists the release baseline ------------------------------
+step "1. helm install (configmap driver)"
+run "helm install" 0 -- env HELM_DRIVER=configmap helm install test-nginx "$root/examples/charts/nginx" \
+    -n sandbox-nginx --create-namespace --no-hooks
+checks=$((checks + 1))
+wait_for 15 release_has test-nginx '.revision == 1 and .origin == "helm"' ||
+    fail "driftgate does not list test-nginx revision 1: $(gate /api/v1/releases)"
+has "baseline objects" "$(release test-nginx)" '"hpa/test-nginx"' '"svc/test-nginx"' '"deploy/test-nginx"' \
+    '"chart":"nginx-0.1.0"'
+
+# ---- 2. the floor, lowered out of band: kubectl patch and kubectl edit --------------------
+step "2. kubectl patch / kubectl edit hpa minReplicas 6 -> 4"
+run "kubectl patch hpa" nonzero -- patch_min 4
+has "patch denial" "$err" "$denied" "hpa/test-nginx spec.minReplicas" "desired 6, requested 4" \
+    "release sandbox-nginx/test-nginx"
+printf '#!/bin/sh\nsed -i "s/minReplicas: 6/minReplicas: 4/" "$1"\n' >"$work/edit-floor.sh"
+chmod +x "$work/edit-floor.sh"
+run "kubectl edit hpa" nonzero -- env EDITOR="$work/edit-floor.sh" kubectl edit hpa test-nginx -n sandbox-nginx
+has "edit denial" "$err" "$denied" "desired 6, requested 4"
+eq "stored floor after the denials" "$(hpa_min)" 6
+ev=$(audit 'select(.objectRef.resource == "horizontalpodautoscalers" and .verb == "patch")' | tail -n 2)
+eq "audit: both denials recorded" "$(printf '%s\n' "$ev" | jq -r '.annotations["validate.driftgate.io/decision"]' | sort -u)" deny
+last=$(printf '%s\n' "$ev" | tail -n 1)
+eq "audit: the release" "$(ann "$last" release)" sandbox-nginx/test-nginx
+eq "audit: the rule" "$(ann "$last" rule)" hpa-bounds
+has "audit: the variance" "$(ann "$last" variances)" "spec.minReplicas: 6 -> 4"
+eq "audit: the status code" "$(printf '%s' "$last" | jq -r .responseStatus.code)" 403
+has "audit: the message" "$(printf '%s' "$last" | jq -r .responseStatus.message)" "$denied"
+
+# ---- 3. a Service port; kubectl scale with and without an HPA ---------------------------
+step "3. service port, kubectl scale"
+run "service port change" nonzero -- kubectl patch svc test-nginx -n sandbox-nginx --type json \
+    -p '[{"op":"replace","path":"/spec/ports/0/port","value":8080}]'
+has "service denial" "$err" "$denied" "spec.ports[name=http].port" "desired 80, requested 8080"
+eq "stored port" "$(kubectl get svc test-nginx -n sandbox-nginx -o jsonpath='{.spec.ports[0].port}')" 80
+run "scale a Deployment its HPA drives" 0 -- kubectl scale deployment test-nginx -n sandbox-nginx --replicas=3
+eq "stored replicas" "$(kubectl get deploy test-nginx -n sandbox-nginx -o jsonpath='{.spec.replicas}')" 3
+run "helm install (secret driver), no HPA" 0 -- helm install plain-nginx "$root/examples/charts/nginx" \
+    -n sandbox-plain --create-namespace --no-hooks --set autoscaling.enabled=false
+checks=$((checks + 1))
+wait_for 15 release_has plain-nginx '.revision == 1' ||
+    fail "driftgate does not list the Secret-driver release: $(gate /api/v1/releases)"
+has "secret-driver record" "$(release plain-nginx)" "sh.helm.release.v1.plain-nginx.v1"
+run "scale a Deployment without an HPA" nonzero -- kubectl scale deployment plain-nginx -n sandbox-plain --replicas=5
+has "scale denial" "$err" "$denied" "spec.replicas" "desired 2, requested 5"
+eq "stored replicas (no HPA)" "$(kubectl get deploy plain-nginx -n sandbox-plain -o jsonpath='{.spec.replicas}')" 2
+ev=$(audit 'select(.objectRef.subresource == "scale")' | tail -n 1)
+eq "audit: scale subresource denial" "$(ann "$ev" decision)" deny
+
+# ---- 4. a warn rule: allowed, and kubectl shows the warning ------------------------------
+step "4. kubectl set image (warn)"
+run "set image" 0 -- kubectl set image deployment/test-nginx nginx=nginx:1.28.0 -n sandbox-nginx
+has "warning shown" "$err" "Warning: driftgate: deploy/test-nginx containers[name=nginx].image: desired nginx:1.27.3, requested nginx:1.28.0"
+eq "stored image" "$(kubectl get deploy test-nginx -n sandbox-nginx -o jsonpath='{.spec.template.spec.containers[0].image}')" nginx:1.28.0
+ev=$(audit 'select(.objectRef.resource == "deployments" and .verb == "patch")' | tail -n 1)
+eq "audit: warn" "$(ann "$ev" decision)" warn
+run "set the image back (reconcile)" 0 -- kubectl set image deployment/test-nginx nginx=nginx:1.27.3 -n sandbox-nginx
+
+# ---- 5. helm upgrade is Helm doing its job; afterwards 8 is the baseline ----------------------
+step "5. helm upgrade --set autoscaling.minReplicas=8"
+run "helm upgrade" 0 -- env HELM_DRIVER=configmap helm upgrade test-nginx "$root/examples/charts/nginx" \
+    -n sandbox-nginx --no-hooks --set autoscaling.minReplicas=8
+eq "stored floor after the upgrade" "$(hpa_min)" 8
+ev=$(audit 'select(.objectRef.resource == "horizontalpodautoscalers" and .verb == "patch")' | tail -n 1)
+eq "audit: helm's own change" "$(ann "$ev" decision)" helm-change
+checks=$((checks + 1))
+wait_for 15 release_has test-nginx '.revision == 2' || fail "baseline did not move to revision 2"
+run "patch back to 6" nonzero -- patch_min 6
+has "the new baseline is enforced" "$err" "$denied" "desired 8, requested 6"
+
+# ---- 6. break-glass --------------------------------------------------------------------------
+step "6. break-glass (--as, --as-group), expired, wrong group, --dry-run=server"
+kubectl create clusterrole hpa-editor --verb=get,list,patch,update --resource=horizontalpodautoscalers >/dev/null
+kubectl create clusterrolebinding hpa-editors --clusterrole=hpa-editor --group=sre-oncall --group=devs >/dev/null
+soon=$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)
+past=$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)
+bg() { # USER GROUP EXPIRES MIN [kubectl args]
+    kubectl patch hpa test-nginx -n sandbox-nginx --as="$1" --as-group="$2" --type merge \
+        -p "{\"metadata\":{\"annotations\":{\"driftgate.io/break-glass\":\"INC-42 load test\",\"driftgate.io/break-glass-expires\":\"$3\"}},\"spec\":{\"minReplicas\":$4}}" "${@:5}"
+}
+run "break-glass, dry run" 0 -- bg alice sre-oncall "$soon" 5 --dry-run=server
+dry_warn=$(grep -F "Warning:" <<<"$err")
+eq "dry run stored nothing" "$(hpa_min)" 8
+run "break-glass by sre-oncall" 0 -- bg alice sre-oncall "$soon" 5
+has "break-glass warning" "$err" "Warning: driftgate:" "break-glass by alice"
+eq "dry run warned the same" "$dry_warn" "$(grep -F "Warning:" <<<"$err")"
+eq "stored floor after break-glass" "$(hpa_min)" 5
+ev=$(audit 'select(.objectRef.resource == "horizontalpodautoscalers" and .impersonatedUser.username == "alice")' | tail -n 1)
+eq "audit: break-glass decision" "$(ann "$ev" decision)" break-glass
+eq "audit: break-glass reason" "$(ann "$ev" break-glass-reason)" "INC-42 load test"
+eq "audit: break-glass user" "$(ann "$ev" break-glass-user)" alice
+eq "audit: who impersonated" "$(printf '%s' "$ev" | jq -r .user.username)" e2e-admin
+run "break-glass expired" nonzero -- bg bob sre-oncall "$past" 3
+has "expired denial" "$err" "$denied"
+run "break-glass, wrong group" nonzero -- bg mallory devs "$soon" 3
+has "wrong-group denial" "$err" "$denied"
+run "break-glass, wrong group, dry run" nonzero -- bg mallory devs "$soon" 3 --dry-run=server
+has "dry run denies the same" "$err" "$denied"
+eq "stored floor unchanged by refusals" "$(hpa_min)" 5
+run "reconcile to the baseline, break-glass over" 0 -- kubectl patch hpa test-nginx -n sandbox-nginx --type merge \
+    -p '{"metadata":{"annotations":{"driftgate.io/break-glass":null,"driftgate.io/break-glass-expires":null}},"spec":{"minReplicas":8}}'
+eq "stored floor reconciled" "$(hpa_min)" 8
+
+# ---- 7. a published baseline outranks the Helm record ------------------------------------------
+step "7. driftctl render + publish --apply"
+run "driftctl render" 0 -- "$build/driftctl" render --chart "$root/examples/charts/nginx" --release test-nginx \
+    -n sandbox-nginx --set autoscaling.minReplicas=7 -o "$work/approved.yaml"
+run "driftctl publish --apply" 0 -- "$build/driftctl" publish --baseline "$work/approved.yaml" -n sandbox-nginx \
+    --revision 3 --source "git:https://example.com/platform.git@abc123" --apply
+has "kubectl applied it" "$out" "configmap/driftgate-baseline.test-nginx serverside-applied"
+checks=$((checks + 1))
+wait_for 15 release_has test-nginx '.origin == "published" and .revision == 3' ||
+    fail "the published baseline does not override the Helm record: $(release test-nginx)"
+has "published digest" "$(release test-nginx)" "\"digest\":\"sha256:$(sha256sum "$work/approved.yaml" | cut -d' ' -f1)\""
+run "patch to the Helm record's 8 is now drift" nonzero -- patch_min 6
+has "published desired" "$err" "desired 7, requested 6"
+run "patch to the published 7" 0 -- patch_min 7
+
+# ---- 8. driftgate down: failurePolicy Ignore, then Fail; restart --------------------------------
+step "8. driftgate stopped: Ignore, Fail, restart"
+register Ignore
+sleep 2
+kill -TERM "$gate_pid"
+wait "$gate_pid" 2>/dev/null
+eq "driftgate exits 0 on SIGTERM" "$?" 0
+run "Ignore: the change passes" 0 -- patch_min 2
+eq "stored floor with the gate down" "$(hpa_min)" 2
+ev=$(audit 'select(.objectRef.resource == "horizontalpodautoscalers" and .verb == "patch")' | tail -n 1)
+eq "audit: failed open" "$(printf '%s' "$ev" | jq -r '.annotations["failed-open.validating.webhook.admission.k8s.io/round_0_index_0"] // empty')" \
+    validate.driftgate.io
+register Fail
+sleep 2
+run "Fail: the change is refused" nonzero -- patch_min 3
+has "fail-closed message" "$err" 'failed calling webhook "validate.driftgate.io"'
+eq "stored floor unchanged" "$(hpa_min)" 2
+start_gate || fail "driftgate did not become ready after restart"
+# The continuous audit finds what went through while the gate was down.
+floor_variance() { gate /api/v1/variances | jq -e --arg live "$1" '.variances[] |
+    select(.object.name == "test-nginx" and .path == "spec.minReplicas" and (.live | tostring) == $live)'; }
+checks=$((checks + 1))
+wait_for 15 floor_variance 2 || fail "the audit does not report the floor at 2: $(gate /api/v1/variances)"
+checks=$((checks + 1))
+gate /metrics | grep -Eq '^driftgate_active_variances [1-9]' || fail "driftgate_active_variances is 0"
+run "after restart: enforcing again" nonzero -- patch_min 3
+has "restart denial" "$err" "$denied" "desired 7, requested 3"
+run "after restart: reconcile" 0 -- patch_min 7
+checks=$((checks + 1))
+floor_reconciled() { ! floor_variance 2; }
+wait_for 15 floor_reconciled || fail "the reconciled floor is still reported as drift"
+
+# ---- 9. the chart's plain manifests on this API server ----------------------------------------
+step "9. kubectl apply --dry-run=server -f deploy/manifests/driftgate.yaml"
+kubectl create namespace driftgate-system >/dev/null
+run "server-side dry run of the manifests" 0 -- kubectl apply --dry-run=server -f "$root/deploy/manifests/driftgate.yaml"
+has "every object validated" "$out$err" "validatingwebhookconfiguration.admissionregistration.k8s.io/driftgate configured (server dry run)" \
+    "deployment.apps/driftgate created (server dry run)" "poddisruptionbudget.policy/driftgate created (server dry run)" \
+    "clusterrole.rbac.authorization.k8s.io/driftgate created (server dry run)"
+
+# ---- the API server's view of the webhook's latency: 1,000 patches ----------------------------
+step "burst: 1,000 patches through the webhook"
+metric() { api /metrics | awk -v n="$1" 'index($0, n) == 1 && /name="validate.driftgate.io"/' ; }
+metric apiserver_admission_webhook_admission_duration_seconds_bucket >"$work/before"
+log_lines=$(wc -l <"$work/driftgate.log")
+t_burst=$(date +%s.%N)
+seq 1000 | xargs -P 8 -I{} curl -s -o /dev/null -w '%{http_code}\n' --cacert "$pki/ca.crt" \
+    --cert "$pki/admin.crt" --key "$pki/admin.key" -X PATCH -H 'Content-Type: application/merge-patch+json' \
+    -d '{"spec":{"minReplicas":4}}' \
+    "https://127.0.0.1:$apiserver_port/apis/autoscaling/v2/namespaces/sandbox-nginx/horizontalpodautoscalers/test-nginx" \
+    >"$work/codes"
+burst_s=$(awk -v a="$t_burst" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
+eq "burst: every patch denied (403)" "$(sort -u "$work/codes" | tr '\n' ' ')" "403 "
+metric apiserver_admission_webhook_admission_duration_seconds_bucket >"$work/after"
+# histogram_quantile over the burst's buckets (after - before), linear within a bucket
+read -r w_n w_p50 w_p99 < <(awk '
+    function le(l) { sub(/.*le="/, "", l); sub(/".*/, "", l); return l }
+    FNR == NR { b[$1] = $2; next }
+    { d[le($1)] += $2 - b[$1] }   # summed over the series (operation, rejected, ...)
+    END {
+        for (l in d) if (l == "+Inf") total = d[l]; else { bound[++n] = l + 0; cum[n] = d[l] }
+        for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (bound[j] < bound[i]) {
+            t = bound[i]; bound[i] = bound[j]; bound[j] = t; t = cum[i]; cum[i] = cum[j]; cum[j] = t }
+        printf "%d", total
+        split("0.5 0.99", qs, " ")
+        for (k = 1; k <= 2; k++) {
+            want = qs[k] * total; lo = 0; prev = 0
+            for (i = 1; i <= n; i++) { if (cum[i] >= want) break; lo = bound[i]; prev = cum[i] }
+            v = i > n ? bound[n] : lo + (bound[i] - lo) * (want - prev) / (cum[i] - prev > 0 ? cum[i] - prev : 1)
+            printf " %.2f", v * 1000
+        }
+        printf "\n"
+    }' "$work/before" "$work/after")
+eq "the API server counted the burst's webhook calls" "$w_n" 1000
+# driftgate's own view of the same calls: latency_ms of each decision it logged
+tail -n +"$((log_lines + 1))" "$work/driftgate.log" |
+    jq -Rr 'fromjson? | select(.msg == "admission decision") | .latency_ms' | sort -g >"$work/lat"
+read -r g_n g_p50 g_p99 < <(awk '{a[NR] = $1} END {i = int(NR * 0.5); j = int(NR * 0.99)
+    if (i < 1) i = 1; if (j < 1) j = 1; printf "%d %.3f %.3f\n", NR, a[i], a[j]}' "$work/lat")
+eq "driftgate judged the burst" "$g_n" 1000
+echo "   apiserver_admission_webhook_admission_duration_seconds: p50 ${w_p50} ms, p99 ${w_p99} ms over $w_n calls; burst ${burst_s}s"
+echo "   driftgate's own latency for the same calls: p50 ${g_p50} ms, p99 ${g_p99} ms"
+
+t_total=$(($(date +%s) - t_start))
+echo "e2e: $checks checks, $fails failed, ${t_total}s"
+if [ "$fails" -eq 0 ] && grep -q '^<!-- e2e-rows -->' "$root/bench/RESULTS.md"; then
+    row="| $(date -u +%Y-%m-%d) | $(cat "$cp_bin/build-seconds" 2>/dev/null || echo '?') s | ${cp_ready} s | ${t_total} s | $checks | ${w_p50} ms | ${w_p99} ms | ${g_p50} / ${g_p99} ms | ${burst_s} s | $(nproc) CPU |"
+    awk -v row="$row" '{print} /^<!-- e2e-rows -->/ {print row}' "$root/bench/RESULTS.md" >"$work/r" &&
+        cp "$work/r" "$root/bench/RESULTS.md"
+    echo "recorded in bench/RESULTS.md"
+fi
+[ "$fails" -eq 0 ]
