@@ -94,19 +94,24 @@ t_cp=$(date +%s.%N)
     --initial-cluster "e2e=http://127.0.0.1:$((port + 1))" >"$work/etcd.log" 2>&1 &
 pids+=($!)
 wait_for 20 curl -sf "http://127.0.0.1:$etcd_port/health" || { fail "etcd did not start"; exit 1; }
-"$cp_bin/kube-apiserver" --etcd-servers="http://127.0.0.1:$etcd_port" \
-    --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$apiserver_port" \
-    --cert-dir="$work/apiserver" --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
-    --client-ca-file="$pki/ca.crt" --authorization-mode=RBAC \
-    --service-account-issuer="https://127.0.0.1:$apiserver_port" \
-    --service-account-key-file="$pki/sa.key" --service-account-signing-key-file="$pki/sa.key" \
-    --service-cluster-ip-range=10.0.0.0/24 --disable-admission-plugins=ServiceAccount \
-    --audit-policy-file="$root/deploy/audit-policy.yaml" --audit-log-path="$work/audit.log" \
-    >"$work/apiserver.log" 2>&1 &
-pids+=($!)
 api() { curl -sS --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" \
     "https://127.0.0.1:$apiserver_port$1" "${@:2}"; }
-wait_for 60 api /readyz -f || { fail "kube-apiserver did not become ready"; exit 1; }
+apiserver_pid=
+start_apiserver() {
+    "$cp_bin/kube-apiserver" --etcd-servers="http://127.0.0.1:$etcd_port" \
+        --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$apiserver_port" \
+        --cert-dir="$work/apiserver" --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
+        --client-ca-file="$pki/ca.crt" --authorization-mode=RBAC \
+        --service-account-issuer="https://127.0.0.1:$apiserver_port" \
+        --service-account-key-file="$pki/sa.key" --service-account-signing-key-file="$pki/sa.key" \
+        --service-cluster-ip-range=10.0.0.0/24 --disable-admission-plugins=ServiceAccount \
+        --audit-policy-file="$root/deploy/audit-policy.yaml" --audit-log-path="$work/audit.log" \
+        >>"$work/apiserver.log" 2>&1 &
+    apiserver_pid=$!
+    pids+=("$apiserver_pid")
+    wait_for 60 api /readyz -f
+}
+start_apiserver || { fail "kube-apiserver did not become ready"; exit 1; }
 cp_ready=$(awk -v a="$t_cp" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
 export KUBECONFIG=$work/kubeconfig
 kubectl config set-cluster e2e --server="https://127.0.0.1:$apiserver_port" \
@@ -268,6 +273,35 @@ has "published digest" "$(release test-nginx)" "\"digest\":\"sha256:$(sha256sum 
 run "patch to the Helm record's 8 is now drift" nonzero -- patch_min 6
 has "published desired" "$err" "desired 7, requested 6"
 run "patch to the published 7" 0 -- patch_min 7
+
+# ---- a corrupt Helm record, and the API server going away and coming back ----------------------
+step "7b. a corrupt Helm record; the API server restarted under driftgate"
+kubectl create configmap sh.helm.release.v1.broken.v1 -n sandbox-nginx --from-literal=release='not base64!' >/dev/null
+kubectl label configmap sh.helm.release.v1.broken.v1 -n sandbox-nginx owner=helm name=broken status=deployed \
+    version=1 >/dev/null
+logged() { grep -F "$1" "$work/driftgate.log"; }
+checks=$((checks + 1))
+wait_for 15 logged "sandbox-nginx/sh.helm.release.v1.broken.v1" || fail "the corrupt record is not logged by name"
+checks=$((checks + 1))
+release broken | grep -q . && fail "a corrupt record became a baseline"
+checks=$((checks + 1))
+release_has test-nginx '.origin == "published" and .revision == 3' || fail "the store lost test-nginx: $(gate /api/v1/releases)"
+kill -TERM "$apiserver_pid"
+wait "$apiserver_pid" 2>/dev/null
+checks=$((checks + 1))
+wait_for 20 logged "Kubernetes API unreachable; serving the last good baselines" ||
+    fail "driftgate did not notice the API server leaving"
+checks=$((checks + 1))
+release_has test-nginx '.revision == 3' || fail "baselines dropped while the API server is away"
+run "judging while the API server is away" 0 -- gate /validate -H 'Content-Type: application/json' \
+    --data-binary @"$root/examples/reviews/hpa-floor-4.json"
+eq "still denies" "$(printf '%s' "$out" | jq -r .response.status.message | grep -o 'desired 7, requested 4')" \
+    "desired 7, requested 4"
+start_apiserver || { fail "kube-apiserver did not come back"; exit 1; }
+run "publish revision 4" 0 -- "$build/driftctl" publish --baseline "$work/approved.yaml" -n sandbox-nginx \
+    --revision 4 --apply
+checks=$((checks + 1))
+wait_for 60 release_has test-nginx '.revision == 4' || fail "driftgate did not resume watching: $(release test-nginx)"
 
 # ---- 8. driftgate down: failurePolicy Ignore, then Fail; restart --------------------------------
 step "8. driftgate stopped: Ignore, Fail, restart"

@@ -113,6 +113,16 @@ static int utf8_len(pos_t p, pos_t end)
     return n;
 }
 
+/* @n, or less so that a cut at @max bytes does not split a UTF-8 sequence. */
+static size_t utf8_cut(const char *s, size_t n, size_t max)
+{
+    if (n <= max)
+        return n;
+    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+        max--;
+    return max;
+}
+
 static int put(reader_t *r, size_t *n, const void *src, size_t len)
 {
     if (r->discard)
@@ -201,7 +211,11 @@ static int escape(reader_t *r, size_t *n)
     case 'r': c = '\r'; break;
     case 't': c = '\t'; break;
     case 'u': return unicode(r, n);
-    default: return fail(r, r->p - 2, "invalid escape '\\%c'", r->p[-1]);
+    default:
+        /* The message must itself be valid UTF-8 (it goes into JSON). */
+        if (r->p[-1] >= 0x20 && r->p[-1] < 0x7F)
+            return fail(r, r->p - 2, "invalid escape '\\%c'", r->p[-1]);
+        return fail(r, r->p - 2, "invalid escape: byte 0x%02X after '\\'", r->p[-1]);
     }
     return put(r, n, &c, 1);
 }
@@ -374,7 +388,7 @@ static int member(reader_t *r, json_t *obj, bool is_metadata, bool *has_kind)
     if (is(k, n, "kind"))
         *has_kind = true;
     if (obj && !skip && json_object_getn(obj, key, n) != NULL) {
-        rc = fail(r, at, "duplicate key \"%.*s\"", (int)(n > 60 ? 60 : n), key);
+        rc = fail(r, at, "duplicate key \"%.*s\"", (int)utf8_cut(key, n, 60), key);
         goto out;
     }
     rc = value(r, obj && !skip ? &v : NULL, obj && is(key, n, "metadata"));

@@ -40,6 +40,13 @@ void dg_http_error(dg_http_resp_t *resp, int status, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    /* Messages can quote the request; a JSON string must be valid UTF-8, and
+     * a Status with no body would leave the caller guessing. */
+    if ((st = json_string(msg)) == NULL)
+        for (char *c = msg; *c; c++)
+            if ((unsigned char)*c >= 0x80)
+                *c = '?';
+    json_decref(st);
     resp->status = status;
     resp->content_type = "application/json";
     st = json_pack("{s:s, s:s, s:{}, s:s, s:s, s:i}", "kind", "Status", "apiVersion", "v1",

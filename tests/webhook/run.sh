@@ -202,6 +202,9 @@ call /validate -H 'Content-Type: text/plain' --data-binary @"$ex/reviews/hpa-flo
 want_code 415 "wrong content type"; want_jq "415 says why" .message "Content-Type 'text/plain' is not application/json"
 call /validate -H 'Content-Type: application/json' --data-binary '{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {'
 want_code 400 "malformed JSON"; want_jq "400 is a Status" .kind Status
+# a bad escape of a non-ASCII byte: the Status quoting it must still be JSON (fuzz_http finding)
+call /validate -H 'Content-Type: application/json' --data-binary @"$src/fuzz/corpus/http/invalid-escape-byte.json"
+want_code 400 "invalid escape byte"; want_jq "its Status names the byte" .message "request body:17:411: not JSON: invalid escape: byte 0x88 after '\\'"
 call /validate -H 'Content-Type: application/json' --data-binary '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}'
 want_code 400 "no request"; want_jq "no request message" '.message | test("missing \"request\"")' true
 call /validate -H 'Content-Type: application/json' --data-binary '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"operation":"UPDATE"}}'

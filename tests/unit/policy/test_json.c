@@ -98,6 +98,7 @@ static const struct {
     {"\"abc", 0, "unterminated string", 1, 1},
     {"\"a\nb\"", 0, "control character 0x0A in a string", 1, 3},
     {"\"\\x\"", 0, "invalid escape '\\x'", 1, 2},
+    {"\"\\\x88\"", 0, "invalid escape: byte 0x88 after '\\'", 1, 2}, /* fuzz_http finding */
     {"\"\\u12\"", 0, "truncated \\u escape", 1, 4},
     {"\"\\u12zz\"", 0, "invalid \\u escape", 1, 4},
     {"\"\\u0000\"", 0, "\\u0000 is not allowed in a string", 1, 2},
@@ -134,6 +135,27 @@ START_TEST(test_bad)
     ck_assert_str_eq(err.where, "body");
     ck_assert_msg(err.line == bad[_i].line && err.col == bad[_i].col, "case %d: at %d:%d", _i,
                   err.line, err.col);
+}
+END_TEST
+
+/* Error messages quote the input; they must stay valid UTF-8 (they go
+ * into JSON Status bodies) even when a quoted key is cut. */
+START_TEST(test_messages_are_utf8)
+{
+    char key[100] = "", in[300];
+    dg_err_t err = {0};
+    json_t *probe;
+
+    for (int i = 0; i < 40; i++)
+        strcat(key, "\xc3\xa9"); /* 80 bytes of two-byte characters... */
+    memmove(key + 1, key, strlen(key) + 1);
+    key[0] = 'k'; /* ...after one ASCII byte, so a cut at 60 bytes splits one */
+    snprintf(in, sizeof in, "{\"%s\":1,\"%s\":2}", key, key);
+    ck_assert_ptr_null(dg_json_parse(in, strlen(in), 0, "k", &err));
+    ck_assert_msg(strstr(err.msg, "duplicate key") != NULL, "%s", err.msg);
+    probe = json_string(err.msg);
+    ck_assert_msg(probe != NULL, "message is not UTF-8: %s", err.msg);
+    json_decref(probe);
 }
 END_TEST
 
@@ -190,6 +212,7 @@ int main(void)
     tcase_add_test(tc, test_real_reviews_match_jansson);
     tcase_add_loop_test(tc, test_good, 0, sizeof good / sizeof good[0]);
     tcase_add_loop_test(tc, test_bad, 0, sizeof bad / sizeof bad[0]);
+    tcase_add_test(tc, test_messages_are_utf8);
     tcase_add_test(tc, test_depth);
     tcase_add_test(tc, test_prune);
     suite_add_tcase(s, tc);
