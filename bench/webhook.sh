@@ -147,6 +147,9 @@ for p in "${payloads[@]}"; do
     res[$p.nginx]=$(run_wrk "https://127.0.0.1:$nport/$p" "$tmp/$p.json")
     res[$p.gate]=$(run_wrk "https://127.0.0.1:$gport/validate" "$tmp/$p.json")
 done
+# driftgate's transport alone: the same body to a route that answers 405
+# without judging (libmicrohttpd + GnuTLS, body read, Status written).
+transport=$(run_wrk "https://127.0.0.1:$gport/healthz" "$tmp/hpa.json")
 nginx_hwm=0
 for p in $(pgrep -f "nginx -p $tmp/nginx" || true) $(pgrep -P "$(cat "$tmp/nginx/nginx.pid")" || true); do
     nginx_hwm=$((nginx_hwm + $(awk '/^VmHWM/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)))
@@ -186,6 +189,12 @@ for p in "${payloads[@]}"; do
     rows+="| $(date -u +%Y-%m-%d) | $(label $p) | $(size "$tmp/$p.json") | $(printf %.0f "$nr") | $(printf %.0f "$gr") | **${ratio}x** | $n50 / $n99 ms | $g50 / $g99 ms | ${alone[$p]} µs | $(nproc) CPU |
 "
 done
+read -r tr t50 t99 _ <<<"$transport"
+read -r nr _ <<<"${res[hpa.nginx]}"
+tratio=$(awk -v a="$tr" -v b="$nr" 'BEGIN {printf "%.2f", a / b}')
+printf '%-34s %12s %12.0f %7sx %16s %16s\n' "transport only (HPA body, 405)" "" "$tr" "$tratio" "" "$t50/$t99 ms"
+rows+="| $(date -u +%Y-%m-%d) | transport only: HPA body to a 405 route | $(size "$tmp/hpa.json") | $(printf %.0f "$nr") | $(printf %.0f "$tr") | ${tratio}x | | $t50 / $t99 ms | | $(nproc) CPU |
+"
 cat <<REPORT
 server side at $rated req/s offered (h2load, 4 connections; $rated_ok succeeded): $srv_n decisions,
   p50 ${srv_p50} ms, p99 ${srv_p99} ms, max ${srv_max} ms (latency_ms of each decision log line)

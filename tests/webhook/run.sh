@@ -45,15 +45,9 @@ printf 'extendedKeyUsage=clientAuth\n' >"$tmp/client.ext"
 openssl x509 -req -in "$tmp/client.csr" -CA "$tmp/ca.crt" -CAkey "$tmp/ca.key" -CAcreateserial \
     -days 1 -extfile "$tmp/client.ext" -out "$tmp/client.crt" 2>/dev/null
 
-# ---- baselines, in the ConfigMap format driftgate reads ----------------------------------
+# ---- baselines, in the ConfigMap format driftgate reads: driftctl publish -----------------
 publish() { # RENDER NAME NS > configmap
-    printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: driftgate-baseline.%s\n' "$2"
-    printf '  namespace: %s\n  labels:\n    driftgate.io/baseline: "true"\n' "$3"
-    printf '    driftgate.io/release: %s\n  annotations:\n    driftgate.io/revision: "1"\n' "$2"
-    printf '    driftgate.io/source: file:%s\n' "$(basename "$1")"
-    printf '    driftgate.io/digest: "sha256:%s"\ndata:\n  manifest.yaml: |\n' \
-        "$(sha256sum "$1" | cut -d' ' -f1)"
-    sed 's/^/    /; s/^    $//' "$1"
+    "$ctl" publish --baseline "$1" --release "$2" -n "$3" --source "file:$(basename "$1")"
 }
 mkdir -p "$tmp/baselines"
 publish "$ex/release-baseline.yaml" test-nginx sandbox-nginx >"$tmp/baselines/test-nginx.yaml"
