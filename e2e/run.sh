@@ -146,9 +146,15 @@ register() { # FAILURE_POLICY: the chart's webhook configuration, pointed at thi
         kubectl apply -f - >/dev/null
 }
 start_gate || { fail "driftgate did not become ready"; exit 1; }
+# The API server picks a webhook configuration up asynchronously: probe with
+# an UPDATE that changes nothing governed (a label on the API server's own
+# Service) until it reaches driftgate, or passes, or is refused.
+probe() { kubectl label svc kubernetes -n default "driftgate-probe=$RANDOM" --overwrite; }
+judged() { local before=$1; [ "$(gate /api/v1/decisions | jq .total)" -gt "$before" ]; }
+probe_judged() { local n; n=$(gate /api/v1/decisions | jq .total); probe >/dev/null 2>&1 && judged "$n"; }
+probe_refused() { ! probe >/dev/null 2>&1; }
 register Fail
-# The API server's webhook informer picks the configuration up asynchronously.
-sleep 2
+wait_for 30 probe_judged || fail "the API server never called driftgate"
 
 release() { gate /api/v1/releases | jq -c --arg n "$1" '.releases[] | select(.name == $n)'; }
 release_has() { release "$1" | jq -e "$2" >/dev/null; }
@@ -306,17 +312,19 @@ wait_for 60 release_has test-nginx '.revision == 4' || fail "driftgate did not r
 # ---- 8. driftgate down: failurePolicy Ignore, then Fail; restart --------------------------------
 step "8. driftgate stopped: Ignore, Fail, restart"
 register Ignore
-sleep 2
 kill -TERM "$gate_pid"
 wait "$gate_pid" 2>/dev/null
 eq "driftgate exits 0 on SIGTERM" "$?" 0
+checks=$((checks + 1))
+wait_for 30 probe >/dev/null 2>&1 || fail "failurePolicy Ignore never took effect"
 run "Ignore: the change passes" 0 -- patch_min 2
 eq "stored floor with the gate down" "$(hpa_min)" 2
 ev=$(audit 'select(.objectRef.resource == "horizontalpodautoscalers" and .verb == "patch")' | tail -n 1)
 eq "audit: failed open" "$(printf '%s' "$ev" | jq -r '.annotations["failed-open.validating.webhook.admission.k8s.io/round_0_index_0"] // empty')" \
     validate.driftgate.io
 register Fail
-sleep 2
+checks=$((checks + 1))
+wait_for 30 probe_refused || fail "failurePolicy Fail never took effect"
 run "Fail: the change is refused" nonzero -- patch_min 3
 has "fail-closed message" "$err" 'failed calling webhook "validate.driftgate.io"'
 eq "stored floor unchanged" "$(hpa_min)" 2
