@@ -24,12 +24,14 @@ demo: build
 	@examples/demo.sh $(BUILD)/driftctl
 
 # Every test: warnings as errors, the suite plain and under ASan+UBSan, a
-# short run of each fuzz target over its corpus, and the real-cluster suite.
+# short run of each fuzz target over its corpus, and the real-cluster suite,
+# plain and with the ASan+UBSan driftgate (a leak fails its SIGTERM exit).
 test: deps tools
 	@cmake -S . -B $(BUILD) -DDG_WERROR=ON $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 	@PATH="$$(scripts/tools.sh):$$PATH" ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 	@$(MAKE) --no-print-directory test-asan fuzz e2e
+	@ASAN_OPTIONS=detect_leaks=1 e2e/run.sh $(ASAN)
 
 test-asan:
 	@cmake -S . -B $(ASAN) -DDG_WERROR=ON -DDG_SANITIZE=ON $(CMAKE_FLAGS) >/dev/null
