@@ -19,6 +19,7 @@
 #include "codec.h"
 #include "diff.h"
 #include "helm.h"
+#include "json.h"
 #include "log.h"
 #include "manifest.h"
 #include "report.h"
@@ -75,6 +76,14 @@ static void share_init(void)
     curl_share_setopt(k.share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
     curl_share_setopt(k.share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
     curl_share_setopt(k.share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+}
+
+/* An API server response, without the managedFields and status that
+ * driftgate never reads: a cluster's worth of them is most of the memory
+ * its lists and watches would otherwise hold. */
+static json_t *api_json(const char *data, size_t len)
+{
+    return dg_json_parse(data, len, DG_JSON_PRUNE_SERVER, "API response", NULL);
 }
 
 static int slurp(const char *path, dg_buf_t *out, dg_err_t *err)
@@ -397,7 +406,7 @@ static int list(watcher_t *w, dg_err_t *err)
 
     dg_buf_init(&r.body, 0);
     status = get(w->path, 60000, &r, err);
-    doc = status == 200 ? json_loadb(r.body.data, r.body.len, 0, NULL) : NULL;
+    doc = status == 200 ? api_json(r.body.data, r.body.len) : NULL;
     dg_buf_free(&r.body);
     if (doc == NULL)
         return status ? dg_err_set(err, DG_EIO, "LIST %s: HTTP %ld", w->path, status) : DG_EIO;
@@ -422,7 +431,7 @@ static int list(watcher_t *w, dg_err_t *err)
 static void on_event(void *arg, const char *line, size_t len)
 {
     watcher_t *w = arg;
-    json_t *ev = json_loadb(line, len, 0, NULL), *obj = json_object_get(ev, "object");
+    json_t *ev = api_json(line, len), *obj = json_object_get(ev, "object");
     const char *type = json_string_value(json_object_get(ev, "type"));
     const char *rv = json_string_value(json_object_get(json_object_get(obj, "metadata"), "resourceVersion"));
     char key[600];
@@ -644,7 +653,7 @@ static int refresh(void *ctx, const char *release, const char *ns, long timeout_
                  ns, kinds[i], release);
         dg_buf_init(&r.body, 0);
         doc = get(path, timeout_ms > 0 ? timeout_ms : 2000, &r, err) == 200
-                  ? json_loadb(r.body.data, r.body.len, 0, NULL)
+                  ? api_json(r.body.data, r.body.len)
                   : NULL;
         dg_buf_free(&r.body);
         if (doc == NULL) {
@@ -694,7 +703,7 @@ static json_t *live_object(const dg_obj_t *o, bool *missing)
     dg_buf_init(&r.body, 0);
     status = get(path, 10000, &r, NULL);
     if (status == 200)
-        obj = json_loadb(r.body.data, r.body.len, 0, NULL);
+        obj = api_json(r.body.data, r.body.len);
     *missing = status == 404;
     dg_buf_free(&r.body);
     return obj;
