@@ -11,10 +11,9 @@ svc=driftgate.driftgate-system.svc
 tmp=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill $pid 2>/dev/null && wait $pid 2>/dev/null; [ "$fails" = 0 ] || cat "$tmp/gate.log" >&2; rm -rf "$tmp"' EXIT
-fails=0 checks=0
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-check() { checks=$((checks + 1)); "$@" || fail "${desc:-$*}"; }
-refused() { checks=$((checks + 1)); ! "$@" || fail "${desc:-$*}"; }
+scratch=$tmp
+# shellcheck source=../lib.sh
+. "$src/tests/lib.sh"
 
 d=$tmp/tls
 desc="init" check "$certs" init --dir "$d" --ip 127.0.0.1 2>/dev/null
@@ -77,5 +76,4 @@ desc="the serving certificate kept its IP SAN" check grep -qF "IP Address:127.0.
     <<<"$(openssl x509 -in "$d/tls.crt" -noout -text)"
 desc="driftgate logged the reload" check grep -q "serving certificate reloaded" "$tmp/gate.log"
 
-echo "certs: $checks checks, $fails failed"
-[ "$fails" -eq 0 ]
+summary certs

@@ -9,21 +9,12 @@ src=${1:?usage: run.sh SRCDIR}
 chart=$src/deploy/chart/driftgate
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fails=0 checks=0
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+scratch=$tmp
+# shellcheck source=../lib.sh
+. "$src/tests/lib.sh"
 command -v helm >/dev/null || { echo "deploy: helm is not on PATH (scripts/tools.sh fetches it)" >&2; exit 1; }
 
 render() { helm template driftgate "$chart" --namespace driftgate-system "$@" 2>"$tmp/err"; }
-has() { # NAME TEXT NEEDLE...
-    local name=$1 text=$2 n
-    shift 2
-    for n in "$@"; do
-        checks=$((checks + 1))
-        grep -qF -- "$n" <<<"$text" || fail "$name: lacks '$n'"
-    done
-}
-lacks() { checks=$((checks + 1)); ! grep -qF -- "$3" <<<"$2" || fail "$1: has '$3'"; }
-
 checks=$((checks + 1))
 helm lint "$chart" >"$tmp/lint" 2>&1 || fail "helm lint: $(cat "$tmp/lint")"
 checks=$((checks + 1))
@@ -71,5 +62,4 @@ has "failurePolicy refusal" "$(cat "$tmp/err")" "webhook.failurePolicy must be F
 checks=$((checks + 1))
 render --set tls.create=true >/dev/null && fail "tls.create without a certificate was accepted"
 
-echo "deploy: $checks checks, $fails failed"
-[ "$fails" -eq 0 ]
+summary deploy
