@@ -68,6 +68,7 @@ int ctl_exec(char *const argv[], const char *in, size_t inlen, dg_buf_t *out, dg
 
 int ctl_diff_main(int argc, char **argv);
 int ctl_render_main(int argc, char **argv);
+int ctl_capture_main(int argc, char **argv);
 int ctl_publish_main(int argc, char **argv);
 int ctl_simulate_main(int argc, char **argv);
 

@@ -19,6 +19,7 @@ static const char usage[] =
     "Commands:\n"
     "  render     render the release baseline (helm template, or Git manifests)\n"
     "  publish    turn a rendered baseline into the ConfigMap driftgate enforces\n"
+    "  capture    read the live state of a release's governed objects (kubectl get)\n"
     "  diff       show governed drift between a release baseline and live state\n"
     "  simulate   ask what the admission gate answers to a change, offline\n"
     "  policy     print the built-in DriftPolicy (driftctl policy default)\n"
@@ -49,6 +50,7 @@ int main(int argc, char **argv)
     } cmds[] = {
         {"render", ctl_render_main},
         {"publish", ctl_publish_main},
+        {"capture", ctl_capture_main},
         {"diff", ctl_diff_main},
         {"simulate", ctl_simulate_main},
         {"policy", policy_main},

@@ -287,6 +287,14 @@ checks=$((checks + 1))
 wait_for 30 probe >/dev/null 2>&1 || fail "failurePolicy Ignore never took effect"
 run "Ignore: the change passes" 0 -- patch_min 2
 eq "stored floor with the gate down" "$(hpa_min)" 2
+run "driftctl capture" 0 -- "$build/driftctl" capture --baseline "$work/approved.yaml" -n sandbox-nginx \
+    -o "$work/live.yaml"
+has "capture says what it read" "$err" "captured 3 of 3 governed objects of release test-nginx" \
+    "diff with --kinds svc,deploy,hpa"
+run "diff of the capture" 2 -- "$build/driftctl" diff --baseline "$work/approved.yaml" --live "$work/live.yaml" \
+    -n sandbox-nginx --kinds svc,deploy,hpa -o json
+eq "the drift let through" "$(jq -c '[.variances[] | {path, desired, live}]' <<<"$out")" \
+    '[{"path":"spec.minReplicas","desired":7,"live":2}]'
 ev=$(audit 'select(.objectRef.resource == "horizontalpodautoscalers" and .verb == "patch")' | tail -n 1)
 eq "audit: failed open" "$(printf '%s' "$ev" | jq -r '.annotations["failed-open.validating.webhook.admission.k8s.io/round_0_index_0"] // empty')" \
     validate.driftgate.io

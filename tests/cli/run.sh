@@ -217,6 +217,17 @@ expect_exit 1 "publish needs -n" -- "$ctl" publish --baseline "$ex/release-basel
 expect_exit 1 "publish a broken render" -- "$ctl" publish --baseline "$tmp/git/bad.yaml" -n x --release r
 contains "publish names the file and line" "$err" "$tmp/git/bad.yaml:2:1"
 
+# ---- capture: the real kubectl (the e2e suite reads a real cluster with it) ------------
+if command -v kubectl >/dev/null; then
+    printf 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\nusers: [{name: u, user: {}}]\n' >"$tmp/kubeconfig"
+    expect_exit 1 "capture from an unreachable cluster" -- "$ctl" capture --baseline "$ex/release-baseline.yaml" -n sandbox-nginx --kubeconfig "$tmp/kubeconfig" -o "$tmp/live.yaml"
+    contains "capture names kubectl and its status" "$err" "driftctl: kubectl exited with status 1"
+fi
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: only}\n' >"$tmp/ungoverned.yaml"
+expect_exit 1 "capture of a release that governs nothing" -- "$ctl" capture --baseline "$tmp/ungoverned.yaml"
+contains "capture says why" "$err" "governs no object under the policy"
+expect_exit 1 "capture needs a baseline" -- "$ctl" capture
+
 # ---- the rest of the command surface ----------------------------------------------------
 expect_exit 0 "policy default" -- "$ctl" policy default
 contains "default policy" "$out" "name: hpa-bounds"

@@ -1,0 +1,246 @@
+/* cli/ctl_capture.c: `driftctl capture`: live evidence for a release, read
+ * with the real kubectl: the governed objects the baseline names, as
+ * `kubectl get TYPE/NAME... -o yaml` prints them, one List per namespace.
+ * SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+
+static const char usage[] =
+    "Usage: driftctl capture --baseline FILE [-n NS] [flags]\n"
+    "\n"
+    "Read the live state of the objects a release baseline governs with\n"
+    "`kubectl get TYPE/NAME... -o yaml` and write it as live evidence for\n"
+    "driftctl diff. Objects the cluster does not have are left out (diff\n"
+    "reports them missing when given the --kinds this command prints).\n"
+    "\n"
+    "  --baseline FILE     the rendered release, or its baseline ConfigMap\n"
+    "  -n, --namespace NS  namespace for objects without one (default: the\n"
+    "                      ConfigMap's, else \"default\")\n"
+    "  --policy FILE       DriftPolicy deciding what is governed (default: built-in)\n"
+    "  --all               every object of the baseline, governed or not\n"
+    "  --kubeconfig FILE, --context NAME   passed to kubectl\n"
+    "  --kubectl PATH      the kubectl binary (default: $KUBECTL, else kubectl on PATH)\n"
+    "  -o, --output FILE   where to write (default live-snapshot.yaml; '-' = stdout)\n"
+    "\n"
+    "Exit status: 0 captured, 1 error.\n";
+
+typedef struct capture_opts {
+    const char *baseline, *ns, *policy, *kubeconfig, *context, *kubectl, *output;
+    bool all;
+} capture_opts_t;
+
+static int parse_args(int argc, char **argv, capture_opts_t *o)
+{
+    enum { O_BASELINE = 256, O_POLICY, O_ALL, O_KUBECONFIG, O_CONTEXT, O_KUBECTL };
+    static const struct option longs[] = {
+        {"baseline", required_argument, NULL, O_BASELINE},
+        {"namespace", required_argument, NULL, 'n'},
+        {"policy", required_argument, NULL, O_POLICY},
+        {"all", no_argument, NULL, O_ALL},
+        {"kubeconfig", required_argument, NULL, O_KUBECONFIG},
+        {"context", required_argument, NULL, O_CONTEXT},
+        {"kubectl", required_argument, NULL, O_KUBECTL},
+        {"output", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "n:o:h", longs, NULL)) != -1) {
+        switch (c) {
+        case O_BASELINE: o->baseline = optarg; break;
+        case 'n': o->ns = optarg; break;
+        case O_POLICY: o->policy = optarg; break;
+        case O_ALL: o->all = true; break;
+        case O_KUBECONFIG: o->kubeconfig = optarg; break;
+        case O_CONTEXT: o->context = optarg; break;
+        case O_KUBECTL: o->kubectl = optarg; break;
+        case 'o': o->output = optarg; break;
+        case 'h': fputs(usage, stdout); exit(CTL_OK);
+        default: return ctl_usage_error("capture", "unknown flag");
+        }
+    }
+    if (optind < argc)
+        return ctl_usage_error("capture", "unexpected argument '%s'", argv[optind]);
+    if (o->baseline == NULL)
+        return ctl_usage_error("capture", "--baseline is required");
+    return 0;
+}
+
+/* The objects to read, "resource.group/name" as kubectl takes them, and the
+ * kinds they cover (short names, comma-separated, for diff --kinds). */
+typedef struct targets {
+    const char **names; /* malloced strings */
+    const char **nss;   /* each name's namespace (borrowed from the release) */
+    size_t n;
+    dg_buf_t kinds;
+} targets_t;
+
+static void targets_free(targets_t *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        free((void *)t->names[i]);
+    free(t->names);
+    free(t->nss);
+    dg_buf_free(&t->kinds);
+}
+
+static int add_kind(targets_t *t, const dg_kindinfo_t *ki)
+{
+    const char *k = ki->shortname ? ki->shortname : ki->resource;
+    char item[128];
+
+    snprintf(item, sizeof item, ",%s,", k);
+    if (t->kinds.len && strstr(t->kinds.data, item))
+        return 0;
+    if (t->kinds.len == 0 && dg_buf_puts(&t->kinds, ","))
+        return DG_ENOMEM;
+    return dg_buf_printf(&t->kinds, "%s,", k) ? DG_ENOMEM : 0;
+}
+
+static int collect(const dg_release_t *rel, const dg_policy_t *pol, bool all, targets_t *t,
+                   dg_err_t *err)
+{
+    size_t n = dg_objset_count(rel->objs);
+
+    t->names = calloc(n ? n : 1, sizeof *t->names);
+    t->nss = calloc(n ? n : 1, sizeof *t->nss);
+    if (!t->names || !t->nss)
+        return dg_err_set(err, DG_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const dg_objid_t *id = &dg_objset_at(rel->objs, i)->id;
+        const dg_kindinfo_t *ki = dg_kind_by_kind(id->group, id->kind);
+        char name[600];
+
+        if (!all && !dg_policy_governs(pol, id->group, id->kind))
+            continue;
+        if (ki == NULL) /* a kind kubectl may not know by this name: say which */
+            return dg_err_set(err, DG_EINVAL, "%s: kind %s%s%s is not one driftctl can read; "
+                              "leave it out of --all", rel->source, id->kind,
+                              id->group[0] ? "." : "", id->group);
+        snprintf(name, sizeof name, "%s%s%s/%s", ki->resource, id->group[0] ? "." : "",
+                 id->group, id->name);
+        if ((t->names[t->n] = strdup(name)) == NULL || add_kind(t, ki))
+            return dg_err_set(err, DG_ENOMEM, "out of memory");
+        t->nss[t->n++] = id->ns;
+    }
+    return 0;
+}
+
+/* One `kubectl get` per namespace; their Lists, one after another. */
+static int kubectl_get(const capture_opts_t *o, const targets_t *t, dg_buf_t *out, dg_err_t *err)
+{
+    const char *kubectl = o->kubectl ? o->kubectl : getenv("KUBECTL") ? getenv("KUBECTL")
+                                                                         : "kubectl";
+    const char **argv = calloc(t->n + 16, sizeof *argv);
+    int rc = 0;
+
+    if (argv == NULL)
+        return dg_err_set(err, DG_ENOMEM, "out of memory");
+    for (size_t i = 0; i < t->n && !rc; i++) {
+        size_t a = 0;
+        bool first = true;
+
+        for (size_t j = 0; j < i; j++)
+            first = first && strcmp(t->nss[j], t->nss[i]) != 0;
+        if (!first)
+            continue; /* this namespace was read with an earlier object */
+        argv[a++] = kubectl;
+        argv[a++] = "get";
+        for (size_t j = i; j < t->n; j++)
+            if (strcmp(t->nss[j], t->nss[i]) == 0)
+                argv[a++] = t->names[j];
+        if (t->nss[i][0]) {
+            argv[a++] = "--namespace";
+            argv[a++] = t->nss[i];
+        }
+        argv[a++] = "--ignore-not-found";
+        argv[a++] = "-o";
+        argv[a++] = "yaml";
+        if (o->kubeconfig) {
+            argv[a++] = "--kubeconfig";
+            argv[a++] = o->kubeconfig;
+        }
+        if (o->context) {
+            argv[a++] = "--context";
+            argv[a++] = o->context;
+        }
+        argv[a] = NULL;
+        if (dg_buf_puts(out, "---\n"))
+            rc = dg_err_set(err, DG_ENOMEM, "out of memory");
+        else
+            rc = ctl_exec((char *const *)argv, NULL, 0, out, err);
+    }
+    free(argv);
+    return rc;
+}
+
+static int write_file(const char *path, const dg_buf_t *b, dg_err_t *err)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "wb");
+    bool ok = f && fwrite(b->data ? b->data : "", 1, b->len, f) == b->len;
+
+    if (f && f != stdout)
+        ok = fclose(f) == 0 && ok;
+    return ok ? 0 : dg_err_set(err, DG_EIO, "%s: %s", path, strerror(errno));
+}
+
+static int capture(const capture_opts_t *o, dg_err_t *err)
+{
+    dg_release_t *rel = NULL;
+    dg_policy_t *pol = NULL;
+    targets_t t = {0};
+    dg_objset_t *got = NULL;
+    dg_manifest_opts_t mo = {.name = "kubectl get output"};
+    dg_buf_t out;
+    int rc;
+
+    dg_buf_init(&out, DG_MAX_MANIFEST_BYTES);
+    dg_buf_init(&t.kinds, 0);
+    if ((rc = ctl_load_policy(o->policy, &pol, err)) ||
+        (rc = ctl_load_release(o->baseline, NULL, o->ns, 0, &rel, err)) ||
+        (rc = collect(rel, pol, o->all, &t, err)))
+        goto out;
+    if (t.n == 0) {
+        rc = dg_err_set(err, DG_EINVAL, "%s governs no object%s", o->baseline,
+                        o->all ? "" : " under the policy (--all reads every object)");
+        goto out;
+    }
+    if ((rc = kubectl_get(o, &t, &out, err)))
+        goto out;
+    /* What kubectl printed must read back as the snapshot diff will read. */
+    mo.default_ns = rel->ns;
+    if ((got = dg_objset_new()) == NULL ||
+        (rc = dg_manifest_load(out.data ? out.data : "", out.len, &mo, got, NULL, err)))
+        goto out;
+    if ((rc = write_file(o->output, &out, err)))
+        goto out;
+    t.kinds.data[t.kinds.len - 1] = '\0';
+    fprintf(stderr, "captured %zu of %zu governed objects of release %s into %s; "
+                    "diff with --kinds %s\n",
+            dg_objset_count(got), t.n, rel->name,
+            strcmp(o->output, "-") == 0 ? "<stdout>" : o->output, t.kinds.data + 1);
+out:
+    dg_objset_free(&got);
+    dg_buf_free(&out);
+    targets_free(&t);
+    dg_release_free(&rel);
+    dg_policy_free(&pol);
+    return rc;
+}
+
+int ctl_capture_main(int argc, char **argv)
+{
+    capture_opts_t o = {.output = "live-snapshot.yaml"};
+    dg_err_t err = {0};
+
+    if (parse_args(argc, argv, &o))
+        return CTL_ERROR;
+    return capture(&o, &err) ? ctl_fail(&err) : CTL_OK;
+}
