@@ -66,6 +66,18 @@ int ctl_patch_apply(const json_t *doc, const char *patch, const char *type, json
  *  Returns 0 when it exits 0, else DG_EIO naming the tool and its status. */
 int ctl_exec(char *const argv[], const char *in, size_t inlen, dg_buf_t *out, dg_err_t *err);
 
+/** The binary of a tool: @flag (--kubectl/--helm) if given, else $@env,
+ *  else @name, found on PATH. */
+const char *ctl_tool(const char *flag, const char *env, const char *name);
+
+/** How driftctl reaches a cluster through kubectl (--kubeconfig, --context). */
+typedef struct ctl_kube {
+    const char *kubeconfig, *context, *kubectl;
+} ctl_kube_t;
+
+/** Append kubectl's --kubeconfig/--context for @k at argv[*n]; at most 4. */
+void ctl_kube_flags(const ctl_kube_t *k, const char **argv, size_t *n);
+
 int ctl_diff_main(int argc, char **argv);
 int ctl_render_main(int argc, char **argv);
 int ctl_capture_main(int argc, char **argv);

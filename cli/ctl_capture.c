@@ -30,7 +30,8 @@ static const char usage[] =
     "Exit status: 0 captured, 1 error.\n";
 
 typedef struct capture_opts {
-    const char *baseline, *ns, *policy, *kubeconfig, *context, *kubectl, *output;
+    const char *baseline, *ns, *policy, *output;
+    ctl_kube_t kube;
     bool all;
 } capture_opts_t;
 
@@ -58,9 +59,9 @@ static int parse_args(int argc, char **argv, capture_opts_t *o)
         case 'n': o->ns = optarg; break;
         case O_POLICY: o->policy = optarg; break;
         case O_ALL: o->all = true; break;
-        case O_KUBECONFIG: o->kubeconfig = optarg; break;
-        case O_CONTEXT: o->context = optarg; break;
-        case O_KUBECTL: o->kubectl = optarg; break;
+        case O_KUBECONFIG: o->kube.kubeconfig = optarg; break;
+        case O_CONTEXT: o->kube.context = optarg; break;
+        case O_KUBECTL: o->kube.kubectl = optarg; break;
         case 'o': o->output = optarg; break;
         case 'h': fputs(usage, stdout); exit(CTL_OK);
         default: return ctl_usage_error("capture", "unknown flag");
@@ -136,8 +137,7 @@ static int collect(const dg_release_t *rel, const dg_policy_t *pol, bool all, ta
 /* One `kubectl get` per namespace; their Lists, one after another. */
 static int kubectl_get(const capture_opts_t *o, const targets_t *t, dg_buf_t *out, dg_err_t *err)
 {
-    const char *kubectl = o->kubectl ? o->kubectl : getenv("KUBECTL") ? getenv("KUBECTL")
-                                                                         : "kubectl";
+    const char *kubectl = ctl_tool(o->kube.kubectl, "KUBECTL", "kubectl");
     const char **argv = calloc(t->n + 16, sizeof *argv);
     int rc = 0;
 
@@ -163,14 +163,7 @@ static int kubectl_get(const capture_opts_t *o, const targets_t *t, dg_buf_t *ou
         argv[a++] = "--ignore-not-found";
         argv[a++] = "-o";
         argv[a++] = "yaml";
-        if (o->kubeconfig) {
-            argv[a++] = "--kubeconfig";
-            argv[a++] = o->kubeconfig;
-        }
-        if (o->context) {
-            argv[a++] = "--context";
-            argv[a++] = o->context;
-        }
+        ctl_kube_flags(&o->kube, argv, &a);
         argv[a] = NULL;
         if (dg_buf_puts(out, "---\n"))
             rc = dg_err_set(err, DG_ENOMEM, "out of memory");

@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -69,6 +70,25 @@ static int pump(int wfd, const char *in, size_t inlen, int rfd, dg_buf_t *out, d
         }
     }
     return 0;
+}
+
+const char *ctl_tool(const char *flag, const char *env, const char *name)
+{
+    const char *e = getenv(env);
+
+    return flag ? flag : e && e[0] ? e : name;
+}
+
+void ctl_kube_flags(const ctl_kube_t *k, const char **argv, size_t *n)
+{
+    if (k->kubeconfig) {
+        argv[(*n)++] = "--kubeconfig";
+        argv[(*n)++] = k->kubeconfig;
+    }
+    if (k->context) {
+        argv[(*n)++] = "--context";
+        argv[(*n)++] = k->context;
+    }
 }
 
 /* Close-on-exec, so a tool never inherits the other pipe's ends. */

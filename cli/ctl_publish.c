@@ -37,7 +37,8 @@ static const char usage[] =
     "Exit status: 0 published, 1 error.\n";
 
 typedef struct publish_opts {
-    const char *baseline, *release, *ns, *kubeconfig, *context, *kubectl, *output;
+    const char *baseline, *release, *ns, *output;
+    ctl_kube_t kube;
     dg_publish_t p;
     bool apply;
 } publish_opts_t;
@@ -75,9 +76,9 @@ static int parse_args(int argc, char **argv, publish_opts_t *o)
         case O_SOURCE: o->p.source = optarg; break;
         case O_GZIP: o->p.compress = true; break;
         case O_APPLY: o->apply = true; break;
-        case O_KUBECONFIG: o->kubeconfig = optarg; break;
-        case O_CONTEXT: o->context = optarg; break;
-        case O_KUBECTL: o->kubectl = optarg; break;
+        case O_KUBECONFIG: o->kube.kubeconfig = optarg; break;
+        case O_CONTEXT: o->kube.context = optarg; break;
+        case O_KUBECTL: o->kube.kubectl = optarg; break;
         case 'o': o->output = optarg; break;
         case 'h': fputs(usage, stdout); exit(CTL_OK);
         default: return ctl_usage_error("publish", "unknown flag");
@@ -96,22 +97,14 @@ static int parse_args(int argc, char **argv, publish_opts_t *o)
 
 static int kubectl_apply(const publish_opts_t *o, const dg_buf_t *cm, dg_err_t *err)
 {
-    const char *kubectl = o->kubectl ? o->kubectl : getenv("KUBECTL") ? getenv("KUBECTL")
-                                                                         : "kubectl";
-    const char *argv[12] = {kubectl, "apply", "--server-side", "--field-manager=driftctl",
+    const char *argv[12] = {ctl_tool(o->kube.kubectl, "KUBECTL", "kubectl"), "apply",
+                            "--server-side", "--field-manager=driftctl",
                             "--force-conflicts", "-f", "-"};
     size_t n = 7;
     dg_buf_t said;
     int rc;
 
-    if (o->kubeconfig) {
-        argv[n++] = "--kubeconfig";
-        argv[n++] = o->kubeconfig;
-    }
-    if (o->context) {
-        argv[n++] = "--context";
-        argv[n++] = o->context;
-    }
+    ctl_kube_flags(&o->kube, argv, &n);
     dg_buf_init(&said, 1 << 20);
     rc = ctl_exec((char *const *)argv, cm->data, cm->len, &said, err);
     if (said.len)

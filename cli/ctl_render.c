@@ -98,7 +98,7 @@ static int parse_args(int argc, char **argv, render_opts_t *o)
 
 static int helm_template(const render_opts_t *o, dg_buf_t *out, dg_err_t *err)
 {
-    const char *helm = o->helm ? o->helm : getenv("HELM") ? getenv("HELM") : "helm";
+    const char *helm = ctl_tool(o->helm, "HELM", "helm");
     const char *argv[16 + MAX_VALUES * 2];
     size_t n = 0;
     int rc;
@@ -209,10 +209,11 @@ static int render(const render_opts_t *o, dg_buf_t *text, size_t *nobjs, dg_err_
     dg_manifest_opts_t mo = {.name = o->chart ? "helm template output" : o->manifests,
                              .default_ns = o->ns};
     dg_objset_t *set = dg_objset_new();
-    int rc = o->chart ? helm_template(o, text, err) : gather(o->manifests, o->ns, text, err);
+    int rc;
 
     if (set == NULL)
         return dg_err_set(err, DG_ENOMEM, "out of memory");
+    rc = o->chart ? helm_template(o, text, err) : gather(o->manifests, o->ns, text, err);
     if (!rc)
         rc = dg_manifest_load(text->data ? text->data : "", text->len, &mo, set, NULL, err);
     *nobjs = dg_objset_count(set);

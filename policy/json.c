@@ -367,8 +367,6 @@ static int member(reader_t *r, json_t *obj, bool is_metadata, bool *has_kind)
     r->p++;
     if ((rc = string(r, &k, &n, obj != NULL)))
         return rc;
-    if (obj && memchr(k, '\0', n)) /* only from an escape, refused there; kept as a guard */
-        return fail(r, at, "NUL in a key");
     /* The key may live in r->scratch, which the value's strings reuse. */
     if (obj && (key = n < sizeof small ? small : malloc(n + 1)) == NULL)
         return nomem(r);

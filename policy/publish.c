@@ -144,15 +144,15 @@ static const char *chart_label(const dg_objset_t *set)
     return NULL;
 }
 
-static int emit(const char *render, size_t len, const dg_publish_t *p, const char *chart,
-                int form, dg_buf_t *out, dg_err_t *err)
+static int emit(const char *render, size_t len, const dg_publish_t *p, int form, dg_buf_t *out,
+                dg_err_t *err)
 {
     char digest[72];
     int rc;
 
     dg_codec_digest(render, len, digest);
     dg_buf_reset(out);
-    if ((rc = put_header(out, p, chart, digest)))
+    if ((rc = put_header(out, p, p->chart, digest)))
         return dg_err_set(err, rc, "out of memory");
     if (form == 2)
         return put_gzip(out, render, len, err);
@@ -205,13 +205,22 @@ int dg_publish_configmap(const char *render, size_t len, const char *name,
         return dg_err_set(err, DG_ENOMEM, "out of memory");
     rc = load_render(render, len, name, p, set, &q, err);
     dg_buf_init(&cm, 0);
-    /* Literal block first (readable), then a quoted string, then gzip. */
+    /* Literal block first (readable), then a quoted string, then gzip: the
+     * first that reads back. A form that does not is not an error (its
+     * message is dropped) unless it is the last. */
     form = p->compress || len > DG_PUBLISH_INLINE_MAX ? 2 : 0;
     for (; !rc && form < 3; form++) {
-        if ((rc = emit(render, len, &q, q.chart, form, &cm, err)))
+        dg_err_t tried = {0};
+
+        if ((rc = emit(render, len, &q, form, &cm, err)))
             break;
-        if ((rc = reads_back(&cm, err)) == 0 || form == 2)
+        if ((rc = reads_back(&cm, &tried)) == 0)
             break;
+        if (form == 2) {
+            if (err)
+                *err = tried;
+            break;
+        }
         rc = 0;
     }
     dg_objset_free(&set);
