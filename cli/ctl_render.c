@@ -135,8 +135,29 @@ static bool manifest_name(const char *name)
                    strcmp(dot, ".json") == 0);
 }
 
+/* Append one manifest file after a "# Source:" line, as helm prints; it is
+ * read once and checked on its own, so an error names this file. */
+static int add_file(const char *path, const char *ns, dg_buf_t *out, dg_err_t *err)
+{
+    dg_manifest_opts_t mo = {.name = path, .default_ns = ns};
+    dg_objset_t *set = dg_objset_new();
+    char *data = NULL;
+    size_t len;
+    int rc = set ? ctl_read(path, DG_MAX_MANIFEST_BYTES, &data, &len, err)
+                 : dg_err_set(err, DG_ENOMEM, "out of memory");
+
+    if (rc == 0 && (rc = dg_manifest_load(data, len, &mo, set, NULL, err)) == 0)
+        rc = dg_buf_printf(out, "---\n# Source: %s\n", path) || dg_buf_append(out, data, len) ||
+                     (len && data[len - 1] != '\n' && dg_buf_puts(out, "\n"))
+                 ? dg_err_set(err, DG_ENOMEM, "out of memory")
+                 : 0;
+    free(data);
+    dg_objset_free(&set);
+    return rc;
+}
+
 /* Append every manifest under @dir, sorted by name, each after a "# Source:"
- * line as helm prints, each checked on its own so errors name its file. */
+ * line (add_file). */
 static int gather(const char *dir, const char *ns, dg_buf_t *out, dg_err_t *err)
 {
     struct dirent **ents;
@@ -156,20 +177,7 @@ static int gather(const char *dir, const char *ns, dg_buf_t *out, dg_err_t *err)
         if (S_ISDIR(st.st_mode))
             rc = gather(path, ns, out, err);
         else if (S_ISREG(st.st_mode) && manifest_name(name)) {
-            dg_objset_t *set;
-            char *data;
-            size_t len;
-
-            if ((rc = ctl_load_objects(path, ns, 0, &set, NULL, err)) == 0 &&
-                (rc = ctl_read(path, DG_MAX_MANIFEST_BYTES, &data, &len, err)) == 0) {
-                rc = dg_buf_printf(out, "---\n# Source: %s\n", path) ||
-                             dg_buf_append(out, data, len) ||
-                             (len && data[len - 1] != '\n' && dg_buf_puts(out, "\n"))
-                         ? dg_err_set(err, DG_ENOMEM, "out of memory")
-                         : 0;
-                free(data);
-            }
-            dg_objset_free(&set);
+            rc = add_file(path, ns, out, err);
         }
     }
     for (int i = 0; i < n; i++)

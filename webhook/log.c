@@ -34,7 +34,7 @@ void dg_log_fields(dg_log_level_t level, const char *msg, const json_t *fields)
     struct tm tm;
     char head[160], *m, *rest = NULL, *line;
     json_t *ms;
-    size_t hn, rn;
+    size_t hn, mn, rn;
 
     if ((int)level < atomic_load(&min_level))
         return;
@@ -49,14 +49,16 @@ void dg_log_fields(dg_log_level_t level, const char *msg, const json_t *fields)
                           "{\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"level\":\"%s\",\"msg\":",
                           tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
                           tm.tm_sec, (ts.tv_nsec / 1000000) % 1000, names[level]);
+    /* The fields dump as "{...}": their '{' becomes our ','. */
     if (json_is_object(fields) && json_object_size(fields) > 0)
-        rest = json_dumps(fields, JSON_COMPACT | JSON_REAL_PRECISION(6)); /* "{...}": its '{' becomes our ',' */
+        rest = json_dumps(fields, JSON_COMPACT | JSON_REAL_PRECISION(6));
+    mn = strlen(m);
     rn = rest ? strlen(rest) : 1;
-    if ((line = malloc(hn + strlen(m) + rn + 2)) != NULL) {
+    if ((line = malloc(hn + mn + rn + 2)) != NULL) {
         size_t n = (size_t)sprintf(line, "%s%s%s", head, m, rest ? rest : "}");
 
         if (rest)
-            line[hn + strlen(m)] = ',';
+            line[hn + mn] = ',';
         line[n] = '\n'; /* replaces the NUL: written as one line */
         if (write(STDERR_FILENO, line, n + 1) < 0) {
             /* nowhere left to report it */
