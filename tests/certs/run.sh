@@ -45,12 +45,15 @@ for _ in $(seq 100); do
         >/dev/null 2>&1 && break
     sleep 0.05
 done
-cp "$d/ca-bundle.crt" "$tmp/published.crt" # what the API server trusts: the published caBundle
+# What the API server trusts: the published caBundle. It changes at once
+# (by rename), as a ValidatingWebhookConfiguration update does.
+publish() { cp "$d/ca-bundle.crt" "$tmp/published.new" && mv "$tmp/published.new" "$tmp/published.crt"; }
+publish
 load() { # calls until $tmp/stop exists; one line per failure
     while [ ! -e "$tmp/stop" ]; do
         cp "$tmp/published.crt" "$tmp/trust.crt"
-        curl -sf --cacert "$tmp/trust.crt" --resolve "$svc:$port:127.0.0.1" "https://$svc:$port/healthz" \
-            >/dev/null 2>&1 || echo "failed call" >>"$tmp/failures"
+        curl -sSf --cacert "$tmp/trust.crt" --resolve "$svc:$port:127.0.0.1" "https://$svc:$port/healthz" \
+            >/dev/null 2>>"$tmp/failures"
         echo x >>"$tmp/calls"
     done
 }
@@ -58,17 +61,17 @@ load &
 loader=$!
 sleep 0.5
 "$certs" rotate-ca --dir "$d" 2>/dev/null
-cp "$d/ca-bundle.crt" "$tmp/published.crt" # 1. publish the bundle with both CAs
+publish # 1. the bundle with both CAs
 sleep 0.5
 "$certs" rotate-serving --dir "$d" --force 2>/dev/null # 2. driftgate reloads the new pair
 for _ in $(seq 100); do grep -q "serving certificate reloaded" "$tmp/gate.log" && break; sleep 0.1; done
 "$certs" retire-ca --dir "$d" 2>/dev/null
-cp "$d/ca-bundle.crt" "$tmp/published.crt" # 3. publish the bundle with the new CA only
+publish # 3. the bundle with the new CA only
 sleep 0.5
 touch "$tmp/stop"
 wait $loader
 checks=$((checks + 1))
-[ ! -s "$tmp/failures" ] || fail "$(wc -l <"$tmp/failures") of $(wc -l <"$tmp/calls") calls failed during the CA rollover"
+[ ! -s "$tmp/failures" ] || fail "$(wc -l <"$tmp/failures") of $(wc -l <"$tmp/calls") calls failed during the CA rollover: $(sort "$tmp/failures" | uniq -c)"
 desc="calls were made during the rollover" check test "$(wc -l <"$tmp/calls")" -gt 10
 desc="the new CA alone verifies driftgate now" check curl -sf --cacert "$d/ca.crt" \
     --resolve "$svc:$port:127.0.0.1" "https://$svc:$port/healthz" -o /dev/null
