@@ -126,6 +126,12 @@ int ctl_load_release(const char *path, const char *name, const char *ns, size_t 
     (*rel)->chart = info.chart ? strdup(info.chart) : NULL;
     (*rel)->digest = info.digest ? strdup(info.digest) : NULL;
     (*rel)->source = strdup(info.source ? info.source : path);
+    /* As driftgate judges: a baseline governs only its release's namespace. */
+    if (dg_release_confine(*rel) < 0)
+        rc = dg_err_set(err, DG_ENOMEM, "%s: out of memory", path);
+    else if ((*rel)->note)
+        fprintf(stderr, "driftctl: warning: %s: release %s/%s: %s\n", path, (*rel)->ns,
+                (*rel)->name, (*rel)->note);
 out:
     dg_objset_free(&set);
     dg_manifest_info_free(&info);

@@ -16,13 +16,18 @@ static const char usage[] =
     "Usage: driftctl publish [--baseline FILE] -n NS [flags]\n"
     "\n"
     "Turn a rendered release (driftctl render, helm template) into the baseline\n"
-    "ConfigMap driftgate enforces: labels driftgate.io/baseline and\n"
-    "driftgate.io/release, annotations for revision, chart, source and the\n"
-    "SHA-256 digest of the render. Prints it, or applies it with kubectl.\n"
+    "ConfigMap driftgate enforces: driftgate-baseline.<NS>.<release> in\n"
+    "driftgate's baseline namespace (the only place driftgate believes one),\n"
+    "labels driftgate.io/baseline, driftgate.io/release and\n"
+    "driftgate.io/release-namespace, annotations for revision, chart, source and\n"
+    "the SHA-256 digest of the render. Prints it, or applies it with kubectl.\n"
     "\n"
     "  --baseline FILE     the render (default release-baseline.yaml; '-' = stdin)\n"
     "  --release NAME      release name (default: the objects' Helm release)\n"
     "  -n, --namespace NS  the release namespace (required)\n"
+    "  --baseline-namespace NS  driftgate's baseline namespace, where the\n"
+    "                      ConfigMap goes (default driftgate-system; driftgate's\n"
+    "                      --baseline-namespace)\n"
     "  --revision N        the approved revision (default 1)\n"
     "  --chart NAME-VER    chart annotation (default: the objects' helm.sh/chart)\n"
     "  --source SRC        where the render came from: helm-template,\n"
@@ -46,11 +51,12 @@ typedef struct publish_opts {
 static int parse_args(int argc, char **argv, publish_opts_t *o)
 {
     enum { O_BASELINE = 256, O_RELEASE, O_REVISION, O_CHART, O_SOURCE, O_GZIP, O_APPLY,
-           O_KUBECONFIG, O_CONTEXT, O_KUBECTL };
+           O_KUBECONFIG, O_CONTEXT, O_KUBECTL, O_BASELINE_NS };
     static const struct option longs[] = {
         {"baseline", required_argument, NULL, O_BASELINE},
         {"release", required_argument, NULL, O_RELEASE},
         {"namespace", required_argument, NULL, 'n'},
+        {"baseline-namespace", required_argument, NULL, O_BASELINE_NS},
         {"revision", required_argument, NULL, O_REVISION},
         {"chart", required_argument, NULL, O_CHART},
         {"source", required_argument, NULL, O_SOURCE},
@@ -71,6 +77,7 @@ static int parse_args(int argc, char **argv, publish_opts_t *o)
         case O_BASELINE: o->baseline = optarg; break;
         case O_RELEASE: o->release = optarg; break;
         case 'n': o->ns = optarg; break;
+        case O_BASELINE_NS: o->p.baseline_ns = optarg; break;
         case O_REVISION: o->p.revision = optarg; break;
         case O_CHART: o->p.chart = optarg; break;
         case O_SOURCE: o->p.source = optarg; break;

@@ -28,6 +28,55 @@ const char *dg_release_name_of(const dg_objset_t *set)
     return found;
 }
 
+int dg_release_note(dg_release_t *rel, const char *text)
+{
+    size_t have = rel->note ? strlen(rel->note) : 0;
+    char *n = realloc(rel->note, have + strlen(text) + 3);
+
+    if (n == NULL)
+        return DG_ENOMEM;
+    snprintf(n + have, strlen(text) + 3, "%s%s", have ? "; " : "", text);
+    rel->note = n;
+    return 0;
+}
+
+long dg_release_confine(dg_release_t *rel)
+{
+    dg_objset_t *kept = dg_objset_new();
+    char first[256] = "";
+    long dropped = 0;
+
+    if (kept == NULL)
+        return -1;
+    for (size_t i = 0; i < dg_objset_count(rel->objs); i++) {
+        const dg_obj_t *o = dg_objset_at(rel->objs, i);
+
+        if (strcmp(o->id.ns, rel->ns) == 0) {
+            if (dg_objset_add(kept, json_incref(o->json), rel->ns, "confined", o->line, NULL)) {
+                dg_objset_free(&kept);
+                return -1;
+            }
+        } else if (dropped++ == 0) {
+            dg_objid_format(&o->id, first, sizeof first);
+        }
+    }
+    if (dropped == 0) {
+        dg_objset_free(&kept);
+        return 0;
+    }
+    dg_objset_free(&rel->objs);
+    rel->objs = kept;
+    {
+        char msg[512];
+
+        snprintf(msg, sizeof msg, "%ld object%s outside namespace %s dropped (%s%s)", dropped,
+                 dropped == 1 ? "" : "s", rel->ns, first, dropped > 1 ? ", ..." : "");
+        if (dg_release_note(rel, msg))
+            return -1;
+    }
+    return dropped;
+}
+
 dg_release_t *dg_release_new(const char *name, const char *ns)
 {
     dg_release_t *r = calloc(1, sizeof *r);
@@ -65,6 +114,7 @@ void dg_release_free(dg_release_t **rel)
     free(r->source);
     free(r->digest);
     free(r->pending_status);
+    free(r->note);
     dg_objset_free(&r->objs);
     dg_objset_free(&r->pending);
     free(r);
@@ -83,6 +133,8 @@ struct dg_baselines {
     size_t n, cap;
     slot_t *slots;
     size_t nslots, used;
+    dg_conflict_t *conflicts;
+    size_t nconflicts, capconflicts;
 };
 
 dg_baselines_t *dg_baselines_new(void)
@@ -100,6 +152,7 @@ void dg_baselines_free(dg_baselines_t **set)
         dg_release_free(&s->rels[i]);
     free(s->rels);
     free(s->slots);
+    free(s->conflicts);
     free(s);
     *set = NULL;
 }
@@ -125,8 +178,24 @@ static slot_t *probe(const dg_baselines_t *s, const dg_objid_t *id)
     return &s->slots[i];
 }
 
-/* First claimant wins: ownership conflicts are Helm's to refuse. */
-static void index_release(dg_baselines_t *s, size_t r)
+static int add_conflict(dg_baselines_t *s, const dg_obj_t *o, size_t first, size_t second)
+{
+    if (s->nconflicts == s->capconflicts) {
+        size_t cap = s->capconflicts ? s->capconflicts * 2 : 4;
+        dg_conflict_t *p = realloc(s->conflicts, cap * sizeof *p);
+
+        if (p == NULL)
+            return DG_ENOMEM;
+        s->conflicts = p;
+        s->capconflicts = cap;
+    }
+    s->conflicts[s->nconflicts++] = (dg_conflict_t){&o->id, s->rels[first], s->rels[second]};
+    return 0;
+}
+
+/* The first claimant holds the slot; a second is recorded as a conflict,
+ * which dg_baselines_owner() settles by the object's own annotation. */
+static int index_release(dg_baselines_t *s, size_t r)
 {
     const dg_objset_t *objs = s->rels[r]->objs;
 
@@ -138,8 +207,11 @@ static void index_release(dg_baselines_t *s, size_t r)
             sl->obj = o;
             sl->rel = r;
             s->used++;
+        } else if (add_conflict(s, o, sl->rel, r) != 0) {
+            return DG_ENOMEM;
         }
     }
+    return 0;
 }
 
 static int reindex(dg_baselines_t *s)
@@ -158,8 +230,10 @@ static int reindex(dg_baselines_t *s)
     s->slots = slots;
     s->nslots = nslots;
     s->used = 0;
+    s->nconflicts = 0;
     for (size_t i = 0; i < s->n; i++)
-        index_release(s, i);
+        if (index_release(s, i) != 0)
+            return DG_ENOMEM;
     return 0;
 }
 
@@ -213,7 +287,8 @@ int dg_baselines_add(dg_baselines_t *set, dg_release_t *rel, dg_err_t *err)
             return dg_err_set(err, DG_ENOMEM, "out of memory indexing release %s", rel->name);
         return 0;
     }
-    index_release(set, set->n - 1);
+    if (index_release(set, set->n - 1) != 0)
+        return dg_err_set(err, DG_ENOMEM, "out of memory indexing release %s", rel->name);
     return 0;
 }
 
@@ -236,8 +311,9 @@ const dg_release_t *dg_baselines_find(const dg_baselines_t *set, const char *nam
 }
 
 const dg_release_t *dg_baselines_owner(const dg_baselines_t *set, const dg_objid_t *id,
-                                       const dg_obj_t **obj)
+                                       const char *named, const dg_obj_t **obj)
 {
+    const dg_release_t *rel;
     const slot_t *sl;
 
     if (set == NULL || set->nslots == 0)
@@ -245,7 +321,30 @@ const dg_release_t *dg_baselines_owner(const dg_baselines_t *set, const dg_objid
     sl = probe(set, id);
     if (sl->obj == NULL)
         return NULL;
+    rel = set->rels[sl->rel];
     if (obj)
         *obj = sl->obj;
-    return set->rels[sl->rel];
+    /* Conflicts are rare: a scan of them only when the slot's owner is not
+     * the release the object names. */
+    for (size_t i = 0; named && strcmp(rel->name, named) != 0 && i < set->nconflicts; i++) {
+        const dg_conflict_t *c = &set->conflicts[i];
+
+        if (c->first == rel && strcmp(c->second->name, named) == 0 &&
+            dg_objid_equal(c->id, id)) {
+            if (obj)
+                *obj = dg_objset_find(c->second->objs, id);
+            return c->second;
+        }
+    }
+    return rel;
+}
+
+size_t dg_baselines_nconflicts(const dg_baselines_t *set)
+{
+    return set ? set->nconflicts : 0;
+}
+
+const dg_conflict_t *dg_baselines_conflict(const dg_baselines_t *set, size_t i)
+{
+    return set && i < set->nconflicts ? &set->conflicts[i] : NULL;
 }

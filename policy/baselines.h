@@ -27,6 +27,9 @@ typedef struct dg_release {
     dg_objset_t *pending;   /* NULL or owned: a pending-* Helm revision's objects */
     char *pending_status;   /* NULL or malloced: "pending-upgrade" etc. */
     long pending_revision;
+    char *note;             /* NULL or malloced: what its source could not
+                             * believe (objects dropped, a broken update kept
+                             * out); shown in /api/v1/releases and logs */
     _Atomic long refs;      /* driftgate shares a release between snapshots */
 } dg_release_t;
 
@@ -34,6 +37,16 @@ typedef struct dg_release {
  *  meta.helm.sh/release-name annotation, else the app.kubernetes.io/instance
  *  label), when they all agree; else NULL. */
 const char *dg_release_name_of(const dg_objset_t *set);
+
+/** Drop from @rel every object outside its namespace: a baseline governs
+ *  only its release's namespace, whoever wrote it (DESIGN.md "Trust"), so a
+ *  release in one namespace cannot claim another's objects. What was
+ *  dropped is said in rel->note. Call before the release is shared.
+ *  Returns the number dropped, or -1 when out of memory. */
+long dg_release_confine(dg_release_t *rel);
+
+/** Append @text to rel->note ("; " between). Returns 0 or DG_ENOMEM. */
+int dg_release_note(dg_release_t *rel, const char *text);
 
 /** New release named @name in @ns with an empty object set and one
  *  reference. NULL on ENOMEM. */
@@ -54,9 +67,9 @@ void dg_baselines_free(dg_baselines_t **set);
 /** Add @rel (stolen, also on failure). A release already present under the
  *  same name and namespace is replaced if @rel's origin has equal or higher
  *  precedence (published > helm), else @rel is dropped. Every object is
- *  indexed by identity; an object claimed by two releases belongs to the
- *  first added (and the conflict is reported in @err only as a warning-free
- *  return 0: ownership conflicts are Helm's to refuse).
+ *  indexed by identity; an object claimed by two releases is a conflict
+ *  (dg_baselines_conflict()), resolved per request by the object's own
+ *  meta.helm.sh/release-name (dg_baselines_owner()).
  *  Returns 0 or DG_ENOMEM. */
 DG_MUST_CHECK int dg_baselines_add(dg_baselines_t *set, dg_release_t *rel, dg_err_t *err);
 
@@ -68,8 +81,20 @@ const dg_release_t *dg_baselines_find(const dg_baselines_t *set, const char *nam
                                       const char *ns);
 
 /** The release whose baseline holds an object with identity @id, or NULL.
- *  When found and @obj is not NULL, *@obj is that baseline object. Borrowed. */
+ *  When two releases (of the object's namespace) claim it, the one named
+ *  @named (the object's meta.helm.sh/release-name; NULL = none) wins, else
+ *  the first added. When found and @obj is not NULL, *@obj is that baseline
+ *  object. Borrowed. */
 const dg_release_t *dg_baselines_owner(const dg_baselines_t *set, const dg_objid_t *id,
-                                       const dg_obj_t **obj);
+                                       const char *named, const dg_obj_t **obj);
+
+/* One object claimed by two releases. */
+typedef struct dg_conflict {
+    const dg_objid_t *id;                 /* borrowed from the set */
+    const dg_release_t *first, *second;   /* first claimant, the other */
+} dg_conflict_t;
+
+size_t dg_baselines_nconflicts(const dg_baselines_t *set);
+const dg_conflict_t *dg_baselines_conflict(const dg_baselines_t *set, size_t i); /* borrowed */
 
 #endif

@@ -135,6 +135,10 @@ typedef struct judge {
     const dg_kindinfo_t *ki;
     dg_objid_t id;
     char shortid[192];   /* "hpa/test-nginx" */
+    dg_requester_t rq;   /* who asks, and for what */
+    bool deleting;       /* a DELETE: every governed value goes */
+    const json_t *body;  /* whose metadata speaks for the request: the new
+                          * object, or the stored one for a DELETE */
     bool scale;          /* the scale subresource: only spec.replicas */
     json_t *live;        /* the object as judged (a partial workload for scale) */
     json_t *old;         /* the old object as judged; NULL if none */
@@ -142,6 +146,7 @@ typedef struct judge {
     const dg_release_t *rel;
     char relname[512];   /* "ns/name" */
     char bg_refusal[256];/* why break-glass was not honoured, "" if n/a */
+    char helm_refusal[256];/* why a Helm revision was not honoured, "" if n/a */
 } judge_t;
 
 static void judge_drop_objects(judge_t *j)
@@ -204,6 +209,10 @@ static int list_variances(dg_buf_t *b, const dg_variances_t *v, int mode)
 
         if (b->len > ANNOT_LIST_MAX)
             return dg_buf_printf(b, " (+%zu more)", v->n - i);
+        if (x->type == DG_VAR_MISSING) {
+            rc = dg_buf_printf(b, "%s(object): rendered -> deleted", b->len ? "; " : "");
+            continue;
+        }
         /* mode 0: desired -> requested; mode 1: previous live -> desired. */
         show(mode == 0 ? x->desired : x->live, from, sizeof from);
         show(mode == 0 ? x->live : x->desired, to, sizeof to);
@@ -293,6 +302,11 @@ static int warn_each(judge_t *j, const dg_variances_t *v, dg_action_t min_action
 
         if (x->action < min_action || x->action > max_action)
             continue;
+        if (x->type == DG_VAR_MISSING) {
+            rc = dg_response_warn(resp(j), "driftgate: %s is deleted; release %s renders it",
+                                  j->shortid, j->relname);
+            continue;
+        }
         show(x->desired, want, sizeof want);
         show(x->live, got, sizeof got);
         rc = dg_response_warn(resp(j), "driftgate: %s %s%s: desired %s, %s %s", j->shortid,
@@ -316,12 +330,22 @@ static int set_status(judge_t *j, int code, const char *reason, char *message)
     return r->reason && r->message ? 0 : DG_ENOMEM;
 }
 
-/* Step 1: which requests are judged at all. */
+static bool op_is(const judge_t *j, const char *op)
+{
+    return strcmp(j->rv->operation, op) == 0;
+}
+
+/* Step 1: which requests are judged at all. Anything else, a future
+ * operation included, is allowed untouched. */
 static bool judged(judge_t *j)
 {
     const dg_review_t *rv = j->rv;
 
-    if (strcmp(rv->operation, "UPDATE") != 0 || rv->object == NULL)
+    if (!op_is(j, "CREATE") && !op_is(j, "UPDATE") && !op_is(j, "DELETE"))
+        return false;
+    j->deleting = op_is(j, "DELETE");
+    j->body = rv->object ? rv->object : rv->old_object;
+    if (!j->deleting && rv->object == NULL)
         return false;
     /* The kind comes from request.resource, never from the body. */
     j->ki = dg_kind_by_resource(rv->group, rv->resource);
@@ -329,7 +353,8 @@ static bool judged(judge_t *j)
         return false;
     if (rv->subresource[0] == '\0')
         return true;
-    j->scale = strcmp(rv->subresource, "scale") == 0 && strcmp(j->ki->group, "apps") == 0 &&
+    j->scale = op_is(j, "UPDATE") && strcmp(rv->subresource, "scale") == 0 &&
+               strcmp(j->ki->group, "apps") == 0 &&
                (strcmp(j->ki->kind, "Deployment") == 0 || strcmp(j->ki->kind, "StatefulSet") == 0);
     return j->scale;
 }
@@ -337,7 +362,7 @@ static bool judged(judge_t *j)
 /* Step 10: the store has not synced; nothing can be judged. */
 static int unsynced(judge_t *j)
 {
-    const char *ex = dg_policy_exempt(j->pol, j->rv->user, j->rv->groups, j->rv->ngroups);
+    const char *ex = dg_policy_exempt(j->pol, &j->rq);
     char *msg;
     int rc;
 
@@ -390,12 +415,17 @@ static const dg_obj_t *find_owner(judge_t *j, const dg_baselines_t *bases,
 {
     const dg_obj_t *base = NULL;
 
+    json_t *ann = json_object_get(json_object_get(j->body, "metadata"), "annotations");
+
     *rel = NULL;
     if (j->env->release && j->env->release[0]) {
         *rel = find_named(bases, j->env->release, j->id.ns);
         base = *rel ? dg_objset_find((*rel)->objs, &j->id) : NULL;
     } else {
-        *rel = dg_baselines_owner(bases, &j->id, &base);
+        /* Two releases claiming one object: the one the object names wins. */
+        *rel = dg_baselines_owner(bases, &j->id,
+                                  json_string_value(json_object_get(ann, HELM_RELEASE_NAME)),
+                                  &base);
     }
     return base;
 }
@@ -425,7 +455,7 @@ static int no_baseline(judge_t *j, const dg_release_t *rel)
  * agree with the identity index, or someone re-homed the object. */
 static int check_helm_owner(judge_t *j)
 {
-    json_t *ann = json_object_get(json_object_get(j->rv->object, "metadata"), "annotations");
+    json_t *ann = json_object_get(json_object_get(j->body, "metadata"), "annotations");
     const char *name = json_string_value(json_object_get(ann, HELM_RELEASE_NAME));
     const char *ns = json_string_value(json_object_get(ann, HELM_RELEASE_NS));
 
@@ -517,6 +547,13 @@ static int sort_variances(judge_t *j, dg_variances_t *vnew, dg_variances_t *vold
     return rc;
 }
 
+/* Step 9: a workload's replicas belong to the HPAs that target it in the
+ * live cluster when those are known, else to the release's own. */
+static const dg_objset_t *hpa_scope(const judge_t *j, const dg_release_t *rel)
+{
+    return j->env->hpas ? j->env->hpas : rel->objs;
+}
+
 /* Step 3: variances of object and oldObject against @base of @rel. */
 static int classify(judge_t *j, const dg_release_t *rel, const dg_obj_t *base, dg_err_t *err)
 {
@@ -535,15 +572,18 @@ static int classify(judge_t *j, const dg_release_t *rel, const dg_obj_t *base, d
             j->live = json_deep_copy(base->json);
         if (j->live == NULL)
             return dg_err_set(err, DG_ENOMEM, "out of memory judging %s", j->shortid);
+    } else if (j->deleting) {
+        /* Nothing remains: one "missing" variance stands for every value. */
+        j->live = j->old = NULL;
     } else {
         j->live = j->rv->object;
-        j->old = j->rv->old_object;
+        j->old = j->rv->old_object; /* NULL on CREATE: an UPDATE from nothing */
     }
     dg_variances_init(&vnew);
     dg_variances_init(&vold);
-    rc = dg_diff_object(base, j->live, rel->objs, j->pol, &vnew, err);
+    rc = dg_diff_object(base, j->live, hpa_scope(j, rel), j->pol, &vnew, err);
     if (!rc && j->old)
-        rc = dg_diff_object(base, j->old, rel->objs, j->pol, &vold, err);
+        rc = dg_diff_object(base, j->old, hpa_scope(j, rel), j->pol, &vold, err);
     if (!rc)
         rc = sort_variances(j, &vnew, &vold);
     dg_variances_free(&vnew);
@@ -573,8 +613,11 @@ static int matches_pending(judge_t *j, const dg_release_t *rel, bool *match, dg_
     if (rel->pending == NULL || j->out->introduced.n == 0)
         return 0;
     pobj = dg_objset_find(rel->pending, &j->id);
-    if (pobj == NULL)
+    /* An upgrade deletes what the new revision drops; an uninstall, all. */
+    if (j->deleting || pobj == NULL) {
+        *match = j->deleting && pobj == NULL;
         return 0;
+    }
     dg_variances_init(&vp);
     rc = dg_diff_object(pobj, j->live, rel->pending, j->pol, &vp, err);
     if (!rc) {
@@ -587,15 +630,16 @@ static int matches_pending(judge_t *j, const dg_release_t *rel, bool *match, dg_
 }
 
 /* Step 8, break-glass: the object's annotation, a break-glass group, and an
- * expiry (if any) that is valid and in the future. */
+ * expiry that is valid, in the future and at most maxDuration ahead. */
 static bool break_glass(judge_t *j, const char **reason)
 {
     const dg_breakglass_t *bg = dg_policy_breakglass(j->pol);
-    json_t *ann = json_object_get(json_object_get(j->rv->object, "metadata"), "annotations");
+    json_t *ann;
     const char *exp;
     int64_t t;
     bool member = false;
 
+    ann = json_object_get(json_object_get(j->body, "metadata"), "annotations");
     *reason = bg && bg->annotation ? json_string_value(json_object_get(ann, bg->annotation)) : NULL;
     if (*reason == NULL || (*reason)[0] == '\0')
         return false;
@@ -610,8 +654,13 @@ static bool break_glass(judge_t *j, const char **reason)
     }
     exp = bg->expires_annotation ? json_string_value(json_object_get(ann, bg->expires_annotation))
                                  : NULL;
-    if (exp == NULL)
-        return true;
+    /* Without an expiry, break-glass would be honoured forever. */
+    if (exp == NULL) {
+        snprintf(j->bg_refusal, sizeof j->bg_refusal,
+                 "break-glass not honoured: it needs an expiry in %.60s",
+                 bg->expires_annotation ? bg->expires_annotation : "its expires annotation");
+        return false;
+    }
     if (parse_rfc3339(exp, &t) != 0) {
         snprintf(j->bg_refusal, sizeof j->bg_refusal,
                  "break-glass not honoured: %s \"%.40s\" is not an RFC 3339 time",
@@ -621,6 +670,12 @@ static bool break_glass(judge_t *j, const char **reason)
     if (t <= j->env->now) {
         snprintf(j->bg_refusal, sizeof j->bg_refusal,
                  "break-glass not honoured: it expired at %.40s", exp);
+        return false;
+    }
+    if (t - j->env->now > bg->max_duration_s) {
+        snprintf(j->bg_refusal, sizeof j->bg_refusal,
+                 "break-glass not honoured: expiry %.40s is more than %ldh%02ldm ahead", exp,
+                 bg->max_duration_s / 3600, bg->max_duration_s % 3600 / 60);
         return false;
     }
     return true;
@@ -653,7 +708,11 @@ static int deny(judge_t *j)
         }
         show(x->desired, want, sizeof want);
         show(x->live, got, sizeof got);
-        if (ndeny == 1)
+        if (x->type == DG_VAR_MISSING)
+            rc = dg_buf_printf(&b, "is governed by release %s (rule %s): deleting it removes "
+                               "every governed value",
+                               j->relname, x->rule);
+        else if (ndeny == 1)
             rc = dg_buf_printf(&b, "%s is governed by release %s (rule %s): desired %s, requested %s",
                                x->path, j->relname, x->rule, want, got);
         else
@@ -664,15 +723,47 @@ static int deny(judge_t *j)
     if (!rc)
         rc = dg_buf_printf(&b, ". Change %s through Helm, or see driftctl diff.",
                            ndeny == 1 ? "it" : "them");
-    if (!rc && j->bg_refusal[0])
-        rc = dg_buf_printf(&b, " (%s.)", j->bg_refusal);
+    for (int i = 0; i < 2 && !rc; i++) {
+        const char *why = i ? j->bg_refusal : j->helm_refusal;
+
+        if (why[0])
+            rc = dg_buf_printf(&b, " (%s.)", why);
+    }
     j->out->verdict = DG_VERDICT_DENY;
     if (!rc)
         rc = set_status(j, 403, "Forbidden", dg_buf_take(&b));
     dg_buf_free(&b);
-    if (!rc && j->bg_refusal[0])
-        rc = dg_response_annotate(resp(j), "reason", "%s", j->bg_refusal);
+    if (!rc && (j->helm_refusal[0] || j->bg_refusal[0]))
+        rc = dg_response_annotate(resp(j), "reason", "%s%s%s", j->helm_refusal,
+                                  j->helm_refusal[0] && j->bg_refusal[0] ? "; " : "",
+                                  j->bg_refusal);
     return rc;
+}
+
+/* Step 7's "subject to deployers": with deployers named, a pending revision
+ * is believed only for them, since anyone else who could write a record
+ * would otherwise release whatever they liked. */
+static bool helm_honoured(judge_t *j)
+{
+    j->helm_refusal[0] = '\0';
+    if (!dg_policy_has_deployers(j->pol) || dg_policy_deployer(j->pol, &j->rq))
+        return true;
+    snprintf(j->helm_refusal, sizeof j->helm_refusal,
+             "the pending Helm revision is honoured only for deployers, and %.80s is not one",
+             j->rv->user[0] ? j->rv->user : "the requester");
+    return false;
+}
+
+static int helm_change(judge_t *j, const dg_release_t *rel)
+{
+    const char *who = dg_policy_deployer(j->pol, &j->rq);
+    int rc;
+
+    j->out->verdict = DG_VERDICT_HELM_CHANGE;
+    rc = dg_response_annotate(resp(j), "reason", "matches %s revision %ld",
+                              rel->pending_status ? rel->pending_status : "pending",
+                              rel->pending_revision);
+    return rc || who == NULL ? rc : dg_response_annotate(resp(j), "deployer", "%s", who);
 }
 
 /* Steps 4 to 8 once the variances are known. Sets the verdict; returns
@@ -691,12 +782,8 @@ static int outcome(judge_t *j, const dg_release_t *rel, dg_err_t *err)
     rc = matches_pending(j, rel, &pending, err);
     if (rc)
         return rc;
-    if (pending) {
-        d->verdict = DG_VERDICT_HELM_CHANGE;
-        return dg_response_annotate(resp(j), "reason", "matches %s revision %ld",
-                                    rel->pending_status ? rel->pending_status : "pending",
-                                    rel->pending_revision);
-    }
+    if (pending && helm_honoured(j))
+        return helm_change(j, rel);
     switch (max_action(&d->introduced)) {
     case DG_ACTION_AUDIT:
         d->verdict = DG_VERDICT_AUDIT;
@@ -707,7 +794,7 @@ static int outcome(judge_t *j, const dg_release_t *rel, dg_err_t *err)
     case DG_ACTION_DENY:
         break;
     }
-    ex = dg_policy_exempt(j->pol, j->rv->user, j->rv->groups, j->rv->ngroups);
+    ex = dg_policy_exempt(j->pol, &j->rq);
     if (ex) {
         d->verdict = DG_VERDICT_EXEMPT;
         return dg_response_annotate(resp(j), "exempt", "%s", ex);
@@ -760,12 +847,15 @@ static int finish(judge_t *j)
     resp(j)->allowed = d->verdict != DG_VERDICT_DENY;
     if (d->verdict == DG_VERDICT_DENY)
         rc = deny(j);
-    /* The message carries the denied paths; warnings carry the warn rules. */
-    if (!rc && (d->verdict == DG_VERDICT_WARN || d->verdict == DG_VERDICT_DENY))
-        rc = warn_each(j, &d->introduced, DG_ACTION_WARN, DG_ACTION_WARN, "",
+    /* Warnings come from each variance's rule, whatever the verdict (an
+     * exempt or break-glass change still drifts); a denial's message already
+     * names its deny paths; audit rules only annotate. */
+    if (!rc)
+        rc = warn_each(j, &d->introduced, DG_ACTION_WARN,
+                       d->verdict == DG_VERDICT_DENY ? DG_ACTION_WARN : DG_ACTION_DENY, "",
                        "requested");
     if (!rc && d->verdict != DG_VERDICT_DENY)
-        rc = warn_each(j, &d->preexisting, DG_ACTION_AUDIT, DG_ACTION_DENY, " already drifts",
+        rc = warn_each(j, &d->preexisting, DG_ACTION_WARN, DG_ACTION_DENY, " already drifts",
                        "live");
     if (!rc)
         rc = annotate_judged(j);
@@ -802,6 +892,55 @@ static int judge_owned(judge_t *j, const dg_baselines_t *bases, dg_err_t *err)
     return rc;
 }
 
+/* ---- Helm's release records --------------------------------------------- */
+
+static bool helm_labelled(const json_t *obj)
+{
+    const char *owner = json_string_value(
+        json_object_get(json_object_get(json_object_get(obj, "metadata"), "labels"), "owner"));
+
+    return owner && strcmp(owner, "helm") == 0;
+}
+
+/* A write of a ConfigMap or Secret labelled owner=helm (either side of it:
+ * relabelling one in or out counts), judged only when deployers are named. */
+static bool helm_record(const judge_t *j)
+{
+    const dg_review_t *rv = j->rv;
+
+    return dg_policy_has_deployers(j->pol) && rv->group[0] == '\0' && rv->subresource[0] == '\0' &&
+           (strcmp(rv->resource, "configmaps") == 0 || strcmp(rv->resource, "secrets") == 0) &&
+           (op_is(j, "CREATE") || op_is(j, "UPDATE") || op_is(j, "DELETE")) &&
+           (helm_labelled(rv->object) || helm_labelled(rv->old_object));
+}
+
+/* Who may write Helm's records is who may release (DESIGN.md "Trust"). */
+static int judge_record(judge_t *j)
+{
+    const char *who = dg_policy_deployer(j->pol, &j->rq);
+    const char *ex = who ? NULL : dg_policy_exempt(j->pol, &j->rq);
+    char *msg;
+    int rc;
+
+    j->out->verdict = who ? DG_VERDICT_ALLOW : ex ? DG_VERDICT_EXEMPT : DG_VERDICT_DENY;
+    rc = dg_response_annotate(resp(j), "decision", "%s", dg_verdict_name(j->out->verdict));
+    if (!rc && (who || ex))
+        return dg_response_annotate(resp(j), who ? "deployer" : "exempt", "%s", who ? who : ex);
+    if (!rc)
+        rc = dg_response_annotate(resp(j), "reason", "helm release record written by a non-deployer");
+    if (rc)
+        return rc;
+    if ((msg = malloc(MSG_MAX)) == NULL)
+        return DG_ENOMEM;
+    snprintf(msg, MSG_MAX,
+             "driftgate: %s %s/%s is a Helm release record (label owner=helm); only the policy's "
+             "deployers may write one, and %s is not one. Release through your deployment "
+             "pipeline.",
+             strcmp(j->rv->resource, "secrets") == 0 ? "secret" : "configmap", j->rv->ns,
+             j->rv->name, j->rv->user[0] ? j->rv->user : "the requester");
+    return set_status(j, 403, "Forbidden", msg);
+}
+
 int dg_decide(const dg_review_t *rv, const dg_baselines_t *bases, const dg_policy_t *pol,
               const dg_decide_env_t *env, dg_decision_t *out, dg_err_t *err)
 {
@@ -815,6 +954,9 @@ int dg_decide(const dg_review_t *rv, const dg_baselines_t *bases, const dg_polic
     j.out = out;
     out->verdict = DG_VERDICT_SKIP;
     out->response.allowed = true;
+    j.rq = (dg_requester_t){rv->user, rv->groups, rv->ngroups, rv->operation, rv->subresource};
+    if (helm_record(&j) && !dg_policy_ns_excluded(pol, rv->ns))
+        return judge_record(&j);
     if (!judged(&j))
         return 0; /* step 1: untouched, no annotations */
     j.id.group = j.ki->group;

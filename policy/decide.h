@@ -18,7 +18,7 @@
 /* Labels for the outcome; also the value of the "decision" audit annotation
  * and of the metrics' decision label. */
 typedef enum dg_verdict {
-    DG_VERDICT_SKIP,        /* not judged: not an UPDATE of a governed kind */
+    DG_VERDICT_SKIP,        /* not judged: not a CREATE/UPDATE/DELETE of a governed kind */
     DG_VERDICT_NO_BASELINE, /* no owner release / no baseline */
     DG_VERDICT_EXCLUDED,    /* namespace excluded by policy */
     DG_VERDICT_ALLOW,       /* nothing introduced (maybe pre-existing drift) */
@@ -54,6 +54,9 @@ typedef struct dg_decide_env {
     const dg_refresh_ops_t *refresh;/* NULL = no re-read (offline) */
     const char *release;            /* simulate --release: owner to assume for
                                      * a plain baseline; NULL = by identity */
+    const dg_objset_t *hpas;        /* the live cluster's HPAs (the store's watch,
+                                     * a --live snapshot): they own the replicas of
+                                     * what they target. NULL = the release's own */
 } dg_decide_env_t;
 
 typedef struct dg_decision {

@@ -175,6 +175,12 @@ static int record(walk_t *w, const json_t *b, const json_t *l)
     return emit(w->out, w->id, path, b, l, DG_VAR_CHANGED, w->rule);
 }
 
+static bool empty_or_absent(const json_t *v)
+{
+    return v == NULL || (json_is_object(v) && json_object_size(v) == 0) ||
+           (json_is_array(v) && json_array_size(v) == 0);
+}
+
 static int leaf(walk_t *w, const json_t *b, const json_t *l, const json_t *bparent,
                 const char *field)
 {
@@ -187,7 +193,11 @@ static int leaf(walk_t *w, const json_t *b, const json_t *l, const json_t *bpare
         b = dflt = dg_norm_default(w->id->group, w->id->kind, w->gpath.data, bparent);
     if (b == NULL && field && dg_norm_server_allocated(w->id->group, w->id->kind, field))
         return 0; /* left to the server to allocate: whatever it chose is intended */
-    rc = equal(b, l, w->quantities) ? 0 : record(w, b, l);
+    /* The API server prints `resources: {}` for a field the render left out. */
+    if (empty_or_absent(b) && empty_or_absent(l))
+        rc = 0;
+    else
+        rc = equal(b, l, w->quantities) ? 0 : record(w, b, l);
     json_decref(dflt);
     return rc;
 }
@@ -497,10 +507,10 @@ static int diff_object(const dg_obj_t *base, const json_t *live, const scope_t *
     return 0;
 }
 
-int dg_diff_object(const dg_obj_t *base, const json_t *live, const dg_objset_t *base_set,
+int dg_diff_object(const dg_obj_t *base, const json_t *live, const dg_objset_t *hpas,
                    const dg_policy_t *pol, dg_variances_t *out, dg_err_t *err)
 {
-    scope_t sc = {base_set, NULL};
+    scope_t sc = {hpas, NULL};
 
     return diff_object(base, live, &sc, pol, out, err);
 }
@@ -527,7 +537,11 @@ static bool covers(const dg_gk_t *covered, size_t ncovered, const dg_objset_t *l
 int dg_diff_sets(const dg_objset_t *base, const dg_objset_t *live, const dg_gk_t *covered,
                  size_t ncovered, const dg_policy_t *pol, dg_variances_t *out, dg_err_t *err)
 {
-    scope_t sc = {base, hpa_target_index(base)};
+    static const dg_objid_t hpa = {"autoscaling", "HorizontalPodAutoscaler", "", ""};
+    /* The snapshot's HPAs own replicas when it shows them: one the release
+     * does not render (KEDA, another chart) counts, a deleted one does not. */
+    const dg_objset_t *hpas = covers(covered, ncovered, live, &hpa) ? live : base;
+    scope_t sc = {hpas, hpa_target_index(hpas)};
     int rc = sc.targets ? 0 : dg_err_set(err, DG_ENOMEM, "out of memory indexing HPAs");
 
     for (size_t i = 0; i < dg_objset_count(base) && !rc; i++) {

@@ -43,16 +43,21 @@ void dg_variances_free(dg_variances_t *v);
 /** Variances of @live against baseline object @base under @pol, appended to
  *  @out in rule order then path order. @live NULL means the object is
  *  missing (one DG_VAR_MISSING variance if its kind is governed).
- *  @base_set is the release's baseline (to see whether an HPA targets @base).
+ *  @hpas holds the HorizontalPodAutoscalers that own replicas: the live
+ *  cluster's when known, else the release's baseline (other objects in it
+ *  are ignored). A field the render left out that live holds as an empty
+ *  map or list (`resources: {}`) is not a variance.
  *  Objects in namespaces the policy excludes give no variances.
  *  Returns 0 or DG_ENOMEM. */
 DG_MUST_CHECK int dg_diff_object(const dg_obj_t *base, const json_t *live,
-                                 const dg_objset_t *base_set, const dg_policy_t *pol,
+                                 const dg_objset_t *hpas, const dg_policy_t *pol,
                                  dg_variances_t *out, dg_err_t *err);
 
 /** Variances of a whole live snapshot against a baseline. An object absent
  *  from @live is reported missing only when its kind is covered: listed in
  *  @covered (@ncovered entries), or, when @covered is NULL, present in @live.
+ *  Replicas belong to the HPAs of @live when it covers HPAs, else to those
+ *  of @base.
  *  Returns 0 or DG_ENOMEM. */
 DG_MUST_CHECK int dg_diff_sets(const dg_objset_t *base, const dg_objset_t *live,
                                const dg_gk_t *covered, size_t ncovered,

@@ -27,6 +27,14 @@ bool dg_helm_pending(const char *status)
     return status && strncmp(status, "pending-", 8) == 0;
 }
 
+/* helm uninstall marks the deployed record "uninstalling" before deleting
+ * the release's objects: its objects are still the baseline, and every
+ * deletion of them is the change in flight. */
+static bool uninstalling(const char *status)
+{
+    return status && strcmp(status, "uninstalling") == 0;
+}
+
 /* base64 -> (gzip ->) JSON text: Helm gzips, but reads plain JSON too. */
 static int unwrap(const char *b64, size_t len, size_t max, const char *what, char **json,
                   size_t *jlen, dg_err_t *err)
@@ -73,11 +81,27 @@ static int fill(dg_helm_record_t *out, const json_t *rel, const char *what, dg_e
         dup(&out->chart, cname ? chart : NULL) ||
         dup(&out->manifest, json_string_value(json_object_get(rel, "manifest"))))
         return dg_err_set(err, DG_ENOMEM, "%s: out of memory", what);
-    if (out->ns == NULL &&
-        dup(&out->ns, json_string_value(json_object_get(rel, "namespace"))))
-        return dg_err_set(err, DG_ENOMEM, "%s: out of memory", what);
+    if (out->ns == NULL)
+        return dg_err_set(err, DG_EINVAL, "%s: the record has no metadata.namespace", what);
     if (out->status == NULL)
         return dg_err_set(err, DG_EINVAL, "%s: the release has no info.status", what);
+    return 0;
+}
+
+/* Helm names a record sh.helm.release.v1.<release>.v<revision>; one that
+ * says otherwise was not written by Helm (a forged "revision 99" under any
+ * name), and its release namespace is where it is stored, never what its
+ * JSON claims. */
+static int check_name(const dg_helm_record_t *r, const char *oname, const char *what,
+                      dg_err_t *err)
+{
+    char want[400];
+
+    snprintf(want, sizeof want, "sh.helm.release.v1.%s.v%ld", r->name, r->version);
+    if (oname == NULL || strcmp(oname, want) != 0)
+        return dg_err_set(err, DG_EINVAL,
+                          "%s: not Helm's name for release %.80s revision %ld (want %.200s)", what,
+                          r->name, r->version, want);
     return 0;
 }
 
@@ -117,7 +141,7 @@ int dg_helm_decode(const json_t *obj, size_t max_bytes, dg_helm_record_t *out, d
     }
     rc = fill(out, rel, what, err);
     json_decref(rel);
-    return rc;
+    return rc ? rc : check_name(out, oname, what, err);
 }
 
 static const dg_helm_record_t *latest(const dg_helm_record_t *const *recs, size_t n,
@@ -127,7 +151,8 @@ static const dg_helm_record_t *latest(const dg_helm_record_t *const *recs, size_
 
     for (size_t i = 0; i < n; i++) {
         const dg_helm_record_t *r = recs[i];
-        bool want = pending ? dg_helm_pending(r->status) : strcmp(r->status, "deployed") == 0;
+        bool want = pending ? dg_helm_pending(r->status)
+                            : strcmp(r->status, "deployed") == 0 || uninstalling(r->status);
 
         if (want && r->manifest && r->version > after && (!best || r->version > best->version))
             best = r;
@@ -167,6 +192,13 @@ int dg_helm_release(const dg_helm_record_t *const *recs, size_t n, dg_release_t 
         sprintf(rel->source, "helm:%s", base->record);
     if (!rc && dep)
         rc = load(dep, rel->objs, err);
+    if (!rc && dep && !pend && uninstalling(dep->status)) {
+        rel->pending = dg_objset_new(); /* the revision in flight renders nothing */
+        rel->pending_revision = dep->version;
+        rc = rel->pending && !dup(&rel->pending_status, dep->status)
+                 ? 0
+                 : dg_err_set(err, DG_ENOMEM, "out of memory");
+    }
     if (!rc && pend) {
         rel->pending = dg_objset_new();
         rel->pending_revision = pend->version;
@@ -174,6 +206,8 @@ int dg_helm_release(const dg_helm_record_t *const *recs, size_t n, dg_release_t 
                  ? load(pend, rel->pending, err)
                  : dg_err_set(err, DG_ENOMEM, "out of memory");
     }
+    if (!rc && dg_release_confine(rel) < 0)
+        rc = dg_err_set(err, DG_ENOMEM, "out of memory");
     if (rc) {
         dg_release_free(&rel);
         return rc;

@@ -10,6 +10,7 @@
 
 #define BASELINE_LABEL "driftgate.io/baseline"
 #define RELEASE_LABEL "driftgate.io/release"
+#define RELEASE_NS_LABEL "driftgate.io/release-namespace"
 #define HOOK_ANNOTATION "helm.sh/hook"
 
 typedef struct loader {
@@ -99,13 +100,22 @@ static int dup_field(char **dst, const char *src)
     return src && *dst == NULL ? DG_ENOMEM : 0;
 }
 
+/* The release namespace: the driftgate.io/release-namespace label; a
+ * ConfigMap of the older form (no label) lived in its release's namespace. */
+static const char *release_ns(const json_t *cm)
+{
+    const char *ns = meta_str(cm, "labels", RELEASE_NS_LABEL);
+
+    return ns ? ns : meta_str(cm, NULL, "namespace");
+}
+
 static int fill_info(dg_manifest_info_t *info, const json_t *cm)
 {
     if (info == NULL)
         return 0;
     dg_manifest_info_free(info);
     if (dup_field(&info->release, meta_str(cm, "labels", RELEASE_LABEL)) ||
-        dup_field(&info->ns, meta_str(cm, NULL, "namespace")) ||
+        dup_field(&info->ns, release_ns(cm)) ||
         dup_field(&info->revision, meta_str(cm, "annotations", "driftgate.io/revision")) ||
         dup_field(&info->chart, meta_str(cm, "annotations", "driftgate.io/chart")) ||
         dup_field(&info->source, meta_str(cm, "annotations", "driftgate.io/source")) ||
@@ -169,7 +179,7 @@ static int load_text(loader_t *l, const char *data, size_t len, bool unwrap,
 static int unwrap_baseline(loader_t *l, const json_t *cm, int line, int col,
                            dg_manifest_info_t *info)
 {
-    const char *ns = meta_str(cm, NULL, "namespace");
+    const char *ns = release_ns(cm);
     char inner_name[300];
     loader_t inner = *l;
     char *text = NULL;

@@ -25,7 +25,8 @@ typedef struct dg_manifest_opts {
  * plain manifest). Strings are malloced; free with dg_manifest_info_free(). */
 typedef struct dg_manifest_info {
     char *release;  /* label driftgate.io/release */
-    char *ns;       /* metadata.namespace: the release namespace */
+    char *ns;       /* the release namespace: label driftgate.io/release-namespace,
+                     * else (the older form) metadata.namespace */
     char *revision; /* annotation driftgate.io/revision */
     char *chart;    /* annotation driftgate.io/chart */
     char *source;   /* annotation driftgate.io/source */

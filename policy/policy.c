@@ -24,6 +24,11 @@ static const char default_text[] =
     "    kinds: [autoscaling/HorizontalPodAutoscaler]\n"
     "    paths: [spec.minReplicas, spec.maxReplicas]\n"
     "    action: deny\n"
+    "  # Retargeting an HPA frees the workload's replicas: governed too.\n"
+    "  - name: hpa-target\n"
+    "    kinds: [autoscaling/HorizontalPodAutoscaler]\n"
+    "    paths: [spec.scaleTargetRef]\n"
+    "    action: deny\n"
     "  - name: service-ports\n"
     "    kinds: [Service]\n"
     "    paths:\n"
@@ -35,6 +40,11 @@ static const char default_text[] =
     "  - name: service-type\n"
     "    kinds: [Service]\n"
     "    paths: [spec.type]\n"
+    "    action: deny\n"
+    "  # Where a Service sends traffic: externalIPs (CVE-2020-8554) and selector.\n"
+    "  - name: service-routing\n"
+    "    kinds: [Service]\n"
+    "    paths: [spec.selector, spec.externalIPs]\n"
     "    action: deny\n"
     "  - name: workload-replicas\n"
     "    kinds: [apps/Deployment, apps/StatefulSet]\n"
@@ -53,9 +63,26 @@ static const char default_text[] =
     "    - spec.template.spec.containers[*].resources\n"
     "    - spec.template.spec.initContainers[*].resources\n"
     "    action: warn\n"
+    "  # Who may release: set deployers (your CI or GitOps identity) so that only\n"
+    "  # they may write Helm's release records or make a pending revision count.\n"
+    "  # deployers:\n"
+    "  #   serviceAccounts: [ci/helm-deployer]\n"
+    "  exemptions:\n"
+    "    # The controllers that must act on governed objects (omit 'scoped' to\n"
+    "    # keep these; 'scoped: []' removes them).\n"
+    "    scoped:\n"
+    "    - serviceAccounts: [kube-system/horizontal-pod-autoscaler]\n"
+    "      subresources: [scale]\n"
+    "    - serviceAccounts: [kube-system/namespace-controller, kube-system/generic-garbage-collector]\n"
+    "      operations: [DELETE]\n"
+    "    - users: [system:kube-controller-manager]   # without per-controller credentials\n"
+    "      operations: [DELETE]\n"
+    "    - users: [system:kube-controller-manager]\n"
+    "      subresources: [scale]\n"
     "  breakGlass:\n"
     "    annotation: driftgate.io/break-glass\n"
     "    expiresAnnotation: driftgate.io/break-glass-expires\n"
+    "    maxDuration: 24h\n"
     "    groups: []\n";
 
 typedef struct strs {
@@ -76,6 +103,20 @@ typedef struct ignore {
     size_t npaths;
 } ignore_t;
 
+/* Who a request comes from, as policy lists name them: users, groups and
+ * service accounts (kept in user-name form, system:serviceaccount:ns:name),
+ * each with its description for annotations ("serviceaccount ns/name"). */
+typedef struct principals {
+    strs_t users, groups, sas;
+    strs_t user_desc, group_desc, sa_desc;
+} principals_t;
+
+/* An exemption limited to some operations and/or subresources. */
+typedef struct scoped {
+    principals_t who;
+    strs_t operations, subresources; /* empty = any */
+} scoped_t;
+
 struct dg_policy {
     char *name;
     dg_rule_t *rules;
@@ -83,9 +124,9 @@ struct dg_policy {
     size_t nrules;
     ignore_t *ignores;
     size_t nignores;
-    strs_t users, groups, sas; /* sas in user-name form */
-    strs_t sa_desc;            /* "serviceaccount ns/name" */
-    strs_t user_desc, group_desc;
+    principals_t exempt, deployers;
+    scoped_t *scoped;
+    size_t nscoped;
     strs_t excluded;
     dg_breakglass_t bg;
     strs_t bg_groups;
@@ -106,6 +147,16 @@ static void strs_free(strs_t *s)
     free(s->v);
     s->v = NULL;
     s->n = 0;
+}
+
+static void principals_free(principals_t *w)
+{
+    strs_free(&w->users);
+    strs_free(&w->groups);
+    strs_free(&w->sas);
+    strs_free(&w->user_desc);
+    strs_free(&w->group_desc);
+    strs_free(&w->sa_desc);
 }
 
 static void paths_free(dg_path_t **p, size_t n)
@@ -135,12 +186,14 @@ void dg_policy_free(dg_policy_t **pol)
         paths_free(p->ignores[i].paths, p->ignores[i].npaths);
     }
     free(p->ignores);
-    strs_free(&p->users);
-    strs_free(&p->groups);
-    strs_free(&p->sas);
-    strs_free(&p->sa_desc);
-    strs_free(&p->user_desc);
-    strs_free(&p->group_desc);
+    principals_free(&p->exempt);
+    principals_free(&p->deployers);
+    for (size_t i = 0; i < p->nscoped; i++) {
+        principals_free(&p->scoped[i].who);
+        strs_free(&p->scoped[i].operations);
+        strs_free(&p->scoped[i].subresources);
+    }
+    free(p->scoped);
     strs_free(&p->excluded);
     strs_free(&p->bg_groups);
     free(p->bg_annotation);
@@ -157,6 +210,7 @@ typedef struct pctx {
     const dg_posmap_t *pos;
     dg_err_t *err;
     dg_policy_t *pol;
+    const json_t *default_scoped; /* the built-in spec.exemptions.scoped */
 } pctx_t;
 
 /* "name:line:col: what (at where)", positioned at @key of @obj, or @obj. */
@@ -419,46 +473,129 @@ static int describe_all(strs_t *out, const strs_t *in, const char *prefix)
     return 0;
 }
 
-static int parse_exemptions(pctx_t *c, const json_t *spec)
+/* users, groups and serviceAccounts (namespace/name) of @obj into @w. */
+static int parse_principals(pctx_t *c, const json_t *obj, const char *where, principals_t *w)
 {
-    static const char *const keys[] = {"users", "groups", "serviceAccounts", NULL};
-    const json_t *ex = json_object_get(spec, "exemptions");
-    dg_policy_t *p = c->pol;
     strs_t sas = {0};
     char buf[512];
     int rc;
 
-    if (ex == NULL || json_is_null(ex))
-        return 0;
-    if ((rc = want_object(c, spec, "exemptions", ex, "spec.exemptions")) ||
-        (rc = only_keys(c, ex, "spec.exemptions", keys)) ||
-        (rc = str_list(c, ex, "users", "spec.exemptions", &p->users)) ||
-        (rc = str_list(c, ex, "groups", "spec.exemptions", &p->groups)) ||
-        (rc = str_list(c, ex, "serviceAccounts", "spec.exemptions", &sas)))
+    if ((rc = str_list(c, obj, "users", where, &w->users)) ||
+        (rc = str_list(c, obj, "groups", where, &w->groups)) ||
+        (rc = str_list(c, obj, "serviceAccounts", where, &sas)))
         goto out;
     for (size_t i = 0; i < sas.n && !rc; i++) {
         char *slash = strchr(sas.v[i], '/');
 
         if (slash == NULL || slash == sas.v[i] || slash[1] == '\0' || strchr(slash + 1, '/')) {
-            rc = perr(c, ex, "serviceAccounts", "spec.exemptions.serviceAccounts",
-                      "'%s' is not namespace/name", sas.v[i]);
+            rc = perr(c, obj, "serviceAccounts", where, "'%s' is not namespace/name", sas.v[i]);
             break;
         }
         *slash = '\0';
         snprintf(buf, sizeof buf, "system:serviceaccount:%s:%s", sas.v[i], slash + 1);
-        rc = strs_add(&p->sas, buf);
+        rc = strs_add(&w->sas, buf);
         snprintf(buf, sizeof buf, "serviceaccount %s/%s", sas.v[i], slash + 1);
         if (!rc)
-            rc = strs_add(&p->sa_desc, buf);
+            rc = strs_add(&w->sa_desc, buf);
     }
-    if (!rc && (describe_all(&p->user_desc, &p->users, "user") ||
-                describe_all(&p->group_desc, &p->groups, "group")))
+    if (!rc && (describe_all(&w->user_desc, &w->users, "user") ||
+                describe_all(&w->group_desc, &w->groups, "group")))
         rc = DG_ENOMEM;
     if (rc == DG_ENOMEM)
         dg_err_set(c->err, DG_ENOMEM, "%s: out of memory", c->name);
 out:
     strs_free(&sas);
     return rc;
+}
+
+static int parse_scoped_one(pctx_t *c, const json_t *e, const char *where, scoped_t *x)
+{
+    static const char *const keys[] = {"users", "groups", "serviceAccounts", "operations",
+                                       "subresources", NULL};
+    static const char *const ops[] = {"CREATE", "UPDATE", "DELETE", NULL};
+    int rc;
+
+    if (!json_is_object(e))
+        return perr(c, e, NULL, where, "expected a mapping, found %s", type_of(e));
+    if ((rc = only_keys(c, e, where, keys)) || (rc = parse_principals(c, e, where, &x->who)) ||
+        (rc = str_list(c, e, "operations", where, &x->operations)) ||
+        (rc = str_list(c, e, "subresources", where, &x->subresources)))
+        return rc;
+    if (x->who.users.n + x->who.groups.n + x->who.sas.n == 0)
+        return perr(c, e, NULL, where, "an exemption names at least one user, group or serviceAccount");
+    for (size_t i = 0; i < x->operations.n; i++) {
+        const char *const *o = ops;
+
+        while (*o && strcmp(*o, x->operations.v[i]) != 0)
+            o++;
+        if (*o == NULL)
+            return perr(c, e, "operations", where, "operation '%s' is not CREATE, UPDATE or DELETE",
+                        x->operations.v[i]);
+    }
+    return 0;
+}
+
+/* spec.exemptions.scoped: a list of exemptions limited to operations and
+ * subresources. Absent: the built-in ones (the controllers that must act on
+ * governed objects), so a custom policy does not stop autoscaling or
+ * namespace deletion by leaving them out. */
+static int parse_scoped(pctx_t *c, const json_t *ex)
+{
+    const json_t *list = json_object_get(ex, "scoped"), *e;
+    char where[64];
+    size_t i;
+    int rc;
+
+    if (list == NULL)
+        list = c->default_scoped;
+    if (list == NULL || json_is_null(list))
+        return 0;
+    if (!json_is_array(list))
+        return perr(c, ex, "scoped", "spec.exemptions.scoped", "expected a list, found %s",
+                    type_of(list));
+    if ((c->pol->scoped = calloc(json_array_size(list) + 1, sizeof *c->pol->scoped)) == NULL)
+        return dg_err_set(c->err, DG_ENOMEM, "%s: out of memory", c->name);
+    json_array_foreach(list, i, e) {
+        snprintf(where, sizeof where, "spec.exemptions.scoped[%zu]", i);
+        c->pol->nscoped = i + 1;
+        if ((rc = parse_scoped_one(c, e, where, &c->pol->scoped[i])) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int parse_exemptions(pctx_t *c, const json_t *spec)
+{
+    static const char *const keys[] = {"users", "groups", "serviceAccounts", "scoped", NULL};
+    const json_t *ex = json_object_get(spec, "exemptions");
+    int rc;
+
+    if (ex != NULL && !json_is_null(ex) &&
+        ((rc = want_object(c, spec, "exemptions", ex, "spec.exemptions")) ||
+         (rc = only_keys(c, ex, "spec.exemptions", keys)) ||
+         (rc = parse_principals(c, ex, "spec.exemptions", &c->pol->exempt))))
+        return rc;
+    return parse_scoped(c, json_is_object(ex) ? ex : NULL);
+}
+
+static int parse_deployers(pctx_t *c, const json_t *spec)
+{
+    static const char *const keys[] = {"users", "groups", "serviceAccounts", NULL};
+    const json_t *d = json_object_get(spec, "deployers");
+    principals_t *w = &c->pol->deployers;
+    int rc;
+
+    if (d == NULL || json_is_null(d))
+        return 0;
+    if ((rc = want_object(c, spec, "deployers", d, "spec.deployers")) ||
+        (rc = only_keys(c, d, "spec.deployers", keys)) ||
+        (rc = parse_principals(c, d, "spec.deployers", w)))
+        return rc;
+    if (w->users.n + w->groups.n + w->sas.n == 0)
+        return perr(c, d, NULL, "spec.deployers",
+                    "deployers names no user, group or serviceAccount (omit it to let anyone "
+                    "who can write Helm's records release)");
+    return 0;
 }
 
 static int opt_string(pctx_t *c, const json_t *obj, const char *key, const char *where,
@@ -472,9 +609,46 @@ static int opt_string(pctx_t *c, const json_t *obj, const char *key, const char 
     return *out ? 0 : dg_err_set(c->err, DG_ENOMEM, "%s: out of memory", c->name);
 }
 
+/* "24h", "90m", "1h30m", "3600s": a positive Go-style duration in seconds. */
+static long parse_duration(const char *s)
+{
+    long total = 0;
+
+    if (s == NULL || *s == '\0')
+        return -1;
+    while (*s) {
+        char *end;
+        long v = strtol(s, &end, 10), unit;
+
+        if (end == s || v < 0 || v > 10L * 365 * 86400)
+            return -1;
+        unit = *end == 'h' ? 3600 : *end == 'm' ? 60 : *end == 's' ? 1 : 0;
+        if (unit == 0)
+            return -1;
+        total += v * unit;
+        s = end + 1;
+    }
+    return total > 0 ? total : -1;
+}
+
+static int parse_max_duration(pctx_t *c, const json_t *bg)
+{
+    const json_t *v = json_object_get(bg, "maxDuration");
+
+    c->pol->bg.max_duration_s = 24 * 3600;
+    if (v == NULL || json_is_null(v))
+        return 0;
+    c->pol->bg.max_duration_s = json_is_string(v) ? parse_duration(json_string_value(v)) : -1;
+    if (c->pol->bg.max_duration_s <= 0)
+        return perr(c, bg, "maxDuration", "spec.breakGlass.maxDuration",
+                    "expected a duration such as 24h, 90m or 1h30m");
+    return 0;
+}
+
 static int parse_breakglass(pctx_t *c, const json_t *spec)
 {
-    static const char *const keys[] = {"annotation", "expiresAnnotation", "groups", NULL};
+    static const char *const keys[] = {"annotation", "expiresAnnotation", "maxDuration", "groups",
+                                       NULL};
     const json_t *bg = json_object_get(spec, "breakGlass");
     dg_policy_t *p = c->pol;
     int rc = 0;
@@ -490,15 +664,16 @@ static int parse_breakglass(pctx_t *c, const json_t *spec)
                          "driftgate.io/break-glass-expires", &p->bg_expires)))
         return rc;
     p->bg = (dg_breakglass_t){p->bg_annotation, p->bg_expires, p->bg_groups.n,
-                              (const char *const *)p->bg_groups.v};
-    return 0;
+                              (const char *const *)p->bg_groups.v, 0};
+    return parse_max_duration(c, bg);
 }
 
 static int parse_doc(pctx_t *c, const json_t *doc)
 {
     static const char *const top[] = {"apiVersion", "kind", "metadata", "spec", NULL};
-    static const char *const spec_keys[] = {"rules", "ignore", "exemptions", "breakGlass",
-                                            "excludedNamespaces", NULL};
+    static const char *const spec_keys[] = {"rules",      "ignore",     "exemptions",
+                                            "deployers",  "breakGlass", "excludedNamespaces",
+                                            NULL};
     const char *api = json_string_value(json_object_get(doc, "apiVersion"));
     const char *kind = json_string_value(json_object_get(doc, "kind"));
     const char *name = json_string_value(json_object_get(json_object_get(doc, "metadata"), "name"));
@@ -521,6 +696,7 @@ static int parse_doc(pctx_t *c, const json_t *doc)
     if ((rc = want_object(c, doc, "spec", spec, "spec")) ||
         (rc = only_keys(c, spec, "spec", spec_keys)) || (rc = parse_rules(c, spec)) ||
         (rc = parse_ignores(c, spec)) || (rc = parse_exemptions(c, spec)) ||
+        (rc = parse_deployers(c, spec)) ||
         (rc = parse_breakglass(c, spec)) ||
         (rc = str_list(c, spec, "excludedNamespaces", "spec", &c->pol->excluded)))
         return rc;
@@ -529,12 +705,22 @@ static int parse_doc(pctx_t *c, const json_t *doc)
 
 dg_policy_t *dg_policy_parse(const char *data, size_t len, const char *name, dg_err_t *err)
 {
-    dg_yaml_docs_t docs;
+    dg_yaml_docs_t docs, defaults = {0};
     pctx_t c = {.name = name ? name : "<policy>", .err = err};
     int rc;
 
-    if (dg_yaml_parse(data, len, c.name, 16 << 20, DG_YAML_POSITIONS, &docs, err) != 0)
+    /* The built-in scoped exemptions, for a policy that does not list its own. */
+    if (data != default_text &&
+        dg_yaml_parse(default_text, sizeof default_text - 1, "<built-in policy>", 0, 0, &defaults,
+                      err) != 0)
         return NULL;
+    if (defaults.n == 1)
+        c.default_scoped = json_object_get(
+            json_object_get(json_object_get(defaults.docs[0].root, "spec"), "exemptions"), "scoped");
+    if (dg_yaml_parse(data, len, c.name, 16 << 20, DG_YAML_POSITIONS, &docs, err) != 0) {
+        dg_yaml_docs_free(&defaults);
+        return NULL;
+    }
     c.pos = docs.pos;
     if (docs.n != 1) {
         dg_err_at(err, DG_EPOLICY, c.name, docs.n ? docs.docs[1].line : 1, 1,
@@ -546,6 +732,7 @@ dg_policy_t *dg_policy_parse(const char *data, size_t len, const char *name, dg_
     rc = c.pol ? parse_doc(&c, docs.docs[0].root)
                : dg_err_set(err, DG_ENOMEM, "%s: out of memory", c.name);
     dg_yaml_docs_free(&docs);
+    dg_yaml_docs_free(&defaults);
     if (rc)
         dg_policy_free(&c.pol);
     return c.pol;
@@ -646,20 +833,50 @@ bool dg_policy_ns_excluded(const dg_policy_t *pol, const char *ns)
     return in_strs(&pol->excluded, ns);
 }
 
-const char *dg_policy_exempt(const dg_policy_t *pol, const char *user, const char *const *groups,
-                             size_t ngroups)
+static const char *principal_match(const principals_t *w, const dg_requester_t *rq)
 {
-    for (size_t i = 0; user && i < pol->users.n; i++)
-        if (strcmp(pol->users.v[i], user) == 0)
-            return pol->user_desc.v[i];
-    for (size_t i = 0; user && i < pol->sas.n; i++)
-        if (strcmp(pol->sas.v[i], user) == 0)
-            return pol->sa_desc.v[i];
-    for (size_t i = 0; i < pol->groups.n; i++)
-        for (size_t g = 0; g < ngroups; g++)
-            if (strcmp(pol->groups.v[i], groups[g]) == 0)
-                return pol->group_desc.v[i];
+    for (size_t i = 0; rq->user && i < w->users.n; i++)
+        if (strcmp(w->users.v[i], rq->user) == 0)
+            return w->user_desc.v[i];
+    for (size_t i = 0; rq->user && i < w->sas.n; i++)
+        if (strcmp(w->sas.v[i], rq->user) == 0)
+            return w->sa_desc.v[i];
+    for (size_t i = 0; i < w->groups.n; i++)
+        for (size_t g = 0; g < rq->ngroups; g++)
+            if (strcmp(w->groups.v[i], rq->groups[g]) == 0)
+                return w->group_desc.v[i];
     return NULL;
+}
+
+static bool scope_fits(const strs_t *allowed, const char *v)
+{
+    return allowed->n == 0 || (v && in_strs(allowed, v));
+}
+
+const char *dg_policy_exempt(const dg_policy_t *pol, const dg_requester_t *rq)
+{
+    const char *who = principal_match(&pol->exempt, rq);
+
+    for (size_t i = 0; who == NULL && i < pol->nscoped; i++) {
+        const scoped_t *x = &pol->scoped[i];
+
+        if (scope_fits(&x->operations, rq->operation) &&
+            scope_fits(&x->subresources, rq->subresource))
+            who = principal_match(&x->who, rq);
+    }
+    return who;
+}
+
+bool dg_policy_has_deployers(const dg_policy_t *pol)
+{
+    const principals_t *w = &pol->deployers;
+
+    return w->users.n + w->groups.n + w->sas.n > 0;
+}
+
+const char *dg_policy_deployer(const dg_policy_t *pol, const dg_requester_t *rq)
+{
+    return principal_match(&pol->deployers, rq);
 }
 
 const dg_breakglass_t *dg_policy_breakglass(const dg_policy_t *pol)

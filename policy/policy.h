@@ -44,7 +44,17 @@ typedef struct dg_breakglass {
     const char *expires_annotation; /* default "driftgate.io/break-glass-expires" */
     size_t ngroups;                 /* 0 = break-glass honoured for nobody */
     const char *const *groups;
+    long max_duration_s;            /* an expiry further ahead is refused; default 24h */
 } dg_breakglass_t;
+
+/* Who sends a request and what it does, as exemptions are scoped. */
+typedef struct dg_requester {
+    const char *user;               /* "system:serviceaccount:ns:name" for a service account */
+    const char *const *groups;
+    size_t ngroups;
+    const char *operation;          /* "CREATE", "UPDATE", "DELETE" */
+    const char *subresource;        /* "" or "scale" */
+} dg_requester_t;
 
 typedef struct dg_policy dg_policy_t; /* opaque; immutable once built */
 
@@ -54,10 +64,13 @@ typedef struct dg_policy dg_policy_t; /* opaque; immutable once built */
  *  (DG_EPOLICY, DG_EPARSE, DG_ETOOBIG, DG_ENOMEM). */
 dg_policy_t *dg_policy_parse(const char *data, size_t len, const char *name, dg_err_t *err);
 
-/** The built-in policy: HPA spec.minReplicas/maxReplicas deny; Service
- *  spec.ports[*].{port,targetPort,nodePort,protocol} and spec.type deny;
+/** The built-in policy: HPA spec.minReplicas/maxReplicas and
+ *  scaleTargetRef deny; Service spec.ports[*].{port,targetPort,nodePort,
+ *  protocol}, spec.type, spec.selector and spec.externalIPs deny;
  *  Deployment/StatefulSet spec.replicas deny unless an HPA targets it;
- *  container image and resources warn; kube-system excluded.
+ *  container image and resources warn; kube-system excluded; the HPA
+ *  controller exempt on scale, the namespace controller and garbage
+ *  collector on DELETE; break-glass expiries at most 24h ahead.
  *  Returns NULL only when out of memory. */
 dg_policy_t *dg_policy_default(dg_err_t *err);
 
@@ -82,12 +95,21 @@ bool dg_policy_ignores(const dg_policy_t *pol, const dg_objid_t *id, const char 
 /** Is namespace @ns excluded from judgement? */
 bool dg_policy_ns_excluded(const dg_policy_t *pol, const char *ns);
 
-/** Is the requester exempt? Service accounts are matched in their user-name
- *  form system:serviceaccount:<ns>:<name>. Returns a static-lifetime
- *  description borrowed from @pol ("user alice", "group system:masters",
- *  "serviceaccount kube-system/hpa"), or NULL when not exempt. */
-const char *dg_policy_exempt(const dg_policy_t *pol, const char *user,
-                             const char *const *groups, size_t ngroups);
+/** Is the requester exempt from this request's judgement? Exemptions
+ *  (spec.exemptions users, groups, serviceAccounts) cover every operation;
+ *  spec.exemptions.scoped entries only their operations and subresources
+ *  (by default the HPA controller on scale, the namespace controller and the
+ *  garbage collector on DELETE). Service accounts are matched in their
+ *  user-name form. Returns a description borrowed from @pol ("user alice",
+ *  "group system:masters", "serviceaccount kube-system/hpa"), or NULL. */
+const char *dg_policy_exempt(const dg_policy_t *pol, const dg_requester_t *rq);
+
+/** Does the policy name deployers (spec.deployers)? Without them anyone
+ *  who can write Helm's release records can release. */
+bool dg_policy_has_deployers(const dg_policy_t *pol);
+
+/** Is the requester a deployer? Its description (borrowed), or NULL. */
+const char *dg_policy_deployer(const dg_policy_t *pol, const dg_requester_t *rq);
 
 const dg_breakglass_t *dg_policy_breakglass(const dg_policy_t *pol); /* borrowed */
 

@@ -44,13 +44,17 @@ static int put_quoted(dg_buf_t *out, const char *s)
 static int put_header(dg_buf_t *out, const dg_publish_t *p, const char *chart,
                       const char *digest)
 {
+    /* Named for both namespace and release, in the trusted namespace, so
+     * one namespace holds every release's baseline without collisions. */
     int rc = dg_buf_printf(out,
                            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n"
-                           "  name: driftgate-baseline.%s\n  namespace: %s\n"
+                           "  name: driftgate-baseline.%s.%s\n  namespace: %s\n"
                            "  labels:\n    driftgate.io/baseline: \"true\"\n"
-                           "    driftgate.io/release: %s\n  annotations:\n"
+                           "    driftgate.io/release: %s\n"
+                           "    driftgate.io/release-namespace: %s\n  annotations:\n"
                            "    driftgate.io/revision: ",
-                           p->release, p->ns, p->release);
+                           p->ns, p->release, p->baseline_ns ? p->baseline_ns : DG_BASELINE_NS,
+                           p->release, p->ns);
 
     if (!rc)
         rc = put_quoted(out, p->revision ? p->revision : "1");
@@ -201,6 +205,9 @@ int dg_publish_configmap(const char *render, size_t len, const char *name,
     if (!p->ns || !dns_name(p->ns, 63, false))
         return dg_err_set(err, DG_EINVAL, "namespace '%s' is not a valid RFC 1123 label",
                           p->ns ? p->ns : "");
+    if (p->baseline_ns && !dns_name(p->baseline_ns, 63, false))
+        return dg_err_set(err, DG_EINVAL, "baseline namespace '%s' is not a valid RFC 1123 label",
+                          p->baseline_ns);
     if ((set = dg_objset_new()) == NULL)
         return dg_err_set(err, DG_ENOMEM, "out of memory");
     rc = load_render(render, len, name, p, set, &q, err);

@@ -13,13 +13,18 @@
 #include "buf.h"
 #include "err.h"
 
+/* driftgate's own namespace in the chart, and its default baseline namespace. */
+#define DG_BASELINE_NS "driftgate-system"
+
 /* A ConfigMap holds at most 1 MiB; keep room for metadata. Above this the
  * render is gzip-compressed into binaryData. */
 #define DG_PUBLISH_INLINE_MAX ((size_t)900 * 1024)
 
 typedef struct dg_publish {
     const char *release;       /* NULL = the objects' own Helm release */
-    const char *ns;            /* required */
+    const char *ns;            /* required: the release namespace */
+    const char *baseline_ns;   /* where the ConfigMap goes: driftgate's trusted
+                                * baseline namespace; NULL = DG_BASELINE_NS */
     const char *revision;      /* NULL = "1" */
     const char *chart;         /* "nginx-0.1.0"; NULL = none */
     const char *source;        /* "helm-template", "git:<url>@<sha>", "file:<name>" */

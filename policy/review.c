@@ -144,10 +144,11 @@ static int read_uid_op(dg_review_t *rv, const json_t *req, const char *where, dg
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
         if (strcmp(json_string_value(op), ops[i]) == 0)
             rv->operation = ops[i];
+    /* An operation a later API server adds is answered (allowed, untouched
+     * by dg_decide), never refused: under failurePolicy Fail a 400 would
+     * block it cluster-wide. */
     if (rv->operation == NULL)
-        return dg_err_at(err, DG_EINVAL, where, 0, 0,
-                         "request.operation \"%.40s\" is not one of CREATE, UPDATE, DELETE, CONNECT",
-                         json_string_value(op));
+        rv->operation = json_string_value(op);
     return 0;
 }
 

@@ -18,7 +18,8 @@ typedef struct dg_review {
     json_t *root;             /* owned: the whole document */
     const char *api_version;  /* "admission.k8s.io/v1" or ".../v1beta1" */
     const char *uid;          /* never NULL or empty after a successful parse */
-    const char *operation;    /* "CREATE", "UPDATE", "DELETE", "CONNECT" */
+    const char *operation;    /* "CREATE", "UPDATE", "DELETE", "CONNECT", or one a later
+                               * API server sends (borrowed from @root) */
     const char *group;        /* request.resource.group ("" = core) */
     const char *version;      /* request.resource.version */
     const char *resource;     /* request.resource.resource, "horizontalpodautoscalers" */

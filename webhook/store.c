@@ -239,6 +239,8 @@ static int load_file(const char *path, const char *base, dg_release_t **out, dg_
     }
     if (!rc)
         rel->source = strdup(info.source ? info.source : path);
+    if (!rc && dg_release_confine(rel) < 0)
+        rc = dg_err_set(err, DG_ENOMEM, "out of memory");
     dg_manifest_info_free(&info);
     free(data);
     if (rc)
@@ -292,9 +294,9 @@ static void scan_file(dg_store_t *st, const char *dir, const char *name)
     }
     dg_release_free(&e->rel);
     e->rel = rel;
-    dg_log(DG_LOG_INFO, "baseline loaded",
-           json_pack("{s:s, s:s, s:s, s:I}", "file", path, "release", rel->name, "namespace",
-                     rel->ns, "objects", (json_int_t)dg_objset_count(rel->objs)));
+    dg_log(rel->note ? DG_LOG_WARN : DG_LOG_INFO, "baseline loaded",
+           json_pack("{s:s, s:s, s:s, s:I, s:s?}", "file", path, "release", rel->name, "namespace",
+                     rel->ns, "objects", (json_int_t)dg_objset_count(rel->objs), "note", rel->note));
 }
 
 int dg_store_load_dir(dg_store_t *st, const char *dir, dg_err_t *err)

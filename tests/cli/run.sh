@@ -136,7 +136,7 @@ printf '%s\n' "$(sed -n '/^# Source: nginx\/templates\/hpa.yaml/q;p' "$ex/releas
 expect_exit 2 "simulate --subresource scale without an HPA" -- "$ctl" simulate --baseline "$tmp/no-hpa.yaml" -n sandbox-nginx --target deploy/test-nginx --subresource scale --patch '{"spec":{"replicas":5}}'
 contains "scale denied" "$out" "spec.replicas"
 cp "$ex/live-snapshot.yaml" "$tmp/live.yaml"
-expect_exit 0 "break-glass with --as/--as-group" -- "$ctl" simulate "${base[@]}" --live "$tmp/live.yaml" --policy "$ex/policy.yaml" --target hpa/test-nginx --as oncall@example.com --as-group sre-oncall --patch '{"metadata":{"annotations":{"driftgate.io/break-glass":"INC-4711"}},"spec":{"minReplicas":2}}' -o json
+expect_exit 0 "break-glass with --as/--as-group" -- "$ctl" simulate "${base[@]}" --live "$tmp/live.yaml" --policy "$ex/policy.yaml" --target hpa/test-nginx --as oncall@example.com --as-group sre-oncall --patch '{"metadata":{"annotations":{"driftgate.io/break-glass":"INC-4711","driftgate.io/break-glass-expires":"'"$(date -u -d '+2 hours' +%Y-%m-%dT%H:%M:%SZ)"'"}},"spec":{"minReplicas":2}}' -o json
 jq_eq "break-glass verdict" "$out" .verdict break-glass
 jq_eq "break-glass user" "$out" '.response.response.auditAnnotations["break-glass-user"]' oncall@example.com
 expect_exit 2 "break-glass outside the group" -- "$ctl" simulate "${base[@]}" --live "$tmp/live.yaml" --policy "$ex/policy.yaml" --target hpa/test-nginx --as dev@example.com --as-group developers --patch '{"metadata":{"annotations":{"driftgate.io/break-glass":"INC-4711"}},"spec":{"minReplicas":2}}'
@@ -194,10 +194,14 @@ expect_exit 1 "render needs a release" -- "$ctl" render --chart "$ex/charts/ngin
 
 expect_exit 0 "publish" -- "$ctl" publish --baseline "$ex/release-baseline.yaml" -n sandbox-nginx --revision 3
 printf '%s\n' "$out" >"$tmp/cm.yaml"
-contains "publish: the ConfigMap name" "$out" "name: driftgate-baseline.test-nginx"
+contains "publish: the ConfigMap name" "$out" "name: driftgate-baseline.sandbox-nginx.test-nginx"
+contains "publish: in the trusted namespace" "$out" "  namespace: driftgate-system"
+contains "publish: the release namespace" "$out" "driftgate.io/release-namespace: sandbox-nginx"
 contains "publish: the baseline label" "$out" 'driftgate.io/baseline: "true"'
 contains "publish: the release from the objects" "$out" "driftgate.io/release: test-nginx"
 contains "publish: the revision" "$out" 'driftgate.io/revision: "3"'
+expect_exit 0 "publish --baseline-namespace" -- "$ctl" publish --baseline "$ex/release-baseline.yaml" -n sandbox-nginx --baseline-namespace platform-baselines
+contains "publish --baseline-namespace: where it goes" "$out" "  namespace: platform-baselines"
 contains "publish: the chart from helm.sh/chart" "$out" 'driftgate.io/chart: "nginx-0.1.0"'
 contains "publish: the digest of the render" "$out" "sha256:$(sha256sum "$ex/release-baseline.yaml" | cut -d' ' -f1)"
 expect_exit 2 "a published baseline diffs like the render" -- "$ctl" diff --baseline "$tmp/cm.yaml" --live "$ex/live-snapshot.yaml" -o json

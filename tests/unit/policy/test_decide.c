@@ -2,7 +2,8 @@
  * directory per branch (tests/fixtures/decide/<case>/): review.json,
  * baseline.yaml, and optionally policy.yaml, pending.yaml (a pending Helm
  * revision in the store), refresh.yaml (what re-reading the release from
- * the API returns), env.json; expect.json says what the answer must be.
+ * the API returns), hpas.yaml (the live cluster's HPAs), env.json;
+ * expect.json says what the answer must be.
  * SPDX-License-Identifier: Apache-2.0 */
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +82,7 @@ static dg_baselines_t *baselines(const char *c, const char *ns)
     dg_objset_free(&rel->objs);
     rel->objs = objs;
     rel->origin = info.release ? DG_RELSRC_PUBLISHED : DG_RELSRC_HELM;
+    ck_assert_int_ge(dg_release_confine(rel), 0); /* as every source does */
     rel->pending = load_set(c, "pending.yaml", ns, NULL);
     if (rel->pending) {
         rel->pending_status = strdup("pending-upgrade");
@@ -139,6 +141,7 @@ static char *judge(const char *c, const char *review_text, size_t len, bool flip
         .refresh = &ops,
     };
     json_t *req = json_object_get(doc, "request");
+    dg_objset_t *hpas;
     char *text, *out;
     dg_review_t *rv;
     dg_baselines_t *b;
@@ -152,10 +155,12 @@ static char *judge(const char *c, const char *review_text, size_t len, bool flip
     ck_assert_msg(rv != NULL, "%s: %s", c, err.msg);
     r.ns = rv->ns;
     b = baselines(c, rv->ns);
+    env.hpas = hpas = load_set(c, "hpas.yaml", rv->ns, NULL);
     ck_assert_int_eq(dg_decide(rv, b, p, &env, d, &err), 0);
     out = dg_review_encode(rv->api_version, rv->uid, &d->response);
     *refresh_calls = r.calls;
     dg_baselines_free(&b);
+    dg_objset_free(&hpas);
     dg_policy_free(&p);
     dg_review_free(&rv);
     free(text);

@@ -17,8 +17,10 @@ START_TEST(test_default)
         size_t npaths;
     } want[] = {
         {"hpa-bounds", "autoscaling", "HorizontalPodAutoscaler", DG_ACTION_DENY, false, 2},
+        {"hpa-target", "autoscaling", "HorizontalPodAutoscaler", DG_ACTION_DENY, false, 1},
         {"service-ports", "", "Service", DG_ACTION_DENY, false, 4},
         {"service-type", "", "Service", DG_ACTION_DENY, false, 1},
+        {"service-routing", "", "Service", DG_ACTION_DENY, false, 2},
         {"workload-replicas", "apps", "StatefulSet", DG_ACTION_DENY, true, 1},
         {"container-image", "apps", "Deployment", DG_ACTION_WARN, false, 2},
         {"container-resources", "apps", "DaemonSet", DG_ACTION_WARN, false, 2},
@@ -26,8 +28,8 @@ START_TEST(test_default)
 
     ck_assert_ptr_nonnull(p);
     ck_assert_str_eq(dg_policy_name(p), "default");
-    ck_assert_uint_eq(dg_policy_nrules(p), 6);
-    for (size_t i = 0; i < 6; i++) {
+    ck_assert_uint_eq(dg_policy_nrules(p), 8);
+    for (size_t i = 0; i < 8; i++) {
         const dg_rule_t *r = dg_policy_rule(p, i);
 
         ck_assert_str_eq(r->name, want[i].name);
@@ -61,9 +63,17 @@ START_TEST(test_example)
     ck_assert(dg_policy_ignores(p, &svc, "metadata.labels['app.kubernetes.io/version']"));
     ck_assert(!dg_policy_ignores(p, &svc, "spec.type"));
     ck_assert(!dg_policy_ignores(p, &svc, ""));
-    ck_assert_str_eq(dg_policy_exempt(p, "system:serviceaccount:flux-system:helm-controller", flux, 1),
+    ck_assert_str_eq(dg_policy_exempt(p, &(dg_requester_t){"system:serviceaccount:flux-system:helm-controller",
+                                                          flux, 1, "UPDATE", ""}),
                      "serviceaccount flux-system/helm-controller");
-    ck_assert_ptr_null(dg_policy_exempt(p, "kubernetes-admin", flux, 1));
+    ck_assert_ptr_null(dg_policy_exempt(p, &(dg_requester_t){"kubernetes-admin", flux, 1, "UPDATE", ""}));
+    /* It lists no scoped exemptions: the built-in ones still apply. */
+    ck_assert_str_eq(dg_policy_exempt(p, &(dg_requester_t){"system:serviceaccount:kube-system:"
+                                                          "horizontal-pod-autoscaler",
+                                                          flux, 1, "UPDATE", "scale"}),
+                     "serviceaccount kube-system/horizontal-pod-autoscaler");
+    ck_assert_int_eq(dg_policy_breakglass(p)->max_duration_s, 24 * 3600);
+    ck_assert(!dg_policy_has_deployers(p));
     ck_assert_uint_eq(dg_policy_breakglass(p)->ngroups, 1);
     ck_assert_str_eq(dg_policy_breakglass(p)->groups[0], "sre-oncall");
     dg_policy_free(&p);
@@ -89,6 +99,51 @@ static const struct {
      NULL, NULL},
 };
 
+/* Scoped exemptions hold only for their operations and subresources;
+ * deployers are who may release; the default keeps controllers working. */
+START_TEST(test_scoped_and_deployers)
+{
+    static const char text[] =
+        HEAD "spec:\n  rules:\n" RULE
+        "  deployers:\n    serviceAccounts: [ci/helm]\n    groups: [release-managers]\n"
+        "  exemptions:\n    scoped:\n    - users: [gc]\n      operations: [DELETE]\n"
+        "  breakGlass:\n    maxDuration: 1h30m\n";
+    const char *none[] = {"system:authenticated"}, *rm[] = {"release-managers"};
+    dg_err_t err = {0};
+    dg_policy_t *p = dg_policy_parse(text, sizeof text - 1, "s.yaml", &err), *d;
+
+    ck_assert_msg(p != NULL, "%s", err.msg);
+    ck_assert_str_eq(dg_policy_exempt(p, &(dg_requester_t){"gc", none, 1, "DELETE", ""}), "user gc");
+    ck_assert_ptr_null(dg_policy_exempt(p, &(dg_requester_t){"gc", none, 1, "UPDATE", ""}));
+    /* scoped: [...] replaces the built-in list */
+    ck_assert_ptr_null(dg_policy_exempt(
+        p, &(dg_requester_t){"system:serviceaccount:kube-system:horizontal-pod-autoscaler", none, 1,
+                             "UPDATE", "scale"}));
+    ck_assert(dg_policy_has_deployers(p));
+    ck_assert_str_eq(dg_policy_deployer(p, &(dg_requester_t){"system:serviceaccount:ci:helm", none, 1,
+                                                             "UPDATE", ""}),
+                     "serviceaccount ci/helm");
+    ck_assert_str_eq(dg_policy_deployer(p, &(dg_requester_t){"eve", rm, 1, "UPDATE", ""}),
+                     "group release-managers");
+    ck_assert_ptr_null(dg_policy_deployer(p, &(dg_requester_t){"eve", none, 1, "UPDATE", ""}));
+    ck_assert_int_eq(dg_policy_breakglass(p)->max_duration_s, 5400);
+    dg_policy_free(&p);
+    d = dg_policy_default(&err);
+    ck_assert_ptr_nonnull(d);
+    ck_assert_str_eq(dg_policy_exempt(d, &(dg_requester_t){"system:serviceaccount:kube-system:"
+                                                          "namespace-controller",
+                                                          none, 1, "DELETE", ""}),
+                     "serviceaccount kube-system/namespace-controller");
+    ck_assert_ptr_null(dg_policy_exempt(d, &(dg_requester_t){"system:serviceaccount:kube-system:"
+                                                            "namespace-controller",
+                                                            none, 1, "UPDATE", ""}));
+    ck_assert_ptr_null(dg_policy_exempt(d, &(dg_requester_t){"system:serviceaccount:kube-system:"
+                                                            "horizontal-pod-autoscaler",
+                                                            none, 1, "UPDATE", ""}));
+    dg_policy_free(&d);
+}
+END_TEST
+
 START_TEST(test_valid)
 {
     dg_err_t err = {0};
@@ -97,9 +152,11 @@ START_TEST(test_valid)
 
     ck_assert_msg(p != NULL, "%s:%d:%d: %s", err.where, err.line, err.col, err.msg);
     if (valid[_i].want_user)
-        ck_assert_str_eq(dg_policy_exempt(p, "alice", NULL, 0), valid[_i].want_user);
+        ck_assert_str_eq(dg_policy_exempt(p, &(dg_requester_t){"alice", NULL, 0, "UPDATE", ""}),
+                         valid[_i].want_user);
     if (valid[_i].want_group)
-        ck_assert_str_eq(dg_policy_exempt(p, "bob", groups, 1), valid[_i].want_group);
+        ck_assert_str_eq(dg_policy_exempt(p, &(dg_requester_t){"bob", groups, 1, "UPDATE", ""}),
+                         valid[_i].want_group);
     dg_policy_free(&p);
 }
 END_TEST
@@ -130,6 +187,12 @@ static const struct {
     {HEAD "spec:\n  rules:\n" RULE "  ignore:\n  - kinds: [svc]\n", 11, 5, "'paths' is required"},
     {HEAD "spec:\n  rules:\n" RULE "---\n" HEAD, 11, 1, "exactly one DriftPolicy"},
     {HEAD "spec:\n  rules:\n    - name: [\n", 7, 1, "did not find expected node content"},
+    {HEAD "spec:\n  rules:\n" RULE "  breakGlass:\n    maxDuration: forever\n", 11, 5,
+     "expected a duration such as 24h"},
+    {HEAD "spec:\n  rules:\n" RULE "  deployers: {}\n", 10, 14, "deployers names no user"},
+    {HEAD "spec:\n  rules:\n" RULE "  exemptions:\n    scoped:\n    - users: [a]\n"
+          "      operations: [PATCH]\n",
+     13, 7, "operation 'PATCH' is not CREATE, UPDATE or DELETE"},
 };
 
 START_TEST(test_invalid)
@@ -154,6 +217,7 @@ int main(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_default);
     tcase_add_test(tc, test_example);
+    tcase_add_test(tc, test_scoped_and_deployers);
     tcase_add_loop_test(tc, test_valid, 0, sizeof valid / sizeof valid[0]);
     tcase_add_loop_test(tc, test_invalid, 0, sizeof invalid / sizeof invalid[0]);
     suite_add_tcase(s, tc);

@@ -51,7 +51,10 @@ START_TEST(test_literal_and_metadata)
     ck_assert_str_eq(info.revision, "7");
     ck_assert_str_eq(info.chart, "web-1.2.3"); /* from helm.sh/chart */
     ck_assert_str_eq(info.source, "git:https://x/y@abc");
-    ck_assert_ptr_nonnull(strstr(cm, "name: driftgate-baseline.web\n"));
+    ck_assert_ptr_nonnull(strstr(cm, "name: driftgate-baseline.prod.web\n"));
+    /* In the trusted baseline namespace, naming its release namespace. */
+    ck_assert_ptr_nonnull(strstr(cm, "  namespace: driftgate-system\n"));
+    ck_assert_ptr_nonnull(strstr(cm, "    driftgate.io/release-namespace: prod\n"));
     ck_assert_ptr_nonnull(strstr(cm, "  manifest.yaml: |\n    apiVersion: autoscaling/v2\n"));
     dg_manifest_info_free(&info);
     free(cm);
