@@ -121,6 +121,30 @@ static void judged(dg_gate_t *g, const dg_review_t *rv, const dg_decision_t *d, 
     ring_push(rec);
 }
 
+/* dg_decide could not finish (out of memory): the API server still gets
+ * an AdmissionReview with the uid, under the configured failure stance, and
+ * the log says why; a bare 500 would leave the outcome to failurePolicy
+ * with nothing in the audit log. */
+static void internal_error(dg_gate_t *g, const dg_review_t *rv, dg_decision_t *d,
+                           const dg_err_t *err)
+{
+    char msg[600];
+
+    dg_err_format(err, msg, sizeof msg);
+    dg_log(DG_LOG_ERROR, "internal error judging a request",
+           json_pack("{s:s, s:s, s:b}", "uid", rv->uid, "error", msg, "fail_open", g->cfg->fail_open));
+    dg_decision_free(d);
+    dg_decision_init(d);
+    d->verdict = DG_VERDICT_UNSYNCED;
+    d->response.allowed = g->cfg->fail_open;
+    (void)dg_response_annotate(&d->response, "decision", "error");
+    if (!g->cfg->fail_open) {
+        d->response.code = 500;
+        d->response.reason = strdup("InternalError");
+        d->response.message = strdup("driftgate: internal error judging this request; retry shortly");
+    }
+}
+
 static void validate(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *resp)
 {
     uint64_t t0 = now_ns();
@@ -141,10 +165,13 @@ static void validate(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *res
     rv->timeout_ms = dg_api_timeout_ms(req->timeout);
     snap = dg_store_acquire(g->store);
     env = (dg_decide_env_t){.now = (int64_t)time(NULL), .synced = snap->synced,
-                            .fail_open = g->cfg->fail_open, .refresh = g->refresh};
+                            .fail_open = g->cfg->fail_open, .refresh = g->refresh,
+                            .hpas = snap->hpas};
     dg_decision_init(&d);
     rc = dg_decide(rv, snap->bases, g->policy, &env, &d, &err);
-    text = rc ? NULL : dg_review_encode(rv->api_version, rv->uid, &d.response);
+    if (rc)
+        internal_error(g, rv, &d, &err);
+    text = dg_review_encode(rv->api_version, rv->uid, &d.response);
     if (text == NULL) {
         dg_http_error(resp, 500, "cannot judge request %s: out of memory", rv->uid);
     } else {
@@ -162,6 +189,22 @@ static void validate(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *res
 
 /* ---- read-only API -------------------------------------------------------------- */
 
+static json_t *conflicts_json(const dg_baselines_t *b)
+{
+    json_t *items = json_array();
+    char shown[256];
+
+    for (size_t i = 0; i < dg_baselines_nconflicts(b); i++) {
+        const dg_conflict_t *c = dg_baselines_conflict(b, i);
+
+        json_array_append_new(items, json_pack("{s:s, s:s, s:s}", "object",
+                                               dg_objid_format(c->id, shown, sizeof shown),
+                                               "release", c->first->name, "otherRelease",
+                                               c->second->name));
+    }
+    return items;
+}
+
 static json_t *release_json(const dg_release_t *r)
 {
     json_t *objs = json_array();
@@ -171,23 +214,24 @@ static json_t *release_json(const dg_release_t *r)
         json_array_append_new(objs,
                               json_string(dg_objid_short(&dg_objset_at(r->objs, i)->id, shown,
                                                          sizeof shown)));
-    return json_pack("{s:s, s:s, s:I, s:s?, s:s?, s:s?, s:s, s:o, s:s?, s:I}", "name", r->name,
+    return json_pack("{s:s, s:s, s:I, s:s?, s:s?, s:s?, s:s, s:o, s:s?, s:I, s:s?}", "name", r->name,
                      "namespace", r->ns, "revision", (json_int_t)r->revision, "chart", r->chart,
                      "source", r->source, "digest", r->digest, "origin",
                      r->origin == DG_RELSRC_PUBLISHED ? "published" : "helm", "objects", objs,
                      "pending", r->pending_status, "pendingRevision",
-                     (json_int_t)r->pending_revision);
+                     (json_int_t)r->pending_revision, "note", r->note);
 }
 
 static json_t *releases(dg_gate_t *g)
 {
     dg_snapshot_t *snap = dg_store_acquire(g->store);
-    json_t *items = json_array();
+    json_t *items = json_array(), *conflicts;
 
     for (size_t i = 0; i < dg_baselines_count(snap->bases); i++)
         json_array_append_new(items, release_json(dg_baselines_at(snap->bases, i)));
+    conflicts = conflicts_json(snap->bases);
     dg_snapshot_release(&snap);
-    return json_pack("{s:o}", "releases", items);
+    return json_pack("{s:o, s:o}", "releases", items, "conflicts", conflicts);
 }
 
 static json_t *variances(dg_gate_t *g)

@@ -22,6 +22,8 @@ typedef struct dg_gate_cfg {
     const char *kubeconfig;     /* NULL and !in_cluster = no Kubernetes source */
     bool in_cluster;
     bool helm_secrets;          /* read Helm's Secret driver records (needs RBAC) */
+    const char *baseline_ns;    /* the one namespace whose baseline ConfigMaps are
+                                 * believed; NULL = driftgate's own (see kube.c) */
     const char *webhook_name;
     bool fail_open;
     size_t max_body;

@@ -34,6 +34,10 @@ static const char usage[] =
     "  --kubeconfig FILE        read baselines and live state from this cluster\n"
     "                           (DRIFTGATE_KUBECONFIG)\n"
     "  --in-cluster             use the pod's service account (DRIFTGATE_IN_CLUSTER=true)\n"
+    "  --baseline-namespace NS  the only namespace whose baseline ConfigMaps are believed\n"
+    "                           (DRIFTGATE_BASELINE_NAMESPACE, default: driftgate's own,\n"
+    "                           $POD_NAMESPACE or the service account's, else\n"
+    "                           driftgate-system)\n"
     "  --helm-secrets           also read Helm's Secret-driver release records; needs RBAC\n"
     "                           on Secrets (DRIFTGATE_HELM_SECRETS=true)\n"
     "  --webhook-name NAME      name in logs and decisions (DRIFTGATE_WEBHOOK_NAME,\n"
@@ -97,6 +101,7 @@ static void from_env(dg_gate_cfg_t *c, const char **level)
     c->kubeconfig = getenv("DRIFTGATE_KUBECONFIG");
     c->in_cluster = truthy(getenv("DRIFTGATE_IN_CLUSTER"));
     c->helm_secrets = truthy(getenv("DRIFTGATE_HELM_SECRETS"));
+    c->baseline_ns = getenv("DRIFTGATE_BASELINE_NAMESPACE");
     if ((v = getenv("DRIFTGATE_WEBHOOK_NAME")))
         c->webhook_name = v;
     c->fail_open = truthy(getenv("DRIFTGATE_FAIL_OPEN"));
@@ -141,7 +146,7 @@ static int parse_args(int argc, char **argv, dg_gate_cfg_t *c, const char **leve
 {
     enum { O_LISTEN = 256, O_CERT, O_KEY, O_CA, O_POLICY, O_DIR, O_KUBECONFIG, O_INCLUSTER,
            O_SECRETS, O_NAME, O_OPEN, O_CLOSED, O_MAXBODY, O_TIMEOUT, O_THREADS, O_AUDIT,
-           O_LEVEL };
+           O_LEVEL, O_BASELINE_NS };
     static const struct option longs[] = {
         {"listen", required_argument, NULL, O_LISTEN},
         {"tls-cert", required_argument, NULL, O_CERT},
@@ -152,6 +157,7 @@ static int parse_args(int argc, char **argv, dg_gate_cfg_t *c, const char **leve
         {"kubeconfig", required_argument, NULL, O_KUBECONFIG},
         {"in-cluster", no_argument, NULL, O_INCLUSTER},
         {"helm-secrets", no_argument, NULL, O_SECRETS},
+        {"baseline-namespace", required_argument, NULL, O_BASELINE_NS},
         {"webhook-name", required_argument, NULL, O_NAME},
         {"fail-open", no_argument, NULL, O_OPEN},
         {"fail-closed", no_argument, NULL, O_CLOSED},
@@ -178,6 +184,7 @@ static int parse_args(int argc, char **argv, dg_gate_cfg_t *c, const char **leve
         case O_KUBECONFIG: c->kubeconfig = optarg; break;
         case O_INCLUSTER: c->in_cluster = true; break;
         case O_SECRETS: c->helm_secrets = true; break;
+        case O_BASELINE_NS: c->baseline_ns = optarg; break;
         case O_NAME: c->webhook_name = optarg; break;
         case O_OPEN: c->fail_open = true; break;
         case O_CLOSED: c->fail_open = false; break;
@@ -306,6 +313,11 @@ static int start_sources(dg_gate_t *g, dg_err_t *err)
         if ((n = dg_store_load_dir(g->store, g->cfg->baseline_dir, err)) < 0)
             return n;
     }
+    /* Said at every start: the trust the policy gives away. */
+    if (!dg_policy_has_deployers(g->policy))
+        dg_log(DG_LOG_WARN, "the policy names no deployers: anyone who can write Helm's release "
+                            "records can release (set spec.deployers)",
+               json_pack("{s:s}", "policy", dg_policy_name(g->policy)));
     if (g->cfg->kubeconfig || g->cfg->in_cluster)
         return dg_kube_start(g, err);
     if (!g->cfg->baseline_dir)

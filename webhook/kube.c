@@ -22,6 +22,8 @@
 #include "json.h"
 #include "log.h"
 #include "manifest.h"
+#include "metrics.h"
+#include "publish.h"
 #include "report.h"
 #include "yaml.h"
 
@@ -41,11 +43,16 @@ static struct {
     client_t c;
     dg_gate_t *g;
     atomic_bool stop;
-    pthread_t threads[4];
+    pthread_t threads[6];     /* the watchers and the audit */
     int nthreads;
     pthread_mutex_t mu;       /* helm records, shared by the CM and Secret watchers */
     json_t *helm_objs;        /* "kind/ns/name" -> record object (ConfigMap or Secret) */
     dg_refresh_ops_t refresh;
+    const char *baseline_ns;  /* the one namespace whose baseline ConfigMaps count */
+    json_t *good_cms;         /* "ns/name" -> last baseline ConfigMap that loaded */
+    json_t *untrusted;        /* "ns/name" -> resourceVersion already logged as ignored */
+    dg_release_t **helm_prev; /* the Helm releases last published, to keep */
+    size_t nhelm_prev;
     /* Connections, TLS sessions and DNS shared by every request: the re-read
      * before a denial then reuses a warm connection instead of paying a TLS
      * handshake with client authentication on the request's clock. */
@@ -337,21 +344,32 @@ static void log_skip(const json_t *obj, const dg_err_t *err, const char *what)
                      dg_err_format(err, msg, sizeof msg)));
 }
 
-static dg_release_t *published_release(const json_t *cm)
+static const char *release_ns_label(const json_t *cm)
 {
+    return json_string_value(json_object_get(
+        json_object_get(json_object_get(cm, "metadata"), "labels"), "driftgate.io/release-namespace"));
+}
+
+/* The release a baseline ConfigMap holds, confined to its namespace; NULL
+ * (with @err set, when not NULL) when it does not load. */
+static dg_release_t *published_release(const json_t *cm, dg_err_t *err)
+{
+    dg_err_t ignored = {0};
+
     char *text = json_dumps(cm, JSON_COMPACT), name[300];
     json_t *meta = json_object_get(cm, "metadata");
     dg_manifest_info_t info = {0};
     dg_manifest_opts_t opts = {.name = name, .max_bytes = MAX_OBJECT};
     dg_release_t *rel = NULL;
-    dg_err_t err = {0};
 
     snprintf(name, sizeof name, "configmap %s/%s",
              json_string_value(json_object_get(meta, "namespace")),
              json_string_value(json_object_get(meta, "name")));
+    if (err == NULL)
+        err = &ignored;
     rel = text ? dg_release_new("", "") : NULL;
-    if (rel && dg_manifest_load(text, strlen(text), &opts, rel->objs, &info, &err) == 0 &&
-        info.release) {
+    if (rel && dg_manifest_load(text, strlen(text), &opts, rel->objs, &info, err) == 0 &&
+        info.release && release_ns_label(cm)) {
         free(rel->name);
         free(rel->ns);
         rel->name = strdup(info.release);
@@ -361,15 +379,94 @@ static dg_release_t *published_release(const json_t *cm)
         rel->chart = info.chart ? strdup(info.chart) : NULL;
         rel->digest = info.digest ? strdup(info.digest) : NULL;
         rel->source = strdup(info.source ? info.source : name);
+        if (dg_release_confine(rel) < 0)
+            dg_release_free(&rel);
     } else {
-        if (err.code == 0)
-            dg_err_set(&err, DG_EINVAL, "%s: no driftgate.io/release label", name);
-        log_skip(cm, &err, "baseline ConfigMap skipped; its release keeps its last good baseline");
+        if (err->code == 0)
+            dg_err_set(err, DG_EINVAL,
+                       "%s: no driftgate.io/release and driftgate.io/release-namespace labels "
+                       "(republish it with driftctl publish)",
+                       name);
         dg_release_free(&rel);
     }
     dg_manifest_info_free(&info);
     free(text);
     return rel;
+}
+
+/* ---- trust: only the baseline namespace ---------------------------------------------------- */
+
+/* driftgate's own namespace: where RBAC keeps baseline writers to the
+ * platform team (DESIGN.md "Trust"). */
+static const char *own_namespace(const dg_gate_cfg_t *cfg, dg_buf_t *buf)
+{
+    const char *env = getenv("POD_NAMESPACE");
+
+    if (cfg->baseline_ns && cfg->baseline_ns[0])
+        return cfg->baseline_ns;
+    if (env && env[0])
+        return env;
+    if (cfg->in_cluster && slurp(SA_DIR "/namespace", buf, NULL) == 0 && buf->len)
+        return buf->data;
+    return DG_BASELINE_NS;
+}
+
+/* A labelled ConfigMap outside the baseline namespace is anyone's to
+ * write: ignored, logged once per version, counted. */
+static bool trusted_cm(const char *key, const json_t *cm)
+{
+    json_t *meta = json_object_get(cm, "metadata");
+    const char *ns = json_string_value(json_object_get(meta, "namespace"));
+    const char *rv = json_string_value(json_object_get(meta, "resourceVersion"));
+    json_t *seen = json_object_get(k.untrusted, key);
+
+    if (ns && strcmp(ns, k.baseline_ns) == 0)
+        return true;
+    if (!seen || !rv || strcmp(json_string_value(seen), rv) != 0) {
+        dg_log(DG_LOG_WARN, "baseline ConfigMap outside the baseline namespace ignored",
+               json_pack("{s:s, s:s, s:s?}", "configmap", key, "baseline_namespace", k.baseline_ns,
+                         "release", json_string_value(json_object_get(
+                                        json_object_get(meta, "labels"), "driftgate.io/release"))));
+        json_object_set_new(k.untrusted, key, json_string(rv ? rv : ""));
+    }
+    return false;
+}
+
+/* The release a trusted ConfigMap holds; when this version does not load,
+ * the last version that did, re-read and marked as kept. */
+static dg_release_t *published_or_last_good(const char *key, const json_t *cm)
+{
+    dg_err_t err = {0};
+    dg_release_t *rel = published_release(cm, &err);
+    json_t *good = json_object_get(k.good_cms, key);
+    char msg[600], note[700];
+
+    if (rel) {
+        json_object_set(k.good_cms, key, (json_t *)cm);
+        return rel;
+    }
+    log_skip(cm, &err, good ? "baseline ConfigMap skipped; its release keeps its last good baseline"
+                            : "baseline ConfigMap skipped; it never loaded, so it governs nothing");
+    if (good == NULL || (rel = published_release(good, NULL)) == NULL)
+        return NULL;
+    snprintf(note, sizeof note, "kept the last good version: the current one does not load (%s)",
+             dg_err_format(&err, msg, sizeof msg));
+    if (dg_release_note(rel, note) != 0)
+        dg_release_free(&rel);
+    return rel;
+}
+
+/* Forget what was said about ConfigMaps that are gone. */
+static void prune(json_t *map, const json_t *present)
+{
+    const char *key;
+    json_t *v;
+    void *tmp;
+
+    json_object_foreach_safe(map, tmp, key, v) {
+        if (json_object_get(present, key) == NULL)
+            json_object_del(map, key);
+    }
 }
 
 /* ---- a list + watch loop ------------------------------------------------------------------ */
@@ -381,11 +478,12 @@ typedef struct watcher {
     char rv[64];          /* resourceVersion to resume from */
     bool relist;
     void (*publish)(struct watcher *w);
-    const char *kind;     /* "ConfigMap" or "Secret": what a list item is */
+    const char *kind;     /* "ConfigMap", "Secret", ...: what a list item is */
+    const char *api;      /* and its apiVersion */
     bool listed;          /* has published at least once */
 } watcher_t;
 
-static watcher_t watchers[3];
+static watcher_t watchers[4];
 static int nwatchers;
 
 static void key_of(const json_t *obj, char *out, size_t size)
@@ -414,7 +512,7 @@ static int list(watcher_t *w, dg_err_t *err)
     json_array_foreach(json_object_get(doc, "items"), i, item) {
         /* list items carry no kind or apiVersion: the list says what they are */
         json_object_set_new(item, "kind", json_string(w->kind));
-        json_object_set_new(item, "apiVersion", json_string("v1"));
+        json_object_set_new(item, "apiVersion", json_string(w->api));
         key_of(item, key, sizeof key);
         json_object_set(w->objs, key, item);
     }
@@ -523,18 +621,32 @@ static void publish_published(watcher_t *w)
 
     if (rels == NULL)
         return;
+    prune(k.untrusted, w->objs);
+    prune(k.good_cms, w->objs);
     json_object_foreach(w->objs, key, cm) {
-        if ((rels[n] = published_release(cm)) != NULL)
+        if (trusted_cm(key, cm) && (rels[n] = published_or_last_good(key, cm)) != NULL)
             n++;
     }
+    dg_metrics_set_untrusted((long)json_object_size(k.untrusted));
     (void)dg_store_update(k.g->store, DG_SOURCE_PUBLISHED, rels, n, NULL);
     for (size_t i = 0; i < n; i++)
         dg_release_free(&rels[i]);
     free(rels);
 }
 
-/* Group every decoded record by release and build each release's baseline. */
-static int helm_releases(json_t *objs, dg_release_t ***out, size_t *nout)
+/* "ns/name" of the release a record belongs to, from Helm's labels (it
+ * may not decode, so not from its content). */
+static void record_release(const json_t *obj, char *out, size_t size)
+{
+    json_t *meta = json_object_get(obj, "metadata");
+
+    snprintf(out, size, "%s/%s", json_string_value(json_object_get(meta, "namespace")),
+             json_string_value(json_object_get(json_object_get(meta, "labels"), "name")));
+}
+
+/* Group every decoded record by release and build each release's baseline;
+ * the releases with a record that did not decode are set in @broken. */
+static int helm_releases(json_t *objs, dg_release_t ***out, size_t *nout, json_t *broken)
 {
     size_t n = json_object_size(objs), nrel = 0;
     dg_helm_record_t *recs = calloc(n + 1, sizeof *recs);
@@ -552,11 +664,16 @@ static int helm_releases(json_t *objs, dg_release_t ***out, size_t *nout)
     json_object_foreach(objs, key, obj) {
         dg_err_t err = {0};
 
-        if (dg_helm_decode(obj, MAX_OBJECT * 4, &recs[m], &err) == 0)
+        if (dg_helm_decode(obj, MAX_OBJECT * 4, &recs[m], &err) == 0) {
             m++;
-        else {
+        } else {
+            char rel[600];
+
             log_skip(obj, &err, "Helm release record skipped");
             dg_helm_record_free(&recs[m]);
+            record_release(obj, rel, sizeof rel);
+            if (broken)
+                json_object_set_new(broken, rel, json_true());
         }
     }
     for (size_t i = 0; i < m; i++) {
@@ -600,11 +717,53 @@ static void forget_gone(const watcher_t *w)
     }
 }
 
+static dg_release_t *helm_prev(const char *key)
+{
+    char have[600];
+
+    for (size_t i = 0; i < k.nhelm_prev; i++) {
+        snprintf(have, sizeof have, "%s/%s", k.helm_prev[i]->ns, k.helm_prev[i]->name);
+        if (strcmp(have, key) == 0)
+            return k.helm_prev[i];
+    }
+    return NULL;
+}
+
+/* A release with a record that does not decode keeps what it was last
+ * published as, rather than falling back to an older revision (or to none). */
+static void keep_last_good(dg_release_t **rels, size_t *n, const json_t *broken)
+{
+    const char *key;
+    json_t *v;
+
+    json_object_foreach((json_t *)broken, key, v) {
+        dg_release_t *prev = helm_prev(key);
+        size_t i = 0;
+        char have[600];
+
+        for (; i < *n; i++) {
+            snprintf(have, sizeof have, "%s/%s", rels[i]->ns, rels[i]->name);
+            if (strcmp(have, key) == 0)
+                break;
+        }
+        if (prev == NULL)
+            continue;
+        if (i < *n)
+            dg_release_free(&rels[i]);
+        else
+            (*n)++; /* helm_releases allocated one slot per record: room enough */
+        rels[i] = dg_release_ref(prev);
+        dg_log(DG_LOG_WARN, "Helm release keeps its last good baseline",
+               json_pack("{s:s, s:I}", "release", key, "revision", (json_int_t)prev->revision));
+    }
+}
+
 /* Records from both drivers, keyed by kind so names cannot collide; the
  * store hears of Helm releases once every driver being read has listed. */
 static void publish_helm(watcher_t *w)
 {
     dg_release_t **rels = NULL;
+    json_t *broken = json_object();
     bool ready = true;
     size_t n = 0;
     const char *key;
@@ -621,13 +780,42 @@ static void publish_helm(watcher_t *w)
     w->listed = true;
     for (int i = 0; i < nwatchers; i++)
         ready &= watchers[i].publish != publish_helm || watchers[i].listed;
-    if (ready && helm_releases(k.helm_objs, &rels, &n) == 0) {
+    if (ready && helm_releases(k.helm_objs, &rels, &n, broken) == 0) {
+        keep_last_good(rels, &n, broken);
         (void)dg_store_update(k.g->store, DG_SOURCE_HELM, rels, n, NULL);
-        for (size_t i = 0; i < n; i++)
-            dg_release_free(&rels[i]);
-        free(rels);
+        for (size_t i = 0; i < k.nhelm_prev; i++)
+            dg_release_free(&k.helm_prev[i]);
+        free(k.helm_prev);
+        k.helm_prev = rels;
+        k.nhelm_prev = n;
     }
+    json_decref(broken);
     pthread_mutex_unlock(&k.mu);
+}
+
+/* The live HPAs, reduced to what ownership needs (who they scale): they
+ * decide who owns a workload's replicas (DESIGN.md step 9). */
+static void publish_hpas(watcher_t *w)
+{
+    dg_objset_t *set = dg_objset_new();
+    const char *key;
+    json_t *hpa;
+
+    json_object_foreach(w->objs, key, hpa) {
+        json_t *meta = json_object_get(hpa, "metadata");
+        json_t *slim = json_pack("{s:s, s:s, s:{s:O, s:O}, s:{s:O?}}", "apiVersion", "autoscaling/v2",
+                                 "kind", "HorizontalPodAutoscaler", "metadata", "name",
+                                 json_object_get(meta, "name"), "namespace",
+                                 json_object_get(meta, "namespace"), "spec", "scaleTargetRef",
+                                 json_object_get(json_object_get(hpa, "spec"), "scaleTargetRef"));
+
+        if (set && slim && dg_objset_add(set, slim, "", "hpa watch", 0, NULL) == DG_ENOMEM)
+            dg_objset_free(&set);
+        else if (!set)
+            json_decref(slim);
+    }
+    if (set)
+        (void)dg_store_set_hpas(k.g->store, set, NULL);
 }
 
 /* ---- step 7: re-read one release before denying ------------------------------------------------ */
@@ -670,7 +858,7 @@ static int refresh(void *ctx, const char *release, const char *ns, long timeout_
         }
         json_decref(doc);
     }
-    if (!rc && (rc = helm_releases(objs, &rels, &n)) == 0 && n > 0) {
+    if (!rc && (rc = helm_releases(objs, &rels, &n, NULL)) == 0 && n > 0) {
         *fresh = rels[0];
         for (size_t i = 1; i < n; i++)
             dg_release_free(&rels[i]);
@@ -751,8 +939,10 @@ static void *run_audit(void *arg)
 
 int dg_kube_start(dg_gate_t *g, dg_err_t *err)
 {
+    dg_buf_t nsbuf;
     int rc;
 
+    dg_buf_init(&nsbuf, 0);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     share_init();
     dg_buf_init(&k.c.ca, 0);
@@ -765,16 +955,27 @@ int dg_kube_start(dg_gate_t *g, dg_err_t *err)
     while (k.c.server && k.c.server[0] && k.c.server[strlen(k.c.server) - 1] == '/')
         k.c.server[strlen(k.c.server) - 1] = '\0';
     k.helm_objs = json_object();
+    k.good_cms = json_object();
+    k.untrusted = json_object();
+    k.baseline_ns = strdup(own_namespace(g->cfg, &nsbuf));
+    dg_buf_free(&nsbuf);
+    /* Every labelled ConfigMap is listed, so that one outside the baseline
+     * namespace can be said to be ignored rather than silently unseen. */
     watchers[nwatchers++] = (watcher_t){"baseline-configmaps",
                                         "/api/v1/configmaps?labelSelector=driftgate.io%2Fbaseline%3Dtrue",
-                                        json_object(), "", true, publish_published, "ConfigMap", false};
+                                        json_object(), "", true, publish_published, "ConfigMap", "v1",
+                                        false};
     watchers[nwatchers++] = (watcher_t){"helm-configmaps", "/api/v1/configmaps?labelSelector=owner%3Dhelm",
-                                        json_object(), "", true, publish_helm, "ConfigMap", false};
+                                        json_object(), "", true, publish_helm, "ConfigMap", "v1", false};
     if (g->cfg->helm_secrets)
         watchers[nwatchers++] = (watcher_t){"helm-secrets", "/api/v1/secrets?labelSelector=owner%3Dhelm",
-                                            json_object(), "", true, publish_helm, "Secret", false};
+                                            json_object(), "", true, publish_helm, "Secret", "v1", false};
+    watchers[nwatchers++] = (watcher_t){"hpas", "/apis/autoscaling/v2/horizontalpodautoscalers?",
+                                        json_object(), "", true, publish_hpas,
+                                        "HorizontalPodAutoscaler", "autoscaling/v2", false};
     dg_store_enable(g->store, DG_SOURCE_PUBLISHED);
     dg_store_enable(g->store, DG_SOURCE_HELM);
+    dg_store_enable(g->store, DG_SOURCE_HPAS);
     for (int i = 0; i < nwatchers; i++)
         if (pthread_create(&k.threads[k.nthreads], NULL, run_watcher, &watchers[i]) == 0)
             k.nthreads++;
@@ -783,7 +984,8 @@ int dg_kube_start(dg_gate_t *g, dg_err_t *err)
     k.refresh = (dg_refresh_ops_t){refresh, NULL};
     g->refresh = &k.refresh;
     dg_log(DG_LOG_INFO, "watching the Kubernetes API",
-           json_pack("{s:s, s:b}", "server", k.c.server, "helm_secrets", g->cfg->helm_secrets));
+           json_pack("{s:s, s:b, s:s}", "server", k.c.server, "helm_secrets", g->cfg->helm_secrets,
+                     "baseline_namespace", k.baseline_ns));
     return 0;
 }
 
@@ -797,6 +999,12 @@ void dg_kube_stop(void)
     for (int i = 0; i < nwatchers; i++)
         json_decref(watchers[i].objs);
     json_decref(k.helm_objs);
+    json_decref(k.good_cms);
+    json_decref(k.untrusted);
+    free((char *)k.baseline_ns);
+    for (size_t i = 0; i < k.nhelm_prev; i++)
+        dg_release_free(&k.helm_prev[i]);
+    free(k.helm_prev);
     client_free(&k.c);
     curl_share_cleanup(k.share);
     k.share = NULL;

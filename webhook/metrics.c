@@ -19,7 +19,7 @@ static atomic_ullong decisions[NVERDICTS][NCODES];
 static atomic_ullong rejected[NHTTP];
 static atomic_ullong buckets[NBUCKETS + 1]; /* last: +Inf only */
 static atomic_ullong sum_ns, count;
-static atomic_long baselines, variances;
+static atomic_long baselines, variances, untrusted, conflicts;
 static atomic_int synced;
 
 static size_t code_index(const int *table, size_t n, int code)
@@ -52,6 +52,16 @@ void dg_metrics_rejected(int http_code)
 void dg_metrics_set_baselines(long n)
 {
     atomic_store(&baselines, n);
+}
+
+void dg_metrics_set_untrusted(long n)
+{
+    atomic_store(&untrusted, n);
+}
+
+void dg_metrics_set_conflicts(long n)
+{
+    atomic_store(&conflicts, n);
 }
 
 void dg_metrics_set_variances(long n)
@@ -124,12 +134,19 @@ int dg_metrics_render(dg_buf_t *o, double cert_expiry_s)
             "# TYPE driftgate_baselines_loaded gauge\ndriftgate_baselines_loaded %ld\n"
             "# HELP driftgate_active_variances Governed variances found by the continuous audit.\n"
             "# TYPE driftgate_active_variances gauge\ndriftgate_active_variances %ld\n"
+            "# HELP driftgate_baselines_untrusted_ignored Baseline ConfigMaps outside the "
+            "baseline namespace, ignored.\n"
+            "# TYPE driftgate_baselines_untrusted_ignored gauge\n"
+            "driftgate_baselines_untrusted_ignored %ld\n"
+            "# HELP driftgate_baseline_conflicts Objects claimed by two releases.\n"
+            "# TYPE driftgate_baseline_conflicts gauge\ndriftgate_baseline_conflicts %ld\n"
             "# HELP driftgate_store_synced 1 once every baseline source has synced.\n"
             "# TYPE driftgate_store_synced gauge\ndriftgate_store_synced %d\n"
             "# HELP driftgate_tls_cert_expiry_seconds Seconds until the serving certificate "
             "expires.\n"
             "# TYPE driftgate_tls_cert_expiry_seconds gauge\ndriftgate_tls_cert_expiry_seconds "
             "%.0f\n",
-            atomic_load(&baselines), atomic_load(&variances), atomic_load(&synced), cert_expiry_s);
+            atomic_load(&baselines), atomic_load(&variances), atomic_load(&untrusted),
+            atomic_load(&conflicts), atomic_load(&synced), cert_expiry_s);
     return rc;
 }

@@ -19,6 +19,10 @@ void dg_metrics_rejected(int http_code);
 void dg_metrics_set_baselines(long n);
 void dg_metrics_set_variances(long n);
 void dg_metrics_set_synced(int synced);
+/* Baseline ConfigMaps outside the baseline namespace, ignored (DESIGN.md "Trust"). */
+void dg_metrics_set_untrusted(long n);
+/* Objects claimed by two releases. */
+void dg_metrics_set_conflicts(long n);
 
 /** Render everything, plus @cert_expiry_s (seconds until the serving
  *  certificate expires), into @out. Returns 0 or DG_ENOMEM. */

@@ -23,6 +23,21 @@ typedef struct dirfile {
     bool seen;
 } dirfile_t;
 
+/* An object set shared by snapshots, freed with the last of them. */
+typedef struct dg_shared_set {
+    _Atomic long refs;
+    dg_objset_t *set;
+} shared_set_t;
+
+static void shared_set_release(shared_set_t **s)
+{
+    if (*s && --(*s)->refs == 0) {
+        dg_objset_free(&(*s)->set);
+        free(*s);
+    }
+    *s = NULL;
+}
+
 typedef struct source {
     dg_release_t **rels;
     size_t n;
@@ -35,6 +50,8 @@ struct dg_store {
     dg_snapshot_t *cur;
     json_t *variances;
     long nvariances;
+    shared_set_t *hpas;
+    size_t nconflicts;       /* of the current snapshot: logged when it changes */
     unsigned long gen;
     dirfile_t *files;
     size_t nfiles;
@@ -44,6 +61,7 @@ static void snapshot_free(dg_snapshot_t *s)
 {
     dg_baselines_free(&s->bases);
     json_decref(s->variances);
+    shared_set_release(&s->hpas_ref);
     free(s);
 }
 
@@ -66,6 +84,26 @@ static bool all_synced(const dg_store_t *st)
     return true;
 }
 
+/* Two releases claiming one object is reported, never silently resolved
+ * (dg_decide settles each request by the object's own annotation). */
+static void report_conflicts(dg_store_t *st, const dg_baselines_t *b)
+{
+    size_t n = dg_baselines_nconflicts(b);
+    char shown[256];
+
+    dg_metrics_set_conflicts((long)n);
+    if (n == st->nconflicts)
+        return;
+    st->nconflicts = n;
+    for (size_t i = 0; i < n; i++) {
+        const dg_conflict_t *c = dg_baselines_conflict(b, i);
+
+        dg_log(DG_LOG_WARN, "two releases claim one object; its meta.helm.sh/release-name decides",
+               json_pack("{s:s, s:s, s:s}", "object", dg_objid_format(c->id, shown, sizeof shown),
+                         "release", c->first->name, "other_release", c->second->name));
+    }
+}
+
 /* Build a snapshot from every source; the caller holds st->mu. */
 static int rebuild(dg_store_t *st, dg_err_t *err)
 {
@@ -83,6 +121,11 @@ static int rebuild(dg_store_t *st, dg_err_t *err)
                 return DG_ENOMEM;
             }
     s->variances = st->variances ? json_incref(st->variances) : json_array();
+    if ((s->hpas_ref = st->hpas) != NULL) {
+        st->hpas->refs++;
+        s->hpas = st->hpas->set;
+    }
+    report_conflicts(st, s->bases);
     s->nvariances = st->nvariances;
     s->synced = all_synced(st);
     s->generation = ++st->gen;
@@ -133,6 +176,7 @@ void dg_store_free(dg_store_t **store)
     free(st->files);
     dg_snapshot_release(&st->cur);
     json_decref(st->variances);
+    shared_set_release(&st->hpas);
     pthread_mutex_destroy(&st->mu);
     free(st);
     *store = NULL;
@@ -170,6 +214,25 @@ int dg_store_update(dg_store_t *st, dg_source_t src, dg_release_t *const *rels, 
     pthread_mutex_unlock(&st->mu);
     source_clear(&old);
     return rc;
+}
+
+int dg_store_set_hpas(dg_store_t *st, dg_objset_t *hpas, dg_err_t *err)
+{
+    shared_set_t *s = calloc(1, sizeof *s);
+
+    if (s == NULL) {
+        dg_objset_free(&hpas);
+        return dg_err_set(err, DG_ENOMEM, "out of memory storing live HPAs");
+    }
+    s->refs = 1;
+    s->set = hpas;
+    pthread_mutex_lock(&st->mu);
+    shared_set_release(&st->hpas);
+    st->hpas = s;
+    st->src[DG_SOURCE_HPAS].synced = true;
+    rebuild(st, NULL);
+    pthread_mutex_unlock(&st->mu);
+    return 0;
 }
 
 void dg_store_set_variances(dg_store_t *st, json_t *variances, long n)

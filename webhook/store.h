@@ -18,6 +18,7 @@ typedef enum dg_source {
     DG_SOURCE_DIR,       /* --baseline-dir */
     DG_SOURCE_PUBLISHED, /* baseline ConfigMaps from the API */
     DG_SOURCE_HELM,      /* Helm release records from the API */
+    DG_SOURCE_HPAS,      /* the live cluster's HPAs (who owns replicas) */
     DG_SOURCE_COUNT
 } dg_source_t;
 
@@ -28,6 +29,8 @@ typedef struct dg_snapshot {
     long nvariances;
     unsigned long generation;
     bool synced;             /* every enabled source has synced */
+    const dg_objset_t *hpas; /* the live HPAs; NULL when not watched */
+    struct dg_shared_set *hpas_ref; /* keeps @hpas alive */
 } dg_snapshot_t;
 
 typedef struct dg_store dg_store_t;
@@ -43,6 +46,10 @@ void dg_store_enable(dg_store_t *store, dg_source_t src);
  *  (then the previous snapshot stays). */
 int dg_store_update(dg_store_t *store, dg_source_t src, dg_release_t *const *rels, size_t n,
                     dg_err_t *err);
+
+/** Replace the live HPAs with @hpas (stolen) and mark DG_SOURCE_HPAS
+ *  synced. Returns 0 or DG_ENOMEM (then the previous set stays). */
+int dg_store_set_hpas(dg_store_t *store, dg_objset_t *hpas, dg_err_t *err);
 
 /** Record the audit's variances (stolen JSON array) and their count. */
 void dg_store_set_variances(dg_store_t *store, json_t *variances, long n);
