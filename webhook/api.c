@@ -137,7 +137,8 @@ static void internal_error(dg_gate_t *g, const dg_review_t *rv, dg_decision_t *d
     dg_decision_init(d);
     d->verdict = DG_VERDICT_UNSYNCED;
     d->response.allowed = g->cfg->fail_open;
-    (void)dg_response_annotate(&d->response, "decision", "error");
+    if (dg_response_annotate(&d->response, "decision", "error") != 0)
+        return; /* out of memory: the bare answer still carries the uid */
     if (!g->cfg->fail_open) {
         d->response.code = 500;
         d->response.reason = strdup("InternalError");
