@@ -83,5 +83,6 @@ int ctl_render_main(int argc, char **argv);
 int ctl_capture_main(int argc, char **argv);
 int ctl_publish_main(int argc, char **argv);
 int ctl_simulate_main(int argc, char **argv);
+int ctl_policy_main(int argc, char **argv);
 
 #endif

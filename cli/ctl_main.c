@@ -22,25 +22,11 @@ static const char usage[] =
     "  capture    read the live state of a release's governed objects (kubectl get)\n"
     "  diff       show governed drift between a release baseline and live state\n"
     "  simulate   ask what the admission gate answers to a change, offline\n"
-    "  policy     print the built-in DriftPolicy (driftctl policy default)\n"
+    "  policy     print the built-in DriftPolicy, or the kinds a policy governs\n"
     "  version    print the version\n"
     "\n"
     "Run 'driftctl COMMAND --help' for a command's flags.\n"
     "Exit status: 0 no drift / allowed, 2 drift found / denied, 1 error.\n";
-
-static int policy_main(int argc, char **argv)
-{
-    if (argc == 2 && strcmp(argv[1], "default") == 0) {
-        fputs(dg_policy_default_text(), stdout);
-        return CTL_OK;
-    }
-    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        puts("Usage: driftctl policy default\n\nPrint the built-in DriftPolicy, a starting "
-             "point for your own (--policy FILE).");
-        return CTL_OK;
-    }
-    return ctl_usage_error("policy", "expected 'default'");
-}
 
 int main(int argc, char **argv)
 {
@@ -53,7 +39,7 @@ int main(int argc, char **argv)
         {"capture", ctl_capture_main},
         {"diff", ctl_diff_main},
         {"simulate", ctl_simulate_main},
-        {"policy", policy_main},
+        {"policy", ctl_policy_main},
     };
 
     /* Loading a release builds a million small nodes and frees them at the

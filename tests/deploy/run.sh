@@ -5,7 +5,8 @@
 # RBAC, values that change them, and refusals of bad values). The e2e suite
 # applies the same renders to a real API server.
 set -uo pipefail
-src=${1:?usage: run.sh SRCDIR}
+src=${1:?usage: run.sh SRCDIR DRIFTCTL}
+ctl=${2:?usage: run.sh SRCDIR DRIFTCTL}
 chart=$src/deploy/chart/driftgate
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -30,9 +31,34 @@ done
 has "webhook" "$all" "name: validate.driftgate.io" "matchPolicy: Equivalent" "sideEffects: None" \
     "admissionReviewVersions: [v1]" "timeoutSeconds: 5" "failurePolicy: Fail" \
     "resources: [horizontalpodautoscalers]" "resources: [services]" \
-    "resources: [deployments, statefulsets, deployments/scale, statefulsets/scale]" \
-    "operations: [UPDATE]" "- kube-system" "- driftgate-system" "key: driftgate.io/ignore" \
-    "operator: DoesNotExist" "path: /validate"
+    "resources: [deployments, statefulsets, daemonsets]" \
+    "resources: [deployments/scale, statefulsets/scale]" \
+    "operations: [CREATE, UPDATE, DELETE]" "- kube-system" "- driftgate-system" "key: driftgate.io/ignore" \
+    "operator: DoesNotExist" "path: /validate" "--baseline-namespace=driftgate-system"
+lacks "no records webhook without deployers" "$all" "helm-records.validate.driftgate.io"
+
+# The webhook's rules send every kind a policy governs, CREATE, UPDATE and
+# DELETE (the built-in policy and the example), and nothing is left out.
+routed() { # the rendered webhook rules as resource.group lines
+    python3 -c '
+import sys, yaml
+for d in yaml.safe_load_all(sys.stdin):
+    if d and d.get("kind") == "ValidatingWebhookConfiguration":
+        for w in d["webhooks"]:
+            if w.get("objectSelector"): continue
+            for r in w["rules"]:
+                if set(r["operations"]) != {"CREATE", "UPDATE", "DELETE"}: continue
+                for g in r["apiGroups"]:
+                    for res in r["resources"]:
+                        print(res + ("." + g if g else ""))' | sort -u
+}
+for pol in "" "$src/examples/policy.yaml"; do
+    checks=$((checks + 1))
+    want=$("$ctl" policy kinds ${pol:+--policy "$pol"} | sort -u)
+    got=$(printf '%s\n' "$all" | routed)
+    missing=$(comm -23 <(printf '%s\n' "$want") <(printf '%s\n' "$got"))
+    [ -z "$missing" ] || fail "webhook rules miss governed kinds ${pol:-(built-in policy)}: $missing"
+done
 has "deployment" "$all" "replicas: 2" "podAntiAffinity:" "runAsNonRoot: true" "readOnlyRootFilesystem: true" \
     "allowPrivilegeEscalation: false" "drop: [ALL]" "type: RuntimeDefault" "path: /readyz" "path: /healthz" \
     "scheme: HTTPS" "--in-cluster" "--fail-closed" "minAvailable: 1"
@@ -47,6 +73,13 @@ has "values" "$out" "resources: [secrets]" "--helm-secrets" "failurePolicy: Igno
     "url: https://127.0.0.1:8443/validate" "caBundle: Q0E=" "--policy=/etc/driftgate/policy/policy.yaml" \
     "name: driftgate-policy" "breakGlass:"
 lacks "url replaces the service" "$out" "      service:"
+# Deployers named in the policy: Helm's records are routed to driftgate too.
+printf '%s\n' "$(cat "$src/examples/policy.yaml")" "  deployers:" "    serviceAccounts: [ci/helm]" >"$tmp/deployers.yaml"
+out=$(render --set-file policy="$tmp/deployers.yaml")
+has "records webhook with deployers" "$out" "name: helm-records.validate.driftgate.io" "objectSelector:" \
+    "owner: helm" "resources: [configmaps, secrets]"
+out=$(render --set baselineNamespace=platform-baselines)
+has "baselineNamespace" "$out" "--baseline-namespace=platform-baselines"
 out=$(render --set certManager.enabled=true)
 has "cert-manager" "$out" "cert-manager.io/inject-ca-from: driftgate-system/driftgate" "kind: Certificate" \
     "driftgate.driftgate-system.svc" "isCA: true" "secretName: driftgate-tls"
