@@ -98,10 +98,12 @@ ann() { printf '%s' "$1" | jq -r --arg k "validate.driftgate.io/$2" '.annotation
 "$root/certs/driftgate-certs" init --dir "$work/tls" --ip 127.0.0.1 2>/dev/null
 bundle=$("$root/certs/driftgate-certs" bundle --dir "$work/tls")
 gate_pid=
+gate_policy=$root/examples/policy.yaml
 start_gate() {
     "$build/driftgate" --listen "127.0.0.1:$gate_port" --tls-cert "$work/tls/tls.crt" \
         --tls-key "$work/tls/tls.key" --kubeconfig "$KUBECONFIG" --helm-secrets \
-        --policy "$root/examples/policy.yaml" --audit-interval 2 2>>"$work/driftgate.log" &
+        --baseline-namespace driftgate-system \
+        --policy "$gate_policy" --audit-interval 2 2>>"$work/driftgate.log" &
     gate_pid=$!
     pids+=("$gate_pid")
     wait_for 30 gate /readyz -f
@@ -109,7 +111,7 @@ start_gate() {
 gate() { curl -sS --cacert "$work/tls/ca-bundle.crt" "https://127.0.0.1:$gate_port$1" "${@:2}"; }
 register() { # FAILURE_POLICY: the chart's webhook configuration, pointed at this driftgate
     helm template driftgate "$root/deploy/chart/driftgate" --namespace driftgate-system \
-        --show-only templates/webhook.yaml --set webhook.failurePolicy="$1" \
+        --show-only templates/webhook.yaml --set webhook.failurePolicy="$1" --set-file policy="$gate_policy" \
         --set webhook.url="https://127.0.0.1:$gate_port/validate" --set webhook.caBundle="$bundle" |
         kubectl apply -f - >/dev/null
 }
@@ -235,11 +237,12 @@ eq "stored floor reconciled" "$(hpa_min)" 8
 
 # ---- 7. a published baseline outranks the Helm record ------------------------------------------
 step "7. driftctl render + publish --apply"
+kubectl create namespace driftgate-system >/dev/null
 run "driftctl render" 0 -- "$build/driftctl" render --chart "$root/examples/charts/nginx" --release test-nginx \
     -n sandbox-nginx --set autoscaling.minReplicas=7 -o "$work/approved.yaml"
 run "driftctl publish --apply" 0 -- "$build/driftctl" publish --baseline "$work/approved.yaml" -n sandbox-nginx \
     --revision 3 --source "git:https://example.com/platform.git@abc123" --apply
-has "kubectl applied it" "$out" "configmap/driftgate-baseline.test-nginx serverside-applied"
+has "kubectl applied it" "$out" "configmap/driftgate-baseline.sandbox-nginx.test-nginx serverside-applied"
 checks=$((checks + 1))
 wait_for 15 release_has test-nginx '.origin == "published" and .revision == 3' ||
     fail "the published baseline does not override the Helm record: $(release test-nginx)"
@@ -321,7 +324,6 @@ wait_for 15 floor_reconciled || fail "the reconciled floor is still reported as 
 
 # ---- 9. the chart's plain manifests on this API server ----------------------------------------
 step "9. kubectl apply --dry-run=server -f deploy/manifests/driftgate.yaml"
-kubectl create namespace driftgate-system >/dev/null
 run "server-side dry run of the manifests" 0 -- kubectl apply --dry-run=server -f "$root/deploy/manifests/driftgate.yaml"
 has "every object validated" "$out$err" "validatingwebhookconfiguration.admissionregistration.k8s.io/driftgate configured (server dry run)" \
     "deployment.apps/driftgate created (server dry run)" "poddisruptionbudget.policy/driftgate created (server dry run)" \
@@ -369,6 +371,164 @@ read -r g_n g_p50 g_p99 < <(awk '{a[NR] = $1} END {i = int(NR * 0.5); j = int(NR
 eq "driftgate judged the burst" "$g_n" 1000
 echo "   apiserver_admission_webhook_admission_duration_seconds: p50 ${w_p50} ms, p99 ${w_p99} ms over $w_n calls; burst ${burst_s}s"
 echo "   driftgate's own latency for the same calls: p50 ${g_p50} ms, p99 ${g_p99} ms"
+
+# ---- 10. the gate holds: a namespace editor tries every way around it ------------------------
+# jane has the built-in `edit` ClusterRole in sandbox-nginx and tenant-b, nothing more; the
+# policy names ci-deployer as the only deployer (helm runs as it with --kube-as-user).
+step "10. the gate holds: jane (edit in sandbox-nginx) against driftgate with deployers"
+printf '%s\n' "$(cat "$root/examples/policy.yaml")" "  deployers:" "    users: [ci-deployer]" >"$work/policy-deployers.yaml"
+gate_policy=$work/policy-deployers.yaml
+kill -TERM "$gate_pid"
+wait "$gate_pid" 2>/dev/null
+start_gate || { fail "driftgate did not start with deployers"; exit 1; }
+register Fail
+checks=$((checks + 1))
+wait_for 30 probe_judged || fail "the API server never called driftgate after re-registering"
+has "no-deployers warning gone" "$(gate /api/v1/releases)" '"releases"'
+kubectl create namespace tenant-b >/dev/null
+# The built-in `edit` ClusterRole is aggregated by kube-controller-manager,
+# which this control plane does not run: aggregate it as that controller does
+# (the union of the rules of the ClusterRoles its selectors match).
+for sel in $(kubectl get clusterrole edit -o json |
+    jq -r '.aggregationRule.clusterRoleSelectors[].matchLabels | to_entries | map("\(.key)=\(.value)") | join(",")'); do
+    kubectl get clusterroles -l "$sel" -o json | jq '[.items[].rules[]]'
+done | jq -s '{rules: add}' >"$work/edit-rules.json"
+kubectl patch clusterrole edit --type merge --patch-file "$work/edit-rules.json" >/dev/null
+for ns in sandbox-nginx tenant-b; do
+    kubectl create rolebinding jane-edit --clusterrole=edit --user=jane -n "$ns" >/dev/null
+done
+kubectl create clusterrolebinding ci-deployer --clusterrole=cluster-admin --user=ci-deployer >/dev/null
+jane() { kubectl --as=jane "$@"; }
+eq "jane cannot write the baseline namespace" "$(jane auth can-i create configmaps -n driftgate-system)" no
+eq "jane can write ConfigMaps in her namespace" "$(jane auth can-i create configmaps -n sandbox-nginx)" yes
+hpa_uid=$(kubectl get hpa test-nginx -n sandbox-nginx -o jsonpath='{.metadata.uid}')
+jane_event() { # RESOURCE VERB: jane's last audit event on it
+    audit "select(.impersonatedUser.username == \"jane\" and .objectRef.resource == \"$1\" and .verb == \"$2\")" | tail -n 1
+}
+
+# 1. DELETE then CREATE (kubectl replace --force), and a plain delete
+kubectl get hpa test-nginx -n sandbox-nginx -o yaml | sed 's/minReplicas: 7/minReplicas: 3/' >"$work/hpa-3.yaml"
+run "1. replace --force (DELETE then CREATE)" nonzero -- jane replace --force -f "$work/hpa-3.yaml"
+has "1. the DELETE is denied" "$err" "$denied" "hpa/test-nginx is governed by release sandbox-nginx/test-nginx" \
+    "deleting it removes every governed value"
+run "1. kubectl delete hpa" nonzero -- jane delete hpa test-nginx -n sandbox-nginx
+eq "1. the HPA is the same object" "$(kubectl get hpa test-nginx -n sandbox-nginx -o jsonpath='{.metadata.uid}')" "$hpa_uid"
+eq "1. its floor is unchanged" "$(hpa_min)" 7
+ev=$(jane_event horizontalpodautoscalers delete)
+eq "1. audit: the delete denied" "$(ann "$ev" decision)" deny
+eq "1. audit: 403" "$(printf '%s' "$ev" | jq -r .responseStatus.code)" 403
+
+# 2. a forged Helm release record, by hand and through helm itself
+cat >"$work/forged-record.yaml" <<YAML
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: sh.helm.release.v1.test-nginx.v99
+  namespace: sandbox-nginx
+  labels: {owner: helm, name: test-nginx, status: pending-upgrade, version: "99"}
+data:
+  release: $(kubectl get cm sh.helm.release.v1.test-nginx.v2 -n sandbox-nginx -o jsonpath='{.data.release}')
+YAML
+run "2. forge a Helm record" nonzero -- jane apply -f "$work/forged-record.yaml"
+has "2. the record write is refused" "$err" 'admission webhook "helm-records.validate.driftgate.io" denied the request' \
+    "only the policy's deployers may write one" "jane is not one"
+run "2. it was not stored" nonzero -- kubectl get cm sh.helm.release.v1.test-nginx.v99 -n sandbox-nginx
+run "2. relabel a real record" nonzero -- jane label cm sh.helm.release.v1.test-nginx.v2 -n sandbox-nginx status=pending-upgrade --overwrite
+run "2. helm upgrade by jane" nonzero -- env HELM_DRIVER=configmap helm upgrade test-nginx "$root/examples/charts/nginx" \
+    -n sandbox-nginx --no-hooks --kube-as-user jane --set autoscaling.minReplicas=3
+eq "2. floor unchanged by the attempts" "$(hpa_min)" 7
+ev=$(jane_event configmaps create)
+eq "2. audit: the record refused" "$(printf '%s' "$ev" | jq -r '.annotations["helm-records.validate.driftgate.io/decision"] // empty')" deny
+
+# 3. a forged baseline ConfigMap in jane's own namespace
+printf '%s\n' "$(cat "$work/approved.yaml")" | sed 's/minReplicas: 7/minReplicas: 3/' >"$work/forged-render.yaml"
+"$build/driftctl" publish --baseline "$work/forged-render.yaml" -n sandbox-nginx --baseline-namespace sandbox-nginx \
+    --revision 99 >"$work/forged-baseline.yaml"
+run "3. jane writes a labelled baseline in her namespace" 0 -- jane apply -f "$work/forged-baseline.yaml"
+checks=$((checks + 1))
+wait_for 15 logged "baseline ConfigMap outside the baseline namespace ignored" ||
+    fail "3. the untrusted baseline is not logged"
+checks=$((checks + 1))
+gate /metrics | grep -q '^driftgate_baselines_untrusted_ignored 1$' || fail "3. untrusted baseline not counted"
+run "3. the floor she published is still drift" nonzero -- jane patch hpa test-nginx -n sandbox-nginx --type merge -p '{"spec":{"minReplicas":3}}'
+has "3. judged against the trusted baseline" "$err" "$denied" "desired 7, requested 3"
+
+# 4. an approved baseline broken (wrong digest) keeps its last good version
+kubectl get cm driftgate-baseline.sandbox-nginx.test-nginx -n driftgate-system -o json |
+    jq '.metadata.annotations["driftgate.io/digest"] = "sha256:0000000000000000000000000000000000000000000000000000000000000000" | del(.metadata.managedFields)' |
+    kubectl replace -f - >/dev/null
+checks=$((checks + 1))
+wait_for 15 release_has test-nginx '.origin == "published" and (.note // "" | test("kept the last good version"))' ||
+    fail "4. the broken baseline did not keep its last good version: $(release test-nginx)"
+run "4. still enforced" nonzero -- jane patch hpa test-nginx -n sandbox-nginx --type merge -p '{"spec":{"minReplicas":3}}'
+has "4. the last good baseline" "$err" "desired 7, requested 3"
+run "4. republish the approved baseline" 0 -- "$build/driftctl" publish --baseline "$work/approved.yaml" -n sandbox-nginx \
+    --revision 5 --apply
+
+# 5. a cross-namespace claim: a baseline for tenant-b naming sandbox-nginx's objects
+sed 's/^  name: test-nginx$/  name: test-nginx\n  namespace: sandbox-nginx/' "$work/forged-render.yaml" >"$work/claim.yaml"
+run "5. a tenant-b baseline claiming sandbox-nginx (in jane's namespace)" 0 -- sh -c \
+    "'$build/driftctl' publish --baseline '$work/claim.yaml' -n tenant-b --release test-nginx --baseline-namespace tenant-b | kubectl --as=jane apply -f -"
+run "5. the same, published by the platform team" 0 -- "$build/driftctl" publish --baseline "$work/claim.yaml" \
+    -n tenant-b --release test-nginx --apply
+checks=$((checks + 1))
+tenant_b() { gate /api/v1/releases | jq -e '.releases[] | select(.namespace == "tenant-b") | select(.note // "" | test("outside namespace tenant-b dropped"))' >/dev/null; }
+wait_for 15 tenant_b || fail "5. tenant-b's claim was not confined: $(gate /api/v1/releases)"
+run "5. sandbox-nginx is still judged by its own release" nonzero -- jane patch hpa test-nginx -n sandbox-nginx --type merge -p '{"spec":{"minReplicas":3}}'
+has "5. owner unchanged" "$err" "release sandbox-nginx/test-nginx" "desired 7, requested 3"
+
+# 6. retargeting the HPA; a deleted HPA no longer owns the replicas
+run "6. retarget the HPA" nonzero -- jane patch hpa test-nginx -n sandbox-nginx --type merge -p '{"spec":{"scaleTargetRef":{"name":"decoy"}}}'
+has "6. scaleTargetRef is governed" "$err" "$denied" "spec.scaleTargetRef" "hpa-target"
+run "6. scale what the HPA drives" 0 -- jane scale deployment test-nginx -n sandbox-nginx --replicas=4
+kubectl create rolebinding jane-edit --clusterrole=edit --user=jane -n sandbox-plain >/dev/null
+kubectl autoscale deployment plain-nginx -n sandbox-plain --min=2 --max=5 --name=hand-made >/dev/null
+hand_made() { gate /api/v1/decisions >/dev/null; jane scale deployment plain-nginx -n sandbox-plain --replicas=4 >/dev/null 2>&1; }
+checks=$((checks + 1))
+wait_for 15 hand_made || fail "6/10. a hand-made HPA does not own the replicas"
+kubectl delete hpa hand-made -n sandbox-plain >/dev/null
+checks=$((checks + 1))
+scale_refused() { ! jane scale deployment plain-nginx -n sandbox-plain --replicas=5 >/dev/null 2>&1; }
+wait_for 15 scale_refused || fail "6. with the HPA gone, scaling is still allowed"
+eq "6. replicas as the HPA left them" "$(kubectl get deploy plain-nginx -n sandbox-plain -o jsonpath='{.spec.replicas}')" 4
+
+# 7. break-glass without an expiry, or with one far away
+run "7. break-glass without expiry" nonzero -- kubectl patch hpa test-nginx -n sandbox-nginx --as=alice --as-group=sre-oncall \
+    --type merge -p '{"metadata":{"annotations":{"driftgate.io/break-glass":"INC-1"}},"spec":{"minReplicas":3}}'
+has "7. refused without expiry" "$err" "$denied" "needs an expiry"
+run "7. break-glass until 9999" nonzero -- bg alice sre-oncall 9999-12-31T23:59:59Z 3
+has "7. refused too far ahead" "$err" "$denied" "more than 24h00m ahead"
+eq "7. floor unchanged" "$(hpa_min)" 7
+
+# 8. Service externalIPs (CVE-2020-8554) and selector
+run "8. externalIPs" nonzero -- jane patch svc test-nginx -n sandbox-nginx --type merge -p '{"spec":{"externalIPs":["203.0.113.7"]}}'
+has "8. externalIPs governed" "$err" "$denied" "spec.externalIPs" "service-routing"
+run "8. selector" nonzero -- jane patch svc test-nginx -n sandbox-nginx --type merge -p '{"spec":{"selector":{"app":"mine"}}}'
+has "8. selector governed" "$err" "$denied" "spec.selector"
+eq "8. no externalIPs stored" "$(kubectl get svc test-nginx -n sandbox-nginx -o jsonpath='{.spec.externalIPs}')" ""
+
+# 9-11 and Helm's own life cycle, by the deployer: install (no resources), upgrade, rollback, uninstall
+dh() { HELM_DRIVER=configmap helm --kube-as-user ci-deployer "$@" -n sandbox-deploy --no-hooks; }
+run "deployer: helm install (a chart that sets no resources)" 0 -- dh install app "$root/examples/charts/nginx" --create-namespace \
+    --set resources=null
+checks=$((checks + 1))
+wait_for 15 release_has app '.revision == 1' || fail "the deployer's release is not listed"
+kubectl create rolebinding jane-edit --clusterrole=edit --user=jane -n sandbox-deploy >/dev/null
+run "9. an unrelated edit on a chart without resources" 0 -- jane label deployment app-nginx -n sandbox-deploy team=web
+lacks "9. no resources: {} drift" "$err" "resources"
+run "deployer: helm upgrade" 0 -- dh upgrade app "$root/examples/charts/nginx" --set resources=null --set autoscaling.minReplicas=3
+ev=$(audit 'select(.objectRef.namespace == "sandbox-deploy" and .objectRef.resource == "horizontalpodautoscalers" and .verb == "patch")' | tail -n 1)
+eq "deployer: the upgrade is helm-change" "$(ann "$ev" decision)" helm-change
+run "deployer: helm rollback" 0 -- dh rollback app 1
+eq "deployer: rolled back" "$(kubectl get hpa app-nginx -n sandbox-deploy -o jsonpath='{.spec.minReplicas}')" 6
+run "deployer: helm uninstall" 0 -- dh uninstall app
+run "deployer: uninstalled" nonzero -- kubectl get hpa app-nginx -n sandbox-deploy
+ev=$(audit 'select(.objectRef.namespace == "sandbox-deploy" and .objectRef.resource == "horizontalpodautoscalers" and .verb == "delete")' | tail -n 1)
+eq "deployer: the uninstall's delete is helm-change" "$(ann "$ev" decision)" helm-change
+# Namespace deletion: the namespace controller (and GC) may delete what a release owns.
+run "namespace controller deletes a governed object" 0 -- kubectl delete deployment plain-nginx -n sandbox-plain \
+    --as=system:serviceaccount:kube-system:namespace-controller
+run "kubectl delete namespace" 0 -- kubectl delete namespace sandbox-plain --wait=false
 
 # Stopped as Kubernetes stops it; under ASan a leak would make this non-zero.
 kill -TERM "$gate_pid"

@@ -177,7 +177,7 @@ static int record(walk_t *w, const json_t *b, const json_t *l)
 
 static bool empty_or_absent(const json_t *v)
 {
-    return v == NULL || (json_is_object(v) && json_object_size(v) == 0) ||
+    return v == NULL || json_is_null(v) || (json_is_object(v) && json_object_size(v) == 0) ||
            (json_is_array(v) && json_array_size(v) == 0);
 }
 

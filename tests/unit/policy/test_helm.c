@@ -135,6 +135,86 @@ START_TEST(test_corrupt)
 }
 END_TEST
 
+
+/* A record under a name Helm would not give it is not a release record:
+ * a forged "revision 99" cannot hide under another name. */
+START_TEST(test_forged_name)
+{
+    char *m = render();
+    json_t *obj = record("ConfigMap", 99, "deployed", m);
+    dg_helm_record_t r;
+    dg_err_t err = {0};
+
+    json_object_set_new(json_object_get(obj, "metadata"), "name", json_string("innocent"));
+    ck_assert_int_eq(dg_helm_decode(obj, 1 << 20, &r, &err), DG_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "not Helm's name for release test-nginx revision 99"));
+    dg_helm_record_free(&r);
+    json_decref(obj);
+    free(m);
+}
+END_TEST
+
+/* helm uninstall marks the record "uninstalling": its objects stay the
+ * baseline, and the change in flight renders nothing (deleting is Helm's). */
+START_TEST(test_uninstalling)
+{
+    char *m = render();
+    json_t *obj = record("Secret", 4, "uninstalling", m);
+    dg_helm_record_t r;
+    const dg_helm_record_t *p = &r;
+    dg_release_t *rel;
+
+    ck_assert_int_eq(dg_helm_decode(obj, 1 << 20, &r, NULL), 0);
+    ck_assert_int_eq(dg_helm_release(&p, 1, &rel, NULL), 0);
+    ck_assert_uint_eq(dg_objset_count(rel->objs), 3);
+    ck_assert_ptr_nonnull(rel->pending);
+    ck_assert_uint_eq(dg_objset_count(rel->pending), 0);
+    ck_assert_str_eq(rel->pending_status, "uninstalling");
+    dg_release_free(&rel);
+    dg_helm_record_free(&r);
+    json_decref(obj);
+    free(m);
+}
+END_TEST
+
+/* A record in tenant-b whose manifest names sandbox-nginx's objects governs
+ * none of them: the release is confined to the record's namespace. */
+START_TEST(test_confined)
+{
+    char *m = render(), *claim = malloc(strlen(m) * 2);
+    const char *from = m;
+    char *to = claim;
+    json_t *obj;
+    dg_helm_record_t r;
+    const dg_helm_record_t *p = &r;
+    dg_release_t *rel;
+    dg_err_t err = {0};
+
+    /* every object says "namespace: sandbox-nginx" after its name */
+    static const char key[] = "\n  name: test-nginx\n";
+    const size_t klen = sizeof key - 1;
+
+    for (const char *hit; (hit = strstr(from, key)) != NULL; from = hit + klen) {
+        memcpy(to, from, (size_t)(hit - from) + klen);
+        to += hit - from + klen;
+        to += sprintf(to, "  namespace: sandbox-nginx\n");
+    }
+    strcpy(to, from);
+    obj = record("ConfigMap", 1, "deployed", claim);
+    json_object_set_new(json_object_get(obj, "metadata"), "namespace", json_string("tenant-b"));
+    ck_assert_int_eq(dg_helm_decode(obj, 1 << 20, &r, NULL), 0);
+    ck_assert_str_eq(r.ns, "tenant-b"); /* where it is stored, not what it says */
+    ck_assert_msg(dg_helm_release(&p, 1, &rel, &err) == 0, "%s", err.msg);
+    ck_assert_uint_eq(dg_objset_count(rel->objs), 0);
+    ck_assert_ptr_nonnull(strstr(rel->note, "3 objects outside namespace tenant-b dropped"));
+    dg_release_free(&rel);
+    dg_helm_record_free(&r);
+    json_decref(obj);
+    free(claim);
+    free(m);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("policy/helm");
@@ -143,6 +223,9 @@ int main(void)
     tcase_set_timeout(tc, 30);
     tcase_add_loop_test(tc, test_decode_both_drivers, 0, 2);
     tcase_add_test(tc, test_select);
+    tcase_add_test(tc, test_forged_name);
+    tcase_add_test(tc, test_uninstalling);
+    tcase_add_test(tc, test_confined);
     tcase_add_loop_test(tc, test_corrupt, 0, sizeof bad / sizeof bad[0]);
     suite_add_tcase(s, tc);
     return dg_test_run(s);
