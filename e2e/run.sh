@@ -386,14 +386,20 @@ checks=$((checks + 1))
 wait_for 30 probe_judged || fail "the API server never called driftgate after re-registering"
 has "no-deployers warning gone" "$(gate /api/v1/releases)" '"releases"'
 kubectl create namespace tenant-b >/dev/null
-# The built-in `edit` ClusterRole is aggregated by kube-controller-manager,
-# which this control plane does not run: aggregate it as that controller does
-# (the union of the rules of the ClusterRoles its selectors match).
-for sel in $(kubectl get clusterrole edit -o json |
-    jq -r '.aggregationRule.clusterRoleSelectors[].matchLabels | to_entries | map("\(.key)=\(.value)") | join(",")'); do
-    kubectl get clusterroles -l "$sel" -o json | jq '[.items[].rules[]]'
-done | jq -s '{rules: add}' >"$work/edit-rules.json"
-kubectl patch clusterrole edit --type merge --patch-file "$work/edit-rules.json" >/dev/null
+# The built-in `view` and `edit` ClusterRoles are aggregated by
+# kube-controller-manager, which this control plane does not run: aggregate
+# them as that controller does (the union of the rules of the ClusterRoles
+# their selectors match; `edit` includes `view`, so view first).
+aggregate() { # CLUSTERROLE
+    local sel
+    for sel in $(kubectl get clusterrole "$1" -o json |
+        jq -r '.aggregationRule.clusterRoleSelectors[].matchLabels | to_entries | map("\(.key)=\(.value)") | join(",")'); do
+        kubectl get clusterroles -l "$sel" -o json | jq '[.items[] | (.rules // [])[]]'
+    done | jq -s '{rules: add}' >"$work/$1-rules.json"
+    kubectl patch clusterrole "$1" --type merge --patch-file "$work/$1-rules.json" >/dev/null
+}
+aggregate view
+aggregate edit
 for ns in sandbox-nginx tenant-b; do
     kubectl create rolebinding jane-edit --clusterrole=edit --user=jane -n "$ns" >/dev/null
 done

@@ -745,7 +745,6 @@ static int deny(judge_t *j)
  * would otherwise release whatever they liked. */
 static bool helm_honoured(judge_t *j)
 {
-    j->helm_refusal[0] = '\0';
     if (!dg_policy_has_deployers(j->pol) || dg_policy_deployer(j->pol, &j->rq))
         return true;
     snprintf(j->helm_refusal, sizeof j->helm_refusal,
@@ -779,6 +778,7 @@ static int outcome(judge_t *j, const dg_release_t *rel, dg_err_t *err)
         d->verdict = d->reconciled.n ? DG_VERDICT_RECONCILE : DG_VERDICT_ALLOW;
         return 0;
     }
+    j->helm_refusal[0] = '\0';
     rc = matches_pending(j, rel, &pending, err);
     if (rc)
         return rc;

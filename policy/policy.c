@@ -726,6 +726,7 @@ dg_policy_t *dg_policy_parse(const char *data, size_t len, const char *name, dg_
         dg_err_at(err, DG_EPOLICY, c.name, docs.n ? docs.docs[1].line : 1, 1,
                   "expected exactly one DriftPolicy document, found %zu", docs.n);
         dg_yaml_docs_free(&docs);
+        dg_yaml_docs_free(&defaults);
         return NULL;
     }
     c.pol = calloc(1, sizeof *c.pol);
