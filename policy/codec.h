@@ -1,6 +1,6 @@
 /* policy/codec.h: the encodings baselines travel in: base64 (ConfigMap
  * binaryData, Helm release records), gzip, and the SHA-256 digest that
- * `driftctl publish` stamps on a baseline. Pure: libc, zlib.
+ * `driftctl publish` stamps on a baseline. Pure: libc, zlib, libcrypto.
  * SPDX-License-Identifier: Apache-2.0 */
 #ifndef DG_CODEC_H
 #define DG_CODEC_H
