@@ -78,15 +78,16 @@ done
 
 # ---- servers ------------------------------------------------------------------------------
 port=$((20000 + RANDOM % 20000))
-gport=$port nport=$((port + 1))
+gport=$port nport=$((port + 1)) cport=$((port + 2))
 "$build/driftgate" --listen "127.0.0.1:$gport" --tls-cert "$tmp/tls.crt" --tls-key "$tmp/tls.key" \
+    --metrics-listen "" --console-listen "127.0.0.1:$cport" \
     --baseline-dir "$tmp/baselines" 2>>"$tmp/driftgate.log" &
 gpid=$!
 pids+=("$gpid")
 gate() { curl -sS --cacert "$tmp/ca.crt" "https://localhost:$gport$1" "${@:2}"; }
 for _ in $(seq 200); do gate /readyz >/dev/null 2>&1 && break; sleep 0.05; done
 gate /readyz >/dev/null
-loaded=$(gate /api/v1/releases | jq '.releases | length')
+loaded=$(curl -sS "http://127.0.0.1:$cport/api/v1/releases" | jq '.releases | length')
 idle_kib=$(awk '/^VmRSS/ {print $2}' "/proc/$gpid/status")
 
 locations=""

@@ -36,6 +36,7 @@ step() { echo "== $*"; }
 
 port=$((21000 + RANDOM % 20000))
 etcd_port=$port apiserver_port=$((port + 2)) gate_port=$((port + 3))
+metrics_port=$((port + 4)) console_port=$((port + 5))
 
 # ---- the control plane's PKI: a CA, the API server's serving pair, an admin ----------
 pki=$work/pki
@@ -51,6 +52,26 @@ openssl ecparam -name prime256v1 -genkey -noout -out "$pki/ca.key"
 openssl req -x509 -new -key "$pki/ca.key" -subj "/CN=driftgate e2e CA" -days 1 -out "$pki/ca.crt" 2>/dev/null
 sign apiserver /CN=kube-apiserver 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n'
 sign admin "/CN=e2e-admin/O=system:masters" 'extendedKeyUsage=clientAuth\n'
+# The API server's identity towards webhooks (AdmissionConfiguration's
+# kubeConfigFile): driftgate requires it, by CA, clientAuth and name.
+sign webhook-client /CN=apiserver-webhook-client 'extendedKeyUsage=clientAuth\n'
+cat >"$work/webhook-kubeconfig.yaml" <<EOF
+apiVersion: v1
+kind: Config
+users:
+- name: "127.0.0.1:$gate_port"
+  user: {client-certificate: "$pki/webhook-client.crt", client-key: "$pki/webhook-client.key"}
+EOF
+cat >"$work/admission.yaml" <<EOF
+apiVersion: apiserver.config.k8s.io/v1
+kind: AdmissionConfiguration
+plugins:
+- name: ValidatingAdmissionWebhook
+  configuration:
+    apiVersion: apiserver.config.k8s.io/v1
+    kind: WebhookAdmissionConfiguration
+    kubeConfigFile: "$work/webhook-kubeconfig.yaml"
+EOF
 openssl genrsa -out "$pki/sa.key" 2048 2>/dev/null
 
 # ---- etcd and kube-apiserver ---------------------------------------------------------
@@ -74,6 +95,7 @@ start_apiserver() {
         --service-account-key-file="$pki/sa.key" --service-account-signing-key-file="$pki/sa.key" \
         --service-cluster-ip-range=10.0.0.0/24 --disable-admission-plugins=ServiceAccount \
         --audit-policy-file="$root/deploy/audit-policy.yaml" --audit-log-path="$work/audit.log" \
+        --admission-control-config-file="$work/admission.yaml" \
         >>"$work/apiserver.log" 2>&1 &
     apiserver_pid=$!
     pids+=("$apiserver_pid")
@@ -102,13 +124,22 @@ gate_policy=$root/examples/policy.yaml
 start_gate() {
     "$build/driftgate" --listen "127.0.0.1:$gate_port" --tls-cert "$work/tls/tls.crt" \
         --tls-key "$work/tls/tls.key" --kubeconfig "$KUBECONFIG" --helm-secrets \
+        --metrics-listen "127.0.0.1:$metrics_port" --console-listen "127.0.0.1:$console_port" \
+        --client-ca "$pki/ca.crt" --client-allowed-names apiserver-webhook-client --shutdown-delay 0 \
         --baseline-namespace driftgate-system \
         --policy "$gate_policy" --audit-interval 2 2>>"$work/driftgate.log" &
     gate_pid=$!
     pids+=("$gate_pid")
     wait_for 30 gate /readyz -f
 }
-gate() { curl -sS --cacert "$work/tls/ca-bundle.crt" "https://127.0.0.1:$gate_port$1" "${@:2}"; }
+gate() { # PATH [curl args]: whichever of driftgate's listeners serves PATH
+    case $1 in
+    /api/* | /console*) curl -sS "http://127.0.0.1:$console_port$1" "${@:2}" ;;
+    /metrics) curl -sS "http://127.0.0.1:$metrics_port$1" "${@:2}" ;;
+    *) curl -sS --cacert "$work/tls/ca-bundle.crt" "https://127.0.0.1:$gate_port$1" "${@:2}" ;;
+    esac
+}
+as_apiserver=(--cert "$pki/webhook-client.crt" --key "$pki/webhook-client.key")
 register() { # FAILURE_POLICY: the chart's webhook configuration, pointed at this driftgate
     helm template driftgate "$root/deploy/chart/driftgate" --namespace driftgate-system \
         --show-only templates/webhook.yaml --set webhook.failurePolicy="$1" --set-file policy="$gate_policy" \
@@ -125,6 +156,17 @@ probe_judged() { local n; n=$(gate /api/v1/decisions | jq .total); probe >/dev/n
 probe_refused() { ! probe >/dev/null 2>&1; }
 register Fail
 wait_for 30 probe_judged || fail "the API server never called driftgate"
+# Only the API server's certificate is let in: not another client
+# certificate from the same CA, not no certificate at all.
+decisions_now=$(gate /api/v1/decisions | jq .total)
+eq "no client certificate: 401" "$(gate /validate -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+    --data-binary @"$root/examples/reviews/hpa-floor-4.json")" 401
+eq "the admin's client certificate: 401" "$(gate /validate -o /dev/null -w '%{http_code}' \
+    --cert "$pki/admin.crt" --key "$pki/admin.key" -H 'Content-Type: application/json' \
+    --data-binary @"$root/examples/reviews/hpa-floor-4.json")" 401
+eq "refused callers are not recorded" "$(gate /api/v1/decisions | jq .total)" "$decisions_now"
+eq "the console is not on the webhook port" "$(curl -s -o /dev/null -w '%{http_code}' \
+    --cacert "$work/tls/ca-bundle.crt" "https://127.0.0.1:$gate_port/api/v1/decisions")" 404
 
 release() { gate /api/v1/releases | jq -c --arg n "$1" '.releases[] | select(.name == $n)'; }
 release_has() { release "$1" | jq -e "$2" >/dev/null; }
@@ -271,7 +313,7 @@ wait_for 20 logged "Kubernetes API unreachable; serving the last good baselines"
 checks=$((checks + 1))
 release_has test-nginx '.revision == 3' || fail "baselines dropped while the API server is away"
 run "judging while the API server is away" 0 -- gate /validate -H 'Content-Type: application/json' \
-    --data-binary @"$root/examples/reviews/hpa-floor-4.json"
+    --data-binary @"$root/examples/reviews/hpa-floor-4.json" "${as_apiserver[@]}"
 eq "still denies" "$(printf '%s' "$out" | jq -r .response.status.message | grep -o 'desired 7, requested 4')" \
     "desired 7, requested 4"
 start_apiserver || { fail "kube-apiserver did not come back"; exit 1; }

@@ -46,14 +46,22 @@ static void setup(void)
     dg_release_free(&rel);
 }
 
-static const char *const routes[] = {"/validate", "/validate", "/validate", "/validate",
-                                      "/api/v1/decisions", "/readyz", "/metrics", "/nope"};
+static const struct {
+    dg_role_t role;
+    const char *path;
+} routes[] = {
+    {DG_ROLE_WEBHOOK, "/validate"},         {DG_ROLE_WEBHOOK, "/validate"},
+    {DG_ROLE_WEBHOOK, "/validate"},         {DG_ROLE_WEBHOOK, "/validate"},
+    {DG_ROLE_CONSOLE, "/api/v1/decisions"}, {DG_ROLE_WEBHOOK, "/readyz"},
+    {DG_ROLE_METRICS, "/metrics"},          {DG_ROLE_WEBHOOK, "/nope"},
+};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    const char *path = routes[size ? data[0] % 8 : 0];
+    unsigned r = size ? data[0] % 8 : 0;
+    const char *path = routes[r].path;
     bool validate = strcmp(path, "/validate") == 0;
-    dg_http_req_t req = {validate ? "POST" : strcmp(path, "/nope") == 0 ? "DELETE" : "GET", path,
+    dg_http_req_t req = {routes[r].role, validate ? "POST" : strcmp(path, "/nope") == 0 ? "DELETE" : "GET", path,
                          size > 1 && data[1] == 's' ? "3s" : NULL, (const char *)data, size};
     dg_http_resp_t resp = {0};
 

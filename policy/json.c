@@ -19,6 +19,7 @@ typedef struct reader {
     pos_t p, end, start;
     unsigned flags;
     int depth;
+    size_t nodes;  /* values built so far */
     const char *name;
     dg_err_t *err;
     char *scratch; /* strings with escapes, decoded */
@@ -455,6 +456,8 @@ static int value(reader_t *r, json_t **out, bool is_metadata)
 
     if (r->p >= r->end)
         return fail(r, r->p, "unexpected end of input");
+    if (out && ++r->nodes > DG_JSON_MAX_NODES)
+        return fail(r, r->p, "more than %d values", DG_JSON_MAX_NODES);
     switch (*r->p) {
     case '{': return container(r, out, true, is_metadata);
     case '[': return container(r, out, false, false);

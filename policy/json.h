@@ -17,8 +17,14 @@
  * said its kind before it (the same rule as DG_YAML_PRUNE_SERVER). */
 #define DG_JSON_PRUNE_SERVER 0x1u
 
-/* Nesting deeper than this is refused, so a hostile body cannot exhaust the stack. */
-#define DG_JSON_MAX_DEPTH 512
+/* Nesting deeper than this is refused, so a hostile body cannot exhaust the
+ * stack (Kubernetes objects nest a few dozen levels). */
+#define DG_JSON_MAX_DEPTH 400
+
+/* More values than this are refused: each costs jansson ~100 bytes, and a
+ * body of 8 MiB of "[]," would otherwise become ~400 MiB of tree. Two
+ * objects of etcd's 1.5 MiB limit hold ~100k values at most in practice. */
+#define DG_JSON_MAX_NODES 250000
 
 /** Parse @len bytes holding exactly one JSON value. On error returns NULL
  *  and sets @err (DG_EPARSE or DG_ENOMEM) with @name, the 1-based line and

@@ -1,4 +1,4 @@
-/* webhook/api.c: the routes. /validate decodes with the same codec and
+/* webhook/api.c: the routes of each listener. /validate decodes with the same codec and
  * judges with the same dg_decide() as `driftctl simulate`.
  * SPDX-License-Identifier: Apache-2.0 */
 #include "api.h"
@@ -271,34 +271,38 @@ static void text(dg_http_resp_t *resp, int status, const char *type, const char 
         dg_http_error(resp, 500, "out of memory");
 }
 
-void dg_api_handle(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *resp)
+static void readyz(dg_gate_t *g, dg_http_resp_t *resp)
+{
+    dg_snapshot_t *snap;
+
+    if (atomic_load(&g->draining))
+        return dg_http_error(resp, 503, "not ready: shutting down");
+    snap = dg_store_acquire(g->store);
+    if (snap->synced)
+        text(resp, 200, "text/plain", "ok\n");
+    else
+        dg_http_error(resp, 503, "not ready: the baseline store has not synced");
+    dg_snapshot_release(&snap);
+}
+
+static void webhook_route(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *resp)
+{
+    if (strcmp(req->path, "/validate") == 0)
+        validate(g, req, resp);
+    else if (strcmp(req->path, "/healthz") == 0)
+        text(resp, 200, "text/plain", "ok\n");
+    else if (strcmp(req->path, "/readyz") == 0)
+        readyz(g, resp);
+    else
+        dg_http_error(resp, 404, "no route %s here (the console and /api/v1 are on "
+                                 "--console-listen, /metrics on --metrics-listen)",
+                      req->path);
+}
+
+static void console_route(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *resp)
 {
     const char *p = req->path;
-    dg_snapshot_t *snap;
-    bool get = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
 
-    if (strcmp(p, "/validate") == 0)
-        return validate(g, req, resp);
-    if (!get)
-        return dg_http_error(resp, 405, "%s %s: only GET is accepted", req->method, p);
-    if (strcmp(p, "/healthz") == 0)
-        return text(resp, 200, "text/plain", "ok\n");
-    if (strcmp(p, "/readyz") == 0) {
-        snap = dg_store_acquire(g->store);
-        if (snap->synced)
-            text(resp, 200, "text/plain", "ok\n");
-        else
-            dg_http_error(resp, 503, "not ready: the baseline store has not synced");
-        dg_snapshot_release(&snap);
-        return;
-    }
-    if (strcmp(p, "/metrics") == 0) {
-        resp->status = 200;
-        resp->content_type = "text/plain; version=0.0.4";
-        if (dg_metrics_render(&resp->body, dg_tls_expiry_seconds()) != 0)
-            dg_http_error(resp, 500, "out of memory");
-        return;
-    }
     if (strcmp(p, "/api/v1/releases") == 0)
         return set_json(resp, 200, releases(g));
     if (strcmp(p, "/api/v1/variances") == 0)
@@ -308,4 +312,24 @@ void dg_api_handle(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *resp)
     if (strcmp(p, "/console") == 0 || strcmp(p, "/console/") == 0 || strcmp(p, "/") == 0)
         return text(resp, 200, "text/html; charset=utf-8", dg_console_html);
     dg_http_error(resp, 404, "no route %s", p);
+}
+
+void dg_api_handle(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *resp)
+{
+    bool get = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+
+    if (!get && !(req->role == DG_ROLE_WEBHOOK && strcmp(req->path, "/validate") == 0))
+        return dg_http_error(resp, 405, "%s %s: only GET is accepted", req->method, req->path);
+    switch (req->role) {
+    case DG_ROLE_WEBHOOK: return webhook_route(g, req, resp);
+    case DG_ROLE_CONSOLE: return console_route(g, req, resp);
+    case DG_ROLE_METRICS:
+        if (strcmp(req->path, "/metrics") != 0)
+            return dg_http_error(resp, 404, "no route %s", req->path);
+        resp->status = 200;
+        resp->content_type = "text/plain; version=0.0.4";
+        if (dg_metrics_render(&resp->body, dg_tls_expiry_seconds()) != 0)
+            dg_http_error(resp, 500, "out of memory");
+        return;
+    }
 }

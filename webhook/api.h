@@ -1,5 +1,6 @@
-/* webhook/api.h: driftgate's routes: POST /validate, /healthz, /readyz,
- * /metrics, /api/v1/{releases,variances,decisions}, /console/.
+/* webhook/api.h: driftgate's routes: on the webhook listener POST
+ * /validate, /healthz, /readyz; on the metrics listener /metrics; on the
+ * console listener /api/v1/{releases,variances,decisions} and /console/.
  * SPDX-License-Identifier: Apache-2.0 */
 #ifndef DG_API_H
 #define DG_API_H
@@ -7,7 +8,8 @@
 #include "gate.h"
 #include "http.h"
 
-/** Answer one request (body complete, method and size already checked). */
+/** Answer one request that came in on @req->role's listener (body
+ *  complete, content type and size already checked). */
 void dg_api_handle(dg_gate_t *gate, const dg_http_req_t *req, dg_http_resp_t *resp);
 
 /** Parse the API server's ?timeout= ("10s", "500ms", "1m") into ms; 0 if absent or bad. */

@@ -15,8 +15,11 @@
 #define DG_GATE_DEFAULT_MAX_BODY ((size_t)8 << 20)
 
 typedef struct dg_gate_cfg {
-    char listen[256];           /* "[host]:port"; ":8443" = every address */
+    const char *listen;         /* the webhook: "[host]:port"; ":8443" = every address */
+    const char *metrics_listen; /* /metrics, plain HTTP; "" = off */
+    const char *console_listen; /* the console and /api/v1, plain HTTP; "" = off */
     const char *tls_cert, *tls_key, *client_ca;
+    const char *client_names;   /* comma list: the client certificate names allowed */
     const char *policy_file;    /* NULL = built-in policy */
     const char *baseline_dir;   /* NULL = none */
     const char *kubeconfig;     /* NULL and !in_cluster = no Kubernetes source */
@@ -27,7 +30,11 @@ typedef struct dg_gate_cfg {
     const char *webhook_name;
     bool fail_open;
     size_t max_body;
+    size_t max_inflight_body;   /* body bytes held across every connection */
+    unsigned max_conns_per_ip;
     unsigned request_timeout_s; /* cap on one request, and idle/stalled connections */
+    unsigned shutdown_delay_s;  /* SIGTERM: /readyz fails, serving goes on this long */
+    unsigned reread_budget_ms;  /* the whole re-read before a denial */
     unsigned threads;
     unsigned audit_interval_s;
     unsigned dir_poll_s;
@@ -39,6 +46,8 @@ typedef struct dg_gate {
     dg_policy_t *policy;
     const dg_refresh_ops_t *refresh; /* the Kubernetes source's re-read, or NULL */
     atomic_long inflight;            /* requests received and not yet completed */
+    atomic_size_t inflight_body;     /* their body bytes, against max_inflight_body */
+    atomic_bool draining;            /* SIGTERM received: /readyz fails */
 } dg_gate_t;
 
 #endif

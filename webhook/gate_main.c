@@ -1,8 +1,9 @@
-/* webhook/gate_main.c: driftgate: flags (each with an env twin), start-up,
- * the housekeeping loop (certificate rotation, --baseline-dir changes) and
- * graceful shutdown on SIGTERM. SPDX-License-Identifier: Apache-2.0 */
+/* webhook/gate_main.c: driftgate: flags (one table: each flag, its env
+ * twin and its --help line), start-up, the housekeeping loop (certificate
+ * rotation, --baseline-dir changes) and the rolling-update shutdown. SPDX-License-Identifier: Apache-2.0 */
 #include <getopt.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,213 +15,231 @@
 #include "http.h"
 #include "kube.h"
 #include "log.h"
+#include "reread.h"
 #include "tls.h"
 
-static const char usage[] =
-    "Usage: driftgate --tls-cert FILE --tls-key FILE [flags]\n"
-    "\n"
-    "The driftgate admission webhook: judges UPDATEs of governed objects against\n"
-    "their Helm release baselines. Every flag has an environment twin.\n"
-    "\n"
-    "  --listen [HOST]:PORT     address to serve HTTPS on (DRIFTGATE_LISTEN, default :8443)\n"
-    "  --tls-cert FILE          serving certificate chain, PEM; reloaded when it changes\n"
-    "                           (DRIFTGATE_TLS_CERT)\n"
-    "  --tls-key FILE           its private key, PEM (DRIFTGATE_TLS_KEY)\n"
-    "  --client-ca FILE         require client certificates from this CA, e.g. the API\n"
-    "                           server's; /healthz and /readyz stay open (DRIFTGATE_CLIENT_CA)\n"
-    "  --policy FILE            DriftPolicy (DRIFTGATE_POLICY, default: built-in)\n"
-    "  --baseline-dir DIR       baseline ConfigMap files, re-read when they change\n"
-    "                           (DRIFTGATE_BASELINE_DIR)\n"
-    "  --kubeconfig FILE        read baselines and live state from this cluster\n"
-    "                           (DRIFTGATE_KUBECONFIG)\n"
-    "  --in-cluster             use the pod's service account (DRIFTGATE_IN_CLUSTER=true)\n"
-    "  --baseline-namespace NS  the only namespace whose baseline ConfigMaps are believed\n"
-    "                           (DRIFTGATE_BASELINE_NAMESPACE, default: driftgate's own,\n"
-    "                           $POD_NAMESPACE or the service account's, else\n"
-    "                           driftgate-system)\n"
-    "  --helm-secrets           also read Helm's Secret-driver release records; needs RBAC\n"
-    "                           on Secrets (DRIFTGATE_HELM_SECRETS=true)\n"
-    "  --webhook-name NAME      name in logs and decisions (DRIFTGATE_WEBHOOK_NAME,\n"
-    "                           default validate.driftgate.io)\n"
-    "  --fail-open|--fail-closed  answer while the store has not synced: allow with a\n"
-    "                           warning, or refuse with 503 (DRIFTGATE_FAIL_OPEN=true|false,\n"
-    "                           default closed)\n"
-    "  --max-body-bytes N       largest AdmissionReview accepted (DRIFTGATE_MAX_BODY_BYTES,\n"
-    "                           default 8Mi)\n"
-    "  --request-timeout SEC    drop connections idle or stalled this long\n"
-    "                           (DRIFTGATE_REQUEST_TIMEOUT, default 10)\n"
-    "  --threads N              worker threads (DRIFTGATE_THREADS, default: CPUs)\n"
-    "  --audit-interval SEC     continuous audit period (DRIFTGATE_AUDIT_INTERVAL, default 60)\n"
-    "  --log-level LEVEL        debug|info|warn|error (DRIFTGATE_LOG_LEVEL, default info)\n";
-
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t signals;
 
 static void on_signal(int sig)
 {
     (void)sig;
-    stop_requested = 1;
+    signals++;
 }
 
-static bool truthy(const char *s)
+/* ---- options: one table drives the flags, their environment twins and --help ---- */
+
+/* O_UINT0: 0 allowed too. */
+typedef enum { O_STR, O_TRUE, O_FALSE, O_UINT, O_UINT0, O_SIZE, O_HELP, O_VERSION } otype_t;
+
+typedef struct settings {
+    dg_gate_cfg_t cfg;
+    const char *level;
+} settings_t;
+
+typedef struct opt {
+    const char *flag, *arg, *env; /* env NULL: no twin */
+    otype_t type;
+    size_t off;                   /* into settings_t */
+    unsigned long max;            /* O_UINT, O_SIZE */
+    const char *help;
+} opt_t;
+
+#define F(field) offsetof(settings_t, field)
+
+static const opt_t opts[] = {
+    {"listen", "[HOST]:PORT", "DRIFTGATE_LISTEN", O_STR, F(cfg.listen), 0,
+     "the webhook's HTTPS address: /validate, /healthz, /readyz (default :8443)"},
+    {"metrics-listen", "[HOST]:PORT", "DRIFTGATE_METRICS_LISTEN", O_STR, F(cfg.metrics_listen), 0,
+     "plain-HTTP address of /metrics; empty = off (default :9090)"},
+    {"console-listen", "[HOST]:PORT", "DRIFTGATE_CONSOLE_LISTEN", O_STR, F(cfg.console_listen), 0,
+     "plain-HTTP address of the console and /api/v1; empty = off (default 127.0.0.1:8080:\n"
+     "reach it with kubectl port-forward)"},
+    {"tls-cert", "FILE", "DRIFTGATE_TLS_CERT", O_STR, F(cfg.tls_cert), 0,
+     "serving certificate chain, PEM; reloaded when it changes (required)"},
+    {"tls-key", "FILE", "DRIFTGATE_TLS_KEY", O_STR, F(cfg.tls_key), 0, "its private key, PEM (required)"},
+    {"client-ca", "FILE", "DRIFTGATE_CLIENT_CA", O_STR, F(cfg.client_ca), 0,
+     "require a client certificate from this CA, for TLS client authentication (the API\n"
+     "server's); /healthz and /readyz stay open"},
+    {"client-allowed-names", "NAME,...", "DRIFTGATE_CLIENT_ALLOWED_NAMES", O_STR, F(cfg.client_names),
+     0, "with --client-ca: the certificate's common name or a DNS name must be one of these"},
+    {"policy", "FILE", "DRIFTGATE_POLICY", O_STR, F(cfg.policy_file), 0, "DriftPolicy (default: built-in)"},
+    {"baseline-dir", "DIR", "DRIFTGATE_BASELINE_DIR", O_STR, F(cfg.baseline_dir), 0,
+     "baseline ConfigMap files, re-read when they change"},
+    {"kubeconfig", "FILE", "DRIFTGATE_KUBECONFIG", O_STR, F(cfg.kubeconfig), 0,
+     "read baselines and live state from this cluster"},
+    {"in-cluster", NULL, "DRIFTGATE_IN_CLUSTER", O_TRUE, F(cfg.in_cluster), 0,
+     "use the pod's service account"},
+    {"baseline-namespace", "NS", "DRIFTGATE_BASELINE_NAMESPACE", O_STR, F(cfg.baseline_ns), 0,
+     "the only namespace whose baseline ConfigMaps are believed (default: driftgate's\n"
+     "own, $POD_NAMESPACE or the service account's, else driftgate-system)"},
+    {"helm-secrets", NULL, "DRIFTGATE_HELM_SECRETS", O_TRUE, F(cfg.helm_secrets), 0,
+     "also read Helm's Secret-driver release records; needs RBAC on Secrets"},
+    {"webhook-name", "NAME", "DRIFTGATE_WEBHOOK_NAME", O_STR, F(cfg.webhook_name), 0,
+     "name in logs and decisions (default validate.driftgate.io)"},
+    {"fail-open", NULL, "DRIFTGATE_FAIL_OPEN", O_TRUE, F(cfg.fail_open), 0,
+     "while the store has not synced, allow with a warning"},
+    {"fail-closed", NULL, NULL, O_FALSE, F(cfg.fail_open), 0,
+     "while the store has not synced, refuse with 503 (the default)"},
+    {"max-body-bytes", "N", "DRIFTGATE_MAX_BODY_BYTES", O_SIZE, F(cfg.max_body), 1ul << 30,
+     "largest AdmissionReview accepted (default 8Mi)"},
+    {"max-inflight-bytes", "N", "DRIFTGATE_MAX_INFLIGHT_BYTES", O_SIZE, F(cfg.max_inflight_body),
+     1ul << 34, "request bodies held at once across all connections; past it, 503\n(default 32Mi)"},
+    {"max-conns-per-ip", "N", "DRIFTGATE_MAX_CONNS_PER_IP", O_UINT, F(cfg.max_conns_per_ip), 4096,
+     "connections from one address (default 256)"},
+    {"request-timeout", "SEC", "DRIFTGATE_REQUEST_TIMEOUT", O_UINT, F(cfg.request_timeout_s), 3600,
+     "drop connections idle or stalled this long (default 10)"},
+    {"reread-budget-ms", "MS", "DRIFTGATE_REREAD_BUDGET_MS", O_UINT, F(cfg.reread_budget_ms), 60000,
+     "time for the re-read of a Helm release before a denial, never past the\n"
+     "request's timeout less 1 s (default 1000)"},
+    {"shutdown-delay", "SEC", "DRIFTGATE_SHUTDOWN_DELAY", O_UINT0, F(cfg.shutdown_delay_s), 3600,
+     "on SIGTERM, fail /readyz and keep serving this long before draining (default 5)"},
+    {"threads", "N", "DRIFTGATE_THREADS", O_UINT, F(cfg.threads), 256,
+     "threads judging requests (default: CPUs)"},
+    {"audit-interval", "SEC", "DRIFTGATE_AUDIT_INTERVAL", O_UINT, F(cfg.audit_interval_s), 86400,
+     "continuous audit period (default 60)"},
+    {"log-level", "LEVEL", "DRIFTGATE_LOG_LEVEL", O_STR, F(level), 0,
+     "debug, info, warn or error (default info)"},
+    {"help", NULL, NULL, O_HELP, 0, 0, "this text"},
+    {"version", NULL, NULL, O_VERSION, 0, 0, "print the version"},
+};
+#define NOPTS (sizeof opts / sizeof opts[0])
+
+static void usage(FILE *out)
 {
-    return s && (strcmp(s, "true") == 0 || strcmp(s, "1") == 0 || strcmp(s, "yes") == 0);
+    fputs("Usage: driftgate --tls-cert FILE --tls-key FILE [flags]\n\n"
+          "The driftgate admission webhook: judges CREATE, UPDATE and DELETE of governed\n"
+          "objects against their Helm release baselines. Every flag but --help, --version\n"
+          "and --fail-closed has the environment twin shown (booleans: true or false).\n\n",
+          out);
+    for (size_t i = 0; i < NOPTS; i++) {
+        const opt_t *o = &opts[i];
+        char head[64];
+
+        snprintf(head, sizeof head, "--%s%s%s", o->flag, o->arg ? " " : "", o->arg ? o->arg : "");
+        fprintf(out, "  %-34s ", head);
+        for (const char *h = o->help; *h; h++) {
+            fputc(*h, out);
+            if (*h == '\n') /* continuation lines line up */
+                fprintf(out, "%37s", "");
+        }
+        if (o->env)
+            fprintf(out, "\n%37s%s", "", o->env);
+        fputc('\n', out);
+    }
 }
 
-static int parse_uint(const char *flag, const char *s, unsigned long max, unsigned long *out)
+static bool parse_bool(const char *name, const char *s, bool *out)
+{
+    if (strcmp(s, "true") == 0 || strcmp(s, "1") == 0 || strcmp(s, "yes") == 0)
+        *out = true;
+    else if (strcmp(s, "false") == 0 || strcmp(s, "0") == 0 || strcmp(s, "no") == 0 || !*s)
+        *out = false;
+    else {
+        fprintf(stderr, "driftgate: %s '%s': expected true or false\n", name, s);
+        return false;
+    }
+    return true;
+}
+
+static int parse_uint(const char *name, const char *s, unsigned long max, bool sizes, bool zero,
+                      unsigned long *out)
 {
     char *end;
-    unsigned long v = strtoul(s, &end, 10);
-    unsigned long mul = 1;
+    unsigned long v = strtoul(s, &end, 10), mul = 1;
 
-    if (strcmp(end, "Ki") == 0)
+    if (sizes && strcmp(end, "Ki") == 0)
         mul = 1024;
-    else if (strcmp(end, "Mi") == 0)
+    else if (sizes && strcmp(end, "Mi") == 0)
         mul = 1024 * 1024;
+    else if (sizes && strcmp(end, "Gi") == 0)
+        mul = 1024ul * 1024 * 1024;
     else if (*end)
         end = NULL;
-    if (end == NULL || end == s || v == 0 || v > max / mul) {
-        fprintf(stderr, "driftgate: %s '%s': expected a positive number\n", flag, s);
+    if (end == NULL || end == s || *s == '-' || (v == 0 && !zero) || v > max / mul) {
+        fprintf(stderr, "driftgate: %s '%s': expected a %s number up to %lu%s\n", name, s,
+                zero ? "whole" : "positive", max, sizes ? " (or with Ki, Mi, Gi)" : "");
         return -1;
     }
     *out = v * mul;
     return 0;
 }
 
-/* Environment first, flags over it. */
-static void from_env(dg_gate_cfg_t *c, const char **level)
+/* Store @val for @o, named @name in errors (the flag or its env twin). */
+static int set_opt(settings_t *st, const opt_t *o, const char *name, const char *val)
 {
-    const char *v;
-
-    if ((v = getenv("DRIFTGATE_LISTEN")))
-        snprintf(c->listen, sizeof c->listen, "%s", v);
-    c->tls_cert = getenv("DRIFTGATE_TLS_CERT");
-    c->tls_key = getenv("DRIFTGATE_TLS_KEY");
-    c->client_ca = getenv("DRIFTGATE_CLIENT_CA");
-    c->policy_file = getenv("DRIFTGATE_POLICY");
-    c->baseline_dir = getenv("DRIFTGATE_BASELINE_DIR");
-    c->kubeconfig = getenv("DRIFTGATE_KUBECONFIG");
-    c->in_cluster = truthy(getenv("DRIFTGATE_IN_CLUSTER"));
-    c->helm_secrets = truthy(getenv("DRIFTGATE_HELM_SECRETS"));
-    c->baseline_ns = getenv("DRIFTGATE_BASELINE_NAMESPACE");
-    if ((v = getenv("DRIFTGATE_WEBHOOK_NAME")))
-        c->webhook_name = v;
-    c->fail_open = truthy(getenv("DRIFTGATE_FAIL_OPEN"));
-    if ((v = getenv("DRIFTGATE_LOG_LEVEL")))
-        *level = v;
-}
-
-static int env_numbers(dg_gate_cfg_t *c)
-{
-    static const struct {
-        const char *env, *flag;
-        unsigned long max;
-        int which;
-    } nums[] = {
-        {"DRIFTGATE_MAX_BODY_BYTES", "--max-body-bytes", 1ul << 30, 0},
-        {"DRIFTGATE_REQUEST_TIMEOUT", "--request-timeout", 3600, 1},
-        {"DRIFTGATE_THREADS", "--threads", 256, 2},
-        {"DRIFTGATE_AUDIT_INTERVAL", "--audit-interval", 86400, 3},
-    };
+    char *p = (char *)st + o->off;
     unsigned long v;
+    bool b;
 
-    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
-        const char *s = getenv(nums[i].env);
-
-        if (s == NULL)
-            continue;
-        if (parse_uint(nums[i].env, s, nums[i].max, &v))
+    switch (o->type) {
+    case O_STR: *(const char **)p = val; return 0;
+    case O_TRUE:
+    case O_FALSE:
+        if (val && !parse_bool(name, val, &b))
             return -1;
-        if (nums[i].which == 0)
-            c->max_body = v;
-        else if (nums[i].which == 1)
-            c->request_timeout_s = (unsigned)v;
-        else if (nums[i].which == 2)
-            c->threads = (unsigned)v;
+        *(bool *)p = val ? b : o->type == O_TRUE;
+        return 0;
+    case O_UINT:
+    case O_UINT0:
+    case O_SIZE:
+        if (parse_uint(name, val, o->max, o->type == O_SIZE, o->type == O_UINT0, &v))
+            return -1;
+        if (o->type == O_SIZE)
+            *(size_t *)p = v;
         else
-            c->audit_interval_s = (unsigned)v;
+            *(unsigned *)p = (unsigned)v;
+        return 0;
+    case O_HELP: usage(stdout); exit(0);
+    case O_VERSION: puts("driftgate 0.1.0"); exit(0);
     }
     return 0;
 }
 
-static int parse_args(int argc, char **argv, dg_gate_cfg_t *c, const char **level)
+/* Environment first, flags over it. */
+static int from_env(settings_t *st)
 {
-    enum { O_LISTEN = 256, O_CERT, O_KEY, O_CA, O_POLICY, O_DIR, O_KUBECONFIG, O_INCLUSTER,
-           O_SECRETS, O_NAME, O_OPEN, O_CLOSED, O_MAXBODY, O_TIMEOUT, O_THREADS, O_AUDIT,
-           O_LEVEL, O_BASELINE_NS };
-    static const struct option longs[] = {
-        {"listen", required_argument, NULL, O_LISTEN},
-        {"tls-cert", required_argument, NULL, O_CERT},
-        {"tls-key", required_argument, NULL, O_KEY},
-        {"client-ca", required_argument, NULL, O_CA},
-        {"policy", required_argument, NULL, O_POLICY},
-        {"baseline-dir", required_argument, NULL, O_DIR},
-        {"kubeconfig", required_argument, NULL, O_KUBECONFIG},
-        {"in-cluster", no_argument, NULL, O_INCLUSTER},
-        {"helm-secrets", no_argument, NULL, O_SECRETS},
-        {"baseline-namespace", required_argument, NULL, O_BASELINE_NS},
-        {"webhook-name", required_argument, NULL, O_NAME},
-        {"fail-open", no_argument, NULL, O_OPEN},
-        {"fail-closed", no_argument, NULL, O_CLOSED},
-        {"max-body-bytes", required_argument, NULL, O_MAXBODY},
-        {"request-timeout", required_argument, NULL, O_TIMEOUT},
-        {"threads", required_argument, NULL, O_THREADS},
-        {"audit-interval", required_argument, NULL, O_AUDIT},
-        {"log-level", required_argument, NULL, O_LEVEL},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
-    };
-    unsigned long v;
-    int o;
+    for (size_t i = 0; i < NOPTS; i++) {
+        const char *v = opts[i].env ? getenv(opts[i].env) : NULL;
 
-    while ((o = getopt_long(argc, argv, "hV", longs, NULL)) != -1) {
-        switch (o) {
-        case O_LISTEN: snprintf(c->listen, sizeof c->listen, "%s", optarg); break;
-        case O_CERT: c->tls_cert = optarg; break;
-        case O_KEY: c->tls_key = optarg; break;
-        case O_CA: c->client_ca = optarg; break;
-        case O_POLICY: c->policy_file = optarg; break;
-        case O_DIR: c->baseline_dir = optarg; break;
-        case O_KUBECONFIG: c->kubeconfig = optarg; break;
-        case O_INCLUSTER: c->in_cluster = true; break;
-        case O_SECRETS: c->helm_secrets = true; break;
-        case O_BASELINE_NS: c->baseline_ns = optarg; break;
-        case O_NAME: c->webhook_name = optarg; break;
-        case O_OPEN: c->fail_open = true; break;
-        case O_CLOSED: c->fail_open = false; break;
-        case O_MAXBODY:
-            if (parse_uint("--max-body-bytes", optarg, 1ul << 30, &v))
-                return -1;
-            c->max_body = v;
-            break;
-        case O_TIMEOUT:
-            if (parse_uint("--request-timeout", optarg, 3600, &v))
-                return -1;
-            c->request_timeout_s = (unsigned)v;
-            break;
-        case O_THREADS:
-            if (parse_uint("--threads", optarg, 256, &v))
-                return -1;
-            c->threads = (unsigned)v;
-            break;
-        case O_AUDIT:
-            if (parse_uint("--audit-interval", optarg, 86400, &v))
-                return -1;
-            c->audit_interval_s = (unsigned)v;
-            break;
-        case O_LEVEL: *level = optarg; break;
-        case 'V': puts("driftgate 0.1.0"); exit(0);
-        case 'h': fputs(usage, stdout); exit(0);
-        default: fputs(usage, stderr); return -1;
+        if (v && set_opt(st, &opts[i], opts[i].env, v))
+            return -1;
+    }
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, settings_t *st)
+{
+    struct option longs[NOPTS + 1];
+    int o, idx;
+
+    for (size_t i = 0; i < NOPTS; i++)
+        longs[i] = (struct option){opts[i].flag, opts[i].arg ? required_argument : no_argument,
+                                   NULL, 256 + (int)i};
+    longs[NOPTS] = (struct option){NULL, 0, NULL, 0};
+    opterr = 0;
+    while ((o = getopt_long(argc, argv, ":", longs, &idx)) != -1) {
+        char name[64];
+
+        if (o == '?' || o == ':') {
+            fprintf(stderr, "driftgate: %s '%s'; see driftgate --help\n",
+                    o == ':' ? "missing value for" : "unknown flag", argv[optind - 1]);
+            return -1;
         }
+        snprintf(name, sizeof name, "--%s", opts[o - 256].flag);
+        if (set_opt(st, &opts[o - 256], name, optarg))
+            return -1;
     }
     if (optind < argc) {
-        fprintf(stderr, "driftgate: unexpected argument '%s'\n", argv[optind]);
+        fprintf(stderr, "driftgate: unexpected argument '%s'; see driftgate --help\n", argv[optind]);
         return -1;
     }
-    if (c->tls_cert == NULL || c->tls_key == NULL) {
+    if (st->cfg.tls_cert == NULL || st->cfg.tls_key == NULL) {
         fprintf(stderr, "driftgate: --tls-cert and --tls-key are required (the API server only "
                         "calls webhooks over HTTPS)\n");
+        return -1;
+    }
+    if (st->cfg.client_names && !st->cfg.client_ca) {
+        fprintf(stderr, "driftgate: --client-allowed-names needs --client-ca\n");
         return -1;
     }
     return 0;
@@ -271,11 +290,49 @@ static void housekeeping(dg_gate_t *g)
     }
 }
 
+static const struct {
+    dg_role_t role;
+    size_t off; /* the address, in dg_gate_cfg_t */
+} listeners[] = {
+    {DG_ROLE_WEBHOOK, offsetof(dg_gate_cfg_t, listen)},
+    {DG_ROLE_METRICS, offsetof(dg_gate_cfg_t, metrics_listen)},
+    {DG_ROLE_CONSOLE, offsetof(dg_gate_cfg_t, console_listen)},
+};
+#define NLISTENERS (sizeof listeners / sizeof listeners[0])
+
+static const char *listen_addr(const dg_gate_cfg_t *cfg, size_t i)
+{
+    return *(const char *const *)((const char *)cfg + listeners[i].off);
+}
+
+/* SIGTERM as a rolling update needs it: /readyz fails at once, so the
+ * endpoints controller takes the pod out of the Service, but until every
+ * API server has seen that, new connections still arrive and must be
+ * served; only then stop accepting and let in-flight requests finish. A
+ * second signal skips the wait. */
+static void shut_down(dg_gate_t *g, dg_http_t **http)
+{
+    struct timespec tick = {0, 50 * 1000 * 1000};
+    sig_atomic_t seen = signals;
+
+    atomic_store(&g->draining, true);
+    dg_log(DG_LOG_INFO, "SIGTERM: /readyz fails; serving on for the shutdown delay",
+           json_pack("{s:i}", "shutdown_delay_s", (int)g->cfg->shutdown_delay_s));
+    for (unsigned i = 0; i < g->cfg->shutdown_delay_s * 20 && signals == seen; i++)
+        nanosleep(&tick, NULL);
+    for (size_t i = 0; i < NLISTENERS; i++)
+        dg_http_quiesce(http[i]);
+    dg_log(DG_LOG_INFO, "not accepting; draining in-flight requests",
+           json_pack("{s:I}", "inflight", (json_int_t)g->inflight));
+    for (size_t i = 0; i < NLISTENERS; i++)
+        dg_http_stop(&http[i], g->cfg->request_timeout_s);
+}
+
 static int serve(dg_gate_t *g)
 {
     struct sigaction sa = {.sa_handler = on_signal};
     struct timespec tick = {0, 100 * 1000 * 1000};
-    dg_http_t *http = NULL;
+    dg_http_t *http[NLISTENERS] = {0};
     dg_err_t err = {0};
     char msg[600];
     unsigned ticks = 0;
@@ -284,22 +341,27 @@ static int serve(dg_gate_t *g)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    if (dg_http_start(g, &http, &err) != 0) {
-        fprintf(stderr, "driftgate: %s\n", dg_err_format(&err, msg, sizeof msg));
-        return 1;
+    for (size_t i = 0; i < NLISTENERS; i++) {
+        const char *addr = listen_addr(g->cfg, i);
+
+        if (addr && *addr && dg_http_start(g, listeners[i].role, addr, &http[i], &err) != 0) {
+            fprintf(stderr, "driftgate: %s\n", dg_err_format(&err, msg, sizeof msg));
+            for (size_t j = 0; j < i; j++)
+                dg_http_stop(&http[j], 0);
+            return 1;
+        }
     }
     dg_log(DG_LOG_INFO, "serving",
-           json_pack("{s:s, s:s, s:b, s:b}", "listen", g->cfg->listen, "webhook",
+           json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "listen", g->cfg->listen, "metrics",
+                     g->cfg->metrics_listen, "console", g->cfg->console_listen, "webhook",
                      g->cfg->webhook_name, "fail_open", g->cfg->fail_open, "client_auth",
                      g->cfg->client_ca != NULL));
-    while (!stop_requested) {
+    while (signals == 0) {
         nanosleep(&tick, NULL);
         if (++ticks % (10 * g->cfg->dir_poll_s) == 0)
             housekeeping(g);
     }
-    dg_log(DG_LOG_INFO, "SIGTERM: draining in-flight requests",
-           json_pack("{s:I}", "inflight", (json_int_t)g->inflight));
-    dg_http_stop(&http, g->cfg->request_timeout_s);
+    shut_down(g, http);
     dg_log(DG_LOG_INFO, "stopped", NULL);
     return 0;
 }
@@ -329,38 +391,51 @@ static int start_sources(dg_gate_t *g, dg_err_t *err)
 
 int main(int argc, char **argv)
 {
-    dg_gate_cfg_t cfg = {.listen = ":8443", .webhook_name = "validate.driftgate.io",
-                         .max_body = DG_GATE_DEFAULT_MAX_BODY, .request_timeout_s = 10,
-                         .audit_interval_s = 60, .dir_poll_s = 1};
-    dg_gate_t g = {.cfg = &cfg};
-    const char *level = "info";
+    settings_t st = {.cfg = {.listen = ":8443", .metrics_listen = ":9090",
+                             .console_listen = "127.0.0.1:8080",
+                             .webhook_name = "validate.driftgate.io",
+                             .max_body = DG_GATE_DEFAULT_MAX_BODY,
+                             .max_inflight_body = (size_t)32 << 20, .max_conns_per_ip = 256,
+                             .request_timeout_s = 10, .shutdown_delay_s = 5,
+                             .reread_budget_ms = 1000, .audit_interval_s = 60, .dir_poll_s = 1},
+                     .level = "info"};
+    dg_gate_cfg_t *cfg = &st.cfg;
+    dg_gate_t g = {.cfg = cfg};
+    dg_reread_t *reread = NULL;
     dg_err_t err = {0};
     char msg[600];
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     int rc = 1;
 
-    cfg.threads = cpus > 0 ? (unsigned)cpus : 2;
-    from_env(&cfg, &level);
-    if (env_numbers(&cfg) || parse_args(argc, argv, &cfg, &level))
-        return 2;
-    if (dg_log_level_parse(level) < 0) {
-        fprintf(stderr, "driftgate: --log-level '%s': expected debug, info, warn or error\n", level);
-        return 2;
+    cfg->threads = cpus > 0 ? (unsigned)cpus : 2;
+    if (from_env(&st) || parse_args(argc, argv, &st))
+        return 1;
+    if (dg_log_level_parse(st.level) < 0) {
+        fprintf(stderr, "driftgate: --log-level '%s': expected debug, info, warn or error\n",
+                st.level);
+        return 1;
     }
-    dg_log_set_level((dg_log_level_t)dg_log_level_parse(level));
+    dg_log_set_level((dg_log_level_t)dg_log_level_parse(st.level));
+    dg_log_start();
     g.store = dg_store_new();
-    if (g.store == NULL || dg_tls_init(cfg.tls_cert, cfg.tls_key, cfg.client_ca, &err) != 0 ||
-        load_policy(&g, &err) != 0 || start_sources(&g, &err) < 0) {
+    if (g.store == NULL ||
+        dg_tls_init(cfg->tls_cert, cfg->tls_key, cfg->client_ca, cfg->client_names, &err) != 0 ||
+        load_policy(&g, &err) != 0 || start_sources(&g, &err) < 0 ||
+        (g.refresh && (reread = dg_reread_new(g.refresh, cfg->reread_budget_ms, &err)) == NULL)) {
         fprintf(stderr, "driftgate: %s\n",
                 err.code ? dg_err_format(&err, msg, sizeof msg) : "out of memory");
         goto out;
     }
+    if (reread)
+        g.refresh = dg_reread_ops(reread);
     rc = serve(&g);
 out:
     dg_kube_stop();
+    dg_reread_free(&reread);
     dg_store_free(&g.store);
     dg_policy_free(&g.policy);
     dg_tls_shutdown();
     dg_api_shutdown();
+    dg_log_stop();
     return rc;
 }

@@ -1,10 +1,15 @@
 /* webhook/http.c: libmicrohttpd with its GnuTLS back end; a thread pool
- * polls with epoll. SPDX-License-Identifier: Apache-2.0 */
+ * polls with epoll and only moves bytes: /validate is judged by a pool of
+ * workers while its connection is suspended, because the re-read before a
+ * denial waits on the API server and would stall every connection sharing
+ * the polling thread. SPDX-License-Identifier: Apache-2.0 */
 #include "http.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,18 +22,31 @@
 #include "metrics.h"
 #include "tls.h"
 
-struct dg_http {
-    struct MHD_Daemon *mhd;
-    dg_gate_t *gate;
-};
-
 /* Per-request state, from the first callback to the completion notice. */
 typedef struct conn_req {
+    struct conn_req *next;     /* in the workers' queue */
+    struct MHD_Connection *conn;
+    dg_http_req_t req;         /* for the worker; strings owned by libmicrohttpd */
+    dg_http_resp_t resp;       /* the worker's answer */
+    enum { FRESH, JUDGING, JUDGED } state;
     dg_buf_t body;
-    bool too_big;
+    size_t reserved;           /* bytes counted in gate->inflight_body */
+    bool too_big, over_budget;
     int early_status; /* refused before the body was read: the code */
     char early_msg[200];
 } conn_req_t;
+
+struct dg_http {
+    struct MHD_Daemon *mhd;
+    dg_gate_t *gate;
+    dg_role_t role;
+    pthread_mutex_t mu;
+    pthread_cond_t work;
+    conn_req_t *head, *tail;   /* suspended connections waiting for a worker */
+    bool stopping;
+    pthread_t *workers;
+    unsigned nworkers;
+};
 
 void dg_http_error(dg_http_resp_t *resp, int status, const char *fmt, ...)
 {
@@ -85,6 +103,20 @@ static bool is_json_type(const char *ct)
            (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
+/* Count @n more body bytes against --max-inflight-bytes: every connection's
+ * bodies together, so many large bodies at once cannot exhaust memory. */
+static bool reserve(dg_http_t *h, conn_req_t *cr, size_t n)
+{
+    size_t cur = atomic_load(&h->gate->inflight_body);
+
+    do {
+        if (cur + n > h->gate->cfg->max_inflight_body)
+            return false;
+    } while (!atomic_compare_exchange_weak(&h->gate->inflight_body, &cur, cur + n));
+    cr->reserved += n;
+    return true;
+}
+
 /* First call for a request: can it be refused before reading the body? */
 static void precheck(dg_http_t *h, struct MHD_Connection *conn, const char *url,
                      const char *method, conn_req_t *cr)
@@ -94,7 +126,8 @@ static void precheck(dg_http_t *h, struct MHD_Connection *conn, const char *url,
     const union MHD_ConnectionInfo *ci;
     int status = 0;
 
-    if (dg_tls_client_ca_pem() && strcmp(url, "/healthz") != 0 && strcmp(url, "/readyz") != 0) {
+    if (h->role == DG_ROLE_WEBHOOK && dg_tls_client_ca_pem() && strcmp(url, "/healthz") != 0 &&
+        strcmp(url, "/readyz") != 0) {
         ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
         if (ci == NULL || !dg_tls_client_verified(ci->tls_session)) {
             cr->early_status = 401;
@@ -103,7 +136,7 @@ static void precheck(dg_http_t *h, struct MHD_Connection *conn, const char *url,
             return;
         }
     }
-    if (strcmp(url, "/validate") != 0)
+    if (h->role != DG_ROLE_WEBHOOK || strcmp(url, "/validate") != 0)
         return;
     if (strcmp(method, "POST") != 0) {
         status = 405;
@@ -118,8 +151,64 @@ static void precheck(dg_http_t *h, struct MHD_Connection *conn, const char *url,
         snprintf(cr->early_msg, sizeof cr->early_msg,
                  "body of %s bytes is larger than --max-body-bytes %zu", cl,
                  h->gate->cfg->max_body);
+    } else if (cl && !reserve(h, cr, (size_t)strtoull(cl, NULL, 10))) {
+        status = 503;
+        snprintf(cr->early_msg, sizeof cr->early_msg, "%s",
+                 "too many request bodies in flight (--max-inflight-bytes); retry");
     }
     cr->early_status = status;
+}
+
+/* Hand a complete /validate to the workers; its connection sleeps meanwhile. */
+static void enqueue(dg_http_t *h, conn_req_t *cr)
+{
+    MHD_suspend_connection(cr->conn);
+    pthread_mutex_lock(&h->mu);
+    cr->next = NULL;
+    if (h->tail)
+        h->tail->next = cr;
+    else
+        h->head = cr;
+    h->tail = cr;
+    pthread_cond_signal(&h->work);
+    pthread_mutex_unlock(&h->mu);
+}
+
+static void *run_worker(void *arg)
+{
+    dg_http_t *h = arg;
+
+    pthread_mutex_lock(&h->mu);
+    for (;;) {
+        conn_req_t *cr;
+
+        while (h->head == NULL && !h->stopping)
+            pthread_cond_wait(&h->work, &h->mu);
+        if ((cr = h->head) == NULL)
+            break;
+        if ((h->head = cr->next) == NULL)
+            h->tail = NULL;
+        pthread_mutex_unlock(&h->mu);
+        dg_api_handle(h->gate, &cr->req, &cr->resp);
+        cr->state = JUDGED;
+        MHD_resume_connection(cr->conn);
+        pthread_mutex_lock(&h->mu);
+    }
+    pthread_mutex_unlock(&h->mu);
+    return NULL;
+}
+
+/* Keep reading what cannot be stored: the answer goes out after. */
+static void take_upload(dg_http_t *h, conn_req_t *cr, const char *upload, size_t n)
+{
+    if (cr->early_status || cr->too_big || cr->over_budget)
+        return;
+    if (cr->body.len + n > h->gate->cfg->max_body)
+        cr->too_big = true;
+    else if (cr->body.len + n > cr->reserved && !reserve(h, cr, cr->body.len + n - cr->reserved))
+        cr->over_budget = true; /* chunked: no Content-Length to reserve up front */
+    else if (dg_buf_append(&cr->body, upload, n) != 0)
+        cr->too_big = true;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -128,8 +217,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
     dg_http_t *h = cls;
     conn_req_t *cr = *con_cls;
-    dg_http_resp_t resp = {.status = 500};
-    dg_http_req_t req;
     enum MHD_Result ret;
 
     (void)version;
@@ -137,35 +224,41 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if ((cr = calloc(1, sizeof *cr)) == NULL)
             return MHD_NO;
         dg_buf_init(&cr->body, 0);
+        dg_buf_init(&cr->resp.body, 0);
+        cr->resp.status = 500;
         *con_cls = cr;
         h->gate->inflight++;
         precheck(h, conn, url, method, cr);
         return MHD_YES;
     }
     if (*upload_size) {
-        /* Keep reading what cannot be stored: the answer goes out after. */
-        if (!cr->early_status && !cr->too_big) {
-            if (cr->body.len + *upload_size > h->gate->cfg->max_body ||
-                dg_buf_append(&cr->body, upload, *upload_size) != 0)
-                cr->too_big = true;
-        }
+        take_upload(h, cr, upload, *upload_size);
         *upload_size = 0;
         return MHD_YES;
     }
-    dg_buf_init(&resp.body, 0);
-    if (cr->early_status)
-        dg_http_error(&resp, cr->early_status, "%s", cr->early_msg);
-    else if (cr->too_big)
-        dg_http_error(&resp, 413, "body is larger than --max-body-bytes %zu",
-                      h->gate->cfg->max_body);
-    else {
-        req = (dg_http_req_t){method, url,
-                              MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "timeout"),
-                              cr->body.data ? cr->body.data : "", cr->body.len};
-        dg_api_handle(h->gate, &req, &resp);
+    if (cr->state == JUDGING)
+        return MHD_YES; /* resumed before the worker finished: not possible, but harmless */
+    if (cr->state == FRESH) {
+        cr->req = (dg_http_req_t){h->role, method, url,
+                                  MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "timeout"),
+                                  cr->body.data ? cr->body.data : "", cr->body.len};
+        if (cr->early_status)
+            dg_http_error(&cr->resp, cr->early_status, "%s", cr->early_msg);
+        else if (cr->too_big)
+            dg_http_error(&cr->resp, 413, "body is larger than --max-body-bytes %zu",
+                          h->gate->cfg->max_body);
+        else if (cr->over_budget)
+            dg_http_error(&cr->resp, 503, "%s",
+                          "too many request bodies in flight (--max-inflight-bytes); retry");
+        else if (h->role == DG_ROLE_WEBHOOK && strcmp(url, "/validate") == 0) {
+            cr->conn = conn;
+            cr->state = JUDGING;
+            enqueue(h, cr);
+            return MHD_YES;
+        } else
+            dg_api_handle(h->gate, &cr->req, &cr->resp);
     }
-    ret = send_resp(conn, &resp);
-    dg_buf_free(&resp.body);
+    ret = send_resp(conn, &cr->resp);
     return ret;
 }
 
@@ -183,7 +276,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                json_pack("{s:I}", "bytes_received", (json_int_t)cr->body.len));
     if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED)
         dg_metrics_rejected(408);
+    atomic_fetch_sub(&h->gate->inflight_body, cr->reserved);
     dg_buf_free(&cr->body);
+    dg_buf_free(&cr->resp.body);
     free(cr);
     *con_cls = NULL;
     h->gate->inflight--;
@@ -246,57 +341,146 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     dg_log(DG_LOG_DEBUG, msg, json_pack("{s:s}", "component", "libmicrohttpd"));
 }
 
-int dg_http_start(dg_gate_t *gate, dg_http_t **out, dg_err_t *err)
+/* The listening socket is ours, not libmicrohttpd's: an address in use is
+ * then an error that says so (never SO_REUSEPORT, which would let a second
+ * driftgate split the traffic), and an IPv6 "any" also takes IPv4. */
+static int listen_on(const char *addr, int *fd, dg_err_t *err)
 {
-    const dg_gate_cfg_t *cfg = gate->cfg;
     struct sockaddr_storage ss;
-    socklen_t sslen;
+    socklen_t sslen = 0;
     bool any;
-    unsigned flags = MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG;
-    dg_http_t *h;
-    int rc;
+    int one = 1, zero = 0, rc, s;
 
-    if ((rc = parse_listen(cfg->listen, &ss, &sslen, &any, err)) != 0)
+    if ((rc = parse_listen(addr, &ss, &sslen, &any, err)) != 0)
         return rc;
+    if ((s = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+        return dg_err_set(err, DG_EIO, "%s: socket: %s", addr, strerror(errno));
+    /* SO_REUSEADDR only lets a restart bind past TIME_WAIT; Linux still
+     * refuses a second listener. */
+    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (ss.ss_family == AF_INET6)
-        flags |= MHD_USE_DUAL_STACK;
-    if ((h = calloc(1, sizeof *h)) == NULL)
+        setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+    if (bind(s, (struct sockaddr *)&ss, sslen) != 0 || listen(s, 1024) != 0) {
+        int e = errno;
+
+        close(s);
+        return dg_err_set(err, DG_EIO, "cannot listen on %s: %s", addr,
+                          e == EADDRINUSE ? "address in use (is another driftgate running?)"
+                                          : strerror(e));
+    }
+    *fd = s;
+    return 0;
+}
+
+static int start_workers(dg_http_t *h, unsigned n, dg_err_t *err)
+{
+    if ((h->workers = calloc(n, sizeof *h->workers)) == NULL)
         return dg_err_set(err, DG_ENOMEM, "out of memory");
+    for (; h->nworkers < n; h->nworkers++)
+        if (pthread_create(&h->workers[h->nworkers], NULL, run_worker, h) != 0)
+            return dg_err_set(err, DG_EIO, "cannot start worker threads");
+    return 0;
+}
+
+static void stop_workers(dg_http_t *h)
+{
+    pthread_mutex_lock(&h->mu);
+    h->stopping = true;
+    pthread_cond_broadcast(&h->work);
+    pthread_mutex_unlock(&h->mu);
+    for (unsigned i = 0; i < h->nworkers; i++)
+        pthread_join(h->workers[i], NULL); /* queued work is judged first */
+    free(h->workers);
+    h->workers = NULL;
+    h->nworkers = 0;
+}
+
+static void http_free(dg_http_t *h)
+{
+    stop_workers(h);
+    if (h->mhd)
+        MHD_stop_daemon(h->mhd);
+    pthread_cond_destroy(&h->work);
+    pthread_mutex_destroy(&h->mu);
+    free(h);
+}
+
+static struct MHD_Daemon *start_mhd(dg_http_t *h, int fd)
+{
+    const dg_gate_cfg_t *cfg = h->gate->cfg;
+    bool tls = h->role == DG_ROLE_WEBHOOK;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME | (tls ? MHD_USE_TLS : 0);
+    struct MHD_OptionItem tls_opts[] = {
+        {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)DG_TLS_PRIORITIES},
+        {MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)dg_tls_cert_callback},
+        {dg_tls_client_ca_pem() ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0,
+         (void *)dg_tls_client_ca_pem()},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    /* The console and metrics are light: two polling threads are plenty. */
+    unsigned threads = tls ? cfg->threads : 2;
+
+    return MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, h, MHD_OPTION_LISTEN_SOCKET, fd,
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
+        cfg->request_timeout_s, MHD_OPTION_CONNECTION_LIMIT, 4096u,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_conns_per_ip, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        tls ? MHD_OPTION_ARRAY : MHD_OPTION_END, tls_opts, MHD_OPTION_END);
+}
+
+int dg_http_start(dg_gate_t *gate, dg_role_t role, const char *addr, dg_http_t **out,
+                  dg_err_t *err)
+{
+    dg_http_t *h;
+    int fd = -1, rc;
+
+    if ((rc = listen_on(addr, &fd, err)) != 0)
+        return rc;
+    if ((h = calloc(1, sizeof *h)) == NULL) {
+        close(fd);
+        return dg_err_set(err, DG_ENOMEM, "out of memory");
+    }
     h->gate = gate;
-    h->mhd = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_HTTPS_PRIORITIES, DG_TLS_PRIORITIES, MHD_OPTION_HTTPS_CERT_CALLBACK,
-        dg_tls_cert_callback, MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
-        MHD_OPTION_CONNECTION_TIMEOUT, cfg->request_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
-        4096u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
-        NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
-        dg_tls_client_ca_pem() ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END,
-        dg_tls_client_ca_pem(), MHD_OPTION_END);
-    if (h->mhd == NULL) {
-        free(h);
-        return dg_err_set(err, DG_EIO,
-                          "cannot serve HTTPS on %s (address in use, or TLS setup failed)",
-                          cfg->listen);
+    h->role = role;
+    pthread_mutex_init(&h->mu, NULL);
+    pthread_cond_init(&h->work, NULL);
+    if (role == DG_ROLE_WEBHOOK && (rc = start_workers(h, gate->cfg->threads, err)) != 0) {
+        close(fd);
+        http_free(h);
+        return rc;
+    }
+    if ((h->mhd = start_mhd(h, fd)) == NULL) {
+        close(fd);
+        http_free(h);
+        return dg_err_set(err, DG_EIO, "cannot serve on %s (TLS setup failed)", addr);
     }
     *out = h;
     return 0;
+}
+
+void dg_http_quiesce(dg_http_t *h)
+{
+    MHD_socket lsock;
+
+    if (h == NULL || h->mhd == NULL)
+        return;
+    lsock = MHD_quiesce_daemon(h->mhd); /* no new connections from here on */
+    if (lsock != MHD_INVALID_SOCKET)
+        close(lsock);
 }
 
 void dg_http_stop(dg_http_t **http, unsigned grace_s)
 {
     dg_http_t *h = http ? *http : NULL;
     struct timespec tick = {0, 10 * 1000 * 1000};
-    MHD_socket lsock;
 
     if (h == NULL)
         return;
-    lsock = MHD_quiesce_daemon(h->mhd); /* no new connections from here on */
-    if (lsock != MHD_INVALID_SOCKET)
-        close(lsock);
+    dg_http_quiesce(h);
     for (unsigned i = 0; i < grace_s * 100 && h->gate->inflight > 0; i++)
         nanosleep(&tick, NULL);
-    MHD_stop_daemon(h->mhd);
-    free(h);
+    http_free(h);
     *http = NULL;
 }

@@ -1,6 +1,7 @@
-/* webhook/http.h: the libmicrohttpd adapter: TLS listener, request
- * bodies (capped), method and content-type checks, graceful stop. Routes
- * are answered by api.c. SPDX-License-Identifier: Apache-2.0 */
+/* webhook/http.h: the libmicrohttpd adapter: listeners (TLS for the
+ * webhook), request bodies (capped per request and across requests),
+ * connections per address, method and content-type checks, judging off
+ * the polling threads, graceful stop. Routes are answered by api.c. SPDX-License-Identifier: Apache-2.0 */
 #ifndef DG_HTTP_H
 #define DG_HTTP_H
 
@@ -11,7 +12,16 @@
 #include "err.h"
 #include "gate.h"
 
+/* What a listener serves: each role its own address, so the console and
+ * the metrics are not exposed where the API server reaches the webhook. */
+typedef enum dg_role {
+    DG_ROLE_WEBHOOK, /* HTTPS: /validate, /healthz, /readyz */
+    DG_ROLE_METRICS, /* HTTP: /metrics */
+    DG_ROLE_CONSOLE, /* HTTP: the console, /api/v1/ */
+} dg_role_t;
+
 typedef struct dg_http_req {
+    dg_role_t role;        /* the listener it came in on */
     const char *method;
     const char *path;      /* without the query */
     const char *timeout;   /* ?timeout= as the API server sends it ("10s"), or NULL */
@@ -27,11 +37,16 @@ typedef struct dg_http_resp {
 
 typedef struct dg_http dg_http_t;
 
-/** Listen on cfg->listen with TLS and serve until dg_http_stop(). */
-int dg_http_start(dg_gate_t *gate, dg_http_t **out, dg_err_t *err);
+/** Listen on @addr ("[host]:port") for @role (TLS for the webhook) and
+ *  serve until dg_http_stop(). An address in use is an error, never shared. */
+int dg_http_start(dg_gate_t *gate, dg_role_t role, const char *addr, dg_http_t **out,
+                  dg_err_t *err);
+
+/** Stop accepting new connections; those open are still served. Safe on NULL. */
+void dg_http_quiesce(dg_http_t *http);
 
 /** Stop accepting, let in-flight requests finish (at most @grace_s
- *  seconds), then close everything. */
+ *  seconds), then close everything. Safe on NULL. */
 void dg_http_stop(dg_http_t **http, unsigned grace_s);
 
 /** Fill @resp with a Kubernetes-style Status error body. */

@@ -1,8 +1,14 @@
-/* webhook/log.c: JSON lines. One write(2) per line, so lines from the
- * server's threads never interleave. SPDX-License-Identifier: Apache-2.0 */
+/* webhook/log.c: JSON lines. Request threads queue whole lines; one
+ * writer thread writes them, each line as one write(2) (short writes
+ * finished), so lines never interleave, and a stalled reader of stderr (a
+ * full pipe, a paused log shipper) costs a dropped, counted line instead of
+ * a blocked request. SPDX-License-Identifier: Apache-2.0 */
 #include "log.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +17,118 @@
 
 static atomic_int min_level = DG_LOG_INFO;
 static const char *const names[] = {"debug", "info", "warn", "error"};
+
+/* Queued lines beyond this many bytes are dropped: a stalled reader must
+ * not grow driftgate's memory either. */
+#define QUEUE_MAX_BYTES ((size_t)4 << 20)
+
+typedef struct line {
+    struct line *next;
+    size_t len;
+    char text[];
+} line_t;
+
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t more;
+    line_t *head, *tail;
+    size_t bytes;
+    bool running, stopping;
+    pthread_t writer;
+} q = {.mu = PTHREAD_MUTEX_INITIALIZER, .more = PTHREAD_COND_INITIALIZER};
+static atomic_ullong dropped;
+
+/* All of it, or give up on a dead descriptor. */
+static void write_all(const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(STDERR_FILENO, p, n);
+
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return;
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+static void *run_writer(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&q.mu);
+    for (;;) {
+        line_t *l;
+
+        while (q.head == NULL && !q.stopping)
+            pthread_cond_wait(&q.more, &q.mu);
+        if ((l = q.head) == NULL)
+            break;
+        if ((q.head = l->next) == NULL)
+            q.tail = NULL;
+        q.bytes -= l->len;
+        pthread_mutex_unlock(&q.mu);
+        write_all(l->text, l->len);
+        free(l);
+        pthread_mutex_lock(&q.mu);
+    }
+    pthread_mutex_unlock(&q.mu);
+    return NULL;
+}
+
+void dg_log_start(void)
+{
+    pthread_mutex_lock(&q.mu);
+    q.stopping = false;
+    q.running = pthread_create(&q.writer, NULL, run_writer, NULL) == 0;
+    pthread_mutex_unlock(&q.mu);
+}
+
+void dg_log_stop(void)
+{
+    bool running;
+
+    pthread_mutex_lock(&q.mu);
+    running = q.running;
+    q.stopping = true;
+    pthread_cond_signal(&q.more);
+    pthread_mutex_unlock(&q.mu);
+    if (running)
+        pthread_join(q.writer, NULL); /* the queue is written out first */
+    q.running = false;
+}
+
+unsigned long long dg_log_dropped(void)
+{
+    return atomic_load(&dropped);
+}
+
+/* Hand @l (malloced) to the writer, or write it here when there is none. */
+static void emit(line_t *l)
+{
+    pthread_mutex_lock(&q.mu);
+    if (!q.running) {
+        pthread_mutex_unlock(&q.mu);
+        write_all(l->text, l->len);
+        free(l);
+        return;
+    }
+    if (q.bytes + l->len > QUEUE_MAX_BYTES) {
+        pthread_mutex_unlock(&q.mu);
+        atomic_fetch_add(&dropped, 1);
+        free(l);
+        return;
+    }
+    l->next = NULL;
+    if (q.tail)
+        q.tail->next = l;
+    else
+        q.head = l;
+    q.tail = l;
+    q.bytes += l->len;
+    pthread_cond_signal(&q.more);
+    pthread_mutex_unlock(&q.mu);
+}
 
 void dg_log_set_level(dg_log_level_t min)
 {
@@ -32,7 +150,8 @@ void dg_log_fields(dg_log_level_t level, const char *msg, const json_t *fields)
 {
     struct timespec ts;
     struct tm tm;
-    char head[160], *m, *rest = NULL, *line;
+    char head[160], *m, *rest = NULL;
+    line_t *line;
     json_t *ms;
     size_t hn, mn, rn;
 
@@ -54,16 +173,16 @@ void dg_log_fields(dg_log_level_t level, const char *msg, const json_t *fields)
         rest = json_dumps(fields, JSON_COMPACT | JSON_REAL_PRECISION(6));
     mn = strlen(m);
     rn = rest ? strlen(rest) : 1;
-    if ((line = malloc(hn + mn + rn + 2)) != NULL) {
-        size_t n = (size_t)sprintf(line, "%s%s%s", head, m, rest ? rest : "}");
+    if ((line = malloc(sizeof *line + hn + mn + rn + 2)) != NULL) {
+        size_t n = (size_t)sprintf(line->text, "%s%s%s", head, m, rest ? rest : "}");
 
         if (rest)
-            line[hn + mn] = ',';
-        line[n] = '\n'; /* replaces the NUL: written as one line */
-        if (write(STDERR_FILENO, line, n + 1) < 0) {
-            /* nowhere left to report it */
-        }
-        free(line);
+            line->text[hn + mn] = ',';
+        line->text[n] = '\n'; /* replaces the NUL: written as one line */
+        line->len = n + 1;
+        emit(line);
+    } else {
+        atomic_fetch_add(&dropped, 1);
     }
     free(rest);
     free(m);

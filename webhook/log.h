@@ -8,6 +8,17 @@
 
 typedef enum dg_log_level { DG_LOG_DEBUG, DG_LOG_INFO, DG_LOG_WARN, DG_LOG_ERROR } dg_log_level_t;
 
+/** Start the writer thread: from here on a line is queued (up to 4 MiB),
+ *  never written on the caller's thread; when the queue is full it is
+ *  dropped and counted. Without it lines are written directly. */
+void dg_log_start(void);
+
+/** Write out what is queued and stop the writer. */
+void dg_log_stop(void);
+
+/** Lines dropped because the reader of stderr fell behind. */
+unsigned long long dg_log_dropped(void);
+
 /** Lines below @min are dropped (default info). */
 void dg_log_set_level(dg_log_level_t min);
 

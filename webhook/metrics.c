@@ -5,6 +5,8 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
+#include "log.h"
+
 #define NVERDICTS (DG_VERDICT_UNSYNCED + 1)
 static const int codes[] = {200, 403, 503};
 #define NCODES (sizeof codes / sizeof codes[0])
@@ -19,6 +21,7 @@ static atomic_ullong decisions[NVERDICTS][NCODES];
 static atomic_ullong rejected[NHTTP];
 static atomic_ullong buckets[NBUCKETS + 1]; /* last: +Inf only */
 static atomic_ullong sum_ns, count;
+static atomic_ullong rereads, rereads_shared;
 static atomic_long baselines, variances, untrusted, conflicts;
 static atomic_int synced;
 
@@ -47,6 +50,11 @@ void dg_metrics_decision(dg_verdict_t v, int code, uint64_t ns)
 void dg_metrics_rejected(int http_code)
 {
     atomic_fetch_add(&rejected[code_index(http_codes, NHTTP, http_code)], 1);
+}
+
+void dg_metrics_reread(bool shared)
+{
+    atomic_fetch_add(shared ? &rereads_shared : &rereads, 1);
 }
 
 void dg_metrics_set_baselines(long n)
@@ -140,6 +148,15 @@ int dg_metrics_render(dg_buf_t *o, double cert_expiry_s)
             "driftgate_baselines_untrusted_ignored %ld\n"
             "# HELP driftgate_baseline_conflicts Objects claimed by two releases.\n"
             "# TYPE driftgate_baseline_conflicts gauge\ndriftgate_baseline_conflicts %ld\n"
+            "# HELP driftgate_rereads_total Helm releases re-read from the API before a "
+            "denial.\n# TYPE driftgate_rereads_total counter\ndriftgate_rereads_total %llu\n"
+            "# HELP driftgate_rereads_shared_total Denials answered by a re-read another "
+            "request made.\n# TYPE driftgate_rereads_shared_total counter\n"
+            "driftgate_rereads_shared_total %llu\n"
+            "# HELP driftgate_log_lines_dropped_total Log lines dropped because the reader "
+            "of stderr fell behind.\n"
+            "# TYPE driftgate_log_lines_dropped_total counter\n"
+            "driftgate_log_lines_dropped_total %llu\n"
             "# HELP driftgate_store_synced 1 once every baseline source has synced.\n"
             "# TYPE driftgate_store_synced gauge\ndriftgate_store_synced %d\n"
             "# HELP driftgate_tls_cert_expiry_seconds Seconds until the serving certificate "
@@ -147,6 +164,7 @@ int dg_metrics_render(dg_buf_t *o, double cert_expiry_s)
             "# TYPE driftgate_tls_cert_expiry_seconds gauge\ndriftgate_tls_cert_expiry_seconds "
             "%.0f\n",
             atomic_load(&baselines), atomic_load(&variances), atomic_load(&untrusted),
-            atomic_load(&conflicts), atomic_load(&synced), cert_expiry_s);
+            atomic_load(&conflicts), atomic_load(&rereads), atomic_load(&rereads_shared),
+            dg_log_dropped(), atomic_load(&synced), cert_expiry_s);
     return rc;
 }

@@ -4,6 +4,7 @@
 #ifndef DG_METRICS_H
 #define DG_METRICS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "buf.h"
@@ -15,6 +16,10 @@ void dg_metrics_decision(dg_verdict_t v, int code, uint64_t ns);
 
 /** Count one request refused at the HTTP layer (400, 404, 405, 413, 415...). */
 void dg_metrics_rejected(int http_code);
+
+/** Count a re-read before a denial: one made (@shared false), or an
+ *  answer taken from another request's re-read (@shared true). */
+void dg_metrics_reread(bool shared);
 
 void dg_metrics_set_baselines(long n);
 void dg_metrics_set_variances(long n);

@@ -30,6 +30,7 @@ static struct {
     struct stat cert_st, key_st;
     pair_t *current, *retired;
     char *client_ca;
+    char *client_names;  /* ",a,b,": the names a client certificate may carry; NULL = any */
     gnutls_x509_trust_list_t trust;
 } g = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
@@ -154,7 +155,30 @@ static char *slurp(const char *path)
     return s;
 }
 
-int dg_tls_init(const char *cert_file, const char *key_file, const char *client_ca, dg_err_t *err)
+/* "a, b" -> ",a,b,": a name then matches exactly between commas. */
+static int set_names(const char *list, dg_err_t *err)
+{
+    char *o = malloc(strlen(list) + 3), *q = o;
+
+    if (o == NULL)
+        return dg_err_set(err, DG_ENOMEM, "out of memory");
+    *q++ = ',';
+    for (const char *p = list; *p; p++)
+        if (*p != ' ' && !(*p == ',' && q[-1] == ','))
+            *q++ = *p;
+    if (q[-1] != ',')
+        *q++ = ',';
+    *q = '\0';
+    if (strcmp(o, ",") == 0) {
+        free(o);
+        return dg_err_set(err, DG_EINVAL, "--client-allowed-names '%s': no name in it", list);
+    }
+    g.client_names = o;
+    return 0;
+}
+
+int dg_tls_init(const char *cert_file, const char *key_file, const char *client_ca,
+                const char *client_names, dg_err_t *err)
 {
     gnutls_datum_t ca;
     int rc;
@@ -167,6 +191,8 @@ int dg_tls_init(const char *cert_file, const char *key_file, const char *client_
         return rc;
     if (client_ca == NULL)
         return 0;
+    if (client_names && (rc = set_names(client_names, err)) != 0)
+        return rc;
     g.client_ca = slurp(client_ca);
     if (g.client_ca == NULL)
         return dg_err_set(err, DG_EIO, "%s: cannot read the client CA bundle", client_ca);
@@ -226,8 +252,49 @@ const char *dg_tls_client_ca_pem(void)
     return g.client_ca;
 }
 
+/* Is @name (@n bytes) one of --client-allowed-names? */
+static bool allowed_name(const char *name, size_t n)
+{
+    const char *p = g.client_names;
+
+    while ((p = strstr(p, name)) != NULL && n > 0) {
+        if (p[-1] == ',' && p[n] == ',')
+            return true;
+        p++;
+    }
+    return false;
+}
+
+/* The leaf's common name or one of its DNS names must be allowed. */
+static bool leaf_named(gnutls_x509_crt_t leaf)
+{
+    char name[256];
+    size_t size = sizeof name;
+    unsigned type;
+
+    if (g.client_names == NULL)
+        return true;
+    if (gnutls_x509_crt_get_dn_by_oid(leaf, GNUTLS_OID_X520_COMMON_NAME, 0, 0, name, &size) == 0 &&
+        strlen(name) == size && allowed_name(name, size))
+        return true;
+    for (unsigned i = 0;; i++) {
+        int t;
+
+        size = sizeof name;
+        t = gnutls_x509_crt_get_subject_alt_name2(leaf, i, name, &size, &type, NULL);
+        if (t == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+            return false;
+        if (t == GNUTLS_SAN_DNSNAME && size < sizeof name && strlen(name) == size &&
+            allowed_name(name, size))
+            return true;
+    }
+}
+
 bool dg_tls_client_verified(gnutls_session_t session)
 {
+    /* A server certificate from the same CA must not pass for the API server. */
+    gnutls_typed_vdata_st purpose = {GNUTLS_DT_KEY_PURPOSE_OID,
+                                     (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT, 0};
     const gnutls_datum_t *chain;
     unsigned int n = 0, status = 1;
     gnutls_x509_crt_t crts[MAX_CHAIN];
@@ -247,8 +314,10 @@ bool dg_tls_client_verified(gnutls_session_t session)
         }
         ncrts++;
     }
-    ok = ncrts == n && gnutls_x509_trust_list_verify_crt(g.trust, crts, ncrts, 0, &status, NULL) == 0 &&
-         status == 0;
+    ok = ncrts == n &&
+         gnutls_x509_trust_list_verify_crt2(g.trust, crts, ncrts, &purpose, 1, 0, &status, NULL) ==
+             0 &&
+         status == 0 && leaf_named(crts[0]);
     for (unsigned i = 0; i < ncrts; i++)
         gnutls_x509_crt_deinit(crts[i]);
     return ok;
@@ -278,5 +347,6 @@ void dg_tls_shutdown(void)
     free(g.cert_file);
     free(g.key_file);
     free(g.client_ca);
+    free(g.client_names);
     memset(&g, 0, sizeof g);
 }

@@ -19,9 +19,12 @@
     "%SERVER_PRECEDENCE"
 
 /** Load the pair (PEM) and, when @client_ca is not NULL, the CA bundle that
- *  client certificates must chain to. Process-wide: one serving identity. */
+ *  client certificates must chain to; @client_names (comma list, or NULL for
+ *  any) are the names such a certificate may carry. Process-wide, because
+ *  libmicrohttpd's certificate callback takes no context: one serving
+ *  identity per process. */
 int dg_tls_init(const char *cert_file, const char *key_file, const char *client_ca,
-                dg_err_t *err);
+                const char *client_names, dg_err_t *err);
 
 /** Reload the pair if either file changed since the last load. A pair that
  *  does not load (half-written, key not matching) keeps the old one serving.
@@ -38,7 +41,9 @@ int dg_tls_cert_callback(gnutls_session_t session, const gnutls_datum_t *req_ca_
 const char *dg_tls_client_ca_pem(void);
 
 /** Did the peer of @session present a certificate that verifies against
- *  the client CA? (Always true when no --client-ca is configured.) */
+ *  the client CA, for TLS client authentication (extended key usage
+ *  clientAuth along the chain), with an allowed name? (Always true when no
+ *  --client-ca is configured.) */
 bool dg_tls_client_verified(gnutls_session_t session);
 
 /** Seconds until the serving certificate expires (negative once expired). */

@@ -61,7 +61,19 @@ for pol in "" "$src/examples/policy.yaml"; do
 done
 has "deployment" "$all" "replicas: 2" "podAntiAffinity:" "runAsNonRoot: true" "readOnlyRootFilesystem: true" \
     "allowPrivilegeEscalation: false" "drop: [ALL]" "type: RuntimeDefault" "path: /readyz" "path: /healthz" \
-    "scheme: HTTPS" "--in-cluster" "--fail-closed" "minAvailable: 1"
+    "scheme: HTTPS" "--in-cluster" "--fail-closed" "minAvailable: 1" \
+    "--metrics-listen=:9090" "--console-listen=127.0.0.1:8080" "--shutdown-delay=5" \
+    "command: [/bin/sleep, \"5\"]" "terminationGracePeriodSeconds: 30" "kind: NetworkPolicy" \
+    "policyTypes: [Ingress]" "- {port: 8443, protocol: TCP}" "- {port: 9090, protocol: TCP}"
+lacks "the console is never exposed" "$all" "containerPort: 8080"
+lacks "no client auth by default" "$all" "--client-ca"
+out=$(render --set clientAuth.enabled=true --set clientAuth.caConfigMap=apiserver-ca \
+    --set 'clientAuth.allowedNames={kube-apiserver,apiserver-webhook-client}')
+has "client auth" "$out" "--client-ca=/etc/driftgate/client-ca/ca.crt" \
+    "--client-allowed-names=kube-apiserver,apiserver-webhook-client" "name: apiserver-ca"
+checks=$((checks + 1))
+render --set clientAuth.enabled=true >/dev/null && fail "client auth without a CA ConfigMap rendered"
+has "client auth needs its CA" "$(cat "$tmp/err")" "clientAuth.caConfigMap is required"
 has "rbac" "$all" "resources: [configmaps]" "verbs: [get, list, watch]" '["horizontalpodautoscalers"]'
 lacks "rbac without the Secret driver" "$all" "resources: [secrets]"
 lacks "rbac is read-only" "$all" "update"

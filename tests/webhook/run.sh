@@ -50,16 +50,26 @@ publish() { # RENDER NAME NS > configmap
     "$ctl" publish --baseline "$1" --release "$2" -n "$3" --source "file:$(basename "$1")"
 }
 mkdir -p "$tmp/baselines"
+# a review of ~400 KB, for bodies that take a while to arrive
+python3 - "$ex/reviews/hpa-floor-4.json" >"$tmp/slow.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+r["request"]["object"]["metadata"]["annotations"]["padding"] = "x" * 400000
+print(json.dumps(r))
+PY
 publish "$ex/release-baseline.yaml" test-nginx sandbox-nginx >"$tmp/baselines/test-nginx.yaml"
 
 # ---- running the server -------------------------------------------------------------------
 port=$((20000 + RANDOM % 20000))
-start() { # LOG ARGS...: start driftgate on a fresh port; waits until /healthz answers
+# Each driftgate gets three ports: the webhook ($port), /metrics ($port+1)
+# and the console ($port+2).
+start() { # LOG ARGS...: start driftgate on fresh ports; waits until /healthz answers
     local log=$1
     shift
-    port=$((port + 1))
+    port=$((port + 3))
     "$gate" --listen "127.0.0.1:$port" --tls-cert "$tmp/pki/tls.crt" --tls-key "$tmp/pki/tls.key" \
-        --threads 2 "$@" >"$tmp/$log.out" 2>"$tmp/$log.log" &
+        --metrics-listen "127.0.0.1:$((port + 1))" --console-listen "127.0.0.1:$((port + 2))" \
+        --shutdown-delay 0 --threads 2 "$@" >"$tmp/$log.out" 2>"$tmp/$log.log" &
     pid=$!
     pids+=("$pid")
     for _ in $(seq 100); do
@@ -81,6 +91,14 @@ call() { # PATH [curl args...]: sets $code and $body
     shift
     body=$(curl -sS -o - -w '\n%{http_code}' --cacert "$tmp/ca.crt" --resolve "$svc:$port:127.0.0.1" \
         "$@" "https://$svc:$port$path" 2>"$tmp/curl.err")
+    code=${body##*$'\n'}
+    body=${body%$'\n'*}
+}
+plain() { # metrics|console PATH [curl args]: plain HTTP to that listener; sets $code and $body
+    local p=$((port + 1)) path=$2
+    [ "$1" = console ] && p=$((port + 2))
+    shift 2
+    body=$(curl -sS -o - -w '\n%{http_code}' "$@" "http://127.0.0.1:$p$path" 2>"$tmp/curl.err")
     code=${body##*$'\n'}
     body=${body%$'\n'*}
 }
@@ -111,18 +129,25 @@ review "$ex/reviews/hpa-reconcile-6.json"
 want_jq "seed reconcile" '"\(.response.allowed) \(.response.auditAnnotations.decision)"' "true reconcile"
 review "$ex/reviews/image-warn.json"
 want_jq "warn shows as a warning" '.response.warnings | length' 1
-call /api/v1/releases
+plain console /api/v1/releases
 want_jq "releases API" '.releases[0] | "\(.namespace)/\(.name) \(.origin) \(.objects | length)"' \
     "sandbox-nginx/test-nginx published 3"
-call /api/v1/decisions
+plain console /api/v1/decisions
 want_jq "decisions API" '[.decisions[].decision] | join(",")' "deny,reconcile,warn"
-call /metrics
+plain metrics /metrics
 ok; grep -q 'driftgate_admission_requests_total{decision="deny",code="403"} 1' <<<"$body" || fail "metrics: no deny counted"
 ok; grep -q '^driftgate_baselines_loaded 1$' <<<"$body" || fail "metrics: baselines_loaded"
 ok; grep -q '^driftgate_store_synced 1$' <<<"$body" || fail "metrics: synced"
 ok; awk '/^driftgate_tls_cert_expiry_seconds/{exit !($2 > 3600 && $2 <= 86400)}' <<<"$body" || fail "metrics: cert expiry"
 call /readyz; want_code 200 "readyz once synced"
-call /console/; want_code 200 "console"
+# the webhook listener serves the API server and probes, nothing else
+for p in /metrics /api/v1/decisions /api/v1/releases /console/; do
+    call "$p"; want_code 404 "$p is not on the webhook listener"
+done
+plain metrics /api/v1/decisions; want_code 404 "the metrics listener serves only /metrics"
+plain console /metrics; want_code 404 "the console listener does not serve /metrics"
+plain console /validate -X POST; want_code 405 "the console listener does not judge"
+plain console /console/; want_code 200 "console"
 ok; grep -q "fetch('/api/v1/'" <<<"$body" || fail "console page reads the API"
 ok; grep -q '"msg":"admission decision".*"uid":"1f7c2e4a-8b3d-4c6e-9a15-7d2b0e6f3c81".*"decision":"deny"' "$tmp/main.log" ||
     fail "decision log line"
@@ -238,6 +263,122 @@ review "$ex/reviews/hpa-floor-4.json" --cert "$tmp/client.crt" --key "$tmp/clien
 want_code 200 "with the client certificate"
 call /readyz; want_code 200 "probes need no client certificate"
 stopped "$pid" "client-ca server"
+# The serving certificate comes from the same CA: it is not for client
+# authentication (no clientAuth usage), so it must not pass for the API
+# server; nor may a client certificate with a name not allowed.
+mkclient() { # NAME CN EKU
+    openssl ecparam -name prime256v1 -genkey -noout -out "$tmp/$1.key" 2>/dev/null
+    openssl req -new -key "$tmp/$1.key" -subj "/CN=$2" -out "$tmp/$1.csr" 2>/dev/null
+    printf 'extendedKeyUsage=%s\n' "$3" >"$tmp/$1.ext"
+    openssl x509 -req -in "$tmp/$1.csr" -CA "$tmp/ca.crt" -CAkey "$tmp/ca.key" -CAcreateserial \
+        -days 1 -extfile "$tmp/$1.ext" -out "$tmp/$1.crt" 2>/dev/null
+}
+mkclient server-usage kube-apiserver serverAuth
+mkclient other-name jane clientAuth
+start clientnames --baseline-dir "$tmp/baselines" --client-ca "$tmp/ca.crt" \
+    --client-allowed-names "apiserver-webhook-client, kube-apiserver" || true
+review "$ex/reviews/hpa-floor-4.json" --cert "$tmp/server-usage.crt" --key "$tmp/server-usage.key"
+want_code 401 "a serverAuth-only certificate from the client CA"
+review "$ex/reviews/hpa-floor-4.json" --cert "$tmp/other-name.crt" --key "$tmp/other-name.key"
+want_code 401 "a client certificate named jane, not allowed"
+review "$ex/reviews/hpa-floor-4.json" --cert "$tmp/pki/tls.crt" --key "$tmp/pki/tls.key"
+want_code 401 "the serving pair used as a client certificate"
+plain console /api/v1/decisions
+want_jq "refused callers' reviews are not recorded" .total 0
+review "$ex/reviews/hpa-floor-4.json" --cert "$tmp/client.crt" --key "$tmp/client.key"
+want_code 200 "kube-apiserver, an allowed name with clientAuth"
+plain console /api/v1/decisions
+want_jq "the allowed caller's review is recorded" .total 1
+stopped "$pid" "client-names server"
+
+# ---- the production edge: one listener per port, bounds, usage errors ----------------------------
+port=$main_port
+"$gate" --listen "127.0.0.1:$port" --tls-cert "$tmp/pki/tls.crt" --tls-key "$tmp/pki/tls.key" \
+    --metrics-listen "" --console-listen "" >/dev/null 2>"$tmp/inuse.err"
+st=$?
+ok; [ "$st" = 1 ] || fail "a second driftgate on a port in use: exit $st, want 1"
+ok; grep -q "cannot listen on 127.0.0.1:$port: address in use" "$tmp/inuse.err" ||
+    fail "port in use not said: $(cat "$tmp/inuse.err")"
+alive "a second driftgate tried its port"
+"$gate" --tls-cert x --bogus >/dev/null 2>"$tmp/usage.err"
+st=$?
+ok; [ "$st" = 1 ] || fail "usage error: exit $st, want 1"
+ok; grep -q "unknown flag '--bogus'" "$tmp/usage.err" || fail "usage error message: $(cat "$tmp/usage.err")"
+DRIFTGATE_THREADS=lots "$gate" --tls-cert x --tls-key y >/dev/null 2>"$tmp/usage.err"
+ok; grep -q "DRIFTGATE_THREADS 'lots': expected a positive number" "$tmp/usage.err" ||
+    fail "bad env twin not named: $(cat "$tmp/usage.err")"
+# every flag in --help is parsed, and every one is in the README's table
+"$gate" --help >"$tmp/help.txt"
+for f in $(grep -oE '^  --[a-z-]+' "$tmp/help.txt"); do
+    case $f in --help | --version) continue ;; esac
+    ok; grep -qF -- "\`$f" "$src/README.md" || fail "driftgate $f is not in README.md's flag table"
+done
+# nesting and node counts are bounded: refused with a named error, server up
+python3 -c 'print("{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"u\",\"object\":" + "[" * 401 + "]" * 401 + "}}")' >"$tmp/deep.json"
+review "$tmp/deep.json"
+want_code 400 "401 levels of nesting"; want_jq "nesting named" '.message | test("nested deeper than 400 levels")' true
+python3 -c 'print("{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"u\",\"object\":[" + ",".join(["[]"] * 300000) + "]}}")' >"$tmp/flat.json"
+review "$tmp/flat.json"
+want_code 400 "300,000 values"; want_jq "node cap named" '.message | test("more than 250000 values")' true
+alive "hostile JSON"
+# bodies in flight are bounded across connections: a second slow body past
+# the budget is refused with 503 while the first is still arriving
+start budget --baseline-dir "$tmp/baselines" --max-inflight-bytes 600Ki || true
+curl -s -o /dev/null -w '%{http_code}' --limit-rate 100k --cacert "$tmp/ca.crt" --resolve "$svc:$port:127.0.0.1" \
+    -H 'Content-Type: application/json' --data-binary @"$tmp/slow.json" "https://$svc:$port/validate" >"$tmp/budget.1" &
+slow=$!
+sleep 0.5
+review "$tmp/slow.json"
+want_code 503 "a second 400 KB body past --max-inflight-bytes 600Ki"
+want_jq "503 says why" '.message | test("max-inflight-bytes")' true
+wait "$slow"
+ok; [ "$(cat "$tmp/budget.1")" = 200 ] || fail "the body within the budget: HTTP $(cat "$tmp/budget.1")"
+review "$ex/reviews/hpa-floor-4.json"; want_code 200 "the budget is given back"
+stopped "$pid" "budget server"
+# connections per address: one address's idle connections cannot starve another's
+start perip --baseline-dir "$tmp/baselines" --max-conns-per-ip 16 || true
+python3 - "$port" "$tmp/perip" <<'PY' &
+import socket, sys, time
+port, out = int(sys.argv[1]), sys.argv[2]
+held, refused = [], 0
+for _ in range(64):
+    s = socket.socket()
+    s.bind(("127.0.0.3", 0))
+    s.connect(("127.0.0.1", port))
+    s.settimeout(0.5)
+    try:
+        if s.recv(1) == b"":
+            refused += 1  # closed at once: over the per-address limit
+    except socket.timeout:
+        held.append(s)  # open and idle
+    except ConnectionResetError:
+        refused += 1
+open(out, "w").write(f"{len(held)} {refused}\n")
+time.sleep(3)
+PY
+idle=$!
+wait_file() { for _ in $(seq 100); do [ -s "$1" ] && return 0; sleep 0.1; done; return 1; }
+wait_file "$tmp/perip"
+review "$ex/reviews/hpa-floor-4.json"
+want_code 200 "another address is served while one holds its limit of idle connections"
+ok; [ "$(cat "$tmp/perip")" = "16 48" ] || fail "per-address limit: held/refused $(cat "$tmp/perip"), want 16 48"
+kill "$idle" 2>/dev/null; wait "$idle" 2>/dev/null
+stopped "$pid" "per-ip server"
+
+# ---- rolling update: SIGTERM fails /readyz, serving goes on for --shutdown-delay, then drains ------
+start rollout --baseline-dir "$tmp/baselines" --shutdown-delay 2 || true
+call /readyz; want_code 200 "rollout: ready"
+kill -TERM "$pid"
+sleep 0.5
+call /readyz; want_code 503 "rollout: /readyz fails at once after SIGTERM"
+review "$ex/reviews/hpa-floor-4.json"
+want_code 200 "rollout: a new connection is still served during the delay"
+want_jq "rollout: judged" .response.allowed false
+wait "$pid"
+st=$?
+ok; [ "$st" = 0 ] || fail "rollout: exit $st after the delay"
+ok; grep -q '"msg":"SIGTERM: /readyz fails; serving on for the shutdown delay"' "$tmp/rollout.log" ||
+    fail "rollout: shutdown not logged"
 
 # ---- certificate rotation under concurrent load: zero failed requests -------------------------------
 port=$main_port
@@ -269,12 +410,6 @@ ok; [ "$before" != "$after" ] && [ -n "$after" ] || fail "the rotated certificat
 ok; grep -q '"msg":"serving certificate reloaded"' "$tmp/main.log" || fail "reload not logged"
 
 # ---- SIGTERM with requests in flight: they finish, exit 0 -------------------------------------------
-python3 - "$ex/reviews/hpa-floor-4.json" >"$tmp/slow.json" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))
-r["request"]["object"]["metadata"]["annotations"]["padding"] = "x" * 400000
-print(json.dumps(r))
-PY
 inflight=()
 for i in 1 2 3; do
     curl -s -o "$tmp/inflight.$i" -w '%{http_code}' --limit-rate 200k --cacert "$tmp/ca.crt" \

@@ -170,11 +170,41 @@ START_TEST(test_depth)
     memset(deep + n, ']', n);
     got = dg_json_parse(deep, 2 * n, 0, "deep", &err);
     ck_assert_ptr_null(got);
-    ck_assert_ptr_nonnull(strstr(err.msg, "nested deeper than 512 levels"));
+    ck_assert_ptr_nonnull(strstr(err.msg, "nested deeper than 400 levels"));
     got = dg_json_parse(deep + 1, 2 * n - 2, 0, "deep", &err); /* exactly the limit */
     ck_assert_ptr_nonnull(got);
     json_decref(got);
     free(deep);
+}
+END_TEST
+
+/* 8 MiB of "[]," would be ~3M arrays: refused after the cap, with the
+ * place. Values in a pruned subtree do not count. */
+START_TEST(test_node_cap)
+{
+    size_t n = DG_JSON_MAX_NODES; /* the outer array is one more */
+    char *flat = malloc(3 * n + 64), *p = flat;
+    dg_err_t err = {0};
+    json_t *got;
+
+    *p++ = '[';
+    for (size_t i = 0; i < n; i++)
+        p += sprintf(p, "%s[]", i ? "," : "");
+    *p++ = ']';
+    got = dg_json_parse(flat, (size_t)(p - flat), 0, "flat", &err);
+    ck_assert_ptr_null(got);
+    ck_assert_msg(strstr(err.msg, "more than 250000 values") != NULL, "%s", err.msg);
+    ck_assert_int_eq(err.line, 1);
+    ck_assert_int_eq(err.col, 3 * (int)n - 1);
+    p = flat;
+    p += sprintf(p, "{\"kind\":\"X\",\"status\":[");
+    for (size_t i = 0; i < n; i++)
+        p += sprintf(p, "%s[]", i ? "," : "");
+    p += sprintf(p, "]}");
+    got = dg_json_parse(flat, (size_t)(p - flat), DG_JSON_PRUNE_SERVER, "pruned", &err);
+    ck_assert_ptr_nonnull(got);
+    json_decref(got);
+    free(flat);
 }
 END_TEST
 
@@ -214,6 +244,7 @@ int main(void)
     tcase_add_loop_test(tc, test_bad, 0, sizeof bad / sizeof bad[0]);
     tcase_add_test(tc, test_messages_are_utf8);
     tcase_add_test(tc, test_depth);
+    tcase_add_test(tc, test_node_cap);
     tcase_add_test(tc, test_prune);
     suite_add_tcase(s, tc);
     return dg_test_run(s);
