@@ -165,7 +165,7 @@ eq "the admin's client certificate: 401" "$(gate /validate -o /dev/null -w '%{ht
     --cert "$pki/admin.crt" --key "$pki/admin.key" -H 'Content-Type: application/json' \
     --data-binary @"$root/examples/reviews/hpa-floor-4.json")" 401
 eq "refused callers are not recorded" "$(gate /api/v1/decisions | jq .total)" "$decisions_now"
-eq "the console is not on the webhook port" "$(curl -s -o /dev/null -w '%{http_code}' \
+eq "the console is not on the webhook port" "$(curl -s -o /dev/null -w '%{http_code}' "${as_apiserver[@]}" \
     --cacert "$work/tls/ca-bundle.crt" "https://127.0.0.1:$gate_port/api/v1/decisions")" 404
 
 release() { gate /api/v1/releases | jq -c --arg n "$1" '.releases[] | select(.name == $n)'; }

@@ -40,6 +40,12 @@ jq_eq() { # NAME JSON FILTER WANT
 
 base=(--baseline "$ex/release-baseline.yaml" -n sandbox-nginx)
 
+# The example policy says it holds the built-in rules: every one of them.
+for r in $("$ctl" policy default | awk '/^  - name:/ {print $3}'); do
+    checks=$((checks + 1))
+    grep -q "^  - name: $r\$" "$ex/policy.yaml" || fail "examples/policy.yaml lacks the built-in rule $r"
+done
+
 # ---- diff -----------------------------------------------------------------------
 expect_exit 2 "diff finds the seed drift" -- "$ctl" diff "${base[@]}" --live "$ex/live-snapshot.yaml"
 contains "diff table" "$out" "4 active variances"
