@@ -47,6 +47,7 @@ fuzz:
 bench: build
 	@bench/run.sh $(BUILD)
 	@bench/webhook.sh $(BUILD)
+	@bench/hostile.sh $(BUILD)
 
 # The real-cluster suite: kube-apiserver and etcd built from their Go modules
 # (cached in ~/.cache/driftgate; the first build takes minutes), real helm
