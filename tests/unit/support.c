@@ -15,7 +15,7 @@ const char *dg_test_path(const char *rel)
     if (rel[0] == '/')
         snprintf(path, sizeof path, "%s", rel);
     else
-        snprintf(path, sizeof path, "%s/%s", DG_SOURCE_DIR, rel);
+        snprintf(path, sizeof path, "%s/%s", DG_TEST_SRCDIR, rel);
     return path;
 }
 
@@ -47,7 +47,7 @@ const char *dg_test_shared_reviews(void)
 
     if (env && *env)
         return env;
-    snprintf(path, sizeof path, "%s/../shared/fixtures/admission-reviews", DG_SOURCE_DIR);
+    snprintf(path, sizeof path, "%s/../shared/fixtures/admission-reviews", DG_TEST_SRCDIR);
     return path;
 }
 

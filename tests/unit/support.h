@@ -7,7 +7,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-/** Read a file relative to the source tree (DG_SOURCE_DIR), or an absolute
+/** Read a file relative to the source tree (DG_TEST_SRCDIR), or an absolute
  *  path. Fails the test if unreadable. Caller frees. NUL-terminated. */
 char *dg_test_read(const char *path, size_t *len);
 
