@@ -190,7 +190,7 @@ static int capture(const capture_opts_t *o, dg_err_t *err)
     dg_policy_t *pol = NULL;
     targets_t t = {0};
     dg_objset_t *got = NULL;
-    dg_manifest_opts_t mo = {.name = "kubectl get output"};
+    dg_manifest_opts_t mo = {.name = "kubectl get output", .uncapped = true};
     dg_buf_t out;
     int rc;
 

@@ -63,7 +63,7 @@ int ctl_read(const char *path, size_t max, char **data, size_t *len, dg_err_t *e
 int ctl_load_objects(const char *path, const char *ns, size_t max, dg_objset_t **set,
                      dg_manifest_info_t *info, dg_err_t *err)
 {
-    dg_manifest_opts_t opts = {.name = path, .default_ns = ns, .max_bytes = max};
+    dg_manifest_opts_t opts = {.name = path, .default_ns = ns, .max_bytes = max, .uncapped = true};
     char *data;
     size_t len;
     int rc;

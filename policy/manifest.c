@@ -17,6 +17,7 @@ typedef struct loader {
     const char *name;
     const char *default_ns;
     size_t max_bytes;
+    bool uncapped;
     dg_objset_t *set;
     dg_err_t *err;
 } loader_t;
@@ -209,7 +210,8 @@ static int load_text(loader_t *l, const char *data, size_t len, bool unwrap,
     dg_yaml_docs_t docs;
     int rc;
 
-    rc = dg_yaml_parse(data, len, l->name, l->max_bytes, DG_YAML_PRUNE_SERVER, &docs, l->err);
+    rc = dg_yaml_parse(data, len, l->name, l->max_bytes,
+                       DG_YAML_PRUNE_SERVER | (l->uncapped ? 0 : DG_YAML_CAP_VALUES), &docs, l->err);
     if (rc)
         return rc;
     if (unwrap && docs.n == 1 && is_baseline_cm(docs.docs[0].root))
@@ -229,6 +231,7 @@ int dg_manifest_load(const char *data, size_t len, const dg_manifest_opts_t *opt
                                    : "<input>",
         .default_ns = opts && opts->default_ns ? opts->default_ns : "",
         .max_bytes = opts && opts->max_bytes ? opts->max_bytes : DG_MAX_MANIFEST_BYTES,
+        .uncapped = opts && opts->uncapped,
         .set = set,
         .err = err,
     };

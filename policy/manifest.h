@@ -9,6 +9,7 @@
 #define DG_MANIFEST_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "err.h"
@@ -19,6 +20,10 @@ typedef struct dg_manifest_opts {
     const char *name;       /* input name for errors: path, "-" shown as "<stdin>" */
     const char *default_ns; /* namespace for objects without one; NULL = "" */
     size_t max_bytes;       /* 0 = DG_MAX_MANIFEST_BYTES */
+    bool uncapped;          /* no cap on values per document: a user's own file,
+                             * such as a kubectl List of a whole namespace
+                             * (driftgate's inputs, which anyone may write,
+                             * keep the cap) */
 } dg_manifest_opts_t;
 
 /* What a baseline ConfigMap said about itself (all NULL when the input was a

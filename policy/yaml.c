@@ -15,6 +15,10 @@
 
 /* Nesting deeper than this is refused: jansson's dump and copy recurse. */
 #define MAX_DEPTH 256
+/* Values in one document past this are refused: a Kubernetes object holds
+ * at most ~200k (etcd stores 1.5 MiB), and each costs jansson ~100 bytes,
+ * so a record or a render built to exhaust memory is an error instead. */
+#define MAX_DOC_NODES ((size_t)500000)
 /* Aliases are expanded by copy; cap the nodes they may add so a "billion
  * laughs" document is an error, not an out-of-memory kill. */
 #define MAX_ALIAS_NODES ((size_t)1 << 20)
@@ -241,7 +245,9 @@ typedef struct builder {
     anchor_t *anchors;
     size_t nanchors, cap_anchors;
     size_t alias_nodes;
+    size_t nodes;       /* values built in this document */
     bool prune;       /* DG_YAML_PRUNE_SERVER */
+    bool cap_values;  /* DG_YAML_CAP_VALUES */
     int skip;         /* pruning: 1 = the next value is dropped, >1 = inside it */
 } builder_t;
 
@@ -523,6 +529,15 @@ static int on_event(builder_t *b, const yaml_event_t *ev)
         skip_event(b, ev);
         return 0;
     }
+    if (b->cap_values &&
+        (ev->type == YAML_SCALAR_EVENT || ev->type == YAML_ALIAS_EVENT ||
+         ev->type == YAML_SEQUENCE_START_EVENT || ev->type == YAML_MAPPING_START_EVENT) &&
+        ++b->nodes > MAX_DOC_NODES) {
+        char n[32];
+
+        snprintf(n, sizeof n, "%zu", MAX_DOC_NODES);
+        return fail(b, DG_ETOOBIG, &ev->start_mark, "document holds more values than", n);
+    }
     switch (ev->type) {
     case YAML_SCALAR_EVENT:
         return on_scalar(b, ev);
@@ -603,6 +618,7 @@ static int run_parser(builder_t *b, yaml_parser_t *p, dg_yaml_docs_t *out)
         switch (ev.type) {
         case YAML_DOCUMENT_START_EVENT:
             first = true;
+            b->nodes = 0;
             break;
         case YAML_DOCUMENT_END_EVENT:
             rc = keep_doc(out, &cap, b->root, line, col);
@@ -658,6 +674,7 @@ int dg_yaml_parse(const char *data, size_t len, const char *name, size_t max_byt
     b->name = name;
     b->err = err;
     b->prune = (flags & DG_YAML_PRUNE_SERVER) != 0;
+    b->cap_values = (flags & DG_YAML_CAP_VALUES) != 0;
     if ((flags & DG_YAML_POSITIONS) && (out->pos = b->pos = calloc(1, sizeof *b->pos)) == NULL) {
         rc = DG_ENOMEM;
         goto out;

@@ -29,6 +29,7 @@ typedef struct dg_yaml_docs {
 
 /* Flags for dg_yaml_parse(). */
 #define DG_YAML_POSITIONS 1    /* record every node's position (policy files) */
+#define DG_YAML_CAP_VALUES 4   /* refuse a document of more than 500,000 values */
 #define DG_YAML_PRUNE_SERVER 2 /* drop what the server owns as it is read:
                                 * "status" of any mapping with a "kind", and
                                 * "managedFields" of any "metadata" */

@@ -132,7 +132,8 @@ static void precheck(dg_http_t *h, struct MHD_Connection *conn, const char *url,
         if (ci == NULL || !dg_tls_client_verified(ci->tls_session)) {
             cr->early_status = 401;
             snprintf(cr->early_msg, sizeof cr->early_msg,
-                     "a client certificate signed by the configured --client-ca is required");
+                     "a client certificate from --client-ca, for client authentication, "
+                     "with an allowed name, is required");
             return;
         }
     }
@@ -217,7 +218,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
     dg_http_t *h = cls;
     conn_req_t *cr = *con_cls;
-    enum MHD_Result ret;
 
     (void)version;
     if (cr == NULL) {
@@ -237,7 +237,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (cr->state == JUDGING)
-        return MHD_YES; /* resumed before the worker finished: not possible, but harmless */
+        return MHD_YES; /* the worker resumes the connection once it has judged */
     if (cr->state == FRESH) {
         cr->req = (dg_http_req_t){h->role, method, url,
                                   MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "timeout"),
@@ -258,8 +258,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         } else
             dg_api_handle(h->gate, &cr->req, &cr->resp);
     }
-    ret = send_resp(conn, &cr->resp);
-    return ret;
+    return send_resp(conn, &cr->resp);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,

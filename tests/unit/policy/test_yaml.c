@@ -165,6 +165,44 @@ START_TEST(test_alias_bomb)
 }
 END_TEST
 
+/* Capped, one document of 500,001 values is refused where it goes over,
+ * naming the file; two documents of 300,000 each are read (the cap is per
+ * document). */
+START_TEST(test_node_cap)
+{
+    dg_buf_t b;
+    dg_yaml_docs_t docs;
+    dg_err_t err = {0};
+
+    dg_buf_init(&b, 0);
+    ck_assert_int_eq(dg_buf_puts(&b, "items:\n"), 0);
+    for (int i = 0; i < 500000; i++)
+        ck_assert_int_eq(dg_buf_puts(&b, "- 1\n"), 0);
+    ck_assert_int_eq(dg_yaml_parse(b.data, b.len, "flood.yaml", 0, DG_YAML_CAP_VALUES, &docs, &err),
+                     DG_ETOOBIG);
+    ck_assert_str_eq(err.where, "flood.yaml");
+    ck_assert_int_eq(err.line, 499999); /* the mapping and the list count too */
+    ck_assert_ptr_nonnull(strstr(err.msg, "document holds more values than '500000'"));
+    dg_buf_reset(&b);
+    for (int d = 0; d < 2; d++) {
+        ck_assert_int_eq(dg_buf_puts(&b, "---\nitems:\n"), 0);
+        for (int i = 0; i < 300000; i++)
+            ck_assert_int_eq(dg_buf_puts(&b, "- 1\n"), 0);
+    }
+    ck_assert_int_eq(dg_yaml_parse(b.data, b.len, "two.yaml", 0, DG_YAML_CAP_VALUES, &docs, &err), 0);
+    ck_assert_uint_eq(docs.n, 2);
+    dg_yaml_docs_free(&docs);
+    /* Uncapped (a user's own kubectl List): read. */
+    dg_buf_reset(&b);
+    ck_assert_int_eq(dg_buf_puts(&b, "items:\n"), 0);
+    for (int i = 0; i < 500000; i++)
+        ck_assert_int_eq(dg_buf_puts(&b, "- 1\n"), 0);
+    ck_assert_int_eq(dg_yaml_parse(b.data, b.len, "list.yaml", 0, 0, &docs, &err), 0);
+    dg_yaml_docs_free(&docs);
+    dg_buf_free(&b);
+}
+END_TEST
+
 START_TEST(test_positions)
 {
     static const char text[] = "kind: DriftPolicy\nspec:\n  rules:\n  - name: a\n    action: nope\n";
@@ -243,6 +281,7 @@ int main(void)
     tcase_add_loop_test(tc, test_bad, 0, sizeof bad / sizeof bad[0]);
     tcase_add_test(tc, test_too_big);
     tcase_add_test(tc, test_alias_bomb);
+    tcase_add_test(tc, test_node_cap);
     tcase_add_test(tc, test_positions);
     tcase_add_test(tc, test_prune);
     tcase_add_test(tc, test_real_render);
