@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "json.h"
 
 #define API_V1 "admission.k8s.io/v1"
@@ -527,76 +528,115 @@ int dg_response_annotate(dg_response_t *r, const char *key, const char *fmt, ...
 
 /* ---- encoding ------------------------------------------------------------ */
 
-/* A JSON string of @s; text that is not valid UTF-8 is cleaned first so a
- * bad byte never costs the answer. Returns a new reference or NULL. */
-static json_t *jstr(const char *s)
+/* @s as a JSON string, as jansson's compact dump writes one (so the answer
+ * is byte for byte what it always was): '"', '\\' and control characters
+ * escaped, UTF-8 kept. A string that is not valid UTF-8 is written as its
+ * cleaned copy, so a bad byte never costs the answer. */
+static int put_str(dg_buf_t *b, const char *s)
 {
-    json_t *j = json_string(s);
-    char *clean;
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s;
+    size_t len = strlen(s);
+    char *clean = NULL;
+    int rc = 0;
 
-    if (j != NULL)
-        return j;
-    clean = clean_text(s, strlen(s) + 3);
-    j = clean ? json_string(clean) : NULL;
-    free(clean);
-    return j;
-}
+    for (size_t i = 0, n; i < len; i += n)
+        if ((n = utf8_seq(p + i, len - i)) == 0) {
+            if ((clean = clean_text(s, len + 3)) == NULL)
+                return DG_ENOMEM;
+            p = (const unsigned char *)clean;
+            len = strlen(clean);
+            break;
+        }
+    rc = dg_buf_puts(b, "\"");
+    for (size_t i = 0; i < len && !rc; i++) {
+        unsigned char c = p[i];
+        char esc[7] = {'\\', 0, 0, 0, 0, 0, 0};
 
-/* json_object_set_new() steals @v even on failure; collect failures. */
-static void put(json_t *obj, const char *key, json_t *v, int *bad)
-{
-    if (v == NULL || json_object_set_new(obj, key, v) != 0)
-        *bad = 1;
-}
-
-static json_t *encode_status(const dg_response_t *r, int *bad)
-{
-    json_t *st = json_object();
-
-    if (st == NULL) {
-        *bad = 1;
-        return NULL;
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            rc = dg_buf_append(b, (const char *)&p[i], 1);
+            continue;
+        }
+        esc[1] = c == '"' ? '"' : c == '\\' ? '\\' : c == '\b' ? 'b' : c == '\f' ? 'f'
+               : c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : 'u';
+        if (esc[1] == 'u')
+            memcpy(esc + 2, (char[]){'0', '0', hex[c >> 4], hex[c & 15]}, 4);
+        rc = dg_buf_append(b, esc, esc[1] == 'u' ? 6 : 2);
     }
-    put(st, "code", json_integer(r->code ? r->code : 403), bad);
-    put(st, "reason", jstr(r->reason ? r->reason : "Forbidden"), bad);
-    if (r->message)
-        put(st, "message", jstr(r->message), bad);
-    return st;
+    if (!rc)
+        rc = dg_buf_puts(b, "\"");
+    free(clean);
+    return rc;
 }
 
+/* "KEY":"VALUE" with @sep before it. */
+static int put_member(dg_buf_t *b, const char *sep, const char *key, const char *value)
+{
+    int rc = dg_buf_puts(b, sep);
+
+    if (!rc)
+        rc = put_str(b, key);
+    if (!rc)
+        rc = dg_buf_puts(b, ":");
+    return rc ? rc : put_str(b, value);
+}
+
+static int encode_status(dg_buf_t *b, const dg_response_t *r)
+{
+    int rc = dg_buf_printf(b, ",\"status\":{\"code\":%d", r->code ? r->code : 403);
+
+    if (!rc)
+        rc = put_member(b, ",", "reason", r->reason ? r->reason : "Forbidden");
+    if (!rc && r->message)
+        rc = put_member(b, ",", "message", r->message);
+    return rc ? rc : dg_buf_puts(b, "}");
+}
+
+static int encode_lists(dg_buf_t *b, const dg_response_t *r)
+{
+    int rc = 0;
+
+    if (r->nwarnings)
+        rc = dg_buf_puts(b, ",\"warnings\":[");
+    for (size_t i = 0; i < r->nwarnings && !rc; i++)
+        if ((rc = dg_buf_puts(b, i ? "," : "")) == 0)
+            rc = put_str(b, r->warnings[i]);
+    if (!rc && r->nwarnings)
+        rc = dg_buf_puts(b, "]");
+    if (!rc && r->nannotations)
+        rc = dg_buf_puts(b, ",\"auditAnnotations\":{");
+    for (size_t i = 0; i < r->nannotations && !rc; i++)
+        rc = put_member(b, i ? "," : "", r->annotations[i].key, r->annotations[i].value);
+    if (!rc && r->nannotations)
+        rc = dg_buf_puts(b, "}");
+    return rc;
+}
+
+/* Written directly, not through jansson: its dump can drop a key and still
+ * return text when an allocation fails inside it, and an answer the API
+ * server cannot parse is worse than none. */
 char *dg_review_encode(const char *api_version, const char *uid, const dg_response_t *r)
 {
-    json_t *root = json_object(), *resp = json_object(), *arr, *ann;
-    char *out = NULL;
-    int bad = root == NULL || resp == NULL;
+    dg_buf_t b;
+    int rc;
 
-    if (bad)
-        goto out;
-    put(root, "apiVersion", jstr(api_version ? api_version : API_V1), &bad);
-    put(root, "kind", json_string("AdmissionReview"), &bad);
-    put(resp, "uid", jstr(uid ? uid : ""), &bad);
-    put(resp, "allowed", json_boolean(r->allowed), &bad);
-    if (!r->allowed)
-        put(resp, "status", encode_status(r, &bad), &bad);
-    if (r->nwarnings) {
-        arr = json_array();
-        for (size_t i = 0; arr && i < r->nwarnings; i++)
-            if (json_array_append_new(arr, jstr(r->warnings[i])) != 0)
-                bad = 1;
-        put(resp, "warnings", arr, &bad);
+    dg_buf_init(&b, 0);
+    rc = put_member(&b, "{", "apiVersion", api_version ? api_version : API_V1);
+    if (!rc)
+        rc = put_member(&b, ",", "kind", "AdmissionReview");
+    if (!rc)
+        rc = put_member(&b, ",\"response\":{", "uid", uid ? uid : "");
+    if (!rc)
+        rc = dg_buf_puts(&b, r->allowed ? ",\"allowed\":true" : ",\"allowed\":false");
+    if (!rc && !r->allowed)
+        rc = encode_status(&b, r);
+    if (!rc)
+        rc = encode_lists(&b, r);
+    if (!rc)
+        rc = dg_buf_puts(&b, "}}");
+    if (rc) {
+        dg_buf_free(&b);
+        return NULL;
     }
-    if (r->nannotations) {
-        ann = json_object();
-        for (size_t i = 0; ann && i < r->nannotations; i++)
-            put(ann, r->annotations[i].key, jstr(r->annotations[i].value), &bad);
-        put(resp, "auditAnnotations", ann, &bad);
-    }
-    put(root, "response", resp, &bad);
-    resp = NULL;
-    if (!bad)
-        out = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
-out:
-    json_decref(resp);
-    json_decref(root);
-    return out;
+    return dg_buf_take(&b);
 }

@@ -158,8 +158,8 @@ static void validate(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *res
     int rc;
 
     if (rv == NULL) {
-        dg_http_error(resp, err.code == DG_ETOOBIG ? 413 : 400, "%s",
-                      dg_err_format(&err, msg, sizeof msg));
+        dg_http_error(resp, err.code == DG_ETOOBIG ? 413 : err.code == DG_ENOMEM ? 500 : 400,
+                      "%s", dg_err_format(&err, msg, sizeof msg));
         dg_log(DG_LOG_WARN, "bad AdmissionReview refused", json_pack("{s:s}", "error", msg));
         return;
     }

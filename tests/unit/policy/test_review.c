@@ -425,6 +425,49 @@ START_TEST(test_encode)
 }
 END_TEST
 
+/* The answer is written by hand; it must be what jansson's compact dump of
+ * the same tree would be, byte for byte, whatever the strings hold. */
+START_TEST(test_encode_matches_jansson)
+{
+    char ctl[40], *out, *want;
+    dg_response_t r;
+    json_t *tree;
+
+    for (int c = 1; c < 32; c++)
+        ctl[c - 1] = (char)c;
+    ctl[31] = '\0';
+    dg_response_init(&r);
+    r.code = 403;
+    r.reason = strdup("Forbidden");
+    r.message = strdup("quote \" backslash \\ slash / caf\xc3\xa9 \xe2\x82\xac");
+    ck_assert_int_eq(dg_response_annotate(&r, "ctl", "%s", ctl), 0);
+    ck_assert_int_eq(dg_response_annotate(&r, "k2", "v\x7f"), 0);
+    ck_assert_int_eq(dg_response_warn(&r, "tab\there"), 0);
+    out = dg_review_encode("admission.k8s.io/v1", "u\"id", &r);
+    tree = json_pack("{s:s, s:s, s:{s:s, s:b, s:{s:i, s:s, s:s}, s:[s], s:{s:s, s:s}}}",
+                     "apiVersion", "admission.k8s.io/v1", "kind", "AdmissionReview", "response",
+                     "uid", "u\"id", "allowed", 0, "status", "code", 403, "reason", "Forbidden",
+                     "message", r.message, "warnings", r.warnings[0], "auditAnnotations", "ctl",
+                     r.annotations[0].value, "k2", r.annotations[1].value);
+    want = json_dumps(tree, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    ck_assert_str_eq(out, want);
+    free(out);
+    free(want);
+    json_decref(tree);
+    /* Not UTF-8: written cleaned, still JSON. */
+    free(r.message);
+    r.message = strdup("bad \xff byte");
+    out = dg_review_encode("admission.k8s.io/v1", "u", &r);
+    tree = dg_test_json(out);
+    ck_assert_str_eq(json_string_value(json_object_get(
+                         json_object_get(json_object_get(tree, "response"), "status"), "message")),
+                     "bad ? byte");
+    json_decref(tree);
+    free(out);
+    dg_response_free(&r);
+}
+END_TEST
+
 static int valid_utf8(const char *s)
 {
     json_t *j = json_string(s); /* jansson validates UTF-8 */
@@ -524,6 +567,7 @@ int main(void)
     tcase_add_test(tc, test_oversize);
     tcase_add_test(tc, test_fields);
     tcase_add_test(tc, test_encode_order);
+    tcase_add_test(tc, test_encode_matches_jansson);
     tcase_add_loop_test(tc, test_encode, 0, sizeof enc / sizeof enc[0]);
     tcase_add_test(tc, test_warn_limits);
     tcase_add_loop_test(tc, test_annotation_keys, 0, sizeof keys / sizeof keys[0]);
