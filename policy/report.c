@@ -282,10 +282,24 @@ static json_t *sarif_rules(const dg_variances_t *v)
     return rules;
 }
 
-static json_t *sarif_result(const dg_variance_t *x, const dg_report_ctx_t *ctx)
+/* The file and line a result points at; relative URIs are resolved
+ * against SRCROOT, which the run maps to the repository root. */
+static json_t *sarif_physical(size_t i, const dg_report_ctx_t *ctx)
 {
+    const dg_report_loc_t *loc = ctx && ctx->locs ? &ctx->locs[i] : NULL;
+    const char *uri = loc ? loc->uri : ctx && ctx->baseline_uri ? ctx->baseline_uri : "release-baseline.yaml";
+    int line = loc && loc->line > 0 ? loc->line : 1;
+    json_t *art = json_pack("{s:s}", "uri", uri);
+
+    if (art && strstr(uri, "://") == NULL && strncmp(uri, "file:", 5) != 0)
+        json_object_set_new(art, "uriBaseId", json_string("SRCROOT"));
+    return json_pack("{s:o, s:{s:i}}", "artifactLocation", art, "region", "startLine", line);
+}
+
+static json_t *sarif_result(const dg_variances_t *v, size_t i, const dg_report_ctx_t *ctx)
+{
+    const dg_variance_t *x = &v->items[i];
     char obj[256], want[CELL_MAX + 8], got[CELL_MAX + 8], msg[700], fq[900];
-    const char *uri = ctx && ctx->live_uri ? ctx->live_uri : ctx ? ctx->baseline_uri : NULL;
     bool miss = x->type == DG_VAR_MISSING;
 
     object_text(x, obj, sizeof obj);
@@ -299,23 +313,29 @@ static json_t *sarif_result(const dg_variance_t *x, const dg_report_ctx_t *ctx)
                  got, ctx && ctx->release ? ctx->release : "?");
     snprintf(fq, sizeof fq, "%s/%s/%s%s%s", x->obj.ns, x->obj.kind, x->obj.name,
              x->path[0] ? "/" : "", x->path);
-    return json_pack("{s:s, s:s, s:{s:s}, s:[{s:{s:{s:s}}, s:[{s:s, s:s}]}]}", "ruleId", x->rule,
+    return json_pack("{s:s, s:s, s:{s:s}, s:[{s:o, s:[{s:s, s:s}]}]}", "ruleId", x->rule,
                      "level", sarif_level(x->action), "message", "text", msg, "locations",
-                     "physicalLocation", "artifactLocation", "uri", uri ? uri : "live-snapshot",
-                     "logicalLocations", "fullyQualifiedName", fq, "kind", "object");
+                     "physicalLocation", sarif_physical(i, ctx), "logicalLocations",
+                     "fullyQualifiedName", fq, "kind", "object");
 }
 
+/* No informationUri: the schema wants a real page, and a placeholder one
+ * sends people nowhere. */
 static json_t *sarif(const dg_variances_t *v, const dg_report_ctx_t *ctx)
 {
-    json_t *results = json_array();
+    json_t *results = json_array(), *run;
 
     for (size_t i = 0; i < v->n; i++)
-        json_array_append_new(results, sarif_result(&v->items[i], ctx));
-    return json_pack("{s:s, s:s, s:[{s:{s:{s:s, s:s, s:s, s:o}}, s:o}]}", "$schema",
-                     "https://json.schemastore.org/sarif-2.1.0.json", "version", "2.1.0", "runs",
-                     "tool", "driver", "name", "driftgate", "informationUri",
-                     "https://github.com/driftgate/driftgate", "version", "0.1.0", "rules",
-                     sarif_rules(v), "results", results);
+        json_array_append_new(results, sarif_result(v, i, ctx));
+    run = json_pack("{s:{s:{s:s, s:s, s:o}}, s:o}", "tool", "driver", "name", "driftgate",
+                    "version", "0.1.0", "rules", sarif_rules(v), "results", results);
+    if (run && ctx && ctx->root_uri)
+        json_object_set_new(run, "originalUriBaseIds",
+                            json_pack("{s:{s:s}}", "SRCROOT", "uri", ctx->root_uri));
+    return json_pack("{s:s, s:s, s:[o]}", "$schema",
+                     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/"
+                     "sarif-schema-2.1.0.json",
+                     "version", "2.1.0", "runs", run);
 }
 
 static int dump(dg_buf_t *o, json_t *j)

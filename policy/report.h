@@ -20,12 +20,24 @@ typedef enum dg_format {
 /** Parse "table", "json", "yaml", "markdown", "sarif". Returns 0 or DG_EINVAL. */
 DG_MUST_CHECK int dg_format_parse(const char *s, dg_format_t *out, dg_err_t *err);
 
+/* Where a SARIF result points: the line that sets the governed value. */
+typedef struct dg_report_loc {
+    const char *uri; /* relative to the repository root ("examples/charts/nginx/
+                      * templates/hpa.yaml"), or an absolute "file:" URI */
+    int line;        /* 1-based */
+} dg_report_loc_t;
+
 /* Context shown in summaries and used by SARIF for artifact locations. */
 typedef struct dg_report_ctx {
-    const char *release;       /* NULL or "test-nginx" */
-    const char *ns;            /* NULL or "sandbox-nginx" */
-    const char *baseline_uri;  /* NULL or the baseline file, for SARIF */
-    const char *live_uri;      /* NULL or the live file */
+    const char *release;          /* NULL or "test-nginx" */
+    const char *ns;               /* NULL or "sandbox-nginx" */
+    const char *baseline_uri;     /* NULL or the baseline file, for SARIF */
+    const char *live_uri;         /* NULL or the live file */
+    const dg_report_loc_t *locs;  /* NULL, or one per variance, in order (SARIF);
+                                   * without them every result points at line 1
+                                   * of @baseline_uri */
+    const char *root_uri;         /* NULL or "file:///abs/repo/": what relative
+                                   * URIs are relative to (SARIF's SRCROOT) */
 } dg_report_ctx_t;
 
 /** Render @v in @fmt into @out. Table: OBJECT PATH DESIRED LIVE RULE ACTION
