@@ -160,7 +160,10 @@ static int markdown(const dg_variances_t *v, const dg_report_ctx_t *ctx, dg_buf_
 
 /* ---- json / yaml ------------------------------------------------------------------------ */
 
-json_t *dg_report_variances_json(const dg_variances_t *v)
+/* @side names the second value: "live" in a diff; in a decision
+ * "requested" (what the request asks for), "before" (what it moves back to
+ * the baseline) or "live" (drift it leaves untouched). */
+static json_t *variances_json(const dg_variances_t *v, const char *side)
 {
     json_t *arr = json_array();
 
@@ -169,7 +172,7 @@ json_t *dg_report_variances_json(const dg_variances_t *v)
         json_t *item = json_pack(
             "{s:{s:s, s:s, s:s, s:s}, s:s, s:O?, s:O?, s:s, s:s, s:s}", "object", "group",
             x->obj.group, "kind", x->obj.kind, "namespace", x->obj.ns, "name", x->obj.name, "path",
-            x->path, "desired", x->desired, "live", x->live, "type",
+            x->path, "desired", x->desired, side, x->live, "type",
             x->type == DG_VAR_MISSING ? "missing" : "changed", "rule", x->rule, "action",
             dg_action_name(x->action));
 
@@ -180,10 +183,15 @@ json_t *dg_report_variances_json(const dg_variances_t *v)
         /* null, not absent: a JSON reader sees both sides of every variance */
         if (!json_object_get(item, "desired"))
             json_object_set_new(item, "desired", json_null());
-        if (!json_object_get(item, "live"))
-            json_object_set_new(item, "live", json_null());
+        if (!json_object_get(item, side))
+            json_object_set_new(item, side, json_null());
     }
     return arr;
+}
+
+json_t *dg_report_variances_json(const dg_variances_t *v)
+{
+    return variances_json(v, "live");
 }
 
 static json_t *report_json(const dg_variances_t *v, const dg_report_ctx_t *ctx)
@@ -416,6 +424,46 @@ static int decision_table(const dg_decision_t *d, const dg_review_t *rv, dg_buf_
     return rc;
 }
 
+static const char *annotation(const dg_response_t *r, const char *key)
+{
+    for (size_t i = 0; i < r->nannotations; i++)
+        if (strcmp(r->annotations[i].key, key) == 0)
+            return r->annotations[i].value;
+    return NULL;
+}
+
+/* Why the gate let a request by without judging it, or judged it as it
+ * did: the "reason" annotation (no-baseline, excluded, helm-change...), else
+ * why step 1 skipped it. */
+static const char *decision_reason(const dg_decision_t *d)
+{
+    const char *r = annotation(&d->response, "reason");
+
+    if (r == NULL && d->verdict == DG_VERDICT_SKIP && d->skip_reason[0])
+        r = d->skip_reason;
+    return r;
+}
+
+json_t *dg_report_decision_json(const dg_decision_t *d, const dg_review_t *rv)
+{
+    const dg_response_t *r = &d->response;
+    json_t *warnings = json_array();
+
+    for (size_t i = 0; warnings && i < r->nwarnings; i++)
+        json_array_append_new(warnings, json_string(r->warnings[i]));
+    return json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s}, s:s?, s:b, s:s, s:b, s:i, "
+                     "s:s?, s:s?, s:s?, s:o, s:o, s:o, s:o}",
+                     "uid", rv->uid, "user", rv->user, "operation", rv->operation, "object",
+                     "group", rv->group, "resource", rv->resource, "namespace", rv->ns, "name",
+                     rv->name, "subresource", rv->subresource[0] ? rv->subresource : NULL,
+                     "dry_run", rv->dry_run, "decision", dg_verdict_name(d->verdict), "allowed",
+                     r->allowed, "code", r->allowed ? 200 : r->code, "release", d->release,
+                     "message", r->allowed ? NULL : r->message, "reason", decision_reason(d),
+                     "warnings", warnings, "variances", variances_json(&d->introduced, "requested"),
+                     "reconciled", variances_json(&d->reconciled, "before"), "preexisting",
+                     variances_json(&d->preexisting, "live"));
+}
+
 int dg_report_decision(const dg_decision_t *d, const dg_review_t *rv, dg_format_t fmt,
                        dg_buf_t *out, dg_err_t *err)
 {
@@ -426,15 +474,16 @@ int dg_report_decision(const dg_decision_t *d, const dg_review_t *rv, dg_format_
     if (fmt == DG_FMT_TABLE)
         rc = decision_table(d, rv, out);
     else if (fmt == DG_FMT_JSON) {
+        /* The record driftgate keeps, and the response it sends. */
         text = dg_review_encode(rv->api_version, rv->uid, &d->response);
         resp = text ? json_loads(text, 0, NULL) : NULL;
         free(text);
-        j = resp ? json_pack("{s:s, s:s?, s:o, s:o, s:o, s:o}", "verdict",
-                             dg_verdict_name(d->verdict), "release", d->release, "introduced",
-                             dg_report_variances_json(&d->introduced), "preexisting",
-                             dg_report_variances_json(&d->preexisting), "reconciled",
-                             dg_report_variances_json(&d->reconciled), "response", resp)
-                 : NULL;
+        j = resp ? dg_report_decision_json(d, rv) : NULL;
+        if (j && json_object_set_new(j, "response", resp) != 0) {
+            json_decref(j);
+            j = NULL;
+        } else if (j == NULL)
+            json_decref(resp);
         rc = dump(out, j);
     } else
         return dg_err_set(err, DG_EINVAL, "a decision renders as table or json");
