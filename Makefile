@@ -19,8 +19,12 @@ build: deps
 	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
-# The seed scenario, offline, on the bundled example.
-demo: build
+# The seed scenario, offline, on the bundled example. Only driftctl is
+# built, quietly: the build's output shows only if it fails.
+demo: deps
+	@mkdir -p $(BUILD)
+	@{ cmake -S . -B $(BUILD) $(CMAKE_FLAGS) && cmake --build $(BUILD) --target driftctl -j $(JOBS); } \
+	  >$(BUILD)/demo-build.log 2>&1 || { cat $(BUILD)/demo-build.log; exit 1; }
 	@examples/demo.sh $(BUILD)/driftctl
 
 # Every test: warnings as errors, the suite plain and under ASan+UBSan, a
