@@ -5,7 +5,10 @@ FUZZB    ?= build-fuzz
 JOBS     ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps tools build demo test test-unit test-asan fuzz bench e2e clean
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+
+.PHONY: all deps tools build demo install test test-unit test-asan fuzz bench e2e clean
 
 all: build
 
@@ -18,6 +21,11 @@ tools: deps
 build: deps
 	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
+
+# driftctl, driftgate, driftgate-certs, kubectl-drift (the kubectl plugin),
+# man pages and bash/zsh completion under $(PREFIX), staged under $(DESTDIR).
+install: build
+	@DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
 
 # The seed scenario, offline, on the bundled example. Only driftctl is
 # built, quietly: the build's output shows only if it fails.

@@ -102,5 +102,6 @@ int ctl_capture_main(int argc, char **argv);
 int ctl_publish_main(int argc, char **argv);
 int ctl_simulate_main(int argc, char **argv);
 int ctl_policy_main(int argc, char **argv);
+int ctl_completion_main(int argc, char **argv);
 
 #endif
