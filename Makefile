@@ -5,7 +5,10 @@ FUZZB    ?= build-fuzz
 JOBS     ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps tools build demo test test-unit test-asan fuzz bench e2e clean
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+
+.PHONY: all deps tools build demo install test test-unit test-asan fuzz bench e2e clean
 
 all: build
 
@@ -19,8 +22,17 @@ build: deps
 	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
-# The seed scenario, offline, on the bundled example.
-demo: build
+# driftctl, driftgate, driftgate-certs, kubectl-drift (the kubectl plugin),
+# man pages and bash/zsh completion under $(PREFIX), staged under $(DESTDIR).
+install: build
+	@DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
+
+# The seed scenario, offline, on the bundled example. Only driftctl is
+# built, quietly: the build's output shows only if it fails.
+demo: deps
+	@mkdir -p $(BUILD)
+	@{ cmake -S . -B $(BUILD) $(CMAKE_FLAGS) && cmake --build $(BUILD) --target driftctl -j $(JOBS); } \
+	  >$(BUILD)/demo-build.log 2>&1 || { cat $(BUILD)/demo-build.log; exit 1; }
 	@examples/demo.sh $(BUILD)/driftctl
 
 # Every test: warnings as errors, the suite plain and under ASan+UBSan, a

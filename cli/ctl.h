@@ -13,6 +13,7 @@
 #include "manifest.h"
 #include "obj.h"
 #include "policy.h"
+#include "report.h"
 
 /* Exit statuses, like diff(1) and `helm diff --detailed-exitcode`. */
 enum { CTL_OK = 0, CTL_ERROR = 1, CTL_FOUND = 2 };
@@ -78,11 +79,29 @@ typedef struct ctl_kube {
 /** Append kubectl's --kubeconfig/--context for @k at argv[*n]; at most 4. */
 void ctl_kube_flags(const ctl_kube_t *k, const char **argv, size_t *n);
 
+/* Where SARIF results point (cli/ctl_sarif.c). */
+typedef struct ctl_sarif {
+    dg_report_loc_t *locs; /* one per variance; uris malloced */
+    size_t n;
+    char *root_uri;        /* malloced "file:///abs/root/" */
+} ctl_sarif_t;
+
+/** For each variance of @v (from @rel, loaded from @baseline), the line of
+ *  the chart template that sets its value, found from the render's
+ *  "# Source:" comment under @root (NULL = the current directory), else the
+ *  line of the value in @baseline; URIs relative to @root. Fills @out (free
+ *  with ctl_sarif_free()). Returns 0, DG_EIO (bad @root or baseline) or
+ *  DG_ENOMEM. */
+int ctl_sarif_locate(const char *baseline, const dg_release_t *rel, const dg_variances_t *v,
+                     const char *root, ctl_sarif_t *out, dg_err_t *err);
+void ctl_sarif_free(ctl_sarif_t *s);
+
 int ctl_diff_main(int argc, char **argv);
 int ctl_render_main(int argc, char **argv);
 int ctl_capture_main(int argc, char **argv);
 int ctl_publish_main(int argc, char **argv);
 int ctl_simulate_main(int argc, char **argv);
 int ctl_policy_main(int argc, char **argv);
+int ctl_completion_main(int argc, char **argv);
 
 #endif

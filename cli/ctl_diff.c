@@ -24,18 +24,20 @@ static const char usage[] =
     "  --kinds LIST      kinds the snapshot covers, e.g. hpa,svc (default: the\n"
     "                    kinds present in it); only these can be 'missing'\n"
     "  -o, --output FMT  table (default), json, yaml, markdown, sarif\n"
+    "  --sarif-root DIR  the repository root SARIF paths are relative to\n"
+    "                    (default: the current directory)\n"
     "  --max-bytes N     refuse inputs larger than N bytes (default 64Mi)\n"
     "\n"
     "Exit status: 0 no drift, 2 drift found, 1 error.\n";
 
 typedef struct diff_opts {
-    const char *baseline, *live, *policy, *ns, *release, *kinds, *output;
+    const char *baseline, *live, *policy, *ns, *release, *kinds, *output, *sarif_root;
     size_t max_bytes;
 } diff_opts_t;
 
 static int parse_args(int argc, char **argv, diff_opts_t *o)
 {
-    enum { O_BASELINE = 256, O_LIVE, O_POLICY, O_RELEASE, O_KINDS, O_MAX };
+    enum { O_BASELINE = 256, O_LIVE, O_POLICY, O_RELEASE, O_KINDS, O_MAX, O_SARIF_ROOT };
     static const struct option longs[] = {
         {"baseline", required_argument, NULL, O_BASELINE},
         {"live", required_argument, NULL, O_LIVE},
@@ -45,6 +47,7 @@ static int parse_args(int argc, char **argv, diff_opts_t *o)
         {"kinds", required_argument, NULL, O_KINDS},
         {"output", required_argument, NULL, 'o'},
         {"max-bytes", required_argument, NULL, O_MAX},
+        {"sarif-root", required_argument, NULL, O_SARIF_ROOT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -61,6 +64,7 @@ static int parse_args(int argc, char **argv, diff_opts_t *o)
         case O_RELEASE: o->release = optarg; break;
         case O_KINDS: o->kinds = optarg; break;
         case 'o': o->output = optarg; break;
+        case O_SARIF_ROOT: o->sarif_root = optarg; break;
         case O_MAX:
             if (ctl_parse_size(optarg, &o->max_bytes, &err))
                 return ctl_usage_error("diff", "--max-bytes: %s", err.msg);
@@ -85,6 +89,7 @@ typedef struct diff_run {
     dg_gk_t *kinds;
     size_t nkinds;
     dg_variances_t v;
+    ctl_sarif_t sarif;
     dg_buf_t out;
 } diff_run_t;
 
@@ -105,8 +110,12 @@ static int run(const diff_opts_t *o, diff_run_t *r, dg_err_t *err)
     rc = dg_diff_sets(r->rel->objs, r->live, r->kinds, r->nkinds, r->pol, &r->v, err);
     if (rc)
         return rc;
+    if (fmt == DG_FMT_SARIF &&
+        (rc = ctl_sarif_locate(o->baseline, r->rel, &r->v, o->sarif_root, &r->sarif, err)))
+        return rc;
     ctx = (dg_report_ctx_t){.release = r->rel->name, .ns = r->rel->ns,
-                            .baseline_uri = o->baseline, .live_uri = o->live};
+                            .baseline_uri = o->baseline, .live_uri = o->live,
+                            .locs = r->sarif.locs, .root_uri = r->sarif.root_uri};
     return dg_report_variances(&r->v, fmt, &ctx, &r->out, err);
 }
 
@@ -129,6 +138,7 @@ int ctl_diff_main(int argc, char **argv)
         rc = r.v.n ? CTL_FOUND : CTL_OK;
     }
     dg_buf_free(&r.out);
+    ctl_sarif_free(&r.sarif);
     dg_variances_free(&r.v);
     free(r.kinds);
     dg_objset_free(&r.live);

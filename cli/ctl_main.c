@@ -24,6 +24,7 @@ static const char usage[] =
     "  simulate   ask what the admission gate answers to a change, offline\n"
     "  policy     print the built-in DriftPolicy, or the kinds a policy governs\n"
     "  version    print the version\n"
+    "  completion print a shell completion script (bash, zsh)\n"
     "\n"
     "Run 'driftctl COMMAND --help' for a command's flags.\n"
     "Exit status: 0 no drift / allowed, 2 drift found / denied, 1 error.\n";
@@ -40,6 +41,7 @@ int main(int argc, char **argv)
         {"diff", ctl_diff_main},
         {"simulate", ctl_simulate_main},
         {"policy", ctl_policy_main},
+        {"completion", ctl_completion_main},
     };
 
     /* Loading a release builds a million small nodes and frees them at the

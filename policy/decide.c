@@ -336,26 +336,36 @@ static bool op_is(const judge_t *j, const char *op)
 }
 
 /* Step 1: which requests are judged at all. Anything else, a future
- * operation included, is allowed untouched. */
-static bool judged(judge_t *j)
+ * operation included, is allowed untouched; @why says which rule let it by
+ * (the decision record shows it). */
+static bool judged(judge_t *j, char *why, size_t size)
 {
     const dg_review_t *rv = j->rv;
 
-    if (!op_is(j, "CREATE") && !op_is(j, "UPDATE") && !op_is(j, "DELETE"))
+    if (!op_is(j, "CREATE") && !op_is(j, "UPDATE") && !op_is(j, "DELETE")) {
+        snprintf(why, size, "operation %s is not judged", rv->operation);
         return false;
+    }
     j->deleting = op_is(j, "DELETE");
     j->body = rv->object ? rv->object : rv->old_object;
-    if (!j->deleting && rv->object == NULL)
+    if (!j->deleting && rv->object == NULL) {
+        snprintf(why, size, "%s request carries no object", rv->operation);
         return false;
+    }
     /* The kind comes from request.resource, never from the body. */
     j->ki = dg_kind_by_resource(rv->group, rv->resource);
-    if (j->ki == NULL || !dg_policy_governs(j->pol, j->ki->group, j->ki->kind))
+    if (j->ki == NULL || !dg_policy_governs(j->pol, j->ki->group, j->ki->kind)) {
+        snprintf(why, size, "%s%s%s is not governed by policy %s", rv->resource,
+                 rv->group[0] ? "." : "", rv->group, dg_policy_name(j->pol));
         return false;
+    }
     if (rv->subresource[0] == '\0')
         return true;
     j->scale = op_is(j, "UPDATE") && strcmp(rv->subresource, "scale") == 0 &&
                strcmp(j->ki->group, "apps") == 0 &&
                (strcmp(j->ki->kind, "Deployment") == 0 || strcmp(j->ki->kind, "StatefulSet") == 0);
+    if (!j->scale)
+        snprintf(why, size, "%s of subresource %s is not judged", rv->operation, rv->subresource);
     return j->scale;
 }
 
@@ -957,7 +967,7 @@ int dg_decide(const dg_review_t *rv, const dg_baselines_t *bases, const dg_polic
     j.rq = (dg_requester_t){rv->user, rv->groups, rv->ngroups, rv->operation, rv->subresource};
     if (helm_record(&j) && !dg_policy_ns_excluded(pol, rv->ns))
         return judge_record(&j);
-    if (!judged(&j))
+    if (!judged(&j, out->skip_reason, sizeof out->skip_reason))
         return 0; /* step 1: untouched, no annotations */
     j.id.group = j.ki->group;
     j.id.kind = j.ki->kind;

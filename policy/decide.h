@@ -66,6 +66,8 @@ typedef struct dg_decision {
     dg_variances_t preexisting;    /* drift it leaves untouched */
     dg_variances_t reconciled;     /* drift it moves back to the baseline */
     char *release;                 /* NULL or malloced "ns/name" of the owner */
+    char skip_reason[192];         /* why a request was not judged (DG_VERDICT_SKIP);
+                                    * the response carries no annotation for it */
 } dg_decision_t;
 
 void dg_decision_init(dg_decision_t *d);

@@ -160,7 +160,10 @@ static int markdown(const dg_variances_t *v, const dg_report_ctx_t *ctx, dg_buf_
 
 /* ---- json / yaml ------------------------------------------------------------------------ */
 
-json_t *dg_report_variances_json(const dg_variances_t *v)
+/* @side names the second value: "live" in a diff; in a decision
+ * "requested" (what the request asks for), "before" (what it moves back to
+ * the baseline) or "live" (drift it leaves untouched). */
+static json_t *variances_json(const dg_variances_t *v, const char *side)
 {
     json_t *arr = json_array();
 
@@ -169,7 +172,7 @@ json_t *dg_report_variances_json(const dg_variances_t *v)
         json_t *item = json_pack(
             "{s:{s:s, s:s, s:s, s:s}, s:s, s:O?, s:O?, s:s, s:s, s:s}", "object", "group",
             x->obj.group, "kind", x->obj.kind, "namespace", x->obj.ns, "name", x->obj.name, "path",
-            x->path, "desired", x->desired, "live", x->live, "type",
+            x->path, "desired", x->desired, side, x->live, "type",
             x->type == DG_VAR_MISSING ? "missing" : "changed", "rule", x->rule, "action",
             dg_action_name(x->action));
 
@@ -180,10 +183,15 @@ json_t *dg_report_variances_json(const dg_variances_t *v)
         /* null, not absent: a JSON reader sees both sides of every variance */
         if (!json_object_get(item, "desired"))
             json_object_set_new(item, "desired", json_null());
-        if (!json_object_get(item, "live"))
-            json_object_set_new(item, "live", json_null());
+        if (!json_object_get(item, side))
+            json_object_set_new(item, side, json_null());
     }
     return arr;
+}
+
+json_t *dg_report_variances_json(const dg_variances_t *v)
+{
+    return variances_json(v, "live");
 }
 
 static json_t *report_json(const dg_variances_t *v, const dg_report_ctx_t *ctx)
@@ -282,10 +290,24 @@ static json_t *sarif_rules(const dg_variances_t *v)
     return rules;
 }
 
-static json_t *sarif_result(const dg_variance_t *x, const dg_report_ctx_t *ctx)
+/* The file and line a result points at; relative URIs are resolved
+ * against SRCROOT, which the run maps to the repository root. */
+static json_t *sarif_physical(size_t i, const dg_report_ctx_t *ctx)
 {
+    const dg_report_loc_t *loc = ctx && ctx->locs ? &ctx->locs[i] : NULL;
+    const char *uri = loc ? loc->uri : ctx && ctx->baseline_uri ? ctx->baseline_uri : "release-baseline.yaml";
+    int line = loc && loc->line > 0 ? loc->line : 1;
+    json_t *art = json_pack("{s:s}", "uri", uri);
+
+    if (art && strstr(uri, "://") == NULL && strncmp(uri, "file:", 5) != 0)
+        json_object_set_new(art, "uriBaseId", json_string("SRCROOT"));
+    return json_pack("{s:o, s:{s:i}}", "artifactLocation", art, "region", "startLine", line);
+}
+
+static json_t *sarif_result(const dg_variances_t *v, size_t i, const dg_report_ctx_t *ctx)
+{
+    const dg_variance_t *x = &v->items[i];
     char obj[256], want[CELL_MAX + 8], got[CELL_MAX + 8], msg[700], fq[900];
-    const char *uri = ctx && ctx->live_uri ? ctx->live_uri : ctx ? ctx->baseline_uri : NULL;
     bool miss = x->type == DG_VAR_MISSING;
 
     object_text(x, obj, sizeof obj);
@@ -299,23 +321,29 @@ static json_t *sarif_result(const dg_variance_t *x, const dg_report_ctx_t *ctx)
                  got, ctx && ctx->release ? ctx->release : "?");
     snprintf(fq, sizeof fq, "%s/%s/%s%s%s", x->obj.ns, x->obj.kind, x->obj.name,
              x->path[0] ? "/" : "", x->path);
-    return json_pack("{s:s, s:s, s:{s:s}, s:[{s:{s:{s:s}}, s:[{s:s, s:s}]}]}", "ruleId", x->rule,
+    return json_pack("{s:s, s:s, s:{s:s}, s:[{s:o, s:[{s:s, s:s}]}]}", "ruleId", x->rule,
                      "level", sarif_level(x->action), "message", "text", msg, "locations",
-                     "physicalLocation", "artifactLocation", "uri", uri ? uri : "live-snapshot",
-                     "logicalLocations", "fullyQualifiedName", fq, "kind", "object");
+                     "physicalLocation", sarif_physical(i, ctx), "logicalLocations",
+                     "fullyQualifiedName", fq, "kind", "object");
 }
 
+/* No informationUri: the schema wants a real page, and a placeholder one
+ * sends people nowhere. */
 static json_t *sarif(const dg_variances_t *v, const dg_report_ctx_t *ctx)
 {
-    json_t *results = json_array();
+    json_t *results = json_array(), *run;
 
     for (size_t i = 0; i < v->n; i++)
-        json_array_append_new(results, sarif_result(&v->items[i], ctx));
-    return json_pack("{s:s, s:s, s:[{s:{s:{s:s, s:s, s:s, s:o}}, s:o}]}", "$schema",
-                     "https://json.schemastore.org/sarif-2.1.0.json", "version", "2.1.0", "runs",
-                     "tool", "driver", "name", "driftgate", "informationUri",
-                     "https://github.com/driftgate/driftgate", "version", "0.1.0", "rules",
-                     sarif_rules(v), "results", results);
+        json_array_append_new(results, sarif_result(v, i, ctx));
+    run = json_pack("{s:{s:{s:s, s:s, s:o}}, s:o}", "tool", "driver", "name", "driftgate",
+                    "version", "0.1.0", "rules", sarif_rules(v), "results", results);
+    if (run && ctx && ctx->root_uri)
+        json_object_set_new(run, "originalUriBaseIds",
+                            json_pack("{s:{s:s}}", "SRCROOT", "uri", ctx->root_uri));
+    return json_pack("{s:s, s:s, s:[o]}", "$schema",
+                     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/"
+                     "sarif-schema-2.1.0.json",
+                     "version", "2.1.0", "runs", run);
 }
 
 static int dump(dg_buf_t *o, json_t *j)
@@ -396,6 +424,46 @@ static int decision_table(const dg_decision_t *d, const dg_review_t *rv, dg_buf_
     return rc;
 }
 
+static const char *annotation(const dg_response_t *r, const char *key)
+{
+    for (size_t i = 0; i < r->nannotations; i++)
+        if (strcmp(r->annotations[i].key, key) == 0)
+            return r->annotations[i].value;
+    return NULL;
+}
+
+/* Why the gate let a request by without judging it, or judged it as it
+ * did: the "reason" annotation (no-baseline, excluded, helm-change...), else
+ * why step 1 skipped it. */
+static const char *decision_reason(const dg_decision_t *d)
+{
+    const char *r = annotation(&d->response, "reason");
+
+    if (r == NULL && d->verdict == DG_VERDICT_SKIP && d->skip_reason[0])
+        r = d->skip_reason;
+    return r;
+}
+
+json_t *dg_report_decision_json(const dg_decision_t *d, const dg_review_t *rv)
+{
+    const dg_response_t *r = &d->response;
+    json_t *warnings = json_array();
+
+    for (size_t i = 0; warnings && i < r->nwarnings; i++)
+        json_array_append_new(warnings, json_string(r->warnings[i]));
+    return json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s}, s:s?, s:b, s:s, s:b, s:i, "
+                     "s:s?, s:s?, s:s?, s:o, s:o, s:o, s:o}",
+                     "uid", rv->uid, "user", rv->user, "operation", rv->operation, "object",
+                     "group", rv->group, "resource", rv->resource, "namespace", rv->ns, "name",
+                     rv->name, "subresource", rv->subresource[0] ? rv->subresource : NULL,
+                     "dry_run", rv->dry_run, "decision", dg_verdict_name(d->verdict), "allowed",
+                     r->allowed, "code", r->allowed ? 200 : r->code, "release", d->release,
+                     "message", r->allowed ? NULL : r->message, "reason", decision_reason(d),
+                     "warnings", warnings, "variances", variances_json(&d->introduced, "requested"),
+                     "reconciled", variances_json(&d->reconciled, "before"), "preexisting",
+                     variances_json(&d->preexisting, "live"));
+}
+
 int dg_report_decision(const dg_decision_t *d, const dg_review_t *rv, dg_format_t fmt,
                        dg_buf_t *out, dg_err_t *err)
 {
@@ -406,15 +474,16 @@ int dg_report_decision(const dg_decision_t *d, const dg_review_t *rv, dg_format_
     if (fmt == DG_FMT_TABLE)
         rc = decision_table(d, rv, out);
     else if (fmt == DG_FMT_JSON) {
+        /* The record driftgate keeps, and the response it sends. */
         text = dg_review_encode(rv->api_version, rv->uid, &d->response);
         resp = text ? json_loads(text, 0, NULL) : NULL;
         free(text);
-        j = resp ? json_pack("{s:s, s:s?, s:o, s:o, s:o, s:o}", "verdict",
-                             dg_verdict_name(d->verdict), "release", d->release, "introduced",
-                             dg_report_variances_json(&d->introduced), "preexisting",
-                             dg_report_variances_json(&d->preexisting), "reconciled",
-                             dg_report_variances_json(&d->reconciled), "response", resp)
-                 : NULL;
+        j = resp ? dg_report_decision_json(d, rv) : NULL;
+        if (j && json_object_set_new(j, "response", resp) != 0) {
+            json_decref(j);
+            j = NULL;
+        } else if (j == NULL)
+            json_decref(resp);
         rc = dump(out, j);
     } else
         return dg_err_set(err, DG_EINVAL, "a decision renders as table or json");

@@ -20,12 +20,24 @@ typedef enum dg_format {
 /** Parse "table", "json", "yaml", "markdown", "sarif". Returns 0 or DG_EINVAL. */
 DG_MUST_CHECK int dg_format_parse(const char *s, dg_format_t *out, dg_err_t *err);
 
+/* Where a SARIF result points: the line that sets the governed value. */
+typedef struct dg_report_loc {
+    const char *uri; /* relative to the repository root ("examples/charts/nginx/
+                      * templates/hpa.yaml"), or an absolute "file:" URI */
+    int line;        /* 1-based */
+} dg_report_loc_t;
+
 /* Context shown in summaries and used by SARIF for artifact locations. */
 typedef struct dg_report_ctx {
-    const char *release;       /* NULL or "test-nginx" */
-    const char *ns;            /* NULL or "sandbox-nginx" */
-    const char *baseline_uri;  /* NULL or the baseline file, for SARIF */
-    const char *live_uri;      /* NULL or the live file */
+    const char *release;          /* NULL or "test-nginx" */
+    const char *ns;               /* NULL or "sandbox-nginx" */
+    const char *baseline_uri;     /* NULL or the baseline file, for SARIF */
+    const char *live_uri;         /* NULL or the live file */
+    const dg_report_loc_t *locs;  /* NULL, or one per variance, in order (SARIF);
+                                   * without them every result points at line 1
+                                   * of @baseline_uri */
+    const char *root_uri;         /* NULL or "file:///abs/repo/": what relative
+                                   * URIs are relative to (SARIF's SRCROOT) */
 } dg_report_ctx_t;
 
 /** Render @v in @fmt into @out. Table: OBJECT PATH DESIRED LIVE RULE ACTION
@@ -39,9 +51,21 @@ DG_MUST_CHECK int dg_report_variances(const dg_variances_t *v, dg_format_t fmt,
  *  Returns a new reference, NULL when out of memory. */
 json_t *dg_report_variances_json(const dg_variances_t *v);
 
+/** The decision record: what driftgate logs and serves at
+ *  /api/v1/decisions, and what `driftctl simulate -o json` prints (there
+ *  with the AdmissionReview response under "response"). Fields: uid, user,
+ *  operation, object {group, resource, namespace, name}, subresource (when
+ *  one), dry_run, decision (dg_verdict_name), allowed, code (200 when
+ *  allowed), release, message (the denial's; null when allowed), reason
+ *  (why no-baseline, skip, excluded...; null when none), warnings,
+ *  variances (introduced: "desired" and "requested"), reconciled (moved back:
+ *  "desired" and "before"), preexisting (untouched: "desired" and "live").
+ *  Returns a new reference, NULL when out of memory. */
+json_t *dg_report_decision_json(const dg_decision_t *d, const dg_review_t *rv);
+
 /** Render a decision for people (table: verdict, message, warnings,
- *  annotations, variances) or as JSON ({"verdict","response":<AdmissionReview>}).
- *  Returns 0, DG_EINVAL or DG_ENOMEM. */
+ *  annotations, variances) or as JSON (dg_report_decision_json() plus
+ *  "response": the AdmissionReview as sent). Returns 0, DG_EINVAL or DG_ENOMEM. */
 DG_MUST_CHECK int dg_report_decision(const dg_decision_t *d, const dg_review_t *rv,
                                      dg_format_t fmt, dg_buf_t *out, dg_err_t *err);
 

@@ -88,25 +88,25 @@ static void set_json(dg_http_resp_t *resp, int status, json_t *v)
 
 /* ---- POST /validate ----------------------------------------------------------- */
 
+/* The record `driftctl simulate -o json` prints (one writer, in
+ * policy/report.c), stamped with when, where and how long. */
 static json_t *decision_record(const dg_gate_t *g, const dg_review_t *rv, const dg_decision_t *d,
                                uint64_t ns)
 {
     char when[32];
     time_t t = time(NULL);
     struct tm tm;
+    json_t *rec = dg_report_decision_json(d, rv);
 
     gmtime_r(&t, &tm);
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s}, s:s?, s:s, s:b, s:i, s:s?, "
-                     "s:o, s:f, s:b, s:s?}",
-                     "time", when, "webhook", g->cfg->webhook_name, "uid", rv->uid, "user",
-                     rv->user, "object", "group", rv->group, "resource", rv->resource, "namespace",
-                     rv->ns, "name", rv->name, "subresource",
-                     rv->subresource[0] ? rv->subresource : NULL, "operation", rv->operation,
-                     "allowed", d->response.allowed, "code", d->response.allowed ? 200 : d->response.code,
-                     "release", d->release, "variances", dg_report_variances_json(&d->introduced),
-                     "latency_ms", (double)ns / 1e6, "dry_run", rv->dry_run, "decision",
-                     dg_verdict_name(d->verdict));
+    if (rec && (json_object_set_new(rec, "time", json_string(when)) ||
+                json_object_set_new(rec, "webhook", json_string(g->cfg->webhook_name)) ||
+                json_object_set_new(rec, "latency_ms", json_real((double)ns / 1e6)))) {
+        json_decref(rec);
+        return NULL;
+    }
+    return rec;
 }
 
 static void judged(dg_gate_t *g, const dg_review_t *rv, const dg_decision_t *d, uint64_t ns)

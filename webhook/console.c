@@ -38,6 +38,6 @@ const char dg_console_html[] =
     "d.decisions.slice().reverse().map(x=>[esc(x.time),esc(x.user),esc(x.object.resource+' '+"
     "x.object.namespace+'/'+x.object.name),'<span class='+esc(x.decision)+'>'+esc(x.decision)+"
     "'</span>',esc(x.code),esc(x.release),esc(x.variances.map(y=>y.path+': '+val(y.desired)+"
-    "' -> '+val(y.live)).join('; '))]));\n"
+    "' -> '+val(y.requested)).join('; '))]));\n"
     "}\nload();setInterval(load,5000);\n"
     "</script></body></html>\n";

@@ -130,10 +130,10 @@ expect_exit 2 "simulate --patch merge" -- "$ctl" simulate "${base[@]}" "${live[@
 contains "table verdict" "$out" "Decision:  deny (403 Forbidden)"
 contains "the requested value is labelled as such" "$out" "DESIRED  REQUESTED"
 expect_exit 0 "simulate --patch back to the baseline" -- "$ctl" simulate "${base[@]}" "${live[@]}" --target hpa/test-nginx --patch '{"spec":{"minReplicas":6}}' -o json
-jq_eq "json verdict" "$out" .verdict reconcile
+jq_eq "json verdict" "$out" .decision reconcile
 jq_eq "json response" "$out" .response.response.allowed true
 expect_exit 2 "simulate --type json" -- "$ctl" simulate "${base[@]}" "${live[@]}" --target svc/test-nginx --type json --patch '[{"op":"replace","path":"/spec/ports/0/port","value":9090}]' -o json
-jq_eq "json patch judged" "$out" '.introduced[0].path' 'spec.ports[name=http].port'
+jq_eq "json patch judged" "$out" '.variances[0].path' 'spec.ports[name=http].port'
 expect_exit 1 "simulate: a patch that cannot apply" -- "$ctl" simulate "${base[@]}" "${live[@]}" --target svc/test-nginx --type json --patch '[{"op":"remove","path":"/spec/nope"}]'
 contains "patch error" "$err" "cannot be applied"
 expect_exit 0 "simulate --subresource scale (an HPA owns replicas)" -- "$ctl" simulate "${base[@]}" "${live[@]}" --target deploy/test-nginx --subresource scale --patch '{"spec":{"replicas":9}}' -o json
@@ -143,12 +143,37 @@ expect_exit 2 "simulate --subresource scale without an HPA" -- "$ctl" simulate -
 contains "scale denied" "$out" "spec.replicas"
 cp "$ex/live-snapshot.yaml" "$tmp/live.yaml"
 expect_exit 0 "break-glass with --as/--as-group" -- "$ctl" simulate "${base[@]}" --live "$tmp/live.yaml" --policy "$ex/policy.yaml" --target hpa/test-nginx --as oncall@example.com --as-group sre-oncall --patch '{"metadata":{"annotations":{"driftgate.io/break-glass":"INC-4711","driftgate.io/break-glass-expires":"'"$(date -u -d '+2 hours' +%Y-%m-%dT%H:%M:%SZ)"'"}},"spec":{"minReplicas":2}}' -o json
-jq_eq "break-glass verdict" "$out" .verdict break-glass
+jq_eq "break-glass verdict" "$out" .decision break-glass
 jq_eq "break-glass user" "$out" '.response.response.auditAnnotations["break-glass-user"]' oncall@example.com
 expect_exit 2 "break-glass outside the group" -- "$ctl" simulate "${base[@]}" --live "$tmp/live.yaml" --policy "$ex/policy.yaml" --target hpa/test-nginx --as dev@example.com --as-group developers --patch '{"metadata":{"annotations":{"driftgate.io/break-glass":"INC-4711"}},"spec":{"minReplicas":2}}'
 expect_exit 2 "--dry-run: the same answer" -- "$ctl" simulate "${base[@]}" "${live[@]}" --target hpa/test-nginx --dry-run --patch '{"spec":{"minReplicas":3}}'
 expect_exit 1 "simulate: unknown target" -- "$ctl" simulate "${base[@]}" --target hpa/nope -n sandbox-nginx --patch '{}'
 contains "unknown target" "$err" "no autoscaling/HorizontalPodAutoscaler sandbox-nginx/nope"
+
+# The decision record (the same writer as driftgate's /api/v1/decisions):
+# the operation, the requested value under "requested" (never "live"), the
+# denial message, the reconciled paths, and why a request was not judged.
+expect_exit 2 "simulate -o json: the record of a denial" -- "$ctl" simulate --review "$ex/reviews/hpa-floor-4.json" "${base[@]}" -o json
+jq_eq "record: operation" "$out" .operation UPDATE
+jq_eq "record: decision" "$out" .decision deny
+jq_eq "record: requested value" "$out" '.variances[0] | "\(.path) \(.desired) \(.requested)"' "spec.minReplicas 6 4"
+jq_eq "record: no live in a request's variance" "$out" '[.variances[] | has("live")] | any' false
+jq_eq "record: the denial message" "$out" .message "$(printf '%s' "$out" | jq -r .response.response.status.message)"
+contains "record: the message names the request" "$(printf '%s' "$out" | jq -r .message)" "desired 6, requested 4"
+expect_exit 0 "simulate -o json: the record of a reconcile" -- "$ctl" simulate --review "$ex/reviews/hpa-reconcile-6.json" "${base[@]}" -o json
+jq_eq "record: reconciled paths" "$out" '[.reconciled[] | "\(.path) \(.before)->\(.desired)"] | join(",")' "spec.minReplicas 4->6"
+jq_eq "record: no message when allowed" "$out" .message null
+fx=$src/tests/fixtures/decide
+expect_exit 0 "simulate -o json: no baseline" -- "$ctl" simulate --review "$fx/no-baseline/review.json" "${base[@]}" -o json
+jq_eq "record: no-baseline" "$out" .decision no-baseline
+jq_eq "record: why no baseline" "$out" .reason "no baseline holds hpa/other-app in namespace sandbox-nginx"
+expect_exit 0 "simulate -o json: an unknown operation" -- "$ctl" simulate --review "$fx/unknown-operation-allowed/review.json" "${base[@]}" -o json
+jq_eq "record: skip" "$out" '"\(.operation) \(.decision)"' "PROMOTE skip"
+jq_eq "record: why skipped" "$out" .reason "operation PROMOTE is not judged"
+expect_exit 0 "simulate -o json: a status update" -- "$ctl" simulate --review "$fx/status-subresource-skipped/review.json" "${base[@]}" -o json
+jq_eq "record: why a subresource is skipped" "$out" .reason "UPDATE of subresource status is not judged"
+expect_exit 0 "simulate -o json: an ungoverned kind" -- "$ctl" simulate --review "$fx/configmap-ungoverned-skipped/review.json" "${base[@]}" -o json
+jq_eq "record: why a kind is skipped" "$out" .reason "configmaps is not governed by policy default"
 
 # Simulation is enforcement: the same change, built by driftctl and recorded
 # from the API server, gets the same decision and message.

@@ -152,6 +152,30 @@ ok; grep -q "fetch('/api/v1/'" <<<"$body" || fail "console page reads the API"
 ok; grep -q '"msg":"admission decision".*"uid":"1f7c2e4a-8b3d-4c6e-9a15-7d2b0e6f3c81".*"decision":"deny"' "$tmp/main.log" ||
     fail "decision log line"
 
+# The decision record: one writer for /api/v1/decisions, the log and
+# `driftctl simulate -o json`. The operation, the denial message, the
+# requested value under "requested" (never "live"), the reconciled paths,
+# and why a request was not judged or had no baseline.
+call /api/v1/decisions
+want_jq "record: operation" '.decisions[0].operation' UPDATE
+want_jq "record: requested value" '.decisions[0].variances[0] | "\(.path) \(.desired) \(.requested)"' "spec.minReplicas 6 4"
+want_jq "record: no live in a request's variance" '[.decisions[].variances[] | has("live")] | any' false
+want_jq "record: denial message" '.decisions[0].message | test("spec.minReplicas.*desired 6, requested 4")' true
+want_jq "record: reconciled paths" '[.decisions[1].reconciled[] | "\(.path) \(.before)->\(.desired)"] | join(",")' "spec.minReplicas 4->6"
+"$ctl" simulate --review "$ex/reviews/hpa-floor-4.json" --baseline "$tmp/baselines/test-nginx.yaml" -o json 2>/dev/null |
+    jq -S 'del(.response)' >"$tmp/sim-record"
+ok; [ "$(printf '%s' "$body" | jq -S '.decisions[0] | del(.time, .webhook, .latency_ms)')" = "$(cat "$tmp/sim-record")" ] ||
+    fail "the server's record and simulate -o json's differ: $(printf '%s' "$body" | jq -c '.decisions[0]') vs $(jq -c . "$tmp/sim-record")"
+ok; grep -q '"msg":"admission decision".*"operation":"UPDATE".*"requested":4' "$tmp/main.log" ||
+    fail "the decision log line carries the record"
+review "$src/tests/fixtures/decide/no-baseline/review.json"
+review "$src/tests/fixtures/decide/unknown-operation-allowed/review.json"
+call /api/v1/decisions
+want_jq "record: why no baseline" '.decisions[-2] | "\(.decision): \(.reason)"' \
+    "no-baseline: no baseline holds hpa/other-app in namespace sandbox-nginx"
+want_jq "record: why skipped" '.decisions[-1] | "\(.operation) \(.decision): \(.reason)"' \
+    "PROMOTE skip: operation PROMOTE is not judged"
+
 # ---- every decision branch: the server answers as driftctl simulate does ---------------------
 # (pending/refresh/unsynced/live-HPA cases need a cluster or an unsynced store: below and in e2e/)
 for d in "$src"/tests/fixtures/decide/*/; do

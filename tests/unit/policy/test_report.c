@@ -43,10 +43,10 @@ static void seed(dg_variances_t *v)
     }
 }
 
-static char *render(dg_format_t fmt)
+static char *render_at(dg_format_t fmt, const dg_report_loc_t *locs, const char *root)
 {
     dg_report_ctx_t ctx = {"test-nginx", "sandbox-nginx", "release-baseline.yaml",
-                           "live-snapshot.yaml"};
+                           "live-snapshot.yaml", locs, root};
     dg_variances_t v;
     dg_buf_t out;
     char *text;
@@ -58,6 +58,11 @@ static char *render(dg_format_t fmt)
     dg_buf_free(&out);
     dg_variances_free(&v);
     return text;
+}
+
+static char *render(dg_format_t fmt)
+{
+    return render_at(fmt, NULL, NULL);
 }
 
 START_TEST(test_table)
@@ -109,7 +114,57 @@ START_TEST(test_sarif)
                                                                       "driver"),
                                                       "rules")),
                       4);
-    ck_assert_ptr_nonnull(strstr(t, "live-snapshot.yaml"));
+    /* without locations, every result still has a region: the baseline's line 1 */
+    for (size_t i = 0; i < 4; i++) {
+        json_t *phys = json_object_get(
+            json_array_get(json_object_get(json_array_get(res, i), "locations"), 0),
+            "physicalLocation");
+
+        ck_assert_str_eq(json_string_value(json_object_get(json_object_get(phys, "artifactLocation"),
+                                                           "uri")),
+                         "release-baseline.yaml");
+        ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(phys, "region"),
+                                                            "startLine")),
+                         1);
+    }
+    ck_assert_ptr_null(strstr(t, "informationUri")); /* no placeholder page */
+    ck_assert_ptr_null(strstr(t, "github.com/driftgate"));
+    json_decref(j);
+    free(t);
+}
+END_TEST
+
+/* With locations: each result points at its own file and line, relative to
+ * SRCROOT, and an absolute URI stays absolute. */
+START_TEST(test_sarif_locations)
+{
+    static const dg_report_loc_t locs[] = {
+        {"examples/charts/nginx/templates/hpa.yaml", 13},
+        {"examples/charts/nginx/templates/service.yaml", 10},
+        {"examples/charts/nginx/templates/deployment.yaml", 21},
+        {"file:///elsewhere/release-baseline.yaml", 0},
+    };
+    char *t = render_at(DG_FMT_SARIF, locs, "file:///repo/");
+    json_t *j = dg_test_json(t);
+    json_t *run = json_array_get(json_object_get(j, "runs"), 0);
+    json_t *res = json_object_get(run, "results");
+
+    for (size_t i = 0; i < 4; i++) {
+        json_t *phys = json_object_get(
+            json_array_get(json_object_get(json_array_get(res, i), "locations"), 0),
+            "physicalLocation");
+        json_t *art = json_object_get(phys, "artifactLocation");
+
+        ck_assert_str_eq(json_string_value(json_object_get(art, "uri")), locs[i].uri);
+        ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(phys, "region"),
+                                                            "startLine")),
+                         locs[i].line ? locs[i].line : 1);
+        ck_assert_int_eq(json_object_get(art, "uriBaseId") != NULL, i < 3);
+    }
+    ck_assert_str_eq(json_string_value(json_object_get(
+                         json_object_get(json_object_get(run, "originalUriBaseIds"), "SRCROOT"),
+                         "uri")),
+                     "file:///repo/");
     json_decref(j);
     free(t);
 }
@@ -163,6 +218,7 @@ int main(void)
     tcase_add_test(tc, test_table);
     tcase_add_test(tc, test_json);
     tcase_add_test(tc, test_sarif);
+    tcase_add_test(tc, test_sarif_locations);
     tcase_add_test(tc, test_markdown);
     tcase_add_test(tc, test_yaml);
     tcase_add_loop_test(tc, test_format_parse, 0, sizeof formats / sizeof formats[0]);
