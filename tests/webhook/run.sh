@@ -156,7 +156,7 @@ ok; grep -q '"msg":"admission decision".*"uid":"1f7c2e4a-8b3d-4c6e-9a15-7d2b0e6f
 # `driftctl simulate -o json`. The operation, the denial message, the
 # requested value under "requested" (never "live"), the reconciled paths,
 # and why a request was not judged or had no baseline.
-call /api/v1/decisions
+plain console /api/v1/decisions
 want_jq "record: operation" '.decisions[0].operation' UPDATE
 want_jq "record: requested value" '.decisions[0].variances[0] | "\(.path) \(.desired) \(.requested)"' "spec.minReplicas 6 4"
 want_jq "record: no live in a request's variance" '[.decisions[].variances[] | has("live")] | any' false
@@ -170,7 +170,7 @@ ok; grep -q '"msg":"admission decision".*"operation":"UPDATE".*"requested":4' "$
     fail "the decision log line carries the record"
 review "$src/tests/fixtures/decide/no-baseline/review.json"
 review "$src/tests/fixtures/decide/unknown-operation-allowed/review.json"
-call /api/v1/decisions
+plain console /api/v1/decisions
 want_jq "record: why no baseline" '.decisions[-2] | "\(.decision): \(.reason)"' \
     "no-baseline: no baseline holds hpa/other-app in namespace sandbox-nginx"
 want_jq "record: why skipped" '.decisions[-1] | "\(.operation) \(.decision): \(.reason)"' \
