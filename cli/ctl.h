@@ -5,7 +5,9 @@
 #define DG_CTL_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "baselines.h"
 #include "buf.h"
@@ -17,14 +19,63 @@
 /* Exit statuses, like diff(1) and `helm diff --detailed-exitcode`. */
 enum { CTL_OK = 0, CTL_ERROR = 1, CTL_FOUND = 2 };
 
-/** Read @path ("-" = stdin) whole, refusing more than @max bytes. *@data is
- *  malloced and NUL-terminated. Returns 0, DG_EIO, DG_ETOOBIG or DG_ENOMEM. */
-int ctl_read(const char *path, size_t max, char **data, size_t *len, dg_err_t *err);
+/* ---- flags (ctl_opts.c) ------------------------------------------------------------ */
 
-/** Load a manifest file (plain render, kubectl List or baseline ConfigMap)
- *  into a new set; objects without a namespace take @ns. @info may be NULL. */
-int ctl_load_objects(const char *path, const char *ns, size_t max, dg_objset_t **set,
-                     dg_manifest_info_t *info, dg_err_t *err);
+/* One flag of a command. The table drives the parser and --help alike. */
+typedef struct ctl_opt {
+    const char *name;  /* long name without "--"; NULL ends a table */
+    char shortname;    /* 'n' for -n, or 0 */
+    const char *arg;   /* what the value is ("FILE"); NULL for a switch */
+    int key;           /* what ctl_opts_next() returns for it; > 0 */
+    const char *help;  /* one or more lines, '\n'-separated */
+} ctl_opt_t;
+
+/* A command: the text before its flags, the flags, the text after them. */
+typedef struct ctl_cmd {
+    const char *name;      /* "diff", "policy kinds": for messages */
+    const char *usage;     /* usage and description, ending in '\n' */
+    const ctl_opt_t *opts; /* ends with {NULL} */
+    const char *footer;    /* NULL, or text after the flags ending in '\n' */
+} ctl_cmd_t;
+
+/* The parser's position; start with {argc, argv, 1}. */
+typedef struct ctl_args {
+    int argc;
+    char **argv;
+    int i;
+    const char *val; /* the value of the flag just returned, NULL for a switch */
+} ctl_args_t;
+
+/* Returned for -h/--help, which every command takes (and handles itself). */
+#define CTL_OPT_HELP 'h'
+
+/** The next flag's key; 0 when done; -1 after printing a usage error (an
+ *  unknown flag, a missing value, an argument where none is taken). -h and
+ *  --help print the help and exit 0. "--flag=value" and "-nvalue" work; a
+ *  value that is one of the command's flags is "missing", not taken. */
+int ctl_opts_next(const ctl_cmd_t *cmd, ctl_args_t *a);
+
+/** Print @cmd's help (usage, one line per flag, footer) on @f. */
+void ctl_opts_help(const ctl_cmd_t *cmd, FILE *f);
+
+/** True when @path is "-": stdin for an input flag, stdout for an output one. */
+bool ctl_stdio(const char *path);
+
+/** Read @path ("-" = stdin) whole, refusing more than @max bytes; @flag
+ *  (the flag that named it) words errors such as a directory given. *@data
+ *  is malloced and NUL-terminated. Returns 0, DG_EIO, DG_ETOOBIG or DG_ENOMEM. */
+int ctl_read(const char *flag, const char *path, size_t max, char **data, size_t *len,
+             dg_err_t *err);
+
+/** Write @b to @path ("-" = stdout) through a temporary file renamed into
+ *  place. Errors name @flag and @path. Returns 0, DG_EIO or DG_EINVAL. */
+int ctl_write(const char *flag, const char *path, const dg_buf_t *b, dg_err_t *err);
+
+/** Load a manifest file named by @flag (plain render, kubectl List or
+ *  baseline ConfigMap) into a new set; objects without a namespace take
+ *  @ns. @info may be NULL. */
+int ctl_load_objects(const char *flag, const char *path, const char *ns, size_t max,
+                     dg_objset_t **set, dg_manifest_info_t *info, dg_err_t *err);
 
 /** Load @path as a DriftPolicy, or the built-in policy when @path is NULL. */
 int ctl_load_policy(const char *path, dg_policy_t **pol, dg_err_t *err);

@@ -1,6 +1,7 @@
 /* cli/ctl_io.c: inputs for driftctl: files and stdin, capped; baselines,
  * live snapshots and policies through libdrift.
  * SPDX-License-Identifier: Apache-2.0 */
+#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -9,26 +10,48 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ctl.h"
 
-int ctl_read(const char *path, size_t max, char **data, size_t *len, dg_err_t *err)
+/* Open @path for reading; a directory is refused by name, since fopen()
+ * takes one and only the first read fails ("read error" says nothing). */
+static FILE *open_input(const char *flag, const char *path, dg_err_t *err)
 {
-    const char *shown = strcmp(path, "-") == 0 ? "<stdin>" : path;
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    struct stat st;
+    FILE *f;
+
+    if (ctl_stdio(path))
+        return stdin;
+    if ((f = fopen(path, "rb")) == NULL) {
+        dg_err_set(err, DG_EIO, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        dg_err_set(err, DG_EIO, "%s: is a directory; %s wants a file", path, flag);
+        return NULL;
+    }
+    return f;
+}
+
+int ctl_read(const char *flag, const char *path, size_t max, char **data, size_t *len,
+             dg_err_t *err)
+{
+    const char *shown = ctl_stdio(path) ? "<stdin>" : path;
+    FILE *f = open_input(flag, path, err);
     size_t cap = 65536, n = 0;
     char *buf = NULL, *p;
+    int rc = 0;
 
     if (f == NULL)
-        return dg_err_set(err, DG_EIO, "%s: %s", shown, strerror(errno));
+        return DG_EIO;
     for (;;) {
         if (n == cap || buf == NULL) {
             cap = buf ? cap * 2 : cap;
             if ((p = realloc(buf, cap + 1)) == NULL) {
-                free(buf);
-                if (f != stdin)
-                    fclose(f);
-                return dg_err_set(err, DG_ENOMEM, "%s: out of memory reading", shown);
+                rc = dg_err_set(err, DG_ENOMEM, "%s: out of memory reading", shown);
+                goto out;
             }
             buf = p;
         }
@@ -36,32 +59,72 @@ int ctl_read(const char *path, size_t max, char **data, size_t *len, dg_err_t *e
 
         n += got;
         if (n > max) {
-            free(buf);
-            if (f != stdin)
-                fclose(f);
-            return dg_err_set(err, DG_ETOOBIG,
-                              "%s: input is larger than the limit of %zu bytes (--max-bytes)",
-                              shown, max);
+            rc = dg_err_set(err, DG_ETOOBIG,
+                            "%s: input is larger than the limit of %zu bytes (--max-bytes)",
+                            shown, max);
+            goto out;
         }
         if (got == 0)
             break;
     }
-    if (ferror(f)) {
-        free(buf);
-        if (f != stdin)
-            fclose(f);
-        return dg_err_set(err, DG_EIO, "%s: read error", shown);
-    }
+    if (ferror(f))
+        rc = dg_err_set(err, DG_EIO, "%s: read error: %s", shown, strerror(errno));
+out:
     if (f != stdin)
         fclose(f);
+    if (rc) {
+        free(buf);
+        return rc;
+    }
     buf[n] = '\0';
     *data = buf;
     *len = n;
     return 0;
 }
 
-int ctl_load_objects(const char *path, const char *ns, size_t max, dg_objset_t **set,
-                     dg_manifest_info_t *info, dg_err_t *err)
+/* Write @b to a temporary file beside @path, then rename it into place, so
+ * a failure never leaves half a file where the last good one was. Errors
+ * name @path, never the temporary file. */
+int ctl_write(const char *flag, const char *path, const dg_buf_t *b, dg_err_t *err)
+{
+    const char *data = b->data ? b->data : "";
+    char tmp[4096], dir[4096], *slash;
+    struct stat st;
+    bool ok;
+    FILE *f;
+
+    if (ctl_stdio(path))
+        return fwrite(data, 1, b->len, stdout) == b->len && fflush(stdout) == 0
+                   ? 0
+                   : dg_err_set(err, DG_EIO, "<stdout>: %s", strerror(errno));
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
+        return dg_err_set(err, DG_EINVAL, "%s %s: path too long", flag, path);
+    snprintf(dir, sizeof dir, "%s", path);
+    slash = strrchr(dir, '/');
+    if (slash)
+        slash[slash == dir] = '\0'; /* "/x" -> "/" */
+    if (slash && stat(dir, &st) != 0)
+        return dg_err_set(err, DG_EIO, "%s %s: cannot write: directory %s: %s", flag, path, dir,
+                          strerror(errno));
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return dg_err_set(err, DG_EIO, "%s %s: is a directory; give a file name", flag, path);
+    if ((f = fopen(tmp, "wb")) == NULL)
+        return dg_err_set(err, DG_EIO, "%s %s: cannot write: %s", flag, path, strerror(errno));
+    ok = fwrite(data, 1, b->len, f) == b->len;
+    ok = fclose(f) == 0 && ok;
+    if (!ok) {
+        remove(tmp);
+        return dg_err_set(err, DG_EIO, "%s %s: cannot write: %s", flag, path, strerror(errno));
+    }
+    if (rename(tmp, path) != 0) {
+        remove(tmp);
+        return dg_err_set(err, DG_EIO, "%s %s: cannot write: %s", flag, path, strerror(errno));
+    }
+    return 0;
+}
+
+int ctl_load_objects(const char *flag, const char *path, const char *ns, size_t max,
+                     dg_objset_t **set, dg_manifest_info_t *info, dg_err_t *err)
 {
     dg_manifest_opts_t opts = {.name = path, .default_ns = ns, .max_bytes = max};
     char *data;
@@ -69,7 +132,7 @@ int ctl_load_objects(const char *path, const char *ns, size_t max, dg_objset_t *
     int rc;
 
     *set = NULL;
-    rc = ctl_read(path, max ? max : DG_MAX_MANIFEST_BYTES, &data, &len, err);
+    rc = ctl_read(flag, path, max ? max : DG_MAX_MANIFEST_BYTES, &data, &len, err);
     if (rc)
         return rc;
     *set = dg_objset_new();
@@ -91,10 +154,10 @@ int ctl_load_policy(const char *path, dg_policy_t **pol, dg_err_t *err)
         *pol = dg_policy_default(err);
         return *pol ? 0 : DG_ENOMEM;
     }
-    rc = ctl_read(path, DG_MAX_MANIFEST_BYTES, &data, &len, err);
+    rc = ctl_read("--policy", path, DG_MAX_MANIFEST_BYTES, &data, &len, err);
     if (rc)
         return rc;
-    *pol = dg_policy_parse(data, len, path, err);
+    *pol = dg_policy_parse(data, len, ctl_stdio(path) ? "<stdin>" : path, err);
     free(data);
     return *pol ? 0 : (err && err->code ? err->code : DG_EPOLICY);
 }
@@ -108,7 +171,7 @@ int ctl_load_release(const char *path, const char *name, const char *ns, size_t 
     int rc;
 
     *rel = NULL;
-    rc = ctl_load_objects(path, ns, max, &set, &info, err);
+    rc = ctl_load_objects("--baseline", path, ns, max, &set, &info, err);
     if (rc)
         return rc;
     rname = name ? name : info.release ? info.release : dg_release_name_of(set);
@@ -150,7 +213,7 @@ static void *load_live(void *arg)
 {
     live_job_t *j = arg;
 
-    j->rc = ctl_load_objects(j->path, j->ns, j->max, &j->set, NULL, &j->err);
+    j->rc = ctl_load_objects("--live", j->path, j->ns, j->max, &j->set, NULL, &j->err);
     return NULL;
 }
 
@@ -187,6 +250,18 @@ int ctl_load_pair(const char *base_path, const char *release, const char *live_p
     return 0;
 }
 
+static char *trim(char *s)
+{
+    char *end;
+
+    while (isspace((unsigned char)*s))
+        s++;
+    end = s + strlen(s);
+    while (end > s && isspace((unsigned char)end[-1]))
+        *--end = '\0';
+    return s;
+}
+
 int ctl_parse_kinds(const char *list, dg_gk_t **kinds, size_t *n, dg_err_t *err)
 {
     char *copy = strdup(list), *save = NULL, *tok;
@@ -201,7 +276,12 @@ int ctl_parse_kinds(const char *list, dg_gk_t **kinds, size_t *n, dg_err_t *err)
         return dg_err_set(err, DG_ENOMEM, "out of memory");
     }
     for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        const dg_kindinfo_t *ki = dg_kind_lookup(tok);
+        const dg_kindinfo_t *ki;
+
+        tok = trim(tok); /* "hpa, svc" as people type it */
+        if (*tok == '\0')
+            continue;
+        ki = dg_kind_lookup(tok);
 
         if (ki == NULL) {
             dg_err_set(err, DG_EINVAL, "--kinds: unknown kind '%s' (use kubectl names: hpa, svc, "

@@ -4,7 +4,8 @@
 # scripts/tools.sh's directory there). Every check prints what it expected.
 set -uo pipefail
 ctl=${1:?usage: run.sh DRIFTCTL SRCDIR}
-src=${2:?usage: run.sh DRIFTCTL SRCDIR}
+src=$(realpath "${2:?usage: run.sh DRIFTCTL SRCDIR}")
+ctl=$(realpath "$ctl")
 ex=$src/examples
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -241,6 +242,108 @@ expect_exit 0 "version" -- "$ctl" version
 expect_exit 0 "--help" -- "$ctl" --help
 contains "help lists simulate" "$out" "simulate"
 expect_exit 1 "unknown command" -- "$ctl" frobnicate
+
+# ---- the first hour: flags, help, '-' ----------------------------------------------------
+lacks() { # NAME HAYSTACK NEEDLE
+    checks=$((checks + 1))
+    case $2 in *"$3"*) fail "$1: output has '$3'. Output was:
+$2" ;; esac
+}
+expect_exit 1 "--baseline with no value" -- "$ctl" diff --live "$ex/live-snapshot.yaml" --baseline
+contains "--baseline with no value: one clear error" "$err" "--baseline needs a value"
+lacks "--baseline with no value: no second opinion" "$err" "unknown flag"
+checks=$((checks + 1)); [ "$(printf '%s\n' "$err" | grep -c '^driftctl')" = 1 ] || fail "--baseline with no value: more than one error line: $err"
+expect_exit 1 "--baseline followed by a flag" -- "$ctl" diff --baseline --live "$ex/live-snapshot.yaml"
+contains "a flag is not a value" "$err" "--baseline needs a value"
+expect_exit 0 "help diff" -- "$ctl" help diff
+contains "help diff is diff's help" "$out" "Usage: driftctl diff"
+expect_exit 0 "help policy kinds" -- "$ctl" help policy kinds
+contains "help policy kinds" "$out" "Usage: driftctl policy kinds"
+expect_exit 1 "help for nothing" -- "$ctl" help frobnicate
+expect_exit 1 "version --json" -- "$ctl" version --json
+contains "version rejects an unknown flag" "$err" "unknown flag '--json'"
+expect_exit 1 "policy default --x" -- "$ctl" policy default --x
+expect_exit 1 "an abbreviated flag" -- "$ctl" diff --base "$ex/release-baseline.yaml" --live "$ex/live-snapshot.yaml"
+contains "no abbreviations" "$err" "unknown flag '--base'"
+expect_exit 2 "--kinds with spaces" -- "$ctl" diff "${base[@]}" --live "$tmp/hpa-only.yaml" --kinds "hpa, svc" -o json
+jq_eq "--kinds 'hpa, svc': the Service is missing" "$out" '.variances[] | select(.object.kind=="Service") | .type' missing
+expect_exit 2 "--flag=value" -- "$ctl" diff --baseline="$ex/release-baseline.yaml" -n sandbox-nginx --live "$ex/live-snapshot.yaml"
+
+mkdir -p "$tmp/cwd"
+expect_exit 0 "publish -o -" -- sh -c "cd \"$tmp/cwd\" && \"$ctl\" publish --baseline \"$ex/release-baseline.yaml\" -n sandbox-nginx -o -"
+contains "publish -o - writes stdout" "$out" "kind: ConfigMap"
+checks=$((checks + 1)); [ ! -e "$tmp/cwd/-" ] || fail "publish -o - wrote a file named '-'"
+expect_exit 2 "diff --policy -" -- sh -c "\"$ctl\" diff --baseline \"$ex/release-baseline.yaml\" -n sandbox-nginx --live \"$ex/live-snapshot.yaml\" --policy - < \"$tmp/default.yaml\""
+expect_exit 1 "two inputs on stdin" -- "$ctl" diff --baseline - --live "$ex/live-snapshot.yaml" --policy -
+contains "one stdin" "$err" "can be '-' (stdin)"
+awk '/^# Source: nginx\/templates\/hpa.yaml/{p=1} p' "$ex/release-baseline.yaml" | sed 's/minReplicas: 6/minReplicas: 2/' >"$tmp/hpa-2.yaml"
+expect_exit 2 "simulate --object -" -- sh -c "\"$ctl\" simulate --baseline \"$ex/release-baseline.yaml\" -n sandbox-nginx --target hpa/test-nginx --object - < \"$tmp/hpa-2.yaml\""
+contains "simulate --object - judged" "$out" "spec.minReplicas"
+if command -v helm >/dev/null; then
+    expect_exit 0 "render -f -" -- sh -c "echo 'autoscaling: {minReplicas: 9}' | \"$ctl\" render --chart \"$ex/charts/nginx\" --release test-nginx -f - -o -"
+    contains "render -f - reads the values from stdin" "$out" "minReplicas: 9"
+fi
+for c in diff simulate publish capture render "policy kinds"; do
+    # shellcheck disable=SC2086
+    help=$("$ctl" $c --help)
+    for f in --baseline --live --policy --review --object --values --output; do
+        line=$(printf '%s\n' "$help" | grep -A2 -- "^  \(-., \)\{0,1\}$f FILE" | tr '\n' ' ')
+        [ -n "$line" ] || continue
+        contains "$c --help: what '-' means for $f" "$line" "'-' ="
+    done
+done
+
+# Help is the parser's truth: every flag --help lists is accepted (with a
+# value exactly when it shows one), and no flag is accepted that it does not list.
+cmds=(render publish capture diff simulate "policy kinds" "policy default" version)
+help_flags() { # CMD: "FLAG ARG" per flag line of its --help (ARG "-" for a switch)
+    # shellcheck disable=SC2086
+    "$ctl" $1 --help | sed -n 's/^  \(-\(.\), \)\{0,1\}--\([a-z][a-z-]*\)\( \([A-Z][A-Z/=-]*\)\)\{0,1\}\( .*\)\{0,1\}$/--\3 \5|-\2/p' |
+        sed 's/ |/ -|/; s/|-$//'
+}
+all=""
+for c in "${cmds[@]}"; do
+    all="$all $(help_flags "$c" | sed 's/ .*//; s/|.*//' | tr '\n' ' ')"
+    all="$all $(help_flags "$c" | sed -n 's/.*|//p' | tr '\n' ' ')"
+done
+candidates=$(printf '%s\n' $all --json --version --verbose --namespace --dry-run -f -n -o -v -q | sort -u)
+for c in "${cmds[@]}"; do
+    listed=$(help_flags "$c")
+    for f in $candidates; do
+        [ "$f" = --help ] || [ "$f" = -h ] && continue
+        # shellcheck disable=SC2086
+        "$ctl" $c "$f" x --zz-not-a-flag >/dev/null 2>"$tmp/flag.err"
+        accepted=yes; grep -qF -- "unknown flag '$f'" "$tmp/flag.err" && accepted=no
+        shown=no; printf '%s\n' "$listed" | grep -q -- "^$f \|[|]$f\$" && shown=yes
+        checks=$((checks + 1))
+        [ "$accepted" = "$shown" ] || fail "driftctl $c: flag $f accepted=$accepted but listed in --help=$shown"
+    done
+    while read -r f arg; do
+        [ -n "$f" ] && [ "$f" != --help ] || continue
+        arg=${arg%%|*}
+        # shellcheck disable=SC2086
+        if [ "$arg" = - ]; then
+            "$ctl" $c "$f=x" >/dev/null 2>"$tmp/flag.err"
+            contains "driftctl $c: $f is a switch in --help and in the parser" "$(cat "$tmp/flag.err")" "$f takes no value"
+        else
+            "$ctl" $c "$f" >/dev/null 2>"$tmp/flag.err"
+            contains "driftctl $c: $f takes $arg in --help and in the parser" "$(cat "$tmp/flag.err")" "$f needs a value"
+        fi
+    done <<<"$listed"
+done
+
+# A directory where a file goes, and output into a missing directory.
+expect_exit 1 "a directory as --baseline" -- "$ctl" diff --baseline "$tmp" -n x --live "$ex/live-snapshot.yaml"
+contains "a directory is named as one" "$err" "$tmp: is a directory; --baseline wants a file"
+lacks "not a read error" "$err" "read error"
+expect_exit 1 "publish -o into a missing directory" -- "$ctl" publish --baseline "$ex/release-baseline.yaml" -n sandbox-nginx -o "$tmp/nodir/cm.yaml"
+contains "the target path is named" "$err" "$tmp/nodir/cm.yaml: cannot write: directory $tmp/nodir"
+lacks "not the temporary file" "$err" ".tmp"
+if command -v helm >/dev/null; then
+    expect_exit 1 "render -o into a missing directory" -- "$ctl" render --chart "$ex/charts/nginx" --release test-nginx -n sandbox-nginx -o "$tmp/nodir/r.yaml"
+    contains "render names the target path" "$err" "$tmp/nodir/r.yaml: cannot write"
+    lacks "render: not the temporary file" "$err" "r.yaml.tmp"
+fi
 
 echo "cli: $checks checks, $fails failed"
 [ "$fails" -eq 0 ]
