@@ -73,27 +73,52 @@ int ctl_write(const char *flag, const char *path, const dg_buf_t *b, dg_err_t *e
 
 /** Load a manifest file named by @flag (plain render, kubectl List or
  *  baseline ConfigMap) into a new set; objects without a namespace take
- *  @ns. @info may be NULL. */
+ *  @ns. An input without objects is an error naming it (an empty List is
+ *  accepted when @empty_list_ok). @info may be NULL. */
 int ctl_load_objects(const char *flag, const char *path, const char *ns, size_t max,
-                     dg_objset_t **set, dg_manifest_info_t *info, dg_err_t *err);
+                     bool empty_list_ok, dg_objset_t **set, dg_manifest_info_t *info,
+                     dg_err_t *err);
 
 /** Load @path as a DriftPolicy, or the built-in policy when @path is NULL. */
 int ctl_load_policy(const char *path, dg_policy_t **pol, dg_err_t *err);
 
-/** A release built from a baseline file: its name is @name, else the
- *  ConfigMap's release label, else the objects' own release (Helm's
- *  meta.helm.sh/release-name annotation or app.kubernetes.io/instance
- *  label), else "baseline"; its namespace @ns, else the ConfigMap's. */
-int ctl_load_release(const char *path, const char *name, const char *ns, size_t max,
-                     dg_release_t **rel, dg_err_t *err);
+/* ---- a release and its live snapshot (ctl_release.c) --------------------------------- */
 
-/** Load a baseline (as ctl_load_release) and, when @live_path is not NULL, a
- *  live snapshot (objects without a namespace take @ns, else "default"),
- *  the two on separate threads: they are independent and each is mostly
- *  YAML parsing. On failure nothing is returned and @err names the input. */
-int ctl_load_pair(const char *base_path, const char *release, const char *live_path,
-                  const char *ns, size_t max, dg_release_t **rel, dg_objset_t **live,
-                  dg_err_t *err);
+typedef struct ctl_inputs {
+    const char *baseline;   /* --baseline */
+    const char *release;    /* --release, or NULL */
+    const char *live;       /* --live, or NULL */
+    const char *ns;         /* -n, or NULL */
+    const char *request_ns; /* the namespace of the request judged (simulate --review) */
+    size_t max;             /* --max-bytes; 0 = the default */
+    bool live_empty_ok;     /* an empty List is a snapshot of nothing (diff --kinds) */
+} ctl_inputs_t;
+
+/* Where the release namespace came from. */
+typedef enum ctl_ns_from {
+    CTL_NS_FLAG,     /* -n */
+    CTL_NS_BASELINE, /* the ConfigMap's release namespace, or the objects' one */
+    CTL_NS_REQUEST,  /* the review's namespace */
+    CTL_NS_LIVE,     /* where the snapshot holds the release's objects */
+    CTL_NS_DEFAULT   /* none of them: "default" */
+} ctl_ns_from_t;
+
+/** Load a baseline and, when in->live is set, a live snapshot (side by side
+ *  on two threads). The release is named --release, else by its ConfigMap,
+ *  else by its objects' own release (meta.helm.sh/release-name or
+ *  app.kubernetes.io/instance), else "baseline"; its namespace is -n, else
+ *  the baseline's, else the request's, else where the snapshot holds the
+ *  release's objects, else "default" (*@from says which; may be NULL).
+ *  Objects without a namespace take it, and the release is confined to it
+ *  as driftgate confines it. Guesses, disagreements and a snapshot holding
+ *  none of the release's objects are said on stderr. @live may be NULL.
+ *  On failure nothing is returned and @err names the input. */
+int ctl_load_inputs(const ctl_inputs_t *in, dg_release_t **rel, dg_objset_t **live,
+                    ctl_ns_from_t *from, dg_err_t *err);
+
+/** ctl_load_inputs() for a baseline alone. */
+int ctl_load_release(const char *path, const char *ns, size_t max, dg_release_t **rel,
+                     dg_err_t *err);
 
 /** Parse "hpa,svc,deployments.apps" into kinds (static strings). */
 int ctl_parse_kinds(const char *list, dg_gk_t **kinds, size_t *n, dg_err_t *err);

@@ -14,8 +14,8 @@ enum { O_BASELINE = 256, O_NS, O_POLICY, O_ALL, O_KUBECONFIG, O_CONTEXT, O_KUBEC
 static const ctl_opt_t opts[] = {
     {"baseline", 0, "FILE", O_BASELINE, "the rendered release, or its baseline ConfigMap;\n"
                                         "'-' = stdin"},
-    {"namespace", 'n', "NS", O_NS, "namespace for objects without one (default: the\n"
-                                   "ConfigMap's, else \"default\")"},
+    {"namespace", 'n', "NS", O_NS, "the release namespace, for objects without one\n"
+                                   "(default: the baseline's, else \"default\")"},
     {"policy", 0, "FILE", O_POLICY, "DriftPolicy deciding what is governed (default:\n"
                                     "built-in); '-' = stdin"},
     {"all", 0, NULL, O_ALL, "every object of the baseline, governed or not"},
@@ -186,7 +186,7 @@ static int capture(const capture_opts_t *o, dg_err_t *err)
     dg_buf_init(&out, DG_MAX_MANIFEST_BYTES);
     dg_buf_init(&t.kinds, 0);
     if ((rc = ctl_load_policy(o->policy, &pol, err)) ||
-        (rc = ctl_load_release(o->baseline, NULL, o->ns, 0, &rel, err)) ||
+        (rc = ctl_load_release(o->baseline, o->ns, 0, &rel, err)) ||
         (rc = collect(rel, pol, o->all, &t, err)))
         goto out;
     if (t.n == 0) {

@@ -15,7 +15,9 @@ static const ctl_opt_t opts[] = {
                                         "ConfigMap from driftctl publish); '-' = stdin"},
     {"live", 0, "FILE", O_LIVE, "live evidence (kubectl get ... -o yaml); '-' = stdin"},
     {"policy", 0, "FILE", O_POLICY, "DriftPolicy (default: the built-in policy); '-' = stdin"},
-    {"namespace", 'n', "NS", O_NS, "namespace for objects without one (default \"default\")"},
+    {"namespace", 'n', "NS", O_NS, "the release namespace, for objects without one\n"
+                                   "(default: the baseline's, else where the snapshot\n"
+                                   "holds the release's objects, else \"default\")"},
     {"release", 0, "NAME", O_RELEASE, "release name shown in reports"},
     {"kinds", 0, "LIST", O_KINDS, "kinds the snapshot covers, e.g. hpa,svc (default: the\n"
                                   "kinds present in it); only these can be 'missing'"},
@@ -84,6 +86,7 @@ typedef struct diff_run {
 static int run(const diff_opts_t *o, diff_run_t *r, dg_err_t *err)
 {
     dg_report_ctx_t ctx;
+    ctl_inputs_t in;
     dg_format_t fmt = DG_FMT_TABLE;
     int rc;
 
@@ -91,9 +94,10 @@ static int run(const diff_opts_t *o, diff_run_t *r, dg_err_t *err)
         return rc;
     if (o->kinds && (rc = ctl_parse_kinds(o->kinds, &r->kinds, &r->nkinds, err)))
         return rc;
+    in = (ctl_inputs_t){.baseline = o->baseline, .release = o->release, .live = o->live,
+                        .ns = o->ns, .max = o->max_bytes, .live_empty_ok = o->kinds != NULL};
     if ((rc = ctl_load_policy(o->policy, &r->pol, err)) ||
-        (rc = ctl_load_pair(o->baseline, o->release, o->live, o->ns, o->max_bytes, &r->rel,
-                            &r->live, err)))
+        (rc = ctl_load_inputs(&in, &r->rel, &r->live, NULL, err)))
         return rc;
     rc = dg_diff_sets(r->rel->objs, r->live, r->kinds, r->nkinds, r->pol, &r->v, err);
     if (rc)

@@ -3,7 +3,6 @@
  * SPDX-License-Identifier: Apache-2.0 */
 #include <ctype.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -123,10 +122,31 @@ int ctl_write(const char *flag, const char *path, const dg_buf_t *b, dg_err_t *e
     return 0;
 }
 
+/* An input with no objects would judge as "no drift": refuse it, and say
+ * what it held instead. An empty List is a snapshot of nothing, which is
+ * evidence when the caller can use it (@empty_list_ok). */
+static int no_objects(const char *flag, const char *shown, const dg_manifest_info_t *info,
+                      bool empty_list_ok, dg_err_t *err)
+{
+    if (info->docs == 0)
+        return dg_err_set(err, DG_EINVAL, "%s: holds no Kubernetes objects (the file is empty "
+                          "or only comments); %s wants a manifest", shown, flag);
+    if (info->hooks)
+        return dg_err_set(err, DG_EINVAL, "%s: holds no Kubernetes objects but %zu Helm "
+                          "hook%s (helm.sh/hook), which are not governed", shown, info->hooks,
+                          info->hooks == 1 ? "" : "s");
+    if (info->lists && empty_list_ok)
+        return 0;
+    return dg_err_set(err, DG_EINVAL, "%s: holds no Kubernetes objects (%s)", shown,
+                      info->lists ? "an empty List" : "no document is an object");
+}
+
 int ctl_load_objects(const char *flag, const char *path, const char *ns, size_t max,
-                     dg_objset_t **set, dg_manifest_info_t *info, dg_err_t *err)
+                     bool empty_list_ok, dg_objset_t **set, dg_manifest_info_t *info,
+                     dg_err_t *err)
 {
     dg_manifest_opts_t opts = {.name = path, .default_ns = ns, .max_bytes = max};
+    dg_manifest_info_t mine = {0};
     char *data;
     size_t len;
     int rc;
@@ -136,9 +156,13 @@ int ctl_load_objects(const char *flag, const char *path, const char *ns, size_t 
     if (rc)
         return rc;
     *set = dg_objset_new();
-    rc = *set ? dg_manifest_load(data, len, &opts, *set, info, err)
+    rc = *set ? dg_manifest_load(data, len, &opts, *set, info ? info : &mine, err)
               : dg_err_set(err, DG_ENOMEM, "%s: out of memory", path);
     free(data);
+    if (!rc && dg_objset_count(*set) == 0)
+        rc = no_objects(flag, ctl_stdio(path) ? "<stdin>" : path, info ? info : &mine,
+                        empty_list_ok, err);
+    dg_manifest_info_free(&mine);
     if (rc)
         dg_objset_free(set);
     return rc;
@@ -160,94 +184,6 @@ int ctl_load_policy(const char *path, dg_policy_t **pol, dg_err_t *err)
     *pol = dg_policy_parse(data, len, ctl_stdio(path) ? "<stdin>" : path, err);
     free(data);
     return *pol ? 0 : (err && err->code ? err->code : DG_EPOLICY);
-}
-
-int ctl_load_release(const char *path, const char *name, const char *ns, size_t max,
-                     dg_release_t **rel, dg_err_t *err)
-{
-    dg_manifest_info_t info = {0};
-    dg_objset_t *set = NULL;
-    const char *rname, *rns;
-    int rc;
-
-    *rel = NULL;
-    rc = ctl_load_objects("--baseline", path, ns, max, &set, &info, err);
-    if (rc)
-        return rc;
-    rname = name ? name : info.release ? info.release : dg_release_name_of(set);
-    rns = ns ? ns : info.ns ? info.ns : "default";
-    *rel = dg_release_new(rname ? rname : "baseline", rns);
-    if (*rel == NULL) {
-        rc = dg_err_set(err, DG_ENOMEM, "%s: out of memory", path);
-        goto out;
-    }
-    dg_objset_free(&(*rel)->objs);
-    (*rel)->objs = set;
-    set = NULL;
-    (*rel)->origin = info.release ? DG_RELSRC_PUBLISHED : DG_RELSRC_HELM;
-    (*rel)->revision = info.revision ? strtol(info.revision, NULL, 10) : 0;
-    (*rel)->chart = info.chart ? strdup(info.chart) : NULL;
-    (*rel)->digest = info.digest ? strdup(info.digest) : NULL;
-    (*rel)->source = strdup(info.source ? info.source : path);
-    /* As driftgate judges: a baseline governs only its release's namespace. */
-    if (dg_release_confine(*rel) < 0)
-        rc = dg_err_set(err, DG_ENOMEM, "%s: out of memory", path);
-    else if ((*rel)->note)
-        fprintf(stderr, "driftctl: warning: %s: release %s/%s: %s\n", path, (*rel)->ns,
-                (*rel)->name, (*rel)->note);
-out:
-    dg_objset_free(&set);
-    dg_manifest_info_free(&info);
-    return rc;
-}
-
-typedef struct live_job {
-    const char *path, *ns;
-    size_t max;
-    dg_objset_t *set;
-    dg_err_t err;
-    int rc;
-} live_job_t;
-
-static void *load_live(void *arg)
-{
-    live_job_t *j = arg;
-
-    j->rc = ctl_load_objects("--live", j->path, j->ns, j->max, &j->set, NULL, &j->err);
-    return NULL;
-}
-
-int ctl_load_pair(const char *base_path, const char *release, const char *live_path,
-                  const char *ns, size_t max, dg_release_t **rel, dg_objset_t **live,
-                  dg_err_t *err)
-{
-    live_job_t job = {live_path, ns ? ns : "default", max, NULL, {0}, 0};
-    pthread_t t;
-    bool threaded;
-    int rc;
-
-    *rel = NULL;
-    *live = NULL;
-    json_object_seed(0); /* jansson seeds its hash once; do it before threads */
-    threaded = live_path && strcmp(live_path, "-") != 0 && strcmp(base_path, "-") != 0 &&
-               pthread_create(&t, NULL, load_live, &job) == 0;
-    rc = ctl_load_release(base_path, release, ns, max, rel, err);
-    if (threaded)
-        pthread_join(t, NULL);
-    else if (live_path && !rc)
-        load_live(&job);
-    if (!rc && job.rc) {
-        if (err)
-            *err = job.err;
-        rc = job.rc;
-    }
-    if (rc) {
-        dg_release_free(rel);
-        dg_objset_free(&job.set);
-        return rc;
-    }
-    *live = job.set;
-    return 0;
 }
 
 static char *trim(char *s)

@@ -79,8 +79,6 @@ static int check_opts(const sim_opts_t *o)
                                            "--patch or --object");
     if (o->target && (o->patch == NULL) == (o->object == NULL))
         return ctl_usage_error("simulate", "--target needs exactly one of --patch and --object");
-    if (o->target && o->ns == NULL)
-        return ctl_usage_error("simulate", "--target needs -n NAMESPACE");
     if (o->subresource && strcmp(o->subresource, "scale") != 0)
         return ctl_usage_error("simulate", "--subresource: only 'scale' is judged");
     if (ctl_stdio(o->review) + ctl_stdio(o->baseline) + ctl_stdio(o->live) +
@@ -134,6 +132,7 @@ typedef struct sim {
     dg_policy_t *pol;
     dg_baselines_t *bases;
     dg_review_t *rv;
+    char ns[256];      /* the release namespace, once loaded */
 } sim_t;
 
 static const json_t *find_current(sim_t *s, const dg_objid_t *id, dg_err_t *err)
@@ -169,7 +168,8 @@ static int proposed(sim_t *s, const json_t *old, json_t **out, dg_err_t *err)
 
     if (s->o->patch)
         return ctl_patch_apply(old, s->o->patch, s->o->type ? s->o->type : "merge", out, err);
-    rc = ctl_load_objects("--object", s->o->object, s->o->ns, s->o->max_bytes, &set, NULL, err);
+    rc = ctl_load_objects("--object", s->o->object, s->ns, s->o->max_bytes, false, &set, NULL,
+                          err);
     if (rc)
         return rc;
     if (dg_objset_count(set) != 1)
@@ -210,8 +210,8 @@ static json_t *user_info(const sim_opts_t *o)
                      groups);
 }
 
-static json_t *build_request(const sim_opts_t *o, const dg_kindinfo_t *ki, const char *version,
-                             const char *name, json_t *obj, json_t *old)
+static json_t *build_request(const sim_opts_t *o, const char *ns, const dg_kindinfo_t *ki,
+                             const char *version, const char *name, json_t *obj, json_t *old)
 {
     bool scale = o->subresource != NULL;
     json_t *kind = scale ? json_pack("{s:s,s:s,s:s}", "group", "autoscaling", "version", "v1",
@@ -223,7 +223,7 @@ static json_t *build_request(const sim_opts_t *o, const dg_kindinfo_t *ki, const
     json_t *req = json_pack(
         "{s:s, s:O, s:O, s:O, s:O, s:s, s:s, s:s, s:o, s:o, s:o, s:b, s:{s:s,s:s,s:s}}", "uid", "",
         "kind", kind, "resource", res, "requestKind", kind, "requestResource", res, "name", name,
-        "namespace", o->ns, "operation", "UPDATE", "userInfo", user_info(o), "object", obj,
+        "namespace", ns, "operation", "UPDATE", "userInfo", user_info(o), "object", obj,
         "oldObject", old, "dryRun", o->dry_run, "options", "apiVersion", "meta.k8s.io/v1", "kind",
         "UpdateOptions", "fieldManager", "driftctl-simulate");
     char *text, uid[37];
@@ -243,8 +243,8 @@ static json_t *build_request(const sim_opts_t *o, const dg_kindinfo_t *ki, const
 }
 
 /* "hpa/test-nginx" -> kind and identity. */
-static int parse_target(const sim_opts_t *o, const dg_kindinfo_t **ki, dg_objid_t *id,
-                        dg_err_t *err)
+static int parse_target(const sim_opts_t *o, const char *ns, const dg_kindinfo_t **ki,
+                        dg_objid_t *id, dg_err_t *err)
 {
     static char kind[128];
     const char *slash = strchr(o->target, '/');
@@ -261,7 +261,7 @@ static int parse_target(const sim_opts_t *o, const dg_kindinfo_t **ki, dg_objid_
     if (o->subresource && strcmp((*ki)->group, "apps") != 0)
         return dg_err_set(err, DG_EINVAL, "--subresource scale: %s has no judged scale subresource",
                           (*ki)->kind);
-    *id = (dg_objid_t){(*ki)->group, (*ki)->kind, o->ns, slash + 1};
+    *id = (dg_objid_t){(*ki)->group, (*ki)->kind, ns, slash + 1};
     return 0;
 }
 
@@ -275,7 +275,7 @@ static int review_from_change(sim_t *s, dg_err_t *err)
     dg_objid_t id;
     int rc;
 
-    if ((rc = parse_target(s->o, &ki, &id, err)) != 0)
+    if ((rc = parse_target(s->o, s->ns, &ki, &id, err)) != 0)
         return rc;
     if ((cur = find_current(s, &id, err)) == NULL)
         return DG_ENOTFOUND;
@@ -286,7 +286,7 @@ static int review_from_change(sim_t *s, dg_err_t *err)
         goto out;
     api = json_string_value(json_object_get(cur, "apiVersion"));
     slash = api ? strchr(api, '/') : NULL;
-    doc = build_request(s->o, ki, slash ? slash + 1 : api ? api : "v1", id.name,
+    doc = build_request(s->o, s->ns, ki, slash ? slash + 1 : api ? api : "v1", id.name,
                         json_incref(obj), json_incref(old));
     text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     if (text == NULL) {
@@ -348,14 +348,24 @@ static int print_answer(const sim_t *s, const dg_decision_t *d, dg_err_t *err)
     return rc;
 }
 
+/* The review first, when there is one: its namespace is the release's
+ * when -n is not given. */
 static int load(sim_t *s, dg_err_t *err)
 {
+    ctl_inputs_t in = {.baseline = s->o->baseline, .release = s->o->release,
+                       .live = s->o->live, .ns = s->o->ns,
+                       .request_ns = s->rv ? s->rv->ns : NULL, .max = s->o->max_bytes};
+    ctl_ns_from_t from;
     int rc;
 
-    if ((rc = ctl_load_policy(s->o->policy, &s->pol, err)) != 0)
+    if ((rc = ctl_load_policy(s->o->policy, &s->pol, err)) != 0 ||
+        (rc = ctl_load_inputs(&in, &s->rel, &s->live, &from, err)) != 0)
         return rc;
-    return ctl_load_pair(s->o->baseline, s->o->release, s->o->live, s->o->ns, s->o->max_bytes,
-                         &s->rel, &s->live, err);
+    if (s->o->target && from == CTL_NS_DEFAULT)
+        return dg_err_set(err, DG_EINVAL, "--target needs -n NAMESPACE: %s names no namespace",
+                          s->o->baseline);
+    snprintf(s->ns, sizeof s->ns, "%s", s->rel->ns);
+    return 0;
 }
 
 static int judge(sim_t *s, bool *denied, dg_err_t *err)
@@ -365,9 +375,11 @@ static int judge(sim_t *s, bool *denied, dg_err_t *err)
     dg_release_t *rel = s->rel;
     int rc;
 
-    if ((rc = load(s, err)) != 0)
-        return rc;
-    rc = s->o->review ? review_from_file(s, err) : review_from_change(s, err);
+    rc = s->o->review ? review_from_file(s, err) : 0;
+    if (!rc)
+        rc = load(s, err);
+    if (!rc && !s->o->review)
+        rc = review_from_change(s, err);
     if (rc)
         return rc;
     s->bases = dg_baselines_new();

@@ -19,6 +19,7 @@ typedef struct loader {
     size_t max_bytes;
     dg_objset_t *set;
     dg_err_t *err;
+    size_t docs, lists, hooks; /* for dg_manifest_info_t */
 } loader_t;
 
 static const char *meta_str(const json_t *obj, const char *map, const char *key)
@@ -53,8 +54,10 @@ static int add_object(loader_t *l, json_t *obj, int line, int col)
     if (!json_is_object(obj))
         return dg_err_at(l->err, DG_EINVAL, l->name, line, col,
                          "document is %s, not a Kubernetes object", type_name(obj));
-    if (meta_str(obj, "annotations", HOOK_ANNOTATION) != NULL)
+    if (meta_str(obj, "annotations", HOOK_ANNOTATION) != NULL) {
+        l->hooks++;
         return 0;
+    }
     return dg_objset_add(l->set, json_incref(obj), l->default_ns, l->name, line, l->err);
 }
 
@@ -75,8 +78,10 @@ static int add_doc(loader_t *l, json_t *doc, int line, int col)
     size_t i;
     int rc;
 
+    l->docs++;
     if (!json_is_object(doc) || !is_list(doc))
         return add_object(l, doc, line, col);
+    l->lists++;
     json_array_foreach(json_object_get(doc, "items"), i, item) {
         if ((rc = add_object(l, item, line, col)) != 0)
             return rc;
@@ -113,7 +118,12 @@ static int fill_info(dg_manifest_info_t *info, const json_t *cm)
 {
     if (info == NULL)
         return 0;
-    dg_manifest_info_free(info);
+    free(info->release);
+    free(info->ns);
+    free(info->revision);
+    free(info->chart);
+    free(info->source);
+    free(info->digest);
     if (dup_field(&info->release, meta_str(cm, "labels", RELEASE_LABEL)) ||
         dup_field(&info->ns, release_ns(cm)) ||
         dup_field(&info->revision, meta_str(cm, "annotations", "driftgate.io/revision")) ||
@@ -195,9 +205,13 @@ static int unwrap_baseline(loader_t *l, const json_t *cm, int line, int col,
     if (!rc) {
         snprintf(inner_name, sizeof inner_name, "%s[manifest.yaml]", l->name);
         inner.name = inner_name;
+        inner.docs = inner.lists = inner.hooks = 0;
         if (ns && ns[0])
             inner.default_ns = ns;
         rc = load_text(&inner, text, len, false, NULL);
+        l->docs += inner.docs;
+        l->lists += inner.lists;
+        l->hooks += inner.hooks;
     }
     free(text);
     return rc;
@@ -233,7 +247,14 @@ int dg_manifest_load(const char *data, size_t len, const dg_manifest_opts_t *opt
         .err = err,
     };
 
-    return load_text(&l, data, len, true, info);
+    int rc = load_text(&l, data, len, true, info);
+
+    if (info) {
+        info->docs = l.docs;
+        info->lists = l.lists;
+        info->hooks = l.hooks;
+    }
+    return rc;
 }
 
 void dg_manifest_info_free(dg_manifest_info_t *info)

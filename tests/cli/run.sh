@@ -345,5 +345,49 @@ if command -v helm >/dev/null; then
     lacks "render: not the temporary file" "$err" "r.yaml.tmp"
 fi
 
+# ---- the first hour: empty inputs, and which namespace ------------------------------------
+: >"$tmp/empty.yaml"
+printf '# nothing here\n---\n' >"$tmp/comments.yaml"
+expect_exit 1 "an empty baseline" -- "$ctl" diff --baseline "$tmp/empty.yaml" -n sandbox-nginx --live "$ex/live-snapshot.yaml"
+contains "an empty baseline is named" "$err" "$tmp/empty.yaml: holds no Kubernetes objects"
+lacks "an empty baseline is not 'no drift'" "$out" "No governed drift"
+expect_exit 1 "an empty live snapshot" -- "$ctl" diff "${base[@]}" --live "$tmp/empty.yaml"
+contains "an empty snapshot is named" "$err" "$tmp/empty.yaml: holds no Kubernetes objects"
+expect_exit 1 "a comments-only baseline" -- "$ctl" diff --baseline "$tmp/comments.yaml" --live "$ex/live-snapshot.yaml"
+contains "comments only" "$err" "$tmp/comments.yaml: holds no Kubernetes objects"
+expect_exit 1 "an empty --object" -- "$ctl" simulate "${base[@]}" --target hpa/test-nginx --object "$tmp/empty.yaml"
+contains "an empty --object is named" "$err" "$tmp/empty.yaml: holds no Kubernetes objects"
+printf 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: t\n  annotations: {helm.sh/hook: test}\n' >"$tmp/hooks-only.yaml"
+expect_exit 1 "a baseline of hooks only" -- "$ctl" diff --baseline "$tmp/hooks-only.yaml" -n x --live "$ex/live-snapshot.yaml"
+contains "hooks only" "$err" "1 Helm hook"
+printf 'apiVersion: v1\nkind: List\nitems: []\n' >"$tmp/empty-list.yaml"
+expect_exit 1 "an empty List without --kinds" -- "$ctl" diff "${base[@]}" --live "$tmp/empty-list.yaml"
+contains "an empty List" "$err" "$tmp/empty-list.yaml: holds no Kubernetes objects (an empty List)"
+expect_exit 2 "an empty List with --kinds: everything is missing" -- "$ctl" diff "${base[@]}" --live "$tmp/empty-list.yaml" --kinds hpa,svc,deploy -o json
+jq_eq "an empty List with --kinds" "$out" '[.variances[].type] | join(",")' missing,missing,missing
+sed 's/namespace: sandbox-nginx/namespace: other-ns/' "$ex/live-snapshot.yaml" >"$tmp/live-other.yaml"
+expect_exit 2 "a snapshot of another namespace" -- "$ctl" diff "${base[@]}" --live "$tmp/live-other.yaml" --kinds hpa,svc,deploy
+contains "it says what the snapshot holds" "$err" "holds none of the 3 objects of release sandbox-nginx/test-nginx; it holds 3 objects, by namespace: other-ns (3)"
+
+# Forgetting -n: the namespace comes from the review, the baseline or the snapshot.
+expect_exit 2 "simulate --review without -n" -- "$ctl" simulate --review "$ex/reviews/hpa-floor-4.json" --baseline "$ex/release-baseline.yaml"
+jq_eq "the review's namespace is the release's" "$out" .response.auditAnnotations.release sandbox-nginx/test-nginx
+expect_exit 0 "simulate --review with a wrong -n" -- "$ctl" simulate --review "$ex/reviews/hpa-floor-4.json" --baseline "$ex/release-baseline.yaml" -n elsewhere
+contains "a wrong -n is pointed out" "$err" "-n elsewhere, but the review is in namespace sandbox-nginx"
+expect_exit 2 "diff without -n" -- "$ctl" diff --baseline "$ex/release-baseline.yaml" --live "$ex/live-snapshot.yaml" -o json
+jq_eq "diff without -n: the snapshot's namespace" "$out" '"\(.summary.namespace) \(.summary.total)"' "sandbox-nginx 4"
+contains "diff without -n says where the namespace came from" "$err" "using namespace sandbox-nginx, where $ex/live-snapshot.yaml holds the release's objects"
+expect_exit 2 "diff with a wrong -n" -- "$ctl" diff --baseline "$ex/release-baseline.yaml" --live "$ex/live-snapshot.yaml" -n default --kinds hpa,svc,deploy
+contains "a wrong -n: where the snapshot's objects are" "$err" "it holds 3 objects, by namespace: sandbox-nginx (3)"
+sed 's/^metadata:$/metadata:\n  namespace: sandbox-nginx/' "$ex/release-baseline.yaml" >"$tmp/namespaced.yaml"
+expect_exit 2 "diff: the baseline's objects name their namespace" -- "$ctl" diff --baseline "$tmp/namespaced.yaml" --live "$ex/live-snapshot.yaml" -o json
+jq_eq "the objects' namespace" "$out" .summary.namespace sandbox-nginx
+expect_exit 2 "simulate --target: the baseline's objects name their namespace" -- "$ctl" simulate --baseline "$tmp/namespaced.yaml" --target hpa/test-nginx --patch '{"spec":{"minReplicas":3}}'
+expect_exit 1 "simulate --target with nothing to say the namespace" -- "$ctl" simulate --baseline "$ex/release-baseline.yaml" --target hpa/test-nginx --patch '{}'
+contains "--target asks for -n" "$err" "--target needs -n NAMESPACE"
+expect_exit 1 "diff with a -n the baseline disagrees with" -- "$ctl" diff --baseline "$tmp/cm.yaml" --live "$ex/live-snapshot.yaml" -n default --kinds hpa
+contains "an explicit -n against the ConfigMap" "$err" "-n default, but $tmp/cm.yaml is release namespace sandbox-nginx"
+contains "a release left with nothing is an error" "$err" "none of its 3 objects is in the release namespace default; by namespace it holds sandbox-nginx (3)"
+
 echo "cli: $checks checks, $fails failed"
 [ "$fails" -eq 0 ]
