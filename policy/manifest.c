@@ -51,6 +51,9 @@ static const char *type_name(const json_t *v)
 /* One object; hooks are not release resources (DESIGN.md), so skip them. */
 static int add_object(loader_t *l, json_t *obj, int line, int col)
 {
+    dg_err_t e = {0};
+    int rc;
+
     if (!json_is_object(obj))
         return dg_err_at(l->err, DG_EINVAL, l->name, line, col,
                          "document is %s, not a Kubernetes object", type_name(obj));
@@ -58,7 +61,13 @@ static int add_object(loader_t *l, json_t *obj, int line, int col)
         l->hooks++;
         return 0;
     }
-    return dg_objset_add(l->set, json_incref(obj), l->default_ns, l->name, line, l->err);
+    /* dg_objset_add() knows the line; the column is ours to add. */
+    rc = dg_objset_add(l->set, json_incref(obj), l->default_ns, l->name, line, &e);
+    if (rc && e.line == line && e.col == 0)
+        e.col = col;
+    if (rc && l->err && l->err->code == 0)
+        *l->err = e;
+    return rc;
 }
 
 /* `kubectl get -o yaml` prints a List (kind "List", or "<Kind>List" from the
@@ -72,18 +81,21 @@ static bool is_list(const json_t *doc)
            json_is_array(json_object_get(doc, "items"));
 }
 
-static int add_doc(loader_t *l, json_t *doc, int line, int col)
+static int add_doc(loader_t *l, const dg_yaml_doc_t *doc)
 {
     json_t *item;
     size_t i;
     int rc;
 
     l->docs++;
-    if (!json_is_object(doc) || !is_list(doc))
-        return add_object(l, doc, line, col);
+    if (!json_is_object(doc->root) || !is_list(doc->root))
+        return add_object(l, doc->root, doc->line, doc->col);
     l->lists++;
-    json_array_foreach(json_object_get(doc, "items"), i, item) {
-        if ((rc = add_object(l, item, line, col)) != 0)
+    json_array_foreach(json_object_get(doc->root, "items"), i, item) {
+        /* Each item at its own position (the List's, if unknown). */
+        const dg_yaml_mark_t *m = i < doc->nitems ? &doc->items[i] : NULL;
+
+        if ((rc = add_object(l, item, m ? m->line : doc->line, m ? m->col : doc->col)) != 0)
             return rc;
     }
     return 0;
@@ -230,7 +242,7 @@ static int load_text(loader_t *l, const char *data, size_t len, bool unwrap,
         rc = unwrap_baseline(l, docs.docs[0].root, docs.docs[0].line, docs.docs[0].col, info);
     else
         for (size_t i = 0; i < docs.n && !rc; i++)
-            rc = add_doc(l, docs.docs[i].root, docs.docs[i].line, docs.docs[i].col);
+            rc = add_doc(l, &docs.docs[i]);
     dg_yaml_docs_free(&docs);
     return rc;
 }

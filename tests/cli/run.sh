@@ -389,5 +389,16 @@ expect_exit 1 "diff with a -n the baseline disagrees with" -- "$ctl" diff --base
 contains "an explicit -n against the ConfigMap" "$err" "-n default, but $tmp/cm.yaml is release namespace sandbox-nginx"
 contains "a release left with nothing is an error" "$err" "none of its 3 objects is in the release namespace default; by namespace it holds sandbox-nginx (3)"
 
+# ---- the first hour: errors name the right file:line:col ---------------------------------
+{ sed -n 1,40p "$ex/release-baseline.yaml"; printf 'x: "a\001b"\n'; } >"$tmp/bad-byte.yaml"
+expect_exit 1 "a control character on line 41" -- "$ctl" diff --baseline "$tmp/bad-byte.yaml" -n x --live "$ex/live-snapshot.yaml"
+contains "the bad byte's line and column" "$err" "$tmp/bad-byte.yaml:41:6: control characters are not allowed (byte 0x01)"
+printf 'apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Service\n  metadata: {name: a, namespace: x}\n- apiVersion: v1\n  kind: Service\n  metadata: {name: a, namespace: x}\n' >"$tmp/dup-list.yaml"
+expect_exit 1 "a duplicate inside a List" -- "$ctl" diff --baseline "$ex/release-baseline.yaml" -n x --live "$tmp/dup-list.yaml"
+contains "the second copy's line, and the first's" "$err" "$tmp/dup-list.yaml:7:3: duplicate object Service x/a (first defined at line 4)"
+printf '{\n  "apiVersion": "admission.k8s.io/v1",\n  "kind": "AdmissionReview",\n  "request": {\n    "uid": 7\n  }\n}\n' >"$tmp/uid-number.json"
+expect_exit 1 "a review field of the wrong type" -- "$ctl" simulate --review "$tmp/uid-number.json" "${base[@]}"
+contains "the field's line and column" "$err" "$tmp/uid-number.json:5:12: request.uid is a number, expected a string"
+
 echo "cli: $checks checks, $fails failed"
 [ "$fails" -eq 0 ]
