@@ -138,9 +138,21 @@ int ctl_patch_apply(const json_t *doc, const char *patch, const char *type, json
                     dg_err_t *err);
 
 /** Run @argv (argv[0] found on PATH, no shell) with @in on its stdin and
- *  its stdout appended to @out (NULL = discarded); its stderr goes to ours.
- *  Returns 0 when it exits 0, else DG_EIO naming the tool and its status. */
-int ctl_exec(char *const argv[], const char *in, size_t inlen, dg_buf_t *out, dg_err_t *err);
+ *  its stdout appended to @out (NULL = discarded; its cap is the most taken:
+ *  past it the tool is killed and reaped, DG_ETOOBIG). Its stderr goes to
+ *  ours, or into @errout (NULL = ours) up to @errout's cap. Returns 0 when it
+ *  exits 0, else DG_EIO naming the tool and its status. */
+int ctl_exec(char *const argv[], const char *in, size_t inlen, dg_buf_t *out, dg_buf_t *errout,
+             dg_err_t *err);
+
+/** ctl_exec() for kubectl: on failure @err says its status and the likely
+ *  cause (no kubeconfig, wrong context, unreachable cluster, ...) and
+ *  ctl_detail() gets the command line and the gist of its stderr. */
+int ctl_kubectl(char *const argv[], const char *in, size_t inlen, dg_buf_t *out,
+                dg_err_t *err);
+
+/** Add a line that ctl_fail() prints under the error ("  ran: kubectl ..."). */
+void ctl_detail(const char *fmt, ...) DG_PRINTF(1, 2);
 
 /** The binary of a tool: @flag (--kubectl/--helm) if given, else $@env,
  *  else @name, found on PATH. */

@@ -167,7 +167,7 @@ static int kubectl_get(const capture_opts_t *o, const targets_t *t, dg_buf_t *ou
         if (dg_buf_puts(out, "---\n"))
             rc = dg_err_set(err, DG_ENOMEM, "out of memory");
         else
-            rc = ctl_exec((char *const *)argv, NULL, 0, out, err);
+            rc = ctl_kubectl((char *const *)argv, NULL, 0, out, err);
     }
     free(argv);
     return rc;

@@ -267,11 +267,30 @@ int ctl_parse_size(const char *s, size_t *out, dg_err_t *err)
     return 0;
 }
 
+/* Lines to print under the next error: driftctl runs one command per
+ * process, so one buffer serves it. */
+static char details[2048];
+
+void ctl_detail(const char *fmt, ...)
+{
+    size_t used = strlen(details);
+    va_list ap;
+
+    if (used + 4 >= sizeof details)
+        return;
+    used += (size_t)snprintf(details + used, sizeof details - used, "  ");
+    va_start(ap, fmt);
+    vsnprintf(details + used, sizeof details - used - 1, fmt, ap);
+    va_end(ap);
+    strcat(details, "\n");
+}
+
 int ctl_fail(const dg_err_t *err)
 {
     char buf[600];
 
-    fprintf(stderr, "driftctl: %s\n", dg_err_format(err, buf, sizeof buf));
+    fprintf(stderr, "driftctl: %s\n%s", dg_err_format(err, buf, sizeof buf), details);
+    details[0] = '\0';
     return CTL_ERROR;
 }
 

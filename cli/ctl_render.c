@@ -117,7 +117,7 @@ static int helm_template(const render_opts_t *o, dg_buf_t *out, dg_err_t *err)
         if (strcmp(o->values[i], "--values") == 0 && ctl_stdio(o->values[i + 1]) &&
             (rc = ctl_read("--values", "-", DG_MAX_MANIFEST_BYTES, &in, &inlen, err)))
             return rc;
-    rc = ctl_exec((char *const *)argv, in, inlen, out, err);
+    rc = ctl_exec((char *const *)argv, in, inlen, out, NULL, err);
     free(in);
     if (rc) {
         char why[sizeof err->msg];

@@ -32,6 +32,12 @@ contains() { # NAME HAYSTACK NEEDLE
 $2" ;; esac
 }
 
+lacks() { # NAME HAYSTACK NEEDLE
+    checks=$((checks + 1))
+    case $2 in *"$3"*) fail "$1: output has '$3'. Output was:
+$2" ;; esac
+}
+
 jq_eq() { # NAME JSON FILTER WANT
     checks=$((checks + 1))
     local got
@@ -224,9 +230,21 @@ contains "publish names the file and line" "$err" "$tmp/git/bad.yaml:2:1"
 
 # ---- capture: the real kubectl (the e2e suite reads a real cluster with it) ------------
 if command -v kubectl >/dev/null; then
-    printf 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\nusers: [{name: u, user: {}}]\n' >"$tmp/kubeconfig"
+    printf 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\nusers: [{name: u, user: {token: t}}]\n' >"$tmp/kubeconfig"
     expect_exit 1 "capture from an unreachable cluster" -- "$ctl" capture --baseline "$ex/release-baseline.yaml" -n sandbox-nginx --kubeconfig "$tmp/kubeconfig" -o "$tmp/live.yaml"
     contains "capture names kubectl and its status" "$err" "driftctl: kubectl exited with status 1"
+    contains "capture gives the likely cause" "$err" "likely cause: the cluster is unreachable"
+    contains "capture says what it ran" "$err" "  ran: kubectl get services/test-nginx deployments.apps/test-nginx horizontalpodautoscalers.autoscaling/test-nginx --namespace sandbox-nginx --ignore-not-found -o yaml --kubeconfig $tmp/kubeconfig"
+    contains "capture keeps the gist of kubectl's stderr" "$err" "  kubectl said: The connection to the server 127.0.0.1:1 was refused"
+    lacks "not kubectl's raw stderr" "$err" "memcache.go"
+    checks=$((checks + 1)); [ "$(printf '%s\n' "$err" | wc -l)" -le 4 ] || fail "capture: more than a short excerpt: $err"
+    expect_exit 1 "capture with a context the kubeconfig lacks" -- "$ctl" capture --baseline "$ex/release-baseline.yaml" -n sandbox-nginx --kubeconfig "$tmp/kubeconfig" --context nope -o "$tmp/live.yaml"
+    contains "wrong context" "$err" "likely cause: wrong context"
+    mkdir -p "$tmp/nohome"
+    expect_exit 1 "publish --apply with no kubeconfig" -- env HOME="$tmp/nohome" KUBECONFIG= "$ctl" publish --baseline "$ex/release-baseline.yaml" -n sandbox-nginx --apply
+    contains "no kubeconfig" "$err" "likely cause: no kubeconfig"
+    contains "publish --apply says what it ran" "$err" "  ran: kubectl apply --server-side --field-manager=driftctl --force-conflicts -f -"
+    lacks "publish --apply does not print the ConfigMap it could not apply" "$out" "kind: ConfigMap"
 fi
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: only}\n' >"$tmp/ungoverned.yaml"
 expect_exit 1 "capture of a release that governs nothing" -- "$ctl" capture --baseline "$tmp/ungoverned.yaml"
@@ -244,11 +262,6 @@ contains "help lists simulate" "$out" "simulate"
 expect_exit 1 "unknown command" -- "$ctl" frobnicate
 
 # ---- the first hour: flags, help, '-' ----------------------------------------------------
-lacks() { # NAME HAYSTACK NEEDLE
-    checks=$((checks + 1))
-    case $2 in *"$3"*) fail "$1: output has '$3'. Output was:
-$2" ;; esac
-}
 expect_exit 1 "--baseline with no value" -- "$ctl" diff --live "$ex/live-snapshot.yaml" --baseline
 contains "--baseline with no value: one clear error" "$err" "--baseline needs a value"
 lacks "--baseline with no value: no second opinion" "$err" "unknown flag"
@@ -399,6 +412,18 @@ contains "the second copy's line, and the first's" "$err" "$tmp/dup-list.yaml:7:
 printf '{\n  "apiVersion": "admission.k8s.io/v1",\n  "kind": "AdmissionReview",\n  "request": {\n    "uid": 7\n  }\n}\n' >"$tmp/uid-number.json"
 expect_exit 1 "a review field of the wrong type" -- "$ctl" simulate --review "$tmp/uid-number.json" "${base[@]}"
 contains "the field's line and column" "$err" "$tmp/uid-number.json:5:12: request.uid is a number, expected a string"
+
+# ---- the first hour: a tool that prints without end is stopped ------------------------------
+mkdir -p "$tmp/fakebin"
+printf '#!/bin/sh\nexec yes driftgate\n' >"$tmp/fakebin/helm"
+printf '#!/bin/sh\ncat >/dev/null\nexec yes driftgate\n' >"$tmp/fakebin/kubectl"
+chmod +x "$tmp/fakebin/helm" "$tmp/fakebin/kubectl"
+expect_exit 1 "helm printing past the cap" -- env PATH="$tmp/fakebin:$PATH" timeout 60 "$ctl" render --chart "$ex/charts/nginx" --release r -o "$tmp/endless.yaml"
+contains "render: the tool is named and stopped" "$err" "helm printed more than 67108864 bytes, the most driftctl takes; it was stopped"
+expect_exit 1 "kubectl apply printing past the cap" -- env PATH="$tmp/fakebin:$PATH" timeout 60 "$ctl" publish --baseline "$ex/release-baseline.yaml" -n sandbox-nginx --apply
+contains "publish --apply: stopped" "$err" "kubectl printed more than 1048576 bytes, the most driftctl takes; it was stopped"
+expect_exit 1 "kubectl get printing past the cap" -- env PATH="$tmp/fakebin:$PATH" timeout 60 "$ctl" capture --baseline "$ex/release-baseline.yaml" -n sandbox-nginx -o "$tmp/endless.yaml"
+contains "capture: stopped" "$err" "kubectl printed more than 67108864 bytes"
 
 echo "cli: $checks checks, $fails failed"
 [ "$fails" -eq 0 ]
