@@ -82,6 +82,27 @@ int ctl_load_objects(const char *flag, const char *path, const char *ns, size_t 
 /** Load @path as a DriftPolicy, or the built-in policy when @path is NULL. */
 int ctl_load_policy(const char *path, dg_policy_t **pol, dg_err_t *err);
 
+/* ---- what a file looks like (ctl_sniff.c) ------------------------------------------- */
+
+typedef enum ctl_looks {
+    CTL_LOOKS_UNKNOWN,     /* not YAML, or no kind */
+    CTL_LOOKS_MANIFEST,    /* Kubernetes objects */
+    CTL_LOOKS_REVIEW,      /* an AdmissionReview in JSON */
+    CTL_LOOKS_REVIEW_YAML, /* an AdmissionReview in YAML */
+    CTL_LOOKS_POLICY       /* a DriftPolicy */
+} ctl_looks_t;
+
+/** What @data looks like, by its first object's kind; *@what gets it in
+ *  words ("an AdmissionReview", "a Kubernetes manifest (Service x, ...)"). */
+ctl_looks_t ctl_sniff(const char *data, size_t len, char *what, size_t size);
+
+/** After loading @data (named @shown) for @flag failed with @rc (or with
+ *  0, when it loaded as something suspicious): when it looks like another
+ *  kind of input than @want, replace @err with one saying what it is, what
+ *  @flag wants and which flag takes it, and return DG_EINVAL; else @rc. */
+int ctl_wrong_input(const char *flag, const char *shown, const char *data, size_t len,
+                    ctl_looks_t want, int rc, dg_err_t *err);
+
 /* ---- a release and its live snapshot (ctl_release.c) --------------------------------- */
 
 typedef struct ctl_inputs {

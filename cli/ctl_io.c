@@ -141,12 +141,21 @@ static int no_objects(const char *flag, const char *shown, const dg_manifest_inf
                       info->lists ? "an empty List" : "no document is an object");
 }
 
+/* Objects that are not Kubernetes objects but driftctl's other inputs. */
+static bool suspicious(const dg_objset_t *set)
+{
+    const char *kind = dg_objset_count(set) ? dg_objset_at(set, 0)->id.kind : "";
+
+    return strcmp(kind, "AdmissionReview") == 0 || strcmp(kind, "DriftPolicy") == 0;
+}
+
 int ctl_load_objects(const char *flag, const char *path, const char *ns, size_t max,
                      bool empty_list_ok, dg_objset_t **set, dg_manifest_info_t *info,
                      dg_err_t *err)
 {
     dg_manifest_opts_t opts = {.name = path, .default_ns = ns, .max_bytes = max};
     dg_manifest_info_t mine = {0};
+    const char *shown = ctl_stdio(path) ? "<stdin>" : path;
     char *data;
     size_t len;
     int rc;
@@ -158,10 +167,12 @@ int ctl_load_objects(const char *flag, const char *path, const char *ns, size_t 
     *set = dg_objset_new();
     rc = *set ? dg_manifest_load(data, len, &opts, *set, info ? info : &mine, err)
               : dg_err_set(err, DG_ENOMEM, "%s: out of memory", path);
+    /* A review or a policy given where a manifest goes: say so. */
+    if (rc != DG_ENOMEM && (rc || suspicious(*set)))
+        rc = ctl_wrong_input(flag, shown, data, len, CTL_LOOKS_MANIFEST, rc, err);
     free(data);
     if (!rc && dg_objset_count(*set) == 0)
-        rc = no_objects(flag, ctl_stdio(path) ? "<stdin>" : path, info ? info : &mine,
-                        empty_list_ok, err);
+        rc = no_objects(flag, shown, info ? info : &mine, empty_list_ok, err);
     dg_manifest_info_free(&mine);
     if (rc)
         dg_objset_free(set);
@@ -182,8 +193,12 @@ int ctl_load_policy(const char *path, dg_policy_t **pol, dg_err_t *err)
     if (rc)
         return rc;
     *pol = dg_policy_parse(data, len, ctl_stdio(path) ? "<stdin>" : path, err);
+    rc = *pol ? 0 : (err && err->code ? err->code : DG_EPOLICY);
+    if (rc && rc != DG_ENOMEM)
+        rc = ctl_wrong_input("--policy", ctl_stdio(path) ? "<stdin>" : path, data, len,
+                             CTL_LOOKS_POLICY, rc, err);
     free(data);
-    return *pol ? 0 : (err && err->code ? err->code : DG_EPOLICY);
+    return rc;
 }
 
 static char *trim(char *s)

@@ -313,9 +313,14 @@ static int review_from_file(sim_t *s, dg_err_t *err)
     rc = ctl_read("--review", s->o->review, DG_MAX_REVIEW_BYTES, &data, &len, err);
     if (rc)
         return rc;
-    s->rv = dg_review_parse(data, len, s->o->review, 0, err);
+    s->rv = dg_review_parse(data, len, ctl_stdio(s->o->review) ? "<stdin>" : s->o->review, 0,
+                            err);
+    rc = s->rv ? 0 : err && err->code ? err->code : DG_EINVAL;
+    if (rc && rc != DG_ENOMEM)
+        rc = ctl_wrong_input("--review", ctl_stdio(s->o->review) ? "<stdin>" : s->o->review, data,
+                             len, CTL_LOOKS_REVIEW, rc, err);
     free(data);
-    return s->rv ? 0 : DG_EINVAL;
+    return rc;
 }
 
 /* ---- judging ---------------------------------------------------------------------- */

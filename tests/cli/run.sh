@@ -425,5 +425,17 @@ contains "publish --apply: stopped" "$err" "kubectl printed more than 1048576 by
 expect_exit 1 "kubectl get printing past the cap" -- env PATH="$tmp/fakebin:$PATH" timeout 60 "$ctl" capture --baseline "$ex/release-baseline.yaml" -n sandbox-nginx -o "$tmp/endless.yaml"
 contains "capture: stopped" "$err" "kubectl printed more than 67108864 bytes"
 
+# ---- the first hour: a file given to the wrong flag is named for what it is -------------------
+expect_exit 1 "an AdmissionReview as --baseline" -- "$ctl" diff --baseline "$ex/reviews/hpa-floor-4.json" -n sandbox-nginx --live "$ex/live-snapshot.yaml"
+contains "a review as --baseline" "$err" "$ex/reviews/hpa-floor-4.json is an AdmissionReview; --baseline wants a rendered release"
+contains "a review goes to --review" "$err" "give it to 'driftctl simulate --review'"
+expect_exit 1 "a manifest as --review" -- "$ctl" simulate --review "$ex/release-baseline.yaml" "${base[@]}"
+contains "a manifest as --review" "$err" "$ex/release-baseline.yaml is a Kubernetes manifest (Service test-nginx, ...); --review wants an AdmissionReview"
+contains "a manifest goes to --baseline" "$err" "give it to --baseline, --live or --object"
+expect_exit 1 "a policy as --baseline" -- "$ctl" diff --baseline "$ex/policy.yaml" -n sandbox-nginx --live "$ex/live-snapshot.yaml"
+contains "a policy as --baseline" "$err" "is a DriftPolicy; --baseline wants"
+expect_exit 1 "a manifest as --policy" -- "$ctl" diff "${base[@]}" --live "$ex/live-snapshot.yaml" --policy "$ex/live-snapshot.yaml"
+contains "a manifest as --policy" "$err" "--policy wants a DriftPolicy"
+
 echo "cli: $checks checks, $fails failed"
 [ "$fails" -eq 0 ]
