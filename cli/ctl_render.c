@@ -188,10 +188,14 @@ static int gather(const char *dir, const char *ns, dg_buf_t *out, dg_err_t *err)
     return rc;
 }
 
-static int render(const render_opts_t *o, dg_buf_t *text, size_t *nobjs, dg_err_t *err)
+/* Render and check; *@nobjs governed objects, *@nhooks Helm hooks (kept in
+ * the file, as helm keeps them, but never governed). */
+static int render(const render_opts_t *o, dg_buf_t *text, size_t *nobjs, size_t *nhooks,
+                  dg_err_t *err)
 {
     dg_manifest_opts_t mo = {.name = o->chart ? "helm template output" : o->manifests,
                              .default_ns = o->ns};
+    dg_manifest_info_t info = {0};
     dg_objset_t *set = dg_objset_new();
     int rc;
 
@@ -199,12 +203,15 @@ static int render(const render_opts_t *o, dg_buf_t *text, size_t *nobjs, dg_err_
         return dg_err_set(err, DG_ENOMEM, "out of memory");
     rc = o->chart ? helm_template(o, text, err) : gather(o->manifests, o->ns, text, err);
     if (!rc)
-        rc = dg_manifest_load(text->data ? text->data : "", text->len, &mo, set, NULL, err);
+        rc = dg_manifest_load(text->data ? text->data : "", text->len, &mo, set, &info, err);
     *nobjs = dg_objset_count(set);
+    *nhooks = info.hooks;
     dg_objset_free(&set);
+    dg_manifest_info_free(&info);
     if (!rc && *nobjs == 0)
-        rc = dg_err_set(err, DG_EINVAL, "%s rendered no objects",
-                        o->chart ? o->chart : o->manifests);
+        rc = dg_err_set(err, DG_EINVAL, "%s rendered no objects%s",
+                        o->chart ? o->chart : o->manifests,
+                        *nhooks ? " but Helm hooks, which are not governed" : "");
     return rc;
 }
 
@@ -213,19 +220,23 @@ int ctl_render_main(int argc, char **argv)
     render_opts_t o = {.ns = "default", .output = "release-baseline.yaml"};
     dg_err_t err = {0};
     dg_buf_t text;
-    size_t nobjs = 0;
+    size_t nobjs = 0, nhooks = 0;
     int rc;
 
     if (parse_args(argc, argv, &o))
         return CTL_ERROR;
     dg_buf_init(&text, DG_MAX_MANIFEST_BYTES);
-    rc = render(&o, &text, &nobjs, &err);
+    rc = render(&o, &text, &nobjs, &nhooks, &err);
     if (!rc)
         rc = ctl_write("--output", o.output, &text, &err);
     dg_buf_free(&text);
     if (rc)
         return ctl_fail(&err);
-    fprintf(stderr, "rendered release %s (namespace %s): %zu objects into %s\n", o.release,
-            o.ns, nobjs, strcmp(o.output, "-") == 0 ? "<stdout>" : o.output);
+    fprintf(stderr, "rendered release %s (namespace %s): %zu objects into %s", o.release, o.ns,
+            nobjs, ctl_stdio(o.output) ? "<stdout>" : o.output);
+    if (nhooks)
+        fprintf(stderr, ", and %zu Helm hook%s (helm.sh/hook) kept in the file but not governed",
+                nhooks, nhooks == 1 ? "" : "s");
+    fputc('\n', stderr);
     return CTL_OK;
 }

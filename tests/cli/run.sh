@@ -177,6 +177,7 @@ fi
 if command -v helm >/dev/null; then
     expect_exit 0 "render a chart" -- "$ctl" render --chart "$ex/charts/nginx" --release test-nginx -n sandbox-nginx -o "$tmp/r.yaml"
     contains "render says what it wrote" "$err" "3 objects into $tmp/r.yaml"
+    contains "render says the hook is kept but not governed" "$err" "and 1 Helm hook (helm.sh/hook) kept in the file but not governed"
     checks=$((checks + 1))
     cmp -s "$tmp/r.yaml" "$ex/release-baseline.yaml" || fail "render differs from helm template"
     expect_exit 0 "render with values" -- "$ctl" render --chart "$ex/charts/nginx" --release test-nginx -n sandbox-nginx --set autoscaling.minReplicas=8 -o -
@@ -436,6 +437,28 @@ expect_exit 1 "a policy as --baseline" -- "$ctl" diff --baseline "$ex/policy.yam
 contains "a policy as --baseline" "$err" "is a DriftPolicy; --baseline wants"
 expect_exit 1 "a manifest as --policy" -- "$ctl" diff "${base[@]}" --live "$ex/live-snapshot.yaml" --policy "$ex/live-snapshot.yaml"
 contains "a manifest as --policy" "$err" "--policy wants a DriftPolicy"
+
+# ---- the first hour: decision messages and tables ------------------------------------------
+expect_exit 2 "a number against a string" -- "$ctl" simulate "${base[@]}" --target hpa/test-nginx --patch '{"spec":{"minReplicas":"6"}}' -o json
+contains "the string is quoted in the message" "$(printf '%s' "$out" | jq -r .response.response.status.message)" 'desired 6, requested "6"'
+jq_eq "and in the annotation" "$out" '.response.response.auditAnnotations.variances' 'spec.minReplicas: 6 -> "6"'
+expect_exit 2 "a number against a string, as a table" -- "$ctl" simulate "${base[@]}" --target hpa/test-nginx --patch '{"spec":{"minReplicas":"6"}}'
+contains "the table quotes it" "$out" 'spec.minReplicas  6        "6"'
+sed 's/minReplicas: 4/minReplicas: "6"/' "$ex/live-snapshot.yaml" >"$tmp/live-string.yaml"
+expect_exit 2 "diff: a number against a string" -- "$ctl" diff "${base[@]}" --live "$tmp/live-string.yaml"
+contains "diff quotes the string" "$out" 'spec.minReplicas                                 6             "6"'
+expect_exit 0 "simulate -o table: a reconcile" -- "$ctl" simulate "${base[@]}" "${live[@]}" --target hpa/test-nginx --patch '{"spec":{"minReplicas":6}}'
+contains "reconcile: the verdict" "$out" "Decision:  reconcile (allowed)"
+contains "reconcile: the row says what happened" "$out" "hpa-bounds  reconciled"
+lacks "reconcile: no deny on an allowed request" "$(printf '%s\n' "$out" | sed -n '/Moved back/,$p')" "deny"
+contains "kubectl's resource names" "$out" "Request:   UPDATE horizontalpodautoscalers.autoscaling sandbox-nginx/test-nginx"
+expect_exit 0 "simulate -o table: an allow" -- "$ctl" simulate "${base[@]}" "${live[@]}" --target svc/test-nginx --patch '{"metadata":{"labels":{"team":"a"}}}'
+contains "allow, said once" "$out" "Decision:  allow
+"
+lacks "not 'allow (allowed)'" "$out" "allow (allowed)"
+contains "the core group as kubectl names it" "$out" "Request:   UPDATE services sandbox-nginx/test-nginx"
+expect_exit 0 "an allowed scale through an HPA" -- "$ctl" simulate "${base[@]}" "${live[@]}" --target deploy/test-nginx --subresource scale --patch '{"spec":{"replicas":9}}'
+contains "the scale's reason" "$out" "Audit:     reason=spec.replicas belongs to hpa/test-nginx, which scales deploy/test-nginx"
 
 echo "cli: $checks checks, $fails failed"
 [ "$fails" -eq 0 ]
