@@ -112,8 +112,9 @@ static const char *choose_ns(const ctl_inputs_t *in, const load_job_t *base,
 
     if (in->ns) {
         if (stated && strcmp(stated, in->ns) != 0)
-            warn("-n %s, but %s is release namespace %s; only objects in %s are judged",
-                 in->ns, in->baseline, stated, in->ns);
+            warn("-n %s, but %s %s %s; only objects in %s are judged", in->ns, in->baseline,
+                 base->info.ns ? "is release namespace" : "holds objects in namespace", stated,
+                 in->ns);
         if (seen && strcmp(seen, in->ns) != 0)
             warn("-n %s, but the review is in namespace %s", in->ns, seen);
         *from = CTL_NS_FLAG;
@@ -121,8 +122,8 @@ static const char *choose_ns(const ctl_inputs_t *in, const load_job_t *base,
     }
     if (stated) {
         if (seen && strcmp(seen, stated) != 0)
-            warn("the review is in namespace %s, but %s is release namespace %s", seen,
-                 in->baseline, stated);
+            warn("the review is in namespace %s, but %s %s %s", seen, in->baseline,
+                 base->info.ns ? "is release namespace" : "holds objects in namespace", stated);
         *from = CTL_NS_BASELINE;
         return stated;
     }

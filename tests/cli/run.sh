@@ -396,6 +396,8 @@ contains "a wrong -n: where the snapshot's objects are" "$err" "it holds 3 objec
 sed 's/^metadata:$/metadata:\n  namespace: sandbox-nginx/' "$ex/release-baseline.yaml" >"$tmp/namespaced.yaml"
 expect_exit 2 "diff: the baseline's objects name their namespace" -- "$ctl" diff --baseline "$tmp/namespaced.yaml" --live "$ex/live-snapshot.yaml" -o json
 jq_eq "the objects' namespace" "$out" .summary.namespace sandbox-nginx
+expect_exit 1 "diff: -n against the objects' own namespace" -- "$ctl" diff --baseline "$tmp/namespaced.yaml" --live "$ex/live-snapshot.yaml" -n other
+contains "an explicit -n against the objects" "$err" "-n other, but $tmp/namespaced.yaml holds objects in namespace sandbox-nginx"
 expect_exit 2 "simulate --target: the baseline's objects name their namespace" -- "$ctl" simulate --baseline "$tmp/namespaced.yaml" --target hpa/test-nginx --patch '{"spec":{"minReplicas":3}}'
 expect_exit 1 "simulate --target with nothing to say the namespace" -- "$ctl" simulate --baseline "$ex/release-baseline.yaml" --target hpa/test-nginx --patch '{}'
 contains "--target asks for -n" "$err" "--target needs -n NAMESPACE"
