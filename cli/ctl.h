@@ -5,7 +5,9 @@
 #define DG_CTL_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "baselines.h"
 #include "buf.h"
@@ -18,32 +20,127 @@
 /* Exit statuses, like diff(1) and `helm diff --detailed-exitcode`. */
 enum { CTL_OK = 0, CTL_ERROR = 1, CTL_FOUND = 2 };
 
-/** Read @path ("-" = stdin) whole, refusing more than @max bytes. *@data is
- *  malloced and NUL-terminated. Returns 0, DG_EIO, DG_ETOOBIG or DG_ENOMEM. */
-int ctl_read(const char *path, size_t max, char **data, size_t *len, dg_err_t *err);
+/* ---- flags (ctl_opts.c) ------------------------------------------------------------ */
 
-/** Load a manifest file (plain render, kubectl List or baseline ConfigMap)
- *  into a new set; objects without a namespace take @ns. @info may be NULL. */
-int ctl_load_objects(const char *path, const char *ns, size_t max, dg_objset_t **set,
-                     dg_manifest_info_t *info, dg_err_t *err);
+/* One flag of a command. The table drives the parser and --help alike. */
+typedef struct ctl_opt {
+    const char *name;  /* long name without "--"; NULL ends a table */
+    char shortname;    /* 'n' for -n, or 0 */
+    const char *arg;   /* what the value is ("FILE"); NULL for a switch */
+    int key;           /* what ctl_opts_next() returns for it; > 0 */
+    const char *help;  /* one or more lines, '\n'-separated */
+} ctl_opt_t;
+
+/* A command: the text before its flags, the flags, the text after them. */
+typedef struct ctl_cmd {
+    const char *name;      /* "diff", "policy kinds": for messages */
+    const char *usage;     /* usage and description, ending in '\n' */
+    const ctl_opt_t *opts; /* ends with {NULL} */
+    const char *footer;    /* NULL, or text after the flags ending in '\n' */
+} ctl_cmd_t;
+
+/* The parser's position; start with {argc, argv, 1}. */
+typedef struct ctl_args {
+    int argc;
+    char **argv;
+    int i;
+    const char *val; /* the value of the flag just returned, NULL for a switch */
+} ctl_args_t;
+
+/* Returned for -h/--help, which every command takes (and handles itself). */
+#define CTL_OPT_HELP 'h'
+
+/** The next flag's key; 0 when done; -1 after printing a usage error (an
+ *  unknown flag, a missing value, an argument where none is taken). -h and
+ *  --help print the help and exit 0. "--flag=value" and "-nvalue" work; a
+ *  value that is one of the command's flags is "missing", not taken. */
+int ctl_opts_next(const ctl_cmd_t *cmd, ctl_args_t *a);
+
+/** Print @cmd's help (usage, one line per flag, footer) on @f. */
+void ctl_opts_help(const ctl_cmd_t *cmd, FILE *f);
+
+/** True when @path is "-": stdin for an input flag, stdout for an output one. */
+bool ctl_stdio(const char *path);
+
+/** Read @path ("-" = stdin) whole, refusing more than @max bytes; @flag
+ *  (the flag that named it) words errors such as a directory given. *@data
+ *  is malloced and NUL-terminated. Returns 0, DG_EIO, DG_ETOOBIG or DG_ENOMEM. */
+int ctl_read(const char *flag, const char *path, size_t max, char **data, size_t *len,
+             dg_err_t *err);
+
+/** Write @b to @path ("-" = stdout) through a temporary file renamed into
+ *  place. Errors name @flag and @path. Returns 0, DG_EIO or DG_EINVAL. */
+int ctl_write(const char *flag, const char *path, const dg_buf_t *b, dg_err_t *err);
+
+/** Load a manifest file named by @flag (plain render, kubectl List or
+ *  baseline ConfigMap) into a new set; objects without a namespace take
+ *  @ns. An input without objects is an error naming it (an empty List is
+ *  accepted when @empty_list_ok). @info may be NULL. */
+int ctl_load_objects(const char *flag, const char *path, const char *ns, size_t max,
+                     bool empty_list_ok, dg_objset_t **set, dg_manifest_info_t *info,
+                     dg_err_t *err);
 
 /** Load @path as a DriftPolicy, or the built-in policy when @path is NULL. */
 int ctl_load_policy(const char *path, dg_policy_t **pol, dg_err_t *err);
 
-/** A release built from a baseline file: its name is @name, else the
- *  ConfigMap's release label, else the objects' own release (Helm's
- *  meta.helm.sh/release-name annotation or app.kubernetes.io/instance
- *  label), else "baseline"; its namespace @ns, else the ConfigMap's. */
-int ctl_load_release(const char *path, const char *name, const char *ns, size_t max,
-                     dg_release_t **rel, dg_err_t *err);
+/* ---- what a file looks like (ctl_sniff.c) ------------------------------------------- */
 
-/** Load a baseline (as ctl_load_release) and, when @live_path is not NULL, a
- *  live snapshot (objects without a namespace take @ns, else "default"),
- *  the two on separate threads: they are independent and each is mostly
- *  YAML parsing. On failure nothing is returned and @err names the input. */
-int ctl_load_pair(const char *base_path, const char *release, const char *live_path,
-                  const char *ns, size_t max, dg_release_t **rel, dg_objset_t **live,
-                  dg_err_t *err);
+typedef enum ctl_looks {
+    CTL_LOOKS_UNKNOWN,     /* not YAML, or no kind */
+    CTL_LOOKS_MANIFEST,    /* Kubernetes objects */
+    CTL_LOOKS_REVIEW,      /* an AdmissionReview in JSON */
+    CTL_LOOKS_REVIEW_YAML, /* an AdmissionReview in YAML */
+    CTL_LOOKS_POLICY       /* a DriftPolicy */
+} ctl_looks_t;
+
+/** What @data looks like, by its first object's kind; *@what gets it in
+ *  words ("an AdmissionReview", "a Kubernetes manifest (Service x, ...)"). */
+ctl_looks_t ctl_sniff(const char *data, size_t len, char *what, size_t size);
+
+/** After loading @data (named @shown) for @flag failed with @rc (or with
+ *  0, when it loaded as something suspicious): when it looks like another
+ *  kind of input than @want, replace @err with one saying what it is, what
+ *  @flag wants and which flag takes it, and return DG_EINVAL; else @rc. */
+int ctl_wrong_input(const char *flag, const char *shown, const char *data, size_t len,
+                    ctl_looks_t want, int rc, dg_err_t *err);
+
+/* ---- a release and its live snapshot (ctl_release.c) --------------------------------- */
+
+typedef struct ctl_inputs {
+    const char *baseline;   /* --baseline */
+    const char *release;    /* --release, or NULL */
+    const char *live;       /* --live, or NULL */
+    const char *ns;         /* -n, or NULL */
+    const char *request_ns; /* the namespace of the request judged (simulate --review) */
+    size_t max;             /* --max-bytes; 0 = the default */
+    bool live_empty_ok;     /* an empty List is a snapshot of nothing (diff --kinds) */
+} ctl_inputs_t;
+
+/* Where the release namespace came from. */
+typedef enum ctl_ns_from {
+    CTL_NS_FLAG,     /* -n */
+    CTL_NS_BASELINE, /* the ConfigMap's release namespace, or the objects' one */
+    CTL_NS_REQUEST,  /* the review's namespace */
+    CTL_NS_LIVE,     /* where the snapshot holds the release's objects */
+    CTL_NS_DEFAULT   /* none of them: "default" */
+} ctl_ns_from_t;
+
+/** Load a baseline and, when in->live is set, a live snapshot (side by side
+ *  on two threads). The release is named --release, else by its ConfigMap,
+ *  else by its objects' own release (meta.helm.sh/release-name or
+ *  app.kubernetes.io/instance), else "baseline"; its namespace is -n, else
+ *  the baseline's, else the request's, else where the snapshot holds the
+ *  release's objects, else "default" (*@from says which; may be NULL).
+ *  Objects without a namespace take it, and the release is confined to it
+ *  as driftgate confines it. Guesses, disagreements and a snapshot holding
+ *  none of the release's objects are said on stderr. @live may be NULL.
+ *  On failure nothing is returned and @err names the input. */
+int ctl_load_inputs(const ctl_inputs_t *in, dg_release_t **rel, dg_objset_t **live,
+                    ctl_ns_from_t *from, dg_err_t *err);
+
+/** ctl_load_inputs() for a baseline alone. */
+int ctl_load_release(const char *path, const char *ns, size_t max, dg_release_t **rel,
+                     dg_err_t *err);
 
 /** Parse "hpa,svc,deployments.apps" into kinds (static strings). */
 int ctl_parse_kinds(const char *list, dg_gk_t **kinds, size_t *n, dg_err_t *err);
@@ -63,9 +160,21 @@ int ctl_patch_apply(const json_t *doc, const char *patch, const char *type, json
                     dg_err_t *err);
 
 /** Run @argv (argv[0] found on PATH, no shell) with @in on its stdin and
- *  its stdout appended to @out (NULL = discarded); its stderr goes to ours.
- *  Returns 0 when it exits 0, else DG_EIO naming the tool and its status. */
-int ctl_exec(char *const argv[], const char *in, size_t inlen, dg_buf_t *out, dg_err_t *err);
+ *  its stdout appended to @out (NULL = discarded; its cap is the most taken:
+ *  past it the tool is killed and reaped, DG_ETOOBIG). Its stderr goes to
+ *  ours, or into @errout (NULL = ours) up to @errout's cap. Returns 0 when it
+ *  exits 0, else DG_EIO naming the tool and its status. */
+int ctl_exec(char *const argv[], const char *in, size_t inlen, dg_buf_t *out, dg_buf_t *errout,
+             dg_err_t *err);
+
+/** ctl_exec() for kubectl: on failure @err says its status and the likely
+ *  cause (no kubeconfig, wrong context, unreachable cluster, ...) and
+ *  ctl_detail() gets the command line and the gist of its stderr. */
+int ctl_kubectl(char *const argv[], const char *in, size_t inlen, dg_buf_t *out,
+                dg_err_t *err);
+
+/** Add a line that ctl_fail() prints under the error ("  ran: kubectl ..."). */
+void ctl_detail(const char *fmt, ...) DG_PRINTF(1, 2);
 
 /** The binary of a tool: @flag (--kubectl/--helm) if given, else $@env,
  *  else @name, found on PATH. */

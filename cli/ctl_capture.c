@@ -3,31 +3,42 @@
  * `kubectl get TYPE/NAME... -o yaml` prints them, one List per namespace.
  * SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ctl.h"
 
-static const char usage[] =
+enum { O_BASELINE = 256, O_NS, O_POLICY, O_ALL, O_KUBECONFIG, O_CONTEXT, O_KUBECTL, O_OUTPUT };
+
+static const ctl_opt_t opts[] = {
+    {"baseline", 0, "FILE", O_BASELINE, "the rendered release, or its baseline ConfigMap;\n"
+                                        "'-' = stdin"},
+    {"namespace", 'n', "NS", O_NS, "the release namespace, for objects without one\n"
+                                   "(default: the baseline's, else \"default\")"},
+    {"policy", 0, "FILE", O_POLICY, "DriftPolicy deciding what is governed (default:\n"
+                                    "built-in); '-' = stdin"},
+    {"all", 0, NULL, O_ALL, "every object of the baseline, governed or not"},
+    {"kubeconfig", 0, "FILE", O_KUBECONFIG, "passed to kubectl"},
+    {"context", 0, "NAME", O_CONTEXT, "passed to kubectl"},
+    {"kubectl", 0, "PATH", O_KUBECTL, "the kubectl binary (default: $KUBECTL, else kubectl on\n"
+                                      "PATH)"},
+    {"output", 'o', "FILE", O_OUTPUT, "where to write (default live-snapshot.yaml);\n"
+                                      "'-' = stdout"},
+    {NULL, 0, NULL, 0, NULL},
+};
+
+static const ctl_cmd_t cmd = {
+    "capture",
     "Usage: driftctl capture --baseline FILE [-n NS] [flags]\n"
     "\n"
     "Read the live state of the objects a release baseline governs with\n"
     "`kubectl get TYPE/NAME... -o yaml` and write it as live evidence for\n"
     "driftctl diff. Objects the cluster does not have are left out (diff\n"
-    "reports them missing when given the --kinds this command prints).\n"
-    "\n"
-    "  --baseline FILE     the rendered release, or its baseline ConfigMap\n"
-    "  -n, --namespace NS  namespace for objects without one (default: the\n"
-    "                      ConfigMap's, else \"default\")\n"
-    "  --policy FILE       DriftPolicy deciding what is governed (default: built-in)\n"
-    "  --all               every object of the baseline, governed or not\n"
-    "  --kubeconfig FILE, --context NAME   passed to kubectl\n"
-    "  --kubectl PATH      the kubectl binary (default: $KUBECTL, else kubectl on PATH)\n"
-    "  -o, --output FILE   where to write (default live-snapshot.yaml; '-' = stdout)\n"
-    "\n"
-    "Exit status: 0 captured, 1 error.\n";
+    "reports them missing when given the --kinds this command prints).\n",
+    opts,
+    "Exit status: 0 captured, 1 error.\n",
+};
 
 typedef struct capture_opts {
     const char *baseline, *ns, *policy, *output;
@@ -37,40 +48,28 @@ typedef struct capture_opts {
 
 static int parse_args(int argc, char **argv, capture_opts_t *o)
 {
-    enum { O_BASELINE = 256, O_POLICY, O_ALL, O_KUBECONFIG, O_CONTEXT, O_KUBECTL };
-    static const struct option longs[] = {
-        {"baseline", required_argument, NULL, O_BASELINE},
-        {"namespace", required_argument, NULL, 'n'},
-        {"policy", required_argument, NULL, O_POLICY},
-        {"all", no_argument, NULL, O_ALL},
-        {"kubeconfig", required_argument, NULL, O_KUBECONFIG},
-        {"context", required_argument, NULL, O_CONTEXT},
-        {"kubectl", required_argument, NULL, O_KUBECTL},
-        {"output", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
+    ctl_args_t a = {argc, argv, 1, NULL};
     int c;
 
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "n:o:h", longs, NULL)) != -1) {
+    while ((c = ctl_opts_next(&cmd, &a)) > 0) {
         switch (c) {
-        case O_BASELINE: o->baseline = optarg; break;
-        case 'n': o->ns = optarg; break;
-        case O_POLICY: o->policy = optarg; break;
+        case O_BASELINE: o->baseline = a.val; break;
+        case O_NS: o->ns = a.val; break;
+        case O_POLICY: o->policy = a.val; break;
         case O_ALL: o->all = true; break;
-        case O_KUBECONFIG: o->kube.kubeconfig = optarg; break;
-        case O_CONTEXT: o->kube.context = optarg; break;
-        case O_KUBECTL: o->kube.kubectl = optarg; break;
-        case 'o': o->output = optarg; break;
-        case 'h': fputs(usage, stdout); exit(CTL_OK);
-        default: return ctl_usage_error("capture", "unknown flag");
+        case O_KUBECONFIG: o->kube.kubeconfig = a.val; break;
+        case O_CONTEXT: o->kube.context = a.val; break;
+        case O_KUBECTL: o->kube.kubectl = a.val; break;
+        case O_OUTPUT: o->output = a.val; break;
         }
     }
-    if (optind < argc)
-        return ctl_usage_error("capture", "unexpected argument '%s'", argv[optind]);
+    if (c < 0)
+        return CTL_ERROR;
     if (o->baseline == NULL)
         return ctl_usage_error("capture", "--baseline is required");
+    if (ctl_stdio(o->baseline) && ctl_stdio(o->policy))
+        return ctl_usage_error("capture", "only one of --baseline and --policy can be '-' "
+                                          "(stdin)");
     return 0;
 }
 
@@ -168,20 +167,10 @@ static int kubectl_get(const capture_opts_t *o, const targets_t *t, dg_buf_t *ou
         if (dg_buf_puts(out, "---\n"))
             rc = dg_err_set(err, DG_ENOMEM, "out of memory");
         else
-            rc = ctl_exec((char *const *)argv, NULL, 0, out, err);
+            rc = ctl_kubectl((char *const *)argv, NULL, 0, out, err);
     }
     free(argv);
     return rc;
-}
-
-static int write_file(const char *path, const dg_buf_t *b, dg_err_t *err)
-{
-    FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "wb");
-    bool ok = f && fwrite(b->data ? b->data : "", 1, b->len, f) == b->len;
-
-    if (f && f != stdout)
-        ok = fclose(f) == 0 && ok;
-    return ok ? 0 : dg_err_set(err, DG_EIO, "%s: %s", path, strerror(errno));
 }
 
 static int capture(const capture_opts_t *o, dg_err_t *err)
@@ -197,7 +186,7 @@ static int capture(const capture_opts_t *o, dg_err_t *err)
     dg_buf_init(&out, DG_MAX_MANIFEST_BYTES);
     dg_buf_init(&t.kinds, 0);
     if ((rc = ctl_load_policy(o->policy, &pol, err)) ||
-        (rc = ctl_load_release(o->baseline, NULL, o->ns, 0, &rel, err)) ||
+        (rc = ctl_load_release(o->baseline, o->ns, 0, &rel, err)) ||
         (rc = collect(rel, pol, o->all, &t, err)))
         goto out;
     if (t.n == 0) {
@@ -212,7 +201,7 @@ static int capture(const capture_opts_t *o, dg_err_t *err)
     if ((got = dg_objset_new()) == NULL ||
         (rc = dg_manifest_load(out.data ? out.data : "", out.len, &mo, got, NULL, err)))
         goto out;
-    if ((rc = write_file(o->output, &out, err)))
+    if ((rc = ctl_write("--output", o->output, &out, err)))
         goto out;
     t.kinds.data[t.kinds.len - 1] = '\0';
     fprintf(stderr, "captured %zu of %zu governed objects of release %s into %s; "

@@ -1,6 +1,5 @@
 /* cli/ctl_diff.c: `driftctl diff`: governed drift between a release
  * baseline and a live snapshot. SPDX-License-Identifier: Apache-2.0 */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,26 +8,35 @@
 #include "diff.h"
 #include "report.h"
 
-static const char usage[] =
+enum { O_BASELINE = 256, O_LIVE, O_POLICY, O_NS, O_RELEASE, O_KINDS, O_OUTPUT, O_MAX, O_SARIF_ROOT };
+
+static const ctl_opt_t opts[] = {
+    {"baseline", 0, "FILE", O_BASELINE, "rendered release (helm template output, or a baseline\n"
+                                        "ConfigMap from driftctl publish); '-' = stdin"},
+    {"live", 0, "FILE", O_LIVE, "live evidence (kubectl get ... -o yaml); '-' = stdin"},
+    {"policy", 0, "FILE", O_POLICY, "DriftPolicy (default: the built-in policy); '-' = stdin"},
+    {"namespace", 'n', "NS", O_NS, "the release namespace, for objects without one\n"
+                                   "(default: the baseline's, else where the snapshot\n"
+                                   "holds the release's objects, else \"default\")"},
+    {"release", 0, "NAME", O_RELEASE, "release name shown in reports"},
+    {"kinds", 0, "LIST", O_KINDS, "kinds the snapshot covers, e.g. hpa,svc (default: the\n"
+                                  "kinds present in it); only these can be 'missing'"},
+    {"output", 'o', "FMT", O_OUTPUT, "table (default), json, yaml, markdown, sarif"},
+    {"sarif-root", 0, "DIR", O_SARIF_ROOT, "the repository root SARIF paths are relative to\n"
+                                          "(default: the current directory)"},
+    {"max-bytes", 0, "N", O_MAX, "refuse inputs larger than N bytes (default 64Mi)"},
+    {NULL, 0, NULL, 0, NULL},
+};
+
+static const ctl_cmd_t cmd = {
+    "diff",
     "Usage: driftctl diff --baseline FILE --live FILE [flags]\n"
     "\n"
     "Show governed drift: every governed path whose live value differs from the\n"
-    "release baseline, and governed objects missing from the snapshot.\n"
-    "\n"
-    "  --baseline FILE   rendered release (helm template output, or a baseline\n"
-    "                    ConfigMap from driftctl publish); '-' reads stdin\n"
-    "  --live FILE       live evidence (kubectl get ... -o yaml)\n"
-    "  --policy FILE     DriftPolicy (default: the built-in policy)\n"
-    "  -n, --namespace NS  namespace for objects without one (default \"default\")\n"
-    "  --release NAME    release name shown in reports\n"
-    "  --kinds LIST      kinds the snapshot covers, e.g. hpa,svc (default: the\n"
-    "                    kinds present in it); only these can be 'missing'\n"
-    "  -o, --output FMT  table (default), json, yaml, markdown, sarif\n"
-    "  --sarif-root DIR  the repository root SARIF paths are relative to\n"
-    "                    (default: the current directory)\n"
-    "  --max-bytes N     refuse inputs larger than N bytes (default 64Mi)\n"
-    "\n"
-    "Exit status: 0 no drift, 2 drift found, 1 error.\n";
+    "release baseline, and governed objects missing from the snapshot.\n",
+    opts,
+    "Exit status: 0 no drift, 2 drift found, 1 error.\n",
+};
 
 typedef struct diff_opts {
     const char *baseline, *live, *policy, *ns, *release, *kinds, *output, *sarif_root;
@@ -37,48 +45,34 @@ typedef struct diff_opts {
 
 static int parse_args(int argc, char **argv, diff_opts_t *o)
 {
-    enum { O_BASELINE = 256, O_LIVE, O_POLICY, O_RELEASE, O_KINDS, O_MAX, O_SARIF_ROOT };
-    static const struct option longs[] = {
-        {"baseline", required_argument, NULL, O_BASELINE},
-        {"live", required_argument, NULL, O_LIVE},
-        {"policy", required_argument, NULL, O_POLICY},
-        {"namespace", required_argument, NULL, 'n'},
-        {"release", required_argument, NULL, O_RELEASE},
-        {"kinds", required_argument, NULL, O_KINDS},
-        {"output", required_argument, NULL, 'o'},
-        {"max-bytes", required_argument, NULL, O_MAX},
-        {"sarif-root", required_argument, NULL, O_SARIF_ROOT},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
+    ctl_args_t a = {argc, argv, 1, NULL};
     dg_err_t err = {0};
-    int c;
+    int c, stdins = 0;
 
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "n:o:h", longs, NULL)) != -1) {
+    while ((c = ctl_opts_next(&cmd, &a)) > 0) {
         switch (c) {
-        case O_BASELINE: o->baseline = optarg; break;
-        case O_LIVE: o->live = optarg; break;
-        case O_POLICY: o->policy = optarg; break;
-        case 'n': o->ns = optarg; break;
-        case O_RELEASE: o->release = optarg; break;
-        case O_KINDS: o->kinds = optarg; break;
-        case 'o': o->output = optarg; break;
-        case O_SARIF_ROOT: o->sarif_root = optarg; break;
+        case O_BASELINE: o->baseline = a.val; break;
+        case O_LIVE: o->live = a.val; break;
+        case O_POLICY: o->policy = a.val; break;
+        case O_NS: o->ns = a.val; break;
+        case O_RELEASE: o->release = a.val; break;
+        case O_KINDS: o->kinds = a.val; break;
+        case O_OUTPUT: o->output = a.val; break;
+        case O_SARIF_ROOT: o->sarif_root = a.val; break;
         case O_MAX:
-            if (ctl_parse_size(optarg, &o->max_bytes, &err))
+            if (ctl_parse_size(a.val, &o->max_bytes, &err))
                 return ctl_usage_error("diff", "--max-bytes: %s", err.msg);
             break;
-        case 'h': fputs(usage, stdout); exit(CTL_OK);
-        default: return ctl_usage_error("diff", "unknown flag");
         }
     }
-    if (optind < argc)
-        return ctl_usage_error("diff", "unexpected argument '%s'", argv[optind]);
+    if (c < 0)
+        return CTL_ERROR;
     if (o->baseline == NULL || o->live == NULL)
         return ctl_usage_error("diff", "--baseline and --live are required");
-    if (strcmp(o->baseline, "-") == 0 && strcmp(o->live, "-") == 0)
-        return ctl_usage_error("diff", "only one of --baseline and --live can read stdin");
+    stdins = ctl_stdio(o->baseline) + ctl_stdio(o->live) + ctl_stdio(o->policy);
+    if (stdins > 1)
+        return ctl_usage_error("diff", "only one of --baseline, --live and --policy can be '-' "
+                                       "(stdin)");
     return 0;
 }
 
@@ -96,6 +90,7 @@ typedef struct diff_run {
 static int run(const diff_opts_t *o, diff_run_t *r, dg_err_t *err)
 {
     dg_report_ctx_t ctx;
+    ctl_inputs_t in;
     dg_format_t fmt = DG_FMT_TABLE;
     int rc;
 
@@ -103,9 +98,10 @@ static int run(const diff_opts_t *o, diff_run_t *r, dg_err_t *err)
         return rc;
     if (o->kinds && (rc = ctl_parse_kinds(o->kinds, &r->kinds, &r->nkinds, err)))
         return rc;
+    in = (ctl_inputs_t){.baseline = o->baseline, .release = o->release, .live = o->live,
+                        .ns = o->ns, .max = o->max_bytes, .live_empty_ok = o->kinds != NULL};
     if ((rc = ctl_load_policy(o->policy, &r->pol, err)) ||
-        (rc = ctl_load_pair(o->baseline, o->release, o->live, o->ns, o->max_bytes, &r->rel,
-                            &r->live, err)))
+        (rc = ctl_load_inputs(&in, &r->rel, &r->live, NULL, err)))
         return rc;
     rc = dg_diff_sets(r->rel->objs, r->live, r->kinds, r->nkinds, r->pol, &r->v, err);
     if (rc)

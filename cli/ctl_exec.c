@@ -1,12 +1,16 @@
 /* cli/ctl_exec.c: running the real tools users run (helm, kubectl):
  * argv straight to execvp, never a shell; our input on their stdin, their
- * stdout captured, their stderr left on the user's terminal.
+ * stdout captured, their stderr left on the user's terminal or kept to
+ * explain a failure. A tool that prints more than we take is killed, never
+ * waited for: it would block on the full pipe forever.
  * SPDX-License-Identifier: Apache-2.0 */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -16,58 +20,116 @@
 
 extern char **environ;
 
-static int spawn(char *const argv[], int in[2], int out[2], pid_t *pid, dg_err_t *err)
+/* What is kept of a tool's stderr to explain its failure. */
+#define STDERR_KEEP 16384
+
+/* The child's ends of its pipes: stdin, stdout, stderr (-1 = ours). */
+typedef struct pipes {
+    int in[2], out[2], err[2];
+} pipes_t;
+
+static void close_fd(int *fd)
+{
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
+}
+
+static void close_pipes(pipes_t *p)
+{
+    for (int i = 0; i < 2; i++) {
+        close_fd(&p->in[i]);
+        close_fd(&p->out[i]);
+        close_fd(&p->err[i]);
+    }
+}
+
+/* Close-on-exec, so a tool never inherits the other pipe's ends. */
+static int cloexec_pipe(int fd[2])
+{
+    if (pipe(fd))
+        return -1;
+    fcntl(fd[0], F_SETFD, FD_CLOEXEC);
+    fcntl(fd[1], F_SETFD, FD_CLOEXEC);
+    return 0;
+}
+
+static int spawn(char *const argv[], pipes_t *p, pid_t *pid, dg_err_t *err)
 {
     posix_spawn_file_actions_t fa;
     int rc;
 
     posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    posix_spawn_file_actions_addclose(&fa, in[1]);
-    posix_spawn_file_actions_addclose(&fa, out[0]);
+    posix_spawn_file_actions_adddup2(&fa, p->in[0], 0);
+    posix_spawn_file_actions_adddup2(&fa, p->out[1], 1);
+    if (p->err[1] >= 0)
+        posix_spawn_file_actions_adddup2(&fa, p->err[1], 2);
     rc = posix_spawnp(pid, argv[0], &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
-    close(in[0]);
-    close(out[1]);
+    close_fd(&p->in[0]);
+    close_fd(&p->out[1]);
+    close_fd(&p->err[1]);
     if (rc)
         return dg_err_set(err, DG_EIO, "cannot run %s: %s (is it on PATH?)", argv[0],
                           strerror(rc));
     return 0;
 }
 
-/* Feed @in to the child and drain its stdout at the same time: either side
- * can fill a pipe, so neither is done to completion first. */
-static int pump(int wfd, const char *in, size_t inlen, int rfd, dg_buf_t *out, dg_err_t *err,
-                const char *tool)
+/* Read what is there on @fd into @b (NULL: dropped); at @b's cap, the rest
+ * is dropped too when @truncate, else it is an error. Closes @fd at EOF. */
+static int drain(int *fd, dg_buf_t *b, bool truncate)
+{
+    char chunk[65536];
+    ssize_t n = read(*fd, chunk, sizeof chunk);
+
+    if (n <= 0) {
+        if (n == 0 || errno != EINTR)
+            close_fd(fd);
+        return 0;
+    }
+    if (b == NULL)
+        return 0;
+    if (truncate && b->max && b->len + (size_t)n > b->max)
+        n = (ssize_t)(b->max - b->len);
+    return n > 0 ? dg_buf_append(b, chunk, (size_t)n) : 0;
+}
+
+/* Feed @in to the child and drain its stdout (and stderr, when kept) at the
+ * same time: any of them can fill a pipe, so none is done to completion
+ * first. Returns DG_ETOOBIG when the stdout is over @out's cap. */
+static int pump(pipes_t *p, const char *in, size_t inlen, dg_buf_t *out, dg_buf_t *errout,
+                dg_err_t *err, const char *tool)
 {
     size_t off = 0;
-    char chunk[65536];
+    int rc;
 
     if (inlen == 0)
-        close(wfd), wfd = -1;
-    while (rfd >= 0 || wfd >= 0) {
-        struct pollfd p[2] = {{rfd, POLLIN, 0}, {wfd, POLLOUT, 0}};
+        close_fd(&p->in[1]);
+    while (p->out[0] >= 0 || p->err[0] >= 0 || p->in[1] >= 0) {
+        struct pollfd f[3] = {{p->out[0], POLLIN, 0}, {p->err[0], POLLIN, 0},
+                              {p->in[1], POLLOUT, 0}};
 
-        if (poll(p, 2, -1) < 0 && errno != EINTR)
+        if (poll(f, 3, -1) < 0) {
+            if (errno == EINTR)
+                continue;
             return dg_err_set(err, DG_EIO, "%s: poll: %s", tool, strerror(errno));
-        if (wfd >= 0 && p[1].revents) {
-            ssize_t n = write(wfd, in + off, inlen - off);
+        }
+        if (p->in[1] >= 0 && f[2].revents) {
+            ssize_t n = write(p->in[1], in + off, inlen - off);
 
             if (n > 0)
                 off += (size_t)n;
-            if (n < 0 || off == inlen)
-                close(wfd), wfd = -1; /* EPIPE: the tool stopped reading; its status says why */
+            if ((n < 0 && errno != EINTR) || off == inlen)
+                close_fd(&p->in[1]); /* EPIPE: it stopped reading; its status says why */
         }
-        if (rfd >= 0 && p[0].revents) {
-            ssize_t n = read(rfd, chunk, sizeof chunk);
-
-            if (n <= 0)
-                close(rfd), rfd = -1;
-            else if (out && dg_buf_append(out, chunk, (size_t)n))
-                return dg_err_set(err, DG_ETOOBIG, "%s printed more than %zu bytes", tool,
-                                  out->max);
-        }
+        if (p->out[0] >= 0 && f[0].revents && (rc = drain(&p->out[0], out, false)) != 0)
+            return rc == DG_ETOOBIG
+                       ? dg_err_set(err, rc, "%s printed more than %zu bytes, the most driftctl "
+                                             "takes; it was stopped",
+                                    tool, out->max)
+                       : dg_err_set(err, rc, "%s: out of memory reading its output", tool);
+        if (p->err[0] >= 0 && f[1].revents)
+            drain(&p->err[0], errout, true);
     }
     return 0;
 }
@@ -91,35 +153,32 @@ void ctl_kube_flags(const ctl_kube_t *k, const char **argv, size_t *n)
     }
 }
 
-/* Close-on-exec, so a tool never inherits the other pipe's ends. */
-static int cloexec_pipe(int fd[2])
+int ctl_exec(char *const argv[], const char *in, size_t inlen, dg_buf_t *out,
+             dg_buf_t *errout, dg_err_t *err)
 {
-    if (pipe(fd))
-        return -1;
-    fcntl(fd[0], F_SETFD, FD_CLOEXEC);
-    fcntl(fd[1], F_SETFD, FD_CLOEXEC);
-    return 0;
-}
-
-int ctl_exec(char *const argv[], const char *in, size_t inlen, dg_buf_t *out, dg_err_t *err)
-{
-    int pin[2], pout[2], st, rc;
+    pipes_t p = {{-1, -1}, {-1, -1}, {-1, -1}};
+    int st = 0, rc;
     pid_t pid;
     void (*old)(int) = signal(SIGPIPE, SIG_IGN);
 
-    if (cloexec_pipe(pin) || (cloexec_pipe(pout) && (close(pin[0]), close(pin[1]), 1))) {
-        signal(SIGPIPE, old);
-        return dg_err_set(err, DG_EIO, "%s: pipe: %s", argv[0], strerror(errno));
-    }
-    if ((rc = spawn(argv, pin, pout, &pid, err))) {
-        close(pin[1]);
-        close(pout[0]);
+    if (cloexec_pipe(p.in) || cloexec_pipe(p.out) || (errout && cloexec_pipe(p.err))) {
+        rc = dg_err_set(err, DG_EIO, "%s: pipe: %s", argv[0], strerror(errno));
+        close_pipes(&p);
         signal(SIGPIPE, old);
         return rc;
     }
-    rc = pump(pin[1], in, inlen, pout[0], out, err, argv[0]);
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-        ;
+    rc = spawn(argv, &p, &pid, err);
+    if (rc == 0) {
+        rc = pump(&p, in, inlen, out, errout, err, argv[0]);
+        /* On failure it may still be writing: stop it, or waitpid() waits
+         * for a child blocked on a pipe nobody reads. */
+        if (rc)
+            kill(pid, SIGKILL);
+        close_pipes(&p);
+        while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+            ;
+    }
+    close_pipes(&p);
     signal(SIGPIPE, old);
     if (rc)
         return rc;
@@ -128,4 +187,109 @@ int ctl_exec(char *const argv[], const char *in, size_t inlen, dg_buf_t *out, dg
     if (WIFEXITED(st))
         return dg_err_set(err, DG_EIO, "%s exited with status %d", argv[0], WEXITSTATUS(st));
     return dg_err_set(err, DG_EIO, "%s was killed by signal %d", argv[0], WTERMSIG(st));
+}
+
+/* ---- kubectl ------------------------------------------------------------------------- */
+
+/* What kubectl's stderr most likely means, from the messages client-go and
+ * kubectl print. Checked in order: "localhost:8080 was refused" is the
+ * missing kubeconfig, not an unreachable cluster. */
+static const char *likely_cause(const char *said)
+{
+    static const struct {
+        const char *needle, *cause;
+    } causes[] = {
+        {"localhost:8080", "no kubeconfig: kubectl found no cluster to talk to (give --kubeconfig "
+                           "or set $KUBECONFIG)"},
+        {"no configuration has been provided", "no kubeconfig (give --kubeconfig or set "
+                                               "$KUBECONFIG)"},
+        {"context was not found", "wrong context: the kubeconfig has no such context "
+                                  "(--context)"},
+        {"does not exist", "wrong context, or a kubeconfig file that does not exist"},
+        {"no such file or directory", "the kubeconfig file does not exist (--kubeconfig, "
+                                      "$KUBECONFIG)"},
+        {"please enter username", "the kubeconfig's user has no credentials"},
+        {"unauthorized", "the cluster rejected the credentials (expired token or certificate?)"},
+        {"forbidden", "the user may not read these objects (RBAC)"},
+        {"doesn't have a resource type", "the cluster does not serve one of these kinds"},
+        {"connection refused", "the cluster is unreachable (is the kubeconfig's server right, "
+                               "and up?)"},
+        {"was refused", "the cluster is unreachable"},
+        {"no such host", "the cluster is unreachable: its host name does not resolve"},
+        {"i/o timeout", "the cluster is unreachable (timed out)"},
+        {"unable to connect", "the cluster is unreachable"},
+        {"certificate", "the cluster's TLS certificate is not trusted by the kubeconfig"},
+    };
+
+    char *lower = strdup(said);
+    const char *cause = "no kubeconfig, the wrong context, or an unreachable cluster";
+
+    for (char *c = lower; c && *c; c++)
+        *c = (char)tolower((unsigned char)*c);
+    for (size_t i = 0; lower && i < sizeof causes / sizeof causes[0]; i++)
+        if (strstr(lower, causes[i].needle)) {
+            cause = causes[i].cause;
+            break;
+        }
+    free(lower);
+    return cause;
+}
+
+/* The last non-empty line of @said, cut to @size: kubectl ends with its
+ * summary ("The connection to the server ... was refused"). */
+static void excerpt(const char *said, char *buf, size_t size)
+{
+    const char *end = said + strlen(said), *start;
+
+    while (end > said && isspace((unsigned char)end[-1]))
+        end--;
+    start = end;
+    while (start > said && start[-1] != '\n')
+        start--;
+    snprintf(buf, size, "%.*s%s", (int)(end - start > 200 ? 200 : end - start), start,
+             end - start > 200 ? "..." : "");
+}
+
+/* @argv as a shell would take it back: words with odd characters quoted. */
+static void command_line(char *const argv[], char *buf, size_t size)
+{
+    size_t used = 0;
+
+    buf[0] = '\0';
+    for (size_t i = 0; argv[i] && used + 4 < size; i++) {
+        const char *a = argv[i];
+        bool plain = a[0] && strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                       "0123456789-_./=:,@+%") == strlen(a);
+        int n = snprintf(buf + used, size - used, plain ? "%s%s" : "%s'%s'", i ? " " : "", a);
+
+        used += n > 0 ? (size_t)n : 0;
+    }
+    if (used >= size - 1 && size > 4)
+        memcpy(buf + size - 4, "...", 4);
+}
+
+int ctl_kubectl(char *const argv[], const char *in, size_t inlen, dg_buf_t *out, dg_err_t *err)
+{
+    dg_buf_t said;
+    char cmd[1024], last[256];
+    dg_err_t why = {0};
+    int rc;
+
+    dg_buf_init(&said, STDERR_KEEP);
+    rc = ctl_exec(argv, in, inlen, out, &said, &why);
+    /* It ran and failed: say what was run and what it likely means, and
+     * keep only the gist of what it said (client-go repeats itself). */
+    if (rc && rc != DG_ETOOBIG && strncmp(why.msg, "cannot run", 10) != 0) {
+        command_line(argv, cmd, sizeof cmd);
+        excerpt(said.data ? said.data : "", last, sizeof last);
+        dg_err_set(err, rc, "%s; likely cause: %s", why.msg,
+                   likely_cause(said.data ? said.data : ""));
+        ctl_detail("ran: %s", cmd);
+        if (last[0])
+            ctl_detail("kubectl said: %s", last);
+    } else if (rc && err && err->code == 0) {
+        *err = why;
+    }
+    dg_buf_free(&said);
+    return rc;
 }

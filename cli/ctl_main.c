@@ -26,40 +26,90 @@ static const char usage[] =
     "  version    print the version\n"
     "  completion print a shell completion script (bash, zsh)\n"
     "\n"
-    "Run 'driftctl COMMAND --help' for a command's flags.\n"
+    "Run 'driftctl COMMAND --help' (or 'driftctl help COMMAND') for a command's\n"
+    "flags. A FILE flag given '-' reads stdin (an input) or writes stdout (-o).\n"
     "Exit status: 0 no drift / allowed, 2 drift found / denied, 1 error.\n";
+
+static const ctl_opt_t no_opts[] = {{NULL, 0, NULL, 0, NULL}};
+
+static const ctl_cmd_t version_cmd = {
+    "version", "Usage: driftctl version\n\nPrint driftctl's version.\n", no_opts, NULL,
+};
+
+static int version_main(int argc, char **argv)
+{
+    ctl_args_t a = {argc, argv, 1, NULL};
+
+    if (ctl_opts_next(&version_cmd, &a) < 0)
+        return CTL_ERROR;
+    printf("driftctl %s\n", DG_VERSION);
+    return CTL_OK;
+}
+
+static const struct {
+    const char *name;
+    int (*fn)(int, char **);
+} cmds[] = {
+    {"render", ctl_render_main},
+    {"publish", ctl_publish_main},
+    {"capture", ctl_capture_main},
+    {"diff", ctl_diff_main},
+    {"simulate", ctl_simulate_main},
+    {"policy", ctl_policy_main},
+    {"version", version_main},
+    {"completion", ctl_completion_main},
+};
+#define NCMDS (sizeof cmds / sizeof cmds[0])
+
+static int (*find_cmd(const char *name))(int, char **)
+{
+    for (size_t i = 0; i < NCMDS; i++)
+        if (strcmp(name, cmds[i].name) == 0)
+            return cmds[i].fn;
+    return NULL;
+}
+
+/* "driftctl help diff" is "driftctl diff --help"; "help policy kinds" too. */
+static int help_main(int argc, char **argv)
+{
+    int (*fn)(int, char **) = argc > 1 ? find_cmd(argv[1]) : NULL;
+    char *args[4] = {NULL, NULL, NULL, NULL};
+    int n = 0;
+
+    if (argc == 1) {
+        fputs(usage, stdout);
+        return CTL_OK;
+    }
+    if (fn == NULL || argc > 3 || (argc == 3 && strcmp(argv[1], "policy") != 0)) {
+        fprintf(stderr, "driftctl help: no help for '%s'\n\n%s", argv[1], usage);
+        return CTL_ERROR;
+    }
+    args[n++] = argv[1];
+    if (argc == 3)
+        args[n++] = argv[2];
+    args[n++] = "--help";
+    return fn(n, args);
+}
 
 int main(int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        int (*fn)(int, char **);
-    } cmds[] = {
-        {"render", ctl_render_main},
-        {"publish", ctl_publish_main},
-        {"capture", ctl_capture_main},
-        {"diff", ctl_diff_main},
-        {"simulate", ctl_simulate_main},
-        {"policy", ctl_policy_main},
-        {"completion", ctl_completion_main},
-    };
+    int (*fn)(int, char **);
 
     /* Loading a release builds a million small nodes and frees them at the
      * end; with fastbins off, glibc stops re-consolidating them on every
      * large allocation (about 10% of `diff` on a 10,000-object release). */
     mallopt(M_MXFAST, 0);
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-        strcmp(argv[1], "help") == 0) {
-        fputs(usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? CTL_ERROR : CTL_OK;
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return CTL_ERROR;
     }
-    if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
-        printf("driftctl %s\n", DG_VERSION);
-        return CTL_OK;
-    }
-    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-        if (strcmp(argv[1], cmds[i].name) == 0)
-            return cmds[i].fn(argc - 1, argv + 1);
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0)
+        return help_main(argc - 1, argv + 1);
+    if (strcmp(argv[1], "--version") == 0)
+        return version_main(argc - 1, argv + 1);
+    if ((fn = find_cmd(argv[1])) != NULL)
+        return fn(argc - 1, argv + 1);
     fprintf(stderr, "driftctl: unknown command '%s'\n\n%s", argv[1], usage);
     return CTL_ERROR;
 }

@@ -6,7 +6,37 @@
 
 #include "ctl.h"
 
-static const char usage[] =
+enum { O_POLICY = 256 };
+
+static const ctl_opt_t kinds_opts[] = {
+    {"policy", 0, "FILE", O_POLICY, "the DriftPolicy (default: the built-in one); '-' = stdin"},
+    {NULL, 0, NULL, 0, NULL},
+};
+
+static const ctl_opt_t no_opts[] = {{NULL, 0, NULL, 0, NULL}};
+
+static const ctl_cmd_t kinds_cmd = {
+    "policy kinds",
+    "Usage: driftctl policy kinds [--policy FILE]\n"
+    "\n"
+    "Print the resources a policy governs, one per line, as kubectl names them\n"
+    "(deployments.apps); the webhook configuration must send driftgate CREATE,\n"
+    "UPDATE and DELETE of each.\n",
+    kinds_opts,
+    NULL,
+};
+
+static const ctl_cmd_t default_cmd = {
+    "policy default",
+    "Usage: driftctl policy default\n"
+    "\n"
+    "Print the built-in DriftPolicy, a starting point for your own.\n",
+    no_opts,
+    NULL,
+};
+
+static const ctl_cmd_t policy_cmd = {
+    "policy",
     "Usage: driftctl policy default\n"
     "       driftctl policy kinds [--policy FILE]\n"
     "\n"
@@ -14,7 +44,11 @@ static const char usage[] =
     "  kinds     print the resources a policy governs, one per line, as kubectl\n"
     "            names them (deployments.apps); the webhook configuration must\n"
     "            send driftgate CREATE, UPDATE and DELETE of each\n"
-    "  --policy FILE  the DriftPolicy (default: the built-in one)\n";
+    "\n"
+    "Run 'driftctl policy kinds --help' for its flags.\n",
+    no_opts,
+    NULL,
+};
 
 /* Each governed kind once, in rule order. */
 static int print_kinds(const dg_policy_t *pol)
@@ -42,33 +76,44 @@ static int print_kinds(const dg_policy_t *pol)
 
 static int kinds_main(int argc, char **argv)
 {
+    ctl_args_t a = {argc, argv, 1, NULL};
+    const char *path = NULL;
     dg_policy_t *pol = NULL;
     dg_err_t err = {0};
-    char msg[600];
-    int rc;
+    int c, rc;
 
-    if (argc != 1 && !(argc == 3 && strcmp(argv[1], "--policy") == 0))
-        return ctl_usage_error("policy kinds", "expected at most --policy FILE");
-    if (ctl_load_policy(argc == 3 ? argv[2] : NULL, &pol, &err) != 0) {
-        fprintf(stderr, "driftctl: %s\n", dg_err_format(&err, msg, sizeof msg));
+    while ((c = ctl_opts_next(&kinds_cmd, &a)) > 0)
+        if (c == O_POLICY)
+            path = a.val;
+    if (c < 0)
         return CTL_ERROR;
-    }
+    if (ctl_load_policy(path, &pol, &err) != 0)
+        return ctl_fail(&err);
     rc = print_kinds(pol);
     dg_policy_free(&pol);
     return rc;
 }
 
+static int default_main(int argc, char **argv)
+{
+    ctl_args_t a = {argc, argv, 1, NULL};
+    int c = ctl_opts_next(&default_cmd, &a);
+
+    if (c < 0)
+        return CTL_ERROR;
+    fputs(dg_policy_default_text(), stdout);
+    return CTL_OK;
+}
+
 int ctl_policy_main(int argc, char **argv)
 {
-    if (argc == 2 && strcmp(argv[1], "default") == 0) {
-        fputs(dg_policy_default_text(), stdout);
-        return CTL_OK;
-    }
+    ctl_args_t a = {argc, argv, 1, NULL};
+
+    if (argc >= 2 && strcmp(argv[1], "default") == 0)
+        return default_main(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "kinds") == 0)
         return kinds_main(argc - 1, argv + 1);
-    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        fputs(usage, stdout);
-        return CTL_OK;
-    }
+    if (argc >= 2 && argv[1][0] == '-' && ctl_opts_next(&policy_cmd, &a) < 0)
+        return CTL_ERROR;
     return ctl_usage_error("policy", "expected 'default' or 'kinds'");
 }

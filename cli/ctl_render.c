@@ -4,7 +4,6 @@
  * SPDX-License-Identifier: Apache-2.0 */
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,27 +11,37 @@
 
 #include "ctl.h"
 
-static const char usage[] =
+enum { O_CHART = 256, O_MANIFESTS, O_RELEASE, O_NS, O_VALUES, O_SET, O_SET_STRING, O_VERSION,
+       O_HELM, O_OUTPUT };
+
+static const ctl_opt_t opts[] = {
+    {"chart", 0, "PATH", O_CHART, "a chart directory, packaged chart or repo/chart"},
+    {"manifests", 0, "DIR", O_MANIFESTS, "plain manifests (e.g. a Git checkout) instead of a chart"},
+    {"release", 0, "NAME", O_RELEASE, "the release name (required)"},
+    {"namespace", 'n', "NS", O_NS, "the release namespace (default \"default\")"},
+    {"values", 'f', "FILE", O_VALUES, "a values file for helm; repeatable, later wins;\n"
+                                      "'-' = stdin"},
+    {"set", 0, "K=V", O_SET, "a value for helm; repeatable"},
+    {"set-string", 0, "K=V", O_SET_STRING, "a string value for helm; repeatable"},
+    {"version", 0, "VER", O_VERSION, "chart version, for a chart from a repository"},
+    {"helm", 0, "PATH", O_HELM, "the helm binary (default: $HELM, else helm on PATH)"},
+    {"output", 'o', "FILE", O_OUTPUT, "where to write (default release-baseline.yaml);\n"
+                                      "'-' = stdout"},
+    {NULL, 0, NULL, 0, NULL},
+};
+
+static const ctl_cmd_t cmd = {
+    "render",
     "Usage: driftctl render (--chart PATH | --manifests DIR) --release NAME -n NS [flags]\n"
     "\n"
     "Render the release baseline: what the release should look like in the\n"
     "cluster. With --chart, runs `helm template NAME PATH --namespace NS` with the\n"
     "values given; with --manifests, gathers every *.yaml, *.yml and *.json under\n"
     "DIR (sorted, recursively). The result is checked to be a manifest driftgate\n"
-    "can read, then written to --output.\n"
-    "\n"
-    "  --chart PATH        a chart directory, packaged chart or repo/chart\n"
-    "  --manifests DIR     plain manifests (e.g. a Git checkout) instead of a chart\n"
-    "  --release NAME      the release name (required)\n"
-    "  -n, --namespace NS  the release namespace (default \"default\")\n"
-    "  -f, --values FILE   a values file for helm; repeatable, later wins\n"
-    "  --set K=V           a value for helm; repeatable\n"
-    "  --set-string K=V    a string value for helm; repeatable\n"
-    "  --version VER       chart version, for a chart from a repository\n"
-    "  --helm PATH         the helm binary (default: $HELM, else helm on PATH)\n"
-    "  -o, --output FILE   where to write (default release-baseline.yaml; '-' = stdout)\n"
-    "\n"
-    "Exit status: 0 rendered, 1 error.\n";
+    "can read, then written to --output.\n",
+    opts,
+    "Exit status: 0 rendered, 1 error.\n",
+};
 
 #define MAX_VALUES 64
 
@@ -44,55 +53,41 @@ typedef struct render_opts {
 
 static int parse_args(int argc, char **argv, render_opts_t *o)
 {
-    enum { O_CHART = 256, O_MANIFESTS, O_RELEASE, O_SET, O_SET_STRING, O_VERSION, O_HELM };
-    static const struct option longs[] = {
-        {"chart", required_argument, NULL, O_CHART},
-        {"manifests", required_argument, NULL, O_MANIFESTS},
-        {"release", required_argument, NULL, O_RELEASE},
-        {"namespace", required_argument, NULL, 'n'},
-        {"values", required_argument, NULL, 'f'},
-        {"set", required_argument, NULL, O_SET},
-        {"set-string", required_argument, NULL, O_SET_STRING},
-        {"version", required_argument, NULL, O_VERSION},
-        {"helm", required_argument, NULL, O_HELM},
-        {"output", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int c;
+    ctl_args_t a = {argc, argv, 1, NULL};
+    int c, stdins = 0;
 
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "n:f:o:h", longs, NULL)) != -1) {
-        const char *flag = c == 'f' ? "--values" : c == O_SET ? "--set"
+    while ((c = ctl_opts_next(&cmd, &a)) > 0) {
+        const char *flag = c == O_VALUES ? "--values" : c == O_SET ? "--set"
                          : c == O_SET_STRING ? "--set-string" : NULL;
 
         if (flag) {
             if (o->nvalues == MAX_VALUES * 2)
                 return ctl_usage_error("render", "more than %d values flags", MAX_VALUES);
             o->values[o->nvalues++] = flag;
-            o->values[o->nvalues++] = optarg;
+            o->values[o->nvalues++] = a.val;
+            stdins += c == O_VALUES && ctl_stdio(a.val);
             continue;
         }
         switch (c) {
-        case O_CHART: o->chart = optarg; break;
-        case O_MANIFESTS: o->manifests = optarg; break;
-        case O_RELEASE: o->release = optarg; break;
-        case 'n': o->ns = optarg; break;
-        case O_VERSION: o->version = optarg; break;
-        case O_HELM: o->helm = optarg; break;
-        case 'o': o->output = optarg; break;
-        case 'h': fputs(usage, stdout); exit(CTL_OK);
-        default: return ctl_usage_error("render", "unknown flag");
+        case O_CHART: o->chart = a.val; break;
+        case O_MANIFESTS: o->manifests = a.val; break;
+        case O_RELEASE: o->release = a.val; break;
+        case O_NS: o->ns = a.val; break;
+        case O_VERSION: o->version = a.val; break;
+        case O_HELM: o->helm = a.val; break;
+        case O_OUTPUT: o->output = a.val; break;
         }
     }
-    if (optind < argc)
-        return ctl_usage_error("render", "unexpected argument '%s'", argv[optind]);
+    if (c < 0)
+        return CTL_ERROR;
     if (!o->chart == !o->manifests)
         return ctl_usage_error("render", "give exactly one of --chart and --manifests");
     if (o->release == NULL)
         return ctl_usage_error("render", "--release is required");
     if (o->manifests && (o->nvalues || o->version))
         return ctl_usage_error("render", "values and --version apply to --chart only");
+    if (stdins > 1)
+        return ctl_usage_error("render", "only one --values can be '-' (stdin)");
     return 0;
 }
 
@@ -100,8 +95,9 @@ static int helm_template(const render_opts_t *o, dg_buf_t *out, dg_err_t *err)
 {
     const char *helm = ctl_tool(o->helm, "HELM", "helm");
     const char *argv[16 + MAX_VALUES * 2];
-    size_t n = 0;
-    int rc;
+    char *in = NULL;
+    size_t n = 0, inlen = 0;
+    int rc = 0;
 
     argv[n++] = helm;
     argv[n++] = "template";
@@ -116,7 +112,13 @@ static int helm_template(const render_opts_t *o, dg_buf_t *out, dg_err_t *err)
     for (size_t i = 0; i < o->nvalues; i++)
         argv[n++] = o->values[i];
     argv[n] = NULL;
-    rc = ctl_exec((char *const *)argv, NULL, 0, out, err);
+    /* "-f -": helm reads the values from its stdin, which is ours. */
+    for (size_t i = 0; i + 1 < o->nvalues && !in; i += 2)
+        if (strcmp(o->values[i], "--values") == 0 && ctl_stdio(o->values[i + 1]) &&
+            (rc = ctl_read("--values", "-", DG_MAX_MANIFEST_BYTES, &in, &inlen, err)))
+            return rc;
+    rc = ctl_exec((char *const *)argv, in, inlen, out, NULL, err);
+    free(in);
     if (rc) {
         char why[sizeof err->msg];
 
@@ -143,7 +145,7 @@ static int add_file(const char *path, const char *ns, dg_buf_t *out, dg_err_t *e
     dg_objset_t *set = dg_objset_new();
     char *data = NULL;
     size_t len;
-    int rc = set ? ctl_read(path, DG_MAX_MANIFEST_BYTES, &data, &len, err)
+    int rc = set ? ctl_read("--manifests", path, DG_MAX_MANIFEST_BYTES, &data, &len, err)
                  : dg_err_set(err, DG_ENOMEM, "out of memory");
 
     if (rc == 0 && (rc = dg_manifest_load(data, len, &mo, set, NULL, err)) == 0)
@@ -186,36 +188,14 @@ static int gather(const char *dir, const char *ns, dg_buf_t *out, dg_err_t *err)
     return rc;
 }
 
-/* Write through a temporary file, so a failed render never leaves half a
- * baseline where the last good one was. */
-static int write_out(const char *path, const dg_buf_t *b, dg_err_t *err)
-{
-    char tmp[4096];
-    FILE *f;
-
-    if (strcmp(path, "-") == 0)
-        return fwrite(b->data, 1, b->len, stdout) == b->len
-                   ? 0
-                   : dg_err_set(err, DG_EIO, "<stdout>: %s", strerror(errno));
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
-        return dg_err_set(err, DG_EINVAL, "%s: path too long", path);
-    if ((f = fopen(tmp, "wb")) == NULL)
-        return dg_err_set(err, DG_EIO, "%s: %s", tmp, strerror(errno));
-    if (fwrite(b->data, 1, b->len, f) != b->len || fclose(f) != 0) {
-        remove(tmp);
-        return dg_err_set(err, DG_EIO, "%s: %s", tmp, strerror(errno));
-    }
-    if (rename(tmp, path) != 0) {
-        remove(tmp);
-        return dg_err_set(err, DG_EIO, "%s: %s", path, strerror(errno));
-    }
-    return 0;
-}
-
-static int render(const render_opts_t *o, dg_buf_t *text, size_t *nobjs, dg_err_t *err)
+/* Render and check; *@nobjs governed objects, *@nhooks Helm hooks (kept in
+ * the file, as helm keeps them, but never governed). */
+static int render(const render_opts_t *o, dg_buf_t *text, size_t *nobjs, size_t *nhooks,
+                  dg_err_t *err)
 {
     dg_manifest_opts_t mo = {.name = o->chart ? "helm template output" : o->manifests,
                              .default_ns = o->ns};
+    dg_manifest_info_t info = {0};
     dg_objset_t *set = dg_objset_new();
     int rc;
 
@@ -223,12 +203,15 @@ static int render(const render_opts_t *o, dg_buf_t *text, size_t *nobjs, dg_err_
         return dg_err_set(err, DG_ENOMEM, "out of memory");
     rc = o->chart ? helm_template(o, text, err) : gather(o->manifests, o->ns, text, err);
     if (!rc)
-        rc = dg_manifest_load(text->data ? text->data : "", text->len, &mo, set, NULL, err);
+        rc = dg_manifest_load(text->data ? text->data : "", text->len, &mo, set, &info, err);
     *nobjs = dg_objset_count(set);
+    *nhooks = info.hooks;
     dg_objset_free(&set);
+    dg_manifest_info_free(&info);
     if (!rc && *nobjs == 0)
-        rc = dg_err_set(err, DG_EINVAL, "%s rendered no objects",
-                        o->chart ? o->chart : o->manifests);
+        rc = dg_err_set(err, DG_EINVAL, "%s rendered no objects%s",
+                        o->chart ? o->chart : o->manifests,
+                        *nhooks ? " but Helm hooks, which are not governed" : "");
     return rc;
 }
 
@@ -237,19 +220,23 @@ int ctl_render_main(int argc, char **argv)
     render_opts_t o = {.ns = "default", .output = "release-baseline.yaml"};
     dg_err_t err = {0};
     dg_buf_t text;
-    size_t nobjs = 0;
+    size_t nobjs = 0, nhooks = 0;
     int rc;
 
     if (parse_args(argc, argv, &o))
         return CTL_ERROR;
     dg_buf_init(&text, DG_MAX_MANIFEST_BYTES);
-    rc = render(&o, &text, &nobjs, &err);
+    rc = render(&o, &text, &nobjs, &nhooks, &err);
     if (!rc)
-        rc = write_out(o.output, &text, &err);
+        rc = ctl_write("--output", o.output, &text, &err);
     dg_buf_free(&text);
     if (rc)
         return ctl_fail(&err);
-    fprintf(stderr, "rendered release %s (namespace %s): %zu objects into %s\n", o.release,
-            o.ns, nobjs, strcmp(o.output, "-") == 0 ? "<stdout>" : o.output);
+    fprintf(stderr, "rendered release %s (namespace %s): %zu objects into %s", o.release, o.ns,
+            nobjs, ctl_stdio(o.output) ? "<stdout>" : o.output);
+    if (nhooks)
+        fprintf(stderr, ", and %zu Helm hook%s (helm.sh/hook) kept in the file but not governed",
+                nhooks, nhooks == 1 ? "" : "s");
+    fputc('\n', stderr);
     return CTL_OK;
 }

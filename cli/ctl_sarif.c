@@ -203,7 +203,7 @@ static const tmpl_t *template_for(locator_t *l, const char *source)
         return NULL;
     l->ntmpls++;
     t->path = resolve_source(l, source);
-    if (t->path && ctl_read(t->path, DG_MAX_MANIFEST_BYTES, &t->text, &len, &err) == 0)
+    if (t->path && ctl_read("--sarif-root", t->path, DG_MAX_MANIFEST_BYTES, &t->text, &len, &err) == 0)
         t->map = dg_srcmap_new(t->text, len);
     return t->map ? t : NULL;
 }
@@ -276,7 +276,7 @@ static int read_render(locator_t *l, const char *path, bool published, dg_err_t 
 
     if (strcmp(path, "-") == 0)
         return 0; /* stdin is gone: results point at line 1 */
-    rc = ctl_read(path, DG_MAX_MANIFEST_BYTES, &file, &len, err);
+    rc = ctl_read("--baseline", path, DG_MAX_MANIFEST_BYTES, &file, &len, err);
     if (rc)
         return rc;
     if (published) {

@@ -2,7 +2,6 @@
  * offline. The review goes through the same codec and the same dg_decide()
  * as driftgate's /validate ("simulation is enforcement").
  * SPDX-License-Identifier: Apache-2.0 */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +13,36 @@
 #include "report.h"
 #include "review.h"
 
-static const char usage[] =
+enum { O_REVIEW = 256, O_BASELINE, O_LIVE, O_POLICY, O_RELEASE, O_NS, O_TARGET, O_PATCH, O_TYPE,
+       O_OBJECT, O_SUB, O_AS, O_GROUP, O_DRY, O_OUTPUT, O_MAX };
+
+static const ctl_opt_t opts[] = {
+    {"review", 0, "FILE", O_REVIEW, "an AdmissionReview (admission.k8s.io/v1 or v1beta1);\n"
+                                    "'-' = stdin"},
+    {"baseline", 0, "FILE", O_BASELINE, "the release baseline (render or baseline ConfigMap);\n"
+                                        "'-' = stdin"},
+    {"live", 0, "FILE", O_LIVE, "live evidence: the object before the change; '-' = stdin"},
+    {"policy", 0, "FILE", O_POLICY, "DriftPolicy (default: the built-in policy); '-' = stdin"},
+    {"release", 0, "NAME", O_RELEASE, "the release a plain render belongs to (default: the\n"
+                                      "objects' own release label, else \"baseline\")"},
+    {"namespace", 'n', "NS", O_NS, "the release namespace"},
+    {"target", 0, "KIND/NAME", O_TARGET, "the object to change, e.g. hpa/test-nginx"},
+    {"patch", 0, "JSON", O_PATCH, "the change, as kubectl patch takes it"},
+    {"type", 0, "TYPE", O_TYPE, "merge (default) or json (RFC 6902)"},
+    {"object", 0, "FILE", O_OBJECT, "the complete proposed object instead of a patch;\n"
+                                    "'-' = stdin"},
+    {"subresource", 0, "NAME", O_SUB, "scale: judge a change through the scale subresource"},
+    {"as", 0, "USER", O_AS, "requester (default \"driftctl-simulate\")"},
+    {"as-group", 0, "GROUP", O_GROUP, "requester's group; repeatable"},
+    {"dry-run", 0, NULL, O_DRY, "mark the request dryRun (the answer is the same)"},
+    {"output", 'o', "FMT", O_OUTPUT, "response (the AdmissionReview; default with --review),\n"
+                                     "table (default with --target) or json"},
+    {"max-bytes", 0, "N", O_MAX, "refuse inputs larger than N bytes (default 64Mi)"},
+    {NULL, 0, NULL, 0, NULL},
+};
+
+static const ctl_cmd_t cmd = {
+    "simulate",
     "Usage:\n"
     "  driftctl simulate --review FILE --baseline FILE [flags]\n"
     "  driftctl simulate --baseline FILE [--live FILE] --target KIND/NAME -n NS\n"
@@ -23,28 +51,10 @@ static const char usage[] =
     "Ask what driftgate answers, before anyone applies the change. The first form\n"
     "judges a recorded AdmissionReview and prints the response exactly as the\n"
     "webhook sends it; the second builds the UPDATE from a proposed change to the\n"
-    "live object (from --live, else the baseline's).\n"
-    "\n"
-    "  --review FILE       an AdmissionReview (admission.k8s.io/v1 or v1beta1)\n"
-    "  --baseline FILE     the release baseline (render or baseline ConfigMap)\n"
-    "  --live FILE         live evidence: the object before the change\n"
-    "  --policy FILE       DriftPolicy (default: the built-in policy)\n"
-    "  --release NAME      the release a plain render belongs to (default: the\n"
-    "                      objects' own release label, else \"baseline\")\n"
-    "  -n, --namespace NS  the release namespace\n"
-    "  --target KIND/NAME  the object to change, e.g. hpa/test-nginx\n"
-    "  --patch JSON        the change, as kubectl patch takes it\n"
-    "  --type TYPE         merge (default) or json (RFC 6902)\n"
-    "  --object FILE       the complete proposed object instead of a patch\n"
-    "  --subresource NAME  scale: judge a change through the scale subresource\n"
-    "  --as USER           requester (default \"driftctl-simulate\")\n"
-    "  --as-group GROUP    requester's group; repeatable\n"
-    "  --dry-run           mark the request dryRun (the answer is the same)\n"
-    "  -o, --output FMT    response (the AdmissionReview; default with --review),\n"
-    "                      table (default with --target) or json\n"
-    "  --max-bytes N       refuse inputs larger than N bytes (default 64Mi)\n"
-    "\n"
-    "Exit status: 0 allowed, 2 denied, 1 error.\n";
+    "live object (from --live, else the baseline's).\n",
+    opts,
+    "Exit status: 0 allowed, 2 denied, 1 error.\n",
+};
 
 #define MAX_GROUPS 32
 
@@ -69,73 +79,48 @@ static int check_opts(const sim_opts_t *o)
                                            "--patch or --object");
     if (o->target && (o->patch == NULL) == (o->object == NULL))
         return ctl_usage_error("simulate", "--target needs exactly one of --patch and --object");
-    if (o->target && o->ns == NULL)
-        return ctl_usage_error("simulate", "--target needs -n NAMESPACE");
     if (o->subresource && strcmp(o->subresource, "scale") != 0)
         return ctl_usage_error("simulate", "--subresource: only 'scale' is judged");
+    if (ctl_stdio(o->review) + ctl_stdio(o->baseline) + ctl_stdio(o->live) +
+            ctl_stdio(o->policy) + ctl_stdio(o->object) > 1)
+        return ctl_usage_error("simulate", "only one input can be '-' (stdin)");
     return 0;
 }
 
 static int parse_args(int argc, char **argv, sim_opts_t *o)
 {
-    enum { O_REVIEW = 256, O_BASELINE, O_LIVE, O_POLICY, O_RELEASE, O_TARGET, O_PATCH, O_TYPE,
-           O_OBJECT, O_SUB, O_AS, O_GROUP, O_DRY, O_MAX };
-    static const struct option longs[] = {
-        {"review", required_argument, NULL, O_REVIEW},
-        {"baseline", required_argument, NULL, O_BASELINE},
-        {"live", required_argument, NULL, O_LIVE},
-        {"policy", required_argument, NULL, O_POLICY},
-        {"release", required_argument, NULL, O_RELEASE},
-        {"namespace", required_argument, NULL, 'n'},
-        {"target", required_argument, NULL, O_TARGET},
-        {"patch", required_argument, NULL, O_PATCH},
-        {"type", required_argument, NULL, O_TYPE},
-        {"object", required_argument, NULL, O_OBJECT},
-        {"subresource", required_argument, NULL, O_SUB},
-        {"as", required_argument, NULL, O_AS},
-        {"as-group", required_argument, NULL, O_GROUP},
-        {"dry-run", no_argument, NULL, O_DRY},
-        {"output", required_argument, NULL, 'o'},
-        {"max-bytes", required_argument, NULL, O_MAX},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
+    ctl_args_t a = {argc, argv, 1, NULL};
     dg_err_t err = {0};
     int c;
 
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "n:o:h", longs, NULL)) != -1) {
+    while ((c = ctl_opts_next(&cmd, &a)) > 0) {
         switch (c) {
-        case O_REVIEW: o->review = optarg; break;
-        case O_BASELINE: o->baseline = optarg; break;
-        case O_LIVE: o->live = optarg; break;
-        case O_POLICY: o->policy = optarg; break;
-        case O_RELEASE: o->release = optarg; break;
-        case 'n': o->ns = optarg; break;
-        case O_TARGET: o->target = optarg; break;
-        case O_PATCH: o->patch = optarg; break;
-        case O_TYPE: o->type = optarg; break;
-        case O_OBJECT: o->object = optarg; break;
-        case O_SUB: o->subresource = optarg; break;
-        case O_AS: o->user = optarg; break;
+        case O_REVIEW: o->review = a.val; break;
+        case O_BASELINE: o->baseline = a.val; break;
+        case O_LIVE: o->live = a.val; break;
+        case O_POLICY: o->policy = a.val; break;
+        case O_RELEASE: o->release = a.val; break;
+        case O_NS: o->ns = a.val; break;
+        case O_TARGET: o->target = a.val; break;
+        case O_PATCH: o->patch = a.val; break;
+        case O_TYPE: o->type = a.val; break;
+        case O_OBJECT: o->object = a.val; break;
+        case O_SUB: o->subresource = a.val; break;
+        case O_AS: o->user = a.val; break;
         case O_GROUP:
             if (o->ngroups == MAX_GROUPS)
                 return ctl_usage_error("simulate", "at most %d --as-group", MAX_GROUPS);
-            o->groups[o->ngroups++] = optarg;
+            o->groups[o->ngroups++] = a.val;
             break;
         case O_DRY: o->dry_run = true; break;
-        case 'o': o->output = optarg; break;
+        case O_OUTPUT: o->output = a.val; break;
         case O_MAX:
-            if (ctl_parse_size(optarg, &o->max_bytes, &err))
+            if (ctl_parse_size(a.val, &o->max_bytes, &err))
                 return ctl_usage_error("simulate", "--max-bytes: %s", err.msg);
             break;
-        case 'h': fputs(usage, stdout); exit(CTL_OK);
-        default: return ctl_usage_error("simulate", "unknown flag");
         }
     }
-    if (optind < argc)
-        return ctl_usage_error("simulate", "unexpected argument '%s'", argv[optind]);
-    return check_opts(o);
+    return c < 0 ? CTL_ERROR : check_opts(o);
 }
 
 /* ---- building the review from a proposed change ------------------------------- */
@@ -147,6 +132,7 @@ typedef struct sim {
     dg_policy_t *pol;
     dg_baselines_t *bases;
     dg_review_t *rv;
+    char ns[256];      /* the release namespace, once loaded */
 } sim_t;
 
 static const json_t *find_current(sim_t *s, const dg_objid_t *id, dg_err_t *err)
@@ -182,7 +168,8 @@ static int proposed(sim_t *s, const json_t *old, json_t **out, dg_err_t *err)
 
     if (s->o->patch)
         return ctl_patch_apply(old, s->o->patch, s->o->type ? s->o->type : "merge", out, err);
-    rc = ctl_load_objects(s->o->object, s->o->ns, s->o->max_bytes, &set, NULL, err);
+    rc = ctl_load_objects("--object", s->o->object, s->ns, s->o->max_bytes, false, &set, NULL,
+                          err);
     if (rc)
         return rc;
     if (dg_objset_count(set) != 1)
@@ -223,8 +210,8 @@ static json_t *user_info(const sim_opts_t *o)
                      groups);
 }
 
-static json_t *build_request(const sim_opts_t *o, const dg_kindinfo_t *ki, const char *version,
-                             const char *name, json_t *obj, json_t *old)
+static json_t *build_request(const sim_opts_t *o, const char *ns, const dg_kindinfo_t *ki,
+                             const char *version, const char *name, json_t *obj, json_t *old)
 {
     bool scale = o->subresource != NULL;
     json_t *kind = scale ? json_pack("{s:s,s:s,s:s}", "group", "autoscaling", "version", "v1",
@@ -236,7 +223,7 @@ static json_t *build_request(const sim_opts_t *o, const dg_kindinfo_t *ki, const
     json_t *req = json_pack(
         "{s:s, s:O, s:O, s:O, s:O, s:s, s:s, s:s, s:o, s:o, s:o, s:b, s:{s:s,s:s,s:s}}", "uid", "",
         "kind", kind, "resource", res, "requestKind", kind, "requestResource", res, "name", name,
-        "namespace", o->ns, "operation", "UPDATE", "userInfo", user_info(o), "object", obj,
+        "namespace", ns, "operation", "UPDATE", "userInfo", user_info(o), "object", obj,
         "oldObject", old, "dryRun", o->dry_run, "options", "apiVersion", "meta.k8s.io/v1", "kind",
         "UpdateOptions", "fieldManager", "driftctl-simulate");
     char *text, uid[37];
@@ -256,8 +243,8 @@ static json_t *build_request(const sim_opts_t *o, const dg_kindinfo_t *ki, const
 }
 
 /* "hpa/test-nginx" -> kind and identity. */
-static int parse_target(const sim_opts_t *o, const dg_kindinfo_t **ki, dg_objid_t *id,
-                        dg_err_t *err)
+static int parse_target(const sim_opts_t *o, const char *ns, const dg_kindinfo_t **ki,
+                        dg_objid_t *id, dg_err_t *err)
 {
     static char kind[128];
     const char *slash = strchr(o->target, '/');
@@ -274,7 +261,7 @@ static int parse_target(const sim_opts_t *o, const dg_kindinfo_t **ki, dg_objid_
     if (o->subresource && strcmp((*ki)->group, "apps") != 0)
         return dg_err_set(err, DG_EINVAL, "--subresource scale: %s has no judged scale subresource",
                           (*ki)->kind);
-    *id = (dg_objid_t){(*ki)->group, (*ki)->kind, o->ns, slash + 1};
+    *id = (dg_objid_t){(*ki)->group, (*ki)->kind, ns, slash + 1};
     return 0;
 }
 
@@ -288,7 +275,7 @@ static int review_from_change(sim_t *s, dg_err_t *err)
     dg_objid_t id;
     int rc;
 
-    if ((rc = parse_target(s->o, &ki, &id, err)) != 0)
+    if ((rc = parse_target(s->o, s->ns, &ki, &id, err)) != 0)
         return rc;
     if ((cur = find_current(s, &id, err)) == NULL)
         return DG_ENOTFOUND;
@@ -299,7 +286,7 @@ static int review_from_change(sim_t *s, dg_err_t *err)
         goto out;
     api = json_string_value(json_object_get(cur, "apiVersion"));
     slash = api ? strchr(api, '/') : NULL;
-    doc = build_request(s->o, ki, slash ? slash + 1 : api ? api : "v1", id.name,
+    doc = build_request(s->o, s->ns, ki, slash ? slash + 1 : api ? api : "v1", id.name,
                         json_incref(obj), json_incref(old));
     text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     if (text == NULL) {
@@ -323,12 +310,17 @@ static int review_from_file(sim_t *s, dg_err_t *err)
     size_t len;
     int rc;
 
-    rc = ctl_read(s->o->review, DG_MAX_REVIEW_BYTES, &data, &len, err);
+    rc = ctl_read("--review", s->o->review, DG_MAX_REVIEW_BYTES, &data, &len, err);
     if (rc)
         return rc;
-    s->rv = dg_review_parse(data, len, s->o->review, 0, err);
+    s->rv = dg_review_parse(data, len, ctl_stdio(s->o->review) ? "<stdin>" : s->o->review, 0,
+                            err);
+    rc = s->rv ? 0 : err && err->code ? err->code : DG_EINVAL;
+    if (rc && rc != DG_ENOMEM)
+        rc = ctl_wrong_input("--review", ctl_stdio(s->o->review) ? "<stdin>" : s->o->review, data,
+                             len, CTL_LOOKS_REVIEW, rc, err);
     free(data);
-    return s->rv ? 0 : DG_EINVAL;
+    return rc;
 }
 
 /* ---- judging ---------------------------------------------------------------------- */
@@ -361,14 +353,24 @@ static int print_answer(const sim_t *s, const dg_decision_t *d, dg_err_t *err)
     return rc;
 }
 
+/* The review first, when there is one: its namespace is the release's
+ * when -n is not given. */
 static int load(sim_t *s, dg_err_t *err)
 {
+    ctl_inputs_t in = {.baseline = s->o->baseline, .release = s->o->release,
+                       .live = s->o->live, .ns = s->o->ns,
+                       .request_ns = s->rv ? s->rv->ns : NULL, .max = s->o->max_bytes};
+    ctl_ns_from_t from;
     int rc;
 
-    if ((rc = ctl_load_policy(s->o->policy, &s->pol, err)) != 0)
+    if ((rc = ctl_load_policy(s->o->policy, &s->pol, err)) != 0 ||
+        (rc = ctl_load_inputs(&in, &s->rel, &s->live, &from, err)) != 0)
         return rc;
-    return ctl_load_pair(s->o->baseline, s->o->release, s->o->live, s->o->ns, s->o->max_bytes,
-                         &s->rel, &s->live, err);
+    if (s->o->target && from == CTL_NS_DEFAULT)
+        return dg_err_set(err, DG_EINVAL, "--target needs -n NAMESPACE: %s names no namespace",
+                          s->o->baseline);
+    snprintf(s->ns, sizeof s->ns, "%s", s->rel->ns);
+    return 0;
 }
 
 static int judge(sim_t *s, bool *denied, dg_err_t *err)
@@ -378,9 +380,11 @@ static int judge(sim_t *s, bool *denied, dg_err_t *err)
     dg_release_t *rel = s->rel;
     int rc;
 
-    if ((rc = load(s, err)) != 0)
-        return rc;
-    rc = s->o->review ? review_from_file(s, err) : review_from_change(s, err);
+    rc = s->o->review ? review_from_file(s, err) : 0;
+    if (!rc)
+        rc = load(s, err);
+    if (!rc && !s->o->review)
+        rc = review_from_change(s, err);
     if (rc)
         return rc;
     s->bases = dg_baselines_new();

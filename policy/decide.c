@@ -187,6 +187,35 @@ static void show(const json_t *v, char *buf, size_t size)
         memcpy(buf + VALUE_SHOW_MAX - 3, "...", 4);
 }
 
+/* Two values as people read them, side by side: when their JSON types
+ * differ, a string is shown quoted, so that 6 against "6" does not read
+ * as "desired 6, requested 6". */
+static bool same_type(const json_t *a, const json_t *b)
+{
+    return json_typeof(a) == json_typeof(b) || (json_is_number(a) && json_is_number(b)) ||
+           (json_is_boolean(a) && json_is_boolean(b));
+}
+
+static void show_pair(const json_t *a, const json_t *b, char *abuf, char *bbuf, size_t size)
+{
+    bool quote = a && b && !same_type(a, b);
+    char *d;
+
+    show(a, abuf, size);
+    show(b, bbuf, size);
+    for (int i = 0; i < 2 && quote; i++) {
+        const json_t *v = i ? b : a;
+        char *buf = i ? bbuf : abuf;
+
+        if (!json_is_string(v) || (d = json_dumps(v, JSON_ENCODE_ANY)) == NULL)
+            continue;
+        snprintf(buf, size, "%s", d);
+        free(d);
+        if (strlen(buf) > VALUE_SHOW_MAX && size > VALUE_SHOW_MAX)
+            memcpy(buf + VALUE_SHOW_MAX - 3, "...", 4);
+    }
+}
+
 /* Warnings have 120 characters: drop the pod-template prefix that every
  * container path shares. */
 static const char *short_path(const char *path)
@@ -214,8 +243,8 @@ static int list_variances(dg_buf_t *b, const dg_variances_t *v, int mode)
             continue;
         }
         /* mode 0: desired -> requested; mode 1: previous live -> desired. */
-        show(mode == 0 ? x->desired : x->live, from, sizeof from);
-        show(mode == 0 ? x->live : x->desired, to, sizeof to);
+        show_pair(mode == 0 ? x->desired : x->live, mode == 0 ? x->live : x->desired, from, to,
+                  sizeof from);
         rc = dg_buf_printf(b, "%s%s: %s -> %s", b->len ? "; " : "", x->path, from, to);
     }
     return rc;
@@ -307,8 +336,7 @@ static int warn_each(judge_t *j, const dg_variances_t *v, dg_action_t min_action
                                   j->shortid, j->relname);
             continue;
         }
-        show(x->desired, want, sizeof want);
-        show(x->live, got, sizeof got);
+        show_pair(x->desired, x->live, want, got, sizeof want);
         rc = dg_response_warn(resp(j), "driftgate: %s %s%s: desired %s, %s %s", j->shortid,
                               short_path(x->path), verb, want, noun, got);
     }
@@ -716,8 +744,7 @@ static int deny(judge_t *j)
             rc = dg_buf_printf(&b, "; and %zu more", ndeny - shown);
             break;
         }
-        show(x->desired, want, sizeof want);
-        show(x->live, got, sizeof got);
+        show_pair(x->desired, x->live, want, got, sizeof want);
         if (x->type == DG_VAR_MISSING)
             rc = dg_buf_printf(&b, "is governed by release %s (rule %s): deleting it removes "
                                "every governed value",
@@ -775,6 +802,29 @@ static int helm_change(judge_t *j, const dg_release_t *rel)
     return rc || who == NULL ? rc : dg_response_annotate(resp(j), "deployer", "%s", who);
 }
 
+static const json_t *replicas_of(const json_t *obj)
+{
+    return json_object_get(json_object_get(obj, "spec"), "replicas");
+}
+
+/* An allowed change of replicas that an HPA owns (step 9) says why it was
+ * allowed: otherwise a scale looks waved through. */
+static int hpa_reason(judge_t *j, const dg_release_t *rel)
+{
+    const dg_obj_t *hpa;
+    char name[192];
+
+    if (j->deleting || j->rv->old_object == NULL ||
+        dg_diff_equal(replicas_of(j->rv->object), replicas_of(j->rv->old_object)) ||
+        (hpa = dg_diff_hpa_of(hpa_scope(j, rel), &j->id)) == NULL)
+        return 0;
+    dg_objid_short(&hpa->id, name, sizeof name);
+    return dg_response_annotate(resp(j), "reason",
+                                "spec.replicas belongs to %s, which scales %s; the policy "
+                                "leaves it to the autoscaler",
+                                name, j->shortid);
+}
+
 /* Steps 4 to 8 once the variances are known. Sets the verdict; returns
  * DG_VERDICT_DENY in *@verdict when it would deny. */
 static int outcome(judge_t *j, const dg_release_t *rel, dg_err_t *err)
@@ -786,7 +836,7 @@ static int outcome(judge_t *j, const dg_release_t *rel, dg_err_t *err)
 
     if (d->introduced.n == 0) {
         d->verdict = d->reconciled.n ? DG_VERDICT_RECONCILE : DG_VERDICT_ALLOW;
-        return 0;
+        return d->verdict == DG_VERDICT_ALLOW ? hpa_reason(j, rel) : 0;
     }
     j->helm_refusal[0] = '\0';
     rc = matches_pending(j, rel, &pending, err);

@@ -427,6 +427,25 @@ static bool hpa_targets(const scope_t *sc, const dg_objid_t *id)
     return hit;
 }
 
+const dg_obj_t *dg_diff_hpa_of(const dg_objset_t *hpas, const dg_objid_t *id)
+{
+    for (size_t i = 0; i < dg_objset_count(hpas); i++) {
+        const dg_obj_t *h = dg_objset_at(hpas, i);
+        json_t *ref = json_object_get(json_object_get(h->json, "spec"), "scaleTargetRef");
+        const char *kind = json_string_value(json_object_get(ref, "kind"));
+        const char *name = json_string_value(json_object_get(ref, "name"));
+        const char *api = json_string_value(json_object_get(ref, "apiVersion"));
+        char group[128];
+
+        if (strcmp(h->id.kind, "HorizontalPodAutoscaler") == 0 && kind && name &&
+            strcmp(kind, id->kind) == 0 && strcmp(name, id->name) == 0 &&
+            strcmp(h->id.ns, id->ns) == 0 &&
+            strcmp(dg_obj_group_of(api ? api : "apps/v1", group, sizeof group), id->group) == 0)
+            return h;
+    }
+    return NULL;
+}
+
 /* The identities every HPA of @set scales, as a set: one pass, not one per
  * workload (10,000 objects would make that quadratic). */
 static dg_objset_t *hpa_target_index(const dg_objset_t *set)

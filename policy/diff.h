@@ -63,6 +63,10 @@ DG_MUST_CHECK int dg_diff_sets(const dg_objset_t *base, const dg_objset_t *live,
                                const dg_gk_t *covered, size_t ncovered,
                                const dg_policy_t *pol, dg_variances_t *out, dg_err_t *err);
 
+/** The HorizontalPodAutoscaler of @hpas whose scaleTargetRef is @id (so it
+ *  owns @id's spec.replicas), or NULL. Borrowed from @hpas. */
+const dg_obj_t *dg_diff_hpa_of(const dg_objset_t *hpas, const dg_objid_t *id);
+
 /** Deep equality as drift sees it: numbers by value (6 == 6.0), strings
  *  exactly ("80" != 80), objects by keys, arrays in order; resource
  *  quantities ("500m" vs "0.5") are not special here (see dg_norm). */

@@ -59,16 +59,27 @@ static void skip_plain(reader_t *r)
         r->p++;
 }
 
+/* The 1-based line and column of @at; columns count characters, as
+ * editors do: UTF-8 continuation bytes add none. */
+static void mark(const reader_t *r, pos_t at, int *line, int *col)
+{
+    *line = *col = 1;
+    for (pos_t q = r->start; q < at && q < r->end; q++) {
+        if (*q == '\n')
+            ++*line, *col = 1;
+        else if ((*q & 0xC0) != 0x80)
+            ++*col;
+    }
+}
+
 DG_PRINTF(3, 4)
 static int fail(reader_t *r, pos_t at, const char *fmt, ...)
 {
     char what[160];
-    int line = 1, col = 1;
+    int line, col;
     va_list ap;
 
-    for (pos_t q = r->start; q < at && q < r->end; q++, col++)
-        if (*q == '\n')
-            line++, col = 0;
+    mark(r, at, &line, &col);
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
@@ -497,4 +508,72 @@ json_t *dg_json_parse(const char *data, size_t len, unsigned flags, const char *
     }
     free(r.scratch);
     return rc ? NULL : root;
+}
+
+/* ---- locating a value ---------------------------------------------------------- */
+
+/* r->p at the value of @path's next segment's container; true with *@at at
+ * the value @path names. Only checks syntax on the way (nothing is built). */
+static bool find(reader_t *r, const char *path, pos_t *at)
+{
+    size_t seg = strcspn(path, ".[");
+    unsigned long index = 0;
+    const char *rest;
+    bool is_index = path[0] == '[';
+
+    ws(r);
+    if (*path == '\0') {
+        *at = r->p;
+        return true;
+    }
+    if (is_index) {
+        index = strtoul(path + 1, (char **)&rest, 10);
+        if (*rest != ']')
+            return false;
+        rest++;
+    } else {
+        rest = path + seg;
+    }
+    if (*rest == '.')
+        rest++;
+    if (r->p >= r->end || *r->p != (is_index ? '[' : '{'))
+        return false;
+    r->p++;
+    for (unsigned long i = 0;; i++) {
+        const char *k;
+        size_t n;
+
+        ws(r);
+        if (!is_index && (r->p >= r->end || *r->p != '"'))
+            return false;
+        if (!is_index) {
+            r->p++;
+            if (string(r, &k, &n, true) != 0)
+                return false;
+            ws(r);
+            if (r->p >= r->end || *r->p++ != ':')
+                return false;
+            if (n == seg && memcmp(k, path, n) == 0)
+                return find(r, rest, at);
+        } else if (i == index) {
+            return find(r, rest, at);
+        }
+        ws(r);
+        if (value(r, NULL, false) != 0)
+            return false;
+        ws(r);
+        if (r->p >= r->end || *r->p++ != ',')
+            return false;
+    }
+}
+
+int dg_json_locate(const char *data, size_t len, const char *path, int *line, int *col)
+{
+    reader_t r = {.p = (pos_t)data, .end = (pos_t)data + len, .start = (pos_t)data};
+    pos_t at = r.start;
+    bool found = find(&r, path, &at);
+
+    mark(&r, found ? at : r.start, line, col);
+    free(r.scratch);
+    return found ? 0 : DG_ENOTFOUND;
 }

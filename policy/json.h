@@ -32,4 +32,10 @@
 json_t *dg_json_parse(const char *data, size_t len, unsigned flags, const char *name,
                       dg_err_t *err);
 
+/** Where the value at @path ("request.userInfo.groups[2]": keys joined by
+ *  '.', "[i]" for array elements) starts in @len bytes of JSON text, for
+ *  errors found after parsing. Sets the 1-based *@line and *@col (in
+ *  characters); returns 0, or DG_ENOTFOUND (then 1:1). */
+int dg_json_locate(const char *data, size_t len, const char *path, int *line, int *col);
+
 #endif

@@ -20,6 +20,7 @@ typedef struct loader {
     bool uncapped;
     dg_objset_t *set;
     dg_err_t *err;
+    size_t docs, lists, hooks; /* for dg_manifest_info_t */
 } loader_t;
 
 static const char *meta_str(const json_t *obj, const char *map, const char *key)
@@ -51,12 +52,23 @@ static const char *type_name(const json_t *v)
 /* One object; hooks are not release resources (DESIGN.md), so skip them. */
 static int add_object(loader_t *l, json_t *obj, int line, int col)
 {
+    dg_err_t e = {0};
+    int rc;
+
     if (!json_is_object(obj))
         return dg_err_at(l->err, DG_EINVAL, l->name, line, col,
                          "document is %s, not a Kubernetes object", type_name(obj));
-    if (meta_str(obj, "annotations", HOOK_ANNOTATION) != NULL)
+    if (meta_str(obj, "annotations", HOOK_ANNOTATION) != NULL) {
+        l->hooks++;
         return 0;
-    return dg_objset_add(l->set, json_incref(obj), l->default_ns, l->name, line, l->err);
+    }
+    /* dg_objset_add() knows the line; the column is ours to add. */
+    rc = dg_objset_add(l->set, json_incref(obj), l->default_ns, l->name, line, &e);
+    if (rc && e.line == line && e.col == 0)
+        e.col = col;
+    if (rc && l->err && l->err->code == 0)
+        *l->err = e;
+    return rc;
 }
 
 /* `kubectl get -o yaml` prints a List (kind "List", or "<Kind>List" from the
@@ -70,16 +82,21 @@ static bool is_list(const json_t *doc)
            json_is_array(json_object_get(doc, "items"));
 }
 
-static int add_doc(loader_t *l, json_t *doc, int line, int col)
+static int add_doc(loader_t *l, const dg_yaml_doc_t *doc)
 {
     json_t *item;
     size_t i;
     int rc;
 
-    if (!json_is_object(doc) || !is_list(doc))
-        return add_object(l, doc, line, col);
-    json_array_foreach(json_object_get(doc, "items"), i, item) {
-        if ((rc = add_object(l, item, line, col)) != 0)
+    l->docs++;
+    if (!json_is_object(doc->root) || !is_list(doc->root))
+        return add_object(l, doc->root, doc->line, doc->col);
+    l->lists++;
+    json_array_foreach(json_object_get(doc->root, "items"), i, item) {
+        /* Each item at its own position (the List's, if unknown). */
+        const dg_yaml_mark_t *m = i < doc->nitems ? &doc->items[i] : NULL;
+
+        if ((rc = add_object(l, item, m ? m->line : doc->line, m ? m->col : doc->col)) != 0)
             return rc;
     }
     return 0;
@@ -114,7 +131,12 @@ static int fill_info(dg_manifest_info_t *info, const json_t *cm)
 {
     if (info == NULL)
         return 0;
-    dg_manifest_info_free(info);
+    free(info->release);
+    free(info->ns);
+    free(info->revision);
+    free(info->chart);
+    free(info->source);
+    free(info->digest);
     if (dup_field(&info->release, meta_str(cm, "labels", RELEASE_LABEL)) ||
         dup_field(&info->ns, release_ns(cm)) ||
         dup_field(&info->revision, meta_str(cm, "annotations", "driftgate.io/revision")) ||
@@ -196,9 +218,13 @@ static int unwrap_baseline(loader_t *l, const json_t *cm, int line, int col,
     if (!rc) {
         snprintf(inner_name, sizeof inner_name, "%s[manifest.yaml]", l->name);
         inner.name = inner_name;
+        inner.docs = inner.lists = inner.hooks = 0;
         if (ns && ns[0])
             inner.default_ns = ns;
         rc = load_text(&inner, text, len, false, NULL);
+        l->docs += inner.docs;
+        l->lists += inner.lists;
+        l->hooks += inner.hooks;
     }
     free(text);
     return rc;
@@ -218,7 +244,7 @@ static int load_text(loader_t *l, const char *data, size_t len, bool unwrap,
         rc = unwrap_baseline(l, docs.docs[0].root, docs.docs[0].line, docs.docs[0].col, info);
     else
         for (size_t i = 0; i < docs.n && !rc; i++)
-            rc = add_doc(l, docs.docs[i].root, docs.docs[i].line, docs.docs[i].col);
+            rc = add_doc(l, &docs.docs[i]);
     dg_yaml_docs_free(&docs);
     return rc;
 }
@@ -236,7 +262,14 @@ int dg_manifest_load(const char *data, size_t len, const dg_manifest_opts_t *opt
         .err = err,
     };
 
-    return load_text(&l, data, len, true, info);
+    int rc = load_text(&l, data, len, true, info);
+
+    if (info) {
+        info->docs = l.docs;
+        info->lists = l.lists;
+        info->hooks = l.hooks;
+    }
+    return rc;
 }
 
 void dg_manifest_info_free(dg_manifest_info_t *info)

@@ -27,7 +27,8 @@ typedef struct dg_manifest_opts {
 } dg_manifest_opts_t;
 
 /* What a baseline ConfigMap said about itself (all NULL when the input was a
- * plain manifest). Strings are malloced; free with dg_manifest_info_free(). */
+ * plain manifest), and counts that explain an input with no objects (kept
+ * for every input). Strings are malloced; free with dg_manifest_info_free(). */
 typedef struct dg_manifest_info {
     char *release;  /* label driftgate.io/release */
     char *ns;       /* the release namespace: label driftgate.io/release-namespace,
@@ -36,6 +37,9 @@ typedef struct dg_manifest_info {
     char *chart;    /* annotation driftgate.io/chart */
     char *source;   /* annotation driftgate.io/source */
     char *digest;   /* annotation driftgate.io/digest ("sha256:<hex>") */
+    size_t docs;    /* non-empty YAML documents read */
+    size_t lists;   /* of them, `kind: List` documents */
+    size_t hooks;   /* Helm hook objects skipped */
 } dg_manifest_info_t;
 
 /** Load every object of a manifest into @set (which may already hold

@@ -83,21 +83,48 @@ typedef struct row {
     char c[6][CELL_MAX + 8];
 } row_t;
 
-static void fill_row(const dg_variance_t *x, row_t *r)
+/* Do two values have JSON types that read the same (numbers, booleans)? */
+static bool same_type(const json_t *a, const json_t *b)
+{
+    return json_typeof(a) == json_typeof(b) || (json_is_number(a) && json_is_number(b)) ||
+           (json_is_boolean(a) && json_is_boolean(b));
+}
+
+/* A cell whose other side has another JSON type shows a string quoted:
+ * 6 against "6" would read as no difference at all. */
+static void typed_cell(const json_t *v, const json_t *other, bool missing_obj, bool desired,
+                       char *buf, size_t size)
+{
+    char *d;
+
+    if (missing_obj || !json_is_string(v) || other == NULL || same_type(v, other)) {
+        cell(v, missing_obj, desired, buf, size);
+        return;
+    }
+    d = json_dumps(v, JSON_ENCODE_ANY);
+    snprintf(buf, size, "%s", d ? d : "?");
+    free(d);
+    if (strlen(buf) > CELL_MAX)
+        memcpy(buf + CELL_MAX - 3, "...", 4);
+}
+
+/* @action: the ACTION column's text, NULL for the variance's own. */
+static void fill_row(const dg_variance_t *x, const char *action, row_t *r)
 {
     bool miss = x->type == DG_VAR_MISSING;
 
     object_text(x, r->c[0], sizeof r->c[0]);
     snprintf(r->c[1], sizeof r->c[1], "%s", miss ? "(object)" : x->path);
-    cell(x->desired, miss, true, r->c[2], sizeof r->c[2]);
-    cell(x->live, miss, false, r->c[3], sizeof r->c[3]);
+    typed_cell(x->desired, x->live, miss, true, r->c[2], sizeof r->c[2]);
+    typed_cell(x->live, x->desired, miss, false, r->c[3], sizeof r->c[3]);
     snprintf(r->c[4], sizeof r->c[4], "%s", x->rule);
-    snprintf(r->c[5], sizeof r->c[5], "%s", dg_action_name(x->action));
+    snprintf(r->c[5], sizeof r->c[5], "%s", action ? action : dg_action_name(x->action));
 }
 
-/* @live_head names the fourth column: LIVE, or REQUESTED/BEFORE in decisions. */
+/* @live_head names the fourth column: LIVE, or REQUESTED/BEFORE in decisions;
+ * @action, when not NULL, is every row's ACTION (what was done, not the rule's). */
 static int table(const dg_variances_t *v, const dg_report_ctx_t *ctx, bool with_summary,
-                 const char *live_head, dg_buf_t *o)
+                 const char *live_head, const char *action, dg_buf_t *o)
 {
     const char *const head[6] = {"OBJECT", "PATH", "DESIRED", live_head, "RULE", "ACTION"};
     row_t *rows = calloc(v->n + 1, sizeof *rows);
@@ -111,7 +138,7 @@ static int table(const dg_variances_t *v, const dg_report_ctx_t *ctx, bool with_
         w[k] = strlen(head[k]);
     }
     for (size_t i = 0; i < v->n; i++) {
-        fill_row(&v->items[i], &rows[i + 1]);
+        fill_row(&v->items[i], action, &rows[i + 1]);
         for (int k = 0; k < 6; k++)
             if (strlen(rows[i + 1].c[k]) > w[k])
                 w[k] = strlen(rows[i + 1].c[k]);
@@ -146,7 +173,7 @@ static int markdown(const dg_variances_t *v, const dg_report_ctx_t *ctx, dg_buf_
         rc = dg_buf_puts(o, "| Object | Path | Desired | Live | Rule | Action |\n"
                             "|---|---|---|---|---|---|\n");
     for (size_t i = 0; i < v->n && !rc; i++) {
-        fill_row(&v->items[i], &r);
+        fill_row(&v->items[i], NULL, &r);
         rc = dg_buf_puts(o, "|");
         for (int k = 0; k < 6 && !rc; k++)
             rc = md_cell(o, r.c[k]);
@@ -364,7 +391,7 @@ int dg_report_variances(const dg_variances_t *v, dg_format_t fmt, const dg_repor
 
     switch (fmt) {
     case DG_FMT_TABLE:
-        rc = table(v, ctx, true, "LIVE", out);
+        rc = table(v, ctx, true, "LIVE", NULL, out);
         break;
     case DG_FMT_MARKDOWN:
         rc = markdown(v, ctx, out);
@@ -393,11 +420,15 @@ static int decision_table(const dg_decision_t *d, const dg_review_t *rv, dg_buf_
     const dg_response_t *r = &d->response;
     int rc;
 
-    rc = dg_buf_printf(o, "Request:   %s %s/%s %s/%s%s%s by %s%s\n", rv->operation, rv->group,
-                       rv->resource, rv->ns, rv->name, rv->subresource[0] ? " /" : "",
-                       rv->subresource, rv->user[0] ? rv->user : "(unknown)",
-                       rv->dry_run ? " (dry run)" : "");
-    if (!rc && r->allowed)
+    /* The resource as kubectl names it: "services", "deployments.apps". */
+    rc = dg_buf_printf(o, "Request:   %s %s%s%s %s/%s%s%s by %s%s\n", rv->operation,
+                       rv->resource, rv->group[0] ? "." : "", rv->group, rv->ns, rv->name,
+                       rv->subresource[0] ? " /" : "", rv->subresource,
+                       rv->user[0] ? rv->user : "(unknown)", rv->dry_run ? " (dry run)" : "");
+    /* "allow (allowed)" says it twice; other verdicts need the outcome. */
+    if (!rc && r->allowed && d->verdict == DG_VERDICT_ALLOW)
+        rc = dg_buf_puts(o, "Decision:  allow\n");
+    else if (!rc && r->allowed)
         rc = dg_buf_printf(o, "Decision:  %s (allowed)\n", dg_verdict_name(d->verdict));
     else if (!rc)
         rc = dg_buf_printf(o, "Decision:  %s (%d %s)\nMessage:   %s\n", dg_verdict_name(d->verdict),
@@ -409,17 +440,17 @@ static int decision_table(const dg_decision_t *d, const dg_review_t *rv, dg_buf_
     if (!rc && d->introduced.n) {
         rc = dg_buf_puts(o, "\nIntroduced by this request:\n");
         if (!rc)
-            rc = table(&d->introduced, NULL, false, "REQUESTED", o);
+            rc = table(&d->introduced, NULL, false, "REQUESTED", NULL, o);
     }
     if (!rc && d->reconciled.n) {
         rc = dg_buf_puts(o, "\nMoved back to the baseline:\n");
         if (!rc)
-            rc = table(&d->reconciled, NULL, false, "BEFORE", o);
+            rc = table(&d->reconciled, NULL, false, "BEFORE", "reconciled", o);
     }
     if (!rc && d->preexisting.n) {
         rc = dg_buf_puts(o, "\nAlready drifted, untouched:\n");
         if (!rc)
-            rc = table(&d->preexisting, NULL, false, "LIVE", o);
+            rc = table(&d->preexisting, NULL, false, "LIVE", NULL, o);
     }
     return rc;
 }

@@ -267,6 +267,30 @@ static int read_request(dg_review_t *rv, const json_t *req, const char *where, d
     return 0;
 }
 
+/* Every refusal of a field names it first ("request.uid is a number, ...",
+ * "kind is missing"): place the error at that field in the text, or at the
+ * nearest enclosing one that is there (a missing field's object). */
+static void place(dg_err_t *err, const char *data, size_t len)
+{
+    char path[128];
+    size_t n;
+
+    if (err == NULL || err->code != DG_EINVAL || err->line != 0)
+        return;
+    n = strspn(err->msg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.[]");
+    if (n == 0 || n >= sizeof path || err->msg[n] != ' ')
+        return;
+    memcpy(path, err->msg, n);
+    path[n] = '\0';
+    while (dg_json_locate(data, len, path, &err->line, &err->col) != 0 && path[0]) {
+        char *cut = path + strlen(path);
+
+        while (cut > path && *cut != '.' && *cut != '[')
+            cut--;
+        *cut = '\0';
+    }
+}
+
 dg_review_t *dg_review_parse(const char *data, size_t len, const char *where, size_t max_bytes,
                              dg_err_t *err)
 {
@@ -312,6 +336,8 @@ dg_review_t *dg_review_parse(const char *data, size_t len, const char *where, si
         goto fail;
     return rv;
 fail:
+    if (rv->root)
+        place(err, data, len);
     dg_review_free(&rv);
     return NULL;
 }

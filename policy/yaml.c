@@ -237,6 +237,8 @@ typedef struct anchor {
 
 typedef struct builder {
     const char *name;
+    const char *data; /* the input, to place reader errors (libyaml gives an offset) */
+    size_t len;
     dg_err_t *err;
     dg_posmap_t *pos; /* NULL: no positions */
     frame_t stack[MAX_DEPTH];
@@ -249,6 +251,8 @@ typedef struct builder {
     bool prune;       /* DG_YAML_PRUNE_SERVER */
     bool cap_values;  /* DG_YAML_CAP_VALUES */
     int skip;         /* pruning: 1 = the next value is dropped, >1 = inside it */
+    dg_yaml_mark_t *items; /* the current document's "items" positions */
+    size_t nitems, cap_items;
 } builder_t;
 
 static int fail(builder_t *b, int code, const yaml_mark_t *m, const char *what, const char *arg)
@@ -396,6 +400,26 @@ static int attach(builder_t *b, json_t *node, const yaml_mark_t *m, bool is_key_
     return 0;
 }
 
+/* An element of the root mapping's "items" sequence starts at @m: note
+ * where, since a List's objects are its items and each needs its own line. */
+static int note_item(builder_t *b, const yaml_mark_t *m)
+{
+    if (b->depth != 2 || !json_is_array(b->stack[1].node) || b->stack[0].key == NULL ||
+        strcmp(b->stack[0].key, "items") != 0)
+        return 0;
+    if (b->nitems == b->cap_items) {
+        size_t cap = b->cap_items ? b->cap_items * 2 : 16;
+        dg_yaml_mark_t *p = realloc(b->items, cap * sizeof *p);
+
+        if (p == NULL)
+            return fail(b, DG_ENOMEM, m, "out of memory", NULL);
+        b->items = p;
+        b->cap_items = cap;
+    }
+    b->items[b->nitems++] = (dg_yaml_mark_t){(int)m->line + 1, (int)m->column + 1};
+    return 0;
+}
+
 static int on_scalar(builder_t *b, const yaml_event_t *ev)
 {
     const char *val = (const char *)ev->data.scalar.value;
@@ -411,6 +435,8 @@ static int on_scalar(builder_t *b, const yaml_event_t *ev)
     /* Most scalars are keys: take them as text, with no node made and freed. */
     if (top && top->key == NULL && json_is_object(top->node) && !ev->data.scalar.anchor)
         return take_key(b, top, val, &ev->start_mark);
+    if ((rc = note_item(b, &ev->start_mark)) != 0)
+        return rc;
     if (!ev->data.scalar.plain_implicit || (tag && strcmp(tag, YAML_STR_TAG) == 0))
         node = json_stringn_nocheck(val, len);
     else
@@ -435,7 +461,10 @@ static int on_alias(builder_t *b, const yaml_event_t *ev)
 {
     const char *name = (const char *)ev->data.alias.anchor;
     json_t *copy;
+    int rc = note_item(b, &ev->start_mark);
 
+    if (rc)
+        return rc;
     for (size_t i = b->nanchors; i-- > 0;) {
         if (strcmp(b->anchors[i].name, name) != 0)
             continue;
@@ -465,8 +494,9 @@ static int on_start(builder_t *b, const yaml_event_t *ev, json_t *node, const ya
         json_decref(node);
         return fail(b, DG_EPARSE, &ev->start_mark, "a mapping key must be a scalar", NULL);
     }
-    if (b->pos && posmap_add(b->pos, node, NULL, (int)ev->start_mark.line + 1,
-                             (int)ev->start_mark.column + 1)) {
+    if ((b->pos && posmap_add(b->pos, node, NULL, (int)ev->start_mark.line + 1,
+                              (int)ev->start_mark.column + 1)) ||
+        note_item(b, &ev->start_mark)) {
         json_decref(node);
         return DG_ENOMEM;
     }
@@ -569,11 +599,20 @@ static void builder_unwind(builder_t *b)
     b->root = NULL;
 }
 
-/* Keep the finished document unless it is empty (no node, or a bare null). */
-static int keep_doc(dg_yaml_docs_t *out, size_t *cap, json_t *root, int line, int col)
+/* Keep the finished document unless it is empty (no node, or a bare null);
+ * it takes the builder's root and item positions either way. */
+static int keep_doc(builder_t *b, dg_yaml_docs_t *out, size_t *cap, int line, int col)
 {
+    json_t *root = b->root;
+    dg_yaml_mark_t *items = b->items;
+    size_t nitems = b->nitems;
+
+    b->root = NULL;
+    b->items = NULL;
+    b->nitems = b->cap_items = 0;
     if (root == NULL || json_is_null(root)) {
         json_decref(root);
+        free(items);
         return 0;
     }
     if (out->n == *cap) {
@@ -582,13 +621,28 @@ static int keep_doc(dg_yaml_docs_t *out, size_t *cap, json_t *root, int line, in
 
         if (p == NULL) {
             json_decref(root);
+            free(items);
             return DG_ENOMEM;
         }
         out->docs = p;
         *cap = ncap;
     }
-    out->docs[out->n++] = (dg_yaml_doc_t){root, line, col};
+    out->docs[out->n++] = (dg_yaml_doc_t){root, line, col, items, nitems};
     return 0;
+}
+
+/* The 1-based line and column (in characters) of byte @off of @data. */
+static void offset_mark(const char *data, size_t len, size_t off, int *line, int *col)
+{
+    *line = *col = 1;
+    for (size_t i = 0; i < off && i < len; i++) {
+        unsigned char c = (unsigned char)data[i];
+
+        if (c == '\n' || (c == '\r' && (i + 1 >= len || data[i + 1] != '\n')))
+            ++*line, *col = 1;
+        else if (c != '\r' && (c & 0xC0) != 0x80) /* not a UTF-8 continuation byte */
+            ++*col;
+    }
 }
 
 static int parser_fail(builder_t *b, const yaml_parser_t *p)
@@ -597,6 +651,17 @@ static int parser_fail(builder_t *b, const yaml_parser_t *p)
 
     if (p->error == YAML_MEMORY_ERROR)
         return dg_err_set(b->err, DG_ENOMEM, "%s: out of memory parsing YAML", b->name);
+    /* A bad byte: libyaml's reader gives its offset, not a mark. */
+    if (p->error == YAML_READER_ERROR) {
+        int line, col;
+
+        offset_mark(b->data, b->len, p->problem_offset, &line, &col);
+        if (p->problem_value >= 0)
+            return dg_err_at(b->err, DG_EPARSE, b->name, line, col, "%s (byte 0x%02X)",
+                             p->problem ? p->problem : "invalid input", p->problem_value);
+        return dg_err_at(b->err, DG_EPARSE, b->name, line, col, "%s",
+                         p->problem ? p->problem : "invalid input");
+    }
     if (p->context)
         return dg_err_at(b->err, DG_EPARSE, b->name, (int)m->line + 1, (int)m->column + 1,
                          "%s (%s at line %d)", p->problem ? p->problem : "invalid YAML",
@@ -621,8 +686,7 @@ static int run_parser(builder_t *b, yaml_parser_t *p, dg_yaml_docs_t *out)
             b->nodes = 0;
             break;
         case YAML_DOCUMENT_END_EVENT:
-            rc = keep_doc(out, &cap, b->root, line, col);
-            b->root = NULL;
+            rc = keep_doc(b, out, &cap, line, col);
             anchors_clear(b); /* anchors do not cross documents */
             break;
         case YAML_STREAM_END_EVENT:
@@ -645,8 +709,10 @@ void dg_yaml_docs_free(dg_yaml_docs_t *docs)
 {
     if (docs == NULL)
         return;
-    for (size_t i = 0; i < docs->n; i++)
+    for (size_t i = 0; i < docs->n; i++) {
         json_decref(docs->docs[i].root);
+        free(docs->docs[i].items);
+    }
     free(docs->docs);
     posmap_free(docs->pos);
     memset(docs, 0, sizeof *docs);
@@ -672,6 +738,8 @@ int dg_yaml_parse(const char *data, size_t len, const char *name, size_t max_byt
         return dg_err_set(err, DG_ENOMEM, "%s: out of memory", name);
     }
     b->name = name;
+    b->data = data;
+    b->len = len;
     b->err = err;
     b->prune = (flags & DG_YAML_PRUNE_SERVER) != 0;
     b->cap_values = (flags & DG_YAML_CAP_VALUES) != 0;
@@ -687,6 +755,7 @@ out:
     builder_unwind(b);
     anchors_clear(b);
     free(b->anchors);
+    free(b->items);
     free(b);
     yaml_parser_delete(&p);
     if (rc)

@@ -13,10 +13,19 @@
 /* Default cap on one input (64 MiB): a 10,000-object release fits. */
 #define DG_MAX_MANIFEST_BYTES ((size_t)64 << 20)
 
+/* A 1-based source position. */
+typedef struct dg_yaml_mark {
+    int line, col;
+} dg_yaml_mark_t;
+
 typedef struct dg_yaml_doc {
     json_t *root; /* owned; never NULL for a kept document */
     int line;     /* 1-based position of the document's first node */
     int col;
+    dg_yaml_mark_t *items; /* malloced or NULL: where each element of the root
+                            * mapping's "items" sequence starts (a List's
+                            * objects), so errors can name the object's line */
+    size_t nitems;
 } dg_yaml_doc_t;
 
 typedef struct dg_posmap dg_posmap_t; /* opaque: node -> source position */
@@ -40,7 +49,8 @@ typedef struct dg_yaml_docs {
  *  don't); DG_YAML_PRUNE_SERVER never builds server-owned subtrees (a live
  *  snapshot is mostly managedFields and status: half the memory and time).
  *  @max_bytes: 0 = DG_MAX_MANIFEST_BYTES; larger input fails with DG_ETOOBIG.
- *  Errors carry @name, line and column (1-based) and what is wrong.
+ *  Errors carry @name, line and column (1-based) and what is wrong, a bad
+ *  byte (invalid UTF-8, a control character) included.
  *  Returns 0, DG_EPARSE, DG_ETOOBIG or DG_ENOMEM. On failure @out is empty.
  *  Free with dg_yaml_docs_free(). */
 DG_MUST_CHECK int dg_yaml_parse(const char *data, size_t len, const char *name,

@@ -17,9 +17,11 @@
 /* One file of --baseline-dir and the release it last loaded into. */
 typedef struct dirfile {
     char *name;
-    struct timespec mtime;
+    struct timespec mtime; /* of the last attempt, good or not */
     off_t size;
-    dg_release_t *rel;  /* last good load; NULL if it never loaded */
+    bool tried;            /* mtime and size are of an attempt: a file is read
+                            * (and a failure logged) once per change */
+    dg_release_t *rel;     /* last good load; NULL if it never loaded */
     bool seen;
 } dirfile_t;
 
@@ -266,13 +268,13 @@ static bool wanted(const char *name)
            (strcmp(dot, ".yaml") == 0 || strcmp(dot, ".yml") == 0 || strcmp(dot, ".json") == 0);
 }
 
-static int load_file(const char *path, const char *base, dg_release_t **out, dg_err_t *err)
+static int load_file(const char *path, dg_release_t **out, dg_err_t *err)
 {
     dg_manifest_info_t info = {0};
     dg_manifest_opts_t opts = {.name = path};
     dg_release_t *rel = NULL;
     FILE *f = fopen(path, "rb");
-    char *data = NULL, stem[256];
+    char *data = NULL;
     long len = 0;
     int rc = 0;
 
@@ -282,15 +284,23 @@ static int load_file(const char *path, const char *base, dg_release_t **out, dg_
         rc = dg_err_set(err, DG_EIO, "%s: cannot read (or larger than 64 MiB)", path);
     if (f)
         fclose(f);
-    snprintf(stem, sizeof stem, "%s", base);
-    if (strrchr(stem, '.'))
-        *strrchr(stem, '.') = '\0';
     if (!rc) {
-        rel = dg_release_new(stem, "default");
+        rel = dg_release_new("baseline", "default"); /* named by its ConfigMap below */
         rc = rel ? dg_manifest_load(data, (size_t)len, &opts, rel->objs, &info, err)
                  : dg_err_set(err, DG_ENOMEM, "out of memory");
     }
-    if (!rc && info.release) { /* a baseline ConfigMap names its release */
+    /* Only a baseline ConfigMap says which release and namespace it is; a
+     * plain render would be guessed into "default" under its file name. */
+    if (!rc && info.release == NULL && (info.ns || info.digest || info.revision))
+        rc = dg_err_set(err, DG_EINVAL, "%s: a baseline ConfigMap without the "
+                        "driftgate.io/release label: nothing says which release it is", path);
+    else if (!rc && info.release == NULL)
+        rc = dg_err_set(err, DG_EINVAL,
+                        "%s: a plain manifest, not a baseline ConfigMap (no driftgate.io/baseline "
+                        "label): nothing says its release and namespace; publish it with "
+                        "driftctl publish --baseline FILE -n NAMESPACE -o FILE",
+                        path);
+    if (!rc) { /* a baseline ConfigMap names its release */
         free(rel->name);
         free(rel->ns);
         rel->name = strdup(info.release);
@@ -331,6 +341,22 @@ static dirfile_t *file_entry(dg_store_t *st, const char *name)
     return p;
 }
 
+/* Once per change of a file that does not load: what is wrong, and what is
+ * enforced meanwhile (its last good release, or nothing). */
+static void skipped(const char *path, const dg_err_t *err, const dg_release_t *kept)
+{
+    char msg[600], what[600];
+
+    if (kept)
+        snprintf(what, sizeof what, "release %s/%s, revision %ld, from its last good version",
+                 kept->ns, kept->name, kept->revision);
+    dg_log(DG_LOG_ERROR,
+           kept ? "baseline file skipped; keeping its last good baseline"
+                : "baseline file skipped; it never loaded, so nothing from it is enforced",
+           json_pack("{s:s, s:s, s:s}", "file", path, "error", dg_err_format(err, msg, sizeof msg),
+                     "kept", kept ? what : "nothing"));
+}
+
 static void scan_file(dg_store_t *st, const char *dir, const char *name)
 {
     char path[4096];
@@ -338,21 +364,19 @@ static void scan_file(dg_store_t *st, const char *dir, const char *name)
     dirfile_t *e;
     dg_release_t *rel;
     dg_err_t err = {0};
-    char msg[600];
 
     snprintf(path, sizeof path, "%s/%s", dir, name);
     if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) || (e = file_entry(st, name)) == NULL)
         return;
     e->seen = true;
-    if (e->rel && sb.st_mtim.tv_sec == e->mtime.tv_sec && sb.st_mtim.tv_nsec == e->mtime.tv_nsec &&
-        sb.st_size == e->size)
-        return;
+    if (e->tried && sb.st_mtim.tv_sec == e->mtime.tv_sec &&
+        sb.st_mtim.tv_nsec == e->mtime.tv_nsec && sb.st_size == e->size)
+        return; /* unchanged since the last attempt, good or not */
     e->mtime = sb.st_mtim;
     e->size = sb.st_size;
-    if (load_file(path, name, &rel, &err) != 0) {
-        dg_log(DG_LOG_ERROR, "baseline file skipped; keeping its last good baseline",
-               json_pack("{s:s, s:s, s:b}", "file", path, "error",
-                         dg_err_format(&err, msg, sizeof msg), "kept", e->rel != NULL));
+    e->tried = true;
+    if (load_file(path, &rel, &err) != 0) {
+        skipped(path, &err, e->rel);
         return;
     }
     dg_release_free(&e->rel);
@@ -383,8 +407,10 @@ int dg_store_load_dir(dg_store_t *st, const char *dir, dg_err_t *err)
         return dg_err_set(err, DG_ENOMEM, "out of memory");
     for (size_t i = 0; i < st->nfiles; i++) {
         /* A deleted file is a deliberate removal; a broken one keeps its release. */
-        if (!st->files[i].seen)
+        if (!st->files[i].seen) {
             dg_release_free(&st->files[i].rel);
+            st->files[i].tried = false;
+        }
         else if (st->files[i].rel)
             rels[n++] = st->files[i].rel;
     }

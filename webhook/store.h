@@ -58,11 +58,13 @@ void dg_store_set_variances(dg_store_t *store, json_t *variances, long n);
 dg_snapshot_t *dg_store_acquire(dg_store_t *store);
 void dg_snapshot_release(dg_snapshot_t **snap);
 
-/** Load every *.yaml / *.yml / *.json in @dir as a baseline ConfigMap (or a
- *  plain render named after the file) into @src DG_SOURCE_DIR. A file that
- *  does not load is logged with its name and the release it held before
- *  is kept. Returns the number of releases, or a DG_E* code when @dir
- *  cannot be read. */
+/** Load every *.yaml / *.yml / *.json in @dir as a baseline ConfigMap
+ *  (driftctl publish output) into @src DG_SOURCE_DIR; a plain render is
+ *  refused, since nothing in it says its release and namespace. A file is
+ *  read again when its mtime or size changes. A file that does not load is
+ *  logged once per change, with its name and what is kept: the release it
+ *  held before, or nothing. Returns the number of releases, or a DG_E* code
+ *  when @dir cannot be read. */
 int dg_store_load_dir(dg_store_t *store, const char *dir, dg_err_t *err);
 
 #endif

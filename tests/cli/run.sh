@@ -4,7 +4,8 @@
 # scripts/tools.sh's directory there). Every check prints what it expected.
 set -uo pipefail
 ctl=${1:?usage: run.sh DRIFTCTL SRCDIR}
-src=${2:?usage: run.sh DRIFTCTL SRCDIR}
+src=$(realpath "${2:?usage: run.sh DRIFTCTL SRCDIR}")
+ctl=$(realpath "$ctl")
 ex=$src/examples
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -28,6 +29,12 @@ expect_exit() {
 contains() { # NAME HAYSTACK NEEDLE
     checks=$((checks + 1))
     case $2 in *"$3"*) ;; *) fail "$1: output lacks '$3'. Output was:
+$2" ;; esac
+}
+
+lacks() { # NAME HAYSTACK NEEDLE
+    checks=$((checks + 1))
+    case $2 in *"$3"*) fail "$1: output has '$3'. Output was:
 $2" ;; esac
 }
 
@@ -201,6 +208,7 @@ fi
 if command -v helm >/dev/null; then
     expect_exit 0 "render a chart" -- "$ctl" render --chart "$ex/charts/nginx" --release test-nginx -n sandbox-nginx -o "$tmp/r.yaml"
     contains "render says what it wrote" "$err" "3 objects into $tmp/r.yaml"
+    contains "render says the hook is kept but not governed" "$err" "and 1 Helm hook (helm.sh/hook) kept in the file but not governed"
     checks=$((checks + 1))
     cmp -s "$tmp/r.yaml" "$ex/release-baseline.yaml" || fail "render differs from helm template"
     expect_exit 0 "render with values" -- "$ctl" render --chart "$ex/charts/nginx" --release test-nginx -n sandbox-nginx --set autoscaling.minReplicas=8 -o -
@@ -254,9 +262,21 @@ contains "publish names the file and line" "$err" "$tmp/git/bad.yaml:2:1"
 
 # ---- capture: the real kubectl (the e2e suite reads a real cluster with it) ------------
 if command -v kubectl >/dev/null; then
-    printf 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\nusers: [{name: u, user: {}}]\n' >"$tmp/kubeconfig"
+    printf 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\nusers: [{name: u, user: {token: t}}]\n' >"$tmp/kubeconfig"
     expect_exit 1 "capture from an unreachable cluster" -- "$ctl" capture --baseline "$ex/release-baseline.yaml" -n sandbox-nginx --kubeconfig "$tmp/kubeconfig" -o "$tmp/live.yaml"
     contains "capture names kubectl and its status" "$err" "driftctl: kubectl exited with status 1"
+    contains "capture gives the likely cause" "$err" "likely cause: the cluster is unreachable"
+    contains "capture says what it ran" "$err" "  ran: kubectl get services/test-nginx deployments.apps/test-nginx horizontalpodautoscalers.autoscaling/test-nginx --namespace sandbox-nginx --ignore-not-found -o yaml --kubeconfig $tmp/kubeconfig"
+    contains "capture keeps the gist of kubectl's stderr" "$err" "  kubectl said: The connection to the server 127.0.0.1:1 was refused"
+    lacks "not kubectl's raw stderr" "$err" "memcache.go"
+    checks=$((checks + 1)); [ "$(printf '%s\n' "$err" | wc -l)" -le 4 ] || fail "capture: more than a short excerpt: $err"
+    expect_exit 1 "capture with a context the kubeconfig lacks" -- "$ctl" capture --baseline "$ex/release-baseline.yaml" -n sandbox-nginx --kubeconfig "$tmp/kubeconfig" --context nope -o "$tmp/live.yaml"
+    contains "wrong context" "$err" "likely cause: wrong context"
+    mkdir -p "$tmp/nohome"
+    expect_exit 1 "publish --apply with no kubeconfig" -- env HOME="$tmp/nohome" KUBECONFIG= "$ctl" publish --baseline "$ex/release-baseline.yaml" -n sandbox-nginx --apply
+    contains "no kubeconfig" "$err" "likely cause: no kubeconfig"
+    contains "publish --apply says what it ran" "$err" "  ran: kubectl apply --server-side --field-manager=driftctl --force-conflicts -f -"
+    lacks "publish --apply does not print the ConfigMap it could not apply" "$out" "kind: ConfigMap"
 fi
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: only}\n' >"$tmp/ungoverned.yaml"
 expect_exit 1 "capture of a release that governs nothing" -- "$ctl" capture --baseline "$tmp/ungoverned.yaml"
@@ -272,6 +292,206 @@ expect_exit 0 "version" -- "$ctl" version
 expect_exit 0 "--help" -- "$ctl" --help
 contains "help lists simulate" "$out" "simulate"
 expect_exit 1 "unknown command" -- "$ctl" frobnicate
+
+# ---- the first hour: flags, help, '-' ----------------------------------------------------
+expect_exit 1 "--baseline with no value" -- "$ctl" diff --live "$ex/live-snapshot.yaml" --baseline
+contains "--baseline with no value: one clear error" "$err" "--baseline needs a value"
+lacks "--baseline with no value: no second opinion" "$err" "unknown flag"
+checks=$((checks + 1)); [ "$(printf '%s\n' "$err" | grep -c '^driftctl')" = 1 ] || fail "--baseline with no value: more than one error line: $err"
+expect_exit 1 "--baseline followed by a flag" -- "$ctl" diff --baseline --live "$ex/live-snapshot.yaml"
+contains "a flag is not a value" "$err" "--baseline needs a value"
+expect_exit 0 "help diff" -- "$ctl" help diff
+contains "help diff is diff's help" "$out" "Usage: driftctl diff"
+expect_exit 0 "help policy kinds" -- "$ctl" help policy kinds
+contains "help policy kinds" "$out" "Usage: driftctl policy kinds"
+expect_exit 1 "help for nothing" -- "$ctl" help frobnicate
+expect_exit 1 "version --json" -- "$ctl" version --json
+contains "version rejects an unknown flag" "$err" "unknown flag '--json'"
+expect_exit 1 "policy default --x" -- "$ctl" policy default --x
+expect_exit 1 "an abbreviated flag" -- "$ctl" diff --base "$ex/release-baseline.yaml" --live "$ex/live-snapshot.yaml"
+contains "no abbreviations" "$err" "unknown flag '--base'"
+expect_exit 2 "--kinds with spaces" -- "$ctl" diff "${base[@]}" --live "$tmp/hpa-only.yaml" --kinds "hpa, svc" -o json
+jq_eq "--kinds 'hpa, svc': the Service is missing" "$out" '.variances[] | select(.object.kind=="Service") | .type' missing
+expect_exit 2 "--flag=value" -- "$ctl" diff --baseline="$ex/release-baseline.yaml" -n sandbox-nginx --live "$ex/live-snapshot.yaml"
+
+mkdir -p "$tmp/cwd"
+expect_exit 0 "publish -o -" -- sh -c "cd \"$tmp/cwd\" && \"$ctl\" publish --baseline \"$ex/release-baseline.yaml\" -n sandbox-nginx -o -"
+contains "publish -o - writes stdout" "$out" "kind: ConfigMap"
+checks=$((checks + 1)); [ ! -e "$tmp/cwd/-" ] || fail "publish -o - wrote a file named '-'"
+expect_exit 2 "diff --policy -" -- sh -c "\"$ctl\" diff --baseline \"$ex/release-baseline.yaml\" -n sandbox-nginx --live \"$ex/live-snapshot.yaml\" --policy - < \"$tmp/default.yaml\""
+expect_exit 1 "two inputs on stdin" -- "$ctl" diff --baseline - --live "$ex/live-snapshot.yaml" --policy -
+contains "one stdin" "$err" "can be '-' (stdin)"
+awk '/^# Source: nginx\/templates\/hpa.yaml/{p=1} p' "$ex/release-baseline.yaml" | sed 's/minReplicas: 6/minReplicas: 2/' >"$tmp/hpa-2.yaml"
+expect_exit 2 "simulate --object -" -- sh -c "\"$ctl\" simulate --baseline \"$ex/release-baseline.yaml\" -n sandbox-nginx --target hpa/test-nginx --object - < \"$tmp/hpa-2.yaml\""
+contains "simulate --object - judged" "$out" "spec.minReplicas"
+if command -v helm >/dev/null; then
+    expect_exit 0 "render -f -" -- sh -c "echo 'autoscaling: {minReplicas: 9}' | \"$ctl\" render --chart \"$ex/charts/nginx\" --release test-nginx -f - -o -"
+    contains "render -f - reads the values from stdin" "$out" "minReplicas: 9"
+fi
+for c in diff simulate publish capture render "policy kinds"; do
+    # shellcheck disable=SC2086
+    help=$("$ctl" $c --help)
+    for f in --baseline --live --policy --review --object --values --output; do
+        line=$(printf '%s\n' "$help" | grep -A2 -- "^  \(-., \)\{0,1\}$f FILE" | tr '\n' ' ')
+        [ -n "$line" ] || continue
+        contains "$c --help: what '-' means for $f" "$line" "'-' ="
+    done
+done
+
+# Help is the parser's truth: every flag --help lists is accepted (with a
+# value exactly when it shows one), and no flag is accepted that it does not list.
+cmds=(render publish capture diff simulate "policy kinds" "policy default" version)
+help_flags() { # CMD: "FLAG ARG" per flag line of its --help (ARG "-" for a switch)
+    # shellcheck disable=SC2086
+    "$ctl" $1 --help | sed -n 's/^  \(-\(.\), \)\{0,1\}--\([a-z][a-z-]*\)\( \([A-Z][A-Z/=-]*\)\)\{0,1\}\( .*\)\{0,1\}$/--\3 \5|-\2/p' |
+        sed 's/ |/ -|/; s/|-$//'
+}
+all=""
+for c in "${cmds[@]}"; do
+    all="$all $(help_flags "$c" | sed 's/ .*//; s/|.*//' | tr '\n' ' ')"
+    all="$all $(help_flags "$c" | sed -n 's/.*|//p' | tr '\n' ' ')"
+done
+candidates=$(printf '%s\n' $all --json --version --verbose --namespace --dry-run -f -n -o -v -q | sort -u)
+for c in "${cmds[@]}"; do
+    listed=$(help_flags "$c")
+    for f in $candidates; do
+        [ "$f" = --help ] || [ "$f" = -h ] && continue
+        # shellcheck disable=SC2086
+        "$ctl" $c "$f" x --zz-not-a-flag >/dev/null 2>"$tmp/flag.err"
+        accepted=yes; grep -qF -- "unknown flag '$f'" "$tmp/flag.err" && accepted=no
+        shown=no; printf '%s\n' "$listed" | grep -q -- "^$f \|[|]$f\$" && shown=yes
+        checks=$((checks + 1))
+        [ "$accepted" = "$shown" ] || fail "driftctl $c: flag $f accepted=$accepted but listed in --help=$shown"
+    done
+    while read -r f arg; do
+        [ -n "$f" ] && [ "$f" != --help ] || continue
+        arg=${arg%%|*}
+        # shellcheck disable=SC2086
+        if [ "$arg" = - ]; then
+            "$ctl" $c "$f=x" >/dev/null 2>"$tmp/flag.err"
+            contains "driftctl $c: $f is a switch in --help and in the parser" "$(cat "$tmp/flag.err")" "$f takes no value"
+        else
+            "$ctl" $c "$f" >/dev/null 2>"$tmp/flag.err"
+            contains "driftctl $c: $f takes $arg in --help and in the parser" "$(cat "$tmp/flag.err")" "$f needs a value"
+        fi
+    done <<<"$listed"
+done
+
+# A directory where a file goes, and output into a missing directory.
+expect_exit 1 "a directory as --baseline" -- "$ctl" diff --baseline "$tmp" -n x --live "$ex/live-snapshot.yaml"
+contains "a directory is named as one" "$err" "$tmp: is a directory; --baseline wants a file"
+lacks "not a read error" "$err" "read error"
+expect_exit 1 "publish -o into a missing directory" -- "$ctl" publish --baseline "$ex/release-baseline.yaml" -n sandbox-nginx -o "$tmp/nodir/cm.yaml"
+contains "the target path is named" "$err" "$tmp/nodir/cm.yaml: cannot write: directory $tmp/nodir"
+lacks "not the temporary file" "$err" ".tmp"
+if command -v helm >/dev/null; then
+    expect_exit 1 "render -o into a missing directory" -- "$ctl" render --chart "$ex/charts/nginx" --release test-nginx -n sandbox-nginx -o "$tmp/nodir/r.yaml"
+    contains "render names the target path" "$err" "$tmp/nodir/r.yaml: cannot write"
+    lacks "render: not the temporary file" "$err" "r.yaml.tmp"
+fi
+
+# ---- the first hour: empty inputs, and which namespace ------------------------------------
+: >"$tmp/empty.yaml"
+printf '# nothing here\n---\n' >"$tmp/comments.yaml"
+expect_exit 1 "an empty baseline" -- "$ctl" diff --baseline "$tmp/empty.yaml" -n sandbox-nginx --live "$ex/live-snapshot.yaml"
+contains "an empty baseline is named" "$err" "$tmp/empty.yaml: holds no Kubernetes objects"
+lacks "an empty baseline is not 'no drift'" "$out" "No governed drift"
+expect_exit 1 "an empty live snapshot" -- "$ctl" diff "${base[@]}" --live "$tmp/empty.yaml"
+contains "an empty snapshot is named" "$err" "$tmp/empty.yaml: holds no Kubernetes objects"
+expect_exit 1 "a comments-only baseline" -- "$ctl" diff --baseline "$tmp/comments.yaml" --live "$ex/live-snapshot.yaml"
+contains "comments only" "$err" "$tmp/comments.yaml: holds no Kubernetes objects"
+expect_exit 1 "an empty --object" -- "$ctl" simulate "${base[@]}" --target hpa/test-nginx --object "$tmp/empty.yaml"
+contains "an empty --object is named" "$err" "$tmp/empty.yaml: holds no Kubernetes objects"
+printf 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: t\n  annotations: {helm.sh/hook: test}\n' >"$tmp/hooks-only.yaml"
+expect_exit 1 "a baseline of hooks only" -- "$ctl" diff --baseline "$tmp/hooks-only.yaml" -n x --live "$ex/live-snapshot.yaml"
+contains "hooks only" "$err" "1 Helm hook"
+printf 'apiVersion: v1\nkind: List\nitems: []\n' >"$tmp/empty-list.yaml"
+expect_exit 1 "an empty List without --kinds" -- "$ctl" diff "${base[@]}" --live "$tmp/empty-list.yaml"
+contains "an empty List" "$err" "$tmp/empty-list.yaml: holds no Kubernetes objects (an empty List)"
+expect_exit 2 "an empty List with --kinds: everything is missing" -- "$ctl" diff "${base[@]}" --live "$tmp/empty-list.yaml" --kinds hpa,svc,deploy -o json
+jq_eq "an empty List with --kinds" "$out" '[.variances[].type] | join(",")' missing,missing,missing
+sed 's/namespace: sandbox-nginx/namespace: other-ns/' "$ex/live-snapshot.yaml" >"$tmp/live-other.yaml"
+expect_exit 2 "a snapshot of another namespace" -- "$ctl" diff "${base[@]}" --live "$tmp/live-other.yaml" --kinds hpa,svc,deploy
+contains "it says what the snapshot holds" "$err" "holds none of the 3 objects of release sandbox-nginx/test-nginx; it holds 3 objects, by namespace: other-ns (3)"
+
+# Forgetting -n: the namespace comes from the review, the baseline or the snapshot.
+expect_exit 2 "simulate --review without -n" -- "$ctl" simulate --review "$ex/reviews/hpa-floor-4.json" --baseline "$ex/release-baseline.yaml"
+jq_eq "the review's namespace is the release's" "$out" .response.auditAnnotations.release sandbox-nginx/test-nginx
+expect_exit 0 "simulate --review with a wrong -n" -- "$ctl" simulate --review "$ex/reviews/hpa-floor-4.json" --baseline "$ex/release-baseline.yaml" -n elsewhere
+contains "a wrong -n is pointed out" "$err" "-n elsewhere, but the review is in namespace sandbox-nginx"
+expect_exit 2 "diff without -n" -- "$ctl" diff --baseline "$ex/release-baseline.yaml" --live "$ex/live-snapshot.yaml" -o json
+jq_eq "diff without -n: the snapshot's namespace" "$out" '"\(.summary.namespace) \(.summary.total)"' "sandbox-nginx 4"
+contains "diff without -n says where the namespace came from" "$err" "using namespace sandbox-nginx, where $ex/live-snapshot.yaml holds the release's objects"
+expect_exit 2 "diff with a wrong -n" -- "$ctl" diff --baseline "$ex/release-baseline.yaml" --live "$ex/live-snapshot.yaml" -n default --kinds hpa,svc,deploy
+contains "a wrong -n: where the snapshot's objects are" "$err" "it holds 3 objects, by namespace: sandbox-nginx (3)"
+sed 's/^metadata:$/metadata:\n  namespace: sandbox-nginx/' "$ex/release-baseline.yaml" >"$tmp/namespaced.yaml"
+expect_exit 2 "diff: the baseline's objects name their namespace" -- "$ctl" diff --baseline "$tmp/namespaced.yaml" --live "$ex/live-snapshot.yaml" -o json
+jq_eq "the objects' namespace" "$out" .summary.namespace sandbox-nginx
+expect_exit 1 "diff: -n against the objects' own namespace" -- "$ctl" diff --baseline "$tmp/namespaced.yaml" --live "$ex/live-snapshot.yaml" -n other
+contains "an explicit -n against the objects" "$err" "-n other, but $tmp/namespaced.yaml holds objects in namespace sandbox-nginx"
+expect_exit 2 "simulate --target: the baseline's objects name their namespace" -- "$ctl" simulate --baseline "$tmp/namespaced.yaml" --target hpa/test-nginx --patch '{"spec":{"minReplicas":3}}'
+expect_exit 1 "simulate --target with nothing to say the namespace" -- "$ctl" simulate --baseline "$ex/release-baseline.yaml" --target hpa/test-nginx --patch '{}'
+contains "--target asks for -n" "$err" "--target needs -n NAMESPACE"
+expect_exit 1 "diff with a -n the baseline disagrees with" -- "$ctl" diff --baseline "$tmp/cm.yaml" --live "$ex/live-snapshot.yaml" -n default --kinds hpa
+contains "an explicit -n against the ConfigMap" "$err" "-n default, but $tmp/cm.yaml is release namespace sandbox-nginx"
+contains "a release left with nothing is an error" "$err" "none of its 3 objects is in the release namespace default; by namespace it holds sandbox-nginx (3)"
+
+# ---- the first hour: errors name the right file:line:col ---------------------------------
+{ sed -n 1,40p "$ex/release-baseline.yaml"; printf 'x: "a\001b"\n'; } >"$tmp/bad-byte.yaml"
+expect_exit 1 "a control character on line 41" -- "$ctl" diff --baseline "$tmp/bad-byte.yaml" -n x --live "$ex/live-snapshot.yaml"
+contains "the bad byte's line and column" "$err" "$tmp/bad-byte.yaml:41:6: control characters are not allowed (byte 0x01)"
+printf 'apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Service\n  metadata: {name: a, namespace: x}\n- apiVersion: v1\n  kind: Service\n  metadata: {name: a, namespace: x}\n' >"$tmp/dup-list.yaml"
+expect_exit 1 "a duplicate inside a List" -- "$ctl" diff --baseline "$ex/release-baseline.yaml" -n x --live "$tmp/dup-list.yaml"
+contains "the second copy's line, and the first's" "$err" "$tmp/dup-list.yaml:7:3: duplicate object Service x/a (first defined at line 4)"
+printf '{\n  "apiVersion": "admission.k8s.io/v1",\n  "kind": "AdmissionReview",\n  "request": {\n    "uid": 7\n  }\n}\n' >"$tmp/uid-number.json"
+expect_exit 1 "a review field of the wrong type" -- "$ctl" simulate --review "$tmp/uid-number.json" "${base[@]}"
+contains "the field's line and column" "$err" "$tmp/uid-number.json:5:12: request.uid is a number, expected a string"
+
+# ---- the first hour: a tool that prints without end is stopped ------------------------------
+mkdir -p "$tmp/fakebin"
+printf '#!/bin/sh\nexec yes driftgate\n' >"$tmp/fakebin/helm"
+printf '#!/bin/sh\ncat >/dev/null\nexec yes driftgate\n' >"$tmp/fakebin/kubectl"
+chmod +x "$tmp/fakebin/helm" "$tmp/fakebin/kubectl"
+expect_exit 1 "helm printing past the cap" -- env PATH="$tmp/fakebin:$PATH" timeout 60 "$ctl" render --chart "$ex/charts/nginx" --release r -o "$tmp/endless.yaml"
+contains "render: the tool is named and stopped" "$err" "helm printed more than 67108864 bytes, the most driftctl takes; it was stopped"
+expect_exit 1 "kubectl apply printing past the cap" -- env PATH="$tmp/fakebin:$PATH" timeout 60 "$ctl" publish --baseline "$ex/release-baseline.yaml" -n sandbox-nginx --apply
+contains "publish --apply: stopped" "$err" "kubectl printed more than 1048576 bytes, the most driftctl takes; it was stopped"
+expect_exit 1 "kubectl get printing past the cap" -- env PATH="$tmp/fakebin:$PATH" timeout 60 "$ctl" capture --baseline "$ex/release-baseline.yaml" -n sandbox-nginx -o "$tmp/endless.yaml"
+contains "capture: stopped" "$err" "kubectl printed more than 67108864 bytes"
+
+# ---- the first hour: a file given to the wrong flag is named for what it is -------------------
+expect_exit 1 "an AdmissionReview as --baseline" -- "$ctl" diff --baseline "$ex/reviews/hpa-floor-4.json" -n sandbox-nginx --live "$ex/live-snapshot.yaml"
+contains "a review as --baseline" "$err" "$ex/reviews/hpa-floor-4.json is an AdmissionReview; --baseline wants a rendered release"
+contains "a review goes to --review" "$err" "give it to 'driftctl simulate --review'"
+expect_exit 1 "a manifest as --review" -- "$ctl" simulate --review "$ex/release-baseline.yaml" "${base[@]}"
+contains "a manifest as --review" "$err" "$ex/release-baseline.yaml is a Kubernetes manifest (Service test-nginx, ...); --review wants an AdmissionReview"
+contains "a manifest goes to --baseline" "$err" "give it to --baseline, --live or --object"
+expect_exit 1 "a policy as --baseline" -- "$ctl" diff --baseline "$ex/policy.yaml" -n sandbox-nginx --live "$ex/live-snapshot.yaml"
+contains "a policy as --baseline" "$err" "is a DriftPolicy; --baseline wants"
+expect_exit 1 "a manifest as --policy" -- "$ctl" diff "${base[@]}" --live "$ex/live-snapshot.yaml" --policy "$ex/live-snapshot.yaml"
+contains "a manifest as --policy" "$err" "--policy wants a DriftPolicy"
+
+# ---- the first hour: decision messages and tables ------------------------------------------
+expect_exit 2 "a number against a string" -- "$ctl" simulate "${base[@]}" --target hpa/test-nginx --patch '{"spec":{"minReplicas":"6"}}' -o json
+contains "the string is quoted in the message" "$(printf '%s' "$out" | jq -r .response.response.status.message)" 'desired 6, requested "6"'
+jq_eq "and in the annotation" "$out" '.response.response.auditAnnotations.variances' 'spec.minReplicas: 6 -> "6"'
+expect_exit 2 "a number against a string, as a table" -- "$ctl" simulate "${base[@]}" --target hpa/test-nginx --patch '{"spec":{"minReplicas":"6"}}'
+contains "the table quotes it" "$out" 'spec.minReplicas  6        "6"'
+sed 's/minReplicas: 4/minReplicas: "6"/' "$ex/live-snapshot.yaml" >"$tmp/live-string.yaml"
+expect_exit 2 "diff: a number against a string" -- "$ctl" diff "${base[@]}" --live "$tmp/live-string.yaml"
+contains "diff quotes the string" "$out" 'spec.minReplicas                                 6             "6"'
+expect_exit 0 "simulate -o table: a reconcile" -- "$ctl" simulate "${base[@]}" "${live[@]}" --target hpa/test-nginx --patch '{"spec":{"minReplicas":6}}'
+contains "reconcile: the verdict" "$out" "Decision:  reconcile (allowed)"
+contains "reconcile: the row says what happened" "$out" "hpa-bounds  reconciled"
+lacks "reconcile: no deny on an allowed request" "$(printf '%s\n' "$out" | sed -n '/Moved back/,$p')" "deny"
+contains "kubectl's resource names" "$out" "Request:   UPDATE horizontalpodautoscalers.autoscaling sandbox-nginx/test-nginx"
+expect_exit 0 "simulate -o table: an allow" -- "$ctl" simulate "${base[@]}" "${live[@]}" --target svc/test-nginx --patch '{"metadata":{"labels":{"team":"a"}}}'
+contains "allow, said once" "$out" "Decision:  allow
+"
+lacks "not 'allow (allowed)'" "$out" "allow (allowed)"
+contains "the core group as kubectl names it" "$out" "Request:   UPDATE services sandbox-nginx/test-nginx"
+expect_exit 0 "an allowed scale through an HPA" -- "$ctl" simulate "${base[@]}" "${live[@]}" --target deploy/test-nginx --subresource scale --patch '{"spec":{"replicas":9}}'
+contains "the scale's reason" "$out" "Audit:     reason=spec.replicas belongs to hpa/test-nginx, which scales deploy/test-nginx"
 
 echo "cli: $checks checks, $fails failed"
 [ "$fails" -eq 0 ]

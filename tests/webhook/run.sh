@@ -202,6 +202,35 @@ simulate: $(cat "$tmp/sim")"
     stopped "$pid" "$name"
 done
 
+# ---- --baseline-dir: a plain render is refused; a broken file is logged once per change -------
+mkdir -p "$tmp/dir"
+cp "$ex/release-baseline.yaml" "$tmp/dir/raw.yaml"
+printf 'kind: [\n' >"$tmp/dir/broken.yaml"
+publish "$ex/release-baseline.yaml" test-nginx sandbox-nginx >"$tmp/dir/good.yaml"
+if start dir --baseline-dir "$tmp/dir"; then
+    sleep 2.5 # at least two re-reads of the directory (one a second)
+    plain console /api/v1/releases
+    want_jq "a plain render is not a release" '[.releases[] | "\(.namespace)/\(.name)"] | join(",")' \
+        "sandbox-nginx/test-nginx"
+    raw=$(grep '"file":"[^"]*/raw.yaml"' "$tmp/dir.log")
+    ok; [ "$(printf '%s\n' "$raw" | grep -c .)" = 1 ] || fail "raw.yaml: want one log line, got: $raw"
+    ok; grep -q 'a plain manifest, not a baseline ConfigMap (no driftgate.io/baseline label)' <<<"$raw" ||
+        fail "raw.yaml: the log does not say what is missing: $raw"
+    ok; grep -q '"msg":"baseline file skipped; it never loaded, so nothing from it is enforced".*"kept":"nothing"' <<<"$raw" ||
+        fail "raw.yaml: the log does not say that nothing is kept: $raw"
+    ok; [ "$(grep -c '"file":"[^"]*/broken.yaml"' "$tmp/dir.log")" = 1 ] ||
+        fail "broken.yaml: logged more than once while unchanged: $(grep broken.yaml "$tmp/dir.log")"
+    printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: [\n' >"$tmp/dir/good.yaml"
+    sleep 2.5
+    kept=$(grep 'skipped.*"file":"[^"]*/good.yaml"' "$tmp/dir.log")
+    ok; [ "$(printf '%s\n' "$kept" | grep -c .)" = 1 ] || fail "good.yaml broken: want one log line, got: $kept"
+    ok; grep -q '"kept":"release sandbox-nginx/test-nginx, revision 1, from its last good version"' <<<"$kept" ||
+        fail "good.yaml broken: the log does not say what is kept: $kept"
+    plain console /api/v1/releases
+    want_jq "the last good baseline is kept" '.releases | length' 1
+    stopped "$pid" "baseline-dir server"
+fi
+
 # ---- not yet synced: fail-open and fail-closed --------------------------------------------------
 printf 'apiVersion: v1\nkind: Config\ncurrent-context: c\ncontexts: [{name: c, context: {cluster: k, user: u}}]\nclusters: [{name: k, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: t}}]\n' >"$tmp/kubeconfig"
 for stance in fail-closed fail-open; do

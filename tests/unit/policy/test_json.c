@@ -119,6 +119,7 @@ static const struct {
     {"{}\n x", 0, "unexpected data after the value", 2, 2},
     {"[1]\0", 4, "unexpected data after the value", 1, 4},
     {"\x01", 0, "unexpected byte 0x01", 1, 1},
+    {"\"\xc3\xa9\x01\"", 0, "control character 0x01 in a string", 1, 3}, /* columns are characters */
 };
 
 START_TEST(test_bad)
@@ -233,6 +234,32 @@ START_TEST(test_prune)
 }
 END_TEST
 
+/* Where a value is, for errors found after parsing (a review's fields). */
+static const struct {
+    const char *json, *path;
+    int rc, line, col;
+} locs[] = {
+    {"{\"a\": {\"b\": 5}}", "a.b", 0, 1, 13},
+    {"{\"a\": 1,\n \"list\": [\"x\",\n  {\"k\": true}]}", "list[1].k", 0, 3, 9},
+    {"{\"\xc3\xa9\": 1, \"b\": 2}", "b", 0, 1, 15},       /* é is one column */
+    {"{\"\\u00e9\": 1, \"b\": 2}", "b", 0, 1, 20},     /* an escaped key */
+    {"{\"a\": 1}", "nope", DG_ENOTFOUND, 1, 1},
+    {"{\"a\": [1]}", "a[3]", DG_ENOTFOUND, 1, 1},
+    {"  {\"a\": 1}", "", 0, 1, 3},
+};
+
+START_TEST(test_locate)
+{
+    int line, col;
+
+    ck_assert_int_eq(dg_json_locate(locs[_i].json, strlen(locs[_i].json), locs[_i].path, &line,
+                                    &col),
+                     locs[_i].rc);
+    ck_assert_msg(line == locs[_i].line && col == locs[_i].col, "case %d: at %d:%d", _i, line,
+                  col);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("policy/json");
@@ -246,6 +273,7 @@ int main(void)
     tcase_add_test(tc, test_depth);
     tcase_add_test(tc, test_node_cap);
     tcase_add_test(tc, test_prune);
+    tcase_add_loop_test(tc, test_locate, 0, sizeof locs / sizeof locs[0]);
     suite_add_tcase(s, tc);
     return dg_test_run(s);
 }

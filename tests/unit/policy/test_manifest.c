@@ -214,6 +214,68 @@ START_TEST(test_bad)
 }
 END_TEST
 
+/* Errors inside a `kind: List` name the item's own line and column, not
+ * the List's (the first hour, point 4). */
+static const struct {
+    const char *text;
+    int line, col;
+    const char *msg;
+} located[] = {
+    {"apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Service\n"
+     "  metadata: {name: a}\n- apiVersion: v1\n  kind: Service\n  metadata: {name: a}\n",
+     7, 3, "duplicate object Service ns/a (first defined at line 4)"},
+    {"apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Service\n"
+     "  metadata: {name: a}\n- 5\n",
+     7, 3, "document is a number"},
+    {"apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Service\n"
+     "  metadata: {name: a}\n-   apiVersion: v1\n    kind: Service\n    metadata: {}\n",
+     7, 5, "Service has no metadata.name"},
+    {"{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [\n"
+     " {\"apiVersion\": \"v1\", \"kind\": \"Service\", \"metadata\": {\"name\": \"a\"}},\n"
+     " {\"apiVersion\": \"v1\", \"kind\": \"Service\", \"metadata\": {\"name\": \"a\"}}]}\n",
+     3, 2, "(first defined at line 2)"},
+    {"---\napiVersion: v1\nkind: Service\nmetadata: {name: a}\n---\n\n"
+     "apiVersion: v1\nkind: Service\nmetadata: {name: a}\n",
+     7, 1, "(first defined at line 2)"},
+};
+
+START_TEST(test_located)
+{
+    dg_manifest_opts_t opts = {.name = "list.yaml", .default_ns = "ns"};
+    dg_objset_t *set = dg_objset_new();
+    dg_err_t err = {0};
+
+    ck_assert_int_eq(dg_manifest_load(located[_i].text, strlen(located[_i].text), &opts, set,
+                                      NULL, &err),
+                     DG_EINVAL);
+    ck_assert_msg(strstr(err.msg, located[_i].msg), "got '%s'", err.msg);
+    ck_assert_str_eq(err.where, "list.yaml");
+    ck_assert_msg(err.line == located[_i].line && err.col == located[_i].col,
+                  "case %d: at %d:%d", _i, err.line, err.col);
+    dg_objset_free(&set);
+}
+END_TEST
+
+/* Counted for every input: what explains one that holds no objects. */
+START_TEST(test_counts)
+{
+    static const char text[] = "# c\n---\napiVersion: v1\nkind: List\nitems: []\n---\n"
+                               "apiVersion: v1\nkind: Pod\nmetadata:\n  name: t\n"
+                               "  annotations: {helm.sh/hook: test}\n";
+    dg_manifest_opts_t opts = {.name = "c.yaml"};
+    dg_manifest_info_t info = {0};
+    dg_objset_t *set = dg_objset_new();
+
+    ck_assert_int_eq(dg_manifest_load(text, sizeof text - 1, &opts, set, &info, NULL), 0);
+    ck_assert_uint_eq(dg_objset_count(set), 0);
+    ck_assert_uint_eq(info.docs, 2);
+    ck_assert_uint_eq(info.lists, 1);
+    ck_assert_uint_eq(info.hooks, 1);
+    dg_manifest_info_free(&info);
+    dg_objset_free(&set);
+}
+END_TEST
+
 START_TEST(test_digest_mismatch)
 {
     char *text = baseline_cm(false, "sha256:0000");
@@ -252,6 +314,8 @@ int main(void)
     tcase_add_test(tc, test_list_flattened);
     tcase_add_loop_test(tc, test_baseline_configmap, 0, 2);
     tcase_add_loop_test(tc, test_bad, 0, sizeof bad / sizeof bad[0]);
+    tcase_add_loop_test(tc, test_located, 0, sizeof located / sizeof located[0]);
+    tcase_add_test(tc, test_counts);
     tcase_add_test(tc, test_digest_mismatch);
     tcase_add_test(tc, test_cap);
     suite_add_tcase(s, tc);

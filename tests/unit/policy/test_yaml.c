@@ -114,6 +114,11 @@ static const struct {
     {"? [1]\n: x\n", DG_EPARSE, 1, 3, "a mapping key must be a scalar"},
     {"a: \"\\0\"\n", DG_EPARSE, 1, 4, "NUL byte"},
     {"a: b\n\tc: d\n", DG_EPARSE, 2, 1, "tab character"},
+    /* a bad byte is placed where it is, not at 1:1 (the first hour, point 4) */
+    {"a: 1\nb: 2\nc: \"x\x01y\"\n", DG_EPARSE, 3, 6, "control characters are not allowed (byte 0x01)"},
+    {"a: 1\nb: \xff\n", DG_EPARSE, 2, 4, "invalid leading UTF-8 octet (byte 0xFF)"},
+    {"k: \"\xc3\xa9\xc3\xa9\x01\"\n", DG_EPARSE, 1, 7, "control characters"}, /* columns are characters */
+    {"a: 1\r\nb: \x02\n", DG_EPARSE, 2, 4, "control characters"},
 };
 
 START_TEST(test_bad)
