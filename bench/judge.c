@@ -67,7 +67,6 @@ int main(int argc, char **argv)
     printf("%.2f us/request over %ld requests (%zu bytes)\n",
            ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) / 1e3 /
                (double)n, n, len);
-    dg_api_shutdown();
     dg_policy_free(&gate.policy);
     dg_store_free(&gate.store);
     free(body);

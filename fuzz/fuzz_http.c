@@ -36,8 +36,9 @@ static void setup(void)
 
     dg_log_set_level(DG_LOG_ERROR);
     gate.store = dg_store_new();
+    gate.decisions = dg_decisions_new();
     gate.policy = dg_policy_default(NULL);
-    if (!rel || !gate.store || !gate.policy ||
+    if (!rel || !gate.store || !gate.decisions || !gate.policy ||
         dg_manifest_load(release, sizeof release - 1, &opts, rel->objs, NULL, NULL) != 0)
         abort();
     dg_store_enable(gate.store, DG_SOURCE_DIR);

@@ -3,45 +3,18 @@
  * SPDX-License-Identifier: Apache-2.0 */
 #include "api.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "console.h"
+#include "decisions.h"
 #include "log.h"
 #include "metrics.h"
 #include "report.h"
 #include "review.h"
 #include "tls.h"
-
-/* The recent decisions, newest last, bounded: /api/v1/decisions. */
-#define RING 256
-static struct {
-    pthread_mutex_t mu;
-    json_t *items[RING];
-    size_t next;
-    unsigned long total;
-} ring = {.mu = PTHREAD_MUTEX_INITIALIZER};
-
-static void ring_push(json_t *d)
-{
-    pthread_mutex_lock(&ring.mu);
-    json_decref(ring.items[ring.next]);
-    ring.items[ring.next] = d;
-    ring.next = (ring.next + 1) % RING;
-    ring.total++;
-    pthread_mutex_unlock(&ring.mu);
-}
-
-void dg_api_shutdown(void)
-{
-    for (size_t i = 0; i < RING; i++) {
-        json_decref(ring.items[i]);
-        ring.items[i] = NULL;
-    }
-}
 
 static uint64_t now_ns(void)
 {
@@ -118,7 +91,9 @@ static void judged(dg_gate_t *g, const dg_review_t *rv, const dg_decision_t *d, 
         return;
     dg_log_fields(d->verdict == DG_VERDICT_DENY ? DG_LOG_WARN : DG_LOG_INFO, "admission decision",
                   rec);
-    ring_push(rec);
+    if (g->decisions)
+        dg_decisions_push(g->decisions, rec);
+    json_decref(rec);
 }
 
 /* dg_decide could not finish (out of memory): the API server still gets
@@ -245,23 +220,6 @@ static json_t *variances(dg_gate_t *g)
     return v;
 }
 
-static json_t *decisions(void)
-{
-    json_t *items = json_array();
-    unsigned long total;
-
-    pthread_mutex_lock(&ring.mu);
-    for (size_t i = 0; i < RING; i++) {
-        json_t *d = ring.items[(ring.next + i) % RING];
-
-        if (d)
-            json_array_append(items, d);
-    }
-    total = ring.total;
-    pthread_mutex_unlock(&ring.mu);
-    return json_pack("{s:o, s:I, s:i}", "decisions", items, "total", (json_int_t)total, "kept",
-                     RING);
-}
 
 static void text(dg_http_resp_t *resp, int status, const char *type, const char *body)
 {
@@ -308,7 +266,8 @@ static void console_route(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t
     if (strcmp(p, "/api/v1/variances") == 0)
         return set_json(resp, 200, variances(g));
     if (strcmp(p, "/api/v1/decisions") == 0)
-        return set_json(resp, 200, decisions());
+        return g->decisions ? set_json(resp, 200, dg_decisions_json(g->decisions))
+                            : dg_http_error(resp, 404, "decisions are not kept here");
     if (strcmp(p, "/console") == 0 || strcmp(p, "/console/") == 0 || strcmp(p, "/") == 0)
         return text(resp, 200, "text/html; charset=utf-8", dg_console_html);
     dg_http_error(resp, 404, "no route %s", p);

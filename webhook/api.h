@@ -15,7 +15,5 @@ void dg_api_handle(dg_gate_t *gate, const dg_http_req_t *req, dg_http_resp_t *re
 /** Parse the API server's ?timeout= ("10s", "500ms", "1m") into ms; 0 if absent or bad. */
 long dg_api_timeout_ms(const char *s);
 
-/** Free the recent-decisions ring (at exit). */
-void dg_api_shutdown(void);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "decide.h"
+#include "decisions.h"
 #include "policy.h"
 #include "store.h"
 
@@ -45,6 +46,7 @@ typedef struct dg_gate {
     dg_store_t *store;
     dg_policy_t *policy;
     const dg_refresh_ops_t *refresh; /* the Kubernetes source's re-read, or NULL */
+    dg_decisions_t *decisions;       /* the recent decision records, or NULL: not kept */
     atomic_long inflight;            /* requests received and not yet completed */
     atomic_size_t inflight_body;     /* their body bytes, against max_inflight_body */
     atomic_bool draining;            /* SIGTERM received: /readyz fails */

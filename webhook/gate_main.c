@@ -418,7 +418,8 @@ int main(int argc, char **argv)
     dg_log_set_level((dg_log_level_t)dg_log_level_parse(st.level));
     dg_log_start();
     g.store = dg_store_new();
-    if (g.store == NULL ||
+    g.decisions = dg_decisions_new();
+    if (g.store == NULL || g.decisions == NULL ||
         dg_tls_init(cfg->tls_cert, cfg->tls_key, cfg->client_ca, cfg->client_names, &err) != 0 ||
         load_policy(&g, &err) != 0 || start_sources(&g, &err) < 0 ||
         (g.refresh && (reread = dg_reread_new(g.refresh, cfg->reread_budget_ms, &err)) == NULL)) {
@@ -435,7 +436,7 @@ out:
     dg_store_free(&g.store);
     dg_policy_free(&g.policy);
     dg_tls_shutdown();
-    dg_api_shutdown();
+    dg_decisions_free(&g.decisions);
     dg_log_stop();
     return rc;
 }

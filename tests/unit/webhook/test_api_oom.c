@@ -84,7 +84,6 @@ static void teardown(void)
 {
     dg_store_free(&gate.store);
     dg_policy_free(&gate.policy);
-    dg_api_shutdown();
 }
 
 START_TEST(test_every_allocation_fails_in_turn)
