@@ -221,14 +221,16 @@ int dg_tls_reload(dg_err_t *err)
         return 0;
     if (!changed(&cst, &g.cert_st) && !changed(&kst, &g.key_st))
         return 0;
+    /* Seen, good or not: a pair that does not load is reported once, and
+     * tried again only when a file changes again. */
+    g.cert_st = cst;
+    g.key_st = kst;
     if ((rc = load_pair(&p, &cst, &kst, err)) != 0)
         return rc;
     pthread_mutex_lock(&g.mu);
     g.current->retired_next = g.retired;
     g.retired = g.current;
     g.current = p;
-    g.cert_st = cst;
-    g.key_st = kst;
     pthread_mutex_unlock(&g.mu);
     return 1;
 }

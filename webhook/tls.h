@@ -26,8 +26,9 @@
 int dg_tls_init(const char *cert_file, const char *key_file, const char *client_ca,
                 const char *client_names, dg_err_t *err);
 
-/** Reload the pair if either file changed since the last load. A pair that
- *  does not load (half-written, key not matching) keeps the old one serving.
+/** Reload the pair if either file changed since the last look. A pair that
+ *  does not load (half-written, key not matching) keeps the old one serving
+ *  and is reported once: it is tried again when a file changes again.
  *  Returns 1 when reloaded, 0 when unchanged, or a DG_E* code. */
 int dg_tls_reload(dg_err_t *err);
 
