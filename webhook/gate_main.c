@@ -51,6 +51,10 @@ static const char usage[] =
     "                           (DRIFTGATE_REQUEST_TIMEOUT, default 10)\n"
     "  --threads N              worker threads (DRIFTGATE_THREADS, default: CPUs)\n"
     "  --audit-interval SEC     continuous audit period (DRIFTGATE_AUDIT_INTERVAL, default 60)\n"
+    "  --helm-record-max-bytes N  largest Helm release record read, as stored\n"
+    "                           (DRIFTGATE_HELM_RECORD_MAX_BYTES, default 4Mi)\n"
+    "  --helm-release-max-bytes N  largest Helm release once inflated; a bigger one is\n"
+    "                           logged and skipped (DRIFTGATE_HELM_RELEASE_MAX_BYTES, default 32Mi)\n"
     "  --log-level LEVEL        debug|info|warn|error (DRIFTGATE_LOG_LEVEL, default info)\n";
 
 static volatile sig_atomic_t stop_requested;
@@ -120,6 +124,8 @@ static int env_numbers(dg_gate_cfg_t *c)
         {"DRIFTGATE_REQUEST_TIMEOUT", "--request-timeout", 3600, 1},
         {"DRIFTGATE_THREADS", "--threads", 256, 2},
         {"DRIFTGATE_AUDIT_INTERVAL", "--audit-interval", 86400, 3},
+        {"DRIFTGATE_HELM_RECORD_MAX_BYTES", "--helm-record-max-bytes", 1ul << 30, 4},
+        {"DRIFTGATE_HELM_RELEASE_MAX_BYTES", "--helm-release-max-bytes", 1ul << 30, 5},
     };
     unsigned long v;
 
@@ -136,6 +142,10 @@ static int env_numbers(dg_gate_cfg_t *c)
             c->request_timeout_s = (unsigned)v;
         else if (nums[i].which == 2)
             c->threads = (unsigned)v;
+        else if (nums[i].which == 4)
+            c->helm_record_max = v;
+        else if (nums[i].which == 5)
+            c->helm_release_max = v;
         else
             c->audit_interval_s = (unsigned)v;
     }
@@ -146,7 +156,7 @@ static int parse_args(int argc, char **argv, dg_gate_cfg_t *c, const char **leve
 {
     enum { O_LISTEN = 256, O_CERT, O_KEY, O_CA, O_POLICY, O_DIR, O_KUBECONFIG, O_INCLUSTER,
            O_SECRETS, O_NAME, O_OPEN, O_CLOSED, O_MAXBODY, O_TIMEOUT, O_THREADS, O_AUDIT,
-           O_LEVEL, O_BASELINE_NS };
+           O_LEVEL, O_BASELINE_NS, O_RECORD_MAX, O_RELEASE_MAX };
     static const struct option longs[] = {
         {"listen", required_argument, NULL, O_LISTEN},
         {"tls-cert", required_argument, NULL, O_CERT},
@@ -166,6 +176,8 @@ static int parse_args(int argc, char **argv, dg_gate_cfg_t *c, const char **leve
         {"threads", required_argument, NULL, O_THREADS},
         {"audit-interval", required_argument, NULL, O_AUDIT},
         {"log-level", required_argument, NULL, O_LEVEL},
+        {"helm-record-max-bytes", required_argument, NULL, O_RECORD_MAX},
+        {"helm-release-max-bytes", required_argument, NULL, O_RELEASE_MAX},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -207,6 +219,13 @@ static int parse_args(int argc, char **argv, dg_gate_cfg_t *c, const char **leve
             if (parse_uint("--audit-interval", optarg, 86400, &v))
                 return -1;
             c->audit_interval_s = (unsigned)v;
+            break;
+        case O_RECORD_MAX:
+        case O_RELEASE_MAX:
+            if (parse_uint(o == O_RECORD_MAX ? "--helm-record-max-bytes" : "--helm-release-max-bytes",
+                           optarg, 1ul << 30, &v))
+                return -1;
+            *(o == O_RECORD_MAX ? &c->helm_record_max : &c->helm_release_max) = v;
             break;
         case O_LEVEL: *level = optarg; break;
         case 'V': puts("driftgate 0.1.0"); exit(0);

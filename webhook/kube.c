@@ -662,9 +662,10 @@ static int helm_releases(json_t *objs, dg_release_t ***out, size_t *nout, json_t
         return DG_ENOMEM;
     }
     json_object_foreach(objs, key, obj) {
+        dg_helm_limits_t lim = {k.g->cfg->helm_record_max, k.g->cfg->helm_release_max};
         dg_err_t err = {0};
 
-        if (dg_helm_decode(obj, MAX_OBJECT * 4, &recs[m], &err) == 0) {
+        if (dg_helm_decode(obj, &lim, &recs[m], &err) == 0) {
             m++;
         } else {
             char rel[600];
