@@ -4,7 +4,8 @@
 # in system:masters, an audit log written with deploy/audit-policy.yaml, and
 # a kubeconfig for kubectl and helm. Source it after tests/lib.sh, with
 # $root (the checkout), $work (a private directory) and a `pids` array
-# (what to kill on exit) set; then call cluster_up.
+# (what to kill on exit) set; then call cluster_up. $cluster_audit_policy
+# replaces deploy/audit-policy.yaml.
 # shellcheck shell=bash
 
 cp_bin=$("$root/e2e/build.sh") || { echo "e2e: the control plane did not build" >&2; exit 1; }
@@ -35,6 +36,17 @@ kubeconfig_for() { # FILE NAME
         KUBECONFIG=$1 kubectl config use-context e2e >/dev/null
 }
 
+# driftgate's own identity (user "driftgate", so the audit log tells its
+# requests apart) bound to the chart's ClusterRole, with Helm's Secret
+# driver read; its kubeconfig is $work/driftgate.kubeconfig.
+driftgate_user() {
+    sign driftgate /CN=driftgate 'extendedKeyUsage=clientAuth\n' &&
+        kubeconfig_for "$work/driftgate.kubeconfig" driftgate &&
+        helm template driftgate "$root/deploy/chart/driftgate" --set helmSecrets=true \
+            --show-only templates/rbac.yaml | kubectl apply -f - >/dev/null &&
+        kubectl create clusterrolebinding driftgate-user --clusterrole=driftgate --user=driftgate >/dev/null
+}
+
 api() { curl -sS --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" \
     "https://127.0.0.1:$apiserver_port$1" "${@:2}"; }
 
@@ -46,7 +58,8 @@ start_apiserver() {
         --service-account-issuer="https://127.0.0.1:$apiserver_port" \
         --service-account-key-file="$pki/sa.key" --service-account-signing-key-file="$pki/sa.key" \
         --service-cluster-ip-range=10.0.0.0/24 --disable-admission-plugins=ServiceAccount \
-        --audit-policy-file="$root/deploy/audit-policy.yaml" --audit-log-path="$work/audit.log" \
+        --audit-policy-file="${cluster_audit_policy:-$root/deploy/audit-policy.yaml}" \
+        --audit-log-path="$work/audit.log" \
         >>"$work/apiserver.log" 2>&1 &
     apiserver_pid=$!
     pids+=("$apiserver_pid")

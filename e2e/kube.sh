@@ -41,13 +41,8 @@ gate_port=$((cluster_port + 3)) proxy_port=$((cluster_port + 4))
 chart=$root/examples/charts/nginx
 
 # ---- driftgate's identity and RBAC: the chart's own ClusterRole --------------------------
-sign driftgate /CN=driftgate 'extendedKeyUsage=clientAuth\n'
-kubeconfig_for "$work/driftgate.kubeconfig" driftgate
+driftgate_user || { fail "driftgate's identity"; exit 1; }
 sed -i "s|127.0.0.1:$apiserver_port|127.0.0.1:$proxy_port|" "$work/driftgate.kubeconfig"
-helm template driftgate "$root/deploy/chart/driftgate" --set helmSecrets=true \
-    --show-only templates/rbac.yaml >"$work/rbac.yaml"
-kubectl apply -f "$work/rbac.yaml" >/dev/null
-kubectl create clusterrolebinding driftgate-user --clusterrole=driftgate --user=driftgate >/dev/null
 kubectl create namespace driftgate-system >/dev/null
 
 # ---- a TCP proxy between driftgate and the API server ------------------------------------
