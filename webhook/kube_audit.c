@@ -44,7 +44,9 @@ typedef struct bucket {
     size_t n, cap;
 } bucket_t;
 
-typedef enum { READ_OK, READ_MISSING, READ_FAILED } read_t;
+/* READ_FAILED: an answer that was not the list (403, 5xx); READ_UNREACHABLE:
+ * no answer at all (refused, timed out, stalled). Either way, not read. */
+typedef enum { READ_OK, READ_MISSING, READ_FAILED, READ_UNREACHABLE } read_t;
 
 /* ---- the preferred version of a group -------------------------------------------------------- */
 
@@ -70,6 +72,8 @@ static read_t discover(struct dg_kube_audit *a, const char *group, dg_err_t *err
     json_decref(doc);
     if (status == 404)
         return READ_MISSING; /* the group is not served: none of its objects exist */
+    if (status == 0)
+        return READ_UNREACHABLE;
     if (ver == NULL)
         return dg_err_set(err, DG_EIO, "GET %s: no preferredVersion", path), READ_FAILED;
     return READ_OK;
@@ -126,7 +130,7 @@ static read_t list_bucket(struct dg_kube_audit *a, const bucket_t *b, const char
         if (status == 200 && err->code == 0)
             doc = dg_kube_client_json(body.data, body.len, err);
         if (doc == NULL) {
-            res = status == 404 ? READ_MISSING : READ_FAILED;
+            res = status == 404 ? READ_MISSING : status == 0 ? READ_UNREACHABLE : READ_FAILED;
             break;
         }
         json_array_foreach(json_object_get(doc, "items"), i, item) {
@@ -253,7 +257,7 @@ static void judge_bucket(struct dg_kube_audit *a, const bucket_t *b, read_t res,
         json_t *last = json_object_get(a->results, t->key);
         dg_variances_t v;
 
-        if (res == READ_FAILED) {
+        if (res == READ_FAILED || res == READ_UNREACHABLE) {
             (*unread)++;
             if (last)
                 json_object_set(now, t->key, last);
@@ -293,14 +297,18 @@ static void audit_once(struct dg_kube_audit *a)
     const char *key;
     void *v;
     long unread = 0;
+    bool down = false;
     char msg[600];
 
     while (buckets && dg_strmap_next(buckets, &it, &key, &v)) {
         json_t *live = json_object();
         dg_err_t err = {0};
-        read_t res = read_bucket(a, v, live, &err);
+        /* Once the API server does not answer, the rest of the pass would
+         * only wait out a timeout per LIST: the rest is not read either. */
+        read_t res = down ? READ_UNREACHABLE : read_bucket(a, v, live, &err);
 
-        if (res == READ_FAILED && first.code == 0)
+        down |= res == READ_UNREACHABLE;
+        if ((res == READ_FAILED || res == READ_UNREACHABLE) && first.code == 0)
             first = err;
         judge_bucket(a, v, res, live, now, &unread);
         json_decref(live);
