@@ -268,6 +268,11 @@ int dg_kube_helm_put(dg_kube_helm_t *h, const char *key, json_t *obj)
         return DG_ENOMEM;
     pthread_mutex_lock(&h->mu);
     old = dg_strmap_get(h->records, key);
+    if (old && strcmp(old->ver, r->ver) == 0) { /* this very version: keep what it decoded to */
+        pthread_mutex_unlock(&h->mu);
+        record_free(r);
+        return 0;
+    }
     if (old)
         unlink_record(h, key, old);
     g = group_of(h, r->group);
