@@ -10,7 +10,8 @@
 # connection breaks; a relist on 410 Gone after the API server restarts; a
 # gzip bomb written by a namespace editor, logged and skipped with RSS
 # bounded; the audit reading an autoscaling/v2beta2 baseline at v2, and
-# keeping its last result for what it may no longer read.
+# keeping its last result for what it may no longer read. KUBE_SLOW=1 adds
+# a frozen connection, which takes the low-speed limit's two minutes.
 set -uo pipefail
 build=$(cd "${1:-build}" && pwd)
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,22 +38,24 @@ step() { echo "== $*"; }
 . "$root/e2e/cluster.sh"
 cluster_up || { fail "the control plane did not start"; exit 1; }
 step "control plane ready in ${cp_ready}s"
-gate_port=$((cluster_port + 3)) proxy_port=$((cluster_port + 4))
+gate_port=$((cluster_port + 3)) proxy_port=0
 chart=$root/examples/charts/nginx
 
 # ---- driftgate's identity and RBAC: the chart's own ClusterRole --------------------------
 driftgate_user || { fail "driftgate's identity"; exit 1; }
-sed -i "s|127.0.0.1:$apiserver_port|127.0.0.1:$proxy_port|" "$work/driftgate.kubeconfig"
 kubectl create namespace driftgate-system >/dev/null
 
 # ---- a TCP proxy between driftgate and the API server ------------------------------------
 cat >"$work/proxy.py" <<'PY'
-import socket, sys, threading
-listen, target = int(sys.argv[1]), int(sys.argv[2])
+import os, socket, sys, threading
+listen, target, portfile = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 srv = socket.socket()
 srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("127.0.0.1", listen))
+srv.bind(("127.0.0.1", listen))  # 0 the first time: a free port, kept for restarts
 srv.listen(64)
+with open(portfile + ".tmp", "w") as f:
+    f.write(str(srv.getsockname()[1]))
+os.rename(portfile + ".tmp", portfile)
 def pipe(a, b):
     try:
         while True:
@@ -78,9 +81,11 @@ while True:
     threading.Thread(target=pipe, args=(u, c), daemon=True).start()
 PY
 start_proxy() {
-    python3 "$work/proxy.py" "$proxy_port" "$apiserver_port" &
+    rm -f "$work/proxy.port"
+    python3 "$work/proxy.py" "$proxy_port" "$apiserver_port" "$work/proxy.port" &
     proxy_pid=$!
-    wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$proxy_port"
+    wait_for 10 test -s "$work/proxy.port" || return 1
+    proxy_port=$(cat "$work/proxy.port")
 }
 stop_proxy() { kill -KILL "$proxy_pid"; wait "$proxy_pid" 2>/dev/null; proxy_pid=; }
 
@@ -125,6 +130,7 @@ done
 eq "records in the cluster" "$(kubectl get secrets,configmaps -A -l owner=helm -o name | wc -l)" 12
 eq "superseded among them" "$(kubectl get secrets,configmaps -A -l owner=helm,status=superseded -o name | wc -l)" 9
 start_proxy || { fail "the proxy did not start"; exit 1; }
+sed -i "s|127.0.0.1:$apiserver_port|127.0.0.1:$proxy_port|" "$work/driftgate.kubeconfig"
 start_gate || { fail "driftgate did not become ready"; exit 1; }
 for r in rel-a rel-b rel-c; do
     checks=$((checks + 1))
@@ -276,6 +282,23 @@ kubectl replace -f "$work/role.json" >/dev/null
 read_again() { test "$(metric driftgate_audit_unread_objects)" = 0; }
 checks=$((checks + 1))
 wait_for 30 read_again || fail "driftgate_audit_unread_objects did not return to 0"
+
+# ---- 8. (KUBE_SLOW=1) a connection that hangs rather than breaks -----------------------------------
+# An API server that failed over can leave a watch's TCP connection open
+# and silent. The proxy is frozen (SIGSTOP): no FIN, no RST, the kernel still
+# ACKs. Bookmarks arrive about once a minute on a healthy watch, so the
+# low-speed limit (under 1 byte/s for 120 s) ends the watch and it resumes.
+if [ "${KUBE_SLOW:-0}" = 1 ]; then
+    step "8. the proxy frozen: each watch gives up on its silent connection within ~2 minutes"
+    kill -STOP "$proxy_pid"
+    stalled() { [ "$(grep -c 'Operation too slow' "$work/driftgate.log")" -ge 4 ]; }
+    checks=$((checks + 1))
+    wait_for 200 stalled || fail "a silent watch was not abandoned: $(grep -c 'Operation too slow' "$work/driftgate.log") of 4"
+    kill -CONT "$proxy_pid"
+    helm_rel rel-b secret 9
+    checks=$((checks + 1))
+    wait_for 90 release_has rel-b '.revision == 6' || fail "the watches did not come back: $(release rel-b)"
+fi
 
 # Stopped as Kubernetes stops it; under ASan a leak would make this non-zero.
 kill -TERM "$gate_pid"
