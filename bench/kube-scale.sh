@@ -131,6 +131,9 @@ measure() {
         sleep 0.05
     done
     ready=$(seconds_since "$t0")
+    # Every release, or the numbers mean nothing (more than one LIST page).
+    served=$(gate /api/v1/releases | jq '.releases | length')
+    [ "$served" -eq "$nrel" ] || { echo "bench: $1 serves $served releases of $nrel" >&2; return 1; }
     hwm1=$(awk '/^VmHWM/ {printf "%d", $2 / 1024}' "/proc/$pid/status")
     sleep 8 # audit passes run 2 s after start, then every 5 s
     hwm2=$(awk '/^VmHWM/ {printf "%d", $2 / 1024}' "/proc/$pid/status")
