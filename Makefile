@@ -44,6 +44,7 @@ test: deps tools
 	@PATH="$$(scripts/tools.sh):$$PATH" ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 	@$(MAKE) --no-print-directory test-asan fuzz e2e
 	@ASAN_OPTIONS=detect_leaks=1 e2e/run.sh $(ASAN)
+	@ASAN_OPTIONS=detect_leaks=1 e2e/kube.sh $(ASAN)
 
 test-asan:
 	@cmake -S . -B $(ASAN) -DDG_WERROR=ON -DDG_SANITIZE=ON $(CMAKE_FLAGS) >/dev/null
@@ -63,11 +64,12 @@ bench: build
 
 # The real-cluster suite: kube-apiserver and etcd built from their Go modules
 # (cached in ~/.cache/driftgate; the first build takes minutes), real helm
-# and kubectl, driftgate over TLS.
+# and kubectl, driftgate over TLS; then its Kubernetes source on its own.
 e2e: tools
 	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 	@e2e/run.sh $(BUILD)
+	@e2e/kube.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN) $(FUZZB)

@@ -50,6 +50,10 @@ static int unwrap(const char *b64, size_t len, size_t max, const char *what, cha
         free(raw);
         return rc;
     }
+    if (rawlen > max) {
+        free(raw);
+        return dg_err_set(err, DG_ETOOBIG, "%s: the release is larger than %zu bytes", what, max);
+    }
     *json = raw;
     *jlen = rawlen;
     return 0;
@@ -105,8 +109,11 @@ static int check_name(const dg_helm_record_t *r, const char *oname, const char *
     return 0;
 }
 
-int dg_helm_decode(const json_t *obj, size_t max_bytes, dg_helm_record_t *out, dg_err_t *err)
+int dg_helm_decode(const json_t *obj, const dg_helm_limits_t *lim, dg_helm_record_t *out,
+                   dg_err_t *err)
 {
+    size_t max_record = lim && lim->max_record ? lim->max_record : DG_HELM_MAX_RECORD_BYTES;
+    size_t max_release = lim && lim->max_release ? lim->max_release : DG_HELM_MAX_RELEASE_BYTES;
     json_t *meta = json_object_get(obj, "metadata"), *rel;
     const char *kind = json_string_value(json_object_get(obj, "kind"));
     const char *field = json_string_value(json_object_get(json_object_get(obj, "data"), "release"));
@@ -123,13 +130,16 @@ int dg_helm_decode(const json_t *obj, size_t max_bytes, dg_helm_record_t *out, d
         return dg_err_set(err, DG_ENOMEM, "%s: out of memory", what);
     if (field == NULL)
         return dg_err_set(err, DG_EINVAL, "%s: no data.release", what);
+    if (strlen(field) > max_record)
+        return dg_err_set(err, DG_ETOOBIG, "%s: data.release is %zu bytes, more than %zu",
+                          what, strlen(field), max_record);
     /* A Secret's data is base64 on the wire: one more layer than a ConfigMap. */
     if (kind && strcmp(kind, "Secret") == 0) {
         if ((rc = dg_codec_base64_decode(field, strlen(field), &outer, &olen, what, err)) != 0)
             return rc;
         field = outer;
     }
-    rc = unwrap(field, strlen(field), max_bytes, what, &text, &tlen, err);
+    rc = unwrap(field, strlen(field), max_release, what, &text, &tlen, err);
     free(outer);
     if (rc)
         return rc;

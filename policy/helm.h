@@ -23,12 +23,27 @@ typedef struct dg_helm_record {
     char *manifest; /* the rendered manifest; NULL once dropped (superseded) */
 } dg_helm_record_t;
 
+/* Whoever can write a ConfigMap or Secret labelled owner=helm chooses a
+ * record's size: 22 KB of gzip can inflate to gigabytes. */
+#define DG_HELM_MAX_RECORD_BYTES ((size_t)4 << 20)   /* data.release, as stored */
+#define DG_HELM_MAX_RELEASE_BYTES ((size_t)32 << 20) /* the release JSON, inflated */
+
+typedef struct dg_helm_limits {
+    size_t max_record;  /* data.release as the API returns it (base64 text);
+                         * 0 = DG_HELM_MAX_RECORD_BYTES */
+    size_t max_release; /* the release JSON once decoded and inflated;
+                         * 0 = DG_HELM_MAX_RELEASE_BYTES */
+} dg_helm_limits_t;
+
 /** Decode the ConfigMap or Secret @obj (as the API returns it) into @out.
- *  Decoded JSON larger than @max_bytes is refused (DG_ETOOBIG). Errors name
- *  the record and what is wrong (bad base64, not gzip, not a release, no
- *  manifest). Returns 0, DG_EPARSE, DG_EINVAL, DG_ETOOBIG or DG_ENOMEM. */
-DG_MUST_CHECK int dg_helm_decode(const json_t *obj, size_t max_bytes, dg_helm_record_t *out,
-                                 dg_err_t *err);
+ *  A data.release longer than @lim->max_record is refused before anything
+ *  is decoded, and inflating stops at @lim->max_release (DG_ETOOBIG), so a
+ *  gzip bomb costs at most that much memory. @lim NULL = the defaults.
+ *  Errors name the record and what is wrong (too big, bad base64, not gzip,
+ *  not a release, no manifest). Returns 0, DG_EPARSE, DG_EINVAL, DG_ETOOBIG
+ *  or DG_ENOMEM. */
+DG_MUST_CHECK int dg_helm_decode(const json_t *obj, const dg_helm_limits_t *lim,
+                                 dg_helm_record_t *out, dg_err_t *err);
 
 void dg_helm_record_free(dg_helm_record_t *r);
 

@@ -39,6 +39,8 @@ typedef struct dg_gate_cfg {
     unsigned threads;
     unsigned audit_interval_s;
     unsigned dir_poll_s;
+    size_t helm_record_max;     /* a Helm record's data.release; 0 = default */
+    size_t helm_release_max;    /* a Helm release inflated; 0 = default */
 } dg_gate_cfg_t;
 
 typedef struct dg_gate {

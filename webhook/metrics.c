@@ -2,8 +2,11 @@
  * SPDX-License-Identifier: Apache-2.0 */
 #include "metrics.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <string.h>
+#include <time.h>
 
 #include "log.h"
 
@@ -24,6 +27,28 @@ static atomic_ullong sum_ns, count;
 static atomic_ullong rereads, rereads_shared;
 static atomic_long baselines, variances, untrusted, conflicts;
 static atomic_int synced;
+static atomic_ullong kube_requests[DG_KUBE_NVERBS], kube_errors[DG_KUBE_NVERBS];
+static const char *const verb_names[DG_KUBE_NVERBS] = {"get", "list", "watch"};
+static atomic_long audit_unread, helm_held, helm_skipped;
+static atomic_ullong helm_decodes;
+
+/* Watch slots: a name is written once, before its slot is published by
+ * the count, so the renderer reads only complete entries. */
+static struct {
+    const char *name;
+    atomic_llong last_ms; /* CLOCK_MONOTONIC */
+    atomic_ullong lists;
+} watches[DG_METRICS_MAX_WATCHES];
+static atomic_int nwatches;
+static pthread_mutex_t watch_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static size_t code_index(const int *table, size_t n, int code)
 {
@@ -82,6 +107,121 @@ void dg_metrics_set_synced(int s)
     atomic_store(&synced, s);
 }
 
+void dg_metrics_kube_request(dg_kube_verb_t verb)
+{
+    if ((unsigned)verb < DG_KUBE_NVERBS)
+        atomic_fetch_add(&kube_requests[verb], 1);
+}
+
+void dg_metrics_kube_error(dg_kube_verb_t verb)
+{
+    if ((unsigned)verb < DG_KUBE_NVERBS)
+        atomic_fetch_add(&kube_errors[verb], 1);
+}
+
+int dg_metrics_watch_register(const char *name)
+{
+    int n, slot = -1;
+
+    pthread_mutex_lock(&watch_mu);
+    n = atomic_load(&nwatches);
+    for (int i = 0; i < n && slot < 0; i++)
+        if (strcmp(watches[i].name, name) == 0)
+            slot = i;
+    if (slot < 0 && n < DG_METRICS_MAX_WATCHES) {
+        slot = n;
+        watches[slot].name = name;
+        atomic_store(&nwatches, n + 1);
+    }
+    if (slot >= 0)
+        atomic_store(&watches[slot].last_ms, now_ms());
+    pthread_mutex_unlock(&watch_mu);
+    return slot;
+}
+
+void dg_metrics_watch_event(int w)
+{
+    if (w >= 0 && w < DG_METRICS_MAX_WATCHES)
+        atomic_store(&watches[w].last_ms, now_ms());
+}
+
+void dg_metrics_watch_list(int w)
+{
+    if (w >= 0 && w < DG_METRICS_MAX_WATCHES)
+        atomic_fetch_add(&watches[w].lists, 1);
+}
+
+void dg_metrics_set_audit_unread(long n)
+{
+    atomic_store(&audit_unread, n);
+}
+
+void dg_metrics_set_helm_records(long held, long skipped)
+{
+    atomic_store(&helm_held, held);
+    atomic_store(&helm_skipped, skipped);
+}
+
+void dg_metrics_helm_decoded(void)
+{
+    atomic_fetch_add(&helm_decodes, 1);
+}
+
+static int render_kube(dg_buf_t *o)
+{
+    int n = atomic_load(&nwatches);
+    long long now = now_ms();
+    int rc = dg_buf_puts(o, "# HELP driftgate_kube_requests_total Requests made to the Kubernetes "
+                            "API, by verb (a LIST page is one).\n"
+                            "# TYPE driftgate_kube_requests_total counter\n");
+
+    for (int v = 0; v < DG_KUBE_NVERBS && !rc; v++)
+        rc = dg_buf_printf(o, "driftgate_kube_requests_total{verb=\"%s\"} %llu\n", verb_names[v],
+                           atomic_load(&kube_requests[v]));
+    if (!rc)
+        rc = dg_buf_puts(o, "# HELP driftgate_kube_request_errors_total Requests to the Kubernetes "
+                            "API that failed or were not answered 200, by verb.\n"
+                            "# TYPE driftgate_kube_request_errors_total counter\n");
+    for (int v = 0; v < DG_KUBE_NVERBS && !rc; v++)
+        rc = dg_buf_printf(o, "driftgate_kube_request_errors_total{verb=\"%s\"} %llu\n",
+                           verb_names[v], atomic_load(&kube_errors[v]));
+    if (!rc)
+        rc = dg_buf_puts(o, "# HELP driftgate_watch_last_event_age_seconds Seconds since a watch "
+                            "last heard from the API server (event, bookmark or list).\n"
+                            "# TYPE driftgate_watch_last_event_age_seconds gauge\n");
+    for (int i = 0; i < n && !rc; i++)
+        rc = dg_buf_printf(o, "driftgate_watch_last_event_age_seconds{watch=\"%s\"} %.1f\n",
+                           watches[i].name,
+                           (double)(now - atomic_load(&watches[i].last_ms)) / 1000.0);
+    if (!rc)
+        rc = dg_buf_puts(o, "# HELP driftgate_watch_lists_total Full lists made by a watch (the "
+                            "first, and each relist).\n"
+                            "# TYPE driftgate_watch_lists_total counter\n");
+    for (int i = 0; i < n && !rc; i++)
+        rc = dg_buf_printf(o, "driftgate_watch_lists_total{watch=\"%s\"} %llu\n", watches[i].name,
+                           atomic_load(&watches[i].lists));
+    if (!rc)
+        rc = dg_buf_printf(o,
+                           "# HELP driftgate_audit_unread_objects Governed objects the continuous "
+                           "audit could not read; their last result is kept.\n"
+                           "# TYPE driftgate_audit_unread_objects gauge\n"
+                           "driftgate_audit_unread_objects %ld\n"
+                           "# HELP driftgate_helm_records Helm release records held (superseded "
+                           "revisions are not fetched).\n"
+                           "# TYPE driftgate_helm_records gauge\ndriftgate_helm_records %ld\n"
+                           "# HELP driftgate_helm_records_skipped Helm release records that did "
+                           "not decode or were too big.\n"
+                           "# TYPE driftgate_helm_records_skipped gauge\n"
+                           "driftgate_helm_records_skipped %ld\n"
+                           "# HELP driftgate_helm_decodes_total Helm release records decoded "
+                           "(each version of a record in use, once).\n"
+                           "# TYPE driftgate_helm_decodes_total counter\n"
+                           "driftgate_helm_decodes_total %llu\n",
+                           atomic_load(&audit_unread), atomic_load(&helm_held),
+                           atomic_load(&helm_skipped), atomic_load(&helm_decodes));
+    return rc;
+}
+
 static int render_requests(dg_buf_t *o)
 {
     int rc = dg_buf_puts(o, "# HELP driftgate_admission_requests_total AdmissionReviews judged, by "
@@ -135,6 +275,8 @@ int dg_metrics_render(dg_buf_t *o, double cert_expiry_s)
 
     if (!rc)
         rc = render_latency(o);
+    if (!rc)
+        rc = render_kube(o);
     if (!rc)
         rc = dg_buf_printf(
             o,

@@ -29,6 +29,34 @@ void dg_metrics_set_untrusted(long n);
 /* Objects claimed by two releases. */
 void dg_metrics_set_conflicts(long n);
 
+/* Requests driftgate makes to the Kubernetes API, by verb; each page of a
+ * paginated LIST is one. */
+typedef enum dg_kube_verb { DG_KUBE_GET, DG_KUBE_LIST, DG_KUBE_WATCH, DG_KUBE_NVERBS } dg_kube_verb_t;
+void dg_metrics_kube_request(dg_kube_verb_t verb);
+/* One that failed: no answer, or not 200. */
+void dg_metrics_kube_error(dg_kube_verb_t verb);
+
+#define DG_METRICS_MAX_WATCHES 8
+
+/** A watch by @name (a static string, e.g. "helm-secrets"), for its
+ *  metrics; the same name gets the same slot. Returns the slot, or -1 when
+ *  every slot is taken (its metrics are then not kept). */
+int dg_metrics_watch_register(const char *name);
+/** Slot @w heard from the API server now: an event, a bookmark, or the
+ *  end of a list. driftgate_watch_last_event_age_seconds grows from here. */
+void dg_metrics_watch_event(int w);
+/** Slot @w began a full list (the first, or a relist). */
+void dg_metrics_watch_list(int w);
+
+/* Governed objects the continuous audit could not read (403, 5xx, timeout):
+ * their last result is kept, never reported as in sync. */
+void dg_metrics_set_audit_unread(long n);
+/* Helm release records held (superseded ones are never fetched), and of
+ * them those skipped: they did not decode, or were too big. */
+void dg_metrics_set_helm_records(long held, long skipped);
+/* One Helm release record decoded (inflated and parsed). */
+void dg_metrics_helm_decoded(void);
+
 /** Render everything, plus @cert_expiry_s (seconds until the serving
  *  certificate expires), into @out. Returns 0 or DG_ENOMEM. */
 int dg_metrics_render(dg_buf_t *out, double cert_expiry_s);

@@ -4,6 +4,8 @@
  * SPDX-License-Identifier: Apache-2.0 */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <zlib.h>
 
 #include "codec.h"
 #include "helm.h"
@@ -54,7 +56,7 @@ START_TEST(test_decode_both_drivers)
     dg_helm_record_t r;
     dg_err_t err = {0};
 
-    ck_assert_msg(dg_helm_decode(obj, 1 << 20, &r, &err) == 0, "%s", err.msg);
+    ck_assert_msg(dg_helm_decode(obj, NULL, &r, &err) == 0, "%s", err.msg);
     ck_assert_str_eq(r.name, "test-nginx");
     ck_assert_str_eq(r.ns, "sandbox-nginx");
     ck_assert_int_eq(r.version, 3);
@@ -82,7 +84,7 @@ START_TEST(test_select)
     for (int i = 0; i < 4; i++) {
         json_t *obj = record("ConfigMap", i + 1, statuses[i], i == 2 ? m8 : m);
 
-        ck_assert_int_eq(dg_helm_decode(obj, 1 << 20, &recs[i], NULL), 0);
+        ck_assert_int_eq(dg_helm_decode(obj, NULL, &recs[i], NULL), 0);
         ptrs[i] = &recs[i];
         json_decref(obj);
     }
@@ -127,7 +129,7 @@ START_TEST(test_corrupt)
 
     if (bad[_i].release)
         json_object_set_new(json_object_get(obj, "data"), "release", json_string(bad[_i].release));
-    ck_assert_int_eq(dg_helm_decode(obj, 1 << 20, &r, &err), bad[_i].code);
+    ck_assert_int_eq(dg_helm_decode(obj, NULL, &r, &err), bad[_i].code);
     ck_assert_msg(strstr(err.msg, bad[_i].msg), "got '%s'", err.msg);
     ck_assert_ptr_nonnull(strstr(err.msg, "prod/sh.helm.release.v1.x.v1")); /* names the record */
     dg_helm_record_free(&r);
@@ -146,7 +148,7 @@ START_TEST(test_forged_name)
     dg_err_t err = {0};
 
     json_object_set_new(json_object_get(obj, "metadata"), "name", json_string("innocent"));
-    ck_assert_int_eq(dg_helm_decode(obj, 1 << 20, &r, &err), DG_EINVAL);
+    ck_assert_int_eq(dg_helm_decode(obj, NULL, &r, &err), DG_EINVAL);
     ck_assert_ptr_nonnull(strstr(err.msg, "not Helm's name for release test-nginx revision 99"));
     dg_helm_record_free(&r);
     json_decref(obj);
@@ -164,7 +166,7 @@ START_TEST(test_uninstalling)
     const dg_helm_record_t *p = &r;
     dg_release_t *rel;
 
-    ck_assert_int_eq(dg_helm_decode(obj, 1 << 20, &r, NULL), 0);
+    ck_assert_int_eq(dg_helm_decode(obj, NULL, &r, NULL), 0);
     ck_assert_int_eq(dg_helm_release(&p, 1, &rel, NULL), 0);
     ck_assert_uint_eq(dg_objset_count(rel->objs), 3);
     ck_assert_ptr_nonnull(rel->pending);
@@ -202,7 +204,7 @@ START_TEST(test_confined)
     strcpy(to, from);
     obj = record("ConfigMap", 1, "deployed", claim);
     json_object_set_new(json_object_get(obj, "metadata"), "namespace", json_string("tenant-b"));
-    ck_assert_int_eq(dg_helm_decode(obj, 1 << 20, &r, NULL), 0);
+    ck_assert_int_eq(dg_helm_decode(obj, NULL, &r, NULL), 0);
     ck_assert_str_eq(r.ns, "tenant-b"); /* where it is stored, not what it says */
     ck_assert_msg(dg_helm_release(&p, 1, &rel, &err) == 0, "%s", err.msg);
     ck_assert_uint_eq(dg_objset_count(rel->objs), 0);
@@ -211,6 +213,102 @@ START_TEST(test_confined)
     dg_helm_record_free(&r);
     json_decref(obj);
     free(claim);
+    free(m);
+}
+END_TEST
+
+/* A gzip bomb, made the way an attacker makes one: a release whose manifest
+ * is @inflated bytes of spaces, deflated a chunk at a time (never held
+ * whole), base64'd as the Secret driver stores it. Returns the record. */
+static json_t *bomb_record(size_t inflated)
+{
+    static const char head[] = "{\"name\":\"test-nginx\",\"version\":1,\"info\":{\"status\":"
+                               "\"deployed\"},\"manifest\":\"";
+    static char pad[1 << 20];
+    size_t cap = inflated / 512 + 4096, left = inflated;
+    unsigned char *gz = malloc(cap);
+    z_stream zs = {0};
+    char *b64, *outer;
+    json_t *obj;
+
+    ck_assert_ptr_nonnull(gz);
+    memset(pad, ' ', sizeof pad);
+    ck_assert_int_eq(deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY), Z_OK);
+    zs.next_out = gz;
+    zs.avail_out = (uInt)cap;
+    zs.next_in = (Bytef *)head;
+    zs.avail_in = sizeof head - 1;
+    ck_assert_int_eq(deflate(&zs, Z_NO_FLUSH), Z_OK);
+    while (left) {
+        size_t n = left < sizeof pad ? left : sizeof pad;
+
+        zs.next_in = (Bytef *)pad;
+        zs.avail_in = (uInt)n;
+        ck_assert_int_eq(deflate(&zs, Z_NO_FLUSH), Z_OK);
+        left -= n;
+    }
+    zs.next_in = (Bytef *)"\"}";
+    zs.avail_in = 2;
+    ck_assert_int_eq(deflate(&zs, Z_FINISH), Z_STREAM_END);
+    b64 = dg_codec_base64_encode(gz, zs.total_out);
+    outer = dg_codec_base64_encode(b64, strlen(b64));
+    obj = json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:s}}", "apiVersion", "v1", "kind", "Secret",
+                    "metadata", "name", "sh.helm.release.v1.test-nginx.v1", "namespace",
+                    "sandbox-nginx", "data", "release", outer);
+    deflateEnd(&zs);
+    free(gz);
+    free(b64);
+    free(outer);
+    return obj;
+}
+
+static long peak_rss_mib(void)
+{
+    struct rusage ru;
+
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss / 1024;
+}
+
+/* 256 MiB of release in ~300 KB of Secret: refused once 32 MiB (the
+ * default --helm-release-max-bytes) have inflated, by name, and the
+ * decoder never holds more than that cap. */
+START_TEST(test_gzip_bomb)
+{
+    json_t *obj = bomb_record((size_t)256 << 20);
+    size_t stored = strlen(json_string_value(json_object_get(json_object_get(obj, "data"), "release")));
+    dg_helm_record_t r;
+    dg_err_t err = {0};
+
+    ck_assert_msg(stored < DG_HELM_MAX_RECORD_BYTES, "the bomb is %zu bytes stored", stored);
+    ck_assert_int_eq(dg_helm_decode(obj, NULL, &r, &err), DG_ETOOBIG);
+    ck_assert_msg(strstr(err.msg, "sandbox-nginx/sh.helm.release.v1.test-nginx.v1") &&
+                      strstr(err.msg, "inflates to more than 33554432 bytes"),
+                  "got '%s'", err.msg);
+    ck_assert_msg(peak_rss_mib() < 128, "peak RSS %ld MiB decoding a bomb", peak_rss_mib());
+    dg_helm_record_free(&r);
+    json_decref(obj);
+}
+END_TEST
+
+/* Past --helm-record-max-bytes nothing is decoded at all. */
+START_TEST(test_record_cap)
+{
+    char *m = render();
+    json_t *obj = record("Secret", 3, "deployed", m);
+    dg_helm_limits_t lim = {.max_record = 1000};
+    dg_helm_record_t r;
+    dg_err_t err = {0};
+
+    ck_assert_int_eq(dg_helm_decode(obj, &lim, &r, &err), DG_ETOOBIG);
+    ck_assert_msg(strstr(err.msg, "sandbox-nginx/sh.helm.release.v1.test-nginx.v3: data.release is") &&
+                      strstr(err.msg, "more than 1000"),
+                  "got '%s'", err.msg);
+    dg_helm_record_free(&r);
+    lim = (dg_helm_limits_t){.max_release = 1000}; /* and the inflated cap, on a real record */
+    ck_assert_int_eq(dg_helm_decode(obj, &lim, &r, &err), DG_ETOOBIG);
+    dg_helm_record_free(&r);
+    json_decref(obj);
     free(m);
 }
 END_TEST
@@ -227,6 +325,8 @@ int main(void)
     tcase_add_test(tc, test_uninstalling);
     tcase_add_test(tc, test_confined);
     tcase_add_loop_test(tc, test_corrupt, 0, sizeof bad / sizeof bad[0]);
+    tcase_add_test(tc, test_gzip_bomb);
+    tcase_add_test(tc, test_record_cap);
     suite_add_tcase(s, tc);
     return dg_test_run(s);
 }
