@@ -8,8 +8,9 @@
 # RSS (VmHWM) once ready and after the first audit pass, and the API
 # requests driftgate made (the API server's audit log for its user, from
 # start to SIGTERM). With REFERENCE_DRIFTGATE (another
-# build, e.g. of the commit before) the same is measured for it in the same
-# run. Then, while it runs, BENCH_UPGRADES releases are upgraded the way
+# build, e.g. of the commit before, that has the listener flags
+# --metrics-listen and --console-listen) the same is measured for it in the
+# same run. Then, while it runs, BENCH_UPGRADES releases are upgraded the way
 # Helm writes an upgrade (3 writes each): the time until driftgate serves
 # every new revision, and the CPU it spent. BENCH_RELEASES, BENCH_REVISIONS,
 # BENCH_NAMESPACES override the shape; RECORD=1 adds a row to
@@ -17,6 +18,10 @@
 set -uo pipefail
 build=$(cd "${1:-build}" && pwd)
 reference=${2:-}
+if [ -n "$reference" ] && ! "$reference" --help 2>/dev/null | grep -q -- --console-listen; then
+    echo "bench: $reference has no --console-listen; a reference must serve /api/v1 there" >&2
+    exit 1
+fi
 root=$(cd "$(dirname "$0")/.." && pwd)
 nrel=${BENCH_RELEASES:-1000}
 nrev=${BENCH_REVISIONS:-10}
@@ -41,7 +46,6 @@ printf '%s\n' 'apiVersion: audit.k8s.io/v1' 'kind: Policy' 'omitStages: [Request
 . "$root/e2e/cluster.sh"
 cluster_up || exit 1
 driftgate_user || exit 1
-gate_port=$((cluster_port + 3))
 "$root/certs/driftgate-certs" init --dir "$work/tls" --ip 127.0.0.1 2>/dev/null
 
 # ---- the records ----------------------------------------------------------------------------
@@ -107,7 +111,6 @@ deployed=$(kubectl get secrets -A -l owner=helm,status=deployed --no-headers | w
 echo "records: $total Helm Secret records ($deployed deployed) in $nns namespaces, written in ${write_s}s"
 
 # ---- one cold start -------------------------------------------------------------------------
-gate() { curl -sS --cacert "$work/tls/ca-bundle.crt" "https://127.0.0.1:$gate_port$1" "${@:2}"; }
 seconds_since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN {printf "%.2f", b - a}'; }
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"; }
 upgraded() { # FIRST COUNT: driftgate serves releases FIRST... at the upgraded revision
@@ -120,7 +123,7 @@ measure() {
     local bin=$2 pid t0 ready hwm1 hwm2 reqs before cpu0 up_s up_cpu
     before=$(cat "$work/audit.log" 2>/dev/null | wc -l)
     t0=$(date +%s.%N)
-    "$bin" --listen "127.0.0.1:$gate_port" --tls-cert "$work/tls/tls.crt" --tls-key "$work/tls/tls.key" \
+    "$bin" "${gate_listen[@]}" --tls-cert "$work/tls/tls.crt" --tls-key "$work/tls/tls.key" \
         --kubeconfig "$work/driftgate.kubeconfig" --helm-secrets --baseline-namespace driftgate-system \
         --policy "$root/examples/policy.yaml" --audit-interval 5 2>"$work/$1.log" &
     pid=$!

@@ -4,8 +4,9 @@
 # in system:masters, an audit log written with deploy/audit-policy.yaml, and
 # a kubeconfig for kubectl and helm. Source it after tests/lib.sh, with
 # $root (the checkout), $work (a private directory) and a `pids` array
-# (what to kill on exit) set; then call cluster_up. $cluster_audit_policy
-# replaces deploy/audit-policy.yaml.
+# (what to kill on exit) set; then call cluster_up (or cluster_pki, then
+# cluster_start, to add to the PKI in between). $cluster_audit_policy
+# replaces deploy/audit-policy.yaml; cluster_apiserver_args adds flags.
 # shellcheck shell=bash
 
 cp_bin=$("$root/e2e/build.sh") || { echo "e2e: the control plane did not build" >&2; exit 1; }
@@ -17,6 +18,11 @@ cluster_port=$((21000 + RANDOM % 20000))
 etcd_port=$cluster_port apiserver_port=$((cluster_port + 2))
 apiserver_pid=
 etcd_pid=
+cluster_apiserver_args=()
+# driftgate's ports: the webhook (HTTPS), /metrics, the console and /api/v1.
+gate_port=$((cluster_port + 3)) metrics_port=$((cluster_port + 4)) console_port=$((cluster_port + 5))
+gate_listen=(--listen "127.0.0.1:$gate_port" --metrics-listen "127.0.0.1:$metrics_port"
+    --console-listen "127.0.0.1:$console_port")
 
 sign() { # NAME SUBJECT EXT: a key and a certificate signed by the cluster's CA
     openssl ecparam -name prime256v1 -genkey -noout -out "$pki/$1.key" &&
@@ -59,7 +65,7 @@ start_apiserver() {
         --service-account-key-file="$pki/sa.key" --service-account-signing-key-file="$pki/sa.key" \
         --service-cluster-ip-range=10.0.0.0/24 --disable-admission-plugins=ServiceAccount \
         --audit-policy-file="${cluster_audit_policy:-$root/deploy/audit-policy.yaml}" \
-        --audit-log-path="$work/audit.log" \
+        --audit-log-path="$work/audit.log" "${cluster_apiserver_args[@]}" \
         >>"$work/apiserver.log" 2>&1 &
     apiserver_pid=$!
     pids+=("$apiserver_pid")
@@ -71,15 +77,32 @@ stop_apiserver() { # [SIGNAL]: TERM (default) drains watches for up to a minute;
     wait "$apiserver_pid" 2>/dev/null
 }
 
-# Sets $cp_ready: how long the control plane took to become ready, in seconds.
-cluster_up() {
-    local t0
+# whichever of driftgate's listeners serves PATH
+gate() { # PATH [curl args]
+    case $1 in
+    /api/* | /console*) curl -sS "http://127.0.0.1:$console_port$1" "${@:2}" ;;
+    /metrics) curl -sS "http://127.0.0.1:$metrics_port$1" "${@:2}" ;;
+    *) curl -sS --cacert "$work/tls/ca-bundle.crt" "https://127.0.0.1:$gate_port$1" "${@:2}" ;;
+    esac
+}
+
+# The cluster's CA, the API server's serving pair, an admin in system:masters.
+cluster_pki() {
     mkdir -p "$pki"
     openssl ecparam -name prime256v1 -genkey -noout -out "$pki/ca.key"
     openssl req -x509 -new -key "$pki/ca.key" -subj "/CN=driftgate e2e CA" -days 1 -out "$pki/ca.crt" 2>/dev/null
     sign apiserver /CN=kube-apiserver 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n'
     sign admin "/CN=e2e-admin/O=system:masters" 'extendedKeyUsage=clientAuth\n'
     openssl genrsa -out "$pki/sa.key" 2048 2>/dev/null
+}
+
+cluster_up() {
+    cluster_pki && cluster_start
+}
+
+# Sets $cp_ready: how long the control plane took to become ready, in seconds.
+cluster_start() {
+    local t0
     t0=$(date +%s.%N)
     "$cp_bin/etcd" --name e2e --data-dir "$work/etcd" --unsafe-no-fsync \
         --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \

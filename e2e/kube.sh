@@ -38,7 +38,7 @@ step() { echo "== $*"; }
 . "$root/e2e/cluster.sh"
 cluster_up || { fail "the control plane did not start"; exit 1; }
 step "control plane ready in ${cp_ready}s"
-gate_port=$((cluster_port + 3)) proxy_port=0
+proxy_port=0
 chart=$root/examples/charts/nginx
 
 # ---- driftgate's identity and RBAC: the chart's own ClusterRole --------------------------
@@ -93,7 +93,7 @@ stop_proxy() { kill -KILL "$proxy_pid"; wait "$proxy_pid" 2>/dev/null; proxy_pid
 "$root/certs/driftgate-certs" init --dir "$work/tls" --ip 127.0.0.1 2>/dev/null
 gate_pid=
 start_gate() {
-    "$build/driftgate" --listen "127.0.0.1:$gate_port" --tls-cert "$work/tls/tls.crt" \
+    "$build/driftgate" "${gate_listen[@]}" --tls-cert "$work/tls/tls.crt" \
         --tls-key "$work/tls/tls.key" --kubeconfig "$work/driftgate.kubeconfig" --helm-secrets \
         --baseline-namespace driftgate-system --policy "$root/examples/policy.yaml" \
         --audit-interval 2 2>>"$work/driftgate.log" &
@@ -101,7 +101,6 @@ start_gate() {
     pids+=("$gate_pid")
     wait_for 30 gate /readyz -f
 }
-gate() { curl -sS --cacert "$work/tls/ca-bundle.crt" "https://127.0.0.1:$gate_port$1" "${@:2}"; }
 metric() { gate /metrics | awk -v m="$1" '$1 == m {print $2}'; }
 lists() { gate /metrics | awk '/^driftgate_watch_lists_total/ {n += $2} END {print n + 0}'; }
 release() { gate /api/v1/releases | jq -c --arg n "$1" '.releases[] | select(.name == $n)'; }

@@ -10,10 +10,6 @@ set -uo pipefail
 build=$(cd "${1:-build}" && pwd)
 root=$(cd "$(dirname "$0")/.." && pwd)
 t_start=$(date +%s)
-cp_bin=$("$root/e2e/build.sh") || { echo "e2e: the control plane did not build" >&2; exit 1; }
-PATH="$("$root/scripts/tools.sh"):$PATH"
-export PATH
-unset KUBECONFIG HELM_DRIVER
 work=$(mktemp -d /tmp/driftgate-e2e.XXXXXX)
 scratch=$work
 # shellcheck source=../tests/lib.sh
@@ -34,26 +30,13 @@ cleanup() {
 trap cleanup EXIT
 step() { echo "== $*"; }
 
-port=$((21000 + RANDOM % 20000))
-etcd_port=$port apiserver_port=$((port + 2)) gate_port=$((port + 3))
-metrics_port=$((port + 4)) console_port=$((port + 5))
+# shellcheck source=cluster.sh
+. "$root/e2e/cluster.sh"
 
-# ---- the control plane's PKI: a CA, the API server's serving pair, an admin ----------
-pki=$work/pki
-mkdir -p "$pki"
-sign() { # NAME SUBJECT EXT: a key and a certificate signed by the e2e CA
-    openssl ecparam -name prime256v1 -genkey -noout -out "$pki/$1.key" &&
-        openssl req -new -key "$pki/$1.key" -subj "$2" -out "$pki/$1.csr" 2>/dev/null &&
-        printf '%b' "$3" >"$pki/$1.ext" &&
-        openssl x509 -req -in "$pki/$1.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
-            -days 1 -extfile "$pki/$1.ext" -out "$pki/$1.crt" 2>/dev/null
-}
-openssl ecparam -name prime256v1 -genkey -noout -out "$pki/ca.key"
-openssl req -x509 -new -key "$pki/ca.key" -subj "/CN=driftgate e2e CA" -days 1 -out "$pki/ca.crt" 2>/dev/null
-sign apiserver /CN=kube-apiserver 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n'
-sign admin "/CN=e2e-admin/O=system:masters" 'extendedKeyUsage=clientAuth\n'
-# The API server's identity towards webhooks (AdmissionConfiguration's
-# kubeConfigFile): driftgate requires it, by CA, clientAuth and name.
+# ---- the control plane's PKI, and the API server's identity towards webhooks ----------
+cluster_pki
+# AdmissionConfiguration's kubeConfigFile: driftgate requires this
+# certificate, by CA, clientAuth and name.
 sign webhook-client /CN=apiserver-webhook-client 'extendedKeyUsage=clientAuth\n'
 cat >"$work/webhook-kubeconfig.yaml" <<EOF
 apiVersion: v1
@@ -72,44 +55,11 @@ plugins:
     kind: WebhookAdmissionConfiguration
     kubeConfigFile: "$work/webhook-kubeconfig.yaml"
 EOF
-openssl genrsa -out "$pki/sa.key" 2048 2>/dev/null
+cluster_apiserver_args=(--admission-control-config-file="$work/admission.yaml")
 
 # ---- etcd and kube-apiserver ---------------------------------------------------------
 step "control plane: $("$cp_bin/kube-apiserver" --version), etcd $("$cp_bin/etcd" --version | awk 'NR == 1 {print $3}')"
-t_cp=$(date +%s.%N)
-"$cp_bin/etcd" --name e2e --data-dir "$work/etcd" --unsafe-no-fsync \
-    --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
-    --listen-peer-urls "http://127.0.0.1:$((port + 1))" --initial-advertise-peer-urls "http://127.0.0.1:$((port + 1))" \
-    --initial-cluster "e2e=http://127.0.0.1:$((port + 1))" >"$work/etcd.log" 2>&1 &
-pids+=($!)
-wait_for 20 curl -sf "http://127.0.0.1:$etcd_port/health" || { fail "etcd did not start"; exit 1; }
-api() { curl -sS --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" \
-    "https://127.0.0.1:$apiserver_port$1" "${@:2}"; }
-apiserver_pid=
-start_apiserver() {
-    "$cp_bin/kube-apiserver" --etcd-servers="http://127.0.0.1:$etcd_port" \
-        --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$apiserver_port" \
-        --cert-dir="$work/apiserver" --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
-        --client-ca-file="$pki/ca.crt" --authorization-mode=RBAC \
-        --service-account-issuer="https://127.0.0.1:$apiserver_port" \
-        --service-account-key-file="$pki/sa.key" --service-account-signing-key-file="$pki/sa.key" \
-        --service-cluster-ip-range=10.0.0.0/24 --disable-admission-plugins=ServiceAccount \
-        --audit-policy-file="$root/deploy/audit-policy.yaml" --audit-log-path="$work/audit.log" \
-        --admission-control-config-file="$work/admission.yaml" \
-        >>"$work/apiserver.log" 2>&1 &
-    apiserver_pid=$!
-    pids+=("$apiserver_pid")
-    wait_for 60 api /readyz -f
-}
-start_apiserver || { fail "kube-apiserver did not become ready"; exit 1; }
-cp_ready=$(awk -v a="$t_cp" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
-export KUBECONFIG=$work/kubeconfig
-kubectl config set-cluster e2e --server="https://127.0.0.1:$apiserver_port" \
-    --certificate-authority="$pki/ca.crt" --embed-certs >/dev/null
-kubectl config set-credentials admin --client-certificate="$pki/admin.crt" \
-    --client-key="$pki/admin.key" --embed-certs >/dev/null
-kubectl config set-context e2e --cluster=e2e --user=admin >/dev/null
-kubectl config use-context e2e >/dev/null
+cluster_start || { fail "the control plane did not start"; exit 1; }
 step "control plane ready in ${cp_ready}s"
 audit() { # JQ FILTER over the audit events
     jq -c "select(.stage == \"ResponseComplete\") | $1" "$work/audit.log"
@@ -122,22 +72,14 @@ bundle=$("$root/certs/driftgate-certs" bundle --dir "$work/tls")
 gate_pid=
 gate_policy=$root/examples/policy.yaml
 start_gate() {
-    "$build/driftgate" --listen "127.0.0.1:$gate_port" --tls-cert "$work/tls/tls.crt" \
+    "$build/driftgate" "${gate_listen[@]}" --tls-cert "$work/tls/tls.crt" \
         --tls-key "$work/tls/tls.key" --kubeconfig "$KUBECONFIG" --helm-secrets \
-        --metrics-listen "127.0.0.1:$metrics_port" --console-listen "127.0.0.1:$console_port" \
         --client-ca "$pki/ca.crt" --client-allowed-names apiserver-webhook-client --shutdown-delay 0 \
         --baseline-namespace driftgate-system \
         --policy "$gate_policy" --audit-interval 2 2>>"$work/driftgate.log" &
     gate_pid=$!
     pids+=("$gate_pid")
     wait_for 30 gate /readyz -f
-}
-gate() { # PATH [curl args]: whichever of driftgate's listeners serves PATH
-    case $1 in
-    /api/* | /console*) curl -sS "http://127.0.0.1:$console_port$1" "${@:2}" ;;
-    /metrics) curl -sS "http://127.0.0.1:$metrics_port$1" "${@:2}" ;;
-    *) curl -sS --cacert "$work/tls/ca-bundle.crt" "https://127.0.0.1:$gate_port$1" "${@:2}" ;;
-    esac
 }
 as_apiserver=(--cert "$pki/webhook-client.crt" --key "$pki/webhook-client.key")
 register() { # FAILURE_POLICY: the chart's webhook configuration, pointed at this driftgate
@@ -425,14 +367,19 @@ pub_row="${w_p50} ms | ${w_p99} ms | ${g_p50} / ${g_p99} ms | ${burst_s} s"
 # concurrent ones share one re-read per release at a time.
 step "denial storm: 1,000 denied patches on a Helm-origin release (plain-nginx)"
 rr0=$(gauge driftgate_rereads_total) sh0=$(gauge driftgate_rereads_shared_total)
+un0=$(gauge driftgate_rereads_unanswered_total)
 burst /api/v1/namespaces/sandbox-plain/services/plain-nginx \
     '{"spec":{"ports":[{"name":"http","port":8080,"targetPort":"http","protocol":"TCP"}]}}'
 rereads=$(($(gauge driftgate_rereads_total) - rr0)) shared=$(($(gauge driftgate_rereads_shared_total) - sh0))
+unanswered=$(($(gauge driftgate_rereads_unanswered_total) - un0))
 eq "storm: every patch denied (403)" "$(sort -u "$work/codes" | tr '\n' ' ')" "403 "
-eq "storm: every denial was re-read or shared a re-read" "$((rereads + shared))" 1000
+# (one whose budget ran out on a loaded machine is counted too: then the
+# stored judgement stands, which still denies)
+eq "storm: every denial was re-read, shared a re-read, or ran out of budget" \
+    "$((rereads + shared + unanswered))" 1000
 checks=$((checks + 1))
 [ "$rereads" -lt 1000 ] || fail "storm: no re-read was shared ($rereads re-reads for 1,000 denials)"
-echo "   storm: $rereads re-reads for 1,000 denials ($shared shared); webhook p50 ${w_p50} ms, p99 ${w_p99} ms; driftgate p50 ${g_p50} ms, p99 ${g_p99} ms; ${burst_s}s"
+echo "   storm: $rereads re-reads for 1,000 denials ($shared shared, $unanswered past the budget); webhook p50 ${w_p50} ms, p99 ${w_p99} ms; driftgate p50 ${g_p50} ms, p99 ${g_p99} ms; ${burst_s}s"
 storm_row="$rereads / 1000 | ${w_p50} / ${w_p99} ms | ${g_p50} / ${g_p99} ms | ${burst_s} s"
 
 # ---- 10. the gate holds: a namespace editor tries every way around it ------------------------

@@ -24,7 +24,7 @@ static atomic_ullong decisions[NVERDICTS][NCODES];
 static atomic_ullong rejected[NHTTP];
 static atomic_ullong buckets[NBUCKETS + 1]; /* last: +Inf only */
 static atomic_ullong sum_ns, count;
-static atomic_ullong rereads, rereads_shared;
+static atomic_ullong rereads[3];
 static atomic_long baselines, variances, untrusted, conflicts;
 static atomic_int synced;
 static atomic_ullong kube_requests[DG_KUBE_NVERBS], kube_errors[DG_KUBE_NVERBS];
@@ -77,9 +77,10 @@ void dg_metrics_rejected(int http_code)
     atomic_fetch_add(&rejected[code_index(http_codes, NHTTP, http_code)], 1);
 }
 
-void dg_metrics_reread(bool shared)
+void dg_metrics_reread(dg_reread_outcome_t what)
 {
-    atomic_fetch_add(shared ? &rereads_shared : &rereads, 1);
+    if ((unsigned)what < 3)
+        atomic_fetch_add(&rereads[what], 1);
 }
 
 void dg_metrics_set_baselines(long n)
@@ -295,6 +296,9 @@ int dg_metrics_render(dg_buf_t *o, double cert_expiry_s)
             "# HELP driftgate_rereads_shared_total Denials answered by a re-read another "
             "request made.\n# TYPE driftgate_rereads_shared_total counter\n"
             "driftgate_rereads_shared_total %llu\n"
+            "# HELP driftgate_rereads_unanswered_total Denials whose re-read did not answer within "
+            "the budget.\n# TYPE driftgate_rereads_unanswered_total counter\n"
+            "driftgate_rereads_unanswered_total %llu\n"
             "# HELP driftgate_log_lines_dropped_total Log lines dropped because the reader "
             "of stderr fell behind.\n"
             "# TYPE driftgate_log_lines_dropped_total counter\n"
@@ -306,7 +310,8 @@ int dg_metrics_render(dg_buf_t *o, double cert_expiry_s)
             "# TYPE driftgate_tls_cert_expiry_seconds gauge\ndriftgate_tls_cert_expiry_seconds "
             "%.0f\n",
             atomic_load(&baselines), atomic_load(&variances), atomic_load(&untrusted),
-            atomic_load(&conflicts), atomic_load(&rereads), atomic_load(&rereads_shared),
+            atomic_load(&conflicts), atomic_load(&rereads[DG_REREAD_MADE]),
+            atomic_load(&rereads[DG_REREAD_SHARED]), atomic_load(&rereads[DG_REREAD_UNANSWERED]),
             dg_log_dropped(), atomic_load(&synced), cert_expiry_s);
     return rc;
 }

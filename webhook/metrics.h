@@ -17,9 +17,14 @@ void dg_metrics_decision(dg_verdict_t v, int code, uint64_t ns);
 /** Count one request refused at the HTTP layer (400, 404, 405, 413, 415...). */
 void dg_metrics_rejected(int http_code);
 
-/** Count a re-read before a denial: one made (@shared false), or an
- *  answer taken from another request's re-read (@shared true). */
-void dg_metrics_reread(bool shared);
+/* What became of a denial's re-read. */
+typedef enum dg_reread_outcome {
+    DG_REREAD_MADE,       /* this request read the API */
+    DG_REREAD_SHARED,     /* it took the answer of a read another request made */
+    DG_REREAD_UNANSWERED, /* its budget ran out first: the stored judgement stands */
+} dg_reread_outcome_t;
+
+void dg_metrics_reread(dg_reread_outcome_t what);
 
 void dg_metrics_set_baselines(long n);
 void dg_metrics_set_variances(long n);

@@ -102,7 +102,7 @@ static void fly(dg_reread_t *r, flight_t *f, const char *release, const char *ns
 
     f->running = true;
     pthread_mutex_unlock(&r->mu);
-    dg_metrics_reread(false);
+    dg_metrics_reread(DG_REREAD_MADE);
     rc = r->inner->refresh(r->inner->ctx, release, ns, ms, &fresh, &err);
     pthread_mutex_lock(&r->mu);
     dg_release_free(&f->result);
@@ -154,8 +154,9 @@ static int reread(void *ctx, const char *release, const char *ns, long timeout_m
         rc = f->rc;
         *fresh = f->result ? dg_release_ref(f->result) : NULL;
         if (!flew)
-            dg_metrics_reread(true);
+            dg_metrics_reread(DG_REREAD_SHARED);
     } else {
+        dg_metrics_reread(DG_REREAD_UNANSWERED);
         dg_err_set(err, DG_EIO, "re-reading release %s: no answer within %ld ms", key, budget);
     }
     flight_put(r, f);
