@@ -23,6 +23,11 @@ pids=()
 cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
     wait 2>/dev/null
+    # E2E_KEEP_AUDIT=FILE keeps the API server's audit log (timeline fixtures
+    # and the timeline benchmark are made from it).
+    if [ -n "${E2E_KEEP_AUDIT:-}" ] && [ -f "$work/audit.log" ]; then
+        cp "$work/audit.log" "$E2E_KEEP_AUDIT" && echo "e2e: audit log kept in $E2E_KEEP_AUDIT"
+    fi
     if [ "$fails" -ne 0 ]; then
         for f in driftgate apiserver etcd; do
             echo "---- last lines of $f.log" >&2
