@@ -603,16 +603,27 @@ int dg_timeline_classify(dg_timeline_state_t *st, const json_t *ev, dg_timeline_
     return 1;
 }
 
-/* ---- resolution, in time order ------------------------------------------------------- */
+/* ---- what the log teaches ---------------------------------------------------------------- */
 
-/* The baseline entry of an object, created empty when @create. Borrowed. */
+/* Every fact is stored with the time of the event that told it, and a
+ * newer one wins: so events before --since can be learned from in any
+ * order, and events in time order simply overwrite. */
+
+static json_int_t when_of(const json_t *fact)
+{
+    return json_integer_value(json_object_get(fact, "t"));
+}
+
+/* The baseline entry of an object: {"t": time of its base, "base": the
+ * stored render or null, "desired": {path: {"t", "v"}}}. Borrowed; NULL
+ * when out of memory (@create) or unknown. */
 static json_t *baseline_of(dg_timeline_state_t *st, const char *key, bool create)
 {
     json_t *b = json_object_get(st->baselines, key);
 
     if (b || !create)
         return b;
-    b = json_pack("{s:n, s:{}}", "base", "desired");
+    b = json_pack("{s:I, s:n, s:{}}", "t", (json_int_t)INT64_MIN, "base", "desired");
     if (b == NULL || json_object_set_new(st->baselines, key, b))
         return NULL;
     return b;
@@ -627,36 +638,68 @@ static bool whole(const json_t *v)
                   strcmp(json_string_value(v) + n - 3, "...") == 0);
 }
 
-/* A render's stored object is the new baseline: what driftgate's later
- * annotations taught about the old one no longer holds. */
+/* Set @obj[@key] to {"t": @when, @vkey: @v} unless it holds newer. */
+static int set_newer(json_t *obj, const char *key, int64_t when, const char *vkey, json_t *v)
+{
+    json_t *old = json_object_get(obj, key);
+
+    if (old && when_of(old) > when)
+        return 0;
+    return json_object_set_new(obj, key, json_pack("{s:I, s:O}", "t", (json_int_t)when, vkey, v))
+               ? DG_ENOMEM
+               : 0;
+}
+
+/* A render's stored object is the object's baseline from then on. */
 static int learn_render(dg_timeline_state_t *st, const char *key, const dg_timeline_event_t *e)
 {
     json_t *b = baseline_of(st, key, true);
 
-    if (b == NULL || json_object_set(b, "base", e->stored) ||
-        json_object_set_new(b, "desired", json_object()))
+    if (b == NULL)
         return DG_ENOMEM;
-    return 0;
+    if (when_of(b) > e->when)
+        return 0;
+    return json_object_set_new(b, "t", json_integer(e->when)) ||
+                   json_object_set(b, "base", e->stored)
+               ? DG_ENOMEM
+               : 0;
 }
 
 /* driftgate knew the desired value of each path it judged (a published
  * baseline the log holds no copy of, for instance). */
 static int learn_desired(dg_timeline_state_t *st, const char *key, const dg_timeline_event_t *e)
 {
-    json_t *b, *desired;
+    json_t *b;
+    int rc = 0;
 
-    for (size_t i = 0; i < e->nvariances; i++) {
+    for (size_t i = 0; i < e->nvariances && !rc; i++) {
         const dg_timeline_variance_t *v = &e->variances[i];
 
         if (!whole(v->desired) || strcmp(v->path, "(object)") == 0)
             continue;
-        if ((b = baseline_of(st, key, true)) == NULL ||
-            (desired = json_object_get(b, "desired")) == NULL ||
-            json_object_set(desired, v->path, v->desired))
-            return DG_ENOMEM;
+        rc = (b = baseline_of(st, key, true)) == NULL
+                 ? DG_ENOMEM
+                 : set_newer(json_object_get(b, "desired"), v->path, e->when, "v", v->desired);
     }
-    return 0;
+    return rc;
 }
+
+int dg_timeline_learn(dg_timeline_state_t *st, const dg_timeline_event_t *e, dg_err_t *err)
+{
+    char key[1024];
+    int rc = 0;
+
+    object_key(e->group, e->resource, e->ns, e->name, key, sizeof key);
+    if (e->intent && e->stage == DG_TL_RENDER && e->release)
+        rc = set_newer(st->revisions, e->release, e->when, "rev", json_integer(e->revision));
+    else if (!e->intent && e->stage == DG_TL_RENDER && e->stored)
+        rc = learn_render(st, key, e);
+    else if (!e->intent && e->stage != DG_TL_RENDER)
+        rc = learn_desired(st, key, e);
+    return rc ? dg_err_set(err, rc, "out of memory following the timeline") : 0;
+}
+
+/* ---- what the log knew when an event happened -------------------------------------------- */
 
 /* The value at concrete path @text of @obj, or NULL. Borrowed. */
 static json_t *value_at(json_t *obj, const char *text)
@@ -688,36 +731,45 @@ static bool same(const json_t *a, const json_t *b)
     return dg_diff_equal(json_is_null(a) ? NULL : a, json_is_null(b) ? NULL : b);
 }
 
-/* The governed values of @e->stored against the baseline @base (a stored
- * render), through the one diff, with @desired (driftgate's later word)
- * taking precedence path by path. */
-static int measure_against(const dg_timeline_state_t *st, dg_timeline_event_t *e,
-                           const dg_objid_t *id, json_t *base, json_t *desired)
+/* driftgate's word on @path since the base was stored, or NULL. Borrowed. */
+static json_t *said_since(const json_t *b, const char *path)
 {
+    json_t *fact = json_object_get(json_object_get(b, "desired"), path);
+
+    return fact && when_of(fact) > when_of(b) ? json_object_get(fact, "v") : NULL;
+}
+
+/* The governed values of @e->stored against the baseline (a stored
+ * render, through the one diff), with driftgate's later word taking
+ * precedence path by path. */
+static int measure_against(const dg_timeline_state_t *st, dg_timeline_event_t *e,
+                           const dg_objid_t *id, const json_t *b)
+{
+    json_t *base = json_object_get(b, "base"), *fact, *want;
     dg_variances_t vs;
     const char *path;
-    json_t *want;
     int rc = 0;
 
     dg_variances_init(&vs);
-    if (base) {
-        dg_obj_t b = {base, *id, 0};
+    if (json_is_object(base)) {
+        dg_obj_t bo = {base, *id, 0};
 
-        rc = dg_diff_object(&b, e->stored, NULL, st->o.pol, &vs, NULL);
+        rc = dg_diff_object(&bo, e->stored, NULL, st->o.pol, &vs, NULL);
     }
     for (size_t i = 0; i < vs.n && !rc; i++) {
         const dg_variance_t *x = &vs.items[i];
 
-        want = json_object_get(desired, x->path);
+        want = said_since(b, x->path);
         if (want && same(want, x->live))
             continue;
         rc = add_variance(e, x->path, strlen(x->path), ref(want ? want : x->desired),
                           ref(x->live), NULL);
     }
-    json_object_foreach(desired, path, want) {
+    json_object_foreach(json_object_get(b, "desired"), path, fact) {
         json_t *now = value_at(e->stored, path);
 
-        if (rc || listed(e, path) || same(want, now))
+        want = said_since(b, path);
+        if (rc || want == NULL || listed(e, path) || same(want, now))
             continue;
         rc = add_variance(e, path, strlen(path), ref(want), ref(now), NULL);
     }
@@ -751,47 +803,42 @@ static int measure(const dg_timeline_state_t *st, const char *key, dg_timeline_e
 {
     const dg_kindinfo_t *ki = dg_kind_by_resource(e->group, e->resource);
     json_t *b = json_object_get(st->baselines, key);
-    json_t *base = json_object_get(b, "base"), *desired = json_object_get(b, "desired");
     dg_objid_t id;
 
     if (ki == NULL || !json_is_object(e->stored) || e->subresource)
         return 0;
     id = (dg_objid_t){ki->group, ki->kind, e->ns, e->name};
-    if (json_is_object(base) || json_object_size(desired))
-        return measure_against(st, e, &id, json_is_object(base) ? base : NULL, desired);
+    if (json_is_object(json_object_get(b, "base")) || json_object_size(json_object_get(b, "desired")))
+        return measure_against(st, e, &id, b);
     return measure_alone(st, e, &id);
 }
 
 int dg_timeline_resolve(dg_timeline_state_t *st, dg_timeline_event_t *e, dg_err_t *err)
 {
+    const char *owner;
     char key[1024];
-    json_t *rev;
     int rc = 0;
 
     object_key(e->group, e->resource, e->ns, e->name, key, sizeof key);
-    if (e->release == NULL && !e->intent && str(st->owners, key) &&
-        (e->release = strdup(str(st->owners, key))) == NULL)
-        rc = DG_ENOMEM;
-    if (rc == 0 && st->o.release && (e->release == NULL || !wanted_owner(st, e->release))) {
+    owner = str(st->owners, key);
+    if (e->release == NULL && !e->intent && owner && (e->release = strdup(owner)) == NULL)
+        return dg_err_set(err, DG_ENOMEM, "out of memory following the timeline");
+    if (st->o.release && (e->release == NULL || !wanted_owner(st, e->release))) {
         json_decref(e->stored);
         e->stored = NULL;
         return 0;
     }
-    rev = e->release ? json_object_get(st->revisions, e->release) : NULL;
-    if (!rc && e->intent && e->stage == DG_TL_RENDER)
-        rc = json_object_set_new(st->revisions, e->release, json_integer(e->revision)) ? DG_ENOMEM
-                                                                                       : 0;
-    else if (e->revision == 0)
-        e->revision = (long)json_integer_value(rev);
-    if (!rc && !e->intent && e->unjudged && e->stored)
+    if (e->revision == 0 && !(e->intent && e->stage == DG_TL_RENDER) && e->release)
+        e->revision = (long)json_integer_value(
+            json_object_get(json_object_get(st->revisions, e->release), "rev"));
+    if (!e->intent && e->unjudged && e->stored)
         rc = measure(st, key, e);
-    if (!rc && !e->intent && e->stage == DG_TL_RENDER && e->stored)
-        rc = learn_render(st, key, e);
-    else if (!rc && !e->intent && e->stage != DG_TL_RENDER)
-        rc = learn_desired(st, key, e);
+    if (rc)
+        return dg_err_set(err, rc, "out of memory following the timeline");
+    rc = dg_timeline_learn(st, e, err);
     json_decref(e->stored);
     e->stored = NULL;
-    return rc ? dg_err_set(err, rc, "out of memory following the timeline") : 1;
+    return rc ? rc : 1;
 }
 
 /* ---- the event as JSON ------------------------------------------------------------------- */
@@ -849,8 +896,7 @@ json_t *dg_timeline_event_json(const dg_timeline_event_t *e)
 
 typedef struct kept {
     dg_timeline_event_t e;
-    size_t seq;   /* input order: ties in time keep it */
-    bool context; /* before --since: read for what it teaches, not shown */
+    size_t seq; /* input order: ties in time keep it */
 } kept_t;
 
 struct dg_timeline {
@@ -892,16 +938,15 @@ int dg_timeline_add(dg_timeline_t *tl, const json_t *ev, dg_err_t *err)
     dg_timeline_event_t e;
     kept_t *p;
     int rc = dg_timeline_classify(tl->st, ev, &e, err);
-    bool context;
 
     if (rc <= 0)
         return rc;
-    /* Before --since only renders teach anything worth their memory: the
-     * revision in force and the baseline stored. */
-    context = e.when < tl->since;
-    if (context && e.stage != DG_TL_RENDER) {
+    /* Before --since: learned from (newest first, whatever the order) and
+     * forgotten. */
+    if (e.when < tl->since) {
+        rc = dg_timeline_learn(tl->st, &e, err);
         dg_timeline_event_clear(&e);
-        return 0;
+        return rc;
     }
     if (tl->n == tl->cap) {
         size_t cap = tl->cap ? tl->cap * 2 : 64;
@@ -913,7 +958,7 @@ int dg_timeline_add(dg_timeline_t *tl, const json_t *ev, dg_err_t *err)
         tl->items = p;
         tl->cap = cap;
     }
-    tl->items[tl->n++] = (kept_t){e, tl->seq++, context};
+    tl->items[tl->n++] = (kept_t){e, tl->seq++};
     return 0;
 }
 
@@ -951,7 +996,7 @@ int dg_timeline_finish(dg_timeline_t *tl, dg_err_t *err)
 
         if (keep < 0)
             rc = keep;
-        if (keep > 0 && !tl->items[i].context)
+        if (keep > 0)
             tl->items[out++] = tl->items[i];
         else
             dg_timeline_event_clear(&tl->items[i].e);

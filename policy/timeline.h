@@ -122,6 +122,13 @@ DG_MUST_CHECK int dg_timeline_classify(dg_timeline_state_t *st, const json_t *ev
 DG_MUST_CHECK int dg_timeline_resolve(dg_timeline_state_t *st, dg_timeline_event_t *e,
                                       dg_err_t *err);
 
+/** Learn what @e teaches (the revision a render sets, the baseline it
+ *  stores, the desired values driftgate named) without resolving it: for
+ *  events outside the window shown, in any order (the newest fact wins).
+ *  dg_timeline_resolve() calls it. Returns 0 or DG_ENOMEM. */
+DG_MUST_CHECK int dg_timeline_learn(dg_timeline_state_t *st, const dg_timeline_event_t *e,
+                                    dg_err_t *err);
+
 /** The event as `driftctl timeline -o json` prints it: time, stage, verb,
  *  dryRun, user, impersonatedBy, userAgent, object {group, resource,
  *  subresource, namespace, name}, code, decision, release, revision, rule,
@@ -135,7 +142,7 @@ json_t *dg_timeline_event_json(const dg_timeline_event_t *e);
 typedef struct dg_timeline dg_timeline_t; /* opaque */
 
 /** A collector for @opts; events before @since (ns since the epoch;
- *  INT64_MIN = none) are read for what they teach, not kept. NULL when out
+ *  INT64_MIN = none) are learned from (dg_timeline_learn()), not kept. NULL when out
  *  of memory. Free with dg_timeline_free(). */
 dg_timeline_t *dg_timeline_new(const dg_timeline_opts_t *opts, int64_t since, dg_err_t *err);
 void dg_timeline_free(dg_timeline_t **tl);
