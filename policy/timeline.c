@@ -823,7 +823,10 @@ int dg_timeline_resolve(dg_timeline_state_t *st, dg_timeline_event_t *e, dg_err_
     owner = str(st->owners, key);
     if (e->release == NULL && !e->intent && owner && (e->release = strdup(owner)) == NULL)
         return dg_err_set(err, DG_ENOMEM, "out of memory following the timeline");
-    if (st->o.release && (e->release == NULL || !wanted_owner(st, e->release))) {
+    /* An object no event ties to a release is no release's governed
+     * object (the API server's own Service, say), unless asked for. */
+    if ((e->release == NULL && st->o.object_name == NULL) ||
+        (st->o.release && (e->release == NULL || !wanted_owner(st, e->release)))) {
         json_decref(e->stored);
         e->stored = NULL;
         return 0;

@@ -117,8 +117,9 @@ DG_MUST_CHECK int dg_timeline_classify(dg_timeline_state_t *st, const json_t *ev
  *  unjudged the variances of its stored object against the last known
  *  baseline (the last render the log recorded, corrected by driftgate's
  *  later annotations); learn baselines from renders and annotations; drop
- *  @e->stored. Returns 1 to keep @e, 0 when it belongs to another release
- *  than the one asked for, DG_ENOMEM. */
+ *  @e->stored. Returns 1 to keep @e; 0 when it belongs to another release
+ *  than the one asked for, or to none that the log shows (unless the
+ *  object was asked for by name); DG_ENOMEM. */
 DG_MUST_CHECK int dg_timeline_resolve(dg_timeline_state_t *st, dg_timeline_event_t *e,
                                       dg_err_t *err);
 
