@@ -216,7 +216,8 @@ ctl_lines_t *ctl_lines_open(const char *flag, const char *path, size_t max_line,
 
 /** The next line, without its newline: *@line (borrowed until the next
  *  call) and *@len. Returns 1, 0 at the end, DG_ETOOBIG for a line past
- *  the limit (skipped; go on), DG_EIO (a read or gzip error) or DG_ENOMEM. */
+ *  the limit (skipped: go on; @err does not say where, ctl_lines_number()
+ *  does), DG_EIO (a read or gzip error) or DG_ENOMEM. */
 int ctl_lines_next(ctl_lines_t *l, const char **line, size_t *len, dg_err_t *err);
 
 /** The 1-based number of the line last returned. */

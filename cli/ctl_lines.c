@@ -88,14 +88,19 @@ static int make_room(ctl_lines_t *l)
 
 static int fill(ctl_lines_t *l, dg_err_t *err)
 {
-    int got, zerr, rc = make_room(l);
+    int got, zerr = Z_OK, rc = make_room(l);
     const char *msg;
 
     if (rc == DG_ENOMEM)
         return dg_err_set(err, rc, "%s: out of memory reading line %ld", l->shown, l->lineno + 1);
     got = gzread(l->f, l->buf + l->len, (unsigned)(l->cap - l->len));
-    if (got < 0 || (got == 0 && !gzeof(l->f))) {
-        msg = gzerror(l->f, &zerr);
+    /* A cut gzip stream (a log rotated while compressed) ends without an
+     * error from gzread(): gzerror() says Z_BUF_ERROR at the end. */
+    msg = got <= 0 ? gzerror(l->f, &zerr) : NULL;
+    if (got < 0 || (got == 0 && zerr != Z_OK)) {
+        /* zlib names a gzdopen()ed file "<fd:3>": we name it ourselves. */
+        if (strncmp(msg, "<fd:", 4) == 0 && strstr(msg, ": "))
+            msg = strstr(msg, ": ") + 2;
         return dg_err_set(err, DG_EIO, "%s: read error after line %ld: %s", l->shown, l->lineno,
                           zerr == Z_ERRNO ? strerror(errno) : msg);
     }
@@ -120,9 +125,8 @@ int ctl_lines_next(ctl_lines_t *l, const char **line, size_t *len, dg_err_t *err
             l->pos = nl ? end + 1 : end;
             l->lineno++;
             l->skipping = false;
-            if (skipped)
-                return dg_err_set(err, DG_ETOOBIG, "%s:%ld: line longer than %zu bytes",
-                                  l->shown, l->lineno, l->max);
+            if (skipped) /* the caller says where: ctl_lines_number() */
+                return dg_err_set(err, DG_ETOOBIG, "line longer than %zu bytes", l->max);
             return 1;
         }
         if (l->eof)

@@ -730,8 +730,8 @@ static void tl_detail(const dg_timeline_event_t *e, char *buf, size_t size)
     tl_variances(e, vars, sizeof vars);
     if (e->stage == DG_TL_RENDER && e->revision)
         n = snprintf(buf, size, "revision %ld%s", e->revision, vars[0] ? "; " : "");
-    else if (e->stage == DG_TL_RENDER)
-        n = snprintf(buf, size, "revision ?%s", vars[0] ? "; " : "");
+    else if (e->stage == DG_TL_RENDER) /* a baseline recorded at Metadata level */
+        n = snprintf(buf, size, "revision not in the log%s", vars[0] ? "; " : "");
     if (n < 0 || (size_t)n >= size)
         n = 0;
     if (vars[0])
