@@ -58,6 +58,7 @@ fuzz:
 
 bench: build
 	@bench/run.sh $(BUILD)
+	@bench/timeline.sh $(BUILD)
 	@bench/webhook.sh $(BUILD)
 	@bench/hostile.sh $(BUILD)
 
