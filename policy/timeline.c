@@ -638,7 +638,8 @@ static bool whole(const json_t *v)
                   strcmp(json_string_value(v) + n - 3, "...") == 0);
 }
 
-/* Set @obj[@key] to {"t": @when, @vkey: @v} unless it holds newer. */
+/* Set @obj[@key] to {"t": @when, @vkey: @v} unless it holds newer. @v is
+ * borrowed. */
 static int set_newer(json_t *obj, const char *key, int64_t when, const char *vkey, json_t *v)
 {
     json_t *old = json_object_get(obj, key);
@@ -690,8 +691,12 @@ int dg_timeline_learn(dg_timeline_state_t *st, const dg_timeline_event_t *e, dg_
     int rc = 0;
 
     object_key(e->group, e->resource, e->ns, e->name, key, sizeof key);
-    if (e->intent && e->stage == DG_TL_RENDER && e->release)
-        rc = set_newer(st->revisions, e->release, e->when, "rev", json_integer(e->revision));
+    if (e->intent && e->stage == DG_TL_RENDER && e->release) {
+        json_t *rev = json_integer(e->revision);
+
+        rc = rev ? set_newer(st->revisions, e->release, e->when, "rev", rev) : DG_ENOMEM;
+        json_decref(rev);
+    }
     else if (!e->intent && e->stage == DG_TL_RENDER && e->stored)
         rc = learn_render(st, key, e);
     else if (!e->intent && e->stage != DG_TL_RENDER)
