@@ -66,9 +66,9 @@ struct dg_timeline_state {
     /* jansson objects as hash maps, keyed by object ("resource.group/ns/name")
      * or by release ("ns/name"). */
     json_t *owners;    /* object -> "ns/release" */
-    json_t *revisions; /* release -> revision in force (0 = unknown) */
-    json_t *baselines; /* object -> {"base": stored render or null,
-                        *            "desired": {path: value}} */
+    json_t *revisions; /* release -> {"t": time told, "rev": revision (0 = unknown)} */
+    json_t *baselines; /* object -> {"t": time of base, "base": stored render or
+                        * null, "desired": {path: {"t": time told, "v": value}}} */
 };
 
 dg_timeline_state_t *dg_timeline_state_new(const dg_timeline_opts_t *opts, dg_err_t *err)
@@ -589,7 +589,7 @@ int dg_timeline_classify(dg_timeline_state_t *st, const json_t *ev, dg_timeline_
                      : a.kind == ABOUT_BASELINE ? baseline_revision(ev) : 0;
     if (!rc)
         rc = annotated_variances(&e, &s);
-    e.unjudged = !e.intent && unjudged(&e);
+    e.unjudged = !rc && !e.intent && unjudged(&e);
     /* Kept for dg_timeline_resolve(): a render's stored object is the next
      * baseline, an unjudged change's is what it did. */
     if (!rc && !e.intent && ok_code(e.code) && !e.dry_run &&
