@@ -59,6 +59,7 @@ fuzz:
 
 bench: build
 	@bench/run.sh $(BUILD)
+	@bench/timeline.sh $(BUILD)
 	@bench/webhook.sh $(BUILD)
 	@bench/hostile.sh $(BUILD)
 

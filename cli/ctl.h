@@ -205,12 +205,33 @@ int ctl_sarif_locate(const char *baseline, const dg_release_t *rel, const dg_var
                      const char *root, ctl_sarif_t *out, dg_err_t *err);
 void ctl_sarif_free(ctl_sarif_t *s);
 
+/* ---- the lines of a plain or gzip'd file, streamed (ctl_lines.c) ------------------------ */
+
+typedef struct ctl_lines ctl_lines_t; /* opaque */
+
+/** Open @path ("-" = stdin) for reading line by line, plain or gzip (zlib
+ *  reads both); lines longer than @max_line bytes are skipped. @flag words
+ *  errors (a directory given). Returns NULL with @err set (DG_EIO, DG_ENOMEM). */
+ctl_lines_t *ctl_lines_open(const char *flag, const char *path, size_t max_line, dg_err_t *err);
+
+/** The next line, without its newline: *@line (borrowed until the next
+ *  call) and *@len. Returns 1, 0 at the end, DG_ETOOBIG for a line past
+ *  the limit (skipped: go on; @err does not say where, ctl_lines_number()
+ *  does), DG_EIO (a read or gzip error) or DG_ENOMEM. */
+int ctl_lines_next(ctl_lines_t *l, const char **line, size_t *len, dg_err_t *err);
+
+/** The 1-based number of the line last returned. */
+long ctl_lines_number(const ctl_lines_t *l);
+
+void ctl_lines_close(ctl_lines_t **l);
+
 int ctl_diff_main(int argc, char **argv);
 int ctl_render_main(int argc, char **argv);
 int ctl_capture_main(int argc, char **argv);
 int ctl_publish_main(int argc, char **argv);
 int ctl_simulate_main(int argc, char **argv);
 int ctl_policy_main(int argc, char **argv);
+int ctl_timeline_main(int argc, char **argv);
 int ctl_completion_main(int argc, char **argv);
 
 #endif

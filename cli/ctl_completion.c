@@ -105,6 +105,17 @@ static const command_t commands[] = {
          {"-o", "--output", V_WORDS, "response table json", "output format"},
          {NULL, "--max-bytes", V_TEXT, NULL, "input size limit"},
      }},
+    {"timeline", "a release's audit lifecycle, from the API server's audit log", NULL, {
+         {NULL, "--audit-log", V_FILE, NULL, "API server audit log, plain or .gz"},
+         NS,
+         {NULL, "--release", V_TEXT, NULL, "release name"},
+         {NULL, "--object", V_TEXT, NULL, "KIND/NAME of one governed object"},
+         {NULL, "--since", V_TEXT, NULL, "RFC 3339 time"},
+         {NULL, "--webhook-name", V_TEXT, NULL, "webhook whose annotations are read"},
+         {NULL, "--baseline-namespace", V_TEXT, NULL, "baseline namespace of driftgate"},
+         {NULL, "--policy", V_FILE, NULL, "DriftPolicy"},
+         {"-o", "--output", V_WORDS, "table json", "output format"},
+     }},
     {"policy", "print the built-in DriftPolicy, or the kinds a policy governs", "default kinds", {
          {NULL, "--policy", V_FILE, NULL, "DriftPolicy"},
      }},
@@ -180,7 +191,8 @@ static void bash(void)
 /* Flags given more than once (zsh offers them again). */
 static bool repeatable(const flag_t *f)
 {
-    static const char *const many[] = {"--values", "--set", "--set-string", "--as-group"};
+    static const char *const many[] = {"--values", "--set", "--set-string", "--as-group",
+                                       "--audit-log"};
 
     for (size_t i = 0; i < sizeof many / sizeof many[0]; i++)
         if (strcmp(f->name, many[i]) == 0)

@@ -23,7 +23,8 @@ static void print_opt(const ctl_opt_t *o, FILE *f)
         snprintf(shortcol, sizeof shortcol, "-%c, ", o->shortname);
     n = snprintf(left, sizeof left, "  %s--%s%s%s", shortcol, o->name, o->arg ? " " : "",
                  o->arg ? o->arg : "");
-    fprintf(f, "%s%*s", left, n < HELP_COL ? HELP_COL - n : 2, "");
+    /* At least two spaces: the flag column ends where two spaces begin. */
+    fprintf(f, "%s%*s", left, n + 2 <= HELP_COL ? HELP_COL - n : 2, "");
     for (;;) {
         nl = strchr(line, '\n');
         fprintf(f, "%.*s\n", (int)(nl ? nl - line : (long)strlen(line)), line);

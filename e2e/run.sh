@@ -19,6 +19,11 @@ pids=()
 cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
     wait 2>/dev/null
+    # E2E_KEEP_AUDIT=FILE keeps the API server's audit log (timeline fixtures
+    # and the timeline benchmark are made from it).
+    if [ -n "${E2E_KEEP_AUDIT:-}" ] && [ -f "$work/audit.log" ]; then
+        cp "$work/audit.log" "$E2E_KEEP_AUDIT" && echo "e2e: audit log kept in $E2E_KEEP_AUDIT"
+    fi
     if [ "$fails" -ne 0 ]; then
         for f in driftgate apiserver etcd; do
             echo "---- last lines of $f.log" >&2
@@ -545,6 +550,39 @@ eq "deployer: the uninstall's delete is helm-change" "$(ann "$ev" decision)" hel
 run "namespace controller deletes a governed object" 0 -- kubectl delete deployment plain-nginx -n sandbox-plain \
     --as=system:serviceaccount:kube-system:namespace-controller
 run "kubectl delete namespace" 0 -- kubectl delete namespace sandbox-plain --wait=false
+
+# ---- 11. the run's story, read back from the API server's audit log ---------------------------
+step "11. driftctl timeline: the seed's three stages from this run's audit log"
+run "driftctl timeline -o json" 0 -- "$build/driftctl" timeline --audit-log "$work/audit.log" \
+    -n sandbox-nginx --release test-nginx -o json
+tl=$out
+tlq() { printf '%s' "$tl" | jq -r "$1"; }
+hpa_ev='.events[] | select(.object.resource == "horizontalpodautoscalers")'
+eq "timeline: in time order" "$(tlq '[.events[].time] == ([.events[].time] | sort)')" true
+eq "timeline: the install's render" "$(tlq '[.events[] | select(.stage == "baseline-render" and
+    .object.name == "sh.helm.release.v1.test-nginx.v1" and .verb == "create") | .revision] | join(",")')" 1
+eq "timeline: Helm applying revision 1 to the HPA" "$(tlq "[$hpa_ev | select(.stage == \"baseline-render\" and
+    .revision == 1 and (.userAgent | startswith(\"Helm/\")))] | length")" 1
+eq "timeline: the upgrade's render" "$(tlq "[$hpa_ev | select(.decision == \"helm-change\") | \"\(.stage) \(.revision)\"] | join(\",\")")" \
+    "baseline-render 2"
+eq "timeline: kubectl patch and kubectl edit of the floor, denied" "$(tlq "[$hpa_ev | select(.decision == \"deny\" and
+    .variances == [{\"path\": \"spec.minReplicas\", \"desired\": 6, \"requested\": 4}]) | \"\(.stage) \(.code)\"] | join(\",\")")" \
+    "out-of-band-mutation 403,out-of-band-mutation 403"
+eq "timeline: the change let through while driftgate was down" "$(tlq "[$hpa_ev | select(.decision == \"failed-open\") |
+    \"\(.stage) \(.code) \(.variances | tojson)\"] | join(\",\")")" \
+    'out-of-band-mutation 200 [{"path":"spec.minReplicas","desired":7,"requested":2}]'
+eq "timeline: refused while driftgate was down" "$(tlq "[$hpa_ev | select(.decision == \"webhook-unreachable\") | .code] | join(\",\")")" 500
+reconciles=$(audit 'select(.annotations["validate.driftgate.io/decision"] == "reconcile" and
+    .annotations["validate.driftgate.io/release"] == "sandbox-nginx/test-nginx")' | wc -l)
+eq "timeline: every reconcile decision" "$(tlq '[.events[] | select(.decision == "reconcile") | .stage] | unique | join(",")') $(tlq '[.events[] | select(.stage == "controlled-reconcile")] | length')" \
+    "controlled-reconcile $reconciles"
+checks=$((checks + 1))
+[ "$reconciles" -ge 4 ] || fail "timeline: the run made $reconciles reconciles of test-nginx, want at least 4"
+eq "timeline: the burst's denials" "$(tlq '.summary.objects[] | select(.object.resource == "horizontalpodautoscalers") | .outcomes.deny >= 1000')" true
+run "driftctl timeline (table)" 0 -- "$build/driftctl" timeline --audit-log "$work/audit.log" -n sandbox-nginx \
+    --release test-nginx --object hpa/test-nginx
+has "timeline table: the three stages and the floor's story" "$out" "  baseline-render  " "  out-of-band-mutation  " \
+    "  controlled-reconcile  " "hpa/test-nginx: 2 renders, " " failed open" " webhook unreachable"
 
 # Stopped as Kubernetes stops it; under ASan a leak would make this non-zero.
 kill -TERM "$gate_pid"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # fuzz/run.sh BUILD_DIR SECONDS: run every fuzz target for SECONDS over a
 # scratch copy of its corpus (fuzz/corpus/<target>, and for fuzz_decide and fuzz_http the
-# shared real AdmissionReviews too). A crash fails the run and leaves the
+# shared real AdmissionReviews too; for fuzz_timeline the real audit events of
+# tests/fixtures/timeline). A crash fails the run and leaves the
 # input in fuzz/findings/ to become a regression case in fuzz/corpus.
 set -euo pipefail
 build=${1:?usage: fuzz/run.sh BUILD_DIR SECONDS}
@@ -12,7 +13,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 status=0
 
-for t in manifest path decide http json; do
+for t in manifest path decide http json timeline; do
     corpus="$work/$t"
     mkdir -p "$corpus" "$root/fuzz/findings"
     cp "$root/fuzz/corpus/$t/"* "$corpus/" 2>/dev/null || true
@@ -20,6 +21,9 @@ for t in manifest path decide http json; do
     manifest) cp "$root"/examples/*.yaml "$corpus/" ;;
     decide|http|json) cp "$root"/examples/reviews/*.json "$corpus/"
             [ -d "$shared" ] && cp "$shared"/*.json "$corpus/" ;;
+    timeline) # real audit events: each alone, and the whole log
+        split -l 1 "$root/tests/fixtures/timeline/e2e-audit.log" "$corpus/line-"
+        cp "$root/tests/fixtures/timeline/e2e-audit.log" "$corpus/" ;;
     esac
     echo "fuzz_$t: ${secs}s over $(ls "$corpus" | wc -l) seeds"
     if ! "$build/fuzz_$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \

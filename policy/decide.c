@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "rfc3339.h"
 
 /* status.message is shown by kubectl in full; keep it readable. */
 #define DENY_MSG_MAX 1024
@@ -54,75 +55,6 @@ void dg_decision_free(dg_decision_t *d)
     dg_variances_free(&d->reconciled);
     free(d->release);
     d->release = NULL;
-}
-
-/* ---- RFC 3339 ------------------------------------------------------------ */
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
- * days_from_civil): pure arithmetic, no timegm() or TZ. */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    int64_t era, yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static int digits(const char *s, int n, int *out)
-{
-    int v = 0;
-
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return 0;
-}
-
-static int days_in_month(int y, int m)
-{
-    static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-    return m == 2 ? 28 + leap : dm[m - 1];
-}
-
-/* "2025-06-01T12:00:00Z", "2025-06-01T12:00:00.5+02:00". 0 or -1. */
-static int parse_rfc3339(const char *s, int64_t *out)
-{
-    int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
-    const char *p = s + 19;
-
-    if (strlen(s) < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
-        s[13] != ':' || s[16] != ':' || digits(s, 4, &y) || digits(s + 5, 2, &mo) ||
-        digits(s + 8, 2, &d) || digits(s + 11, 2, &h) || digits(s + 14, 2, &mi) ||
-        digits(s + 17, 2, &sec))
-        return -1;
-    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 60)
-        return -1;
-    if (*p == '.') {
-        if (p[1] < '0' || p[1] > '9')
-            return -1;
-        for (p++; *p >= '0' && *p <= '9'; p++)
-            ;
-    }
-    if ((p[0] == 'Z' || p[0] == 'z') && p[1] == '\0') {
-        sign = 0;
-    } else if ((p[0] == '+' || p[0] == '-') && strlen(p) == 6 && p[3] == ':' &&
-               !digits(p + 1, 2, &oh) && !digits(p + 4, 2, &om) && oh <= 23 && om <= 59) {
-        sign = p[0] == '+' ? 1 : -1;
-    } else {
-        return -1;
-    }
-    *out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
-           sign * (oh * 3600 + om * 60);
-    return 0;
 }
 
 /* ---- the judgement's state ----------------------------------------------- */
@@ -699,7 +631,7 @@ static bool break_glass(judge_t *j, const char **reason)
                  bg->expires_annotation ? bg->expires_annotation : "its expires annotation");
         return false;
     }
-    if (parse_rfc3339(exp, &t) != 0) {
+    if (dg_rfc3339_parse(exp, &t, NULL) != 0) {
         snprintf(j->bg_refusal, sizeof j->bg_refusal,
                  "break-glass not honoured: %s \"%.40s\" is not an RFC 3339 time",
                  bg->expires_annotation, exp);

@@ -520,3 +520,366 @@ int dg_report_decision(const dg_decision_t *d, const dg_review_t *rv, dg_format_
         return dg_err_set(err, DG_EINVAL, "a decision renders as table or json");
     return rc ? dg_err_set(err, DG_ENOMEM, "out of memory rendering the decision") : 0;
 }
+
+/* ---- timelines ------------------------------------------------------------------------------ */
+
+#define DETAIL_MAX 100
+
+/* What one governed object, or one release's intent, went through. */
+typedef struct tally {
+    const dg_timeline_event_t *first; /* names the object or release */
+    size_t renders, mutations, reconciles;
+    json_t *outcomes; /* decision ("unjudged" for none) -> count, first seen first */
+} tally_t;
+
+typedef struct tallies {
+    tally_t *items;
+    size_t n;
+    json_t *index; /* key -> position in items */
+} tallies_t;
+
+static void tallies_free(tallies_t *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        json_decref(t->items[i].outcomes);
+    free(t->items);
+    json_decref(t->index);
+}
+
+static const char *outcome(const dg_timeline_event_t *e)
+{
+    return e->decision ? e->decision : "unjudged";
+}
+
+static int count_event(tallies_t *t, const dg_timeline_event_t *e)
+{
+    char key[1024];
+    json_t *at;
+    tally_t *x;
+
+    if (e->intent)
+        snprintf(key, sizeof key, "intent %s", e->release ? e->release : "");
+    else
+        snprintf(key, sizeof key, "%s.%s/%s/%s", e->resource, e->group, e->ns, e->name);
+    if ((at = json_object_get(t->index, key)) == NULL) {
+        tally_t *p = realloc(t->items, (t->n + 1) * sizeof *p);
+
+        if (p == NULL)
+            return DG_ENOMEM;
+        t->items = p;
+        p[t->n] = (tally_t){.first = e, .outcomes = json_object()};
+        if (p[t->n].outcomes == NULL ||
+            json_object_set_new(t->index, key, json_integer((json_int_t)t->n)))
+            return json_decref(p[t->n].outcomes), DG_ENOMEM;
+        at = json_object_get(t->index, key);
+        t->n++;
+    }
+    x = &t->items[json_integer_value(at)];
+    if (e->stage == DG_TL_RENDER)
+        x->renders++;
+    else if (e->stage == DG_TL_RECONCILE)
+        x->reconciles++;
+    else {
+        json_t *c = json_object_get(x->outcomes, outcome(e));
+
+        x->mutations++;
+        if (json_object_set_new(x->outcomes, outcome(e),
+                                json_integer(json_integer_value(c) + 1)))
+            return DG_ENOMEM;
+    }
+    return 0;
+}
+
+static int tally_all(const dg_timeline_t *tl, tallies_t *t)
+{
+    int rc = (t->index = json_object()) ? 0 : DG_ENOMEM;
+
+    for (size_t i = 0; i < dg_timeline_count(tl) && !rc; i++)
+        rc = count_event(t, dg_timeline_at(tl, i));
+    return rc;
+}
+
+/* "hpa/test-nginx" (with "/scale" for the subresource), "cm/sh.helm...";
+ * prefixed by the namespace when the timeline spans several. */
+static void tl_object(const dg_timeline_event_t *e, bool with_ns, bool with_sub, char *buf,
+                      size_t size)
+{
+    const dg_kindinfo_t *k = dg_kind_by_resource(e->group, e->resource);
+    const char *kind = k ? (k->shortname ? k->shortname : k->singular) : e->resource;
+    bool sub = with_sub && e->subresource;
+
+    snprintf(buf, size, "%s%s%s/%s%s%s", with_ns ? e->ns : "", with_ns ? "/" : "", kind,
+             e->name, sub ? "/" : "", sub ? e->subresource : "");
+}
+
+/* Do the governed objects live in more than one namespace? (Baselines
+ * live in driftgate's, and name their release's.) */
+static bool many_namespaces(const dg_timeline_t *tl)
+{
+    const char *first = NULL;
+
+    for (size_t i = 0; i < dg_timeline_count(tl); i++) {
+        const dg_timeline_event_t *e = dg_timeline_at(tl, i);
+
+        if (e->intent)
+            continue;
+        if (first && strcmp(e->ns, first) != 0)
+            return true;
+        first = e->ns;
+    }
+    return false;
+}
+
+/* ---- timelines: json ---- */
+
+static json_t *tally_json(const tally_t *x)
+{
+    const dg_timeline_event_t *e = x->first;
+    json_t *who = e->intent ? json_pack("{s:s?}", "release", e->release)
+                            : json_pack("{s:{s:s, s:s, s:s, s:s}}", "object", "group", e->group,
+                                        "resource", e->resource, "namespace", e->ns, "name",
+                                        e->name);
+
+    json_t *counts = json_pack("{s:I, s:I, s:O, s:I}", "renders", (json_int_t)x->renders,
+                               "mutations", (json_int_t)x->mutations, "outcomes", x->outcomes,
+                               "reconciles", (json_int_t)x->reconciles);
+    int rc = who && counts ? json_object_update(who, counts) : -1;
+
+    json_decref(counts);
+    if (rc == 0)
+        return who;
+    json_decref(who);
+    return NULL;
+}
+
+static json_t *timeline_summary(const dg_timeline_t *tl, const tallies_t *t,
+                                const dg_report_timeline_ctx_t *ctx)
+{
+    size_t n[4] = {0};
+    json_t *objects = json_array(), *intent = json_array();
+
+    for (size_t i = 0; i < dg_timeline_count(tl); i++)
+        n[dg_timeline_at(tl, i)->stage]++;
+    for (size_t i = 0; i < t->n && objects && intent; i++)
+        if (json_array_append_new(t->items[i].first->intent ? intent : objects,
+                                  tally_json(&t->items[i])))
+            break;
+    return json_pack("{s:I, s:I, s:I, s:I, s:o, s:o, s:I, s:I}", "events",
+                     (json_int_t)dg_timeline_count(tl), "baseline-render",
+                     (json_int_t)n[DG_TL_RENDER], "out-of-band-mutation",
+                     (json_int_t)n[DG_TL_MUTATION], "controlled-reconcile",
+                     (json_int_t)n[DG_TL_RECONCILE], "objects", objects, "intent", intent,
+                     "lines", (json_int_t)(ctx ? ctx->lines : 0), "malformed",
+                     (json_int_t)(ctx ? ctx->malformed : 0));
+}
+
+/* One event per line: a timeline of a busy release is long, and people
+ * grep it. */
+static int timeline_json(const dg_timeline_t *tl, const tallies_t *t,
+                         const dg_report_timeline_ctx_t *ctx, dg_buf_t *o)
+{
+    json_t *sum = timeline_summary(tl, t, ctx);
+    char *text;
+    int rc = sum ? dg_buf_puts(o, "{\"events\": [") : DG_ENOMEM;
+
+    for (size_t i = 0; i < dg_timeline_count(tl) && !rc; i++) {
+        json_t *e = dg_timeline_event_json(dg_timeline_at(tl, i));
+
+        text = e ? json_dumps(e, JSON_COMPACT) : NULL;
+        rc = text ? dg_buf_printf(o, "%s\n  %s", i ? "," : "", text) : DG_ENOMEM;
+        free(text);
+        json_decref(e);
+    }
+    text = sum ? json_dumps(sum, JSON_INDENT(2)) : NULL;
+    if (!rc)
+        rc = text ? dg_buf_printf(o, "\n],\n\"summary\": %s}\n", text) : DG_ENOMEM;
+    free(text);
+    json_decref(sum);
+    return rc;
+}
+
+/* ---- timelines: table ---- */
+
+/* "spec.minReplicas: 6 -> 4; ...": desired -> requested, or, for a
+ * reconcile, before -> desired; "?" where the log does not say. */
+static void tl_variances(const dg_timeline_event_t *e, char *buf, size_t size)
+{
+    size_t len = 0;
+
+    buf[0] = '\0';
+    for (size_t i = 0; i < e->nvariances && len < size; i++) {
+        const dg_timeline_variance_t *v = &e->variances[i];
+        const json_t *from = v->before ? v->before : v->desired;
+        char a[CELL_MAX + 8], b[CELL_MAX + 8];
+
+        if (from && !json_is_null(from))
+            cell(from, false, true, a, sizeof a);
+        else
+            snprintf(a, sizeof a, from ? "(none)" : "?");
+        cell(json_is_null(v->requested) ? NULL : v->requested, false, false, b, sizeof b);
+        len += (size_t)snprintf(buf + len, size - len, "%s%s: %s -> %s", i ? "; " : "", v->path,
+                                a, b);
+    }
+}
+
+static void tl_detail(const dg_timeline_event_t *e, char *buf, size_t size)
+{
+    char vars[512];
+    int n = 0;
+
+    tl_variances(e, vars, sizeof vars);
+    if (e->stage == DG_TL_RENDER && e->revision)
+        n = snprintf(buf, size, "revision %ld%s", e->revision, vars[0] ? "; " : "");
+    else if (e->stage == DG_TL_RENDER) /* a baseline recorded at Metadata level */
+        n = snprintf(buf, size, "revision not in the log%s", vars[0] ? "; " : "");
+    if (n < 0 || (size_t)n >= size)
+        n = 0;
+    if (vars[0])
+        snprintf(buf + n, size - (size_t)n, "%s", vars);
+    else if (e->stage != DG_TL_RENDER)
+        snprintf(buf + n, size - (size_t)n, "%s",
+                 e->reason ? e->reason : e->message ? e->message : "");
+    if (strlen(buf) > DETAIL_MAX)
+        memcpy(buf + DETAIL_MAX - 3, "...", 4);
+}
+
+enum { TL_TIME, TL_STAGE, TL_OBJECT, TL_VERB, TL_USER, TL_OUTCOME, TL_DETAIL, TL_COLS };
+
+typedef struct tl_row {
+    char c[TL_COLS][DETAIL_MAX + 8];
+} tl_row_t;
+
+static void tl_fill(const dg_timeline_event_t *e, bool with_ns, tl_row_t *r)
+{
+    snprintf(r->c[TL_TIME], sizeof r->c[0], "%s", e->time ? e->time : "");
+    snprintf(r->c[TL_STAGE], sizeof r->c[0], "%s", dg_timeline_stage_name(e->stage));
+    tl_object(e, with_ns, true, r->c[TL_OBJECT], sizeof r->c[0]);
+    snprintf(r->c[TL_VERB], sizeof r->c[0], "%s%s", e->verb, e->dry_run ? " (dry run)" : "");
+    snprintf(r->c[TL_USER], sizeof r->c[0], "%s%s%s%s", e->user ? e->user : "?",
+             e->impersonated_by ? " (via " : "", e->impersonated_by ? e->impersonated_by : "",
+             e->impersonated_by ? ")" : "");
+    if (e->code)
+        snprintf(r->c[TL_OUTCOME], sizeof r->c[0], "%s%s%d", e->decision ? e->decision : "",
+                 e->decision ? " " : "", e->code);
+    else
+        snprintf(r->c[TL_OUTCOME], sizeof r->c[0], "%s", e->decision ? e->decision : "-");
+    tl_detail(e, r->c[TL_DETAIL], sizeof r->c[0]);
+}
+
+static int tl_rows(const dg_timeline_t *tl, dg_buf_t *o)
+{
+    static const char *const head[TL_COLS] = {"TIME", "STAGE", "OBJECT", "VERB",
+                                              "USER", "OUTCOME", "DETAIL"};
+    size_t n = dg_timeline_count(tl), w[TL_COLS];
+    bool with_ns = many_namespaces(tl);
+    tl_row_t *rows = calloc(n + 1, sizeof *rows);
+    int rc = 0;
+
+    if (rows == NULL)
+        return DG_ENOMEM;
+    for (int k = 0; k < TL_COLS; k++)
+        w[k] = strlen(strcpy(rows[0].c[k], head[k]));
+    for (size_t i = 0; i < n; i++) {
+        tl_fill(dg_timeline_at(tl, i), with_ns, &rows[i + 1]);
+        for (int k = 0; k < TL_COLS; k++)
+            if (strlen(rows[i + 1].c[k]) > w[k])
+                w[k] = strlen(rows[i + 1].c[k]);
+    }
+    for (size_t i = 0; n && i <= n && !rc; i++) {
+        for (int k = 0; k < TL_COLS - 1 && !rc; k++)
+            rc = dg_buf_printf(o, "%-*s  ", (int)w[k], rows[i].c[k]);
+        if (!rc)
+            rc = dg_buf_printf(o, "%s\n", rows[i].c[TL_DETAIL]);
+    }
+    free(rows);
+    return rc;
+}
+
+/* "7 denied, 1 failed open": the outcomes of out-of-band attempts, in
+ * order of severity, then any others as driftgate named them. */
+static int tl_outcomes(const json_t *outcomes, dg_buf_t *o)
+{
+    static const char *const words[][2] = {
+        {"deny", "denied"},        {"webhook-unreachable", "webhook unreachable"},
+        {"failed-open", "failed open"}, {"unjudged", "unjudged"},
+        {"break-glass", "break-glass"}, {"exempt", "exempt"},
+        {"warn", "warned"},        {"audit", "audited"},
+        {"allow", "allowed"},
+    };
+    const size_t nwords = sizeof words / sizeof words[0];
+    const char *k;
+    json_t *v;
+    size_t shown = 0;
+    int rc = 0;
+
+    for (size_t i = 0; i < nwords && !rc; i++)
+        if ((v = json_object_get(outcomes, words[i][0])) != NULL)
+            rc = dg_buf_printf(o, "%s%lld %s", shown++ ? ", " : " (",
+                               (long long)json_integer_value(v), words[i][1]);
+    json_object_foreach((json_t *)outcomes, k, v) {
+        bool known = false;
+
+        for (size_t i = 0; i < nwords; i++)
+            known = known || strcmp(k, words[i][0]) == 0;
+        if (!known && !rc)
+            rc = dg_buf_printf(o, "%s%lld %s", shown++ ? ", " : " (",
+                               (long long)json_integer_value(v), k);
+    }
+    return rc || !shown ? rc : dg_buf_puts(o, ")");
+}
+
+static int tl_closing(const tally_t *x, bool with_ns, dg_buf_t *o)
+{
+    char who[600];
+    int rc;
+
+    if (x->first->intent)
+        snprintf(who, sizeof who, "release %s intent",
+                 x->first->release ? x->first->release : "?");
+    else
+        tl_object(x->first, with_ns, false, who, sizeof who);
+    rc = dg_buf_printf(o, "%s: %zu render%s, %zu out-of-band attempt%s", who, x->renders,
+                       x->renders == 1 ? "" : "s", x->mutations, x->mutations == 1 ? "" : "s");
+    if (!rc)
+        rc = tl_outcomes(x->outcomes, o);
+    return rc ? rc : dg_buf_printf(o, ", %zu reconcile%s\n", x->reconciles,
+                                   x->reconciles == 1 ? "" : "s");
+}
+
+static int timeline_table(const dg_timeline_t *tl, const tallies_t *t,
+                          const dg_report_timeline_ctx_t *ctx, dg_buf_t *o)
+{
+    bool with_ns = many_namespaces(tl);
+    int rc = tl_rows(tl, o);
+
+    if (!rc && t->n)
+        rc = dg_buf_puts(o, "\n");
+    /* Governed objects first, then what set intent. */
+    for (int pass = 0; pass < 2 && !rc; pass++)
+        for (size_t i = 0; i < t->n && !rc; i++)
+            if (t->items[i].first->intent == (pass == 1))
+                rc = tl_closing(&t->items[i], with_ns, o);
+    if (!rc)
+        rc = dg_buf_printf(o, "%s%zu event%s from %zu audit log line%s", t->n ? "\n" : "",
+                           dg_timeline_count(tl), dg_timeline_count(tl) == 1 ? "" : "s",
+                           ctx ? ctx->lines : 0, ctx && ctx->lines == 1 ? "" : "s");
+    if (!rc && ctx && ctx->malformed)
+        rc = dg_buf_printf(o, " (%zu malformed, skipped)", ctx->malformed);
+    return rc ? rc : dg_buf_puts(o, ".\n");
+}
+
+int dg_report_timeline(const dg_timeline_t *tl, dg_format_t fmt,
+                       const dg_report_timeline_ctx_t *ctx, dg_buf_t *out, dg_err_t *err)
+{
+    tallies_t t = {0};
+    int rc;
+
+    if (fmt != DG_FMT_TABLE && fmt != DG_FMT_JSON)
+        return dg_err_set(err, DG_EINVAL, "a timeline is a table or json");
+    rc = tally_all(tl, &t);
+    if (!rc)
+        rc = fmt == DG_FMT_TABLE ? timeline_table(tl, &t, ctx, out)
+                                 : timeline_json(tl, &t, ctx, out);
+    tallies_free(&t);
+    return rc ? dg_err_set(err, DG_ENOMEM, "out of memory rendering the timeline") : 0;
+}

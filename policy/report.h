@@ -8,6 +8,7 @@
 #include "decide.h"
 #include "diff.h"
 #include "err.h"
+#include "timeline.h"
 
 typedef enum dg_format {
     DG_FMT_TABLE,
@@ -68,5 +69,24 @@ json_t *dg_report_decision_json(const dg_decision_t *d, const dg_review_t *rv);
  *  "response": the AdmissionReview as sent). Returns 0, DG_EINVAL or DG_ENOMEM. */
 DG_MUST_CHECK int dg_report_decision(const dg_decision_t *d, const dg_review_t *rv,
                                      dg_format_t fmt, dg_buf_t *out, dg_err_t *err);
+
+/* What a timeline was read from, for its summary. */
+typedef struct dg_report_timeline_ctx {
+    size_t lines;     /* lines read */
+    size_t malformed; /* of which not audit events */
+} dg_report_timeline_ctx_t;
+
+/** Render the events of @tl (after dg_timeline_finish()). Table: one line
+ *  per event (TIME STAGE OBJECT VERB USER OUTCOME DETAIL), then one line
+ *  per governed object ("hpa/test-nginx: 3 renders, 9 out-of-band attempts
+ *  (7 denied, 1 failed open), 4 reconciles") and per release's intent.
+ *  JSON: {"events":[dg_timeline_event_json()...],"summary":{"events",
+ *  "baseline-render","out-of-band-mutation","controlled-reconcile",
+ *  "objects":[{"object","renders","mutations","outcomes","reconciles"}],
+ *  "intent":[{"release",...}],"lines","malformed"}}, one event per line.
+ *  Returns 0, DG_EINVAL (a format other than table or json) or DG_ENOMEM. */
+DG_MUST_CHECK int dg_report_timeline(const dg_timeline_t *tl, dg_format_t fmt,
+                                     const dg_report_timeline_ctx_t *ctx, dg_buf_t *out,
+                                     dg_err_t *err);
 
 #endif

@@ -283,6 +283,84 @@ expect_exit 1 "capture of a release that governs nothing" -- "$ctl" capture --ba
 contains "capture says why" "$err" "governs no object under the policy"
 expect_exit 1 "capture needs a baseline" -- "$ctl" capture
 
+# ---- timeline: the audit lifecycle from real audit events (captured from e2e/run.sh) -----------
+tlfx=$src/tests/fixtures/timeline
+tlog=$tlfx/e2e-audit.log
+tl=(-n sandbox-nginx --release test-nginx -o json)
+same_timeline() { # NAME JSON: the expected test-nginx timeline, the events compared as JSON
+    checks=$((checks + 1))
+    [ "$(printf '%s' "$2" | jq -cS .events)" = "$(jq -cS .events "$tlfx/expect-test-nginx.json")" ] ||
+        fail "$1: not the expected timeline: $(printf '%s' "$2" | jq -c '[.events[] | [.time, .stage, .decision]]' 2>&1 | head -c 600)"
+}
+expect_exit 0 "timeline -o json" -- "$ctl" timeline --audit-log "$tlog" "${tl[@]}"
+same_timeline "timeline -o json" "$out"
+jq_eq "timeline: the failed-open change, against the published 7" "$out" \
+    '.events[] | select(.decision == "failed-open") | .variances | map("\(.path) \(.desired) \(.requested)") | join(",")' \
+    "spec.minReplicas 7 2"
+jq_eq "timeline: refused with the webhook down" "$out" '[.events[] | select(.decision == "webhook-unreachable") | .code] | join(",")' 500
+jq_eq "timeline: lines read" "$out" '.summary | "\(.lines) \(.malformed)"' "68 0"
+# Rotated: the older half gzip'd, the newer plain; each shuffled (any order within a file).
+head -n 34 "$tlog" | shuf | gzip >"$tmp/audit.log.1.gz"
+tail -n +35 "$tlog" | shuf >"$tmp/audit.log"
+expect_exit 0 "timeline over a rotated .gz and the live log" -- "$ctl" timeline --audit-log "$tmp/audit.log.1.gz" "$tmp/audit.log" "${tl[@]}"
+same_timeline "rotated, shuffled, .gz" "$out"
+expect_exit 0 "timeline: --audit-log twice" -- "$ctl" timeline --audit-log "$tmp/audit.log" --audit-log "$tmp/audit.log.1.gz" "${tl[@]}"
+same_timeline "--audit-log twice" "$out"
+expect_exit 0 "timeline: the same log given twice" -- "$ctl" timeline --audit-log "$tlog" "$tlog" "${tl[@]}"
+same_timeline "each event once" "$out"
+expect_exit 0 "timeline from stdin" -- sh -c "gzip -c '$tlog' | '$ctl' timeline --audit-log - -n sandbox-nginx --release test-nginx -o json"
+same_timeline "stdin, gzip'd" "$out"
+# Malformed lines: counted, the first named, never fatal.
+{ echo '{"kind":"Event","truncated'; sed -n 1,10p "$tlog"; echo 'not json at all'; echo '{"kind":"Pod"}'; sed -n '11,$p' "$tlog"; } >"$tmp/bad.log"
+expect_exit 0 "timeline with malformed lines" -- "$ctl" timeline --audit-log "$tmp/bad.log" "${tl[@]}"
+same_timeline "malformed lines skipped" "$out"
+jq_eq "timeline: malformed counted" "$out" '.summary.malformed' 3
+contains "timeline: malformed said on stderr" "$err" "driftctl timeline: 3 malformed lines skipped (first: $tmp/bad.log:1: "
+# A line past the 16 MiB cap is skipped without being held.
+{ head -c $((17 << 20)) /dev/zero | tr '\0' x; echo; cat "$tlog"; } >"$tmp/long.log"
+expect_exit 0 "timeline with a 17 MiB line" -- "$ctl" timeline --audit-log "$tmp/long.log" "${tl[@]}"
+same_timeline "a 17 MiB line skipped" "$out"
+contains "timeline: the long line" "$err" "(first: $tmp/long.log:1: line longer than 16777216 bytes)"
+rm -f "$tmp/long.log"
+# --since and --object
+expect_exit 0 "timeline --since" -- "$ctl" timeline --audit-log "$tlog" "${tl[@]}" --since 2026-12-01T21:53:45+01:00
+jq_eq "--since: only what came after" "$out" '[.events[].time | . >= "2026-12-01T20:53:45"] | unique | join(",")' true
+jq_eq "--since: the first event after it" "$out" '.events[0].decision' failed-open
+jq_eq "--since: what came before is still known" "$out" '.events[0].variances[0].desired' 7
+expect_exit 0 "timeline --object" -- "$ctl" timeline --audit-log "$tlog" "${tl[@]}" --object svc/test-nginx
+jq_eq "--object: the Service and the release's intent" "$out" '[.events[].object.resource] | unique | join(",")' configmaps,services
+jq_eq "--object: the Service's story" "$out" '[.events[] | select(.object.resource == "services") | .decision] | join(",")' deny,deny
+# The table: the three stages, and a closing line per object.
+expect_exit 0 "timeline table" -- "$ctl" timeline --audit-log "$tlog" -n sandbox-nginx --release test-nginx
+for h in TIME STAGE OBJECT VERB USER OUTCOME DETAIL; do contains "timeline header" "$out" "$h"; done
+for st in baseline-render out-of-band-mutation controlled-reconcile; do contains "timeline stage $st" "$out" "  $st  "; done
+contains "timeline: the floor denied" "$out" "hpa/test-nginx                                  patch            e2e-admin              deny 403                 spec.minReplicas: 6 -> 4"
+contains "timeline: closing line" "$out" "hpa/test-nginx: 2 renders, 13 out-of-band attempts (9 denied, 1 webhook unreachable, 1 failed open, 2 break-glass), 3 reconciles"
+contains "timeline: intent" "$out" "release sandbox-nginx/test-nginx intent: 3 renders, 2 out-of-band attempts (2 denied), 0 reconciles"
+# Another release in the same log: Helm's install, upgrade, rollback and uninstall are renders.
+expect_exit 0 "timeline of the deployer's release" -- "$ctl" timeline --audit-log "$tlog" -n sandbox-deploy --release app -o json
+jq_eq "deployer: revisions" "$out" '[.events[] | select(.object.resource == "configmaps") | .revision] | join(",")' 1,2,3
+jq_eq "deployer: every Helm write is a render" "$out" '[.events[] | select(.userAgent | startswith("Helm/")) | .stage] | unique | join(",")' baseline-render
+jq_eq "deployer: the uninstall under the last revision" "$out" '[.events[] | select(.verb == "delete") | .revision] | unique | join(",")' 3
+jq_eq "deployer: jane's label" "$out" '[.events[] | select(.stage == "out-of-band-mutation") | "\(.user) \(.decision)"] | join(",")' "jane allow"
+# Errors name the input.
+expect_exit 1 "timeline needs a log" -- "$ctl" timeline -n sandbox-nginx
+contains "timeline: --audit-log required" "$err" "--audit-log is required"
+expect_exit 1 "timeline: no such file" -- "$ctl" timeline --audit-log "$tmp/nope.log"
+contains "timeline: the missing file" "$err" "$tmp/nope.log: No such file or directory"
+expect_exit 1 "timeline: a directory" -- "$ctl" timeline --audit-log "$tmp"
+contains "timeline: the directory" "$err" "is a directory; --audit-log wants a file"
+head -c "$(($(wc -c <"$tmp/audit.log.1.gz") / 2))" "$tmp/audit.log.1.gz" >"$tmp/cut.gz"
+expect_exit 1 "timeline: a cut .gz" -- "$ctl" timeline --audit-log "$tmp/cut.gz"
+contains "timeline: the cut .gz" "$err" "$tmp/cut.gz: read error after line"
+contains "timeline: why" "$err" ": unexpected end of file"
+expect_exit 1 "timeline: --since" -- "$ctl" timeline --audit-log "$tlog" --since yesterday
+contains "timeline: bad --since" "$err" "--since yesterday: not an RFC 3339 time"
+expect_exit 1 "timeline: --object" -- "$ctl" timeline --audit-log "$tlog" --object widget/x
+contains "timeline: bad --object" "$err" "--object widget/x: unknown kind 'widget'"
+expect_exit 1 "timeline: -o yaml" -- "$ctl" timeline --audit-log "$tlog" -o yaml
+contains "timeline: formats" "$err" "a timeline is a table or json"
+
 # ---- the rest of the command surface ----------------------------------------------------
 expect_exit 0 "policy default" -- "$ctl" policy default
 contains "default policy" "$out" "name: hpa-bounds"
