@@ -1,6 +1,7 @@
 /* webhook/gate_main.c: driftgate: flags (one table: each flag, its env
  * twin and its --help line), start-up, the housekeeping loop (certificate
- * rotation, --baseline-dir changes) and the rolling-update shutdown. SPDX-License-Identifier: Apache-2.0 */
+ * rotation, --baseline-dir changes) and the rolling-update shutdown.
+ * SPDX-License-Identifier: Apache-2.0 */
 #include <getopt.h>
 #include <signal.h>
 #include <stddef.h>
@@ -118,17 +119,15 @@ static void usage(FILE *out)
           out);
     for (size_t i = 0; i < NOPTS; i++) {
         const opt_t *o = &opts[i];
-        char head[64];
 
-        snprintf(head, sizeof head, "--%s%s%s", o->flag, o->arg ? " " : "", o->arg ? o->arg : "");
-        fprintf(out, "  %-34s ", head);
-        for (const char *h = o->help; *h; h++) {
-            fputc(*h, out);
-            if (*h == '\n') /* continuation lines line up */
-                fprintf(out, "%37s", "");
-        }
+        fprintf(out, "  --%s%s%s\n      ", o->flag, o->arg ? " " : "", o->arg ? o->arg : "");
+        for (const char *h = o->help; *h; h++) /* continuation lines indented too */
+            if (*h == '\n')
+                fputs("\n      ", out);
+            else
+                fputc(*h, out);
         if (o->env)
-            fprintf(out, "\n%37s%s", "", o->env);
+            fprintf(out, "\n      (%s)", o->env);
         fputc('\n', out);
     }
 }
