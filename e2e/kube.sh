@@ -222,6 +222,7 @@ cm = {"apiVersion": "v1", "kind": "ConfigMap",
 json.dump(cm, open(sys.argv[1], "w"))
 PY
 echo "   bomb: $(stat -c %s "$work/bomb.json") bytes stored, 512 MiB inflated"
+hwm_before=$(hwm_mib) # the reference: the same driftgate before the bomb
 run "eve creates the bomb" 0 -- kubectl --as=eve create -f "$work/bomb.json"
 checks=$((checks + 1))
 wait_for 20 logged "ns-eve/sh.helm.release.v1.bomb.v1: inflates to more than 33554432 bytes" ||
@@ -240,7 +241,7 @@ checks=$((checks + 1))
 wait_for 15 release_has rel-a '.revision == 6' || fail "rel-a did not move to revision 6"
 eq "the bomb was inflated once" "$(grep -c 'sh.helm.release.v1.bomb.v1: inflates' "$work/driftgate.log")" 1
 hwm=$(hwm_mib)
-echo "   driftgate peak RSS (VmHWM): ${hwm} MiB"
+echo "   driftgate peak RSS (VmHWM): ${hwm} MiB (before the bomb: ${hwm_before} MiB)"
 if ldd "$build/driftgate" | grep -q libasan; then
     echo "   (ASan build: its shadow memory and quarantine make RSS no measure; not checked)"
 else
