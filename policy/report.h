@@ -8,6 +8,7 @@
 #include "decide.h"
 #include "diff.h"
 #include "err.h"
+#include "plan.h"
 
 typedef enum dg_format {
     DG_FMT_TABLE,
@@ -68,5 +69,15 @@ json_t *dg_report_decision_json(const dg_decision_t *d, const dg_review_t *rv);
  *  "response": the AdmissionReview as sent). Returns 0, DG_EINVAL or DG_ENOMEM. */
 DG_MUST_CHECK int dg_report_decision(const dg_decision_t *d, const dg_review_t *rv,
                                      dg_format_t fmt, dg_buf_t *out, dg_err_t *err);
+
+/** Render a reconcile plan. Table: one row per variance it restores
+ *  (OBJECT ACTION PATH DESIRED LIVE RULE DECISION), then each object's JSON
+ *  patch, one operation a line, what the gate said when it refused or the
+ *  object changed, its warnings, and a summary ("2 operations (2 patch, 0
+ *  create) restore 3 variances in release ns/name (revision 4)."; "Nothing
+ *  to reconcile: ..." when empty). Markdown: the same for PR comments.
+ *  JSON: dg_plan_json(). Returns 0, DG_EINVAL (yaml, sarif) or DG_ENOMEM. */
+DG_MUST_CHECK int dg_report_plan(const dg_plan_t *plan, dg_format_t fmt, dg_buf_t *out,
+                                 dg_err_t *err);
 
 #endif
