@@ -26,7 +26,8 @@ enum { CTL_OK = 0, CTL_ERROR = 1, CTL_FOUND = 2 };
 typedef struct ctl_opt {
     const char *name;  /* long name without "--"; NULL ends a table */
     char shortname;    /* 'n' for -n, or 0 */
-    const char *arg;   /* what the value is ("FILE"); NULL for a switch */
+    const char *arg;   /* what the value is ("FILE"); "[FILE]" when it may be left
+                        * out (ctl_args_t.val is then NULL); NULL for a switch */
     int key;           /* what ctl_opts_next() returns for it; > 0 */
     const char *help;  /* one or more lines, '\n'-separated */
 } ctl_opt_t;
@@ -168,10 +169,12 @@ int ctl_exec(char *const argv[], const char *in, size_t inlen, dg_buf_t *out, dg
              dg_err_t *err);
 
 /** ctl_exec() for kubectl: on failure @err says its status and the likely
- *  cause (no kubeconfig, wrong context, unreachable cluster, ...) and
- *  ctl_detail() gets the command line and the gist of its stderr. */
+ *  cause (no kubeconfig, wrong context, unreachable cluster, a webhook's
+ *  denial, ...) and ctl_detail() gets the command line and the gist of its
+ *  stderr. What kubectl said on stderr goes into @said when not NULL
+ *  (warnings on success; the refusal on failure), up to its cap. */
 int ctl_kubectl(char *const argv[], const char *in, size_t inlen, dg_buf_t *out,
-                dg_err_t *err);
+                dg_buf_t *said, dg_err_t *err);
 
 /** Add a line that ctl_fail() prints under the error ("  ran: kubectl ..."). */
 void ctl_detail(const char *fmt, ...) DG_PRINTF(1, 2);
@@ -187,6 +190,31 @@ typedef struct ctl_kube {
 
 /** Append kubectl's --kubeconfig/--context for @k at argv[*n]; at most 4. */
 void ctl_kube_flags(const ctl_kube_t *k, const char **argv, size_t *n);
+
+/* ---- live state, read with kubectl (ctl_capture.c) ---------------------------------- */
+
+typedef struct ctl_live {
+    dg_objset_t *objs; /* what the cluster holds of the objects asked for */
+    dg_gk_t *kinds;    /* the kinds asked for (a snapshot covers them); malloced */
+    size_t nkinds;
+    char *kinds_text;  /* the same as diff --kinds takes them: "svc,deploy,hpa"; malloced */
+    size_t wanted;     /* objects asked for */
+} ctl_live_t;
+
+/** Read the objects of @rel that @pol governs (every object with @all) with
+ *  `kubectl get TYPE/NAME... --ignore-not-found -o yaml`, one call per
+ *  namespace, into @out (free with ctl_live_free()). What kubectl printed
+ *  is appended to @raw when not NULL (its cap is the most taken). Objects
+ *  the cluster lacks are simply absent. Returns 0, DG_EINVAL (nothing
+ *  governed, a kind kubectl cannot be asked for), DG_EIO, DG_ETOOBIG,
+ *  DG_EPARSE or DG_ENOMEM. */
+int ctl_capture_live(const dg_release_t *rel, const dg_policy_t *pol, bool all,
+                     const ctl_kube_t *kube, dg_buf_t *raw, ctl_live_t *out, dg_err_t *err);
+void ctl_live_free(ctl_live_t *l);
+
+/** "horizontalpodautoscalers.autoscaling/test-nginx": @id as kubectl names
+ *  it. Returns 0, or DG_EINVAL for a kind driftctl does not know. */
+int ctl_kube_name(const dg_objid_t *id, char *buf, size_t size, dg_err_t *err);
 
 /* Where SARIF results point (cli/ctl_sarif.c). */
 typedef struct ctl_sarif {
