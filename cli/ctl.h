@@ -216,6 +216,25 @@ void ctl_live_free(ctl_live_t *l);
  *  it. Returns 0, or DG_EINVAL for a kind driftctl does not know. */
 int ctl_kube_name(const dg_objid_t *id, char *buf, size_t size, dg_err_t *err);
 
+/* ---- the cluster's baseline (ctl_fetch.c) -------------------------------------------- */
+
+/** The baseline driftgate judges release @name in @ns by, read with
+ *  kubectl: the ConfigMap in @baseline_ns labelled driftgate.io/baseline,
+ *  driftgate.io/release=@name and driftgate.io/release-namespace=@ns (as
+ *  driftctl publish writes it; its digest checked), else the latest
+ *  deployed Helm release record of @name in @ns (ConfigMap driver, then
+ *  Secret driver; corrupt records skipped, as driftgate skips them). A
+ *  release with a pending Helm revision is refused: Helm is changing it.
+ *  rel->digest is the ConfigMap's digest, or the SHA-256 of the record's
+ *  manifest. Returns 0, DG_ENOTFOUND (no baseline), DG_EINVAL, DG_EIO,
+ *  DG_EPARSE or DG_ENOMEM. */
+int ctl_fetch_baseline(const ctl_kube_t *kube, const char *name, const char *ns,
+                       const char *baseline_ns, dg_release_t **rel, dg_err_t *err);
+
+/** Who kubectl acts as: `kubectl auth whoami -o json`'s status.userInfo
+ *  ({username, groups, ...}), a new reference in *@user. */
+int ctl_whoami(const ctl_kube_t *kube, json_t **user, dg_err_t *err);
+
 /* Where SARIF results point (cli/ctl_sarif.c). */
 typedef struct ctl_sarif {
     dg_report_loc_t *locs; /* one per variance; uris malloced */

@@ -53,6 +53,11 @@ void dg_plan_free(dg_plan_t *p)
     dg_plan_init(p);
 }
 
+const char *dg_plan_action_name(dg_plan_action_t a)
+{
+    return a == DG_PLAN_CREATE ? "create" : a == DG_PLAN_APPLY ? "apply" : "patch";
+}
+
 size_t dg_plan_count(const dg_plan_t *plan, dg_plan_action_t action)
 {
     size_t n = 0;
@@ -462,14 +467,16 @@ static int plan_create(dg_plan_op_t *op, const dg_obj_t *base, const dg_release_
     return 0;
 }
 
-static dg_plan_op_t *op_for(dg_plan_t *p, const dg_variance_t *x)
+static dg_plan_op_t *op_for(dg_plan_t *p, const dg_variance_t *x, bool ssa)
 {
     dg_plan_op_t *last = p->n ? &p->ops[p->n - 1] : NULL;
 
     /* The diff gives each object's variances together. */
     if (last && dg_objid_equal(&last->obj, &x->obj))
         return last;
-    return add_op(p, &x->obj, x->type == DG_VAR_MISSING ? DG_PLAN_CREATE : DG_PLAN_PATCH);
+    return add_op(p, &x->obj, ssa                        ? DG_PLAN_APPLY
+                              : x->type == DG_VAR_MISSING ? DG_PLAN_CREATE
+                                                          : DG_PLAN_PATCH);
 }
 
 static int plan_release(dg_plan_t *out, const dg_release_t *rel)
@@ -496,7 +503,8 @@ int dg_plan_build(const dg_release_t *rel, const dg_objset_t *live, const dg_var
 
         if (!selected(&only, x))
             continue;
-        if ((op = op_for(out, x)) == NULL || copy_variance(&op->variances, x))
+        if ((op = op_for(out, x, opts && opts->server_side_apply)) == NULL ||
+            copy_variance(&op->variances, x))
             rc = dg_err_set(err, DG_ENOMEM, "out of memory");
     }
     for (size_t i = 0; i < out->n && !rc; i++) {
@@ -504,13 +512,14 @@ int dg_plan_build(const dg_release_t *rel, const dg_objset_t *live, const dg_var
         const dg_obj_t *b = dg_objset_find(rel->objs, &op->obj);
         const dg_obj_t *l = live ? dg_objset_find(live, &op->obj) : NULL;
 
-        if (op->action == DG_PLAN_CREATE)
-            rc = b == NULL ? dg_err_set(err, DG_EINVAL, "a missing object the baseline lacks")
-                 : plan_create(op, b, rel) ? dg_err_set(err, DG_ENOMEM, "out of memory")
-                                           : 0;
-        else
-            rc = l == NULL ? dg_err_set(err, DG_EINVAL, "a drifted object live lacks")
-                           : plan_patch(op, l, err);
+        if (b == NULL)
+            rc = dg_err_set(err, DG_EINVAL, "a drifted object the baseline lacks");
+        else if (op->action != DG_PLAN_PATCH && plan_create(op, b, rel))
+            rc = dg_err_set(err, DG_ENOMEM, "out of memory");
+        else if (op->action == DG_PLAN_PATCH && l == NULL)
+            rc = dg_err_set(err, DG_EINVAL, "a drifted object live lacks");
+        else if (op->action != DG_PLAN_CREATE && l)
+            rc = plan_patch(op, l, err);
     }
     only_free(&only);
     return rc;
@@ -543,11 +552,11 @@ static int proposed(dg_plan_op_t *op, const dg_obj_t *lo, json_t **obj, dg_err_t
 
     *obj = NULL;
     dg_objid_short(&op->obj, shown, sizeof shown);
-    if (op->action == DG_PLAN_CREATE) {
-        if (lo) {
-            op->state = DG_PLAN_CONFLICT;
-            return set_text(&op->message, "%s exists now; it is left as it is", shown);
-        }
+    if (op->action == DG_PLAN_CREATE && lo) {
+        op->state = DG_PLAN_CONFLICT;
+        return set_text(&op->message, "%s exists now; it is left as it is", shown);
+    }
+    if (op->patch == NULL) { /* a create, or an apply that creates */
         *obj = json_incref(op->object);
         return 0;
     }
@@ -588,34 +597,29 @@ static int record(dg_plan_op_t *op, const dg_decision_t *d)
     return 0;
 }
 
-static int judge_op(dg_plan_op_t *op, const dg_objset_t *live, const dg_baselines_t *bases,
-                    const dg_policy_t *pol, const dg_decide_env_t *env,
-                    const dg_plan_requester_t *who, dg_err_t *err)
+int dg_plan_judge_object(dg_plan_op_t *op, const json_t *object, const json_t *old,
+                         const dg_baselines_t *bases, const dg_policy_t *pol,
+                         const dg_decide_env_t *env, const dg_plan_requester_t *who,
+                         dg_err_t *err)
 {
-    const dg_obj_t *lo = dg_objset_find(live, &op->obj);
     const dg_kindinfo_t *ki = dg_kind_by_kind(op->obj.group, op->obj.kind);
-    json_t *obj = NULL;
-    const char *api, *slash;
-    dg_review_t *rv = NULL;
+    const char *api = json_string_value(json_object_get(object, "apiVersion"));
+    const char *slash = api ? strchr(api, '/') : NULL;
+    dg_review_t *rv;
     dg_decision_t d;
     int rc;
 
     if (ki == NULL)
         return dg_err_set(err, DG_EINVAL, "%s: no request can be built for kind %s",
                           op->obj.name, op->obj.kind);
-    if ((rc = proposed(op, lo, &obj, err)) != 0 || obj == NULL)
-        return rc ? rc : 0;
-    api = json_string_value(json_object_get(obj, "apiVersion"));
-    slash = api ? strchr(api, '/') : NULL;
-    rv = dg_review_build(&(dg_review_req_t){
-                             .operation = op->action == DG_PLAN_CREATE ? "CREATE" : "UPDATE",
-                             .ki = ki, .version = slash ? slash + 1 : api ? api : "v1",
-                             .ns = op->obj.ns, .name = op->obj.name, .user = who->user,
-                             .groups = who->groups, .ngroups = who->ngroups,
-                             .field_manager = who->field_manager, .object = obj,
-                             .old_object = op->action == DG_PLAN_CREATE ? NULL : lo->json},
+    rv = dg_review_build(&(dg_review_req_t){.operation = old ? "UPDATE" : "CREATE", .ki = ki,
+                                            .version = slash ? slash + 1 : api ? api : "v1",
+                                            .ns = op->obj.ns, .name = op->obj.name,
+                                            .user = who->user, .groups = who->groups,
+                                            .ngroups = who->ngroups,
+                                            .field_manager = who->field_manager,
+                                            .object = object, .old_object = old},
                          err);
-    json_decref(obj);
     if (rv == NULL)
         return err && err->code ? err->code : DG_EINVAL;
     dg_decision_init(&d);
@@ -624,6 +628,20 @@ static int judge_op(dg_plan_op_t *op, const dg_objset_t *live, const dg_baseline
         rc = dg_err_set(err, DG_ENOMEM, "out of memory");
     dg_decision_free(&d);
     dg_review_free(&rv);
+    return rc;
+}
+
+static int judge_op(dg_plan_op_t *op, const dg_objset_t *live, const dg_baselines_t *bases,
+                    const dg_policy_t *pol, const dg_decide_env_t *env,
+                    const dg_plan_requester_t *who, dg_err_t *err)
+{
+    const dg_obj_t *lo = dg_objset_find(live, &op->obj);
+    json_t *obj = NULL;
+    int rc = proposed(op, lo, &obj, err);
+
+    if (!rc && obj)
+        rc = dg_plan_judge_object(op, obj, lo ? lo->json : NULL, bases, pol, env, who, err);
+    json_decref(obj);
     return rc;
 }
 
@@ -645,17 +663,17 @@ static json_t *op_json(const dg_plan_op_t *op)
     json_t *o = json_pack("{s:{s:s, s:s, s:s, s:s}, s:s?, s:s, s:o}", "object", "group",
                           op->obj.group, "kind", op->obj.kind, "namespace", op->obj.ns, "name",
                           op->obj.name, "resourceVersion", op->resource_version, "action",
-                          op->action == DG_PLAN_CREATE ? "create" : "patch", "variances",
+                          dg_plan_action_name(op->action), "variances",
                           dg_report_variances_json(&op->variances));
 
     if (o == NULL)
         return NULL;
     if (!json_object_get(o, "resourceVersion"))
         json_object_set_new(o, "resourceVersion", json_null());
-    if (op->action == DG_PLAN_CREATE)
-        json_object_set(o, "manifest", op->object);
-    else
+    if (op->patch)
         json_object_set(o, "patch", op->patch);
+    if (op->object)
+        json_object_set(o, "manifest", op->object);
     if (op->state == DG_PLAN_ALLOWED || op->state == DG_PLAN_REFUSED)
         json_object_set_new(o, "decision", json_string(dg_verdict_name(op->verdict)));
     if (op->state == DG_PLAN_CONFLICT)
@@ -674,12 +692,13 @@ json_t *dg_plan_json(const dg_plan_t *plan)
             json_decref(ops);
             return NULL;
         }
-    doc = json_pack("{s:{s:s, s:s, s:I, s:s?}, s:o, s:{s:I, s:I, s:I, s:I}}", "release",
+    doc = json_pack("{s:{s:s, s:s, s:I, s:s?}, s:o, s:{s:I, s:I, s:I, s:I, s:I}}", "release",
                     "namespace", plan->ns, "name", plan->release, "revision",
                     (json_int_t)plan->revision, "digest", plan->digest, "operations", ops,
                     "summary", "operations", (json_int_t)plan->n, "patch",
                     (json_int_t)dg_plan_count(plan, DG_PLAN_PATCH), "create",
-                    (json_int_t)dg_plan_count(plan, DG_PLAN_CREATE), "variances",
+                    (json_int_t)dg_plan_count(plan, DG_PLAN_CREATE), "apply",
+                    (json_int_t)dg_plan_count(plan, DG_PLAN_APPLY), "variances",
                     (json_int_t)dg_plan_nvariances(plan));
     if (doc && !json_object_get(json_object_get(doc, "release"), "digest"))
         json_object_set_new(json_object_get(doc, "release"), "digest", json_null());
@@ -779,19 +798,22 @@ static int read_op(reader_t *r, const json_t *o, size_t i)
     snprintf(m, sizeof m, "operations[%zu]", i);
     if (!oid.group || !oid.kind || !oid.ns || !oid.name || !(action = str_of(r, o, "action", m)))
         return DG_EINVAL;
-    if (strcmp(action, "patch") != 0 && strcmp(action, "create") != 0)
-        return bad(r, strcat(m, ".action"), "is not \"patch\" or \"create\"");
-    if ((op = add_op(r->plan, &oid, action[0] == 'c' ? DG_PLAN_CREATE : DG_PLAN_PATCH)) == NULL)
+    if (strcmp(action, "patch") != 0 && strcmp(action, "create") != 0 &&
+        strcmp(action, "apply") != 0)
+        return bad(r, strcat(m, ".action"), "is not \"patch\", \"create\" or \"apply\"");
+    if ((op = add_op(r->plan, &oid, action[0] == 'c'   ? DG_PLAN_CREATE
+                                    : action[0] == 'a' ? DG_PLAN_APPLY
+                                                       : DG_PLAN_PATCH)) == NULL)
         return dg_err_set(r->err, DG_ENOMEM, "out of memory");
     rv = json_string_value(json_object_get(o, "resourceVersion"));
     if (rv && (op->resource_version = strdup(rv)) == NULL)
         return dg_err_set(r->err, DG_ENOMEM, "out of memory");
-    if (op->action == DG_PLAN_PATCH) {
-        if (!is_json_patch(op->patch = json_incref(json_object_get(o, "patch"))))
-            return bad(r, strcat(m, ".patch"), "is not a JSON patch (an array of {op, path})");
-    } else if (!json_is_object(op->object = json_incref(json_object_get(o, "manifest")))) {
+    op->patch = json_incref(json_object_get(o, "patch"));
+    op->object = json_incref(json_object_get(o, "manifest"));
+    if ((op->patch || op->action == DG_PLAN_PATCH) && !is_json_patch(op->patch))
+        return bad(r, strcat(m, ".patch"), "is not a JSON patch (an array of {op, path})");
+    if ((op->object || op->action != DG_PLAN_PATCH) && !json_is_object(op->object))
         return bad(r, strcat(m, ".manifest"), "is not an object");
-    }
     if (!json_is_array(json_object_get(o, "variances")))
         return bad(r, strcat(m, ".variances"), "is not an array");
     json_array_foreach(json_object_get(o, "variances"), k, x) {

@@ -22,8 +22,10 @@
 #include "policy.h"
 
 typedef enum dg_plan_action {
-    DG_PLAN_PATCH, /* kubectl patch --type=json */
-    DG_PLAN_CREATE /* kubectl create: the object is missing */
+    DG_PLAN_PATCH,  /* kubectl patch --type=json */
+    DG_PLAN_CREATE, /* kubectl create: the object is missing */
+    DG_PLAN_APPLY   /* kubectl apply --server-side of the whole baseline object
+                     * (--strategy apply, the seed's path) */
 } dg_plan_action_t;
 
 /* What judging an operation found. */
@@ -39,8 +41,11 @@ typedef struct dg_plan_op {
     dg_objid_t obj;            /* strings malloced */
     dg_plan_action_t action;
     char *resource_version;    /* NULL or malloced: the live object's, when planned */
-    json_t *patch;             /* DG_PLAN_PATCH: the JSON patch (array); owned */
-    json_t *object;            /* DG_PLAN_CREATE: the object to create; owned */
+    json_t *patch;             /* DG_PLAN_PATCH: the JSON patch (array); owned. Also
+                                * DG_PLAN_APPLY on an object live has: the governed
+                                * values it restores, to judge it offline */
+    json_t *object;            /* DG_PLAN_CREATE, DG_PLAN_APPLY: the object to create
+                                * or apply; owned */
     dg_variances_t variances;  /* the drift it restores */
     /* Filled by dg_plan_judge(). */
     dg_plan_state_t state;
@@ -68,6 +73,7 @@ void dg_plan_free(dg_plan_t *p);
 typedef struct dg_plan_opts {
     const char *const *only; /* rule names or path patterns; NULL/0 = all drift */
     size_t nonly;
+    bool server_side_apply;  /* every operation a DG_PLAN_APPLY of the baseline object */
 } dg_plan_opts_t;
 
 /** Plan the reconcile of @v (variances of @live against @rel's baseline,
@@ -106,13 +112,26 @@ DG_MUST_CHECK int dg_plan_judge(dg_plan_t *plan, const dg_objset_t *live,
                                 const dg_decide_env_t *env, const dg_plan_requester_t *who,
                                 dg_err_t *err);
 
+/** Judge @op as driftgate will judge the request that stores @object over
+ *  @old (NULL: a CREATE): what a server-side apply's dry run returned, for
+ *  DG_PLAN_APPLY. Sets the op's state, verdict, message and warnings as
+ *  dg_plan_judge() does. Returns 0, DG_EINVAL or DG_ENOMEM. */
+DG_MUST_CHECK int dg_plan_judge_object(dg_plan_op_t *op, const json_t *object, const json_t *old,
+                                       const dg_baselines_t *bases, const dg_policy_t *pol,
+                                       const dg_decide_env_t *env,
+                                       const dg_plan_requester_t *who, dg_err_t *err);
+
+/** "patch", "create", "apply". */
+const char *dg_plan_action_name(dg_plan_action_t a);
+
 /** Counts for summaries. */
 size_t dg_plan_count(const dg_plan_t *plan, dg_plan_action_t action);
 size_t dg_plan_nvariances(const dg_plan_t *plan);
 
 /** The plan as JSON: {"release":{namespace,name,revision,digest},
  *  "operations":[{object:{group,kind,namespace,name}, resourceVersion,
- *  action: "patch"|"create", patch (a patch) | manifest (a create),
+ *  action: "patch"|"create"|"apply", patch (a patch; an apply's governed
+ *  values) and manifest (a create's or an apply's object),
  *  variances, decision (once judged; and message when not allowed)}],
  *  "summary":{operations,patch,create,variances}}. Returns a new
  *  reference, NULL when out of memory. */

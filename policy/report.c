@@ -567,8 +567,7 @@ static row_t *plan_rows(const dg_plan_t *plan, size_t *nrows)
         for (size_t j = 0; j < op->variances.n; j++, n++) {
             fill_row(&op->variances.items[j], NULL, &r);
             memcpy(rows[n].c[0], r.c[0], sizeof r.c[0]);
-            snprintf(rows[n].c[1], sizeof rows[n].c[1], "%s",
-                     op->action == DG_PLAN_CREATE ? "create" : "patch");
+            snprintf(rows[n].c[1], sizeof rows[n].c[1], "%s", dg_plan_action_name(op->action));
             for (int k = 1; k < 5; k++)
                 memcpy(rows[n].c[k + 1], r.c[k], sizeof r.c[k]);
             snprintf(rows[n].c[6], sizeof rows[n].c[6], "%s", op_decision(op));
@@ -616,6 +615,9 @@ static int plan_op_text(const dg_plan_op_t *op, dg_buf_t *o)
     dg_objid_short(&op->obj, shown, sizeof shown);
     if (op->action == DG_PLAN_CREATE)
         rc = dg_buf_printf(o, "\n%s: create it from the baseline (kubectl create)\n", shown);
+    else if (op->action == DG_PLAN_APPLY)
+        rc = dg_buf_printf(o, "\n%s: the whole baseline object, every field (kubectl apply "
+                              "--server-side --field-manager=helm)\n", shown);
     else {
         rc = dg_buf_printf(o, "\n%s: kubectl patch --type=json", shown);
         if (!rc && op->resource_version)
@@ -638,17 +640,24 @@ static int plan_op_text(const dg_plan_op_t *op, dg_buf_t *o)
 static int plan_summary(const dg_plan_t *p, dg_buf_t *o)
 {
     size_t nv = dg_plan_nvariances(p);
+    const char *sep = " (";
     int rc;
 
     if (p->n == 0)
         rc = dg_buf_printf(o, "Nothing to reconcile: no governed drift in release %s/%s", p->ns,
                            p->release);
     else
-        rc = dg_buf_printf(o, "%zu operation%s (%zu patch, %zu create) restore%s %zu variance%s in "
-                              "release %s/%s",
-                           p->n, p->n == 1 ? "" : "s", dg_plan_count(p, DG_PLAN_PATCH),
-                           dg_plan_count(p, DG_PLAN_CREATE), p->n == 1 ? "s" : "", nv,
-                           nv == 1 ? "" : "s", p->ns, p->release);
+        rc = dg_buf_printf(o, "%zu operation%s", p->n, p->n == 1 ? "" : "s");
+    /* "(2 patch, 1 create)": the kinds present */
+    for (int a = DG_PLAN_PATCH; a <= DG_PLAN_APPLY && !rc && p->n; a++) {
+        size_t n = dg_plan_count(p, (dg_plan_action_t)a);
+
+        if (n && !(rc = dg_buf_printf(o, "%s%zu %s", sep, n, dg_plan_action_name(a))))
+            sep = ", ";
+    }
+    if (!rc && p->n)
+        rc = dg_buf_printf(o, ") restore%s %zu variance%s in release %s/%s", p->n == 1 ? "s" : "",
+                           nv, nv == 1 ? "" : "s", p->ns, p->release);
     if (!rc && p->revision)
         rc = dg_buf_printf(o, " (revision %ld)", p->revision);
     return rc ? rc : dg_buf_puts(o, ".\n");
@@ -691,14 +700,15 @@ static int plan_markdown(const dg_plan_t *plan, dg_buf_t *o)
     free(rows);
     for (size_t i = 0; i < plan->n && !rc; i++) {
         const dg_plan_op_t *op = &plan->ops[i];
-        json_t *body = op->action == DG_PLAN_CREATE ? op->object : op->patch;
+        json_t *body = op->action == DG_PLAN_PATCH ? op->patch : op->object;
         char *text = json_dumps(body, JSON_INDENT(2));
         char shown[256];
 
         dg_objid_short(&op->obj, shown, sizeof shown);
         rc = text ? dg_buf_printf(o, "\n`%s` (%s):\n\n```json\n%s\n```\n", shown,
-                                  op->action == DG_PLAN_CREATE ? "kubectl create"
-                                                               : "kubectl patch --type=json",
+                                  op->action == DG_PLAN_CREATE  ? "kubectl create"
+                                  : op->action == DG_PLAN_APPLY ? "kubectl apply --server-side"
+                                                                : "kubectl patch --type=json",
                                   text)
                   : DG_ENOMEM;
         free(text);

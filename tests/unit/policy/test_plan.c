@@ -447,7 +447,7 @@ static const struct {
 START_TEST(test_only)
 {
     example_t e = {0};
-    dg_plan_opts_t o = {only_cases[_i].only, only_cases[_i].n};
+    dg_plan_opts_t o = {.only = only_cases[_i].only, .nonly = only_cases[_i].n};
     dg_err_t err = {0};
     char got[512] = "";
 
@@ -461,6 +461,30 @@ START_TEST(test_only)
     ck_assert_msg(strncmp(got, only_cases[_i].want, strlen(only_cases[_i].want)) == 0 &&
                       (got[0] == 'e' || strlen(got) == strlen(only_cases[_i].want)),
                   "--only %s: got '%s'", only_cases[_i].only[0], got);
+    example_close(&e);
+}
+END_TEST
+
+/* --strategy apply: the whole baseline object, judged offline by the
+ * governed values it restores; a missing object is applied as a create. */
+START_TEST(test_server_side_apply)
+{
+    example_t e = {0};
+    dg_plan_opts_t o = {.server_side_apply = true};
+    const dg_plan_op_t *hpa;
+    dg_err_t err = {0};
+
+    example_open(&e, "examples/live-snapshot.yaml");
+    ck_assert_int_eq(dg_plan_build(e.rel, e.live, &e.v, e.pol, &o, &e.plan, &err), 0);
+    ck_assert_uint_eq(dg_plan_count(&e.plan, DG_PLAN_APPLY), 3);
+    ck_assert_int_eq(dg_plan_judge(&e.plan, e.live, e.b, e.pol, &(dg_decide_env_t){.synced = true},
+                                   &who, &err), 0);
+    hpa = op_of(&e.plan, "HorizontalPodAutoscaler");
+    ck_assert_int_eq(hpa->verdict, DG_VERDICT_RECONCILE);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(hpa->object, "spec"),
+                                                        "minReplicas")), 6);
+    ck_assert_ptr_nonnull(json_object_get(json_object_get(hpa->object, "spec"), "metrics"));
+    ck_assert_ptr_nonnull(hpa->patch);
     example_close(&e);
 }
 END_TEST
@@ -562,7 +586,7 @@ static const struct {
      "plan.json: operations[0].object.name is not a string"},
     {"{\"release\":{\"name\":\"a\",\"namespace\":\"n\"},\"operations\":[{\"object\":{\"group\":\"\","
      "\"kind\":\"Service\",\"namespace\":\"n\",\"name\":\"s\"},\"action\":\"delete\"}]}",
-     "plan.json: operations[0].action is not \"patch\" or \"create\""},
+     "plan.json: operations[0].action is not \"patch\", \"create\" or \"apply\""},
 };
 
 START_TEST(test_bad_plans)
@@ -593,7 +617,7 @@ START_TEST(test_report)
     ck_assert_int_eq(dg_report_plan(&e.plan, DG_FMT_TABLE, &out, NULL), 0);
     ck_assert_ptr_nonnull(strstr(out.data, "hpa/test-nginx     patch   spec.minReplicas"));
     ck_assert_ptr_nonnull(strstr(out.data, "    replace  /spec/minReplicas  6\n"));
-    ck_assert_ptr_nonnull(strstr(out.data, "3 operations (3 patch, 0 create) restore 4 variances in "
+    ck_assert_ptr_nonnull(strstr(out.data, "3 operations (3 patch) restore 4 variances in "
                                            "release sandbox-nginx/test-nginx (revision 3).\n"));
     dg_buf_reset(&out);
     ck_assert_int_eq(dg_report_plan(&e.plan, DG_FMT_MARKDOWN, &out, NULL), 0);
@@ -620,6 +644,7 @@ int main(void)
     tcase_add_test(tc, test_missing_object);
     tcase_add_test(tc, test_add_absent);
     tcase_add_loop_test(tc, test_only, 0, sizeof only_cases / sizeof only_cases[0]);
+    tcase_add_test(tc, test_server_side_apply);
     tcase_add_test(tc, test_conflict);
     tcase_add_test(tc, test_refused);
     tcase_add_test(tc, test_json_round_trip);
