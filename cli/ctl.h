@@ -7,13 +7,16 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "baselines.h"
 #include "buf.h"
 #include "err.h"
 #include "manifest.h"
+#include "decide.h"
 #include "obj.h"
+#include "plan.h"
 #include "policy.h"
 #include "report.h"
 
@@ -76,7 +79,8 @@ int ctl_write(const char *flag, const char *path, const dg_buf_t *b, dg_err_t *e
 /** Load a manifest file named by @flag (plain render, kubectl List or
  *  baseline ConfigMap) into a new set; objects without a namespace take
  *  @ns. An input without objects is an error naming it (an empty List is
- *  accepted when @empty_list_ok). @info may be NULL. */
+ *  accepted when @empty_list_ok). @info may be NULL; its digest is the
+ *  ConfigMap's, else the SHA-256 of the file (what publish would stamp). */
 int ctl_load_objects(const char *flag, const char *path, const char *ns, size_t max,
                      bool empty_list_ok, dg_objset_t **set, dg_manifest_info_t *info,
                      dg_err_t *err);
@@ -179,6 +183,9 @@ int ctl_kubectl(char *const argv[], const char *in, size_t inlen, dg_buf_t *out,
 /** Add a line that ctl_fail() prints under the error ("  ran: kubectl ..."). */
 void ctl_detail(const char *fmt, ...) DG_PRINTF(1, 2);
 
+/** Forget those lines: the failure they explain was handled and reported. */
+void ctl_detail_clear(void);
+
 /** The binary of a tool: @flag (--kubectl/--helm) if given, else $@env,
  *  else @name, found on PATH. */
 const char *ctl_tool(const char *flag, const char *env, const char *name);
@@ -252,6 +259,45 @@ int ctl_sarif_locate(const char *baseline, const dg_release_t *rel, const dg_var
                      const char *root, ctl_sarif_t *out, dg_err_t *err);
 void ctl_sarif_free(ctl_sarif_t *s);
 
+/* ---- reconcile: a judged plan, applied (ctl_reconcile.c, ctl_apply.c) ------------------ */
+
+/* The field manager of every reconcile change: the audit log's request URI
+ * and the object's managedFields name it. */
+#define CTL_RECONCILE_MANAGER "driftctl-reconcile"
+
+typedef struct ctl_reconcile {
+    dg_plan_t plan;             /* judged: every operation ALLOWED (or CONFLICT) */
+    dg_release_t *rel;          /* the baseline */
+    dg_policy_t *pol;
+    dg_baselines_t *bases;      /* holds @rel, as the gate's store would */
+    dg_decide_env_t env;
+    dg_plan_requester_t who;    /* as the API server will name the requester */
+    json_t *user;               /* kubectl auth whoami's userInfo, or NULL */
+    char user_error[300];       /* why there is none */
+    dg_objset_t *live;          /* what was judged against */
+    const dg_gk_t *covered;     /* the kinds live covers (NULL: those it holds) */
+    size_t ncovered;
+    ctl_live_t captured;        /* when read with kubectl */
+    ctl_kube_t kube;
+    const char *evidence;       /* --evidence FILE, or NULL */
+    const char *strategy;       /* "patch" or "apply" */
+    bool yes, dry_run, keep_going;
+    int64_t started;            /* Unix seconds */
+} ctl_reconcile_t;
+
+/** Apply @r's judged plan with the real kubectl: ask first on a terminal
+ *  (unless r->yes; refused without one), then each operation in order
+ *  (`kubectl patch --type=json`, `kubectl create`, or for --strategy apply
+ *  `kubectl apply --server-side --field-manager=helm` after a dry run is
+ *  judged), stopping at a failure, and at a conflict unless r->keep_going;
+ *  then read live state again and check the drift each applied operation
+ *  restores is gone. Writes r->evidence when set. Progress goes to stderr.
+ *  Returns the exit status: CTL_OK (applied and verified, or nothing to
+ *  do), CTL_FOUND (declined at the prompt: nothing applied), CTL_ERROR (a
+ *  refusal, conflict, failure or drift left; @err says which). */
+int ctl_apply_plan(ctl_reconcile_t *r, dg_err_t *err);
+
+int ctl_reconcile_main(int argc, char **argv);
 int ctl_diff_main(int argc, char **argv);
 int ctl_render_main(int argc, char **argv);
 int ctl_capture_main(int argc, char **argv);

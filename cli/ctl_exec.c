@@ -202,6 +202,7 @@ static const char *likely_cause(const char *said)
         {"denied the request", "an admission webhook refused the change"},
         {"error in our request", "the API server refused the request as invalid (for a JSON "
                                  "patch: a test failed, the object changed since it was read)"},
+        {"is invalid", "the API server refused the object as invalid"},
         {"localhost:8080", "no kubeconfig: kubectl found no cluster to talk to (give --kubeconfig "
                            "or set $KUBECONFIG)"},
         {"no configuration has been provided", "no kubeconfig (give --kubeconfig or set "

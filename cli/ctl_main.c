@@ -22,6 +22,7 @@ static const char usage[] =
     "  capture    read the live state of a release's governed objects (kubectl get)\n"
     "  diff       show governed drift between a release baseline and live state\n"
     "  simulate   ask what the admission gate answers to a change, offline\n"
+    "  reconcile  plan, judge and apply the minimal change back to the baseline\n"
     "  policy     print the built-in DriftPolicy, or the kinds a policy governs\n"
     "  version    print the version\n"
     "  completion print a shell completion script (bash, zsh)\n"
@@ -55,6 +56,7 @@ static const struct {
     {"capture", ctl_capture_main},
     {"diff", ctl_diff_main},
     {"simulate", ctl_simulate_main},
+    {"reconcile", ctl_reconcile_main},
     {"policy", ctl_policy_main},
     {"version", version_main},
     {"completion", ctl_completion_main},

@@ -554,7 +554,7 @@ static int proposed(dg_plan_op_t *op, const dg_obj_t *lo, json_t **obj, dg_err_t
     dg_objid_short(&op->obj, shown, sizeof shown);
     if (op->action == DG_PLAN_CREATE && lo) {
         op->state = DG_PLAN_CONFLICT;
-        return set_text(&op->message, "%s exists now; it is left as it is", shown);
+        return set_text(&op->message, "it exists now; %s is left as it is", shown);
     }
     if (op->patch == NULL) { /* a create, or an apply that creates */
         *obj = json_incref(op->object);
@@ -562,14 +562,14 @@ static int proposed(dg_plan_op_t *op, const dg_obj_t *lo, json_t **obj, dg_err_t
     }
     if (lo == NULL) {
         op->state = DG_PLAN_CONFLICT;
-        return set_text(&op->message, "%s is gone; nothing to patch", shown);
+        return set_text(&op->message, "it is gone; %s cannot be patched", shown);
     }
     rc = dg_patch_json(lo->json, op->patch, obj, &why);
     if (rc == DG_ENOMEM)
         return dg_err_set(err, rc, "out of memory judging %s", shown);
     if (rc) { /* a test fails, or a path no longer leads anywhere: it changed */
         op->state = DG_PLAN_CONFLICT;
-        return set_text(&op->message, "%s changed since the plan: %s", shown, why.msg);
+        return set_text(&op->message, "it changed since the plan: %s", why.msg);
     }
     return 0;
 }
@@ -660,20 +660,24 @@ int dg_plan_judge(dg_plan_t *plan, const dg_objset_t *live, const dg_baselines_t
 
 static json_t *op_json(const dg_plan_op_t *op)
 {
-    json_t *o = json_pack("{s:{s:s, s:s, s:s, s:s}, s:s?, s:s, s:o}", "object", "group",
+    json_t *o = json_pack("{s:{s:s, s:s, s:s, s:s}, s:s?, s:s}", "object", "group",
                           op->obj.group, "kind", op->obj.kind, "namespace", op->obj.ns, "name",
                           op->obj.name, "resourceVersion", op->resource_version, "action",
-                          dg_plan_action_name(op->action), "variances",
-                          dg_report_variances_json(&op->variances));
+                          dg_plan_action_name(op->action));
+    json_t *v = dg_report_variances_json(&op->variances);
 
-    if (o == NULL)
+    if (o == NULL || v == NULL) {
+        json_decref(o);
+        json_decref(v);
         return NULL;
+    }
     if (!json_object_get(o, "resourceVersion"))
         json_object_set_new(o, "resourceVersion", json_null());
     if (op->patch)
         json_object_set(o, "patch", op->patch);
     if (op->object)
         json_object_set(o, "manifest", op->object);
+    json_object_set_new(o, "variances", v);
     if (op->state == DG_PLAN_ALLOWED || op->state == DG_PLAN_REFUSED)
         json_object_set_new(o, "decision", json_string(dg_verdict_name(op->verdict)));
     if (op->state == DG_PLAN_CONFLICT)

@@ -393,7 +393,7 @@ START_TEST(test_missing_object)
     ck_assert_int_eq(dg_objset_add(live, json_deep_copy(plan.ops[0].object), "prod", "x", 0, NULL), 0);
     ck_assert_int_eq(dg_plan_judge(&plan, live, b, pol, &(dg_decide_env_t){.synced = true}, &who, NULL), 0);
     ck_assert_int_eq(plan.ops[0].state, DG_PLAN_CONFLICT);
-    ck_assert_str_eq(plan.ops[0].message, "svc/web exists now; it is left as it is");
+    ck_assert_str_eq(plan.ops[0].message, "it exists now; svc/web is left as it is");
     dg_plan_free(&plan);
     dg_variances_free(&v);
     dg_baselines_free(&b);
@@ -506,7 +506,7 @@ START_TEST(test_conflict)
                                    &who, NULL), 0);
     ck_assert_int_eq(op_of(&e.plan, "Service")->state, DG_PLAN_CONFLICT);
     ck_assert_str_eq(op_of(&e.plan, "Service")->message,
-                     "svc/test-nginx changed since the plan: test of /spec/type failed: the value "
+                     "it changed since the plan: test of /spec/type failed: the value "
                      "is \"ClusterIP\", the patch expects \"NodePort\"");
     ck_assert_int_eq(op_of(&e.plan, "HorizontalPodAutoscaler")->state, DG_PLAN_ALLOWED);
     dg_objset_free(&later);
