@@ -237,11 +237,12 @@ static int load_saved(const rec_opts_t *o, ctl_reconcile_t *r, dg_err_t *err)
                           r->plan.ns, r->plan.release, r->rel->ns, r->rel->name);
     if (r->plan.digest == NULL || r->rel->digest == NULL ||
         strcmp(r->plan.digest, r->rel->digest) != 0)
-        return dg_err_set(err, DG_EINVAL, "%s was made against baseline %s (revision %ld); "
-                          "release %s/%s's baseline is now %s (revision %ld): make a new plan",
-                          shown, r->plan.digest ? r->plan.digest : "(unknown)",
-                          r->plan.revision, r->rel->ns, r->rel->name,
-                          r->rel->digest ? r->rel->digest : "(unknown)", r->rel->revision);
+        /* Digests cut to 12 hex digits: the message must fit one line. */
+        return dg_err_set(err, DG_EINVAL, "%s was made against baseline revision %ld (%.19s); "
+                          "the baseline of %s/%s is now revision %ld (%.19s): make a new plan",
+                          shown, r->plan.revision, r->plan.digest ? r->plan.digest : "unknown",
+                          r->rel->ns, r->rel->name, r->rel->revision,
+                          r->rel->digest ? r->rel->digest : "unknown");
     return 0;
 }
 
@@ -253,8 +254,8 @@ static int make_plan(const rec_opts_t *o, ctl_reconcile_t *r, dg_err_t *err)
     dg_err_t why = {0};
     int rc;
 
-    if (o->apply_file)
-        return load_saved(o, r, err);
+    if (o->apply_file) /* read before live state: a stale plan needs no cluster */
+        return 0;
     dg_variances_init(&v);
     rc = dg_diff_sets(r->rel->objs, r->live, r->covered, r->ncovered, r->pol, &v, err);
     if (!rc && (rc = dg_plan_build(r->rel, r->live, &v, r->pol, &po, &r->plan, &why)) != 0)
@@ -338,7 +339,7 @@ static int reconcile(const rec_opts_t *o, ctl_reconcile_t *r, dg_err_t *err)
     int rc;
 
     if ((rc = ctl_load_policy(o->policy, &r->pol, err)) || (rc = load_baseline(o, r, err)) ||
-        (rc = load_live(o, r, err)))
+        (o->apply_file && (rc = load_saved(o, r, err))) || (rc = load_live(o, r, err)))
         return rc;
     identify(o, r);
     if ((rc = make_plan(o, r, err)) || (rc = judge(r, err)) || (rc = show(o, r, err)) ||
