@@ -115,22 +115,31 @@ static int from_records(const json_t *items, const char *name, dg_release_t **re
 
         /* A corrupt record is skipped, as driftgate skips it. */
         rc = dg_helm_decode(json_array_get(items, i), MAX_RECORD, &recs[m], &why);
-        if (rc == DG_ENOMEM)
+        if (rc == DG_ENOMEM) {
             rc = dg_err_set(err, rc, "%s", why.msg);
-        else if (rc)
-            fprintf(stderr, "driftctl: warning: %s; skipped\n", why.msg), rc = 0;
-        else
-            ptrs[m] = &recs[m], m++;
+        } else if (rc) {
+            fprintf(stderr, "driftctl: warning: %s; skipped\n", why.msg);
+            rc = 0;
+        } else {
+            ptrs[m] = &recs[m];
+            m++;
+        }
     }
-    if (!rc && m == 0)
-        return free_records(recs, m), free(ptrs), 0;
-    if (!rc)
-        rc = dg_helm_release(ptrs, m, rel, err);
-    if (!rc && (*rel)->pending)
+    /* Nothing readable: no baseline from this driver (*@rel stays NULL). */
+    if (!rc && m) {
+        dg_err_t why = {0};
+
+        rc = dg_helm_release(ptrs, m, rel, &why);
+        if (rc == DG_ENOTFOUND) /* only failed or superseded revisions: none deployed */
+            rc = 0;
+        else if (rc)
+            dg_err_set(err, rc, "%s", why.msg);
+    }
+    if (!rc && *rel && (*rel)->pending)
         rc = dg_err_set(err, DG_EINVAL, "release %s/%s has revision %ld %s: Helm is changing it "
                         "now; reconcile once it is deployed", (*rel)->ns, name,
                         (*rel)->pending_revision, (*rel)->pending_status);
-    if (!rc && helm_digest(*rel, recs, m))
+    if (!rc && *rel && helm_digest(*rel, recs, m))
         rc = dg_err_set(err, DG_ENOMEM, "out of memory");
     if (rc)
         dg_release_free(rel);

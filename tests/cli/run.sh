@@ -356,6 +356,7 @@ case "$1 $2" in
 "get configmaps")
     case "$*" in
     *driftgate.io/baseline=true*) if [ -e "$d/cm.json" ]; then cat "$d/cm.json"; else echo '{"kind":"List","items":[]}'; fi ;;
+    *owner=helm,name=test-nginx*) if [ -e "$d/helm.json" ]; then cat "$d/helm.json"; else echo '{"kind":"List","items":[]}'; fi ;;
     *) echo '{"kind":"List","items":[]}' ;;
     esac ;;
 "get secrets") echo '{"kind":"List","items":[]}' ;;
@@ -374,7 +375,7 @@ esac
 FAKE
 chmod +x "$fk/bin/kubectl"
 fake() { env FAKE_KUBECTL_DIR="$fk" KUBECTL="$fk/bin/kubectl" "$@"; }
-fake_reset() { rm -f "$fk/calls" "$fk/stdin" "$fk/patched" "$fk/conflict" "$fk/cm.json"; cp "$ex/live-snapshot.yaml" "$fk/live.yaml"; cp "$ex/release-baseline.yaml" "$fk/after.yaml"; }
+fake_reset() { rm -f "$fk/calls" "$fk/stdin" "$fk/patched" "$fk/conflict" "$fk/cm.json" "$fk/helm.json"; cp "$ex/live-snapshot.yaml" "$fk/live.yaml"; cp "$ex/release-baseline.yaml" "$fk/after.yaml"; }
 fake_reset
 expect_exit 1 "--apply without a terminal and without --yes" -- fake "$ctl" reconcile "${base[@]}" --apply </dev/null
 contains "no one to ask" "$err" "stdin is not a terminal, so no one can confirm: give --yes to apply these 3 operations"
@@ -431,6 +432,29 @@ contains "a file's digest too" "$err" "make a new plan"
 publish_cm 3 "$ex/release-baseline.yaml"
 expect_exit 0 "the saved plan, exactly" -- fake "$ctl" reconcile --release test-nginx -n sandbox-nginx --apply "$tmp/plan.json" --yes
 checks=$((checks + 1)); [ "$(wc -l <"$fk/calls")" = 3 ] || fail "the saved plan was not applied: $(cat "$fk/calls")"
+# No published baseline: Helm's latest deployed release record (ConfigMap driver).
+helm_record() { # VERSION STATUS RENDER: a release record as the API returns it
+    local rel
+    rel=$(jq -n --rawfile m "$3" --arg s "$2" --argjson v "$1" '{name:"test-nginx",namespace:"sandbox-nginx",
+        version:$v,info:{status:$s},chart:{metadata:{name:"nginx",version:"0.1.0"}},manifest:$m}' | gzip -c | base64 -w0)
+    jq -n --arg r "$rel" --arg v "$1" --arg s "$2" '{apiVersion:"v1",kind:"ConfigMap",
+        metadata:{name:("sh.helm.release.v1.test-nginx.v" + $v),namespace:"sandbox-nginx",
+        labels:{owner:"helm",name:"test-nginx",status:$s,version:$v}},data:{release:$r}}'
+}
+fake_reset
+{ helm_record 1 superseded "$tmp/rev4.yaml"; helm_record 2 deployed "$ex/release-baseline.yaml"
+  echo '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"sh.helm.release.v1.test-nginx.v3","namespace":"sandbox-nginx"},"data":{"release":"not base64!"}}'
+} | jq -s '{kind:"List",items:.}' >"$fk/helm.json"
+expect_exit 2 "reconcile --release: Helm's deployed record" -- fake "$ctl" reconcile --release test-nginx -n sandbox-nginx -o json
+jq_eq "the deployed revision and its manifest's digest" "$out" '"\(.release.revision) \(.release.digest)"' \
+    "2 sha256:$(sha256sum "$ex/release-baseline.yaml" | cut -d' ' -f1)"
+jq_eq "the deployed revision's floor, not the superseded one's" "$out" \
+    '.operations[] | select(.object.kind == "HorizontalPodAutoscaler") | .variances[0].desired' 6
+contains "a corrupt record is skipped, as driftgate skips it" "$err" "sandbox-nginx/sh.helm.release.v1.test-nginx.v3"
+{ helm_record 2 deployed "$ex/release-baseline.yaml"; helm_record 3 pending-upgrade "$tmp/rev4.yaml"; } |
+    jq -s '{kind:"List",items:.}' >"$fk/helm.json"
+expect_exit 1 "reconcile --release while Helm upgrades it" -- fake "$ctl" reconcile --release test-nginx -n sandbox-nginx
+contains "a pending revision is refused" "$err" "release sandbox-nginx/test-nginx has revision 3 pending-upgrade: Helm is changing it now"
 fake_reset
 expect_exit 1 "reconcile --release with no baseline anywhere" -- fake "$ctl" reconcile --release test-nginx -n sandbox-nginx
 contains "no baseline" "$err" "no baseline for release sandbox-nginx/test-nginx: no ConfigMap in driftgate-system labelled for it"
