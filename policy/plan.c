@@ -409,7 +409,8 @@ static json_t *finish_patch(patch_t *p)
     int rc = all ? json_array_extend(all, p->tests) || json_array_extend(all, p->changes) : -1;
     char ptr[1100];
 
-    qsort(p->removals, p->nremovals, sizeof *p->removals, by_list_then_index_down);
+    if (p->nremovals) /* qsort() wants a non-null base even for none */
+        qsort(p->removals, p->nremovals, sizeof *p->removals, by_list_then_index_down);
     for (size_t i = 0; i < p->nremovals && !rc; i++) {
         snprintf(ptr, sizeof ptr, "%s/%ld", p->removals[i].list, p->removals[i].index);
         rc = json_array_append_new(all, json_pack("{s:s, s:s}", "op", "remove", "path", ptr));
