@@ -115,6 +115,8 @@ static int from_records(const json_t *items, const char *name, dg_release_t **re
 
         /* A corrupt record is skipped, as driftgate skips it. */
         rc = dg_helm_decode(json_array_get(items, i), MAX_RECORD, &recs[m], &why);
+        if (rc) /* what it decoded before it failed */
+            dg_helm_record_free(&recs[m]);
         if (rc == DG_ENOMEM) {
             rc = dg_err_set(err, rc, "%s", why.msg);
         } else if (rc) {

@@ -575,14 +575,21 @@ static int proposed(dg_plan_op_t *op, const dg_obj_t *lo, json_t **obj, dg_err_t
     return 0;
 }
 
-static int record(dg_plan_op_t *op, const dg_decision_t *d)
+/* A change to an object that exists must move governed values back (a
+ * reconcile): a saved plan edited to change something else gets "allow"
+ * from the gate, and is refused here. Creating a missing object is an
+ * "allow" (a CREATE is an UPDATE from nothing). */
+static bool acceptable(dg_verdict_t v, bool creates)
+{
+    return v == DG_VERDICT_RECONCILE || (creates && v == DG_VERDICT_ALLOW);
+}
+
+static int record(dg_plan_op_t *op, const dg_decision_t *d, bool creates)
 {
     const dg_response_t *r = &d->response;
 
     op->verdict = d->verdict;
-    op->state = d->verdict == DG_VERDICT_RECONCILE || d->verdict == DG_VERDICT_ALLOW
-                    ? DG_PLAN_ALLOWED
-                    : DG_PLAN_REFUSED;
+    op->state = acceptable(d->verdict, creates) ? DG_PLAN_ALLOWED : DG_PLAN_REFUSED;
     json_decref(op->warnings);
     if ((op->warnings = json_array()) == NULL)
         return DG_ENOMEM;
@@ -591,11 +598,14 @@ static int record(dg_plan_op_t *op, const dg_decision_t *d)
             return DG_ENOMEM;
     free(op->message);
     op->message = NULL;
-    if (op->state == DG_PLAN_REFUSED)
-        return r->message ? set_text(&op->message, "%s", r->message)
-                          : set_text(&op->message, "driftgate answers %s",
-                                     dg_verdict_name(d->verdict));
-    return 0;
+    if (op->state != DG_PLAN_REFUSED)
+        return 0;
+    if (r->message)
+        return set_text(&op->message, "%s", r->message);
+    if (d->verdict == DG_VERDICT_ALLOW)
+        return set_text(&op->message, "it moves no governed value back to the baseline, so it "
+                                      "is no reconcile");
+    return set_text(&op->message, "driftgate answers %s", dg_verdict_name(d->verdict));
 }
 
 int dg_plan_judge_object(dg_plan_op_t *op, const json_t *object, const json_t *old,
@@ -625,7 +635,7 @@ int dg_plan_judge_object(dg_plan_op_t *op, const json_t *object, const json_t *o
         return err && err->code ? err->code : DG_EINVAL;
     dg_decision_init(&d);
     rc = dg_decide(rv, bases, pol, env, &d, err);
-    if (!rc && record(op, &d))
+    if (!rc && record(op, &d, old == NULL))
         rc = dg_err_set(err, DG_ENOMEM, "out of memory");
     dg_decision_free(&d);
     dg_review_free(&rv);

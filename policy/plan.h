@@ -102,8 +102,10 @@ typedef struct dg_plan_requester {
  *  carries it: for a patch, the UPDATE whose oldObject is the object of
  *  @live and whose object is that with the patch applied; for a create, the
  *  CREATE of the object. Sets each op's state, verdict, message and
- *  warnings: ALLOWED for reconcile or allow; REFUSED for anything else,
- *  with the gate's message; CONFLICT when a test fails against @live, the
+ *  warnings: ALLOWED for a reconcile (a create: allow); REFUSED for anything
+ *  else, with the gate's message (a change that moves nothing back, as an
+ *  edited saved plan may, is "allow" and refused too); CONFLICT when a test
+ *  fails against @live, the
  *  object to patch is gone, or the object to create exists. @bases, @pol
  *  and @env are as dg_decide() takes them. Returns 0 (whatever the
  *  verdicts), or DG_EINVAL / DG_ENOMEM. */

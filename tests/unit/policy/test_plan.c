@@ -541,6 +541,28 @@ START_TEST(test_refused)
 }
 END_TEST
 
+/* A saved plan edited to change something ungoverned: the gate would
+ * allow it, but it is no reconcile, so it is refused. */
+START_TEST(test_edited_plan_refused)
+{
+    example_t e = {0};
+    dg_plan_op_t *hpa;
+
+    example_open(&e, "examples/live-snapshot.yaml");
+    ck_assert_int_eq(dg_plan_build(e.rel, e.live, &e.v, e.pol, NULL, &e.plan, NULL), 0);
+    hpa = (dg_plan_op_t *)op_of(&e.plan, "HorizontalPodAutoscaler");
+    json_decref(hpa->patch);
+    hpa->patch = dg_test_json("[{\"op\":\"add\",\"path\":\"/metadata/labels/team\",\"value\":\"x\"}]");
+    ck_assert_int_eq(dg_plan_judge(&e.plan, e.live, e.b, e.pol, &(dg_decide_env_t){.synced = true},
+                                   &who, NULL), 0);
+    ck_assert_int_eq(hpa->verdict, DG_VERDICT_ALLOW);
+    ck_assert_int_eq(hpa->state, DG_PLAN_REFUSED);
+    ck_assert_str_eq(hpa->message, "it moves no governed value back to the baseline, so it is no "
+                                   "reconcile");
+    example_close(&e);
+}
+END_TEST
+
 /* ---- the saved plan ------------------------------------------------------------------------- */
 
 START_TEST(test_json_round_trip)
@@ -647,6 +669,7 @@ int main(void)
     tcase_add_test(tc, test_server_side_apply);
     tcase_add_test(tc, test_conflict);
     tcase_add_test(tc, test_refused);
+    tcase_add_test(tc, test_edited_plan_refused);
     tcase_add_test(tc, test_json_round_trip);
     tcase_add_loop_test(tc, test_bad_plans, 0, sizeof bad_plans / sizeof bad_plans[0]);
     tcase_add_test(tc, test_report);
