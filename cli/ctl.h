@@ -264,6 +264,7 @@ void ctl_sarif_free(ctl_sarif_t *s);
 /* The field manager of every reconcile change: the audit log's request URI
  * and the object's managedFields name it. */
 #define CTL_RECONCILE_MANAGER "driftctl-reconcile"
+#define CTL_MAX_GROUPS 64
 
 typedef struct ctl_reconcile {
     dg_plan_t plan;             /* judged: every operation ALLOWED (or CONFLICT) */
@@ -272,6 +273,7 @@ typedef struct ctl_reconcile {
     dg_baselines_t *bases;      /* holds @rel, as the gate's store would */
     dg_decide_env_t env;
     dg_plan_requester_t who;    /* as the API server will name the requester */
+    const char *groups[CTL_MAX_GROUPS]; /* who.groups: borrowed from @user */
     json_t *user;               /* kubectl auth whoami's userInfo, or NULL */
     char user_error[300];       /* why there is none */
     dg_objset_t *live;          /* what was judged against */

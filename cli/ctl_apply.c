@@ -215,11 +215,14 @@ static int apply_checked(ctl_reconcile_t *r, dg_plan_op_t *op, outcome_t *o, dg_
         snprintf(o->message, sizeof o->message, "driftgate would refuse what server-side apply "
                  "stores (%s): %s", dg_verdict_name(op->verdict), op->message);
     } else if (!rc && left.n) {
+        char *v = left.items[0].live ? json_dumps(left.items[0].live, JSON_ENCODE_ANY | JSON_COMPACT)
+                                     : NULL;
+
         o->result = R_FAILED;
-        snprintf(o->message, sizeof o->message, "server-side apply would leave %s at %s: another "
-                 "field manager owns it, so helm's apply cannot take it back; --strategy patch "
-                 "restores it", left.items[0].path,
-                 left.items[0].live ? "its live value" : "nothing");
+        snprintf(o->message, sizeof o->message, "server-side apply would leave %s at %.200s: "
+                 "another field manager owns it, so helm's apply cannot take it back; "
+                 "--strategy patch restores it", left.items[0].path, v ? v : "(none)");
+        free(v);
     } else if (!rc && !r->dry_run) {
         server_side_apply(r, op, false, NULL, o);
     }

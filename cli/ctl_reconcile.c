@@ -192,7 +192,6 @@ static int load_live(const rec_opts_t *o, ctl_reconcile_t *r, dg_err_t *err)
 /* Who the API server will say asks: kubectl's own user when it is used. */
 static void identify(const rec_opts_t *o, ctl_reconcile_t *r)
 {
-    static const char *groups[64];
     json_t *g;
     size_t i;
     dg_err_t err = {0};
@@ -210,10 +209,10 @@ static void identify(const rec_opts_t *o, ctl_reconcile_t *r)
     }
     r->who.user = json_string_value(json_object_get(r->user, "username"));
     json_array_foreach(json_object_get(r->user, "groups"), i, g) {
-        if (i < 64 && json_is_string(g))
-            groups[r->who.ngroups++] = json_string_value(g);
+        if (r->who.ngroups < CTL_MAX_GROUPS && json_is_string(g))
+            r->groups[r->who.ngroups++] = json_string_value(g);
     }
-    r->who.groups = groups;
+    r->who.groups = r->groups;
 }
 
 /* ---- the plan --------------------------------------------------------------------------- */

@@ -364,6 +364,7 @@ get\ *) if [ -e "$d/patched" ]; then cat "$d/after.yaml"; else cat "$d/live.yaml
 patch\ *|create\ *|apply\ *)
     echo "$*" >>"$d/calls"
     cat >>"$d/stdin"
+    case "$*" in *"-o json"*--dry-run=server*) cat "$d/ssa.json"; exit 0 ;; esac
     if [ -e "$d/conflict" ]; then
         echo 'The request is invalid: the server rejected our request due to an error in our request' >&2
         exit 1
@@ -375,7 +376,7 @@ esac
 FAKE
 chmod +x "$fk/bin/kubectl"
 fake() { env FAKE_KUBECTL_DIR="$fk" KUBECTL="$fk/bin/kubectl" "$@"; }
-fake_reset() { rm -f "$fk/calls" "$fk/stdin" "$fk/patched" "$fk/conflict" "$fk/cm.json" "$fk/helm.json"; cp "$ex/live-snapshot.yaml" "$fk/live.yaml"; cp "$ex/release-baseline.yaml" "$fk/after.yaml"; }
+fake_reset() { rm -f "$fk/calls" "$fk/stdin" "$fk/patched" "$fk/conflict" "$fk/cm.json" "$fk/helm.json" "$fk/ssa.json"; cp "$ex/live-snapshot.yaml" "$fk/live.yaml"; cp "$ex/release-baseline.yaml" "$fk/after.yaml"; }
 fake_reset
 expect_exit 1 "--apply without a terminal and without --yes" -- fake "$ctl" reconcile "${base[@]}" --apply </dev/null
 contains "no one to ask" "$err" "stdin is not a terminal, so no one can confirm: give --yes to apply these 3 operations"
@@ -409,6 +410,26 @@ contains "the rest stops" "$err" "0 applied, 1 conflict, 0 failed, 2 not attempt
 jq_eq "evidence of a conflict" "$(cat "$tmp/ev2.json")" '[.results[].result] | join(",")' conflict,skipped,skipped
 expect_exit 1 "--continue-on-conflict" -- fake "$ctl" reconcile "${base[@]}" --apply --yes --continue-on-conflict
 checks=$((checks + 1)); [ "$(wc -l <"$fk/calls")" = 4 ] || fail "--continue-on-conflict did not try every object: $(cat "$fk/calls")"
+
+# --strategy apply: the server-side apply's dry run is judged, and must restore every variance.
+ssa_svc() { # EXTRA-PORTS: the Service as a server-side apply of the baseline would store it
+    printf '{"apiVersion":"v1","kind":"Service","metadata":{"name":"test-nginx","namespace":"sandbox-nginx"},"spec":{"type":"ClusterIP","ports":[{"name":"http","port":80,"protocol":"TCP","targetPort":"http"}%s],"selector":{"app.kubernetes.io/name":"nginx","app.kubernetes.io/instance":"test-nginx"}}}' "$1"
+}
+svc_only=(--only service-ports --only service-type)
+fake_reset
+# A debug port added out of band: server-side apply leaves it, as it is not helm's.
+sed '0,/^      targetPort: http$/s//      targetPort: http\n    - name: debug\n      port: 9090\n      protocol: TCP\n      targetPort: 9090/' \
+    "$ex/live-snapshot.yaml" >"$fk/live.yaml"
+ssa_svc ',{"name":"debug","port":9090,"protocol":"TCP","targetPort":9090}' >"$fk/ssa.json"
+expect_exit 1 "--strategy apply that would leave a port another manager owns" -- fake "$ctl" reconcile "${base[@]}" "${svc_only[@]}" --strategy apply --apply --yes
+contains "what server-side apply would leave" "$err" 'svc/test-nginx: failed: server-side apply would leave spec.ports[name=debug] at {"name":"debug","port":9090,"protocol":"TCP","targetPort":9090}'
+lacks "only the dry run was sent" "$(grep -v -- --dry-run=server "$fk/calls")" "apply"
+fake_reset
+ssa_svc '' >"$fk/ssa.json"
+expect_exit 0 "--strategy apply" -- fake "$ctl" reconcile "${base[@]}" "${svc_only[@]}" --strategy apply --apply --yes
+contains "server-side apply as helm, the dry run first" "$(cat "$fk/calls")" "apply --server-side --field-manager=helm --force-conflicts -f - -o json --namespace sandbox-nginx --dry-run=server
+apply --server-side --field-manager=helm --force-conflicts -f - --namespace sandbox-nginx"
+contains "the live resourceVersion as its precondition" "$(cat "$fk/stdin")" '"resourceVersion":"48260"'
 
 # Online: the published baseline the gate uses, a saved plan, and the baseline changing under it.
 publish_cm() { # REVISION RENDER: the ConfigMap kubectl would print, in a List
