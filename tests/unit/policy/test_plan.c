@@ -258,15 +258,23 @@ typedef struct example {
     dg_plan_t plan;
 } example_t;
 
-static void example_open(example_t *e, const char *live_path)
+/* A release over @base (stolen) named @name in @ns, live state @live
+ * (stolen), and the drift between them; @kinds as dg_diff_sets() takes them. */
+static void case_open(example_t *e, dg_objset_t *base, dg_objset_t *live, const char *name,
+                      const char *ns, const dg_gk_t *kinds, size_t nkinds)
 {
-    e->live = load_file(live_path, "sandbox-nginx");
+    e->live = live;
     e->pol = dg_policy_default(NULL);
-    e->b = release_of(load_file("examples/release-baseline.yaml", "sandbox-nginx"), "test-nginx",
-                      "sandbox-nginx", &e->rel);
+    e->b = release_of(base, name, ns, &e->rel);
     dg_variances_init(&e->v);
     dg_plan_init(&e->plan);
-    ck_assert_int_eq(dg_diff_sets(e->rel->objs, e->live, NULL, 0, e->pol, &e->v, NULL), 0);
+    ck_assert_int_eq(dg_diff_sets(e->rel->objs, e->live, kinds, nkinds, e->pol, &e->v, NULL), 0);
+}
+
+static void example_open(example_t *e, const char *live_path)
+{
+    case_open(e, load_file("examples/release-baseline.yaml", "sandbox-nginx"),
+              load_file(live_path, "sandbox-nginx"), "test-nginx", "sandbox-nginx", NULL, 0);
 }
 
 static void example_close(example_t *e)
@@ -329,26 +337,20 @@ END_TEST
 
 START_TEST(test_merge_key_lists)
 {
-    /* Reordered live ports, one changed, two added out of band, one gone. */
-    dg_objset_t *base = load(SVC("  - {name: http, port: 80}\n  - {name: https, port: 443}\n"
-                                 "  - {name: admin, port: 9000}\n", ""));
-    dg_objset_t *live = load(SVC("  - {name: metrics, port: 9100, protocol: TCP, targetPort: 9100}\n"
-                                 "  - {name: https, port: 8443, protocol: TCP, targetPort: 443}\n"
-                                 "  - {name: debug, port: 9090, protocol: TCP, targetPort: 9090}\n"
-                                 "  - {name: http, port: 80, protocol: TCP, targetPort: 80}\n",
-                                 "  type: ClusterIP\n"));
-    dg_policy_t *pol = dg_policy_default(NULL);
-    const dg_release_t *rel;
-    dg_baselines_t *b = release_of(base, "web", "prod", &rel);
-    dg_variances_t v;
-    dg_plan_t plan;
+    example_t e = {0};
 
-    dg_variances_init(&v);
-    dg_plan_init(&plan);
-    ck_assert_int_eq(dg_diff_sets(rel->objs, live, NULL, 0, pol, &v, NULL), 0);
-    plan_and_check("merge keys", rel, b, live, NULL, &v, pol, &plan);
+    /* Reordered live ports, one changed, two added out of band, one gone. */
+    case_open(&e, load(SVC("  - {name: http, port: 80}\n  - {name: https, port: 443}\n"
+                           "  - {name: admin, port: 9000}\n", "")),
+              load(SVC("  - {name: metrics, port: 9100, protocol: TCP, targetPort: 9100}\n"
+                       "  - {name: https, port: 8443, protocol: TCP, targetPort: 443}\n"
+                       "  - {name: debug, port: 9090, protocol: TCP, targetPort: 9090}\n"
+                       "  - {name: http, port: 80, protocol: TCP, targetPort: 80}\n",
+                       "  type: ClusterIP\n")),
+              "web", "prod", NULL, 0);
+    plan_and_check("merge keys", e.rel, e.b, e.live, NULL, &e.v, e.pol, &e.plan);
     /* https is at index 1 in live; removals go last, highest index first. */
-    patch_is(&plan.ops[0],
+    patch_is(&e.plan.ops[0],
              "[{\"op\":\"test\",\"path\":\"/spec/ports/1/name\",\"value\":\"https\"},"
              "{\"op\":\"test\",\"path\":\"/spec/ports/1/port\",\"value\":8443},"
              "{\"op\":\"test\",\"path\":\"/spec/ports/0\",\"value\":{\"name\":\"metrics\",\"port\":9100,\"protocol\":\"TCP\",\"targetPort\":9100}},"
@@ -357,75 +359,51 @@ START_TEST(test_merge_key_lists)
              "{\"op\":\"add\",\"path\":\"/spec/ports/-\",\"value\":{\"name\":\"admin\",\"port\":9000}},"
              "{\"op\":\"remove\",\"path\":\"/spec/ports/2\"},"
              "{\"op\":\"remove\",\"path\":\"/spec/ports/0\"}]");
-    dg_plan_free(&plan);
-    dg_variances_free(&v);
-    dg_baselines_free(&b);
-    dg_policy_free(&pol);
-    dg_objset_free(&live);
+    example_close(&e);
 }
 END_TEST
 
 START_TEST(test_missing_object)
 {
-    dg_objset_t *base = load(HPA("  minReplicas: 6\n") "---\n" SVC("  - {name: http, port: 80}\n", ""));
-    dg_objset_t *live = load(HPA("  minReplicas: 6\n"));
-    dg_policy_t *pol = dg_policy_default(NULL);
+    example_t e = {0};
     dg_gk_t kinds[] = {{"autoscaling", "HorizontalPodAutoscaler"}, {"", "Service"}};
-    const dg_release_t *rel;
-    dg_baselines_t *b = release_of(base, "web", "prod", &rel);
-    dg_variances_t v;
-    dg_plan_t plan;
     json_t *meta;
 
-    dg_variances_init(&v);
-    dg_plan_init(&plan);
-    ck_assert_int_eq(dg_diff_sets(rel->objs, live, kinds, 2, pol, &v, NULL), 0);
-    plan_and_check("missing", rel, b, live, NULL, &v, pol, &plan);
-    ck_assert_uint_eq(plan.n, 1);
-    ck_assert_int_eq(plan.ops[0].action, DG_PLAN_CREATE);
-    ck_assert_ptr_null(plan.ops[0].patch);
-    meta = json_object_get(plan.ops[0].object, "metadata");
+    case_open(&e, load(HPA("  minReplicas: 6\n") "---\n" SVC("  - {name: http, port: 80}\n", "")),
+              load(HPA("  minReplicas: 6\n")), "web", "prod", kinds, 2);
+    plan_and_check("missing", e.rel, e.b, e.live, NULL, &e.v, e.pol, &e.plan);
+    ck_assert_uint_eq(e.plan.n, 1);
+    ck_assert_int_eq(e.plan.ops[0].action, DG_PLAN_CREATE);
+    ck_assert_ptr_null(e.plan.ops[0].patch);
+    meta = json_object_get(e.plan.ops[0].object, "metadata");
     ck_assert_str_eq(json_string_value(json_object_get(meta, "namespace")), "prod");
     ck_assert_str_eq(json_string_value(json_object_get(json_object_get(meta, "annotations"),
                                                        "meta.helm.sh/release-name")),
                      "web");
     /* Created by someone before the plan is applied: a conflict, not a create. */
-    ck_assert_int_eq(dg_objset_add(live, json_deep_copy(plan.ops[0].object), "prod", "x", 0, NULL), 0);
-    ck_assert_int_eq(dg_plan_judge(&plan, live, b, pol, &(dg_decide_env_t){.synced = true}, &who, NULL), 0);
-    ck_assert_int_eq(plan.ops[0].state, DG_PLAN_CONFLICT);
-    ck_assert_str_eq(plan.ops[0].message, "it exists now; svc/web is left as it is");
-    dg_plan_free(&plan);
-    dg_variances_free(&v);
-    dg_baselines_free(&b);
-    dg_policy_free(&pol);
-    dg_objset_free(&live);
+    ck_assert_int_eq(dg_objset_add(e.live, json_deep_copy(e.plan.ops[0].object), "prod", "x", 0, NULL), 0);
+    ck_assert_int_eq(dg_plan_judge(&e.plan, e.live, e.b, e.pol, &(dg_decide_env_t){.synced = true},
+                                   &who, NULL), 0);
+    ck_assert_int_eq(e.plan.ops[0].state, DG_PLAN_CONFLICT);
+    ck_assert_str_eq(e.plan.ops[0].message, "it exists now; svc/web is left as it is");
+    example_close(&e);
 }
 END_TEST
 
 /* An object with neither the field nor its parent: the value is added whole. */
 START_TEST(test_add_absent)
 {
-    dg_objset_t *base = load(SVC("  - {name: http, port: 80}\n",
-                                 "  selector: {app: web}\n  externalIPs: [10.0.0.1]\n"));
-    dg_objset_t *live = load(SVC("  - {name: http, port: 80, protocol: TCP, targetPort: 80}\n",
-                                 "  type: ClusterIP\n"));
-    dg_policy_t *pol = dg_policy_default(NULL);
-    const dg_release_t *rel;
-    dg_baselines_t *b = release_of(base, "web", "prod", &rel);
-    dg_variances_t v;
-    dg_plan_t plan;
+    example_t e = {0};
 
-    dg_variances_init(&v);
-    dg_plan_init(&plan);
-    ck_assert_int_eq(dg_diff_sets(rel->objs, live, NULL, 0, pol, &v, NULL), 0);
-    plan_and_check("absent", rel, b, live, NULL, &v, pol, &plan);
-    patch_is(&plan.ops[0], "[{\"op\":\"add\",\"path\":\"/spec/selector\",\"value\":{\"app\":\"web\"}},"
-                           "{\"op\":\"add\",\"path\":\"/spec/externalIPs\",\"value\":[\"10.0.0.1\"]}]");
-    dg_plan_free(&plan);
-    dg_variances_free(&v);
-    dg_baselines_free(&b);
-    dg_policy_free(&pol);
-    dg_objset_free(&live);
+    case_open(&e, load(SVC("  - {name: http, port: 80}\n",
+                           "  selector: {app: web}\n  externalIPs: [10.0.0.1]\n")),
+              load(SVC("  - {name: http, port: 80, protocol: TCP, targetPort: 80}\n",
+                       "  type: ClusterIP\n")),
+              "web", "prod", NULL, 0);
+    plan_and_check("absent", e.rel, e.b, e.live, NULL, &e.v, e.pol, &e.plan);
+    patch_is(&e.plan.ops[0], "[{\"op\":\"add\",\"path\":\"/spec/selector\",\"value\":{\"app\":\"web\"}},"
+                             "{\"op\":\"add\",\"path\":\"/spec/externalIPs\",\"value\":[\"10.0.0.1\"]}]");
+    example_close(&e);
 }
 END_TEST
 
