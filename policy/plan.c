@@ -111,29 +111,6 @@ static dg_plan_op_t *add_op(dg_plan_t *p, const dg_objid_t *id, dg_plan_action_t
     return op;
 }
 
-/* Append a copy of @x to @v; the rule name stays borrowed. */
-static int copy_variance(dg_variances_t *v, const dg_variance_t *x)
-{
-    dg_variance_t *y;
-
-    if (v->n == v->cap) {
-        size_t cap = v->cap ? v->cap * 2 : 4;
-        dg_variance_t *items = realloc(v->items, cap * sizeof *items);
-
-        if (items == NULL)
-            return DG_ENOMEM;
-        v->items = items;
-        v->cap = cap;
-    }
-    y = &v->items[v->n];
-    *y = (dg_variance_t){{strdup(x->obj.group), strdup(x->obj.kind), strdup(x->obj.ns),
-                          strdup(x->obj.name)},
-                         strdup(x->path), json_incref(x->desired), json_incref(x->live),
-                         x->type, x->rule, x->action};
-    v->n++; /* counted before the check, so dg_variances_free() cleans up */
-    return y->obj.group && y->obj.kind && y->obj.ns && y->obj.name && y->path ? 0 : DG_ENOMEM;
-}
-
 /* ---- choosing the drift: --only ------------------------------------------------ */
 
 typedef struct only {
@@ -505,7 +482,7 @@ int dg_plan_build(const dg_release_t *rel, const dg_objset_t *live, const dg_var
         if (!selected(&only, x))
             continue;
         if ((op = op_for(out, x, opts && opts->server_side_apply)) == NULL ||
-            copy_variance(&op->variances, x))
+            dg_variances_push(&op->variances, x))
             rc = dg_err_set(err, DG_ENOMEM, "out of memory");
     }
     for (size_t i = 0; i < out->n && !rc; i++) {
@@ -775,7 +752,7 @@ static int read_variance(reader_t *r, dg_plan_op_t *op, const json_t *x, const c
     v.action = strcmp(action, "audit") == 0  ? DG_ACTION_AUDIT
                : strcmp(action, "warn") == 0 ? DG_ACTION_WARN
                                              : DG_ACTION_DENY;
-    if ((v.rule = own_rule(r, rule)) == NULL || copy_variance(&op->variances, &v))
+    if ((v.rule = own_rule(r, rule)) == NULL || dg_variances_push(&op->variances, &v))
         return dg_err_set(r->err, DG_ENOMEM, "out of memory");
     return 0;
 }
