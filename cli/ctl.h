@@ -7,13 +7,16 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "baselines.h"
 #include "buf.h"
 #include "err.h"
 #include "manifest.h"
+#include "decide.h"
 #include "obj.h"
+#include "plan.h"
 #include "policy.h"
 #include "report.h"
 
@@ -26,7 +29,8 @@ enum { CTL_OK = 0, CTL_ERROR = 1, CTL_FOUND = 2 };
 typedef struct ctl_opt {
     const char *name;  /* long name without "--"; NULL ends a table */
     char shortname;    /* 'n' for -n, or 0 */
-    const char *arg;   /* what the value is ("FILE"); NULL for a switch */
+    const char *arg;   /* what the value is ("FILE"); "[FILE]" when it may be left
+                        * out (ctl_args_t.val is then NULL); NULL for a switch */
     int key;           /* what ctl_opts_next() returns for it; > 0 */
     const char *help;  /* one or more lines, '\n'-separated */
 } ctl_opt_t;
@@ -75,7 +79,8 @@ int ctl_write(const char *flag, const char *path, const dg_buf_t *b, dg_err_t *e
 /** Load a manifest file named by @flag (plain render, kubectl List or
  *  baseline ConfigMap) into a new set; objects without a namespace take
  *  @ns. An input without objects is an error naming it (an empty List is
- *  accepted when @empty_list_ok). @info may be NULL. */
+ *  accepted when @empty_list_ok). @info may be NULL; its digest is the
+ *  ConfigMap's, else the SHA-256 of the file (what publish would stamp). */
 int ctl_load_objects(const char *flag, const char *path, const char *ns, size_t max,
                      bool empty_list_ok, dg_objset_t **set, dg_manifest_info_t *info,
                      dg_err_t *err);
@@ -168,13 +173,18 @@ int ctl_exec(char *const argv[], const char *in, size_t inlen, dg_buf_t *out, dg
              dg_err_t *err);
 
 /** ctl_exec() for kubectl: on failure @err says its status and the likely
- *  cause (no kubeconfig, wrong context, unreachable cluster, ...) and
- *  ctl_detail() gets the command line and the gist of its stderr. */
+ *  cause (no kubeconfig, wrong context, unreachable cluster, a webhook's
+ *  denial, ...) and ctl_detail() gets the command line and the gist of its
+ *  stderr. What kubectl said on stderr goes into @said when not NULL
+ *  (warnings on success; the refusal on failure), up to its cap. */
 int ctl_kubectl(char *const argv[], const char *in, size_t inlen, dg_buf_t *out,
-                dg_err_t *err);
+                dg_buf_t *said, dg_err_t *err);
 
 /** Add a line that ctl_fail() prints under the error ("  ran: kubectl ..."). */
 void ctl_detail(const char *fmt, ...) DG_PRINTF(1, 2);
+
+/** Forget those lines: the failure they explain was handled and reported. */
+void ctl_detail_clear(void);
 
 /** The binary of a tool: @flag (--kubectl/--helm) if given, else $@env,
  *  else @name, found on PATH. */
@@ -187,6 +197,50 @@ typedef struct ctl_kube {
 
 /** Append kubectl's --kubeconfig/--context for @k at argv[*n]; at most 4. */
 void ctl_kube_flags(const ctl_kube_t *k, const char **argv, size_t *n);
+
+/* ---- live state, read with kubectl (ctl_capture.c) ---------------------------------- */
+
+typedef struct ctl_live {
+    dg_objset_t *objs; /* what the cluster holds of the objects asked for */
+    dg_gk_t *kinds;    /* the kinds asked for (a snapshot covers them); malloced */
+    size_t nkinds;
+    char *kinds_text;  /* the same as diff --kinds takes them: "svc,deploy,hpa"; malloced */
+    size_t wanted;     /* objects asked for */
+} ctl_live_t;
+
+/** Read the objects of @rel that @pol governs (every object with @all) with
+ *  `kubectl get TYPE/NAME... --ignore-not-found -o yaml`, one call per
+ *  namespace, into @out (free with ctl_live_free()). What kubectl printed
+ *  is appended to @raw when not NULL (its cap is the most taken). Objects
+ *  the cluster lacks are simply absent. Returns 0, DG_EINVAL (nothing
+ *  governed, a kind kubectl cannot be asked for), DG_EIO, DG_ETOOBIG,
+ *  DG_EPARSE or DG_ENOMEM. */
+int ctl_capture_live(const dg_release_t *rel, const dg_policy_t *pol, bool all,
+                     const ctl_kube_t *kube, dg_buf_t *raw, ctl_live_t *out, dg_err_t *err);
+void ctl_live_free(ctl_live_t *l);
+
+/** "horizontalpodautoscalers.autoscaling/test-nginx": @id as kubectl names
+ *  it. Returns 0, or DG_EINVAL for a kind driftctl does not know. */
+int ctl_kube_name(const dg_objid_t *id, char *buf, size_t size, dg_err_t *err);
+
+/* ---- the cluster's baseline (ctl_fetch.c) -------------------------------------------- */
+
+/** The baseline driftgate judges release @name in @ns by, read with
+ *  kubectl: the ConfigMap in @baseline_ns labelled driftgate.io/baseline,
+ *  driftgate.io/release=@name and driftgate.io/release-namespace=@ns (as
+ *  driftctl publish writes it; its digest checked), else the latest
+ *  deployed Helm release record of @name in @ns (ConfigMap driver, then
+ *  Secret driver; corrupt records skipped, as driftgate skips them). A
+ *  release with a pending Helm revision is refused: Helm is changing it.
+ *  rel->digest is the ConfigMap's digest, or the SHA-256 of the record's
+ *  manifest. Returns 0, DG_ENOTFOUND (no baseline), DG_EINVAL, DG_EIO,
+ *  DG_EPARSE or DG_ENOMEM. */
+int ctl_fetch_baseline(const ctl_kube_t *kube, const char *name, const char *ns,
+                       const char *baseline_ns, dg_release_t **rel, dg_err_t *err);
+
+/** Who kubectl acts as: `kubectl auth whoami -o json`'s status.userInfo
+ *  ({username, groups, ...}), a new reference in *@user. */
+int ctl_whoami(const ctl_kube_t *kube, json_t **user, dg_err_t *err);
 
 /* Where SARIF results point (cli/ctl_sarif.c). */
 typedef struct ctl_sarif {
@@ -225,6 +279,47 @@ long ctl_lines_number(const ctl_lines_t *l);
 
 void ctl_lines_close(ctl_lines_t **l);
 
+/* ---- reconcile: a judged plan, applied (ctl_reconcile.c, ctl_apply.c) ------------------ */
+
+/* The field manager of every reconcile change: the audit log's request URI
+ * and the object's managedFields name it. */
+#define CTL_RECONCILE_MANAGER "driftctl-reconcile"
+#define CTL_MAX_GROUPS 64
+
+typedef struct ctl_reconcile {
+    dg_plan_t plan;             /* judged: every operation ALLOWED (or CONFLICT) */
+    dg_release_t *rel;          /* the baseline */
+    dg_policy_t *pol;
+    dg_baselines_t *bases;      /* holds @rel, as the gate's store would */
+    dg_decide_env_t env;
+    dg_plan_requester_t who;    /* as the API server will name the requester */
+    const char *groups[CTL_MAX_GROUPS]; /* who.groups: borrowed from @user */
+    json_t *user;               /* kubectl auth whoami's userInfo, or NULL */
+    char user_error[300];       /* why there is none */
+    dg_objset_t *live;          /* what was judged against */
+    const dg_gk_t *covered;     /* the kinds live covers (NULL: those it holds) */
+    size_t ncovered;
+    ctl_live_t captured;        /* when read with kubectl */
+    ctl_kube_t kube;
+    const char *evidence;       /* --evidence FILE, or NULL */
+    const char *strategy;       /* "patch" or "apply" */
+    bool yes, dry_run, keep_going;
+    int64_t started;            /* Unix seconds */
+} ctl_reconcile_t;
+
+/** Apply @r's judged plan with the real kubectl: ask first on a terminal
+ *  (unless r->yes; refused without one), then each operation in order
+ *  (`kubectl patch --type=json`, `kubectl create`, or for --strategy apply
+ *  `kubectl apply --server-side --field-manager=helm` after a dry run is
+ *  judged), stopping at a failure, and at a conflict unless r->keep_going;
+ *  then read live state again and check the drift each applied operation
+ *  restores is gone. Writes r->evidence when set. Progress goes to stderr.
+ *  Returns the exit status: CTL_OK (applied and verified, or nothing to
+ *  do), CTL_FOUND (declined at the prompt: nothing applied), CTL_ERROR (a
+ *  refusal, conflict, failure or drift left; @err says which). */
+int ctl_apply_plan(ctl_reconcile_t *r, dg_err_t *err);
+
+int ctl_reconcile_main(int argc, char **argv);
 int ctl_diff_main(int argc, char **argv);
 int ctl_render_main(int argc, char **argv);
 int ctl_capture_main(int argc, char **argv);

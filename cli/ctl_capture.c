@@ -80,6 +80,8 @@ typedef struct targets {
     const char **nss;   /* each name's namespace (borrowed from the release) */
     size_t n;
     dg_buf_t kinds;
+    dg_gk_t *gks;       /* the same kinds, as diff takes them; malloced */
+    size_t ngks;
 } targets_t;
 
 static void targets_free(targets_t *t)
@@ -88,6 +90,7 @@ static void targets_free(targets_t *t)
         free((void *)t->names[i]);
     free(t->names);
     free(t->nss);
+    free(t->gks);
     dg_buf_free(&t->kinds);
 }
 
@@ -99,9 +102,21 @@ static int add_kind(targets_t *t, const dg_kindinfo_t *ki)
     snprintf(item, sizeof item, ",%s,", k);
     if (t->kinds.len && strstr(t->kinds.data, item))
         return 0;
+    t->gks[t->ngks++] = (dg_gk_t){ki->group, ki->kind};
     if (t->kinds.len == 0 && dg_buf_puts(&t->kinds, ","))
         return DG_ENOMEM;
     return dg_buf_printf(&t->kinds, "%s,", k) ? DG_ENOMEM : 0;
+}
+
+int ctl_kube_name(const dg_objid_t *id, char *buf, size_t size, dg_err_t *err)
+{
+    const dg_kindinfo_t *ki = dg_kind_by_kind(id->group, id->kind);
+
+    if (ki == NULL) /* a kind kubectl may not know by this name: say which */
+        return dg_err_set(err, DG_EINVAL, "kind %s%s%s is not one driftctl can name to kubectl",
+                          id->kind, id->group[0] ? "." : "", id->group);
+    snprintf(buf, size, "%s%s%s/%s", ki->resource, id->group[0] ? "." : "", id->group, id->name);
+    return 0;
 }
 
 static int collect(const dg_release_t *rel, const dg_policy_t *pol, bool all, targets_t *t,
@@ -111,32 +126,33 @@ static int collect(const dg_release_t *rel, const dg_policy_t *pol, bool all, ta
 
     t->names = calloc(n ? n : 1, sizeof *t->names);
     t->nss = calloc(n ? n : 1, sizeof *t->nss);
-    if (!t->names || !t->nss)
+    t->gks = calloc(n ? n : 1, sizeof *t->gks);
+    if (!t->names || !t->nss || !t->gks)
         return dg_err_set(err, DG_ENOMEM, "out of memory");
     for (size_t i = 0; i < n; i++) {
         const dg_objid_t *id = &dg_objset_at(rel->objs, i)->id;
-        const dg_kindinfo_t *ki = dg_kind_by_kind(id->group, id->kind);
         char name[600];
+        dg_err_t why = {0};
 
         if (!all && !dg_policy_governs(pol, id->group, id->kind))
             continue;
-        if (ki == NULL) /* a kind kubectl may not know by this name: say which */
-            return dg_err_set(err, DG_EINVAL, "%s: kind %s%s%s is not one driftctl can read; "
-                              "leave it out of --all", rel->source, id->kind,
-                              id->group[0] ? "." : "", id->group);
-        snprintf(name, sizeof name, "%s%s%s/%s", ki->resource, id->group[0] ? "." : "",
-                 id->group, id->name);
-        if ((t->names[t->n] = strdup(name)) == NULL || add_kind(t, ki))
+        if (ctl_kube_name(id, name, sizeof name, &why))
+            return dg_err_set(err, DG_EINVAL, "%s: %s; leave it out of --all", rel->source, why.msg);
+        if ((t->names[t->n] = strdup(name)) == NULL ||
+            add_kind(t, dg_kind_by_kind(id->group, id->kind)))
             return dg_err_set(err, DG_ENOMEM, "out of memory");
         t->nss[t->n++] = id->ns;
     }
+    if (t->n == 0)
+        return dg_err_set(err, DG_EINVAL, "%s governs no object%s", rel->source,
+                          all ? "" : " under the policy (--all reads every object)");
     return 0;
 }
 
 /* One `kubectl get` per namespace; their Lists, one after another. */
-static int kubectl_get(const capture_opts_t *o, const targets_t *t, dg_buf_t *out, dg_err_t *err)
+static int kubectl_get(const ctl_kube_t *kube, const targets_t *t, dg_buf_t *out, dg_err_t *err)
 {
-    const char *kubectl = ctl_tool(o->kube.kubectl, "KUBECTL", "kubectl");
+    const char *kubectl = ctl_tool(kube->kubectl, "KUBECTL", "kubectl");
     const char **argv = calloc(t->n + 16, sizeof *argv);
     int rc = 0;
 
@@ -162,14 +178,57 @@ static int kubectl_get(const capture_opts_t *o, const targets_t *t, dg_buf_t *ou
         argv[a++] = "--ignore-not-found";
         argv[a++] = "-o";
         argv[a++] = "yaml";
-        ctl_kube_flags(&o->kube, argv, &a);
+        ctl_kube_flags(kube, argv, &a);
         argv[a] = NULL;
         if (dg_buf_puts(out, "---\n"))
             rc = dg_err_set(err, DG_ENOMEM, "out of memory");
         else
-            rc = ctl_kubectl((char *const *)argv, NULL, 0, out, err);
+            rc = ctl_kubectl((char *const *)argv, NULL, 0, out, NULL, err);
     }
     free(argv);
+    return rc;
+}
+
+void ctl_live_free(ctl_live_t *l)
+{
+    dg_objset_free(&l->objs);
+    free(l->kinds);
+    free(l->kinds_text);
+    memset(l, 0, sizeof *l);
+}
+
+int ctl_capture_live(const dg_release_t *rel, const dg_policy_t *pol, bool all,
+                     const ctl_kube_t *kube, dg_buf_t *raw, ctl_live_t *out, dg_err_t *err)
+{
+    dg_manifest_opts_t mo = {.name = "kubectl get output", .default_ns = rel->ns, .uncapped = true};
+    targets_t t = {0};
+    dg_buf_t mine, *b = raw ? raw : &mine;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    dg_buf_init(&mine, DG_MAX_MANIFEST_BYTES);
+    dg_buf_init(&t.kinds, 0);
+    if ((rc = collect(rel, pol, all, &t, err)) || (rc = kubectl_get(kube, &t, b, err)))
+        goto out;
+    /* What kubectl printed must read back as the snapshot diff will read. */
+    if ((out->objs = dg_objset_new()) == NULL)
+        rc = dg_err_set(err, DG_ENOMEM, "out of memory");
+    else
+        rc = dg_manifest_load(b->data ? b->data : "", b->len, &mo, out->objs, NULL, err);
+    if (rc)
+        goto out;
+    t.kinds.data[t.kinds.len - 1] = '\0';
+    out->wanted = t.n;
+    out->kinds = t.gks;
+    out->nkinds = t.ngks;
+    t.gks = NULL;
+    if ((out->kinds_text = strdup(t.kinds.data + 1)) == NULL)
+        rc = dg_err_set(err, DG_ENOMEM, "out of memory");
+out:
+    if (rc)
+        ctl_live_free(out);
+    dg_buf_free(&mine);
+    targets_free(&t);
     return rc;
 }
 
@@ -177,41 +236,23 @@ static int capture(const capture_opts_t *o, dg_err_t *err)
 {
     dg_release_t *rel = NULL;
     dg_policy_t *pol = NULL;
-    targets_t t = {0};
-    dg_objset_t *got = NULL;
-    dg_manifest_opts_t mo = {.name = "kubectl get output", .uncapped = true};
+    ctl_live_t live = {0};
     dg_buf_t out;
     int rc;
 
     dg_buf_init(&out, DG_MAX_MANIFEST_BYTES);
-    dg_buf_init(&t.kinds, 0);
     if ((rc = ctl_load_policy(o->policy, &pol, err)) ||
         (rc = ctl_load_release(o->baseline, o->ns, 0, &rel, err)) ||
-        (rc = collect(rel, pol, o->all, &t, err)))
+        (rc = ctl_capture_live(rel, pol, o->all, &o->kube, &out, &live, err)) ||
+        (rc = ctl_write("--output", o->output, &out, err)))
         goto out;
-    if (t.n == 0) {
-        rc = dg_err_set(err, DG_EINVAL, "%s governs no object%s", o->baseline,
-                        o->all ? "" : " under the policy (--all reads every object)");
-        goto out;
-    }
-    if ((rc = kubectl_get(o, &t, &out, err)))
-        goto out;
-    /* What kubectl printed must read back as the snapshot diff will read. */
-    mo.default_ns = rel->ns;
-    if ((got = dg_objset_new()) == NULL ||
-        (rc = dg_manifest_load(out.data ? out.data : "", out.len, &mo, got, NULL, err)))
-        goto out;
-    if ((rc = ctl_write("--output", o->output, &out, err)))
-        goto out;
-    t.kinds.data[t.kinds.len - 1] = '\0';
     fprintf(stderr, "captured %zu of %zu governed objects of release %s into %s; "
                     "diff with --kinds %s\n",
-            dg_objset_count(got), t.n, rel->name,
-            strcmp(o->output, "-") == 0 ? "<stdout>" : o->output, t.kinds.data + 1);
+            dg_objset_count(live.objs), live.wanted, rel->name,
+            strcmp(o->output, "-") == 0 ? "<stdout>" : o->output, live.kinds_text);
 out:
-    dg_objset_free(&got);
+    ctl_live_free(&live);
     dg_buf_free(&out);
-    targets_free(&t);
     dg_release_free(&rel);
     dg_policy_free(&pol);
     return rc;

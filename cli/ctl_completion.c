@@ -28,7 +28,7 @@ typedef struct flag {
     const char *help;
 } flag_t;
 
-#define MAX_FLAGS 20
+#define MAX_FLAGS 24
 
 typedef struct command {
     const char *name, *help;
@@ -116,6 +116,25 @@ static const command_t commands[] = {
          {NULL, "--policy", V_FILE, NULL, "DriftPolicy"},
          {"-o", "--output", V_WORDS, "table json", "output format"},
      }},
+    {"reconcile", "plan, judge and apply the minimal change back to the baseline", NULL, {
+         {NULL, "--baseline", V_FILE, NULL, "the release baseline"},
+         {NULL, "--live", V_FILE, NULL, "live evidence"},
+         {NULL, "--release", V_TEXT, NULL, "release: read its baseline from the cluster"},
+         NS,
+         {NULL, "--baseline-namespace", V_TEXT, NULL, "baseline namespace of driftgate"},
+         {NULL, "--policy", V_FILE, NULL, "DriftPolicy"},
+         {NULL, "--only", V_TEXT, NULL, "a rule or a path to restore"},
+         {"-o", "--output", V_WORDS, "table json markdown", "output format"},
+         {NULL, "--out", V_FILE, NULL, "save the plan"},
+         {NULL, "--apply", V_FILE, NULL, "apply it, or a saved plan"},
+         {NULL, "--yes", V_NONE, NULL, "apply without asking"},
+         {NULL, "--dry-run", V_WORDS, "server", "server-side dry run"},
+         {NULL, "--strategy", V_WORDS, "patch apply", "minimal patches or server-side apply"},
+         {NULL, "--continue-on-conflict", V_NONE, NULL, "go on past a changed object"},
+         {NULL, "--evidence", V_FILE, NULL, "write the evidence record"},
+         KUBE,
+         {NULL, "--max-bytes", V_TEXT, NULL, "input size limit"},
+     }},
     {"policy", "print the built-in DriftPolicy, or the kinds a policy governs", "default kinds", {
          {NULL, "--policy", V_FILE, NULL, "DriftPolicy"},
      }},
@@ -192,7 +211,7 @@ static void bash(void)
 static bool repeatable(const flag_t *f)
 {
     static const char *const many[] = {"--values", "--set", "--set-string", "--as-group",
-                                       "--audit-log"};
+                                       "--audit-log", "--only"};
 
     for (size_t i = 0; i < sizeof many / sizeof many[0]; i++)
         if (strcmp(f->name, many[i]) == 0)

@@ -199,6 +199,10 @@ static const char *likely_cause(const char *said)
     static const struct {
         const char *needle, *cause;
     } causes[] = {
+        {"denied the request", "an admission webhook refused the change"},
+        {"error in our request", "the API server refused the request as invalid (for a JSON "
+                                 "patch: a test failed, the object changed since it was read)"},
+        {"is invalid", "the API server refused the object as invalid"},
         {"localhost:8080", "no kubeconfig: kubectl found no cluster to talk to (give --kubeconfig "
                            "or set $KUBECONFIG)"},
         {"no configuration has been provided", "no kubeconfig (give --kubeconfig or set "
@@ -268,28 +272,29 @@ static void command_line(char *const argv[], char *buf, size_t size)
         memcpy(buf + size - 4, "...", 4);
 }
 
-int ctl_kubectl(char *const argv[], const char *in, size_t inlen, dg_buf_t *out, dg_err_t *err)
+int ctl_kubectl(char *const argv[], const char *in, size_t inlen, dg_buf_t *out,
+                dg_buf_t *said, dg_err_t *err)
 {
-    dg_buf_t said;
+    dg_buf_t mine, *b = said ? said : &mine;
     char cmd[1024], last[256];
     dg_err_t why = {0};
     int rc;
 
-    dg_buf_init(&said, STDERR_KEEP);
-    rc = ctl_exec(argv, in, inlen, out, &said, &why);
+    dg_buf_init(&mine, STDERR_KEEP);
+    rc = ctl_exec(argv, in, inlen, out, b, &why);
     /* It ran and failed: say what was run and what it likely means, and
      * keep only the gist of what it said (client-go repeats itself). */
     if (rc && rc != DG_ETOOBIG && strncmp(why.msg, "cannot run", 10) != 0) {
         command_line(argv, cmd, sizeof cmd);
-        excerpt(said.data ? said.data : "", last, sizeof last);
+        excerpt(b->data ? b->data : "", last, sizeof last);
         dg_err_set(err, rc, "%s; likely cause: %s", why.msg,
-                   likely_cause(said.data ? said.data : ""));
+                   likely_cause(b->data ? b->data : ""));
         ctl_detail("ran: %s", cmd);
         if (last[0])
             ctl_detail("kubectl said: %s", last);
     } else if (rc && err && err->code == 0) {
         *err = why;
     }
-    dg_buf_free(&said);
+    dg_buf_free(&mine);
     return rc;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "codec.h"
 #include "ctl.h"
 
 /* Open @path for reading; a directory is refused by name, since fopen()
@@ -149,6 +150,17 @@ static bool suspicious(const dg_objset_t *set)
     return strcmp(kind, "AdmissionReview") == 0 || strcmp(kind, "DriftPolicy") == 0;
 }
 
+/* A plain render's digest is what `driftctl publish` would stamp on it, so
+ * a baseline is named the same way whether it is a file or a ConfigMap. */
+static int digest_of(const char *data, size_t len, dg_manifest_info_t *info, dg_err_t *err)
+{
+    char d[72];
+
+    dg_codec_digest(data, len, d);
+    info->digest = strdup(d);
+    return info->digest ? 0 : dg_err_set(err, DG_ENOMEM, "out of memory");
+}
+
 int ctl_load_objects(const char *flag, const char *path, const char *ns, size_t max,
                      bool empty_list_ok, dg_objset_t **set, dg_manifest_info_t *info,
                      dg_err_t *err)
@@ -170,6 +182,8 @@ int ctl_load_objects(const char *flag, const char *path, const char *ns, size_t 
     /* A review or a policy given where a manifest goes: say so. */
     if (rc != DG_ENOMEM && (rc || suspicious(*set)))
         rc = ctl_wrong_input(flag, shown, data, len, CTL_LOOKS_MANIFEST, rc, err);
+    if (!rc && info && info->digest == NULL)
+        rc = digest_of(data, len, info, err);
     free(data);
     if (!rc && dg_objset_count(*set) == 0)
         rc = no_objects(flag, shown, info ? info : &mine, empty_list_ok, err);
@@ -298,6 +312,11 @@ void ctl_detail(const char *fmt, ...)
     vsnprintf(details + used, sizeof details - used - 1, fmt, ap);
     va_end(ap);
     strcat(details, "\n");
+}
+
+void ctl_detail_clear(void)
+{
+    details[0] = '\0';
 }
 
 int ctl_fail(const dg_err_t *err)

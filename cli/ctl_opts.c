@@ -93,6 +93,17 @@ static int take_value(const ctl_cmd_t *cmd, ctl_args_t *a, const ctl_opt_t *o, b
     char flag[80];
 
     spelled(o, is_short, flag, sizeof flag);
+    /* An optional value ("[FILE]") is the next word unless that is a flag:
+     * no command takes arguments, so a bare word can only be the value. */
+    if (o->arg && o->arg[0] == '[') {
+        if (inline_val == NULL && a->i < a->argc &&
+            (a->argv[a->i][0] != '-' || a->argv[a->i][1] == '\0'))
+            inline_val = a->argv[a->i++];
+        if (inline_val && inline_val[0] == '\0')
+            return ctl_usage_error(cmd->name, "%s= needs a value (%s)", flag, o->arg), -1;
+        a->val = inline_val;
+        return o->key;
+    }
     if (o->arg == NULL) {
         if (inline_val)
             return ctl_usage_error(cmd->name, "%s takes no value", flag), -1;

@@ -103,7 +103,7 @@ static int kubectl_apply(const publish_opts_t *o, const dg_buf_t *cm, dg_err_t *
 
     ctl_kube_flags(&o->kube, argv, &n);
     dg_buf_init(&said, 1 << 20);
-    rc = ctl_kubectl((char *const *)argv, cm->data, cm->len, &said, err);
+    rc = ctl_kubectl((char *const *)argv, cm->data, cm->len, &said, NULL, err);
     if (rc == 0 && said.len)
         fwrite(said.data, 1, said.len, stdout);
     dg_buf_free(&said);

@@ -7,7 +7,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "codec.h"
 #include "ctl.h"
 #include "decide.h"
 #include "report.h"
@@ -181,67 +180,6 @@ static int proposed(sim_t *s, const json_t *old, json_t **out, dg_err_t *err)
     return rc;
 }
 
-/* A stable uid: the same change simulated twice gets the same answer. */
-static void make_uid(const char *text, char out[37])
-{
-    static const char hex[] = "0123456789abcdef";
-    uint8_t d[32];
-    int j = 0;
-
-    dg_codec_sha256(text, strlen(text), d);
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            out[j++] = '-';
-        out[j++] = hex[d[i] >> 4];
-        out[j++] = hex[d[i] & 15];
-    }
-    out[j] = '\0';
-}
-
-static json_t *user_info(const sim_opts_t *o)
-{
-    json_t *groups = json_array();
-
-    for (size_t i = 0; i < o->ngroups; i++)
-        json_array_append_new(groups, json_string(o->groups[i]));
-    if (o->ngroups == 0)
-        json_array_append_new(groups, json_string("system:authenticated"));
-    return json_pack("{s:s, s:o}", "username", o->user ? o->user : "driftctl-simulate", "groups",
-                     groups);
-}
-
-static json_t *build_request(const sim_opts_t *o, const char *ns, const dg_kindinfo_t *ki,
-                             const char *version, const char *name, json_t *obj, json_t *old)
-{
-    bool scale = o->subresource != NULL;
-    json_t *kind = scale ? json_pack("{s:s,s:s,s:s}", "group", "autoscaling", "version", "v1",
-                                     "kind", "Scale")
-                         : json_pack("{s:s,s:s,s:s}", "group", ki->group, "version", version,
-                                     "kind", ki->kind);
-    json_t *res = json_pack("{s:s,s:s,s:s}", "group", ki->group, "version", version, "resource",
-                            ki->resource);
-    json_t *req = json_pack(
-        "{s:s, s:O, s:O, s:O, s:O, s:s, s:s, s:s, s:o, s:o, s:o, s:b, s:{s:s,s:s,s:s}}", "uid", "",
-        "kind", kind, "resource", res, "requestKind", kind, "requestResource", res, "name", name,
-        "namespace", ns, "operation", "UPDATE", "userInfo", user_info(o), "object", obj,
-        "oldObject", old, "dryRun", o->dry_run, "options", "apiVersion", "meta.k8s.io/v1", "kind",
-        "UpdateOptions", "fieldManager", "driftctl-simulate");
-    char *text, uid[37];
-
-    json_decref(kind);
-    json_decref(res);
-    if (req == NULL)
-        return NULL;
-    if (scale)
-        json_object_set_new(req, "subResource", json_string("scale"));
-    text = json_dumps(req, JSON_COMPACT | JSON_SORT_KEYS);
-    make_uid(text ? text : "", uid);
-    free(text);
-    json_object_set_new(req, "uid", json_string(uid));
-    return json_pack("{s:s, s:s, s:o}", "apiVersion", "admission.k8s.io/v1", "kind",
-                     "AdmissionReview", "request", req);
-}
-
 /* "hpa/test-nginx" -> kind and identity. */
 static int parse_target(const sim_opts_t *o, const char *ns, const dg_kindinfo_t **ki,
                         dg_objid_t *id, dg_err_t *err)
@@ -269,9 +207,9 @@ static int review_from_change(sim_t *s, dg_err_t *err)
 {
     const dg_kindinfo_t *ki = NULL;
     const json_t *cur;
-    json_t *old = NULL, *obj = NULL, *doc = NULL;
+    json_t *old = NULL, *obj = NULL;
     const char *api, *slash;
-    char *text = NULL;
+    dg_review_req_t req;
     dg_objid_t id;
     int rc;
 
@@ -286,19 +224,16 @@ static int review_from_change(sim_t *s, dg_err_t *err)
         goto out;
     api = json_string_value(json_object_get(cur, "apiVersion"));
     slash = api ? strchr(api, '/') : NULL;
-    doc = build_request(s->o, s->ns, ki, slash ? slash + 1 : api ? api : "v1", id.name,
-                        json_incref(obj), json_incref(old));
-    text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-    if (text == NULL) {
-        rc = dg_err_set(err, DG_ENOMEM, "out of memory");
-        goto out;
-    }
-    /* Through the wire format, exactly as driftgate receives it. */
-    s->rv = dg_review_parse(text, strlen(text), "<simulated request>", 0, err);
-    rc = s->rv ? 0 : DG_EINVAL;
+    req = (dg_review_req_t){.operation = "UPDATE", .ki = ki,
+                            .version = slash ? slash + 1 : api ? api : "v1",
+                            .subresource = s->o->subresource, .ns = s->ns, .name = id.name,
+                            .user = s->o->user ? s->o->user : "driftctl-simulate",
+                            .groups = s->o->groups, .ngroups = s->o->ngroups,
+                            .field_manager = "driftctl-simulate", .dry_run = s->o->dry_run,
+                            .object = obj, .old_object = old};
+    s->rv = dg_review_build(&req, err);
+    rc = s->rv ? 0 : err && err->code ? err->code : DG_EINVAL;
 out:
-    free(text);
-    json_decref(doc);
     json_decref(obj);
     json_decref(old);
     return rc;

@@ -584,6 +584,100 @@ run "driftctl timeline (table)" 0 -- "$build/driftctl" timeline --audit-log "$wo
 has "timeline table: the three stages and the floor's story" "$out" "  baseline-render  " "  out-of-band-mutation  " \
     "  controlled-reconcile  " "hpa/test-nginx: 2 renders, " " failed open" " webhook unreachable"
 
+# ---- 12. driftctl reconcile: drift let through while driftgate was down, put back through it ----
+step "12. driftctl reconcile: the gate down, drift let through, a gated reconcile"
+register Ignore
+kill -TERM "$gate_pid"
+wait "$gate_pid" 2>/dev/null
+checks=$((checks + 1))
+wait_for 30 probe >/dev/null 2>&1 || fail "12. failurePolicy Ignore never took effect"
+run "12. gate down: the floor lowered" 0 -- patch_min 2
+run "12. gate down: the port moved, NodePort" 0 -- kubectl patch svc test-nginx -n sandbox-nginx --type json \
+    -p '[{"op":"replace","path":"/spec/ports/0/port","value":8080},{"op":"replace","path":"/spec/type","value":"NodePort"}]'
+start_gate || { fail "12. driftgate did not start again"; exit 1; }
+register Fail
+checks=$((checks + 1))
+wait_for 30 probe_judged || fail "12. the API server never called driftgate after re-registering"
+svc_port() { kubectl get svc test-nginx -n sandbox-nginx -o jsonpath='{.spec.ports[0].port} {.spec.type} {.spec.ports[0].nodePort}'; }
+rec() { "$build/driftctl" reconcile --release test-nginx -n sandbox-nginx --policy "$gate_policy" "$@"; }
+
+# The plan: read from the gate's own baseline (the published revision 5) and live state.
+run "12. the plan" 2 -- rec --out "$work/plan.json"
+has "12. the plan shows the drift" "$out" "hpa/test-nginx  patch   spec.minReplicas" "restore 3 variances in release sandbox-nginx/test-nginx (revision 5)."
+eq "12. the plan's operations, each judged a reconcile" \
+    "$(jq -c '[.operations[] | "\(.object.kind):\(.decision)"]' "$work/plan.json")" \
+    '["Service:reconcile","HorizontalPodAutoscaler:reconcile"]'
+
+# Asked on a terminal; declining applies nothing.
+if command -v script >/dev/null; then
+    run "12. asked on a terminal, declined" 2 -- sh -c "printf 'n\n' | script -qec \"'$build/driftctl' reconcile --release test-nginx -n sandbox-nginx --policy '$gate_policy' --apply\" /dev/null"
+    has "12. the question" "$out" "Apply 2 operations to sandbox-nginx/test-nginx? [y/N]" "nothing applied"
+fi
+run "12. no terminal, no --yes" 1 -- rec --apply </dev/null
+has "12. refused without a terminal" "$err" "give --yes"
+
+# --dry-run=server: the real gate and API server answer (NodePort -> ClusterIP
+# included), nothing changes.
+decisions_before=$(gate /api/v1/decisions | jq .total)
+run "12. --apply --dry-run=server" 0 -- rec --apply --yes --dry-run=server
+has "12. each change a server dry run" "$err" "svc/test-nginx: dry-run" "hpa/test-nginx: dry-run"
+eq "12. dry run: the floor unchanged" "$(hpa_min)" 2
+eq "12. dry run: the Service unchanged" "$(svc_port | cut -d' ' -f1,2)" "8080 NodePort"
+checks=$((checks + 1))
+[ "$(gate /api/v1/decisions | jq .total)" -ge $((decisions_before + 2)) ] || fail "12. driftgate did not judge the dry run"
+
+# A change between plan and apply: the saved plan's test fails, that object is left as it is.
+plan_svc_patch=$(jq -c '.operations[] | select(.object.kind == "Service") | .patch' "$work/plan.json")
+run "12. someone sets the type back by hand (a reconcile, allowed)" 0 -- kubectl patch svc test-nginx -n sandbox-nginx \
+    --type merge -p '{"spec":{"type":"ClusterIP"}}'
+run "12. the plan's own patch: its test fails at the API server" nonzero -- kubectl patch svc test-nginx -n sandbox-nginx \
+    --type json -p "$plan_svc_patch"
+has "12. the API server refuses it" "$err" "the server rejected our request due to an error in our request"
+run "12. --apply plan.json after the change" 1 -- rec --apply "$work/plan.json" --yes
+has "12. the conflict is reported" "$err" "svc/test-nginx: conflict: it changed since the plan: test of /spec/type failed" \
+    "0 applied, 1 conflict, 0 failed, 1 not attempted"
+eq "12. nothing of the Service changed" "$(svc_port | cut -d' ' -f1,2)" "8080 ClusterIP"
+eq "12. the rest stopped: the floor as it was" "$(hpa_min)" 2
+
+# The gated reconcile.
+run "12. reconcile --apply --yes" 0 -- rec --apply --yes --evidence "$work/evidence.json"
+has "12. applied and verified" "$err" "applied 2 operations on sandbox-nginx/test-nginx; live state read again: the drift is gone"
+eq "12. the stored floor is the baseline's again" "$(hpa_min)" 7
+eq "12. the Service is the baseline's again" "$(svc_port)" "80 ClusterIP "
+ev=$(audit 'select(.objectRef.resource == "horizontalpodautoscalers" and .verb == "patch")' | tail -n 1)
+eq "12. audit: decision=reconcile" "$(ann "$ev" decision)" reconcile
+has "12. audit: the reconcile's field manager" "$(printf '%s' "$ev" | jq -r .requestURI)" "fieldManager=driftctl-reconcile"
+has "12. audit: what it moved back" "$(ann "$ev" reconciled)" "spec.minReplicas"
+eq "12. evidence: who" "$(jq -r .who.username "$work/evidence.json")" e2e-admin
+eq "12. evidence: before and after" "$(jq -c '[.values[] | "\(.path):\(.before)->\(.after)"]' "$work/evidence.json")" \
+    '["spec.ports[name=http].port:8080->80","spec.minReplicas:2->7"]'
+eq "12. evidence: verified" "$(jq -r .verified "$work/evidence.json")" true
+run "12. nothing left to do" 0 -- rec
+
+# --strategy apply (the seed's path): server-side apply of the baseline, judged by its dry run.
+kubectl create clusterrole svc-editor --verb=get,list,patch,update --resource=services >/dev/null
+kubectl create clusterrolebinding svc-editors --clusterrole=svc-editor --group=sre-oncall >/dev/null
+bg_svc() { # JSON-PATCH-OPS: a break-glass change to the Service, by alice
+    kubectl patch svc test-nginx -n sandbox-nginx --as=alice --as-group=sre-oncall --type json -p "[
+        {\"op\":\"add\",\"path\":\"/metadata/annotations/driftgate.io~1break-glass\",\"value\":\"INC-77\"},
+        {\"op\":\"add\",\"path\":\"/metadata/annotations/driftgate.io~1break-glass-expires\",\"value\":\"$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)\"},
+        $1]"
+}
+run "12. break-glass: the targetPort moved" 0 -- bg_svc '{"op":"replace","path":"/spec/ports/0/targetPort","value":8081}'
+run "12. --strategy apply" 0 -- rec --strategy apply --apply --yes
+eq "12. --strategy apply restored the port" "$(kubectl get svc test-nginx -n sandbox-nginx -o jsonpath='{.spec.ports[0].targetPort}')" http
+ev=$(audit 'select(.objectRef.resource == "services" and .verb == "patch" and (.requestURI | test("dryRun") | not))' | tail -n 1)
+has "12. audit: server-side apply as helm" "$(printf '%s' "$ev" | jq -r .requestURI)" "fieldManager=helm"
+eq "12. audit: judged a reconcile" "$(ann "$ev" decision)" reconcile
+# A renumbered port is another list element to server-side apply: refused
+# before anything is applied; the minimal patch restores it.
+run "12. break-glass: the port renumbered" 0 -- bg_svc '{"op":"replace","path":"/spec/ports/0/port","value":8080}'
+run "12. --strategy apply cannot take a renumbered port back" 1 -- rec --strategy apply --apply --yes
+has "12. it says why" "$err" 'Duplicate value: "http"' "--strategy patch restores it"
+eq "12. nothing applied" "$(svc_port | cut -d' ' -f1)" 8080
+run "12. --strategy patch does" 0 -- rec --apply --yes
+eq "12. the port is back" "$(svc_port | cut -d' ' -f1)" 80
+
 # Stopped as Kubernetes stops it; under ASan a leak would make this non-zero.
 kill -TERM "$gate_pid"
 wait "$gate_pid" 2>/dev/null

@@ -108,32 +108,41 @@ static int grow(dg_variances_t *v)
     return 0;
 }
 
-static int emit(dg_variances_t *out, const dg_objid_t *id, const char *path, const json_t *desired,
-                const json_t *live, dg_vartype_t type, const dg_rule_t *rule)
+int dg_variances_push(dg_variances_t *v, const dg_variance_t *from)
 {
     dg_variance_t *x;
 
-    if (grow(out))
+    if (grow(v))
         return DG_ENOMEM;
-    x = &out->items[out->n];
+    x = &v->items[v->n];
     memset(x, 0, sizeof *x);
-    x->obj.group = strdup(id->group);
-    x->obj.kind = strdup(id->kind);
-    x->obj.ns = strdup(id->ns);
-    x->obj.name = strdup(id->name);
-    x->path = strdup(path);
-    x->desired = desired ? json_deep_copy(desired) : NULL;
-    x->live = live ? json_deep_copy(live) : NULL;
-    x->type = type;
-    x->rule = rule->name;
-    x->action = rule->action;
+    x->obj.group = strdup(from->obj.group);
+    x->obj.kind = strdup(from->obj.kind);
+    x->obj.ns = strdup(from->obj.ns);
+    x->obj.name = strdup(from->obj.name);
+    x->path = strdup(from->path);
+    /* Copies, not references: the values may live in objects other threads share. */
+    x->desired = from->desired ? json_deep_copy(from->desired) : NULL;
+    x->live = from->live ? json_deep_copy(from->live) : NULL;
+    x->type = from->type;
+    x->rule = from->rule;
+    x->action = from->action;
     if (!x->obj.group || !x->obj.kind || !x->obj.ns || !x->obj.name || !x->path ||
-        (desired && !x->desired) || (live && !x->live)) {
+        (from->desired && !x->desired) || (from->live && !x->live)) {
         variance_clear(x);
         return DG_ENOMEM;
     }
-    out->n++;
+    v->n++;
     return 0;
+}
+
+static int emit(dg_variances_t *out, const dg_objid_t *id, const char *path, const json_t *desired,
+                const json_t *live, dg_vartype_t type, const dg_rule_t *rule)
+{
+    dg_variance_t x = {*id, (char *)path, (json_t *)desired, (json_t *)live, type, rule->name,
+                       rule->action};
+
+    return dg_variances_push(out, &x);
 }
 
 /* ---- the walk --------------------------------------------------------------- */

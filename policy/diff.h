@@ -40,6 +40,10 @@ void dg_variances_init(dg_variances_t *v);
 /** Free every variance and the array; leaves @v empty and reusable. */
 void dg_variances_free(dg_variances_t *v);
 
+/** Append a copy of @x to @v: strings and values copied, the rule name
+ *  still borrowed from its policy. Returns 0 or DG_ENOMEM (@v unchanged). */
+DG_MUST_CHECK int dg_variances_push(dg_variances_t *v, const dg_variance_t *x);
+
 /** Variances of @live against baseline object @base under @pol, appended to
  *  @out in rule order then path order. @live NULL means the object is
  *  missing (one DG_VAR_MISSING variance if its kind is governed).

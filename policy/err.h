@@ -26,7 +26,8 @@
     XX(EPOLICY, -5, "invalid policy")                    \
     XX(EIO, -6, "input/output error")                    \
     XX(ENOTFOUND, -7, "not found")                       \
-    XX(EUNSUPPORTED, -8, "unsupported")
+    XX(EUNSUPPORTED, -8, "unsupported")                  \
+    XX(ECONFLICT, -9, "the object changed")
 
 enum {
     DG_OK = 0,

@@ -79,9 +79,31 @@ static void object_text(const dg_variance_t *x, char *buf, size_t size)
 
 /* ---- table ---------------------------------------------------------------------------- */
 
+#define MAX_COLS 7
+
 typedef struct row {
-    char c[6][CELL_MAX + 8];
+    char c[MAX_COLS][CELL_MAX + 8];
 } row_t;
+
+/* @rows[0] is the header: every column padded to its widest cell, the
+ * last one not at all. */
+static int grid(dg_buf_t *o, const row_t *rows, size_t nrows, int ncols)
+{
+    size_t w[MAX_COLS] = {0};
+    int rc = 0;
+
+    for (size_t i = 0; i < nrows; i++)
+        for (int k = 0; k < ncols; k++)
+            if (strlen(rows[i].c[k]) > w[k])
+                w[k] = strlen(rows[i].c[k]);
+    for (size_t i = 0; i < nrows && !rc; i++) {
+        for (int k = 0; k < ncols - 1 && !rc; k++)
+            rc = dg_buf_printf(o, "%-*s  ", (int)w[k], rows[i].c[k]);
+        if (!rc)
+            rc = dg_buf_printf(o, "%s\n", rows[i].c[ncols - 1]);
+    }
+    return rc;
+}
 
 /* Do two values have JSON types that read the same (numbers, booleans)? */
 static bool same_type(const json_t *a, const json_t *b)
@@ -128,25 +150,16 @@ static int table(const dg_variances_t *v, const dg_report_ctx_t *ctx, bool with_
 {
     const char *const head[6] = {"OBJECT", "PATH", "DESIRED", live_head, "RULE", "ACTION"};
     row_t *rows = calloc(v->n + 1, sizeof *rows);
-    size_t w[6];
     int rc = 0;
 
     if (rows == NULL)
         return DG_ENOMEM;
-    for (int k = 0; k < 6; k++) {
+    for (int k = 0; k < 6; k++)
         snprintf(rows[0].c[k], sizeof rows[0].c[k], "%s", head[k]);
-        w[k] = strlen(head[k]);
-    }
-    for (size_t i = 0; i < v->n; i++) {
+    for (size_t i = 0; i < v->n; i++)
         fill_row(&v->items[i], action, &rows[i + 1]);
-        for (int k = 0; k < 6; k++)
-            if (strlen(rows[i + 1].c[k]) > w[k])
-                w[k] = strlen(rows[i + 1].c[k]);
-    }
-    for (size_t i = 0; v->n && i <= v->n && !rc; i++)
-        rc = dg_buf_printf(o, "%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", (int)w[0], rows[i].c[0],
-                           (int)w[1], rows[i].c[1], (int)w[2], rows[i].c[2], (int)w[3],
-                           rows[i].c[3], (int)w[4], rows[i].c[4], rows[i].c[5]);
+    if (v->n)
+        rc = grid(o, rows, v->n + 1, 6);
     free(rows);
     if (!rc && v->n && with_summary)
         rc = dg_buf_puts(o, "\n");
@@ -882,4 +895,208 @@ int dg_report_timeline(const dg_timeline_t *tl, dg_format_t fmt,
                                  : timeline_json(tl, &t, ctx, out);
     tallies_free(&t);
     return rc ? dg_err_set(err, DG_ENOMEM, "out of memory rendering the timeline") : 0;
+}
+
+/* ---- reconcile plans ----------------------------------------------------------------------- */
+
+static const char *op_decision(const dg_plan_op_t *op)
+{
+    switch (op->state) {
+    case DG_PLAN_ALLOWED:
+    case DG_PLAN_REFUSED:
+        return dg_verdict_name(op->verdict);
+    case DG_PLAN_CONFLICT:
+        return "conflict";
+    default:
+        return "-";
+    }
+}
+
+/* One row per variance an operation restores. */
+static row_t *plan_rows(const dg_plan_t *plan, size_t *nrows)
+{
+    static const char *const head[7] = {"OBJECT", "ACTION", "PATH", "DESIRED", "LIVE", "RULE",
+                                        "DECISION"};
+    row_t *rows = calloc(dg_plan_nvariances(plan) + 1, sizeof *rows), r;
+    size_t n = 1;
+
+    if (rows == NULL)
+        return NULL;
+    for (int k = 0; k < 7; k++)
+        snprintf(rows[0].c[k], sizeof rows[0].c[k], "%s", head[k]);
+    for (size_t i = 0; i < plan->n; i++) {
+        const dg_plan_op_t *op = &plan->ops[i];
+
+        for (size_t j = 0; j < op->variances.n; j++, n++) {
+            fill_row(&op->variances.items[j], NULL, &r);
+            memcpy(rows[n].c[0], r.c[0], sizeof r.c[0]);
+            snprintf(rows[n].c[1], sizeof rows[n].c[1], "%s", dg_plan_action_name(op->action));
+            for (int k = 1; k < 5; k++)
+                memcpy(rows[n].c[k + 1], r.c[k], sizeof r.c[k]);
+            snprintf(rows[n].c[6], sizeof rows[n].c[6], "%s", op_decision(op));
+        }
+    }
+    *nrows = n;
+    return rows;
+}
+
+/* "  test     /spec/minReplicas  4": each operation of a JSON patch. */
+static int patch_lines(const json_t *patch, dg_buf_t *o)
+{
+    row_t *rows = calloc(json_array_size(patch) + 1, sizeof *rows);
+    const json_t *x;
+    size_t i;
+    int rc;
+
+    if (rows == NULL)
+        return DG_ENOMEM;
+    json_array_foreach(patch, i, x) {
+        const json_t *v = json_object_get(x, "value");
+        char *d = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+
+        snprintf(rows[i].c[0], sizeof rows[i].c[0], "    %s",
+                 json_string_value(json_object_get(x, "op")));
+        snprintf(rows[i].c[1], sizeof rows[i].c[1], "%s",
+                 json_string_value(json_object_get(x, "path")));
+        snprintf(rows[i].c[2], sizeof rows[i].c[2], "%s", d ? d : "");
+        if (strlen(rows[i].c[2]) > CELL_MAX)
+            memcpy(rows[i].c[2] + CELL_MAX - 3, "...", 4);
+        free(d);
+    }
+    rc = grid(o, rows, json_array_size(patch), 3);
+    free(rows);
+    return rc;
+}
+
+static int plan_op_text(const dg_plan_op_t *op, dg_buf_t *o)
+{
+    char shown[256];
+    const json_t *w;
+    size_t i;
+    int rc;
+
+    dg_objid_short(&op->obj, shown, sizeof shown);
+    if (op->action == DG_PLAN_CREATE)
+        rc = dg_buf_printf(o, "\n%s: create it from the baseline (kubectl create)\n", shown);
+    else if (op->action == DG_PLAN_APPLY)
+        rc = dg_buf_printf(o, "\n%s: the whole baseline object, every field (kubectl apply "
+                              "--server-side --field-manager=helm)\n", shown);
+    else {
+        rc = dg_buf_printf(o, "\n%s: kubectl patch --type=json", shown);
+        if (!rc && op->resource_version)
+            rc = dg_buf_printf(o, " (planned at resourceVersion %s)", op->resource_version);
+        if (!rc)
+            rc = dg_buf_puts(o, "\n");
+        if (!rc)
+            rc = patch_lines(op->patch, o);
+    }
+    if (!rc && op->message)
+        rc = dg_buf_printf(o, "  %s: %s\n", op->state == DG_PLAN_CONFLICT ? "conflict" : "refused",
+                           op->message);
+    json_array_foreach(op->warnings, i, w) {
+        if (!rc)
+            rc = dg_buf_printf(o, "  Warning: %s\n", json_string_value(w));
+    }
+    return rc;
+}
+
+static int plan_summary(const dg_plan_t *p, dg_buf_t *o)
+{
+    size_t nv = dg_plan_nvariances(p);
+    const char *sep = " (";
+    int rc;
+
+    if (p->n == 0)
+        rc = dg_buf_printf(o, "Nothing to reconcile: no governed drift in release %s/%s", p->ns,
+                           p->release);
+    else
+        rc = dg_buf_printf(o, "%zu operation%s", p->n, p->n == 1 ? "" : "s");
+    /* "(2 patch, 1 create)": the kinds present */
+    for (int a = DG_PLAN_PATCH; a <= DG_PLAN_APPLY && !rc && p->n; a++) {
+        size_t n = dg_plan_count(p, (dg_plan_action_t)a);
+
+        if (n && !(rc = dg_buf_printf(o, "%s%zu %s", sep, n, dg_plan_action_name(a))))
+            sep = ", ";
+    }
+    if (!rc && p->n)
+        rc = dg_buf_printf(o, ") restore%s %zu variance%s in release %s/%s", p->n == 1 ? "s" : "",
+                           nv, nv == 1 ? "" : "s", p->ns, p->release);
+    if (!rc && p->revision)
+        rc = dg_buf_printf(o, " (revision %ld)", p->revision);
+    return rc ? rc : dg_buf_puts(o, ".\n");
+}
+
+static int plan_table(const dg_plan_t *plan, dg_buf_t *o)
+{
+    size_t nrows = 0;
+    row_t *rows = plan->n ? plan_rows(plan, &nrows) : NULL;
+    int rc = plan->n && rows == NULL ? DG_ENOMEM : 0;
+
+    if (!rc && nrows)
+        rc = grid(o, rows, nrows, 7);
+    free(rows);
+    for (size_t i = 0; i < plan->n && !rc; i++)
+        rc = plan_op_text(&plan->ops[i], o);
+    if (!rc && plan->n)
+        rc = dg_buf_puts(o, "\n");
+    return rc ? rc : plan_summary(plan, o);
+}
+
+static int plan_markdown(const dg_plan_t *plan, dg_buf_t *o)
+{
+    size_t nrows = 0;
+    row_t *rows = plan->n ? plan_rows(plan, &nrows) : NULL;
+    int rc = dg_buf_puts(o, "### driftgate: reconcile plan\n\n");
+
+    if (plan->n && rows == NULL)
+        rc = DG_ENOMEM;
+    if (!rc && nrows)
+        rc = dg_buf_puts(o, "| Object | Action | Path | Desired | Live | Rule | Decision |\n"
+                            "|---|---|---|---|---|---|---|\n");
+    for (size_t i = 1; i < nrows && !rc; i++) {
+        rc = dg_buf_puts(o, "|");
+        for (int k = 0; k < 7 && !rc; k++)
+            rc = md_cell(o, rows[i].c[k]);
+        if (!rc)
+            rc = dg_buf_puts(o, "\n");
+    }
+    free(rows);
+    for (size_t i = 0; i < plan->n && !rc; i++) {
+        const dg_plan_op_t *op = &plan->ops[i];
+        json_t *body = op->action == DG_PLAN_PATCH ? op->patch : op->object;
+        char *text = json_dumps(body, JSON_INDENT(2));
+        char shown[256];
+
+        dg_objid_short(&op->obj, shown, sizeof shown);
+        rc = text ? dg_buf_printf(o, "\n`%s` (%s):\n\n```json\n%s\n```\n", shown,
+                                  op->action == DG_PLAN_CREATE  ? "kubectl create"
+                                  : op->action == DG_PLAN_APPLY ? "kubectl apply --server-side"
+                                                                : "kubectl patch --type=json",
+                                  text)
+                  : DG_ENOMEM;
+        free(text);
+    }
+    if (!rc)
+        rc = dg_buf_puts(o, "\n");
+    return rc ? rc : plan_summary(plan, o);
+}
+
+int dg_report_plan(const dg_plan_t *plan, dg_format_t fmt, dg_buf_t *out, dg_err_t *err)
+{
+    int rc;
+
+    switch (fmt) {
+    case DG_FMT_TABLE:
+        rc = plan_table(plan, out);
+        break;
+    case DG_FMT_MARKDOWN:
+        rc = plan_markdown(plan, out);
+        break;
+    case DG_FMT_JSON:
+        rc = dump(out, dg_plan_json(plan));
+        break;
+    default:
+        return dg_err_set(err, DG_EINVAL, "a plan is shown as table, json or markdown");
+    }
+    return rc ? dg_err_set(err, DG_ENOMEM, "out of memory rendering the plan") : 0;
 }

@@ -9,6 +9,7 @@
 #include "diff.h"
 #include "err.h"
 #include "timeline.h"
+#include "plan.h"
 
 typedef enum dg_format {
     DG_FMT_TABLE,
@@ -88,5 +89,14 @@ typedef struct dg_report_timeline_ctx {
 DG_MUST_CHECK int dg_report_timeline(const dg_timeline_t *tl, dg_format_t fmt,
                                      const dg_report_timeline_ctx_t *ctx, dg_buf_t *out,
                                      dg_err_t *err);
+/** Render a reconcile plan. Table: one row per variance it restores
+ *  (OBJECT ACTION PATH DESIRED LIVE RULE DECISION), then each object's JSON
+ *  patch, one operation a line, what the gate said when it refused or the
+ *  object changed, its warnings, and a summary ("2 operations (2 patch, 0
+ *  create) restore 3 variances in release ns/name (revision 4)."; "Nothing
+ *  to reconcile: ..." when empty). Markdown: the same for PR comments.
+ *  JSON: dg_plan_json(). Returns 0, DG_EINVAL (yaml, sarif) or DG_ENOMEM. */
+DG_MUST_CHECK int dg_report_plan(const dg_plan_t *plan, dg_format_t fmt, dg_buf_t *out,
+                                 dg_err_t *err);
 
 #endif

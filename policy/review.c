@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "codec.h"
 #include "json.h"
 
 #define API_V1 "admission.k8s.io/v1"
@@ -665,4 +666,84 @@ char *dg_review_encode(const char *api_version, const char *uid, const dg_respon
         return NULL;
     }
     return dg_buf_take(&b);
+}
+
+/* ---- building a request ------------------------------------------------------------ */
+
+/* A stable uid from the request's text: the same request, the same answer. */
+static void make_uid(const char *text, char out[37])
+{
+    static const char hex[] = "0123456789abcdef";
+    uint8_t d[32];
+    int j = 0;
+
+    dg_codec_sha256(text, strlen(text), d);
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[j++] = '-';
+        out[j++] = hex[d[i] >> 4];
+        out[j++] = hex[d[i] & 15];
+    }
+    out[j] = '\0';
+}
+
+static json_t *user_info(const dg_review_req_t *r)
+{
+    json_t *groups = json_array();
+
+    for (size_t i = 0; i < r->ngroups; i++)
+        json_array_append_new(groups, json_string(r->groups[i]));
+    if (r->ngroups == 0)
+        json_array_append_new(groups, json_string("system:authenticated"));
+    return json_pack("{s:s, s:o}", "username", r->user, "groups", groups);
+}
+
+static json_t *build_request(const dg_review_req_t *r)
+{
+    bool scale = r->subresource != NULL;
+    bool create = strcmp(r->operation, "CREATE") == 0;
+    json_t *kind = scale ? json_pack("{s:s,s:s,s:s}", "group", "autoscaling", "version", "v1",
+                                     "kind", "Scale")
+                         : json_pack("{s:s,s:s,s:s}", "group", r->ki->group, "version",
+                                     r->version, "kind", r->ki->kind);
+    json_t *res = json_pack("{s:s,s:s,s:s}", "group", r->ki->group, "version", r->version,
+                            "resource", r->ki->resource);
+    json_t *req = json_pack(
+        "{s:s, s:O, s:O, s:O, s:O, s:s, s:s, s:s, s:o, s:O, s:O?, s:b, s:{s:s,s:s,s:s}}", "uid",
+        "", "kind", kind, "resource", res, "requestKind", kind, "requestResource", res, "name",
+        r->name, "namespace", r->ns, "operation", r->operation, "userInfo", user_info(r),
+        "object", r->object, "oldObject", r->old_object, "dryRun", r->dry_run, "options",
+        "apiVersion", "meta.k8s.io/v1", "kind", create ? "CreateOptions" : "UpdateOptions",
+        "fieldManager", r->field_manager);
+    char *text, uid[37];
+
+    json_decref(kind);
+    json_decref(res);
+    if (req == NULL)
+        return NULL;
+    if (scale)
+        json_object_set_new(req, "subResource", json_string(r->subresource));
+    text = json_dumps(req, JSON_COMPACT | JSON_SORT_KEYS);
+    make_uid(text ? text : "", uid);
+    free(text);
+    json_object_set_new(req, "uid", json_string(uid));
+    return json_pack("{s:s, s:s, s:o}", "apiVersion", "admission.k8s.io/v1", "kind",
+                     "AdmissionReview", "request", req);
+}
+
+dg_review_t *dg_review_build(const dg_review_req_t *req, dg_err_t *err)
+{
+    json_t *doc = build_request(req);
+    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    dg_review_t *rv;
+
+    json_decref(doc);
+    if (text == NULL) {
+        dg_err_set(err, DG_ENOMEM, "out of memory building a request");
+        return NULL;
+    }
+    /* Through the wire format, exactly as driftgate receives it. */
+    rv = dg_review_parse(text, strlen(text), "<simulated request>", 0, err);
+    free(text);
+    return rv;
 }

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "obj.h"
 
 /* Cap on a review body: an UPDATE carries two objects of up to ~3 MiB each. */
 #define DG_MAX_REVIEW_BYTES ((size_t)8 << 20)
@@ -48,6 +49,32 @@ dg_review_t *dg_review_parse(const char *data, size_t len, const char *where,
                              size_t max_bytes, dg_err_t *err);
 
 void dg_review_free(dg_review_t **rv);
+
+/* A request as the API server would send it to a webhook: what `driftctl
+ * simulate` asks about, and what each step of a reconcile plan will send. */
+typedef struct dg_review_req {
+    const char *operation;          /* "UPDATE" or "CREATE" */
+    const dg_kindinfo_t *ki;        /* the object's kind (static) */
+    const char *version;            /* its API version: "v2" of autoscaling/v2 */
+    const char *subresource;        /* NULL, or "scale": the objects are then
+                                     * autoscaling/v1 Scales */
+    const char *ns, *name;
+    const char *user;               /* the requester */
+    const char *const *groups;      /* its groups; none = system:authenticated */
+    size_t ngroups;
+    const char *field_manager;      /* options.fieldManager */
+    bool dry_run;
+    const json_t *object;           /* borrowed: the object as it would be stored */
+    const json_t *old_object;       /* borrowed: as it is; NULL on CREATE */
+} dg_review_req_t;
+
+/** The AdmissionReview (admission.k8s.io/v1) the API server would send for
+ *  @req, with a uid derived from its content (the same request always gets
+ *  the same uid, so the same answer), decoded through the wire format
+ *  exactly as driftgate decodes a body. Returns a new review (free with
+ *  dg_review_free()), or NULL with @err set (DG_ENOMEM, or what
+ *  dg_review_parse() says of an object it refuses). */
+dg_review_t *dg_review_build(const dg_review_req_t *req, dg_err_t *err);
 
 /* The gate's answer, before encoding. */
 typedef struct dg_annotation {
