@@ -38,7 +38,7 @@ desc="a bad flag is named" check grep -qF "unknown flag '--nope'" <<<"$("$certs"
 # ---- a CA rollover under load ------------------------------------------------------------
 port=$((20000 + RANDOM % 20000))
 "$gate" --listen "127.0.0.1:$port" --tls-cert "$d/tls.crt" --tls-key "$d/tls.key" --baseline-dir "$tmp" \
-    2>"$tmp/gate.log" &
+    --metrics-listen "" --console-listen "" 2>"$tmp/gate.log" &
 pid=$!
 for _ in $(seq 100); do
     curl -sf --cacert "$d/ca-bundle.crt" --resolve "$svc:$port:127.0.0.1" "https://$svc:$port/healthz" \

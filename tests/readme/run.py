@@ -18,7 +18,7 @@ scripts/tools.sh after it, as the walkthrough's setup block says.
 A block after "<!-- readme-test: setup -->" is not run (it builds and
 fetches; the test gets both from ctest); "<!-- readme-test: cluster -->"
 marks a block that needs a cluster: e2e/run.sh runs those. The walkthrough's
-fixed port 8443 is swapped for a free one, so the test can run beside
+fixed ports (8443, 9090, 8080) are swapped for free ones, so the test can run beside
 anything else.
 """
 import os
@@ -93,12 +93,13 @@ def free_port():
         return s.getsockname()[1]
 
 
-def run_console(body, line, work, env, port):
+def run_console(body, line, work, env, ports):
     global checks
     steps = console_steps(body)
     script = ["cd %s" % work]
     for n, (cmd, _) in enumerate(steps):
-        cmd = cmd.replace("127.0.0.1:8443", "127.0.0.1:%d" % port)
+        for fixed, port in ports.items():
+            cmd = cmd.replace("127.0.0.1:%d" % fixed, "127.0.0.1:%d" % port)
         if cmd.rstrip().endswith("&") and not cmd.rstrip().endswith("&&"):
             script.append(cmd)  # in the background; its output is its own business
             script.append("echo 0 > .rc.%d" % n)
@@ -152,7 +153,8 @@ def main():
                 if r.returncode != 0:
                     fail("README.md:%d: exit %d: %s%s" % (line, r.returncode, r.stdout, r.stderr))
             else:
-                run_console(body, line, work, env, free_port())
+                run_console(body, line, work, env,
+                            {p: free_port() for p in (8443, 9090, 8080)})
         # Step 1 re-rendered the baseline: it must be the committed one.
         checks += 1
         if open(os.path.join(work, "examples/release-baseline.yaml")).read() != \
