@@ -117,6 +117,11 @@ static bool reserve(dg_http_t *h, conn_req_t *cr, size_t n)
     return true;
 }
 
+bool dg_http_is_upload(dg_role_t role, const char *path)
+{
+    return role == DG_ROLE_WEBHOOK && (strcmp(path, "/validate") == 0 || strcmp(path, "/audit") == 0);
+}
+
 /* First call for a request: can it be refused before reading the body? */
 static void precheck(dg_http_t *h, struct MHD_Connection *conn, const char *url,
                      const char *method, conn_req_t *cr)
@@ -137,12 +142,12 @@ static void precheck(dg_http_t *h, struct MHD_Connection *conn, const char *url,
             return;
         }
     }
-    if (h->role != DG_ROLE_WEBHOOK || strcmp(url, "/validate") != 0)
+    if (!dg_http_is_upload(h->role, url))
         return;
     if (strcmp(method, "POST") != 0) {
         status = 405;
-        snprintf(cr->early_msg, sizeof cr->early_msg, "%s /validate: only POST is accepted",
-                 method);
+        snprintf(cr->early_msg, sizeof cr->early_msg, "%s %s: only POST is accepted", method,
+                 url);
     } else if (!is_json_type(ct)) {
         status = 415;
         snprintf(cr->early_msg, sizeof cr->early_msg,
@@ -212,6 +217,11 @@ static void take_upload(dg_http_t *h, conn_req_t *cr, const char *upload, size_t
         cr->too_big = true;
 }
 
+static const char *arg(struct MHD_Connection *conn, const char *name)
+{
+    return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls)
@@ -239,8 +249,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (cr->state == JUDGING)
         return MHD_YES; /* the worker resumes the connection once it has judged */
     if (cr->state == FRESH) {
-        cr->req = (dg_http_req_t){h->role, method, url,
-                                  MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "timeout"),
+        cr->req = (dg_http_req_t){h->role, method, url, arg(conn, "timeout"), arg(conn, "namespace"),
+                                  arg(conn, "release"), arg(conn, "object"),
                                   cr->body.data ? cr->body.data : "", cr->body.len};
         if (cr->early_status)
             dg_http_error(&cr->resp, cr->early_status, "%s", cr->early_msg);
