@@ -164,7 +164,13 @@ static void validate(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *res
     dg_review_free(&rv);
 }
 
-static void text(dg_http_resp_t *resp, int status, const char *type, const char *body);
+static void text(dg_http_resp_t *resp, int status, const char *type, const char *body)
+{
+    resp->status = status;
+    resp->content_type = type;
+    if (dg_buf_puts(&resp->body, body) != 0)
+        dg_http_error(resp, 500, "out of memory");
+}
 
 /* ---- POST /audit ---------------------------------------------------------------- */
 
@@ -248,14 +254,6 @@ static json_t *variances(dg_gate_t *g)
     return v;
 }
 
-
-static void text(dg_http_resp_t *resp, int status, const char *type, const char *body)
-{
-    resp->status = status;
-    resp->content_type = type;
-    if (dg_buf_puts(&resp->body, body) != 0)
-        dg_http_error(resp, 500, "out of memory");
-}
 
 static void readyz(dg_gate_t *g, dg_http_resp_t *resp)
 {

@@ -144,7 +144,14 @@ static int take(dg_timelines_t *t, json_t *ev, size_t *skipped, dg_err_t *err)
 {
     dg_timeline_event_t e;
     dg_err_t bad = {0};
-    int rc = dg_timeline_classify(t->st, ev, &e, &bad);
+    int rc;
+
+    /* An EventList's items carry no kind of their own (the list's is
+     * theirs); the audit log's lines, which the classifier reads, do. */
+    if (json_is_object(ev) && json_object_get(ev, "kind") == NULL &&
+        json_object_set_new(ev, "kind", json_string("Event")) != 0)
+        return dg_err_set(err, DG_ENOMEM, "out of memory");
+    rc = dg_timeline_classify(t->st, ev, &e, &bad);
 
     if (rc == DG_EPARSE) {
         ++*skipped;
@@ -159,9 +166,9 @@ static int take(dg_timelines_t *t, json_t *ev, size_t *skipped, dg_err_t *err)
     return rc < 0 ? rc : 0;
 }
 
-int dg_timelines_add(dg_timelines_t *t, const json_t *list, size_t *skipped, dg_err_t *err)
+int dg_timelines_add(dg_timelines_t *t, json_t *list, size_t *skipped, dg_err_t *err)
 {
-    const json_t *items = json_object_get(list, "items");
+    json_t *items = json_object_get(list, "items");
     const char *kind = json_string_value(json_object_get(list, "kind"));
     size_t i, none = 0;
     json_t *ev;

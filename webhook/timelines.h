@@ -31,11 +31,12 @@ dg_timelines_t *dg_timelines_new(const dg_timeline_opts_t *opts, size_t per_rele
                                  size_t releases, dg_err_t *err);
 void dg_timelines_free(dg_timelines_t **tls);
 
-/** Take an audit.k8s.io/v1 EventList (borrowed): keep each event that
- *  belongs to a release. Events that are not audit events are skipped and
+/** Take an audit.k8s.io/v1 EventList (borrowed; its items get the kind
+ *  Event they inherit from the list): keep each event that belongs to a
+ *  release. Events that are not audit events are skipped and
  *  counted in *@skipped. Returns 0, DG_EPARSE (@list is not an EventList;
  *  nothing kept) or DG_ENOMEM. */
-DG_MUST_CHECK int dg_timelines_add(dg_timelines_t *tls, const json_t *list, size_t *skipped,
+DG_MUST_CHECK int dg_timelines_add(dg_timelines_t *tls, json_t *list, size_t *skipped,
                                    dg_err_t *err);
 
 /** Render the timeline of release @ns/@release, narrowed to @object
