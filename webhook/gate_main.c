@@ -399,7 +399,7 @@ static int start_sources(dg_gate_t *g, dg_err_t *err)
 static dg_timelines_t *new_timelines(const dg_gate_t *g, dg_err_t *err)
 {
     dg_timeline_opts_t to = {.webhook = g->cfg->webhook_name,
-                             .baseline_ns = g->cfg->baseline_ns, .pol = g->policy};
+                             .baseline_ns = dg_kube_baseline_namespace(g->cfg), .pol = g->policy};
 
     return dg_timelines_new(&to, DG_TIMELINES_PER_RELEASE, DG_TIMELINES_RELEASES, err);
 }
