@@ -309,6 +309,7 @@ call /healthz --tls-max 1.2; want_code 200 "TLS 1.2"
 call /healthz --tlsv1.3; want_code 200 "TLS 1.3"
 ok; curl -s --cacert "$tmp/ca.crt" --resolve "$svc:$port:127.0.0.1" --tls-max 1.2 --ciphers AES128-SHA "https://$svc:$port/healthz" >/dev/null 2>&1 &&
     fail "a CBC, non-ECDHE cipher was accepted"
+auditing=()
 # ---- POST /audit: the API server's audit webhook backend, and the live timeline -----------
 fx=$src/tests/fixtures/timeline/e2e-audit.log
 # as the API server's webhook backend sends them: the items inherit the list's kind
@@ -348,6 +349,16 @@ call /audit; want_code 405 "GET /audit"
 head -c $((9 << 20)) /dev/zero | tr '\0' ' ' >"$tmp/big.json"
 audit "$tmp/big.json"; want_code 413 "/audit over --max-body-bytes"
 alive "bad /audit bodies"
+# Batches of audit events have their own worker: reviews are judged meanwhile.
+for i in 1 2 3 4; do
+    curl -s -o /dev/null -w '%{http_code}' --cacert "$tmp/ca.crt" --resolve "$svc:$port:127.0.0.1" \
+        -H 'Content-Type: application/json' --data-binary @"$tmp/events.json" \
+        "https://$svc:$port/audit" >"$tmp/audit.$i.code" &
+    auditing+=($!)
+done
+review "$ex/reviews/hpa-floor-4.json"; want_code 200 "a review while audit batches arrive"
+wait "${auditing[@]}"
+for i in 1 2 3 4; do ok; [ "$(cat "$tmp/audit.$i.code")" = 200 ] || fail "concurrent /audit $i: HTTP $(cat "$tmp/audit.$i.code")"; done
 plain console /audit -X POST -H 'Content-Type: application/json' --data-binary "@$tmp/events.json"
 want_code 405 "the console listener takes no audit events"
 
