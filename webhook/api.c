@@ -182,9 +182,13 @@ static void audit(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *resp)
     dg_err_t err = {0};
     char msg[600];
     size_t skipped = 0;
-    json_t *list = dg_json_parse(req->body, req->len, DG_JSON_PRUNE_SERVER, "request body", &err);
-    int rc = list ? dg_timelines_add(g->timelines, list, &skipped, &err) : err.code;
+    json_t *list;
+    int rc;
 
+    if (g->timelines == NULL)
+        return dg_http_error(resp, 404, "audit events are not kept here");
+    list = dg_json_parse(req->body, req->len, DG_JSON_PRUNE_SERVER, "request body", &err);
+    rc = list ? dg_timelines_add(g->timelines, list, &skipped, &err) : err.code;
     json_decref(list);
     if (rc) {
         dg_http_error(resp, rc == DG_ENOMEM ? 500 : 400, "%s", dg_err_format(&err, msg, sizeof msg));
