@@ -52,7 +52,8 @@ int main(int argc, char **argv)
     }
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (long i = 0; i < n; i++) {
-        dg_http_req_t req = {DG_ROLE_WEBHOOK, "POST", "/validate", NULL, body, len};
+        dg_http_req_t req = {.role = DG_ROLE_WEBHOOK, .method = "POST", .path = "/validate",
+                             .body = body, .len = len};
         dg_http_resp_t resp = {0};
 
         dg_buf_init(&resp.body, 0);

@@ -10,7 +10,6 @@
 
 #include "ctl.h"
 #include "json.h"
-#include "obj.h"
 #include "report.h"
 #include "rfc3339.h"
 #include "timeline.h"
@@ -176,32 +175,12 @@ static int read_log(dg_timeline_t *tl, const char *path, tl_read_t *r, dg_err_t 
     return rc < 0 ? rc : 0;
 }
 
-/* "hpa/test-nginx" into the opts' group, resource and name. */
-static int parse_object(const char *spec, dg_timeline_opts_t *to, char *kind, size_t size,
-                        dg_err_t *err)
-{
-    const char *slash = strchr(spec, '/');
-    const dg_kindinfo_t *ki;
-
-    if (slash == NULL || slash == spec || slash[1] == '\0' || (size_t)(slash - spec) >= size)
-        return dg_err_set(err, DG_EINVAL, "--object %s: want KIND/NAME, e.g. hpa/test-nginx",
-                          spec);
-    snprintf(kind, size, "%.*s", (int)(slash - spec), spec);
-    if ((ki = dg_kind_lookup(kind)) == NULL)
-        return dg_err_set(err, DG_EINVAL, "--object %s: unknown kind '%s'", spec, kind);
-    to->object_group = ki->group;
-    to->object_resource = ki->resource;
-    to->object_name = slash + 1;
-    return 0;
-}
-
 static int run(const tl_opts_t *o, dg_policy_t **pol, dg_timeline_t **tl, tl_read_t *r,
                dg_format_t *fmt, dg_err_t *err)
 {
     dg_timeline_opts_t to = {.ns = o->ns, .release = o->release, .webhook = o->webhook,
                              .baseline_ns = o->baseline_ns};
     int64_t since = INT64_MIN;
-    char kind[128];
     int rc;
 
     if (o->output && ((rc = dg_format_parse(o->output, fmt, err)) != 0 ||
@@ -211,7 +190,7 @@ static int run(const tl_opts_t *o, dg_policy_t **pol, dg_timeline_t **tl, tl_rea
         return dg_err_set(err, DG_EINVAL,
                           "--since %s: not an RFC 3339 time (e.g. 2025-06-01T12:00:00Z)",
                           o->since);
-    if (o->object && (rc = parse_object(o->object, &to, kind, sizeof kind, err)) != 0)
+    if (o->object && (rc = dg_timeline_opts_object(&to, "--object", o->object, err)) != 0)
         return rc;
     if ((rc = ctl_load_policy(o->policy, pol, err)) != 0)
         return rc;

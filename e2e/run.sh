@@ -60,7 +60,28 @@ plugins:
     kind: WebhookAdmissionConfiguration
     kubeConfigFile: "$work/webhook-kubeconfig.yaml"
 EOF
-cluster_apiserver_args=(--admission-control-config-file="$work/admission.yaml")
+# driftgate's serving pair, before the API server starts: its audit webhook
+# backend trusts driftgate's CA bundle from a file read once at start.
+"$root/certs/driftgate-certs" init --dir "$work/tls" --ip 127.0.0.1 2>/dev/null
+bundle=$("$root/certs/driftgate-certs" bundle --dir "$work/tls")
+# The audit webhook backend: every audit event also goes to driftgate's
+# POST /audit, with the same client certificate as the admission calls.
+cat >"$work/audit-webhook-kubeconfig.yaml" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: driftgate
+  cluster: {server: "https://127.0.0.1:$gate_port/audit", certificate-authority: "$work/tls/ca-bundle.crt"}
+users:
+- name: kube-apiserver
+  user: {client-certificate: "$pki/webhook-client.crt", client-key: "$pki/webhook-client.key"}
+contexts:
+- name: driftgate
+  context: {cluster: driftgate, user: kube-apiserver}
+current-context: driftgate
+EOF
+cluster_apiserver_args=(--admission-control-config-file="$work/admission.yaml"
+    --audit-webhook-config-file="$work/audit-webhook-kubeconfig.yaml" --audit-webhook-batch-max-wait=1s)
 
 # ---- etcd and kube-apiserver ---------------------------------------------------------
 step "control plane: $("$cp_bin/kube-apiserver" --version), etcd $("$cp_bin/etcd" --version | awk 'NR == 1 {print $3}')"
@@ -71,9 +92,7 @@ audit() { # JQ FILTER over the audit events
 }
 ann() { printf '%s' "$1" | jq -r --arg k "validate.driftgate.io/$2" '.annotations[$k] // empty'; }
 
-# ---- driftgate, with certificates from certs/driftgate-certs ---------------------------
-"$root/certs/driftgate-certs" init --dir "$work/tls" --ip 127.0.0.1 2>/dev/null
-bundle=$("$root/certs/driftgate-certs" bundle --dir "$work/tls")
+# ---- driftgate, with certificates from certs/driftgate-certs (made above) --------------
 gate_pid=
 gate_policy=$root/examples/policy.yaml
 start_gate() {
@@ -149,6 +168,16 @@ eq "audit: the rule" "$(ann "$last" rule)" hpa-bounds
 has "audit: the variance" "$(ann "$last" variances)" "spec.minReplicas: 6 -> 4"
 eq "audit: the status code" "$(printf '%s' "$last" | jq -r .responseStatus.code)" 403
 has "audit: the message" "$(printf '%s' "$last" | jq -r .responseStatus.message)" "$denied"
+# The same two denials as driftgate's audit backend heard them (within the
+# backend's 1 s batch wait); kept for step 11: driftgate restarts before it,
+# and its timeline lives in memory.
+live_floor() { gate '/api/v1/timeline?namespace=sandbox-nginx&release=test-nginx' |
+    jq -c '[.events[] | select(.object.resource == "horizontalpodautoscalers" and .decision == "deny")
+        | {time, stage, verb, code, decision, variances}]'; }
+live_has_floor() { [ "$(live_floor | jq length)" -ge 2 ]; }
+checks=$((checks + 1))
+wait_for 20 live_has_floor || fail "POST /audit: the denials never reached /api/v1/timeline: $(live_floor)"
+live_floor=$(live_floor)
 
 # ---- 3. a Service port; kubectl scale with and without an HPA ---------------------------
 step "3. service port, kubectl scale"
@@ -553,6 +582,8 @@ run "kubectl delete namespace" 0 -- kubectl delete namespace sandbox-plain --wai
 
 # ---- 11. the run's story, read back from the API server's audit log ---------------------------
 step "11. driftctl timeline: the seed's three stages from this run's audit log"
+# driftgate's live timeline first: what it heard was written to the log before.
+live=$(gate '/api/v1/timeline?namespace=sandbox-nginx&release=test-nginx')
 run "driftctl timeline -o json" 0 -- "$build/driftctl" timeline --audit-log "$work/audit.log" \
     -n sandbox-nginx --release test-nginx -o json
 tl=$out
@@ -579,6 +610,16 @@ eq "timeline: every reconcile decision" "$(tlq '[.events[] | select(.decision ==
 checks=$((checks + 1))
 [ "$reconciles" -ge 4 ] || fail "timeline: the run made $reconciles reconciles of test-nginx, want at least 4"
 eq "timeline: the burst's denials" "$(tlq '.summary.objects[] | select(.object.resource == "horizontalpodautoscalers") | .outcomes.deny >= 1000')" true
+# driftgate as the audit backend: the denied patch and edit of the floor
+# (heard in step 2) are the log's, and every event it holds since its last
+# restart is in the log, at the same stage (what it missed while down or
+# before it started is allowed to be absent).
+eq "audit backend: the floor's denials as in the log" "$live_floor" "$(tlq "[$hpa_ev | select(.decision == \"deny\") |
+    {time, stage, verb, code, decision, variances}] | .[0:2] | tojson")"
+key='[.events[] | "\(.time) \(.stage) \(.verb) \(.object.resource)/\(.object.name) \(.code)"]'
+eq "audit backend: /api/v1/timeline holds events" "$(printf '%s' "$live" | jq '.events | length > 0')" true
+eq "audit backend: every event it holds is the log's, at the same stage" \
+    "$(jq -cn --argjson a "$(printf '%s' "$live" | jq -c "$key")" --argjson b "$(tlq "$key | tojson")" '$a - $b')" "[]"
 run "driftctl timeline (table)" 0 -- "$build/driftctl" timeline --audit-log "$work/audit.log" -n sandbox-nginx \
     --release test-nginx --object hpa/test-nginx
 has "timeline table: the three stages and the floor's story" "$out" "  baseline-render  " "  out-of-band-mutation  " \

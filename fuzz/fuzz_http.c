@@ -62,8 +62,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned r = size ? data[0] % 8 : 0;
     const char *path = routes[r].path;
     bool validate = strcmp(path, "/validate") == 0;
-    dg_http_req_t req = {routes[r].role, validate ? "POST" : strcmp(path, "/nope") == 0 ? "DELETE" : "GET", path,
-                         size > 1 && data[1] == 's' ? "3s" : NULL, (const char *)data, size};
+    dg_http_req_t req = {.role = routes[r].role,
+                         .method = validate ? "POST" : strcmp(path, "/nope") == 0 ? "DELETE" : "GET",
+                         .path = path, .timeout = size > 1 && data[1] == 's' ? "3s" : NULL,
+                         .body = (const char *)data, .len = size};
     dg_http_resp_t resp = {0};
 
     if (gate.store == NULL)

@@ -71,6 +71,25 @@ struct dg_timeline_state {
                         * null, "desired": {path: {"t": time told, "v": value}}} */
 };
 
+int dg_timeline_opts_object(dg_timeline_opts_t *to, const char *what, const char *spec,
+                            dg_err_t *err)
+{
+    const char *slash = strchr(spec, '/');
+    const dg_kindinfo_t *ki;
+    char kind[128];
+
+    if (slash == NULL || slash == spec || slash[1] == '\0' || (size_t)(slash - spec) >= sizeof kind)
+        return dg_err_set(err, DG_EINVAL, "%s %s: want KIND/NAME, e.g. hpa/test-nginx", what,
+                          spec);
+    snprintf(kind, sizeof kind, "%.*s", (int)(slash - spec), spec);
+    if ((ki = dg_kind_lookup(kind)) == NULL)
+        return dg_err_set(err, DG_EINVAL, "%s %s: unknown kind '%s'", what, spec, kind);
+    to->object_group = ki->group;
+    to->object_resource = ki->resource;
+    to->object_name = slash + 1;
+    return 0;
+}
+
 dg_timeline_state_t *dg_timeline_state_new(const dg_timeline_opts_t *opts, dg_err_t *err)
 {
     dg_timeline_state_t *st = calloc(1, sizeof *st);

@@ -92,6 +92,12 @@ typedef struct dg_timeline_opts {
     const dg_policy_t *pol;    /* which kinds are governed; required */
 } dg_timeline_opts_t;
 
+/** Point @to at one governed object given as @spec "KIND/NAME" (e.g.
+ *  "hpa/test-nginx"; the name is borrowed from @spec); @what names the
+ *  input in errors ("--object"). Returns 0 or DG_EINVAL. */
+DG_MUST_CHECK int dg_timeline_opts_object(dg_timeline_opts_t *to, const char *what,
+                                          const char *spec, dg_err_t *err);
+
 /* What the log has taught: owners of objects, the revision in force per
  * release, the last known baseline per object. Opaque; grows with the
  * objects and releases that match @opts, not with the log. */

@@ -14,6 +14,7 @@
 #include "metrics.h"
 #include "report.h"
 #include "review.h"
+#include "json.h"
 #include "tls.h"
 
 static uint64_t now_ns(void)
@@ -163,6 +164,43 @@ static void validate(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *res
     dg_review_free(&rv);
 }
 
+static void text(dg_http_resp_t *resp, int status, const char *type, const char *body)
+{
+    resp->status = status;
+    resp->content_type = type;
+    if (dg_buf_puts(&resp->body, body) != 0)
+        dg_http_error(resp, 500, "out of memory");
+}
+
+/* ---- POST /audit ---------------------------------------------------------------- */
+
+/* The API server's audit webhook backend retries a batch it got no 2xx for
+ * and then drops it: a bad body is a 400 that says why; what was kept is
+ * answered at once, since the backend's buffer is held until then. */
+static void audit(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *resp)
+{
+    dg_err_t err = {0};
+    char msg[600];
+    size_t skipped = 0;
+    json_t *list;
+    int rc;
+
+    if (g->timelines == NULL)
+        return dg_http_error(resp, 404, "audit events are not kept here");
+    list = dg_json_parse(req->body, req->len, DG_JSON_PRUNE_SERVER, "request body", &err);
+    rc = list ? dg_timelines_add(g->timelines, list, &skipped, &err) : err.code;
+    json_decref(list);
+    if (rc) {
+        dg_http_error(resp, rc == DG_ENOMEM ? 500 : 400, "%s", dg_err_format(&err, msg, sizeof msg));
+        dg_log(DG_LOG_WARN, "audit events refused", json_pack("{s:s}", "error", msg));
+        return;
+    }
+    if (skipped)
+        dg_log(DG_LOG_WARN, "audit events skipped: not audit events",
+               json_pack("{s:I}", "skipped", (json_int_t)skipped));
+    text(resp, 200, "application/json", "{}\n");
+}
+
 /* ---- read-only API -------------------------------------------------------------- */
 
 static json_t *conflicts_json(const dg_baselines_t *b)
@@ -221,14 +259,6 @@ static json_t *variances(dg_gate_t *g)
 }
 
 
-static void text(dg_http_resp_t *resp, int status, const char *type, const char *body)
-{
-    resp->status = status;
-    resp->content_type = type;
-    if (dg_buf_puts(&resp->body, body) != 0)
-        dg_http_error(resp, 500, "out of memory");
-}
-
 static void readyz(dg_gate_t *g, dg_http_resp_t *resp)
 {
     dg_snapshot_t *snap;
@@ -247,6 +277,8 @@ static void webhook_route(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t
 {
     if (strcmp(req->path, "/validate") == 0)
         validate(g, req, resp);
+    else if (strcmp(req->path, "/audit") == 0)
+        audit(g, req, resp);
     else if (strcmp(req->path, "/healthz") == 0)
         text(resp, 200, "text/plain", "ok\n");
     else if (strcmp(req->path, "/readyz") == 0)
@@ -255,6 +287,30 @@ static void webhook_route(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t
         dg_http_error(resp, 404, "no route %s here (the console and /api/v1 are on "
                                  "--console-listen, /metrics on --metrics-listen)",
                       req->path);
+}
+
+/* GET /api/v1/timeline?namespace=&release=[&object=KIND/NAME]: what
+ * `driftctl timeline -n NS --release NAME [--object KIND/NAME] -o json`
+ * prints for the events POST /audit was sent. */
+static void timeline(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *resp)
+{
+    dg_err_t err = {0};
+    char msg[600];
+    int rc;
+
+    if (g->timelines == NULL)
+        return dg_http_error(resp, 404, "the timeline is not kept here");
+    if (req->ns == NULL || !req->ns[0] || req->release == NULL || !req->release[0])
+        return dg_http_error(resp, 400, "/api/v1/timeline needs ?namespace=NS&release=NAME");
+    rc = dg_timelines_render(g->timelines, req->ns, req->release, req->object, DG_FMT_JSON,
+                             &resp->body, &err);
+    if (rc) {
+        dg_buf_reset(&resp->body);
+        return dg_http_error(resp, rc == DG_EINVAL ? 400 : 500, "%s",
+                             dg_err_format(&err, msg, sizeof msg));
+    }
+    resp->status = 200;
+    resp->content_type = "application/json";
 }
 
 static void console_route(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *resp)
@@ -268,6 +324,8 @@ static void console_route(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t
     if (strcmp(p, "/api/v1/decisions") == 0)
         return g->decisions ? set_json(resp, 200, dg_decisions_json(g->decisions))
                             : dg_http_error(resp, 404, "decisions are not kept here");
+    if (strcmp(p, "/api/v1/timeline") == 0)
+        return timeline(g, req, resp);
     if (strcmp(p, "/console") == 0 || strcmp(p, "/console/") == 0 || strcmp(p, "/") == 0)
         return text(resp, 200, "text/html; charset=utf-8", dg_console_html);
     dg_http_error(resp, 404, "no route %s", p);
@@ -277,7 +335,7 @@ void dg_api_handle(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *resp)
 {
     bool get = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
 
-    if (!get && !(req->role == DG_ROLE_WEBHOOK && strcmp(req->path, "/validate") == 0))
+    if (!get && !dg_http_is_upload(req->role, req->path))
         return dg_http_error(resp, 405, "%s %s: only GET is accepted", req->method, req->path);
     switch (req->role) {
     case DG_ROLE_WEBHOOK: return webhook_route(g, req, resp);

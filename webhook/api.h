@@ -1,6 +1,7 @@
 /* webhook/api.h: driftgate's routes: on the webhook listener POST
- * /validate, /healthz, /readyz; on the metrics listener /metrics; on the
- * console listener /api/v1/{releases,variances,decisions} and /console/.
+ * /validate, POST /audit, /healthz, /readyz; on the metrics listener
+ * /metrics; on the console listener /api/v1/{releases,variances,decisions,
+ * timeline} and /console/.
  * SPDX-License-Identifier: Apache-2.0 */
 #ifndef DG_API_H
 #define DG_API_H

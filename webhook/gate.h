@@ -11,6 +11,7 @@
 #include "decisions.h"
 #include "policy.h"
 #include "store.h"
+#include "timelines.h"
 
 /* 8 MiB: an UPDATE carries object and oldObject, up to ~3 MiB each. */
 #define DG_GATE_DEFAULT_MAX_BODY ((size_t)8 << 20)
@@ -49,6 +50,7 @@ typedef struct dg_gate {
     dg_policy_t *policy;
     const dg_refresh_ops_t *refresh; /* the Kubernetes source's re-read, or NULL */
     dg_decisions_t *decisions;       /* the recent decision records, or NULL: not kept */
+    dg_timelines_t *timelines;       /* what POST /audit was sent, or NULL: not kept */
     atomic_long inflight;            /* requests received and not yet completed */
     atomic_size_t inflight_body;     /* their body bytes, against max_inflight_body */
     atomic_bool draining;            /* SIGTERM received: /readyz fails */

@@ -393,6 +393,16 @@ static int start_sources(dg_gate_t *g, dg_err_t *err)
     return 0;
 }
 
+/* POST /audit's store reads the events as driftctl timeline would, with
+ * the gate's own policy, webhook name and baseline namespace. */
+static dg_timelines_t *new_timelines(const dg_gate_t *g, dg_err_t *err)
+{
+    dg_timeline_opts_t to = {.webhook = g->cfg->webhook_name,
+                             .baseline_ns = dg_kube_baseline_namespace(g->cfg), .pol = g->policy};
+
+    return dg_timelines_new(&to, DG_TIMELINES_PER_RELEASE, DG_TIMELINES_RELEASES, err);
+}
+
 int main(int argc, char **argv)
 {
     settings_t st = {.cfg = {.listen = ":8443", .metrics_listen = ":9090",
@@ -433,6 +443,10 @@ int main(int argc, char **argv)
     }
     if (reread)
         g.refresh = dg_reread_ops(reread);
+    if ((g.timelines = new_timelines(&g, &err)) == NULL) {
+        fprintf(stderr, "driftgate: out of memory\n");
+        goto out;
+    }
     rc = serve(&g);
 out:
     dg_kube_stop();
@@ -441,6 +455,7 @@ out:
     dg_policy_free(&g.policy);
     dg_tls_shutdown();
     dg_decisions_free(&g.decisions);
+    dg_timelines_free(&g.timelines);
     dg_log_stop();
     return rc;
 }

@@ -2,7 +2,9 @@
  * polls with epoll and only moves bytes: /validate is judged by a pool of
  * workers while its connection is suspended, because the re-read before a
  * denial waits on the API server and would stall every connection sharing
- * the polling thread. SPDX-License-Identifier: Apache-2.0 */
+ * the polling thread. /audit has a worker of its own, so a large batch of
+ * audit events never waits in front of a review, nor on a polling thread.
+ * SPDX-License-Identifier: Apache-2.0 */
 #include "http.h"
 
 #include <arpa/inet.h>
@@ -36,16 +38,23 @@ typedef struct conn_req {
     char early_msg[200];
 } conn_req_t;
 
+/* Suspended connections waiting for a worker, and the workers. */
+typedef struct queue {
+    dg_gate_t *gate;
+    pthread_mutex_t mu;
+    pthread_cond_t work;
+    conn_req_t *head, *tail;
+    bool stopping;
+    pthread_t *workers;
+    unsigned nworkers;
+} queue_t;
+
 struct dg_http {
     struct MHD_Daemon *mhd;
     dg_gate_t *gate;
     dg_role_t role;
-    pthread_mutex_t mu;
-    pthread_cond_t work;
-    conn_req_t *head, *tail;   /* suspended connections waiting for a worker */
-    bool stopping;
-    pthread_t *workers;
-    unsigned nworkers;
+    queue_t judge; /* /validate */
+    queue_t audit; /* /audit */
 };
 
 void dg_http_error(dg_http_resp_t *resp, int status, const char *fmt, ...)
@@ -117,6 +126,11 @@ static bool reserve(dg_http_t *h, conn_req_t *cr, size_t n)
     return true;
 }
 
+bool dg_http_is_upload(dg_role_t role, const char *path)
+{
+    return role == DG_ROLE_WEBHOOK && (strcmp(path, "/validate") == 0 || strcmp(path, "/audit") == 0);
+}
+
 /* First call for a request: can it be refused before reading the body? */
 static void precheck(dg_http_t *h, struct MHD_Connection *conn, const char *url,
                      const char *method, conn_req_t *cr)
@@ -137,12 +151,12 @@ static void precheck(dg_http_t *h, struct MHD_Connection *conn, const char *url,
             return;
         }
     }
-    if (h->role != DG_ROLE_WEBHOOK || strcmp(url, "/validate") != 0)
+    if (!dg_http_is_upload(h->role, url))
         return;
     if (strcmp(method, "POST") != 0) {
         status = 405;
-        snprintf(cr->early_msg, sizeof cr->early_msg, "%s /validate: only POST is accepted",
-                 method);
+        snprintf(cr->early_msg, sizeof cr->early_msg, "%s %s: only POST is accepted", method,
+                 url);
     } else if (!is_json_type(ct)) {
         status = 415;
         snprintf(cr->early_msg, sizeof cr->early_msg,
@@ -160,42 +174,42 @@ static void precheck(dg_http_t *h, struct MHD_Connection *conn, const char *url,
     cr->early_status = status;
 }
 
-/* Hand a complete /validate to the workers; its connection sleeps meanwhile. */
-static void enqueue(dg_http_t *h, conn_req_t *cr)
+/* Hand a complete upload to @q's workers; its connection sleeps meanwhile. */
+static void enqueue(queue_t *q, conn_req_t *cr)
 {
     MHD_suspend_connection(cr->conn);
-    pthread_mutex_lock(&h->mu);
+    pthread_mutex_lock(&q->mu);
     cr->next = NULL;
-    if (h->tail)
-        h->tail->next = cr;
+    if (q->tail)
+        q->tail->next = cr;
     else
-        h->head = cr;
-    h->tail = cr;
-    pthread_cond_signal(&h->work);
-    pthread_mutex_unlock(&h->mu);
+        q->head = cr;
+    q->tail = cr;
+    pthread_cond_signal(&q->work);
+    pthread_mutex_unlock(&q->mu);
 }
 
 static void *run_worker(void *arg)
 {
-    dg_http_t *h = arg;
+    queue_t *q = arg;
 
-    pthread_mutex_lock(&h->mu);
+    pthread_mutex_lock(&q->mu);
     for (;;) {
         conn_req_t *cr;
 
-        while (h->head == NULL && !h->stopping)
-            pthread_cond_wait(&h->work, &h->mu);
-        if ((cr = h->head) == NULL)
+        while (q->head == NULL && !q->stopping)
+            pthread_cond_wait(&q->work, &q->mu);
+        if ((cr = q->head) == NULL)
             break;
-        if ((h->head = cr->next) == NULL)
-            h->tail = NULL;
-        pthread_mutex_unlock(&h->mu);
-        dg_api_handle(h->gate, &cr->req, &cr->resp);
+        if ((q->head = cr->next) == NULL)
+            q->tail = NULL;
+        pthread_mutex_unlock(&q->mu);
+        dg_api_handle(q->gate, &cr->req, &cr->resp);
         cr->state = JUDGED;
         MHD_resume_connection(cr->conn);
-        pthread_mutex_lock(&h->mu);
+        pthread_mutex_lock(&q->mu);
     }
-    pthread_mutex_unlock(&h->mu);
+    pthread_mutex_unlock(&q->mu);
     return NULL;
 }
 
@@ -210,6 +224,11 @@ static void take_upload(dg_http_t *h, conn_req_t *cr, const char *upload, size_t
         cr->over_budget = true; /* chunked: no Content-Length to reserve up front */
     else if (dg_buf_append(&cr->body, upload, n) != 0)
         cr->too_big = true;
+}
+
+static const char *arg(struct MHD_Connection *conn, const char *name)
+{
+    return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -239,8 +258,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (cr->state == JUDGING)
         return MHD_YES; /* the worker resumes the connection once it has judged */
     if (cr->state == FRESH) {
-        cr->req = (dg_http_req_t){h->role, method, url,
-                                  MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "timeout"),
+        cr->req = (dg_http_req_t){h->role, method, url, arg(conn, "timeout"), arg(conn, "namespace"),
+                                  arg(conn, "release"), arg(conn, "object"),
                                   cr->body.data ? cr->body.data : "", cr->body.len};
         if (cr->early_status)
             dg_http_error(&cr->resp, cr->early_status, "%s", cr->early_msg);
@@ -250,10 +269,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         else if (cr->over_budget)
             dg_http_error(&cr->resp, 503, "%s",
                           "too many request bodies in flight (--max-inflight-bytes); retry");
-        else if (h->role == DG_ROLE_WEBHOOK && strcmp(url, "/validate") == 0) {
+        else if (dg_http_is_upload(h->role, url)) {
             cr->conn = conn;
             cr->state = JUDGING;
-            enqueue(h, cr);
+            enqueue(strcmp(url, "/validate") == 0 ? &h->judge : &h->audit, cr);
             return MHD_YES;
         } else
             dg_api_handle(h->gate, &cr->req, &cr->resp);
@@ -371,36 +390,44 @@ static int listen_on(const char *addr, int *fd, dg_err_t *err)
     return 0;
 }
 
-static int start_workers(dg_http_t *h, unsigned n, dg_err_t *err)
+static void queue_init(queue_t *q, dg_gate_t *gate)
 {
-    if ((h->workers = calloc(n, sizeof *h->workers)) == NULL)
+    q->gate = gate;
+    pthread_mutex_init(&q->mu, NULL);
+    pthread_cond_init(&q->work, NULL);
+}
+
+static int start_workers(queue_t *q, unsigned n, dg_err_t *err)
+{
+    if ((q->workers = calloc(n, sizeof *q->workers)) == NULL)
         return dg_err_set(err, DG_ENOMEM, "out of memory");
-    for (; h->nworkers < n; h->nworkers++)
-        if (pthread_create(&h->workers[h->nworkers], NULL, run_worker, h) != 0)
+    for (; q->nworkers < n; q->nworkers++)
+        if (pthread_create(&q->workers[q->nworkers], NULL, run_worker, q) != 0)
             return dg_err_set(err, DG_EIO, "cannot start worker threads");
     return 0;
 }
 
-static void stop_workers(dg_http_t *h)
+static void stop_workers(queue_t *q)
 {
-    pthread_mutex_lock(&h->mu);
-    h->stopping = true;
-    pthread_cond_broadcast(&h->work);
-    pthread_mutex_unlock(&h->mu);
-    for (unsigned i = 0; i < h->nworkers; i++)
-        pthread_join(h->workers[i], NULL); /* queued work is judged first */
-    free(h->workers);
-    h->workers = NULL;
-    h->nworkers = 0;
+    pthread_mutex_lock(&q->mu);
+    q->stopping = true;
+    pthread_cond_broadcast(&q->work);
+    pthread_mutex_unlock(&q->mu);
+    for (unsigned i = 0; i < q->nworkers; i++)
+        pthread_join(q->workers[i], NULL); /* queued work is judged first */
+    free(q->workers);
+    q->workers = NULL;
+    q->nworkers = 0;
+    pthread_cond_destroy(&q->work);
+    pthread_mutex_destroy(&q->mu);
 }
 
 static void http_free(dg_http_t *h)
 {
-    stop_workers(h);
+    stop_workers(&h->judge);
+    stop_workers(&h->audit);
     if (h->mhd)
         MHD_stop_daemon(h->mhd);
-    pthread_cond_destroy(&h->work);
-    pthread_mutex_destroy(&h->mu);
     free(h);
 }
 
@@ -443,9 +470,11 @@ int dg_http_start(dg_gate_t *gate, dg_role_t role, const char *addr, dg_http_t *
     }
     h->gate = gate;
     h->role = role;
-    pthread_mutex_init(&h->mu, NULL);
-    pthread_cond_init(&h->work, NULL);
-    if (role == DG_ROLE_WEBHOOK && (rc = start_workers(h, gate->cfg->threads, err)) != 0) {
+    queue_init(&h->judge, gate);
+    queue_init(&h->audit, gate);
+    /* One audit worker: the timelines classify one batch at a time anyway. */
+    if (role == DG_ROLE_WEBHOOK && ((rc = start_workers(&h->judge, gate->cfg->threads, err)) != 0 ||
+                                    (rc = start_workers(&h->audit, 1, err)) != 0)) {
         close(fd);
         http_free(h);
         return rc;

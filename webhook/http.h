@@ -25,6 +25,7 @@ typedef struct dg_http_req {
     const char *method;
     const char *path;      /* without the query */
     const char *timeout;   /* ?timeout= as the API server sends it ("10s"), or NULL */
+    const char *ns, *release, *object; /* ?namespace=, ?release=, ?object=, or NULL */
     const char *body;
     size_t len;
 } dg_http_req_t;
@@ -48,6 +49,10 @@ void dg_http_quiesce(dg_http_t *http);
 /** Stop accepting, let in-flight requests finish (at most @grace_s
  *  seconds), then close everything. Safe on NULL. */
 void dg_http_stop(dg_http_t **http, unsigned grace_s);
+
+/** Whether @path on @role's listener takes a JSON body by POST (/validate,
+ *  /audit): those get the method, content-type and size checks. */
+bool dg_http_is_upload(dg_role_t role, const char *path);
 
 /** Fill @resp with a Kubernetes-style Status error body. */
 void dg_http_error(dg_http_resp_t *resp, int status, const char *fmt, ...) DG_PRINTF(3, 4);

@@ -209,7 +209,7 @@ static int refresh(void *ctx, const char *release, const char *ns, long timeout_
 
 /* driftgate's own namespace: where RBAC keeps baseline writers to the
  * platform team (DESIGN.md "Trust"). */
-static const char *baseline_namespace(const dg_gate_cfg_t *cfg)
+const char *dg_kube_baseline_namespace(const dg_gate_cfg_t *cfg)
 {
     const char *env = getenv("POD_NAMESPACE");
 
@@ -217,7 +217,7 @@ static const char *baseline_namespace(const dg_gate_cfg_t *cfg)
         return cfg->baseline_ns;
     if (env && env[0])
         return env;
-    if (cfg->in_cluster && dg_kube_client_namespace(k.client))
+    if (cfg->in_cluster && k.client && dg_kube_client_namespace(k.client))
         return dg_kube_client_namespace(k.client);
     return DG_BASELINE_NS;
 }
@@ -268,7 +268,7 @@ int dg_kube_start(dg_gate_t *g, dg_err_t *err)
     k.client = dg_kube_client_new(g->cfg, err);
     if (k.client == NULL)
         return err && err->code ? err->code : DG_ENOMEM;
-    k.published = dg_kube_published_new(baseline_namespace(g->cfg));
+    k.published = dg_kube_published_new(dg_kube_baseline_namespace(g->cfg));
     k.helm = dg_kube_helm_new(&lim);
     k.hpas = json_object();
     if (!k.published || !k.helm || !k.hpas)
@@ -287,7 +287,7 @@ int dg_kube_start(dg_gate_t *g, dg_err_t *err)
     g->refresh = &k.refresh;
     dg_log(DG_LOG_INFO, "watching the Kubernetes API",
            json_pack("{s:s, s:b, s:s}", "server", dg_kube_client_server(k.client), "helm_secrets",
-                     g->cfg->helm_secrets, "baseline_namespace", baseline_namespace(g->cfg)));
+                     g->cfg->helm_secrets, "baseline_namespace", dg_kube_baseline_namespace(g->cfg)));
     return 0;
 }
 

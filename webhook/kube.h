@@ -14,6 +14,11 @@
  *  a message naming what is wrong (unreadable kubeconfig, no server...). */
 int dg_kube_start(dg_gate_t *g, dg_err_t *err);
 
+/** The one namespace whose baseline ConfigMaps are believed: --baseline-
+ *  namespace, else $POD_NAMESPACE, else the service account's (in the
+ *  cluster), else DG_BASELINE_NS. Static or process-long storage. */
+const char *dg_kube_baseline_namespace(const dg_gate_cfg_t *cfg);
+
 /** Stop the threads and free the client. Safe when never started. */
 void dg_kube_stop(void);
 

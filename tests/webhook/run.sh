@@ -309,12 +309,68 @@ call /healthz --tls-max 1.2; want_code 200 "TLS 1.2"
 call /healthz --tlsv1.3; want_code 200 "TLS 1.3"
 ok; curl -s --cacert "$tmp/ca.crt" --resolve "$svc:$port:127.0.0.1" --tls-max 1.2 --ciphers AES128-SHA "https://$svc:$port/healthz" >/dev/null 2>&1 &&
     fail "a CBC, non-ECDHE cipher was accepted"
+auditing=()
+# ---- POST /audit: the API server's audit webhook backend, and the live timeline -----------
+fx=$src/tests/fixtures/timeline/e2e-audit.log
+# as the API server's webhook backend sends them: the items inherit the list's kind
+jq -s '{kind:"EventList",apiVersion:"audit.k8s.io/v1",items:map(del(.kind, .apiVersion))}' "$fx" >"$tmp/events.json"
+audit() { # FILE [curl args]: POST an EventList to /audit
+    local f=$1
+    shift
+    call /audit -H 'Content-Type: application/json' --data-binary "@$f" "$@"
+}
+audit "$tmp/events.json"; want_code 200 "an EventList from the e2e audit log"
+"$ctl" timeline --audit-log "$fx" -n sandbox-nginx --release test-nginx -o json >"$tmp/tl-ctl.json"
+plain console '/api/v1/timeline?namespace=sandbox-nginx&release=test-nginx'
+want_code 200 "GET /api/v1/timeline"
+ok; [ "$(jq -c .events <<<"$body")" = "$(jq -c .events "$tmp/tl-ctl.json")" ] ||
+    fail "/api/v1/timeline and driftctl timeline -o json differ: $(diff <(jq .events <<<"$body") <(jq .events "$tmp/tl-ctl.json") | head -20)"
+ok; [ "$(jq '.events | length' "$tmp/tl-ctl.json")" -gt 5 ] || fail "the fixture's timeline is too short to compare"
+# A batch sent again (the backend retries) shows each event once.
+audit "$tmp/events.json"; want_code 200 "the same EventList again"
+plain console '/api/v1/timeline?namespace=sandbox-nginx&release=test-nginx'
+ok; [ "$(jq -c .events <<<"$body")" = "$(jq -c .events "$tmp/tl-ctl.json")" ] || fail "a batch sent twice shows its events twice"
+"$ctl" timeline --audit-log "$fx" -n sandbox-nginx --release test-nginx --object hpa/test-nginx -o json >"$tmp/tl-obj.json"
+plain console '/api/v1/timeline?namespace=sandbox-nginx&release=test-nginx&object=hpa/test-nginx'
+want_code 200 "GET /api/v1/timeline&object="
+ok; [ "$(jq -c .events <<<"$body")" = "$(jq -c .events "$tmp/tl-obj.json")" ] || fail "/api/v1/timeline?object= and driftctl timeline --object differ"
+plain console '/api/v1/timeline?namespace=sandbox-nginx&release=nope'
+want_code 200 "an unknown release"; want_jq "an unknown release is empty" '.events | length' 0
+plain console '/api/v1/timeline?namespace=sandbox-nginx'
+want_code 400 "no release"; want_jq "no release named" '.message | test("release=")' true
+plain console '/api/v1/timeline?namespace=sandbox-nginx&release=test-nginx&object=widget/x'
+want_code 400 "a bad object"; want_jq "a bad object named" '.message' "object widget/x: unknown kind 'widget'"
+printf '{"kind":"EventList","items":' >"$tmp/trunc.json"
+audit "$tmp/trunc.json"; want_code 400 "a truncated EventList"; want_jq "Status" .kind Status
+printf '{"kind":"AdmissionReview","items":[]}' >"$tmp/notlist.json"
+audit "$tmp/notlist.json"; want_code 400 "not an EventList"; want_jq "not an EventList named" '.message | test("EventList")' true
+call /audit -H 'Content-Type: text/plain' --data-binary "@$tmp/events.json"; want_code 415 "/audit: not JSON"
+call /audit; want_code 405 "GET /audit"
+head -c $((9 << 20)) /dev/zero | tr '\0' ' ' >"$tmp/big.json"
+audit "$tmp/big.json"; want_code 413 "/audit over --max-body-bytes"
+alive "bad /audit bodies"
+# Batches of audit events have their own worker: reviews are judged meanwhile.
+for i in 1 2 3 4; do
+    curl -s -o /dev/null -w '%{http_code}' --cacert "$tmp/ca.crt" --resolve "$svc:$port:127.0.0.1" \
+        -H 'Content-Type: application/json' --data-binary @"$tmp/events.json" \
+        "https://$svc:$port/audit" >"$tmp/audit.$i.code" &
+    auditing+=($!)
+done
+review "$ex/reviews/hpa-floor-4.json"; want_code 200 "a review while audit batches arrive"
+wait "${auditing[@]}"
+for i in 1 2 3 4; do ok; [ "$(cat "$tmp/audit.$i.code")" = 200 ] || fail "concurrent /audit $i: HTTP $(cat "$tmp/audit.$i.code")"; done
+plain console /audit -X POST -H 'Content-Type: application/json' --data-binary "@$tmp/events.json"
+want_code 405 "the console listener takes no audit events"
+
 start clientca --baseline-dir "$tmp/baselines" --client-ca "$tmp/ca.crt" || true
 review "$ex/reviews/hpa-floor-4.json"
 want_code 401 "no client certificate"
 review "$ex/reviews/hpa-floor-4.json" --cert "$tmp/client.crt" --key "$tmp/client.key"
 want_code 200 "with the client certificate"
 call /readyz; want_code 200 "probes need no client certificate"
+audit "$tmp/events.json"; want_code 401 "/audit without a client certificate"
+audit "$tmp/events.json" --cert "$tmp/client.crt" --key "$tmp/client.key"
+want_code 200 "/audit with the client certificate"
 stopped "$pid" "client-ca server"
 # The serving certificate comes from the same CA: it is not for client
 # authentication (no clientAuth usage), so it must not pass for the API

@@ -93,7 +93,8 @@ START_TEST(test_every_allocation_fails_in_turn)
     int internal = 0, denied = 0, refused = 0;
 
     for (long n = 0; n < 20000; n++) {
-        dg_http_req_t req = {DG_ROLE_WEBHOOK, "POST", "/validate", NULL, body, len};
+        dg_http_req_t req = {.role = DG_ROLE_WEBHOOK, .method = "POST", .path = "/validate",
+                             .body = body, .len = len};
         dg_http_resp_t resp = {0};
         json_t *got, *r;
         const char *decision;
