@@ -72,12 +72,16 @@ int ctl_read(const char *flag, const char *path, size_t max, char **data, size_t
  *  place. Errors name @flag and @path. Returns 0, DG_EIO or DG_EINVAL. */
 int ctl_write(const char *flag, const char *path, const dg_buf_t *b, dg_err_t *err);
 
+/* How ctl_load_objects() reads. */
+#define CTL_LOAD_EMPTY_LIST_OK 1 /* an empty List is a snapshot of nothing */
+#define CTL_LOAD_MANAGED 2       /* keep managedFields, to say who changed what */
+
 /** Load a manifest file named by @flag (plain render, kubectl List or
  *  baseline ConfigMap) into a new set; objects without a namespace take
  *  @ns. An input without objects is an error naming it (an empty List is
- *  accepted when @empty_list_ok). @info may be NULL. */
+ *  accepted with CTL_LOAD_EMPTY_LIST_OK in @flags). @info may be NULL. */
 int ctl_load_objects(const char *flag, const char *path, const char *ns, size_t max,
-                     bool empty_list_ok, dg_objset_t **set, dg_manifest_info_t *info,
+                     unsigned flags, dg_objset_t **set, dg_manifest_info_t *info,
                      dg_err_t *err);
 
 /** Load @path as a DriftPolicy, or the built-in policy when @path is NULL. */

@@ -160,6 +160,8 @@ static int kubectl_get(const capture_opts_t *o, const targets_t *t, dg_buf_t *ou
             argv[a++] = t->nss[i];
         }
         argv[a++] = "--ignore-not-found";
+        /* kubectl hides managedFields since 1.21; they say who changed what. */
+        argv[a++] = "--show-managed-fields";
         argv[a++] = "-o";
         argv[a++] = "yaml";
         ctl_kube_flags(&o->kube, argv, &a);

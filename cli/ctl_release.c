@@ -15,7 +15,7 @@
 typedef struct load_job {
     const char *flag, *path;
     size_t max;
-    bool empty_list_ok;
+    unsigned flags; /* CTL_LOAD_* */
     dg_objset_t *set;
     dg_manifest_info_t info;
     dg_err_t err;
@@ -28,7 +28,7 @@ static void *load_job(void *arg)
 {
     load_job_t *j = arg;
 
-    j->rc = ctl_load_objects(j->flag, j->path, "", j->max, j->empty_list_ok, &j->set, &j->info,
+    j->rc = ctl_load_objects(j->flag, j->path, "", j->max, j->flags, &j->set, &j->info,
                              &j->err);
     return NULL;
 }
@@ -156,7 +156,7 @@ static int rehome(dg_objset_t **set, const char *ns, const char *path, dg_err_t 
         return dg_err_set(err, DG_ENOMEM, "out of memory");
     for (size_t i = 0; i < dg_objset_count(*set); i++) {
         const dg_obj_t *o = dg_objset_at(*set, i);
-        int rc = dg_objset_add(out, json_incref(o->json), ns, path, o->line, err);
+        int rc = dg_objset_add_copy(out, o, ns, path, err);
 
         if (rc) {
             dg_objset_free(&out);
@@ -251,8 +251,11 @@ static void check_overlap(const ctl_inputs_t *in, const dg_release_t *rel,
 int ctl_load_inputs(const ctl_inputs_t *in, dg_release_t **rel, dg_objset_t **live,
                     ctl_ns_from_t *from, dg_err_t *err)
 {
-    load_job_t base = {"--baseline", in->baseline, in->max, false, NULL, {0}, {0}, 0};
-    load_job_t lj = {"--live", in->live, in->max, in->live_empty_ok, NULL, {0}, {0}, 0};
+    load_job_t base = {"--baseline", in->baseline, in->max, 0, NULL, {0}, {0}, 0};
+    /* Who changed a drifted field is in the snapshot's managedFields. */
+    load_job_t lj = {"--live", in->live, in->max,
+                     CTL_LOAD_MANAGED | (in->live_empty_ok ? CTL_LOAD_EMPTY_LIST_OK : 0), NULL,
+                     {0}, {0}, 0};
     ctl_ns_from_t ignored;
     const char *ns;
     pthread_t t;

@@ -52,7 +52,7 @@ long dg_release_confine(dg_release_t *rel)
         const dg_obj_t *o = dg_objset_at(rel->objs, i);
 
         if (strcmp(o->id.ns, rel->ns) == 0) {
-            if (dg_objset_add(kept, json_incref(o->json), rel->ns, "confined", o->line, NULL)) {
+            if (dg_objset_add_copy(kept, o, rel->ns, "confined", NULL)) {
                 dg_objset_free(&kept);
                 return -1;
             }

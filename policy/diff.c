@@ -26,6 +26,18 @@ static void variance_clear(dg_variance_t *x)
     free(x->path);
     json_decref(x->desired);
     json_decref(x->live);
+    dg_changed_by_free(&x->changed_by);
+}
+
+void dg_changed_by_free(dg_changed_by_t **c)
+{
+    if (c == NULL || *c == NULL)
+        return;
+    free((*c)->manager);
+    free((*c)->operation);
+    free((*c)->time);
+    free(*c);
+    *c = NULL;
 }
 
 void dg_variances_free(dg_variances_t *v)

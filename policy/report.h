@@ -41,8 +41,12 @@ typedef struct dg_report_ctx {
 } dg_report_ctx_t;
 
 /** Render @v in @fmt into @out. Table: OBJECT PATH DESIRED LIVE RULE ACTION
- *  columns and a summary line ("4 active variances"); JSON:
- *  {"variances":[...],"summary":{...}}. Returns 0, DG_EINVAL or DG_ENOMEM. */
+ *  columns (and CHANGED BY, "manager  operation  time", when any variance
+ *  knows who last set its live value) and a summary line ("4 active
+ *  variances"); JSON: {"variances":[...],"summary":{...}}, a variance with
+ *  "changedBy":{"manager","operation","time"} when known; markdown a
+ *  "Changed by" column; SARIF says it in the message and the result's
+ *  properties. Returns 0, DG_EINVAL or DG_ENOMEM. */
 DG_MUST_CHECK int dg_report_variances(const dg_variances_t *v, dg_format_t fmt,
                                       const dg_report_ctx_t *ctx, dg_buf_t *out,
                                       dg_err_t *err);

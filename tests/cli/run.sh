@@ -78,6 +78,35 @@ contains "markdown table" "$out" "| Object | Path | Desired | Live | Rule | Acti
 expect_exit 2 "diff -o yaml" -- "$ctl" diff "${base[@]}" --live "$ex/live-snapshot.yaml" -o yaml
 contains "yaml" "$out" 'path: "spec.minReplicas"'
 
+# Who changed each field: the managedFields a real kube-apiserver wrote
+# (tests/fixtures/managed: helm install, then kubectl edit, patch, set image).
+real=$src/tests/fixtures/managed
+for f in live.yaml live.json; do
+    expect_exit 2 "diff -o json of a real snapshot ($f)" -- "$ctl" diff "${base[@]}" --live "$real/$f" -o json
+    jq_eq "changedBy: kubectl edit lowered the floor ($f)" "$out" \
+        '.variances[] | select(.path=="spec.minReplicas") | .changedBy | "\(.manager) \(.operation) \(.time)"' \
+        "kubectl-edit Update 2026-12-01T20:51:51Z"
+    jq_eq "changedBy: kubectl patch moved the port ($f)" "$out" \
+        '.variances[] | select(.path=="spec.ports[name=http].port") | .changedBy.manager' kubectl-patch
+    jq_eq "changedBy: kubectl set image ($f)" "$out" \
+        '.variances[] | select(.object.kind=="Deployment") | .changedBy.manager' kubectl-set
+done
+expect_exit 2 "diff table of a real snapshot" -- "$ctl" diff "${base[@]}" --live "$real/live.yaml"
+contains "CHANGED BY column" "$out" "ACTION  CHANGED BY"
+contains "CHANGED BY cell" "$out" "deny    kubectl-edit   Update  2026-12-01T20:51:51Z"
+expect_exit 2 "diff -o markdown of a real snapshot" -- "$ctl" diff "${base[@]}" --live "$real/live.yaml" -o markdown
+contains "markdown: Changed by" "$out" "| Action | Changed by |"
+expect_exit 2 "diff -o sarif of a real snapshot" -- "$ctl" diff "${base[@]}" --live "$real/live.yaml" -o sarif
+jq_eq "sarif: changedBy in properties" "$out" \
+    '[.runs[0].results[].properties.changedBy.manager] | sort | join(",")' \
+    "kubectl-edit,kubectl-patch,kubectl-patch,kubectl-patch,kubectl-set"
+# Without managedFields (kubectl get without --show-managed-fields) nobody is named.
+awk '/^    managedFields:/{skip=1; next} skip && /^    [a-z]/{skip=0} !skip' "$real/live.yaml" >"$tmp/no-mf.yaml"
+expect_exit 2 "diff of a snapshot without managedFields" -- "$ctl" diff "${base[@]}" --live "$tmp/no-mf.yaml" -o json
+jq_eq "no changedBy without managedFields" "$out" '[.variances[] | select(has("changedBy"))] | length' 0
+expect_exit 2 "diff table without managedFields" -- "$ctl" diff "${base[@]}" --live "$tmp/no-mf.yaml"
+lacks "no CHANGED BY column" "$out" "CHANGED BY"
+
 # No drift: live equal to the baseline (what `kubectl apply` of the render gives).
 expect_exit 0 "diff of the baseline against itself" -- "$ctl" diff "${base[@]}" --live "$ex/release-baseline.yaml"
 contains "no drift" "$out" "No governed drift"
@@ -266,7 +295,7 @@ if command -v kubectl >/dev/null; then
     expect_exit 1 "capture from an unreachable cluster" -- "$ctl" capture --baseline "$ex/release-baseline.yaml" -n sandbox-nginx --kubeconfig "$tmp/kubeconfig" -o "$tmp/live.yaml"
     contains "capture names kubectl and its status" "$err" "driftctl: kubectl exited with status 1"
     contains "capture gives the likely cause" "$err" "likely cause: the cluster is unreachable"
-    contains "capture says what it ran" "$err" "  ran: kubectl get services/test-nginx deployments.apps/test-nginx horizontalpodautoscalers.autoscaling/test-nginx --namespace sandbox-nginx --ignore-not-found -o yaml --kubeconfig $tmp/kubeconfig"
+    contains "capture says what it ran" "$err" "  ran: kubectl get services/test-nginx deployments.apps/test-nginx horizontalpodautoscalers.autoscaling/test-nginx --namespace sandbox-nginx --ignore-not-found --show-managed-fields -o yaml --kubeconfig $tmp/kubeconfig"
     contains "capture keeps the gist of kubectl's stderr" "$err" "  kubectl said: The connection to the server 127.0.0.1:1 was refused"
     lacks "not kubectl's raw stderr" "$err" "memcache.go"
     checks=$((checks + 1)); [ "$(printf '%s\n' "$err" | wc -l)" -le 4 ] || fail "capture: more than a short excerpt: $err"
