@@ -28,6 +28,19 @@ const char *dg_release_name_of(const dg_objset_t *set)
     return found;
 }
 
+const char *dg_release_chart_of(const dg_objset_t *set)
+{
+    for (size_t i = 0; i < dg_objset_count(set); i++) {
+        json_t *l = json_object_get(json_object_get(dg_objset_at(set, i)->json, "metadata"),
+                                    "labels");
+        const char *c = json_string_value(json_object_get(l, "helm.sh/chart"));
+
+        if (c)
+            return c;
+    }
+    return NULL;
+}
+
 int dg_release_note(dg_release_t *rel, const char *text)
 {
     size_t have = rel->note ? strlen(rel->note) : 0;

@@ -47,7 +47,7 @@ static void cell(const json_t *v, bool missing_obj, bool desired, char *buf, siz
         memcpy(buf + CELL_MAX - 3, "...", 4);
 }
 
-static void counts(const dg_variances_t *v, size_t c[3])
+void dg_report_counts(const dg_variances_t *v, size_t c[3])
 {
     c[0] = c[1] = c[2] = 0;
     for (size_t i = 0; i < v->n; i++)
@@ -62,7 +62,7 @@ static int summary(const dg_variances_t *v, const dg_report_ctx_t *ctx, dg_buf_t
     if (v->n == 0)
         rc = dg_buf_puts(o, "No governed drift");
     else {
-        counts(v, c);
+        dg_report_counts(v, c);
         rc = dg_buf_printf(o, "%zu active variance%s (%zu deny, %zu warn, %zu audit)", v->n,
                            v->n == 1 ? "" : "s", c[DG_ACTION_DENY], c[DG_ACTION_WARN],
                            c[DG_ACTION_AUDIT]);
@@ -278,7 +278,7 @@ static json_t *report_json(const dg_variances_t *v, const dg_report_ctx_t *ctx)
 {
     size_t c[3];
 
-    counts(v, c);
+    dg_report_counts(v, c);
     return json_pack("{s:o, s:{s:I, s:I, s:I, s:I, s:s?, s:s?}}", "variances",
                      dg_report_variances_json(v), "summary", "total", (json_int_t)v->n, "deny",
                      (json_int_t)c[DG_ACTION_DENY], "warn", (json_int_t)c[DG_ACTION_WARN], "audit",

@@ -51,6 +51,10 @@ DG_MUST_CHECK int dg_report_variances(const dg_variances_t *v, dg_format_t fmt,
                                       const dg_report_ctx_t *ctx, dg_buf_t *out,
                                       dg_err_t *err);
 
+/** How many of @v each action has, indexed by dg_action_t (deny, warn,
+ *  audit). */
+void dg_report_counts(const dg_variances_t *v, size_t c[3]);
+
 /** The variances as the JSON array used by the report and driftgate's API.
  *  Returns a new reference, NULL when out of memory. */
 json_t *dg_report_variances_json(const dg_variances_t *v);
