@@ -171,6 +171,12 @@ int ctl_patch_apply(const json_t *doc, const char *patch, const char *type, json
 int ctl_exec(char *const argv[], const char *in, size_t inlen, dg_buf_t *out, dg_buf_t *errout,
              dg_err_t *err);
 
+/** ctl_exec() without stdin that reports how the tool ended instead of
+ *  failing on it: *@status is its exit status (128 + the signal when it was
+ *  killed). Returns 0 when it ran, else as ctl_exec() (could not run it). */
+int ctl_exec_status(char *const argv[], dg_buf_t *out, dg_buf_t *errout, int *status,
+                    dg_err_t *err);
+
 /** ctl_exec() for kubectl: on failure @err says its status and the likely
  *  cause (no kubeconfig, wrong context, unreachable cluster, ...) and
  *  ctl_detail() gets the command line and the gist of its stderr. */
@@ -191,6 +197,27 @@ typedef struct ctl_kube {
 
 /** Append kubectl's --kubeconfig/--context for @k at argv[*n]; at most 4. */
 void ctl_kube_flags(const ctl_kube_t *k, const char **argv, size_t *n);
+
+/** `kubectl get ARGS... [--kubeconfig F] [--context C]` (@args ends with
+ *  NULL; at most 50) with its output appended to @out; as ctl_kubectl(). */
+int ctl_kubectl_get(const ctl_kube_t *k, const char *const args[], dg_buf_t *out,
+                    dg_err_t *err);
+
+/* Live evidence read with kubectl (cli/ctl_capture.c). */
+typedef struct ctl_live {
+    dg_buf_t yaml;  /* what kubectl printed: one List per namespace */
+    dg_buf_t kinds; /* the kinds read, "svc,deploy,hpa" (for diff --kinds) */
+    size_t wanted;  /* how many objects were asked for */
+} ctl_live_t;
+
+/** Read with `kubectl get TYPE/NAME... --show-managed-fields -o yaml` (one
+ *  call per namespace) every object of @rel that @pol governs (@all: every
+ *  object). Objects the cluster lacks are left out. Fills @out (free with
+ *  ctl_live_free(), also on failure). Returns 0, DG_EINVAL (nothing to
+ *  read, or a kind kubectl cannot name), DG_EIO (kubectl) or DG_ENOMEM. */
+int ctl_capture_live(const dg_release_t *rel, const dg_policy_t *pol, bool all,
+                     const ctl_kube_t *kube, ctl_live_t *out, dg_err_t *err);
+void ctl_live_free(ctl_live_t *l);
 
 /* Where SARIF results point (cli/ctl_sarif.c). */
 typedef struct ctl_sarif {

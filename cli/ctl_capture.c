@@ -134,13 +134,12 @@ static int collect(const dg_release_t *rel, const dg_policy_t *pol, bool all, ta
 }
 
 /* One `kubectl get` per namespace; their Lists, one after another. */
-static int kubectl_get(const capture_opts_t *o, const targets_t *t, dg_buf_t *out, dg_err_t *err)
+static int kubectl_get(const ctl_kube_t *kube, const targets_t *t, dg_buf_t *out, dg_err_t *err)
 {
-    const char *kubectl = ctl_tool(o->kube.kubectl, "KUBECTL", "kubectl");
-    const char **argv = calloc(t->n + 16, sizeof *argv);
+    const char **args = calloc(t->n + 8, sizeof *args);
     int rc = 0;
 
-    if (argv == NULL)
+    if (args == NULL)
         return dg_err_set(err, DG_ENOMEM, "out of memory");
     for (size_t i = 0; i < t->n && !rc; i++) {
         size_t a = 0;
@@ -150,28 +149,60 @@ static int kubectl_get(const capture_opts_t *o, const targets_t *t, dg_buf_t *ou
             first = first && strcmp(t->nss[j], t->nss[i]) != 0;
         if (!first)
             continue; /* this namespace was read with an earlier object */
-        argv[a++] = kubectl;
-        argv[a++] = "get";
         for (size_t j = i; j < t->n; j++)
             if (strcmp(t->nss[j], t->nss[i]) == 0)
-                argv[a++] = t->names[j];
+                args[a++] = t->names[j];
         if (t->nss[i][0]) {
-            argv[a++] = "--namespace";
-            argv[a++] = t->nss[i];
+            args[a++] = "--namespace";
+            args[a++] = t->nss[i];
         }
-        argv[a++] = "--ignore-not-found";
+        args[a++] = "--ignore-not-found";
         /* kubectl hides managedFields since 1.21; they say who changed what. */
-        argv[a++] = "--show-managed-fields";
-        argv[a++] = "-o";
-        argv[a++] = "yaml";
-        ctl_kube_flags(&o->kube, argv, &a);
-        argv[a] = NULL;
+        args[a++] = "--show-managed-fields";
+        args[a++] = "-o";
+        args[a++] = "yaml";
+        args[a] = NULL;
         if (dg_buf_puts(out, "---\n"))
             rc = dg_err_set(err, DG_ENOMEM, "out of memory");
         else
-            rc = ctl_kubectl((char *const *)argv, NULL, 0, out, err);
+            rc = ctl_kubectl_get(kube, args, out, err);
     }
-    free(argv);
+    free(args);
+    return rc;
+}
+
+void ctl_live_free(ctl_live_t *l)
+{
+    dg_buf_free(&l->yaml);
+    dg_buf_free(&l->kinds);
+}
+
+int ctl_capture_live(const dg_release_t *rel, const dg_policy_t *pol, bool all,
+                     const ctl_kube_t *kube, ctl_live_t *out, dg_err_t *err)
+{
+    targets_t t = {0};
+    int rc;
+
+    dg_buf_init(&out->yaml, DG_MAX_MANIFEST_BYTES);
+    dg_buf_init(&out->kinds, 0);
+    dg_buf_init(&t.kinds, 0);
+    out->wanted = 0;
+    if ((rc = collect(rel, pol, all, &t, err)))
+        goto out;
+    if (t.n == 0) {
+        rc = dg_err_set(err, DG_EINVAL, "%s governs no object%s", rel->source,
+                        all ? "" : " under the policy (--all reads every object)");
+        goto out;
+    }
+    if ((rc = kubectl_get(kube, &t, &out->yaml, err)))
+        goto out;
+    /* ",svc,deploy," -> "svc,deploy" */
+    t.kinds.data[t.kinds.len - 1] = '\0';
+    if (dg_buf_puts(&out->kinds, t.kinds.data + 1))
+        rc = dg_err_set(err, DG_ENOMEM, "out of memory");
+    out->wanted = t.n;
+out:
+    targets_free(&t);
     return rc;
 }
 
@@ -179,41 +210,30 @@ static int capture(const capture_opts_t *o, dg_err_t *err)
 {
     dg_release_t *rel = NULL;
     dg_policy_t *pol = NULL;
-    targets_t t = {0};
     dg_objset_t *got = NULL;
     dg_manifest_opts_t mo = {.name = "kubectl get output", .uncapped = true};
-    dg_buf_t out;
+    ctl_live_t live = {0};
     int rc;
 
-    dg_buf_init(&out, DG_MAX_MANIFEST_BYTES);
-    dg_buf_init(&t.kinds, 0);
     if ((rc = ctl_load_policy(o->policy, &pol, err)) ||
         (rc = ctl_load_release(o->baseline, o->ns, 0, &rel, err)) ||
-        (rc = collect(rel, pol, o->all, &t, err)))
-        goto out;
-    if (t.n == 0) {
-        rc = dg_err_set(err, DG_EINVAL, "%s governs no object%s", o->baseline,
-                        o->all ? "" : " under the policy (--all reads every object)");
-        goto out;
-    }
-    if ((rc = kubectl_get(o, &t, &out, err)))
+        (rc = ctl_capture_live(rel, pol, o->all, &o->kube, &live, err)))
         goto out;
     /* What kubectl printed must read back as the snapshot diff will read. */
     mo.default_ns = rel->ns;
     if ((got = dg_objset_new()) == NULL ||
-        (rc = dg_manifest_load(out.data ? out.data : "", out.len, &mo, got, NULL, err)))
+        (rc = dg_manifest_load(live.yaml.data ? live.yaml.data : "", live.yaml.len, &mo, got,
+                               NULL, err)))
         goto out;
-    if ((rc = ctl_write("--output", o->output, &out, err)))
+    if ((rc = ctl_write("--output", o->output, &live.yaml, err)))
         goto out;
-    t.kinds.data[t.kinds.len - 1] = '\0';
     fprintf(stderr, "captured %zu of %zu governed objects of release %s into %s; "
                     "diff with --kinds %s\n",
-            dg_objset_count(got), t.n, rel->name,
-            strcmp(o->output, "-") == 0 ? "<stdout>" : o->output, t.kinds.data + 1);
+            dg_objset_count(got), live.wanted, rel->name,
+            strcmp(o->output, "-") == 0 ? "<stdout>" : o->output, live.kinds.data);
 out:
     dg_objset_free(&got);
-    dg_buf_free(&out);
-    targets_free(&t);
+    ctl_live_free(&live);
     dg_release_free(&rel);
     dg_policy_free(&pol);
     return rc;
