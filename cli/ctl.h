@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "baselines.h"
 #include "buf.h"
@@ -16,6 +17,7 @@
 #include "obj.h"
 #include "policy.h"
 #include "report.h"
+#include "status.h"
 
 /* Exit statuses, like diff(1) and `helm diff --detailed-exitcode`. */
 enum { CTL_OK = 0, CTL_ERROR = 1, CTL_FOUND = 2 };
@@ -142,6 +144,16 @@ typedef enum ctl_ns_from {
 int ctl_load_inputs(const ctl_inputs_t *in, dg_release_t **rel, dg_objset_t **live,
                     ctl_ns_from_t *from, dg_err_t *err);
 
+/** A release named @name (NULL: the ConfigMap's, else its objects' own,
+ *  else "baseline") in @ns from the baseline objects *@objs (stolen: set
+ *  to NULL) and what its ConfigMap said (@info), confined to @ns as
+ *  driftgate confines it; @where names the baseline in messages. An
+ *  origin of published when @info names a release, else helm. Returns 0,
+ *  DG_EINVAL (no object left in @ns) or DG_ENOMEM; *@rel is set either way
+ *  (free it). */
+int ctl_release_make(const char *name, const char *ns, const char *where, dg_objset_t **objs,
+                     const dg_manifest_info_t *info, dg_release_t **rel, dg_err_t *err);
+
 /** ctl_load_inputs() for a baseline alone. */
 int ctl_load_release(const char *path, const char *ns, size_t max, dg_release_t **rel,
                      dg_err_t *err);
@@ -203,6 +215,60 @@ void ctl_kube_flags(const ctl_kube_t *k, const char **argv, size_t *n);
 int ctl_kubectl_get(const ctl_kube_t *k, const char *const args[], dg_buf_t *out,
                     dg_err_t *err);
 
+/** ctl_kubectl_get() of JSON (give "-o", "json" in @args) into *@out, a new
+ *  reference; NULL when kubectl printed nothing (--ignore-not-found of an
+ *  absent object). Returns 0, DG_EPARSE or as ctl_kubectl(). */
+int ctl_kubectl_json(const ctl_kube_t *k, const char *const args[], json_t **out,
+                     dg_err_t *err);
+
+/* The baseline driftgate enforces, read from the cluster (cli/ctl_source.c). */
+typedef struct ctl_source_opts {
+    const char *release, *ns;  /* the release */
+    const char *baseline_ns;   /* where published baselines are believed */
+    const ctl_kube_t *kube;
+} ctl_source_opts_t;
+
+/* Where it came from, for the status card. */
+typedef struct ctl_source {
+    char origin[16];    /* "published" or "helm"; "" when none was found */
+    char location[700]; /* "ns/name" of the ConfigMap or record; why none */
+    char digest[72];    /* "sha256:<hex>" of the render; "" = unknown */
+    long age;           /* seconds since it was written; -1 = unknown */
+} ctl_source_t;
+
+/** The baseline of release @o->release in @o->ns as driftgate takes it:
+ *  the ConfigMap driftgate-baseline.<ns>.<release> in @o->baseline_ns
+ *  (driftgate's loader: digest checked), else the latest deployed Helm
+ *  release record (ConfigMaps and Secrets labelled owner=helm,name=<release>;
+ *  Secrets we may not read are said and skipped). @now dates it. *@rel is
+ *  NULL when neither exists (then @src->location says what was looked
+ *  for). Returns 0, DG_EIO (kubectl), DG_EPARSE, DG_EINVAL or DG_ENOMEM. */
+int ctl_source_read(const ctl_source_opts_t *o, time_t now, dg_release_t **rel,
+                    ctl_source_t *src, dg_err_t *err);
+
+/* The admission gate in front of a release (cli/ctl_gate.c). */
+typedef struct ctl_gate_opts {
+    const char *webhook;   /* driftgate's webhook name: "validate.driftgate.io" */
+    const char *policy_ns; /* where its policy ConfigMap is when it is registered
+                            * by URL (no Service names its namespace) */
+    const ctl_kube_t *kube;
+} ctl_gate_opts_t;
+
+typedef struct ctl_gate {
+    dg_status_gate_t view; /* for the status card; points into the buffers */
+    char configuration[256], webhook[256], failure_policy[16], endpoint[600];
+    char ca_detail[800], deployers_detail[600], note[600];
+} ctl_gate_t;
+
+/** Look at the gate: the ValidatingWebhookConfiguration holding webhook
+ *  @o->webhook (none: view.configuration NULL), its failurePolicy, whether
+ *  its caBundle verifies the certificate driftgate serves at that endpoint
+ *  (curl, as the API server would; unknown when it cannot be reached from
+ *  here), whether its policy names deployers (its ConfigMap, else the
+ *  helm-records webhook; unknown when neither says). What cannot be read
+ *  is said in @g, never an error. Returns 0, or DG_ENOMEM. */
+int ctl_gate_inspect(const ctl_gate_opts_t *o, ctl_gate_t *g, dg_err_t *err);
+
 /* Live evidence read with kubectl (cli/ctl_capture.c). */
 typedef struct ctl_live {
     dg_buf_t yaml;  /* what kubectl printed: one List per namespace */
@@ -237,6 +303,7 @@ int ctl_sarif_locate(const char *baseline, const dg_release_t *rel, const dg_var
 void ctl_sarif_free(ctl_sarif_t *s);
 
 int ctl_diff_main(int argc, char **argv);
+int ctl_status_main(int argc, char **argv);
 int ctl_render_main(int argc, char **argv);
 int ctl_capture_main(int argc, char **argv);
 int ctl_publish_main(int argc, char **argv);

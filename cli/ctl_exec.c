@@ -302,6 +302,25 @@ int ctl_kubectl_get(const ctl_kube_t *k, const char *const args[], dg_buf_t *out
     return ctl_kubectl((char *const *)argv, NULL, 0, out, err);
 }
 
+int ctl_kubectl_json(const ctl_kube_t *k, const char *const args[], json_t **out, dg_err_t *err)
+{
+    dg_buf_t b;
+    json_error_t je;
+    int rc;
+
+    *out = NULL;
+    dg_buf_init(&b, DG_MAX_MANIFEST_BYTES);
+    rc = ctl_kubectl_get(k, args, &b, err);
+    if (!rc && b.len) {
+        *out = json_loadb(b.data, b.len, 0, &je);
+        if (*out == NULL)
+            rc = dg_err_set(err, DG_EPARSE, "kubectl get %s printed no JSON: %s", args[0],
+                            je.text);
+    }
+    dg_buf_free(&b);
+    return rc;
+}
+
 int ctl_kubectl(char *const argv[], const char *in, size_t inlen, dg_buf_t *out, dg_err_t *err)
 {
     dg_buf_t said;

@@ -21,6 +21,7 @@ static const char usage[] =
     "  publish    turn a rendered baseline into the ConfigMap driftgate enforces\n"
     "  capture    read the live state of a release's governed objects (kubectl get)\n"
     "  diff       show governed drift between a release baseline and live state\n"
+    "  status     the pipeline card of a release: its source, drift, state, gate\n"
     "  simulate   ask what the admission gate answers to a change, offline\n"
     "  policy     print the built-in DriftPolicy, or the kinds a policy governs\n"
     "  version    print the version\n"
@@ -54,6 +55,7 @@ static const struct {
     {"publish", ctl_publish_main},
     {"capture", ctl_capture_main},
     {"diff", ctl_diff_main},
+    {"status", ctl_status_main},
     {"simulate", ctl_simulate_main},
     {"policy", ctl_policy_main},
     {"version", version_main},

@@ -192,39 +192,37 @@ static void ns_census(const dg_objset_t *set, char *buf, size_t size)
     }
 }
 
-static int make_release(const ctl_inputs_t *in, load_job_t *base, const char *ns,
-                        dg_release_t **rel, dg_err_t *err)
+int ctl_release_make(const char *name, const char *ns, const char *where, dg_objset_t **objs,
+                     const dg_manifest_info_t *info, dg_release_t **rel, dg_err_t *err)
 {
-    const dg_manifest_info_t *info = &base->info;
     char census[256];
     size_t total;
-    const char *name = in->release ? in->release
-                       : info->release ? info->release
-                                       : dg_release_name_of(base->set);
 
+    if (name == NULL)
+        name = info->release ? info->release : dg_release_name_of(*objs);
     *rel = dg_release_new(name ? name : "baseline", ns);
     if (*rel == NULL)
-        return dg_err_set(err, DG_ENOMEM, "%s: out of memory", in->baseline);
+        return dg_err_set(err, DG_ENOMEM, "%s: out of memory", where);
     dg_objset_free(&(*rel)->objs);
-    ns_census(base->set, census, sizeof census);
-    total = dg_objset_count(base->set);
-    (*rel)->objs = base->set;
-    base->set = NULL;
+    ns_census(*objs, census, sizeof census);
+    total = dg_objset_count(*objs);
+    (*rel)->objs = *objs;
+    *objs = NULL;
     (*rel)->origin = info->release ? DG_RELSRC_PUBLISHED : DG_RELSRC_HELM;
     (*rel)->revision = info->revision ? strtol(info->revision, NULL, 10) : 0;
     (*rel)->chart = info->chart ? strdup(info->chart) : NULL;
     (*rel)->digest = info->digest ? strdup(info->digest) : NULL;
-    (*rel)->source = strdup(info->source ? info->source : in->baseline);
+    (*rel)->source = strdup(info->source ? info->source : where);
     /* As driftgate judges: a baseline governs only its release's namespace. */
     if (dg_release_confine(*rel) < 0)
-        return dg_err_set(err, DG_ENOMEM, "%s: out of memory", in->baseline);
+        return dg_err_set(err, DG_ENOMEM, "%s: out of memory", where);
     /* Nothing left would judge as "no drift". */
     if (dg_objset_count((*rel)->objs) == 0)
         return dg_err_set(err, DG_EINVAL, "%s: none of its %zu objects is in the release "
-                          "namespace %s; by namespace it holds %s", in->baseline, total, ns,
+                          "namespace %s; by namespace it holds %s", where, total, ns,
                           census);
     if ((*rel)->note)
-        warn("%s: release %s/%s: %s", in->baseline, (*rel)->ns, (*rel)->name, (*rel)->note);
+        warn("%s: release %s/%s: %s", where, (*rel)->ns, (*rel)->name, (*rel)->note);
     return 0;
 }
 
@@ -283,7 +281,8 @@ int ctl_load_inputs(const ctl_inputs_t *in, dg_release_t **rel, dg_objset_t **li
         if (!rc)
             rc = rehome(&lj.set, ns, in->live, err);
         if (!rc)
-            rc = make_release(in, &base, ns, rel, err);
+            rc = ctl_release_make(in->release, ns, in->baseline, &base.set, &base.info, rel,
+                                  err);
     }
     if (!rc && lj.set)
         check_overlap(in, *rel, lj.set);

@@ -68,6 +68,8 @@ static int card_gate(const dg_status_gate_t *g, dg_buf_t *o)
 {
     if (!g->checked)
         return 0;
+    if (g->note)
+        return dg_buf_printf(o, LABEL "unknown: %s\n", "Gate:", g->note);
     if (g->configuration == NULL)
         return dg_buf_printf(o, LABEL "none: no ValidatingWebhookConfiguration names %s\n",
                              "Gate:", g->webhook ? g->webhook : "driftgate's webhook");
@@ -141,11 +143,18 @@ static json_t *yes_no(dg_tristate_t t)
 
 static json_t *gate_json(const dg_status_gate_t *g)
 {
-    return json_pack("{s:s?, s:s?, s:s?, s:s?, s:{s:o, s:s?}, s:{s:o, s:s?}}", "configuration",
-                     g->configuration, "webhook", g->webhook, "failurePolicy",
-                     g->failure_policy, "endpoint", g->endpoint, "caBundle", "verifies",
-                     yes_no(g->ca_verifies), "detail", g->ca_detail, "deployers", "configured",
-                     yes_no(g->deployers), "detail", g->deployers_detail);
+    json_t *j = json_pack("{s:s?, s:s?, s:s?, s:s?, s:{s:o, s:s?}, s:{s:o, s:s?}}",
+                          "configuration", g->configuration, "webhook", g->webhook,
+                          "failurePolicy", g->failure_policy, "endpoint", g->endpoint,
+                          "caBundle", "verifies", yes_no(g->ca_verifies), "detail", g->ca_detail,
+                          "deployers", "configured", yes_no(g->deployers), "detail",
+                          g->deployers_detail);
+
+    if (j && g->note && json_object_set_new(j, "note", json_string(g->note)) != 0) {
+        json_decref(j);
+        return NULL;
+    }
+    return j;
 }
 
 static json_t *status_json(const dg_status_t *s)
@@ -164,6 +173,12 @@ static json_t *status_json(const dg_status_t *s)
                   (json_int_t)c[DG_ACTION_AUDIT], "plan", s->plan, "variances",
                   dg_report_variances_json(v));
     if (j && s->gate.checked && json_object_set_new(j, "gate", gate_json(&s->gate)) != 0) {
+        json_decref(j);
+        return NULL;
+    }
+    /* Why there is none: what was looked for. */
+    if (j && !s->has_baseline && s->source.location &&
+        json_object_set_new(j, "reason", json_string(s->source.location)) != 0) {
         json_decref(j);
         return NULL;
     }

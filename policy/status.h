@@ -28,7 +28,8 @@ typedef enum dg_state {
 typedef struct dg_status_source {
     const char *origin;   /* "published", "helm" or "file" */
     const char *location; /* "driftgate-system/driftgate-baseline.ns.rel",
-                           * "sandbox-nginx/sh.helm.release.v1.rel.v3", a path */
+                           * "sandbox-nginx/sh.helm.release.v1.rel.v3", a path;
+                           * without a baseline: what was looked for */
     long revision;        /* 0 = unknown */
     const char *chart;    /* NULL = unknown */
     const char *digest;   /* "sha256:<hex>", NULL = unknown */
@@ -42,6 +43,7 @@ typedef enum dg_tristate { DG_UNKNOWN = 0, DG_YES, DG_NO } dg_tristate_t;
  * borrowed from the caller; NULL = not known. */
 typedef struct dg_status_gate {
     bool checked;                /* false: offline, no gate looked at */
+    const char *note;            /* why it could not be looked at, or NULL */
     const char *configuration;   /* the ValidatingWebhookConfiguration; NULL: none */
     const char *webhook;         /* its webhook's name */
     const char *failure_policy;  /* "Fail" or "Ignore" */
@@ -77,7 +79,7 @@ const char *dg_status_age(long seconds, char *buf, size_t size);
  *  as `driftctl diff` prints it) or DG_FMT_JSON ({"workflow", "scope":
  *  {"namespace","release"}, "state", "source": {"origin","location",
  *  "revision","chart","digest","age","ageSeconds"} (null without a
- *  baseline), "signals": {"total","deny","warn","audit"}, "plan", "gate"
+ *  baseline; then "reason" says what was looked for), "signals": {"total","deny","warn","audit"}, "plan", "gate"
  *  (online only), "variances": [...as diff -o json]}).
  *  Returns 0, DG_EINVAL (another format) or DG_ENOMEM. */
 DG_MUST_CHECK int dg_status_render(const dg_status_t *s, dg_format_t fmt, dg_buf_t *out,

@@ -312,6 +312,64 @@ expect_exit 1 "capture of a release that governs nothing" -- "$ctl" capture --ba
 contains "capture says why" "$err" "governs no object under the policy"
 expect_exit 1 "capture needs a baseline" -- "$ctl" capture
 
+# ---- status: the pipeline card, offline ---------------------------------------------------
+expect_exit 2 "status of the bundled example" -- "$ctl" status "${base[@]}" --live "$ex/live-snapshot.yaml"
+contains "status: workflow" "$out" "Workflow:         helm-release-assurance"
+contains "status: scope" "$out" "Scope:            sandbox-nginx / test-nginx"
+contains "status: source of truth" "$out" "Source of truth:  file $ex/release-baseline.yaml"
+contains "status: chart and digest" "$out" "chart nginx-0.1.0, digest sha256:$(sha256sum "$ex/release-baseline.yaml" | cut -d' ' -f1)"
+contains "status: signals" "$out" "Drift signals:    4 active (3 deny, 1 warn, 0 audit)"
+contains "status: state" "$out" "State:            variance-detected"
+contains "status: who changed the floor" "$out" "kubectl-edit   Update  2026-11-24T14:03:17Z"
+lacks "status offline: no gate looked at" "$out" "Gate:"
+expect_exit 2 "status -o json" -- "$ctl" status "${base[@]}" --live "$ex/live-snapshot.yaml" -o json
+jq_eq "status json: workflow" "$out" .workflow helm-release-assurance
+jq_eq "status json: scope" "$out" '"\(.scope.namespace) / \(.scope.release)"' "sandbox-nginx / test-nginx"
+jq_eq "status json: state" "$out" .state variance-detected
+jq_eq "status json: origin" "$out" .source.origin file
+jq_eq "status json: digest of the file" "$out" .source.digest "sha256:$(sha256sum "$ex/release-baseline.yaml" | cut -d' ' -f1)"
+jq_eq "status json: chart" "$out" .source.chart nginx-0.1.0
+jq_eq "status json: signals" "$out" '.signals | "\(.total) \(.deny) \(.warn) \(.audit)"' "4 3 1 0"
+jq_eq "status json: no plan" "$out" .plan null
+jq_eq "status json: changedBy" "$out" '.variances[] | select(.path=="spec.minReplicas") | .changedBy.manager' kubectl-edit
+jq_eq "status json: offline has no gate" "$out" 'has("gate")' false
+expect_exit 0 "status in sync" -- "$ctl" status "${base[@]}" --live "$ex/release-baseline.yaml"
+contains "status: in-sync" "$out" "State:            in-sync"
+contains "status: nothing active" "$out" "Drift signals:    0 active"
+# A saved plan for this release: reconcile-pending, with --plan or ./plan.json.
+digest="sha256:$(sha256sum "$ex/release-baseline.yaml" | cut -d' ' -f1)"
+plan() { printf '{"release":{"namespace":"%s","name":"%s","revision":1,"digest":"%s"},"operations":[]}\n' "$@"; }
+plan sandbox-nginx test-nginx "$digest" >"$tmp/plan.json"
+expect_exit 2 "status with a plan" -- "$ctl" status "${base[@]}" --live "$ex/live-snapshot.yaml" --plan "$tmp/plan.json" -o json
+jq_eq "status: reconcile-pending" "$out" .state reconcile-pending
+jq_eq "status: the plan" "$out" .plan "$tmp/plan.json"
+expect_exit 2 "status finds ./plan.json" -- sh -c "cd '$tmp' && '$ctl' status --baseline '$ex/release-baseline.yaml' --live '$ex/live-snapshot.yaml' -n sandbox-nginx"
+contains "status: ./plan.json counted" "$out" "State:            reconcile-pending"
+contains "status: the plan named" "$out" "Plan:             plan.json"
+expect_exit 0 "a plan but no drift" -- "$ctl" status "${base[@]}" --live "$ex/release-baseline.yaml" --plan "$tmp/plan.json"
+contains "a plan without drift is in sync" "$out" "State:            in-sync"
+plan sandbox-nginx other "$digest" >"$tmp/other.json"
+expect_exit 2 "a plan of another release" -- "$ctl" status "${base[@]}" --live "$ex/live-snapshot.yaml" --plan "$tmp/other.json"
+contains "another release's plan: not counted" "$out" "State:            variance-detected"
+contains "another release's plan: said" "$err" "is a plan for release sandbox-nginx/other, not this one"
+plan sandbox-nginx test-nginx "sha256:0000" >"$tmp/stale.json"
+expect_exit 2 "a plan against another baseline" -- "$ctl" status "${base[@]}" --live "$ex/live-snapshot.yaml" --plan "$tmp/stale.json"
+contains "a stale plan: not counted" "$out" "State:            variance-detected"
+contains "a stale plan: said" "$err" "was planned against baseline sha256:0000"
+expect_exit 1 "an unreadable --plan" -- "$ctl" status "${base[@]}" --live "$ex/live-snapshot.yaml" --plan "$tmp/nope.json"
+# A published baseline says its own revision, source and digest.
+"$ctl" publish --baseline "$ex/release-baseline.yaml" -n sandbox-nginx --revision 7 -o "$tmp/published.yaml" 2>/dev/null
+expect_exit 2 "status of a published baseline" -- "$ctl" status --baseline "$tmp/published.yaml" --live "$ex/live-snapshot.yaml" -o json
+jq_eq "published: origin" "$out" .source.origin published
+jq_eq "published: revision" "$out" .source.revision 7
+jq_eq "published: digest of the render" "$out" .source.digest "$digest"
+expect_exit 1 "status needs a release or files" -- "$ctl" status
+contains "status usage" "$err" "--release and -n are required"
+expect_exit 1 "status --baseline without --live" -- "$ctl" status "${base[@]}"
+contains "status: the pair" "$err" "--baseline and --live go together"
+expect_exit 1 "status -o sarif" -- "$ctl" status "${base[@]}" --live "$ex/live-snapshot.yaml" -o sarif
+contains "status formats" "$err" "status prints table or json"
+
 # ---- the rest of the command surface ----------------------------------------------------
 expect_exit 0 "policy default" -- "$ctl" policy default
 contains "default policy" "$out" "name: hpa-bounds"
@@ -357,7 +415,7 @@ if command -v helm >/dev/null; then
     expect_exit 0 "render -f -" -- sh -c "echo 'autoscaling: {minReplicas: 9}' | \"$ctl\" render --chart \"$ex/charts/nginx\" --release test-nginx -f - -o -"
     contains "render -f - reads the values from stdin" "$out" "minReplicas: 9"
 fi
-for c in diff simulate publish capture render "policy kinds"; do
+for c in diff status simulate publish capture render "policy kinds"; do
     # shellcheck disable=SC2086
     help=$("$ctl" $c --help)
     for f in --baseline --live --policy --review --object --values --output; do
@@ -369,7 +427,7 @@ done
 
 # Help is the parser's truth: every flag --help lists is accepted (with a
 # value exactly when it shows one), and no flag is accepted that it does not list.
-cmds=(render publish capture diff simulate "policy kinds" "policy default" version)
+cmds=(render publish capture diff status simulate "policy kinds" "policy default" version)
 help_flags() { # CMD: "FLAG ARG" per flag line of its --help (ARG "-" for a switch)
     # shellcheck disable=SC2086
     "$ctl" $1 --help | sed -n 's/^  \(-\(.\), \)\{0,1\}--\([a-z][a-z-]*\)\( \([A-Z][A-Z/=-]*\)\)\{0,1\}\( .*\)\{0,1\}$/--\3 \5|-\2/p' |
