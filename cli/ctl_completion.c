@@ -52,6 +52,7 @@ static const command_t commands[] = {
          {NULL, "--set", V_TEXT, NULL, "K=V for helm"},
          {NULL, "--set-string", V_TEXT, NULL, "K=V string for helm"},
          {NULL, "--version", V_TEXT, NULL, "chart version"},
+         {NULL, "--include-crds", V_NONE, NULL, "CRDs of the chart too"},
          {NULL, "--helm", V_FILE, NULL, "the helm binary"},
          {"-o", "--output", V_FILE, NULL, "where to write"},
      }},
