@@ -419,6 +419,10 @@ static void close_raw(builder_t *b, size_t end_mark)
     }
     r->off = start = byte_offset(b, r->off);
     end = byte_offset(b, end_mark);
+    if (end < start) {
+        b->nraws--; /* marks that do not grow: leave it out rather than guess */
+        return;
+    }
     while (start > 0 && (b->data[start - 1] == ' ' || b->data[start - 1] == '\t'))
         start--;
     if (start > 0 && b->data[start - 1] != '\n')
