@@ -101,13 +101,13 @@ static int write_temp(const char *pem, size_t len, char *path, size_t size)
     return ok ? 0 : -1;
 }
 
-/* The last line curl wrote on stderr, without its "curl: (60) " prefix. */
-static const char *curl_said(const dg_buf_t *said)
+/* The first line curl wrote on stderr, without its "curl: (60) " prefix,
+ * into @line. */
+static const char *curl_said(const dg_buf_t *said, char *line, size_t size)
 {
-    static char line[300];
-    const char *s = said->data ? said->data : "", *p;
+    const char *p;
 
-    snprintf(line, sizeof line, "%s", s);
+    snprintf(line, size, "%s", said->data ? said->data : "");
     line[strcspn(line, "\n")] = '\0';
     p = strstr(line, ") ");
     return p && strncmp(line, "curl: (", 7) == 0 ? p + 2 : line;
@@ -117,7 +117,7 @@ static void verify_ca(const json_t *cc, const char *probe, ctl_gate_t *g)
 {
     const char *b64 = json_string_value(json_object_get(cc, "caBundle"));
     const char *curl = ctl_tool(NULL, "CURL", "curl");
-    char *pem = NULL, file[512] = "";
+    char *pem = NULL, file[512] = "", line[300];
     size_t len = 0;
     dg_buf_t said;
     int status = 0;
@@ -152,10 +152,11 @@ static void verify_ca(const json_t *cc, const char *probe, ctl_gate_t *g)
     if (status == 0)
         snprintf(g->ca_detail, sizeof g->ca_detail, "checked against %s", probe);
     else if (refused(status))
-        snprintf(g->ca_detail, sizeof g->ca_detail, "%s: %s", probe, curl_said(&said));
+        snprintf(g->ca_detail, sizeof g->ca_detail, "%s: %s", probe,
+                 curl_said(&said, line, sizeof line));
     else
         snprintf(g->ca_detail, sizeof g->ca_detail, "%s is not reachable from here: %s", probe,
-                 curl_said(&said));
+                 curl_said(&said, line, sizeof line));
 out:
     if (file[0])
         unlink(file);

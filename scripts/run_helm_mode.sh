@@ -156,7 +156,7 @@ step() {
 # ---- render, capture, diff -------------------------------------------------------------------
 b=$out/release-baseline.yaml l=$out/live-snapshot.yaml
 step "driftctl render" 0 "$driftctl" render --chart "$chart" --release "$release" -n "$ns" \
-    "${values[@]}" -o "$b"
+    --include-crds "${values[@]}" -o "$b"
 kinds=()
 if [ -n "$live" ]; then
     step "copying --live" 0 cp "$live" "$l"

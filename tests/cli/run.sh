@@ -242,6 +242,15 @@ if command -v helm >/dev/null; then
     cmp -s "$tmp/r.yaml" "$ex/release-baseline.yaml" || fail "render differs from helm template"
     expect_exit 0 "render with values" -- "$ctl" render --chart "$ex/charts/nginx" --release test-nginx -n sandbox-nginx --set autoscaling.minReplicas=8 -o -
     contains "render --set reaches helm" "$out" "minReplicas: 8"
+    # A chart with CRDs: helm template leaves them out unless --include-crds.
+    cp -r "$ex/charts/nginx" "$tmp/crd-chart" && mkdir -p "$tmp/crd-chart/crds"
+    printf 'apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: widgets.example.com}\nspec:\n  group: example.com\n  names: {kind: Widget, plural: widgets}\n  scope: Namespaced\n  versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object}}}]\n' \
+        >"$tmp/crd-chart/crds/widgets.yaml"
+    expect_exit 0 "render without --include-crds" -- "$ctl" render --chart "$tmp/crd-chart" --release test-nginx -n sandbox-nginx -o -
+    lacks "no CRD without --include-crds" "$out" "kind: CustomResourceDefinition"
+    expect_exit 0 "render --include-crds" -- "$ctl" render --chart "$tmp/crd-chart" --release test-nginx -n sandbox-nginx --include-crds -o -
+    contains "--include-crds reaches helm" "$out" "kind: CustomResourceDefinition"
+    expect_exit 1 "--include-crds is for charts" -- "$ctl" render --manifests "$tmp" --release x --include-crds
     expect_exit 1 "render a missing chart" -- "$ctl" render --chart "$tmp/nochart" --release x -n y -o "$tmp/none.yaml"
     contains "render error names helm and the chart" "$err" "helm template x $tmp/nochart: helm exited with status 1"
     checks=$((checks + 1))
