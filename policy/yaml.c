@@ -358,33 +358,44 @@ static bool object_metadata(const builder_t *b, const frame_t *f)
                              b->stack[0].key && strcmp(b->stack[0].key, "items") == 0);
 }
 
+/* Are the 32 bytes at @p all ASCII? Four words OR'ed, one test. */
+static bool ascii32(const char *p)
+{
+    uint64_t w[4];
+
+    memcpy(w, p, sizeof w);
+    return ((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ULL) == 0;
+}
+
 /* libyaml's marks count characters, not bytes: the byte offset of
  * character @index, walking on from the last one asked for (marks only
- * grow), eight ASCII bytes at a time. A UTF-8 byte order mark is not
+ * grow), ASCII runs 32 bytes at a time. A UTF-8 byte order mark is not
  * counted. */
 static size_t byte_offset(builder_t *b, size_t index)
 {
-    if (index < b->at_char) {
-        b->at_char = 0;
-        b->at_byte = b->bom;
-    }
-    while (b->at_char < index && b->at_byte < b->len) {
-        uint64_t w;
+    const char *d = b->data;
+    size_t c = b->at_char, i = b->at_byte;
 
-        if (index - b->at_char >= 8 && b->at_byte + 8 <= b->len) {
-            memcpy(&w, b->data + b->at_byte, 8);
-            if ((w & 0x8080808080808080ULL) == 0) {
-                b->at_char += 8;
-                b->at_byte += 8;
-                continue;
-            }
-        }
-        b->at_byte++;
-        while (b->at_byte < b->len && ((unsigned char)b->data[b->at_byte] & 0xC0) == 0x80)
-            b->at_byte++;
-        b->at_char++;
+    if (index < c) {
+        c = 0;
+        i = b->bom;
     }
-    return b->at_byte;
+    while (c < index && i < b->len) {
+        while (index - c >= 32 && b->len - i >= 32 && ascii32(d + i)) {
+            c += 32;
+            i += 32;
+        }
+        if (c == index)
+            break;
+        /* One character: its lead byte and its continuation bytes. */
+        i++;
+        while (i < b->len && ((unsigned char)d[i] & 0xC0) == 0x80)
+            i++;
+        c++;
+    }
+    b->at_char = c;
+    b->at_byte = i;
+    return i;
 }
 
 /* An object's managedFields is about to be skipped: note where its text is. */
