@@ -211,7 +211,7 @@ typedef struct ctl_kube {
 void ctl_kube_flags(const ctl_kube_t *k, const char **argv, size_t *n);
 
 /** `kubectl get ARGS... [--kubeconfig F] [--context C]` (@args ends with
- *  NULL; at most 50) with its output appended to @out; as ctl_kubectl(). */
+ *  NULL) with its output appended to @out; as ctl_kubectl(), or DG_ENOMEM. */
 int ctl_kubectl_get(const ctl_kube_t *k, const char *const args[], dg_buf_t *out,
                     dg_err_t *err);
 

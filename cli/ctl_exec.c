@@ -290,16 +290,24 @@ static void command_line(char *const argv[], char *buf, size_t size)
 
 int ctl_kubectl_get(const ctl_kube_t *k, const char *const args[], dg_buf_t *out, dg_err_t *err)
 {
-    const char *argv[64];
-    size_t n = 0;
+    size_t nargs = 0, n = 0;
+    const char **argv;
+    int rc;
 
+    while (args[nargs])
+        nargs++;
+    /* kubectl, get, the arguments, up to four kubeconfig flags, NULL */
+    if ((argv = calloc(nargs + 7, sizeof *argv)) == NULL)
+        return dg_err_set(err, DG_ENOMEM, "out of memory");
     argv[n++] = ctl_tool(k->kubectl, "KUBECTL", "kubectl");
     argv[n++] = "get";
-    for (size_t i = 0; args[i] && n < 56; i++)
+    for (size_t i = 0; i < nargs; i++)
         argv[n++] = args[i];
     ctl_kube_flags(k, argv, &n);
     argv[n] = NULL;
-    return ctl_kubectl((char *const *)argv, NULL, 0, out, err);
+    rc = ctl_kubectl((char *const *)argv, NULL, 0, out, err);
+    free(argv);
+    return rc;
 }
 
 int ctl_kubectl_json(const ctl_kube_t *k, const char *const args[], json_t **out, dg_err_t *err)

@@ -316,6 +316,15 @@ if command -v kubectl >/dev/null; then
     contains "publish --apply says what it ran" "$err" "  ran: kubectl apply --server-side --field-manager=driftctl --force-conflicts -f -"
     lacks "publish --apply does not print the ConfigMap it could not apply" "$out" "kind: ConfigMap"
 fi
+# A release of 70 Services: every one asked of kubectl, in one call (a
+# stand-in kubectl records its arguments and prints an empty List).
+printf '#!/bin/sh\nprintf "%%s\\n" "$@" >"%s"\nprintf "apiVersion: v1\\nkind: List\\nitems: []\\n"\n' "$tmp/kubectl.args" >"$tmp/fake-kubectl"
+chmod +x "$tmp/fake-kubectl"
+for i in $(seq 70); do printf -- '---\napiVersion: v1\nkind: Service\nmetadata: {name: s%d}\nspec:\n  ports: [{port: 80}]\n' "$i"; done >"$tmp/many.yaml"
+expect_exit 0 "capture of 70 objects" -- "$ctl" capture --baseline "$tmp/many.yaml" -n many --kubectl "$tmp/fake-kubectl" -o "$tmp/many-live.yaml"
+contains "capture of 70: said" "$err" "captured 0 of 70 governed objects"
+checks=$((checks + 1))
+[ "$(grep -c '^services/s[0-9]*$' "$tmp/kubectl.args")" = 70 ] || fail "capture asked kubectl for $(grep -c '^services/' "$tmp/kubectl.args") of 70 objects"
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: only}\n' >"$tmp/ungoverned.yaml"
 expect_exit 1 "capture of a release that governs nothing" -- "$ctl" capture --baseline "$tmp/ungoverned.yaml"
 contains "capture says why" "$err" "governs no object under the policy"
