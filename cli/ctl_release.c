@@ -108,7 +108,7 @@ static const char *choose_ns(const ctl_inputs_t *in, const load_job_t *base,
     bool several;
     const char *stated = base->info.ns ? base->info.ns : stated_ns(base->set, &several);
     const char *seen = in->request_ns && in->request_ns[0] ? in->request_ns : NULL;
-    const char *where = live->set ? live_ns(base->set, live->set) : NULL;
+    const char *where;
 
     if (in->ns) {
         if (stated && strcmp(stated, in->ns) != 0)
@@ -131,6 +131,9 @@ static const char *choose_ns(const ctl_inputs_t *in, const load_job_t *base,
         *from = CTL_NS_REQUEST;
         return seen;
     }
+    /* Last, as it compares every object with every other: only when
+     * nothing else says. */
+    where = live->set ? live_ns(base->set, live->set) : NULL;
     if (where) {
         fprintf(stderr, "driftctl: note: no -n given; using namespace %s, where %s holds the "
                         "release's objects\n", where, in->live);
