@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "baselines.h"
 #include "buf.h"
@@ -19,6 +20,7 @@
 #include "plan.h"
 #include "policy.h"
 #include "report.h"
+#include "status.h"
 
 /* Exit statuses, like diff(1) and `helm diff --detailed-exitcode`. */
 enum { CTL_OK = 0, CTL_ERROR = 1, CTL_FOUND = 2 };
@@ -76,13 +78,17 @@ int ctl_read(const char *flag, const char *path, size_t max, char **data, size_t
  *  place. Errors name @flag and @path. Returns 0, DG_EIO or DG_EINVAL. */
 int ctl_write(const char *flag, const char *path, const dg_buf_t *b, dg_err_t *err);
 
+/* How ctl_load_objects() reads. */
+#define CTL_LOAD_EMPTY_LIST_OK 1 /* an empty List is a snapshot of nothing */
+#define CTL_LOAD_MANAGED 2       /* keep managedFields, to say who changed what */
+
 /** Load a manifest file named by @flag (plain render, kubectl List or
  *  baseline ConfigMap) into a new set; objects without a namespace take
  *  @ns. An input without objects is an error naming it (an empty List is
- *  accepted when @empty_list_ok). @info may be NULL; its digest is the
+ *  accepted with CTL_LOAD_EMPTY_LIST_OK in @flags). @info may be NULL; its digest is the
  *  ConfigMap's, else the SHA-256 of the file (what publish would stamp). */
 int ctl_load_objects(const char *flag, const char *path, const char *ns, size_t max,
-                     bool empty_list_ok, dg_objset_t **set, dg_manifest_info_t *info,
+                     unsigned flags, dg_objset_t **set, dg_manifest_info_t *info,
                      dg_err_t *err);
 
 /** Load @path as a DriftPolicy, or the built-in policy when @path is NULL. */
@@ -143,6 +149,16 @@ typedef enum ctl_ns_from {
 int ctl_load_inputs(const ctl_inputs_t *in, dg_release_t **rel, dg_objset_t **live,
                     ctl_ns_from_t *from, dg_err_t *err);
 
+/** A release named @name (NULL: the ConfigMap's, else its objects' own,
+ *  else "baseline") in @ns from the baseline objects *@objs (stolen: set
+ *  to NULL) and what its ConfigMap said (@info), confined to @ns as
+ *  driftgate confines it; @where names the baseline in messages. An
+ *  origin of published when @info names a release, else helm. Returns 0,
+ *  DG_EINVAL (no object left in @ns) or DG_ENOMEM; *@rel is set either way
+ *  (free it). */
+int ctl_release_make(const char *name, const char *ns, const char *where, dg_objset_t **objs,
+                     const dg_manifest_info_t *info, dg_release_t **rel, dg_err_t *err);
+
 /** ctl_load_inputs() for a baseline alone. */
 int ctl_load_release(const char *path, const char *ns, size_t max, dg_release_t **rel,
                      dg_err_t *err);
@@ -171,6 +187,12 @@ int ctl_patch_apply(const json_t *doc, const char *patch, const char *type, json
  *  exits 0, else DG_EIO naming the tool and its status. */
 int ctl_exec(char *const argv[], const char *in, size_t inlen, dg_buf_t *out, dg_buf_t *errout,
              dg_err_t *err);
+
+/** ctl_exec() without stdin that reports how the tool ended instead of
+ *  failing on it: *@status is its exit status (128 + the signal when it was
+ *  killed). Returns 0 when it ran, else as ctl_exec() (could not run it). */
+int ctl_exec_status(char *const argv[], dg_buf_t *out, dg_buf_t *errout, int *status,
+                    dg_err_t *err);
 
 /** ctl_exec() for kubectl: on failure @err says its status and the likely
  *  cause (no kubeconfig, wrong context, unreachable cluster, a webhook's
@@ -241,6 +263,65 @@ int ctl_fetch_baseline(const ctl_kube_t *kube, const char *name, const char *ns,
 /** Who kubectl acts as: `kubectl auth whoami -o json`'s status.userInfo
  *  ({username, groups, ...}), a new reference in *@user. */
 int ctl_whoami(const ctl_kube_t *kube, json_t **user, dg_err_t *err);
+
+/** `kubectl get ARGS... [--kubeconfig F] [--context C]` (@args ends with
+ *  NULL) with its output appended to @out; as ctl_kubectl(), or DG_ENOMEM. */
+int ctl_kubectl_get(const ctl_kube_t *k, const char *const args[], dg_buf_t *out,
+                    dg_err_t *err);
+
+/** ctl_kubectl_get() of JSON (give "-o", "json" in @args) into *@out, a new
+ *  reference; NULL when kubectl printed nothing (--ignore-not-found of an
+ *  absent object). Returns 0, DG_EPARSE or as ctl_kubectl(). */
+int ctl_kubectl_json(const ctl_kube_t *k, const char *const args[], json_t **out,
+                     dg_err_t *err);
+
+/* The baseline driftgate enforces, read from the cluster (cli/ctl_source.c). */
+typedef struct ctl_source_opts {
+    const char *release, *ns;  /* the release */
+    const char *baseline_ns;   /* where published baselines are believed */
+    const ctl_kube_t *kube;
+} ctl_source_opts_t;
+
+/* Where it came from, for the status card. */
+typedef struct ctl_source {
+    char origin[16];    /* "published" or "helm"; "" when none was found */
+    char location[700]; /* "ns/name" of the ConfigMap or record; why none */
+    char digest[72];    /* "sha256:<hex>" of the render; "" = unknown */
+    long age;           /* seconds since it was written; -1 = unknown */
+} ctl_source_t;
+
+/** The baseline of release @o->release in @o->ns as driftgate takes it:
+ *  the ConfigMap driftgate-baseline.<ns>.<release> in @o->baseline_ns
+ *  (driftgate's loader: digest checked), else the latest deployed Helm
+ *  release record (ConfigMaps and Secrets labelled owner=helm,name=<release>;
+ *  Secrets we may not read are said and skipped). @now dates it. *@rel is
+ *  NULL when neither exists (then @src->location says what was looked
+ *  for). Returns 0, DG_EIO (kubectl), DG_EPARSE, DG_EINVAL or DG_ENOMEM. */
+int ctl_source_read(const ctl_source_opts_t *o, time_t now, dg_release_t **rel,
+                    ctl_source_t *src, dg_err_t *err);
+
+/* The admission gate in front of a release (cli/ctl_gate.c). */
+typedef struct ctl_gate_opts {
+    const char *webhook;   /* driftgate's webhook name: "validate.driftgate.io" */
+    const char *policy_ns; /* where its policy ConfigMap is when it is registered
+                            * by URL (no Service names its namespace) */
+    const ctl_kube_t *kube;
+} ctl_gate_opts_t;
+
+typedef struct ctl_gate {
+    dg_status_gate_t view; /* for the status card; points into the buffers */
+    char configuration[256], webhook[256], failure_policy[16], endpoint[600];
+    char ca_detail[800], deployers_detail[600], note[600];
+} ctl_gate_t;
+
+/** Look at the gate: the ValidatingWebhookConfiguration holding webhook
+ *  @o->webhook (none: view.configuration NULL), its failurePolicy, whether
+ *  its caBundle verifies the certificate driftgate serves at that endpoint
+ *  (curl, as the API server would; unknown when it cannot be reached from
+ *  here), whether its policy names deployers (its ConfigMap, else the
+ *  helm-records webhook; unknown when neither says). What cannot be read
+ *  is said in @g, never an error. Returns 0, or DG_ENOMEM. */
+int ctl_gate_inspect(const ctl_gate_opts_t *o, ctl_gate_t *g, dg_err_t *err);
 
 /* Where SARIF results point (cli/ctl_sarif.c). */
 typedef struct ctl_sarif {
@@ -321,6 +402,7 @@ int ctl_apply_plan(ctl_reconcile_t *r, dg_err_t *err);
 
 int ctl_reconcile_main(int argc, char **argv);
 int ctl_diff_main(int argc, char **argv);
+int ctl_status_main(int argc, char **argv);
 int ctl_render_main(int argc, char **argv);
 int ctl_capture_main(int argc, char **argv);
 int ctl_publish_main(int argc, char **argv);

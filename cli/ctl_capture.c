@@ -176,6 +176,8 @@ static int kubectl_get(const ctl_kube_t *kube, const targets_t *t, dg_buf_t *out
             argv[a++] = t->nss[i];
         }
         argv[a++] = "--ignore-not-found";
+        /* kubectl hides managedFields since 1.21; they say who changed what. */
+        argv[a++] = "--show-managed-fields";
         argv[a++] = "-o";
         argv[a++] = "yaml";
         ctl_kube_flags(kube, argv, &a);
@@ -200,7 +202,8 @@ void ctl_live_free(ctl_live_t *l)
 int ctl_capture_live(const dg_release_t *rel, const dg_policy_t *pol, bool all,
                      const ctl_kube_t *kube, dg_buf_t *raw, ctl_live_t *out, dg_err_t *err)
 {
-    dg_manifest_opts_t mo = {.name = "kubectl get output", .default_ns = rel->ns, .uncapped = true};
+    dg_manifest_opts_t mo = {.name = "kubectl get output", .default_ns = rel->ns, .uncapped = true,
+                             .keep_managed = true};
     targets_t t = {0};
     dg_buf_t mine, *b = raw ? raw : &mine;
     int rc;

@@ -6,6 +6,7 @@
 
 #include "ctl.h"
 #include "diff.h"
+#include "managed.h"
 #include "report.h"
 
 enum { O_BASELINE = 256, O_LIVE, O_POLICY, O_NS, O_RELEASE, O_KINDS, O_OUTPUT, O_MAX, O_SARIF_ROOT };
@@ -104,6 +105,8 @@ static int run(const diff_opts_t *o, diff_run_t *r, dg_err_t *err)
         (rc = ctl_load_inputs(&in, &r->rel, &r->live, NULL, err)))
         return rc;
     rc = dg_diff_sets(r->rel->objs, r->live, r->kinds, r->nkinds, r->pol, &r->v, err);
+    if (!rc)
+        rc = dg_managed_attribute(r->live, &r->v, err);
     if (rc)
         return rc;
     if (fmt == DG_FMT_SARIF &&

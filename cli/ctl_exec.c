@@ -153,14 +153,17 @@ void ctl_kube_flags(const ctl_kube_t *k, const char **argv, size_t *n)
     }
 }
 
-int ctl_exec(char *const argv[], const char *in, size_t inlen, dg_buf_t *out,
-             dg_buf_t *errout, dg_err_t *err)
+/* Run @argv to its end; *@st gets waitpid()'s status. Fails only when the
+ * tool could not be run or its output not taken. */
+static int run(char *const argv[], const char *in, size_t inlen, dg_buf_t *out,
+               dg_buf_t *errout, int *st, dg_err_t *err)
 {
     pipes_t p = {{-1, -1}, {-1, -1}, {-1, -1}};
-    int st = 0, rc;
+    int rc;
     pid_t pid;
     void (*old)(int) = signal(SIGPIPE, SIG_IGN);
 
+    *st = 0;
     if (cloexec_pipe(p.in) || cloexec_pipe(p.out) || (errout && cloexec_pipe(p.err))) {
         rc = dg_err_set(err, DG_EIO, "%s: pipe: %s", argv[0], strerror(errno));
         close_pipes(&p);
@@ -175,11 +178,19 @@ int ctl_exec(char *const argv[], const char *in, size_t inlen, dg_buf_t *out,
         if (rc)
             kill(pid, SIGKILL);
         close_pipes(&p);
-        while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        while (waitpid(pid, st, 0) < 0 && errno == EINTR)
             ;
     }
     close_pipes(&p);
     signal(SIGPIPE, old);
+    return rc;
+}
+
+int ctl_exec(char *const argv[], const char *in, size_t inlen, dg_buf_t *out,
+             dg_buf_t *errout, dg_err_t *err)
+{
+    int st, rc = run(argv, in, inlen, out, errout, &st, err);
+
     if (rc)
         return rc;
     if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
@@ -187,6 +198,15 @@ int ctl_exec(char *const argv[], const char *in, size_t inlen, dg_buf_t *out,
     if (WIFEXITED(st))
         return dg_err_set(err, DG_EIO, "%s exited with status %d", argv[0], WEXITSTATUS(st));
     return dg_err_set(err, DG_EIO, "%s was killed by signal %d", argv[0], WTERMSIG(st));
+}
+
+int ctl_exec_status(char *const argv[], dg_buf_t *out, dg_buf_t *errout, int *status,
+                    dg_err_t *err)
+{
+    int st, rc = run(argv, NULL, 0, out, errout, &st, err);
+
+    *status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return rc;
 }
 
 /* ---- kubectl ------------------------------------------------------------------------- */
@@ -270,6 +290,47 @@ static void command_line(char *const argv[], char *buf, size_t size)
     }
     if (used >= size - 1 && size > 4)
         memcpy(buf + size - 4, "...", 4);
+}
+
+int ctl_kubectl_get(const ctl_kube_t *k, const char *const args[], dg_buf_t *out, dg_err_t *err)
+{
+    size_t nargs = 0, n = 0;
+    const char **argv;
+    int rc;
+
+    while (args[nargs])
+        nargs++;
+    /* kubectl, get, the arguments, up to four kubeconfig flags, NULL */
+    if ((argv = calloc(nargs + 7, sizeof *argv)) == NULL)
+        return dg_err_set(err, DG_ENOMEM, "out of memory");
+    argv[n++] = ctl_tool(k->kubectl, "KUBECTL", "kubectl");
+    argv[n++] = "get";
+    for (size_t i = 0; i < nargs; i++)
+        argv[n++] = args[i];
+    ctl_kube_flags(k, argv, &n);
+    argv[n] = NULL;
+    rc = ctl_kubectl((char *const *)argv, NULL, 0, out, NULL, err);
+    free(argv);
+    return rc;
+}
+
+int ctl_kubectl_json(const ctl_kube_t *k, const char *const args[], json_t **out, dg_err_t *err)
+{
+    dg_buf_t b;
+    json_error_t je;
+    int rc;
+
+    *out = NULL;
+    dg_buf_init(&b, DG_MAX_MANIFEST_BYTES);
+    rc = ctl_kubectl_get(k, args, &b, err);
+    if (!rc && b.len) {
+        *out = json_loadb(b.data, b.len, 0, &je);
+        if (*out == NULL)
+            rc = dg_err_set(err, DG_EPARSE, "kubectl get %s printed no JSON: %s", args[0],
+                            je.text);
+    }
+    dg_buf_free(&b);
+    return rc;
 }
 
 int ctl_kubectl(char *const argv[], const char *in, size_t inlen, dg_buf_t *out,

@@ -162,10 +162,11 @@ static int digest_of(const char *data, size_t len, dg_manifest_info_t *info, dg_
 }
 
 int ctl_load_objects(const char *flag, const char *path, const char *ns, size_t max,
-                     bool empty_list_ok, dg_objset_t **set, dg_manifest_info_t *info,
+                     unsigned flags, dg_objset_t **set, dg_manifest_info_t *info,
                      dg_err_t *err)
 {
-    dg_manifest_opts_t opts = {.name = path, .default_ns = ns, .max_bytes = max, .uncapped = true};
+    dg_manifest_opts_t opts = {.name = path, .default_ns = ns, .max_bytes = max, .uncapped = true,
+                               .keep_managed = (flags & CTL_LOAD_MANAGED) != 0};
     dg_manifest_info_t mine = {0};
     const char *shown = ctl_stdio(path) ? "<stdin>" : path;
     char *data;
@@ -186,7 +187,8 @@ int ctl_load_objects(const char *flag, const char *path, const char *ns, size_t 
         rc = digest_of(data, len, info, err);
     free(data);
     if (!rc && dg_objset_count(*set) == 0)
-        rc = no_objects(flag, shown, info ? info : &mine, empty_list_ok, err);
+        rc = no_objects(flag, shown, info ? info : &mine, (flags & CTL_LOAD_EMPTY_LIST_OK) != 0,
+                        err);
     dg_manifest_info_free(&mine);
     if (rc)
         dg_objset_free(set);

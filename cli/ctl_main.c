@@ -21,6 +21,7 @@ static const char usage[] =
     "  publish    turn a rendered baseline into the ConfigMap driftgate enforces\n"
     "  capture    read the live state of a release's governed objects (kubectl get)\n"
     "  diff       show governed drift between a release baseline and live state\n"
+    "  status     the pipeline card of a release: its source, drift, state, gate\n"
     "  simulate   ask what the admission gate answers to a change, offline\n"
     "  timeline   a release's audit lifecycle, from the API server's audit log\n"
     "  reconcile  plan, judge and apply the minimal change back to the baseline\n"
@@ -56,6 +57,7 @@ static const struct {
     {"publish", ctl_publish_main},
     {"capture", ctl_capture_main},
     {"diff", ctl_diff_main},
+    {"status", ctl_status_main},
     {"simulate", ctl_simulate_main},
     {"timeline", ctl_timeline_main},
     {"reconcile", ctl_reconcile_main},

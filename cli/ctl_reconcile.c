@@ -177,7 +177,7 @@ static int load_live(const rec_opts_t *o, ctl_reconcile_t *r, dg_err_t *err)
     if (r->live) /* read beside the baseline file */
         return 0;
     if (o->live)
-        return ctl_load_objects("--live", o->live, r->rel->ns, o->max_bytes, false, &r->live,
+        return ctl_load_objects("--live", o->live, r->rel->ns, o->max_bytes, 0, &r->live,
                                 NULL, err);
     rc = ctl_capture_live(r->rel, r->pol, false, &o->kube, NULL, &r->captured, err);
     if (!rc) {

@@ -15,7 +15,7 @@
 typedef struct load_job {
     const char *flag, *path;
     size_t max;
-    bool empty_list_ok;
+    unsigned flags; /* CTL_LOAD_* */
     dg_objset_t *set;
     dg_manifest_info_t info;
     dg_err_t err;
@@ -28,7 +28,7 @@ static void *load_job(void *arg)
 {
     load_job_t *j = arg;
 
-    j->rc = ctl_load_objects(j->flag, j->path, "", j->max, j->empty_list_ok, &j->set, &j->info,
+    j->rc = ctl_load_objects(j->flag, j->path, "", j->max, j->flags, &j->set, &j->info,
                              &j->err);
     return NULL;
 }
@@ -108,7 +108,7 @@ static const char *choose_ns(const ctl_inputs_t *in, const load_job_t *base,
     bool several;
     const char *stated = base->info.ns ? base->info.ns : stated_ns(base->set, &several);
     const char *seen = in->request_ns && in->request_ns[0] ? in->request_ns : NULL;
-    const char *where = live->set ? live_ns(base->set, live->set) : NULL;
+    const char *where;
 
     if (in->ns) {
         if (stated && strcmp(stated, in->ns) != 0)
@@ -131,6 +131,9 @@ static const char *choose_ns(const ctl_inputs_t *in, const load_job_t *base,
         *from = CTL_NS_REQUEST;
         return seen;
     }
+    /* Last, as it compares every object with every other: only when
+     * nothing else says. */
+    where = live->set ? live_ns(base->set, live->set) : NULL;
     if (where) {
         fprintf(stderr, "driftctl: note: no -n given; using namespace %s, where %s holds the "
                         "release's objects\n", where, in->live);
@@ -156,7 +159,7 @@ static int rehome(dg_objset_t **set, const char *ns, const char *path, dg_err_t 
         return dg_err_set(err, DG_ENOMEM, "out of memory");
     for (size_t i = 0; i < dg_objset_count(*set); i++) {
         const dg_obj_t *o = dg_objset_at(*set, i);
-        int rc = dg_objset_add(out, json_incref(o->json), ns, path, o->line, err);
+        int rc = dg_objset_add_copy(out, o, ns, path, err);
 
         if (rc) {
             dg_objset_free(&out);
@@ -192,39 +195,37 @@ static void ns_census(const dg_objset_t *set, char *buf, size_t size)
     }
 }
 
-static int make_release(const ctl_inputs_t *in, load_job_t *base, const char *ns,
-                        dg_release_t **rel, dg_err_t *err)
+int ctl_release_make(const char *name, const char *ns, const char *where, dg_objset_t **objs,
+                     const dg_manifest_info_t *info, dg_release_t **rel, dg_err_t *err)
 {
-    const dg_manifest_info_t *info = &base->info;
     char census[256];
     size_t total;
-    const char *name = in->release ? in->release
-                       : info->release ? info->release
-                                       : dg_release_name_of(base->set);
 
+    if (name == NULL)
+        name = info->release ? info->release : dg_release_name_of(*objs);
     *rel = dg_release_new(name ? name : "baseline", ns);
     if (*rel == NULL)
-        return dg_err_set(err, DG_ENOMEM, "%s: out of memory", in->baseline);
+        return dg_err_set(err, DG_ENOMEM, "%s: out of memory", where);
     dg_objset_free(&(*rel)->objs);
-    ns_census(base->set, census, sizeof census);
-    total = dg_objset_count(base->set);
-    (*rel)->objs = base->set;
-    base->set = NULL;
+    ns_census(*objs, census, sizeof census);
+    total = dg_objset_count(*objs);
+    (*rel)->objs = *objs;
+    *objs = NULL;
     (*rel)->origin = info->release ? DG_RELSRC_PUBLISHED : DG_RELSRC_HELM;
     (*rel)->revision = info->revision ? strtol(info->revision, NULL, 10) : 0;
     (*rel)->chart = info->chart ? strdup(info->chart) : NULL;
     (*rel)->digest = info->digest ? strdup(info->digest) : NULL;
-    (*rel)->source = strdup(info->source ? info->source : in->baseline);
+    (*rel)->source = strdup(info->source ? info->source : where);
     /* As driftgate judges: a baseline governs only its release's namespace. */
     if (dg_release_confine(*rel) < 0)
-        return dg_err_set(err, DG_ENOMEM, "%s: out of memory", in->baseline);
+        return dg_err_set(err, DG_ENOMEM, "%s: out of memory", where);
     /* Nothing left would judge as "no drift". */
     if (dg_objset_count((*rel)->objs) == 0)
         return dg_err_set(err, DG_EINVAL, "%s: none of its %zu objects is in the release "
-                          "namespace %s; by namespace it holds %s", in->baseline, total, ns,
+                          "namespace %s; by namespace it holds %s", where, total, ns,
                           census);
     if ((*rel)->note)
-        warn("%s: release %s/%s: %s", in->baseline, (*rel)->ns, (*rel)->name, (*rel)->note);
+        warn("%s: release %s/%s: %s", where, (*rel)->ns, (*rel)->name, (*rel)->note);
     return 0;
 }
 
@@ -251,8 +252,11 @@ static void check_overlap(const ctl_inputs_t *in, const dg_release_t *rel,
 int ctl_load_inputs(const ctl_inputs_t *in, dg_release_t **rel, dg_objset_t **live,
                     ctl_ns_from_t *from, dg_err_t *err)
 {
-    load_job_t base = {"--baseline", in->baseline, in->max, false, NULL, {0}, {0}, 0};
-    load_job_t lj = {"--live", in->live, in->max, in->live_empty_ok, NULL, {0}, {0}, 0};
+    load_job_t base = {"--baseline", in->baseline, in->max, 0, NULL, {0}, {0}, 0};
+    /* Who changed a drifted field is in the snapshot's managedFields. */
+    load_job_t lj = {"--live", in->live, in->max,
+                     CTL_LOAD_MANAGED | (in->live_empty_ok ? CTL_LOAD_EMPTY_LIST_OK : 0), NULL,
+                     {0}, {0}, 0};
     ctl_ns_from_t ignored;
     const char *ns;
     pthread_t t;
@@ -280,7 +284,8 @@ int ctl_load_inputs(const ctl_inputs_t *in, dg_release_t **rel, dg_objset_t **li
         if (!rc)
             rc = rehome(&lj.set, ns, in->live, err);
         if (!rc)
-            rc = make_release(in, &base, ns, rel, err);
+            rc = ctl_release_make(in->release, ns, in->baseline, &base.set, &base.info, rel,
+                                  err);
     }
     if (!rc && lj.set)
         check_overlap(in, *rel, lj.set);

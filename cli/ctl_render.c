@@ -12,7 +12,7 @@
 #include "ctl.h"
 
 enum { O_CHART = 256, O_MANIFESTS, O_RELEASE, O_NS, O_VALUES, O_SET, O_SET_STRING, O_VERSION,
-       O_HELM, O_OUTPUT };
+       O_INCLUDE_CRDS, O_HELM, O_OUTPUT };
 
 static const ctl_opt_t opts[] = {
     {"chart", 0, "PATH", O_CHART, "a chart directory, packaged chart or repo/chart"},
@@ -24,6 +24,7 @@ static const ctl_opt_t opts[] = {
     {"set", 0, "K=V", O_SET, "a value for helm; repeatable"},
     {"set-string", 0, "K=V", O_SET_STRING, "a string value for helm; repeatable"},
     {"version", 0, "VER", O_VERSION, "chart version, for a chart from a repository"},
+    {"include-crds", 0, NULL, O_INCLUDE_CRDS, "the chart's CRDs too (helm template --include-crds)"},
     {"helm", 0, "PATH", O_HELM, "the helm binary (default: $HELM, else helm on PATH)"},
     {"output", 'o', "FILE", O_OUTPUT, "where to write (default release-baseline.yaml);\n"
                                       "'-' = stdout"},
@@ -49,6 +50,7 @@ typedef struct render_opts {
     const char *chart, *manifests, *release, *ns, *version, *helm, *output;
     const char *values[MAX_VALUES * 2]; /* flag, value pairs passed on to helm */
     size_t nvalues;
+    bool include_crds;
 } render_opts_t;
 
 static int parse_args(int argc, char **argv, render_opts_t *o)
@@ -74,6 +76,7 @@ static int parse_args(int argc, char **argv, render_opts_t *o)
         case O_RELEASE: o->release = a.val; break;
         case O_NS: o->ns = a.val; break;
         case O_VERSION: o->version = a.val; break;
+        case O_INCLUDE_CRDS: o->include_crds = true; break;
         case O_HELM: o->helm = a.val; break;
         case O_OUTPUT: o->output = a.val; break;
         }
@@ -84,8 +87,9 @@ static int parse_args(int argc, char **argv, render_opts_t *o)
         return ctl_usage_error("render", "give exactly one of --chart and --manifests");
     if (o->release == NULL)
         return ctl_usage_error("render", "--release is required");
-    if (o->manifests && (o->nvalues || o->version))
-        return ctl_usage_error("render", "values and --version apply to --chart only");
+    if (o->manifests && (o->nvalues || o->version || o->include_crds))
+        return ctl_usage_error("render", "values, --version and --include-crds apply to "
+                                         "--chart only");
     if (stdins > 1)
         return ctl_usage_error("render", "only one --values can be '-' (stdin)");
     return 0;
@@ -109,6 +113,8 @@ static int helm_template(const render_opts_t *o, dg_buf_t *out, dg_err_t *err)
         argv[n++] = "--version";
         argv[n++] = o->version;
     }
+    if (o->include_crds)
+        argv[n++] = "--include-crds";
     for (size_t i = 0; i < o->nvalues; i++)
         argv[n++] = o->values[i];
     argv[n] = NULL;

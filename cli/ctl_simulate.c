@@ -167,7 +167,7 @@ static int proposed(sim_t *s, const json_t *old, json_t **out, dg_err_t *err)
 
     if (s->o->patch)
         return ctl_patch_apply(old, s->o->patch, s->o->type ? s->o->type : "merge", out, err);
-    rc = ctl_load_objects("--object", s->o->object, s->ns, s->o->max_bytes, false, &set, NULL,
+    rc = ctl_load_objects("--object", s->o->object, s->ns, s->o->max_bytes, 0, &set, NULL,
                           err);
     if (rc)
         return rc;

@@ -719,6 +719,62 @@ eq "12. nothing applied" "$(svc_port | cut -d' ' -f1)" 8080
 run "12. --strategy patch does" 0 -- rec --apply --yes
 eq "12. the port is back" "$(svc_port | cut -d' ' -f1)" 80
 
+# ---- 13. driftctl status and the execution runner against this cluster ------------------------
+step "13. driftctl status: in-sync, a drift let through (Ignore, gate down), who changed it, fixed; the runner"
+st() { "$build/driftctl" status --release test-nginx -n sandbox-nginx -o json "$@"; }
+run "status before" 0 -- st
+eq "13. in sync before" "$(jq -r .state <<<"$out")" in-sync
+eq "13. the published baseline is the source" "$(jq -r '"\(.source.origin) \(.source.location) \(.source.revision)"' <<<"$out")" \
+    "published driftgate-system/driftgate-baseline.sandbox-nginx.test-nginx 5"
+eq "13. its digest" "$(jq -r .source.digest <<<"$out")" "sha256:$(sha256sum "$work/approved.yaml" | cut -d' ' -f1)"
+eq "13. the gate: configuration, failure policy" "$(jq -r '"\(.gate.configuration) \(.gate.failurePolicy)"' <<<"$out")" "driftgate Fail"
+eq "13. the caBundle verifies driftgate's certificate" "$(jq -r .gate.caBundle.verifies <<<"$out")" true
+eq "13. deployers configured (the helm-records webhook)" "$(jq -r .gate.deployers.configured <<<"$out")" true
+# A Service port changed while the gate is down and fails open, as in step 8.
+register Ignore
+kill -TERM "$gate_pid"
+wait "$gate_pid" 2>/dev/null
+checks=$((checks + 1))
+wait_for 30 probe >/dev/null 2>&1 || fail "13. failurePolicy Ignore never took effect"
+run "13. kubectl patch of the port, the gate down" 0 -- kubectl patch svc test-nginx -n sandbox-nginx --type json \
+    -p '[{"op":"replace","path":"/spec/ports/0/port","value":8080}]'
+run "status with the drift" 2 -- st
+eq "13. variance-detected" "$(jq -r .state <<<"$out")" variance-detected
+eq "13. the drift" "$(jq -c '[.variances[] | {path, desired, live}]' <<<"$out")" \
+    '[{"path":"spec.ports[name=http].port","desired":80,"live":8080}]'
+eq "13. changed by kubectl patch" "$(jq -r '.variances[0].changedBy | "\(.manager) \(.operation)"' <<<"$out")" "kubectl-patch Update"
+has "13. when" "$(jq -r '.variances[0].changedBy.time' <<<"$out")" "$(date -u +%Y-%m-%d)T"
+eq "13. the gate fails open" "$(jq -r .gate.failurePolicy <<<"$out")" Ignore
+eq "13. driftgate down: its certificate cannot be checked" "$(jq -r .gate.caBundle.verifies <<<"$out")" null
+run "status as a table" 2 -- "$build/driftctl" status --release test-nginx -n sandbox-nginx
+has "13. the card" "$out" "Workflow:         helm-release-assurance" "Scope:            sandbox-nginx / test-nginx" \
+    "State:            variance-detected" "failurePolicy Ignore" "CHANGED BY" "kubectl-patch  Update"
+# The runner, against this cluster, while the drift is there.
+ev=$work/evidence
+run "13. run_helm_mode.sh --context e2e" 2 -- env DRIFTCTL="$build/driftctl" "$root/scripts/run_helm_mode.sh" --chart "$root/examples/charts/nginx" \
+    --release test-nginx -n sandbox-nginx --set autoscaling.minReplicas=7 --context e2e --out "$ev"
+has "13. the runner's summary" "$out" "context: sandbox-nginx / test-nginx  workflow: helm-release-audit  state: variance-detected" \
+    "active variances: 1 (1 deny, 0 warn, 0 audit)" "cluster=e2e" "artifact=release-baseline.yaml"
+checks=$((checks + 1))
+(cd "$ev" && jq -r '.files | to_entries[] | "\(.value.sha256)  \(.key)"' evidence.json | sha256sum -c --quiet) ||
+    fail "13. evidence.json digests do not match the bundle"
+eq "13. the bundle" "$(jq -r '.files | keys | sort | join(",")' "$ev/evidence.json")" \
+    "drift.json,drift.md,drift.sarif,live-snapshot.yaml,release-baseline.yaml,status.json"
+eq "13. evidence: context and exit status" "$(jq -r '"\(.context) \(.exitStatus)"' "$ev/evidence.json")" "e2e 2"
+eq "13. the runner saw who changed it" "$(jq -r '.variances[0].changedBy.manager' "$ev/drift.json")" kubectl-patch
+# The gate back, and the port fixed: in sync again.
+start_gate || fail "13. driftgate did not restart"
+register Fail
+checks=$((checks + 1))
+wait_for 30 probe_judged || fail "13. the API server never called driftgate after the restart"
+run "13. the port back (a reconcile)" 0 -- kubectl patch svc test-nginx -n sandbox-nginx --type json \
+    -p '[{"op":"replace","path":"/spec/ports/0/port","value":80}]'
+run "status after the fix" 0 -- st
+eq "13. in sync after" "$(jq -r .state <<<"$out")" in-sync
+eq "13. nothing active" "$(jq -r .signals.total <<<"$out")" 0
+eq "13. the gate enforcing again, its certificate verified" "$(jq -r '"\(.gate.failurePolicy) \(.gate.caBundle.verifies)"' <<<"$out")" "Fail true"
+
+
 # Stopped as Kubernetes stops it; under ASan a leak would make this non-zero.
 kill -TERM "$gate_pid"
 wait "$gate_pid" 2>/dev/null

@@ -28,6 +28,19 @@ const char *dg_release_name_of(const dg_objset_t *set)
     return found;
 }
 
+const char *dg_release_chart_of(const dg_objset_t *set)
+{
+    for (size_t i = 0; i < dg_objset_count(set); i++) {
+        json_t *l = json_object_get(json_object_get(dg_objset_at(set, i)->json, "metadata"),
+                                    "labels");
+        const char *c = json_string_value(json_object_get(l, "helm.sh/chart"));
+
+        if (c)
+            return c;
+    }
+    return NULL;
+}
+
 int dg_release_note(dg_release_t *rel, const char *text)
 {
     size_t have = rel->note ? strlen(rel->note) : 0;
@@ -52,7 +65,7 @@ long dg_release_confine(dg_release_t *rel)
         const dg_obj_t *o = dg_objset_at(rel->objs, i);
 
         if (strcmp(o->id.ns, rel->ns) == 0) {
-            if (dg_objset_add(kept, json_incref(o->json), rel->ns, "confined", o->line, NULL)) {
+            if (dg_objset_add_copy(kept, o, rel->ns, "confined", NULL)) {
                 dg_objset_free(&kept);
                 return -1;
             }

@@ -38,6 +38,10 @@ typedef struct dg_release {
  *  label), when they all agree; else NULL. */
 const char *dg_release_name_of(const dg_objset_t *set);
 
+/** The chart that rendered @set's objects: the first helm.sh/chart label
+ *  (every chart `helm create` makes sets it), else NULL. Borrowed. */
+const char *dg_release_chart_of(const dg_objset_t *set);
+
 /** Drop from @rel every object outside its namespace: a baseline governs
  *  only its release's namespace, whoever wrote it (DESIGN.md "Trust"), so a
  *  release in one namespace cannot claim another's objects. What was

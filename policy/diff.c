@@ -26,6 +26,18 @@ static void variance_clear(dg_variance_t *x)
     free(x->path);
     json_decref(x->desired);
     json_decref(x->live);
+    dg_changed_by_free(&x->changed_by);
+}
+
+void dg_changed_by_free(dg_changed_by_t **c)
+{
+    if (c == NULL || *c == NULL)
+        return;
+    free((*c)->manager);
+    free((*c)->operation);
+    free((*c)->time);
+    free(*c);
+    *c = NULL;
 }
 
 void dg_variances_free(dg_variances_t *v)
@@ -108,6 +120,16 @@ static int grow(dg_variances_t *v)
     return 0;
 }
 
+static dg_changed_by_t *changed_by_copy(const dg_changed_by_t *c)
+{
+    dg_changed_by_t *x = calloc(1, sizeof *x);
+
+    if (x && (!(x->manager = strdup(c->manager)) || !(x->operation = strdup(c->operation)) ||
+              !(x->time = strdup(c->time))))
+        dg_changed_by_free(&x);
+    return x;
+}
+
 int dg_variances_push(dg_variances_t *v, const dg_variance_t *from)
 {
     dg_variance_t *x;
@@ -127,8 +149,10 @@ int dg_variances_push(dg_variances_t *v, const dg_variance_t *from)
     x->type = from->type;
     x->rule = from->rule;
     x->action = from->action;
+    x->changed_by = from->changed_by ? changed_by_copy(from->changed_by) : NULL;
     if (!x->obj.group || !x->obj.kind || !x->obj.ns || !x->obj.name || !x->path ||
-        (from->desired && !x->desired) || (from->live && !x->live)) {
+        (from->desired && !x->desired) || (from->live && !x->live) ||
+        (from->changed_by && !x->changed_by)) {
         variance_clear(x);
         return DG_ENOMEM;
     }
@@ -140,7 +164,7 @@ static int emit(dg_variances_t *out, const dg_objid_t *id, const char *path, con
                 const json_t *live, dg_vartype_t type, const dg_rule_t *rule)
 {
     dg_variance_t x = {*id, (char *)path, (json_t *)desired, (json_t *)live, type, rule->name,
-                       rule->action};
+                       rule->action, NULL};
 
     return dg_variances_push(out, &x);
 }

@@ -19,6 +19,14 @@ typedef enum dg_vartype {
     DG_VAR_MISSING  /* the whole object is absent from live */
 } dg_vartype_t;
 
+/* Who last set a live value: the field manager of the live object's
+ * metadata.managedFields entry that owns its path (policy/managed.h). */
+typedef struct dg_changed_by {
+    char *manager;   /* malloced: "kubectl-edit", "helm", ... */
+    char *operation; /* malloced: "Update" or "Apply" */
+    char *time;      /* malloced RFC 3339, or "" when the entry has none */
+} dg_changed_by_t;
+
 typedef struct dg_variance {
     dg_objid_t obj;     /* strings owned by the variance */
     char *path;         /* malloced concrete path, "spec.ports[name=http].port";
@@ -28,6 +36,8 @@ typedef struct dg_variance {
     dg_vartype_t type;
     const char *rule;   /* borrowed from the policy */
     dg_action_t action;
+    dg_changed_by_t *changed_by; /* NULL (unknown), or malloced with its
+                                  * strings: dg_managed_attribute() sets it */
 } dg_variance_t;
 
 typedef struct dg_variances {
@@ -43,6 +53,8 @@ void dg_variances_free(dg_variances_t *v);
 /** Append a copy of @x to @v: strings and values copied, the rule name
  *  still borrowed from its policy. Returns 0 or DG_ENOMEM (@v unchanged). */
 DG_MUST_CHECK int dg_variances_push(dg_variances_t *v, const dg_variance_t *x);
+/** Free @c and its strings; sets *@c to NULL. NULL-safe. */
+void dg_changed_by_free(dg_changed_by_t **c);
 
 /** Variances of @live against baseline object @base under @pol, appended to
  *  @out in rule order then path order. @live NULL means the object is

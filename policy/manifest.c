@@ -18,6 +18,10 @@ typedef struct loader {
     const char *default_ns;
     size_t max_bytes;
     bool uncapped;
+    bool keep_managed;
+    const char *data;           /* the text being read, while it is */
+    const dg_yaml_docs_t *parsed; /* its documents */
+    size_t next_raw;            /* the next of docs->raws to hand out */
     dg_objset_t *set;
     dg_err_t *err;
     size_t docs, lists, hooks; /* for dg_manifest_info_t */
@@ -49,9 +53,26 @@ static const char *type_name(const json_t *v)
     }
 }
 
+/* The text of @obj's managedFields, when it was kept: the raws come in
+ * document order, one per object that had one, so the next one is either
+ * this object's or a later one's. */
+static const dg_yaml_raw_t *take_raw(loader_t *l, const json_t *obj)
+{
+    const dg_yaml_raw_t *r;
+
+    if (l->parsed == NULL || l->next_raw >= l->parsed->nraws)
+        return NULL;
+    r = &l->parsed->raws[l->next_raw];
+    if (r->meta != json_object_get(obj, "metadata"))
+        return NULL;
+    l->next_raw++;
+    return r;
+}
+
 /* One object; hooks are not release resources (DESIGN.md), so skip them. */
 static int add_object(loader_t *l, json_t *obj, int line, int col)
 {
+    const dg_yaml_raw_t *raw = take_raw(l, obj);
     dg_err_t e = {0};
     int rc;
 
@@ -68,6 +89,9 @@ static int add_object(loader_t *l, json_t *obj, int line, int col)
         e.col = col;
     if (rc && l->err && l->err->code == 0)
         *l->err = e;
+    if (!rc && raw &&
+        dg_objset_keep_managed(l->set, dg_objset_count(l->set) - 1, l->data + raw->off, raw->len))
+        rc = dg_err_set(l->err, DG_ENOMEM, "%s: out of memory", l->name);
     return rc;
 }
 
@@ -237,14 +261,20 @@ static int load_text(loader_t *l, const char *data, size_t len, bool unwrap,
     int rc;
 
     rc = dg_yaml_parse(data, len, l->name, l->max_bytes,
-                       DG_YAML_PRUNE_SERVER | (l->uncapped ? 0 : DG_YAML_CAP_VALUES), &docs, l->err);
+                       DG_YAML_PRUNE_SERVER | (l->uncapped ? 0 : DG_YAML_CAP_VALUES) |
+                           (l->keep_managed ? DG_YAML_KEEP_MANAGED : 0),
+                       &docs, l->err);
     if (rc)
         return rc;
+    l->data = data;
+    l->parsed = &docs;
+    l->next_raw = 0;
     if (unwrap && docs.n == 1 && is_baseline_cm(docs.docs[0].root))
         rc = unwrap_baseline(l, docs.docs[0].root, docs.docs[0].line, docs.docs[0].col, info);
     else
         for (size_t i = 0; i < docs.n && !rc; i++)
             rc = add_doc(l, &docs.docs[i]);
+    l->parsed = NULL;
     dg_yaml_docs_free(&docs);
     return rc;
 }
@@ -258,6 +288,7 @@ int dg_manifest_load(const char *data, size_t len, const dg_manifest_opts_t *opt
         .default_ns = opts && opts->default_ns ? opts->default_ns : "",
         .max_bytes = opts && opts->max_bytes ? opts->max_bytes : DG_MAX_MANIFEST_BYTES,
         .uncapped = opts && opts->uncapped,
+        .keep_managed = opts && opts->keep_managed,
         .set = set,
         .err = err,
     };

@@ -24,6 +24,9 @@ typedef struct dg_manifest_opts {
                              * such as a kubectl List of a whole namespace
                              * (driftgate's inputs, which anyone may write,
                              * keep the cap) */
+    bool keep_managed;      /* keep each object's metadata.managedFields as
+                             * unparsed text (dg_obj_t.managed), for saying
+                             * who changed a drifted field (live snapshots) */
 } dg_manifest_opts_t;
 
 /* What a baseline ConfigMap said about itself (all NULL when the input was a

@@ -184,6 +184,7 @@ void dg_objset_free(dg_objset_t **set)
     for (size_t i = 0; i < s->n; i++) {
         json_decref(s->objs[i].json);
         free((char *)s->objs[i].id.group); /* one block holds all four strings */
+        free(s->objs[i].managed);
     }
     free(s->objs);
     free(s->slots);
@@ -328,6 +329,8 @@ int dg_objset_add(dg_objset_t *set, json_t *json, const char *default_ns, const 
         goto nomem;
     set->objs[set->n].json = json;
     set->objs[set->n].line = line;
+    set->objs[set->n].managed = NULL;
+    set->objs[set->n].managed_len = 0;
     *find_slot(set, &set->objs[set->n].id) = set->n + 1;
     set->n++;
     return 0;
@@ -336,4 +339,31 @@ nomem:
 fail:
     json_decref(json);
     return rc;
+}
+
+int dg_objset_keep_managed(dg_objset_t *set, size_t i, const char *text, size_t len)
+{
+    char *copy = malloc(len + 1);
+
+    DG_ASSERT(i < set->n);
+    if (copy == NULL)
+        return DG_ENOMEM;
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    free(set->objs[i].managed);
+    set->objs[i].managed = copy;
+    set->objs[i].managed_len = len;
+    return 0;
+}
+
+int dg_objset_add_copy(dg_objset_t *set, const dg_obj_t *o, const char *default_ns,
+                       const char *where, dg_err_t *err)
+{
+    int rc = dg_objset_add(set, json_incref(o->json), default_ns, where, o->line, err);
+
+    if (rc || o->managed == NULL)
+        return rc;
+    if (dg_objset_keep_managed(set, set->n - 1, o->managed, o->managed_len))
+        return dg_err_set(err, DG_ENOMEM, "out of memory adding an object");
+    return 0;
 }

@@ -64,6 +64,11 @@ typedef struct dg_obj {
     json_t *json;    /* owned reference */
     dg_objid_t id;   /* strings owned by the set */
     int line;        /* 1-based line of its document in its source; 0 = unknown */
+    char *managed;   /* NULL, or owned by the set: the text of its
+                      * metadata.managedFields as read (YAML or JSON), left
+                      * unparsed until someone asks who changed a field
+                      * (policy/managed.h), which is rare and per drifted object */
+    size_t managed_len;
 } dg_obj_t;
 
 typedef struct dg_objset dg_objset_t; /* opaque */
@@ -81,6 +86,17 @@ void dg_objset_free(dg_objset_t **set);
  *  Returns 0, DG_EINVAL (not an object, no kind/name, duplicate) or DG_ENOMEM. */
 DG_MUST_CHECK int dg_objset_add(dg_objset_t *set, json_t *json, const char *default_ns,
                                 const char *where, int line, dg_err_t *err);
+
+/** Keep @len bytes of @text as the @i-th object's unparsed managedFields
+ *  (copied; replaces any kept before). Returns 0 or DG_ENOMEM. */
+DG_MUST_CHECK int dg_objset_keep_managed(dg_objset_t *set, size_t i, const char *text,
+                                         size_t len);
+
+/** dg_objset_add() of an object of another set (@o: its json, a new
+ *  reference taken; its line; its kept managedFields, copied), objects
+ *  without a namespace taking @default_ns. Returns as dg_objset_add(). */
+DG_MUST_CHECK int dg_objset_add_copy(dg_objset_t *set, const dg_obj_t *o, const char *default_ns,
+                                     const char *where, dg_err_t *err);
 
 size_t dg_objset_count(const dg_objset_t *set);
 

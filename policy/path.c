@@ -398,29 +398,34 @@ static bool elem_matches(const json_t *e, const dg_seg_t *s)
     return true;
 }
 
+json_t *dg_path_elem(const dg_seg_t *s, const json_t *arr, size_t *index)
+{
+    json_t *e;
+    size_t j;
+
+    json_array_foreach(arr, j, e) {
+        if (elem_matches(e, s)) {
+            if (index)
+                *index = j;
+            return e;
+        }
+    }
+    return NULL;
+}
+
 json_t *dg_path_get(const dg_path_t *path, json_t *root)
 {
-    json_t *cur = root, *e;
-    size_t j;
+    json_t *cur = root;
 
     for (size_t i = 0; i < path->n && cur; i++) {
         const dg_seg_t *s = &path->segs[i];
 
-        if (s->kind == DG_SEG_FIELD) {
+        if (s->kind == DG_SEG_FIELD)
             cur = json_object_get(cur, s->name);
-        } else if (s->kind == DG_SEG_ALL) {
+        else if (s->kind == DG_SEG_ALL)
             cur = json_array_get(cur, 0);
-        } else {
-            json_t *found = NULL;
-
-            json_array_foreach(cur, j, e) {
-                if (elem_matches(e, s)) {
-                    found = e;
-                    break;
-                }
-            }
-            cur = found;
-        }
+        else
+            cur = dg_path_elem(s, cur, NULL);
     }
     return cur;
 }

@@ -64,6 +64,11 @@ DG_MUST_CHECK int dg_path_buf_field(dg_buf_t *b, const char *name);
 DG_MUST_CHECK int dg_path_buf_key(dg_buf_t *b, size_t nkeys, const char *const *keys,
                                   const char *const *vals);
 
+/** The element of array @arr that key segment @s ([k=v,...]) selects: the
+ *  first whose every key's value reads as the segment's text. Sets *@index
+ *  (may be NULL) to its position. Borrowed from @arr; NULL when none. */
+json_t *dg_path_elem(const dg_seg_t *s, const json_t *arr, size_t *index);
+
 /** The value at a path without wildcards (fields and [k=v] segments) in
  *  @root, or NULL when absent. Borrowed from @root. [*] segments match the
  *  first element. */

@@ -744,7 +744,7 @@ static int read_variance(reader_t *r, dg_plan_op_t *op, const json_t *x, const c
     const char *type = str_of(r, x, "type", member), *action = str_of(r, x, "action", member);
     json_t *desired = json_object_get(x, "desired"), *live = json_object_get(x, "live");
     dg_variance_t v = {op->obj, (char *)path, json_is_null(desired) ? NULL : desired,
-                       json_is_null(live) ? NULL : live, DG_VAR_CHANGED, NULL, DG_ACTION_DENY};
+                       json_is_null(live) ? NULL : live, DG_VAR_CHANGED, NULL, DG_ACTION_DENY, NULL};
 
     if (!path || !rule || !type || !action)
         return DG_EINVAL;

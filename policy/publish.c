@@ -133,21 +133,6 @@ static int reads_back(const dg_buf_t *cm, dg_err_t *err)
     return rc;
 }
 
-/* The chart that rendered the release, from the objects' helm.sh/chart
- * label (every chart made by `helm create` sets it). */
-static const char *chart_label(const dg_objset_t *set)
-{
-    for (size_t i = 0; i < dg_objset_count(set); i++) {
-        json_t *l = json_object_get(json_object_get(dg_objset_at(set, i)->json, "metadata"),
-                                    "labels");
-        const char *c = json_string_value(json_object_get(l, "helm.sh/chart"));
-
-        if (c)
-            return c;
-    }
-    return NULL;
-}
-
 static int emit(const char *render, size_t len, const dg_publish_t *p, int form, dg_buf_t *out,
                 dg_err_t *err)
 {
@@ -190,7 +175,7 @@ static int load_render(const char *render, size_t len, const char *name, const d
                           "release name '%s' is not valid: lowercase letters, digits, '-' and "
                           "'.', at most 53 characters (Helm's rule)", q->release);
     if (!q->chart)
-        q->chart = chart_label(set);
+        q->chart = dg_release_chart_of(set);
     return 0;
 }
 

@@ -47,7 +47,7 @@ static void cell(const json_t *v, bool missing_obj, bool desired, char *buf, siz
         memcpy(buf + CELL_MAX - 3, "...", 4);
 }
 
-static void counts(const dg_variances_t *v, size_t c[3])
+void dg_report_counts(const dg_variances_t *v, size_t c[3])
 {
     c[0] = c[1] = c[2] = 0;
     for (size_t i = 0; i < v->n; i++)
@@ -62,7 +62,7 @@ static int summary(const dg_variances_t *v, const dg_report_ctx_t *ctx, dg_buf_t
     if (v->n == 0)
         rc = dg_buf_puts(o, "No governed drift");
     else {
-        counts(v, c);
+        dg_report_counts(v, c);
         rc = dg_buf_printf(o, "%zu active variance%s (%zu deny, %zu warn, %zu audit)", v->n,
                            v->n == 1 ? "" : "s", c[DG_ACTION_DENY], c[DG_ACTION_WARN],
                            c[DG_ACTION_AUDIT]);
@@ -130,9 +130,35 @@ static void typed_cell(const json_t *v, const json_t *other, bool missing_obj, b
         memcpy(buf + CELL_MAX - 3, "...", 4);
 }
 
-/* @action: the ACTION column's text, NULL for the variance's own. */
-static void fill_row(const dg_variance_t *x, const char *action, row_t *r)
+/* Does any variance say who changed it? Only then is there a column. */
+static bool any_changed_by(const dg_variances_t *v)
 {
+    for (size_t i = 0; i < v->n; i++)
+        if (v->items[i].changed_by)
+            return true;
+    return false;
+}
+
+/* The widths of the manager and operation parts of CHANGED BY, so that
+ * "kubectl-edit  Update  2026-11-24T10:02:11Z" lines up down the column. */
+static void changed_by_widths(const dg_variances_t *v, int *mw, int *ow)
+{
+    *mw = *ow = 0;
+    for (size_t i = 0; i < v->n; i++) {
+        const dg_changed_by_t *c = v->items[i].changed_by;
+
+        if (c && (int)strlen(c->manager) > *mw)
+            *mw = (int)strlen(c->manager);
+        if (c && (int)strlen(c->operation) > *ow)
+            *ow = (int)strlen(c->operation);
+    }
+}
+
+/* @action: the ACTION column's text, NULL for the variance's own; @mw and
+ * @ow: the widths of CHANGED BY's parts. */
+static void fill_row(const dg_variance_t *x, const char *action, int mw, int ow, row_t *r)
+{
+    const dg_changed_by_t *c = x->changed_by;
     bool miss = x->type == DG_VAR_MISSING;
 
     object_text(x, r->c[0], sizeof r->c[0]);
@@ -141,25 +167,34 @@ static void fill_row(const dg_variance_t *x, const char *action, row_t *r)
     typed_cell(x->live, x->desired, miss, false, r->c[3], sizeof r->c[3]);
     snprintf(r->c[4], sizeof r->c[4], "%s", x->rule);
     snprintf(r->c[5], sizeof r->c[5], "%s", action ? action : dg_action_name(x->action));
+    if (c)
+        snprintf(r->c[6], sizeof r->c[6], "%-*s  %-*s  %s", mw, c->manager, ow, c->operation,
+                 c->time);
+    else
+        r->c[6][0] = '\0';
 }
 
 /* @live_head names the fourth column: LIVE, or REQUESTED/BEFORE in decisions;
- * @action, when not NULL, is every row's ACTION (what was done, not the rule's). */
+ * @action, when not NULL, is every row's ACTION (what was done, not the rule's).
+ * CHANGED BY follows when any variance knows who changed it. */
 static int table(const dg_variances_t *v, const dg_report_ctx_t *ctx, bool with_summary,
                  const char *live_head, const char *action, dg_buf_t *o)
 {
-    const char *const head[6] = {"OBJECT", "PATH", "DESIRED", live_head, "RULE", "ACTION"};
+    const char *const head[7] = {"OBJECT", "PATH", "DESIRED", live_head, "RULE", "ACTION",
+                                 "CHANGED BY"};
+    int ncols = any_changed_by(v) ? 7 : 6, mw, ow;
     row_t *rows = calloc(v->n + 1, sizeof *rows);
     int rc = 0;
 
     if (rows == NULL)
         return DG_ENOMEM;
-    for (int k = 0; k < 6; k++)
+    changed_by_widths(v, &mw, &ow);
+    for (int k = 0; k < ncols; k++)
         snprintf(rows[0].c[k], sizeof rows[0].c[k], "%s", head[k]);
     for (size_t i = 0; i < v->n; i++)
-        fill_row(&v->items[i], action, &rows[i + 1]);
+        fill_row(&v->items[i], action, mw, ow, &rows[i + 1]);
     if (v->n)
-        rc = grid(o, rows, v->n + 1, 6);
+        rc = grid(o, rows, v->n + 1, ncols);
     free(rows);
     if (!rc && v->n && with_summary)
         rc = dg_buf_puts(o, "\n");
@@ -179,16 +214,18 @@ static int md_cell(dg_buf_t *o, const char *s)
 
 static int markdown(const dg_variances_t *v, const dg_report_ctx_t *ctx, dg_buf_t *o)
 {
+    int ncols = any_changed_by(v) ? 7 : 6;
     row_t r;
     int rc = dg_buf_puts(o, "### driftgate: governed drift\n\n");
 
     if (!rc && v->n)
-        rc = dg_buf_puts(o, "| Object | Path | Desired | Live | Rule | Action |\n"
-                            "|---|---|---|---|---|---|\n");
+        rc = dg_buf_printf(o, "| Object | Path | Desired | Live | Rule | Action |%s\n"
+                              "|---|---|---|---|---|---|%s\n",
+                           ncols == 7 ? " Changed by |" : "", ncols == 7 ? "---|" : "");
     for (size_t i = 0; i < v->n && !rc; i++) {
-        fill_row(&v->items[i], NULL, &r);
+        fill_row(&v->items[i], NULL, 0, 0, &r);
         rc = dg_buf_puts(o, "|");
-        for (int k = 0; k < 6 && !rc; k++)
+        for (int k = 0; k < ncols && !rc; k++)
             rc = md_cell(o, r.c[k]);
         if (!rc)
             rc = dg_buf_puts(o, "\n");
@@ -200,9 +237,17 @@ static int markdown(const dg_variances_t *v, const dg_report_ctx_t *ctx, dg_buf_
 
 /* ---- json / yaml ------------------------------------------------------------------------ */
 
+/* {"manager", "operation", "time"}: who last set the live value. */
+static json_t *changed_by_json(const dg_changed_by_t *c)
+{
+    return json_pack("{s:s, s:s, s:s}", "manager", c->manager, "operation", c->operation,
+                     "time", c->time);
+}
+
 /* @side names the second value: "live" in a diff; in a decision
  * "requested" (what the request asks for), "before" (what it moves back to
- * the baseline) or "live" (drift it leaves untouched). */
+ * the baseline) or "live" (drift it leaves untouched). "changedBy" only
+ * when known. */
 static json_t *variances_json(const dg_variances_t *v, const char *side)
 {
     json_t *arr = json_array();
@@ -225,6 +270,11 @@ static json_t *variances_json(const dg_variances_t *v, const char *side)
             json_object_set_new(item, "desired", json_null());
         if (!json_object_get(item, side))
             json_object_set_new(item, side, json_null());
+        if (x->changed_by && json_object_set_new(item, "changedBy",
+                                                 changed_by_json(x->changed_by)) != 0) {
+            json_decref(arr);
+            return NULL;
+        }
     }
     return arr;
 }
@@ -238,7 +288,7 @@ static json_t *report_json(const dg_variances_t *v, const dg_report_ctx_t *ctx)
 {
     size_t c[3];
 
-    counts(v, c);
+    dg_report_counts(v, c);
     return json_pack("{s:o, s:{s:I, s:I, s:I, s:I, s:s?, s:s?}}", "variances",
                      dg_report_variances_json(v), "summary", "total", (json_int_t)v->n, "deny",
                      (json_int_t)c[DG_ACTION_DENY], "warn", (json_int_t)c[DG_ACTION_WARN], "audit",
@@ -347,8 +397,9 @@ static json_t *sarif_physical(size_t i, const dg_report_ctx_t *ctx)
 static json_t *sarif_result(const dg_variances_t *v, size_t i, const dg_report_ctx_t *ctx)
 {
     const dg_variance_t *x = &v->items[i];
-    char obj[256], want[CELL_MAX + 8], got[CELL_MAX + 8], msg[700], fq[900];
+    char obj[256], want[CELL_MAX + 8], got[CELL_MAX + 8], msg[700], by[300] = "", fq[900];
     bool miss = x->type == DG_VAR_MISSING;
+    json_t *res;
 
     object_text(x, obj, sizeof obj);
     cell(x->desired, miss, true, want, sizeof want);
@@ -356,15 +407,23 @@ static json_t *sarif_result(const dg_variances_t *v, size_t i, const dg_report_c
     if (miss)
         snprintf(msg, sizeof msg, "%s is missing from live state (release %s)", obj,
                  ctx && ctx->release ? ctx->release : "?");
-    else
-        snprintf(msg, sizeof msg, "%s %s: desired %s, live %s (release %s)", obj, x->path, want,
-                 got, ctx && ctx->release ? ctx->release : "?");
+    else {
+        if (x->changed_by)
+            snprintf(by, sizeof by, "; last set by %s (%s %s)", x->changed_by->manager,
+                     x->changed_by->operation, x->changed_by->time);
+        snprintf(msg, sizeof msg, "%s %s: desired %s, live %s (release %s)%s", obj, x->path,
+                 want, got, ctx && ctx->release ? ctx->release : "?", by);
+    }
     snprintf(fq, sizeof fq, "%s/%s/%s%s%s", x->obj.ns, x->obj.kind, x->obj.name,
              x->path[0] ? "/" : "", x->path);
-    return json_pack("{s:s, s:s, s:{s:s}, s:[{s:o, s:[{s:s, s:s}]}]}", "ruleId", x->rule,
-                     "level", sarif_level(x->action), "message", "text", msg, "locations",
-                     "physicalLocation", sarif_physical(i, ctx), "logicalLocations",
-                     "fullyQualifiedName", fq, "kind", "object");
+    res = json_pack("{s:s, s:s, s:{s:s}, s:[{s:o, s:[{s:s, s:s}]}]}", "ruleId", x->rule,
+                    "level", sarif_level(x->action), "message", "text", msg, "locations",
+                    "physicalLocation", sarif_physical(i, ctx), "logicalLocations",
+                    "fullyQualifiedName", fq, "kind", "object");
+    if (res && x->changed_by)
+        json_object_set_new(res, "properties",
+                            json_pack("{s:o}", "changedBy", changed_by_json(x->changed_by)));
+    return res;
 }
 
 /* No informationUri: the schema wants a real page, and a placeholder one
@@ -928,7 +987,7 @@ static row_t *plan_rows(const dg_plan_t *plan, size_t *nrows)
         const dg_plan_op_t *op = &plan->ops[i];
 
         for (size_t j = 0; j < op->variances.n; j++, n++) {
-            fill_row(&op->variances.items[j], NULL, &r);
+            fill_row(&op->variances.items[j], NULL, 0, 0, &r); /* columns 0-4 */
             memcpy(rows[n].c[0], r.c[0], sizeof r.c[0]);
             snprintf(rows[n].c[1], sizeof rows[n].c[1], "%s", dg_plan_action_name(op->action));
             for (int k = 1; k < 5; k++)

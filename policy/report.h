@@ -43,11 +43,19 @@ typedef struct dg_report_ctx {
 } dg_report_ctx_t;
 
 /** Render @v in @fmt into @out. Table: OBJECT PATH DESIRED LIVE RULE ACTION
- *  columns and a summary line ("4 active variances"); JSON:
- *  {"variances":[...],"summary":{...}}. Returns 0, DG_EINVAL or DG_ENOMEM. */
+ *  columns (and CHANGED BY, "manager  operation  time", when any variance
+ *  knows who last set its live value) and a summary line ("4 active
+ *  variances"); JSON: {"variances":[...],"summary":{...}}, a variance with
+ *  "changedBy":{"manager","operation","time"} when known; markdown a
+ *  "Changed by" column; SARIF says it in the message and the result's
+ *  properties. Returns 0, DG_EINVAL or DG_ENOMEM. */
 DG_MUST_CHECK int dg_report_variances(const dg_variances_t *v, dg_format_t fmt,
                                       const dg_report_ctx_t *ctx, dg_buf_t *out,
                                       dg_err_t *err);
+
+/** How many of @v each action has, indexed by dg_action_t (deny, warn,
+ *  audit). */
+void dg_report_counts(const dg_variances_t *v, size_t c[3]);
 
 /** The variances as the JSON array used by the report and driftgate's API.
  *  Returns a new reference, NULL when out of memory. */

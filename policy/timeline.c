@@ -776,7 +776,7 @@ static int measure_against(const dg_timeline_state_t *st, dg_timeline_event_t *e
 
     dg_variances_init(&vs);
     if (json_is_object(base)) {
-        dg_obj_t bo = {base, *id, 0};
+        dg_obj_t bo = {.json = base, .id = *id};
 
         rc = dg_diff_object(&bo, e->stored, NULL, st->o.pol, &vs, NULL);
     }
@@ -808,7 +808,7 @@ static int measure_alone(const dg_timeline_state_t *st, dg_timeline_event_t *e,
 {
     json_t *stub = json_pack("{s:s, s:s, s:{s:s, s:s}}", "apiVersion", "v1", "kind", id->kind,
                              "metadata", "name", id->name, "namespace", id->ns);
-    dg_obj_t b = {e->stored, *id, 0};
+    dg_obj_t b = {.json = e->stored, .id = *id};
     dg_variances_t vs;
     int rc = stub ? 0 : DG_ENOMEM;
 

@@ -251,6 +251,12 @@ typedef struct builder {
     bool prune;       /* DG_YAML_PRUNE_SERVER */
     bool cap_values;  /* DG_YAML_CAP_VALUES */
     int skip;         /* pruning: 1 = the next value is dropped, >1 = inside it */
+    bool keep_managed;  /* DG_YAML_KEEP_MANAGED */
+    bool raw_open;      /* the value being skipped is an object's managedFields */
+    dg_yaml_raw_t *raws;
+    size_t nraws, cap_raws;
+    size_t at_char, at_byte; /* the last mark turned into a byte offset */
+    size_t bom;              /* 3 after a UTF-8 byte order mark, else 0 */
     dg_yaml_mark_t *items; /* the current document's "items" positions */
     size_t nitems, cap_items;
 } builder_t;
@@ -341,10 +347,107 @@ static bool server_owned(const frame_t *f, const char *key)
            (strcmp(key, "status") == 0 && json_object_get(f->node, "kind") != NULL);
 }
 
+/* Is @f, the top frame, the metadata of an object: of the document's root,
+ * or of an element of the root's "items" (a List's objects)? A pod
+ * template's metadata is not. */
+static bool object_metadata(const builder_t *b, const frame_t *f)
+{
+    if (!f->is_metadata)
+        return false;
+    return b->depth == 2 || (b->depth == 4 && json_is_array(b->stack[1].node) &&
+                             b->stack[0].key && strcmp(b->stack[0].key, "items") == 0);
+}
+
+/* Are the 32 bytes at @p all ASCII? Four words OR'ed, one test. */
+static bool ascii32(const char *p)
+{
+    uint64_t w[4];
+
+    memcpy(w, p, sizeof w);
+    return ((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ULL) == 0;
+}
+
+/* libyaml's marks count characters, not bytes: the byte offset of
+ * character @index, walking on from the last one asked for (marks only
+ * grow), ASCII runs 32 bytes at a time. A UTF-8 byte order mark is not
+ * counted. */
+static size_t byte_offset(builder_t *b, size_t index)
+{
+    const char *d = b->data;
+    size_t c = b->at_char, i = b->at_byte;
+
+    if (index < c) {
+        c = 0;
+        i = b->bom;
+    }
+    while (c < index && i < b->len) {
+        while (index - c >= 32 && b->len - i >= 32 && ascii32(d + i)) {
+            c += 32;
+            i += 32;
+        }
+        if (c == index)
+            break;
+        /* One character: its lead byte and its continuation bytes. */
+        i++;
+        while (i < b->len && ((unsigned char)d[i] & 0xC0) == 0x80)
+            i++;
+        c++;
+    }
+    b->at_char = c;
+    b->at_byte = i;
+    return i;
+}
+
+/* An object's managedFields is about to be skipped: note where its text is. */
+static int open_raw(builder_t *b, const frame_t *f, const yaml_mark_t *m)
+{
+    if (b->nraws == b->cap_raws) {
+        size_t cap = b->cap_raws ? b->cap_raws * 2 : 16;
+        dg_yaml_raw_t *p = realloc(b->raws, cap * sizeof *p);
+
+        if (p == NULL)
+            return fail(b, DG_ENOMEM, m, "out of memory", NULL);
+        b->raws = p;
+        b->cap_raws = cap;
+    }
+    b->raws[b->nraws++] = (dg_yaml_raw_t){f->node, SIZE_MAX, 0};
+    b->raw_open = true;
+    return 0;
+}
+
+/* The skipped value ran from the first event's start to the last one's end.
+ * Block YAML is widened to the start of its first line, so that the text
+ * parses on its own with the indentation its other lines have. */
+static void close_raw(builder_t *b, size_t end_mark)
+{
+    dg_yaml_raw_t *r = &b->raws[b->nraws - 1];
+    size_t start, end;
+
+    b->raw_open = false;
+    if (r->off == SIZE_MAX) {
+        b->nraws--; /* never placed: leave it out */
+        return;
+    }
+    r->off = start = byte_offset(b, r->off);
+    end = byte_offset(b, end_mark);
+    if (end < start) {
+        b->nraws--; /* marks that do not grow: leave it out rather than guess */
+        return;
+    }
+    while (start > 0 && (b->data[start - 1] == ' ' || b->data[start - 1] == '\t'))
+        start--;
+    if (start > 0 && b->data[start - 1] != '\n')
+        start = r->off; /* a flow value after its key: it stands alone */
+    r->off = start;
+    r->len = end - start;
+}
+
 static int take_key(builder_t *b, frame_t *f, const char *text, const yaml_mark_t *m)
 {
     if (b->prune && server_owned(f, text)) {
         b->skip = 1;
+        if (b->keep_managed && object_metadata(b, f) && strcmp(text, "managedFields") == 0)
+            return open_raw(b, f, m);
         return 0;
     }
     if (json_object_get(f->node, text) != NULL)
@@ -530,9 +633,12 @@ static int on_end(builder_t *b, const yaml_event_t *ev)
     return attach(b, node, &ev->start_mark, false, NULL);
 }
 
-/* Pruning: consume a dropped value's events without building anything. */
+/* Pruning: consume a dropped value's events without building anything
+ * (noting where a kept managedFields starts and ends). */
 static void skip_event(builder_t *b, const yaml_event_t *ev)
 {
+    if (b->raw_open && b->skip == 1 && b->raws[b->nraws - 1].off == SIZE_MAX)
+        b->raws[b->nraws - 1].off = ev->start_mark.index;
     switch (ev->type) {
     case YAML_SEQUENCE_START_EVENT:
     case YAML_MAPPING_START_EVENT:
@@ -551,6 +657,8 @@ static void skip_event(builder_t *b, const yaml_event_t *ev)
     default:
         break;
     }
+    if (b->skip == 0 && b->raw_open)
+        close_raw(b, ev->end_mark.index);
 }
 
 static int on_event(builder_t *b, const yaml_event_t *ev)
@@ -714,6 +822,7 @@ void dg_yaml_docs_free(dg_yaml_docs_t *docs)
         free(docs->docs[i].items);
     }
     free(docs->docs);
+    free(docs->raws);
     posmap_free(docs->pos);
     memset(docs, 0, sizeof *docs);
 }
@@ -743,12 +852,19 @@ int dg_yaml_parse(const char *data, size_t len, const char *name, size_t max_byt
     b->err = err;
     b->prune = (flags & DG_YAML_PRUNE_SERVER) != 0;
     b->cap_values = (flags & DG_YAML_CAP_VALUES) != 0;
+    b->keep_managed = b->prune && (flags & DG_YAML_KEEP_MANAGED) != 0;
+    b->bom = b->at_byte = len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
     if ((flags & DG_YAML_POSITIONS) && (out->pos = b->pos = calloc(1, sizeof *b->pos)) == NULL) {
         rc = DG_ENOMEM;
         goto out;
     }
     yaml_parser_set_input_string(&p, (const unsigned char *)data, len);
     rc = run_parser(b, &p, out);
+    if (!rc) {
+        out->raws = b->raws;
+        out->nraws = b->nraws;
+        b->raws = NULL;
+    }
 out:
     if (rc && err && err->code == 0)
         dg_err_set(err, rc, "%s: out of memory parsing YAML", name);
@@ -756,6 +872,7 @@ out:
     anchors_clear(b);
     free(b->anchors);
     free(b->items);
+    free(b->raws);
     free(b);
     yaml_parser_delete(&p);
     if (rc)

@@ -30,10 +30,21 @@ typedef struct dg_yaml_doc {
 
 typedef struct dg_posmap dg_posmap_t; /* opaque: node -> source position */
 
+/* The unparsed text of one object's metadata.managedFields (a byte range of
+ * the input, widened to the start of its line when only indentation precedes
+ * it, so that it parses on its own as YAML). */
+typedef struct dg_yaml_raw {
+    const json_t *meta; /* the object's metadata mapping (borrowed from a doc) */
+    size_t off, len;    /* in the input given to dg_yaml_parse() */
+} dg_yaml_raw_t;
+
 typedef struct dg_yaml_docs {
     dg_yaml_doc_t *docs; /* malloced array of @n */
     size_t n;
     dg_posmap_t *pos;    /* NULL unless positions were asked for */
+    dg_yaml_raw_t *raws; /* malloced or NULL (DG_YAML_KEEP_MANAGED): one per
+                          * object with managedFields, in document order */
+    size_t nraws;
 } dg_yaml_docs_t;
 
 /* Flags for dg_yaml_parse(). */
@@ -42,12 +53,18 @@ typedef struct dg_yaml_docs {
 #define DG_YAML_PRUNE_SERVER 2 /* drop what the server owns as it is read:
                                 * "status" of any mapping with a "kind", and
                                 * "managedFields" of any "metadata" */
+#define DG_YAML_KEEP_MANAGED 8 /* with DG_YAML_PRUNE_SERVER: note where each
+                                * object's managedFields was (docs->raws), so
+                                * that it can be parsed later, for the few
+                                * objects that drifted, instead of for all */
 
 /** Parse @len bytes named @name (used in errors) into documents. Empty and
  *  comment-only documents are skipped. @flags: DG_YAML_POSITIONS records
  *  every node's position (used for policy files; costs memory, so manifests
  *  don't); DG_YAML_PRUNE_SERVER never builds server-owned subtrees (a live
- *  snapshot is mostly managedFields and status: half the memory and time).
+ *  snapshot is mostly managedFields and status: half the memory and time);
+ *  DG_YAML_KEEP_MANAGED, with it, notes where each object's managedFields
+ *  was in @data (out->raws) for parsing later, only where it is needed.
  *  @max_bytes: 0 = DG_MAX_MANIFEST_BYTES; larger input fails with DG_ETOOBIG.
  *  Errors carry @name, line and column (1-based) and what is wrong, a bad
  *  byte (invalid UTF-8, a control character) included.

@@ -78,6 +78,35 @@ contains "markdown table" "$out" "| Object | Path | Desired | Live | Rule | Acti
 expect_exit 2 "diff -o yaml" -- "$ctl" diff "${base[@]}" --live "$ex/live-snapshot.yaml" -o yaml
 contains "yaml" "$out" 'path: "spec.minReplicas"'
 
+# Who changed each field: the managedFields a real kube-apiserver wrote
+# (tests/fixtures/managed: helm install, then kubectl edit, patch, set image).
+real=$src/tests/fixtures/managed
+for f in live.yaml live.json; do
+    expect_exit 2 "diff -o json of a real snapshot ($f)" -- "$ctl" diff "${base[@]}" --live "$real/$f" -o json
+    jq_eq "changedBy: kubectl edit lowered the floor ($f)" "$out" \
+        '.variances[] | select(.path=="spec.minReplicas") | .changedBy | "\(.manager) \(.operation) \(.time)"' \
+        "kubectl-edit Update 2026-12-01T20:51:51Z"
+    jq_eq "changedBy: kubectl patch moved the port ($f)" "$out" \
+        '.variances[] | select(.path=="spec.ports[name=http].port") | .changedBy.manager' kubectl-patch
+    jq_eq "changedBy: kubectl set image ($f)" "$out" \
+        '.variances[] | select(.object.kind=="Deployment") | .changedBy.manager' kubectl-set
+done
+expect_exit 2 "diff table of a real snapshot" -- "$ctl" diff "${base[@]}" --live "$real/live.yaml"
+contains "CHANGED BY column" "$out" "ACTION  CHANGED BY"
+contains "CHANGED BY cell" "$out" "deny    kubectl-edit   Update  2026-12-01T20:51:51Z"
+expect_exit 2 "diff -o markdown of a real snapshot" -- "$ctl" diff "${base[@]}" --live "$real/live.yaml" -o markdown
+contains "markdown: Changed by" "$out" "| Action | Changed by |"
+expect_exit 2 "diff -o sarif of a real snapshot" -- "$ctl" diff "${base[@]}" --live "$real/live.yaml" -o sarif
+jq_eq "sarif: changedBy in properties" "$out" \
+    '[.runs[0].results[].properties.changedBy.manager] | sort | join(",")' \
+    "kubectl-edit,kubectl-patch,kubectl-patch,kubectl-patch,kubectl-set"
+# Without managedFields (kubectl get without --show-managed-fields) nobody is named.
+awk '/^    managedFields:/{skip=1; next} skip && /^    [a-z]/{skip=0} !skip' "$real/live.yaml" >"$tmp/no-mf.yaml"
+expect_exit 2 "diff of a snapshot without managedFields" -- "$ctl" diff "${base[@]}" --live "$tmp/no-mf.yaml" -o json
+jq_eq "no changedBy without managedFields" "$out" '[.variances[] | select(has("changedBy"))] | length' 0
+expect_exit 2 "diff table without managedFields" -- "$ctl" diff "${base[@]}" --live "$tmp/no-mf.yaml"
+lacks "no CHANGED BY column" "$out" "CHANGED BY"
+
 # No drift: live equal to the baseline (what `kubectl apply` of the render gives).
 expect_exit 0 "diff of the baseline against itself" -- "$ctl" diff "${base[@]}" --live "$ex/release-baseline.yaml"
 contains "no drift" "$out" "No governed drift"
@@ -213,6 +242,15 @@ if command -v helm >/dev/null; then
     cmp -s "$tmp/r.yaml" "$ex/release-baseline.yaml" || fail "render differs from helm template"
     expect_exit 0 "render with values" -- "$ctl" render --chart "$ex/charts/nginx" --release test-nginx -n sandbox-nginx --set autoscaling.minReplicas=8 -o -
     contains "render --set reaches helm" "$out" "minReplicas: 8"
+    # A chart with CRDs: helm template leaves them out unless --include-crds.
+    cp -r "$ex/charts/nginx" "$tmp/crd-chart" && mkdir -p "$tmp/crd-chart/crds"
+    printf 'apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: widgets.example.com}\nspec:\n  group: example.com\n  names: {kind: Widget, plural: widgets}\n  scope: Namespaced\n  versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object}}}]\n' \
+        >"$tmp/crd-chart/crds/widgets.yaml"
+    expect_exit 0 "render without --include-crds" -- "$ctl" render --chart "$tmp/crd-chart" --release test-nginx -n sandbox-nginx -o -
+    lacks "no CRD without --include-crds" "$out" "kind: CustomResourceDefinition"
+    expect_exit 0 "render --include-crds" -- "$ctl" render --chart "$tmp/crd-chart" --release test-nginx -n sandbox-nginx --include-crds -o -
+    contains "--include-crds reaches helm" "$out" "kind: CustomResourceDefinition"
+    expect_exit 1 "--include-crds is for charts" -- "$ctl" render --manifests "$tmp" --release x --include-crds
     expect_exit 1 "render a missing chart" -- "$ctl" render --chart "$tmp/nochart" --release x -n y -o "$tmp/none.yaml"
     contains "render error names helm and the chart" "$err" "helm template x $tmp/nochart: helm exited with status 1"
     checks=$((checks + 1))
@@ -266,7 +304,7 @@ if command -v kubectl >/dev/null; then
     expect_exit 1 "capture from an unreachable cluster" -- "$ctl" capture --baseline "$ex/release-baseline.yaml" -n sandbox-nginx --kubeconfig "$tmp/kubeconfig" -o "$tmp/live.yaml"
     contains "capture names kubectl and its status" "$err" "driftctl: kubectl exited with status 1"
     contains "capture gives the likely cause" "$err" "likely cause: the cluster is unreachable"
-    contains "capture says what it ran" "$err" "  ran: kubectl get services/test-nginx deployments.apps/test-nginx horizontalpodautoscalers.autoscaling/test-nginx --namespace sandbox-nginx --ignore-not-found -o yaml --kubeconfig $tmp/kubeconfig"
+    contains "capture says what it ran" "$err" "  ran: kubectl get services/test-nginx deployments.apps/test-nginx horizontalpodautoscalers.autoscaling/test-nginx --namespace sandbox-nginx --ignore-not-found --show-managed-fields -o yaml --kubeconfig $tmp/kubeconfig"
     contains "capture keeps the gist of kubectl's stderr" "$err" "  kubectl said: The connection to the server 127.0.0.1:1 was refused"
     lacks "not kubectl's raw stderr" "$err" "memcache.go"
     checks=$((checks + 1)); [ "$(printf '%s\n' "$err" | wc -l)" -le 4 ] || fail "capture: more than a short excerpt: $err"
@@ -278,6 +316,15 @@ if command -v kubectl >/dev/null; then
     contains "publish --apply says what it ran" "$err" "  ran: kubectl apply --server-side --field-manager=driftctl --force-conflicts -f -"
     lacks "publish --apply does not print the ConfigMap it could not apply" "$out" "kind: ConfigMap"
 fi
+# A release of 70 Services: every one asked of kubectl, in one call (a
+# stand-in kubectl records its arguments and prints an empty List).
+printf '#!/bin/sh\nprintf "%%s\\n" "$@" >"%s"\nprintf "apiVersion: v1\\nkind: List\\nitems: []\\n"\n' "$tmp/kubectl.args" >"$tmp/fake-kubectl"
+chmod +x "$tmp/fake-kubectl"
+for i in $(seq 70); do printf -- '---\napiVersion: v1\nkind: Service\nmetadata: {name: s%d}\nspec:\n  ports: [{port: 80}]\n' "$i"; done >"$tmp/many.yaml"
+expect_exit 0 "capture of 70 objects" -- "$ctl" capture --baseline "$tmp/many.yaml" -n many --kubectl "$tmp/fake-kubectl" -o "$tmp/many-live.yaml"
+contains "capture of 70: said" "$err" "captured 0 of 70 governed objects"
+checks=$((checks + 1))
+[ "$(grep -c '^services/s[0-9]*$' "$tmp/kubectl.args")" = 70 ] || fail "capture asked kubectl for $(grep -c '^services/' "$tmp/kubectl.args") of 70 objects"
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: only}\n' >"$tmp/ungoverned.yaml"
 expect_exit 1 "capture of a release that governs nothing" -- "$ctl" capture --baseline "$tmp/ungoverned.yaml"
 contains "capture says why" "$err" "governs no object under the policy"
@@ -557,6 +604,128 @@ fake_reset
 expect_exit 1 "reconcile --release with no baseline anywhere" -- fake "$ctl" reconcile --release test-nginx -n sandbox-nginx
 contains "no baseline" "$err" "no baseline for release sandbox-nginx/test-nginx: no ConfigMap in driftgate-system labelled for it"
 
+# ---- status: the pipeline card, offline ---------------------------------------------------
+expect_exit 2 "status of the bundled example" -- "$ctl" status "${base[@]}" --live "$ex/live-snapshot.yaml"
+contains "status: workflow" "$out" "Workflow:         helm-release-assurance"
+contains "status: scope" "$out" "Scope:            sandbox-nginx / test-nginx"
+contains "status: source of truth" "$out" "Source of truth:  file $ex/release-baseline.yaml"
+contains "status: chart and digest" "$out" "chart nginx-0.1.0, digest sha256:$(sha256sum "$ex/release-baseline.yaml" | cut -d' ' -f1)"
+contains "status: signals" "$out" "Drift signals:    4 active (3 deny, 1 warn, 0 audit)"
+contains "status: state" "$out" "State:            variance-detected"
+contains "status: who changed the floor" "$out" "kubectl-edit   Update  2026-11-24T14:03:17Z"
+lacks "status offline: no gate looked at" "$out" "Gate:"
+expect_exit 2 "status -o json" -- "$ctl" status "${base[@]}" --live "$ex/live-snapshot.yaml" -o json
+jq_eq "status json: workflow" "$out" .workflow helm-release-assurance
+jq_eq "status json: scope" "$out" '"\(.scope.namespace) / \(.scope.release)"' "sandbox-nginx / test-nginx"
+jq_eq "status json: state" "$out" .state variance-detected
+jq_eq "status json: origin" "$out" .source.origin file
+jq_eq "status json: digest of the file" "$out" .source.digest "sha256:$(sha256sum "$ex/release-baseline.yaml" | cut -d' ' -f1)"
+jq_eq "status json: chart" "$out" .source.chart nginx-0.1.0
+jq_eq "status json: signals" "$out" '.signals | "\(.total) \(.deny) \(.warn) \(.audit)"' "4 3 1 0"
+jq_eq "status json: no plan" "$out" .plan null
+jq_eq "status json: changedBy" "$out" '.variances[] | select(.path=="spec.minReplicas") | .changedBy.manager' kubectl-edit
+jq_eq "status json: offline has no gate" "$out" 'has("gate")' false
+expect_exit 0 "status in sync" -- "$ctl" status "${base[@]}" --live "$ex/release-baseline.yaml"
+contains "status: in-sync" "$out" "State:            in-sync"
+contains "status: nothing active" "$out" "Drift signals:    0 active"
+# A saved plan for this release: reconcile-pending, with --plan or ./plan.json.
+digest="sha256:$(sha256sum "$ex/release-baseline.yaml" | cut -d' ' -f1)"
+plan() { printf '{"release":{"namespace":"%s","name":"%s","revision":1,"digest":"%s"},"operations":[]}\n' "$@"; }
+plan sandbox-nginx test-nginx "$digest" >"$tmp/plan.json"
+expect_exit 2 "status with a plan" -- "$ctl" status "${base[@]}" --live "$ex/live-snapshot.yaml" --plan "$tmp/plan.json" -o json
+jq_eq "status: reconcile-pending" "$out" .state reconcile-pending
+jq_eq "status: the plan" "$out" .plan "$tmp/plan.json"
+expect_exit 2 "status finds ./plan.json" -- sh -c "cd '$tmp' && '$ctl' status --baseline '$ex/release-baseline.yaml' --live '$ex/live-snapshot.yaml' -n sandbox-nginx"
+contains "status: ./plan.json counted" "$out" "State:            reconcile-pending"
+contains "status: the plan named" "$out" "Plan:             plan.json"
+expect_exit 0 "a plan but no drift" -- "$ctl" status "${base[@]}" --live "$ex/release-baseline.yaml" --plan "$tmp/plan.json"
+contains "a plan without drift is in sync" "$out" "State:            in-sync"
+plan sandbox-nginx other "$digest" >"$tmp/other.json"
+expect_exit 2 "a plan of another release" -- "$ctl" status "${base[@]}" --live "$ex/live-snapshot.yaml" --plan "$tmp/other.json"
+contains "another release's plan: not counted" "$out" "State:            variance-detected"
+contains "another release's plan: said" "$err" "is a plan for release sandbox-nginx/other, not this one"
+plan sandbox-nginx test-nginx "sha256:0000" >"$tmp/stale.json"
+expect_exit 2 "a plan against another baseline" -- "$ctl" status "${base[@]}" --live "$ex/live-snapshot.yaml" --plan "$tmp/stale.json"
+contains "a stale plan: not counted" "$out" "State:            variance-detected"
+contains "a stale plan: said" "$err" "was planned against baseline sha256:0000"
+expect_exit 1 "an unreadable --plan" -- "$ctl" status "${base[@]}" --live "$ex/live-snapshot.yaml" --plan "$tmp/nope.json"
+# A published baseline says its own revision, source and digest.
+"$ctl" publish --baseline "$ex/release-baseline.yaml" -n sandbox-nginx --revision 7 -o "$tmp/published.yaml" 2>/dev/null
+expect_exit 2 "status of a published baseline" -- "$ctl" status --baseline "$tmp/published.yaml" --live "$ex/live-snapshot.yaml" -o json
+jq_eq "published: origin" "$out" .source.origin published
+jq_eq "published: revision" "$out" .source.revision 7
+jq_eq "published: digest of the render" "$out" .source.digest "$digest"
+expect_exit 1 "status needs a release or files" -- "$ctl" status
+contains "status usage" "$err" "--release and -n are required"
+expect_exit 1 "status --baseline without --live" -- "$ctl" status "${base[@]}"
+contains "status: the pair" "$err" "--baseline and --live go together"
+expect_exit 1 "status -o sarif" -- "$ctl" status "${base[@]}" --live "$ex/live-snapshot.yaml" -o sarif
+contains "status formats" "$err" "status prints table or json"
+
+# ---- scripts/run_helm_mode.sh: the execution runner, offline, with the real helm -------------
+runner=$src/scripts/run_helm_mode.sh
+if command -v helm >/dev/null; then
+    ev=$tmp/evidence
+    expect_exit 2 "runner with --live" -- env DRIFTCTL="$ctl" "$runner" --chart "$ex/charts/nginx" \
+        --release test-nginx -n sandbox-nginx --live "$ex/live-snapshot.yaml" --out "$ev"
+    contains "runner: the seed's summary" "$out" "context: sandbox-nginx / test-nginx  workflow: helm-release-audit  state: variance-detected"
+    contains "runner: the variance count" "$out" "active variances: 4 (3 deny, 1 warn, 0 audit)"
+    contains "runner: the artifact" "$out" "artifact=release-baseline.yaml"
+    for f in release-baseline.yaml live-snapshot.yaml drift.json drift.sarif drift.md status.json evidence.json; do
+        checks=$((checks + 1)); [ -s "$ev/$f" ] || fail "runner: $f missing from the bundle"
+    done
+    checks=$((checks + 1)); [ ! -e "$ev/plan.json" ] || fail "runner: a plan without --reconcile"
+    evidence=$(cat "$ev/evidence.json")
+    jq_eq "runner: evidence lists every file" "$evidence" '.files | keys | sort | join(",")' \
+        "drift.json,drift.md,drift.sarif,live-snapshot.yaml,release-baseline.yaml,status.json"
+    checks=$((checks + 1))
+    (cd "$ev" && jq -r '.files | to_entries[] | "\(.value.sha256)  \(.key)"' evidence.json | sha256sum -c --quiet) ||
+        fail "runner: evidence.json digests do not match the files"
+    jq_eq "runner: exit status recorded" "$evidence" .exitStatus 2
+    jq_eq "runner: context recorded" "$evidence" .context "file:$ex/live-snapshot.yaml"
+    jq_eq "runner: tool versions" "$evidence" '[.tools.helm, .tools.driftctl] | map(startswith("v") or test("^[0-9]")) | all' true
+    jq_eq "runner: times" "$evidence" '[.started, .finished] | map(test("^20[0-9-]+T[0-9:]+Z$")) | all' true
+    jq_eq "runner: drift.json is diff's" "$(cat "$ev/drift.json")" '.summary.total' 4
+    jq_eq "runner: status.json is status's" "$(cat "$ev/status.json")" .state variance-detected
+    jq_eq "runner: drift.sarif" "$(cat "$ev/drift.sarif")" .version 2.1.0
+    contains "runner: drift.md" "$(cat "$ev/drift.md")" "| Object | Path |"
+    cmp -s "$ev/release-baseline.yaml" "$ex/release-baseline.yaml" ||
+        fail "runner: the render differs from examples/release-baseline.yaml"
+    cmp -s "$ev/live-snapshot.yaml" "$ex/live-snapshot.yaml" || fail "runner: --live was not copied as is"
+    # A tampered bundle no longer matches its evidence.
+    echo "# edited" >>"$ev/drift.md"
+    checks=$((checks + 1))
+    ! (cd "$ev" && jq -r '.files | to_entries[] | "\(.value.sha256)  \(.key)"' evidence.json | sha256sum -c --quiet >/dev/null 2>&1) ||
+        fail "runner: a tampered file still matches evidence.json"
+    expect_exit 0 "runner in sync" -- env DRIFTCTL="$ctl" "$runner" --chart "$ex/charts/nginx" \
+        --release test-nginx -n sandbox-nginx --live "$ex/release-baseline.yaml" --out "$tmp/ev-sync"
+    contains "runner: in-sync" "$out" "state: in-sync"
+    jq_eq "runner: exit 0 recorded" "$(cat "$tmp/ev-sync/evidence.json")" .exitStatus 0
+    expect_exit 2 "runner: default --out under ./drift-evidence" -- sh -c "cd '$tmp' && DRIFTCTL='$ctl' '$runner' --chart '$ex/charts/nginx' --release test-nginx -n sandbox-nginx --live '$ex/live-snapshot.yaml'"
+    checks=$((checks + 1))
+    ls -d "$tmp"/drift-evidence/sandbox-nginx-test-nginx-20*Z >/dev/null 2>&1 || fail "runner: no ./drift-evidence/<ns>-<release>-<UTC time>"
+    if "$ctl" reconcile --help >/dev/null 2>&1; then
+        echo "note: driftctl reconcile exists; the runner's 'not available' path was not tried" >&2
+    else
+        expect_exit 1 "runner --reconcile without driftctl reconcile" -- env DRIFTCTL="$ctl" "$runner" \
+            --chart "$ex/charts/nginx" --release test-nginx -n sandbox-nginx --live "$ex/live-snapshot.yaml" \
+            --out "$tmp/ev-rec" --reconcile plan
+        contains "runner: reconcile unavailable" "$err" "driftctl reconcile is not available"
+        checks=$((checks + 1)); [ ! -e "$tmp/ev-rec" ] || fail "runner: worked before saying reconcile is not available"
+    fi
+    expect_exit 1 "runner: a broken chart" -- env DRIFTCTL="$ctl" "$runner" --chart "$tmp/nochart" \
+        --release test-nginx -n sandbox-nginx --live "$ex/live-snapshot.yaml" --out "$tmp/ev-bad"
+    contains "runner: which step failed" "$err" "driftctl render failed"
+    jq_eq "runner: the failure recorded" "$(cat "$tmp/ev-bad/evidence.json")" .exitStatus 1
+else
+    fail "helm not on PATH (scripts/tools.sh): the runner was not tried"
+fi
+expect_exit 1 "runner without a chart" -- "$runner" --release test-nginx -n sandbox-nginx
+contains "runner usage" "$err" "--chart, --release and -n are required"
+expect_exit 1 "runner: --live and --context" -- "$runner" --chart x --release r -n n --live a --context b
+expect_exit 1 "runner: --reconcile what" -- "$runner" --chart x --release r -n n --reconcile maybe
+contains "runner: reconcile modes" "$err" "--reconcile takes plan or apply"
+
 # ---- the rest of the command surface ----------------------------------------------------
 expect_exit 0 "policy default" -- "$ctl" policy default
 contains "default policy" "$out" "name: hpa-bounds"
@@ -602,7 +771,7 @@ if command -v helm >/dev/null; then
     expect_exit 0 "render -f -" -- sh -c "echo 'autoscaling: {minReplicas: 9}' | \"$ctl\" render --chart \"$ex/charts/nginx\" --release test-nginx -f - -o -"
     contains "render -f - reads the values from stdin" "$out" "minReplicas: 9"
 fi
-for c in diff simulate publish capture render reconcile "policy kinds"; do
+for c in diff status simulate publish capture render reconcile "policy kinds"; do
     # shellcheck disable=SC2086
     help=$("$ctl" $c --help)
     for f in --baseline --live --policy --review --object --values --output; do
@@ -614,7 +783,7 @@ done
 
 # Help is the parser's truth: every flag --help lists is accepted (with a
 # value exactly when it shows one), and no flag is accepted that it does not list.
-cmds=(render publish capture diff simulate reconcile "policy kinds" "policy default" version)
+cmds=(render publish capture diff status simulate reconcile "policy kinds" "policy default" version)
 help_flags() { # CMD: "FLAG ARG" per flag line of its --help (ARG "-" for a switch)
     # shellcheck disable=SC2086
     "$ctl" $1 --help | sed -n 's/^  \(-\(.\), \)\{0,1\}--\([a-z][a-z-]*\)\( \(\[\{0,1\}[A-Z][A-Z/=-]*\]\{0,1\}\)\)\{0,1\}\( .*\)\{0,1\}$/--\3 \5|-\2/p' |

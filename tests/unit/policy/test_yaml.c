@@ -258,6 +258,53 @@ START_TEST(test_prune)
 }
 END_TEST
 
+/* DG_YAML_KEEP_MANAGED: where each object's managedFields was, as text
+ * that parses on its own (byte offsets past multi-byte UTF-8 and a byte
+ * order mark, though libyaml's marks count characters; block YAML widened
+ * to its line's indentation; flow YAML as it stands); a pod template's
+ * metadata is not an object's. */
+START_TEST(test_keep_managed)
+{
+    static const char with_bom[] =
+        "\xEF\xBB\xBF"
+        "apiVersion: v1\nkind: List\nitems:\n- kind: Deployment\n  metadata:\n"
+        "    labels: {team: \"\xc3\xa9quipe \xe2\x9c\x93\"}\n    managedFields:\n"
+        "    - manager: helm\n      fieldsV1:\n        f:spec: {}\n    name: web\n"
+        "  spec:\n    template:\n      metadata:\n        managedFields: [{manager: no}]\n"
+        "- {kind: Service, metadata: {name: s, managedFields: [{manager: kubectl-patch}]}}\n"
+        "- kind: ConfigMap\n  metadata: {name: none}\n";
+    const char *text = _i ? with_bom : with_bom + 3;
+    size_t len = strlen(text);
+    static const char *const want[] = {"[{\"manager\": \"helm\", \"fieldsV1\": {\"f:spec\": {}}}]",
+                                       "[{\"manager\": \"kubectl-patch\"}]"};
+    dg_yaml_docs_t docs, one;
+    dg_err_t err = {0};
+    json_t *items;
+
+    ck_assert_int_eq(dg_yaml_parse(text, len, "l.yaml", 0,
+                                   DG_YAML_PRUNE_SERVER | DG_YAML_KEEP_MANAGED, &docs, &err),
+                     0);
+    items = json_object_get(docs.docs[0].root, "items");
+    ck_assert_uint_eq(docs.nraws, 2);
+    for (size_t i = 0; i < 2; i++) {
+        json_t *w = dg_test_json(want[i]);
+
+        ck_assert_ptr_eq(docs.raws[i].meta, json_object_get(json_array_get(items, i), "metadata"));
+        ck_assert_int_eq(dg_yaml_parse(text + docs.raws[i].off, docs.raws[i].len, "raw", 0, 0,
+                                       &one, &err), 0);
+        ck_assert_msg(one.n == 1 && json_equal(one.docs[0].root, w), "raw %zu: '%.*s'", i,
+                      (int)docs.raws[i].len, text + docs.raws[i].off);
+        dg_yaml_docs_free(&one);
+        json_decref(w);
+    }
+    dg_yaml_docs_free(&docs);
+    /* Without the flag nothing is noted. */
+    ck_assert_int_eq(dg_yaml_parse(text, len, "l.yaml", 0, DG_YAML_PRUNE_SERVER, &docs, &err), 0);
+    ck_assert_uint_eq(docs.nraws, 0);
+    dg_yaml_docs_free(&docs);
+}
+END_TEST
+
 /* The real render in examples/ parses into its three objects. */
 START_TEST(test_real_render)
 {
@@ -289,6 +336,7 @@ int main(void)
     tcase_add_test(tc, test_node_cap);
     tcase_add_test(tc, test_positions);
     tcase_add_test(tc, test_prune);
+    tcase_add_loop_test(tc, test_keep_managed, 0, 2);
     tcase_add_test(tc, test_real_render);
     suite_add_tcase(s, tc);
     return dg_test_run(s);
