@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "ctl.h"
+#include "managed.h"
 #include "diff.h"
 
 enum { O_BASELINE = 256, O_LIVE, O_RELEASE, O_NS, O_BASELINE_NS, O_POLICY, O_ONLY, O_OUTPUT,
@@ -177,8 +178,8 @@ static int load_live(const rec_opts_t *o, ctl_reconcile_t *r, dg_err_t *err)
     if (r->live) /* read beside the baseline file */
         return 0;
     if (o->live)
-        return ctl_load_objects("--live", o->live, r->rel->ns, o->max_bytes, 0, &r->live,
-                                NULL, err);
+        return ctl_load_objects("--live", o->live, r->rel->ns, o->max_bytes, CTL_LOAD_MANAGED,
+                                &r->live, NULL, err);
     rc = ctl_capture_live(r->rel, r->pol, false, &o->kube, NULL, &r->captured, err);
     if (!rc) {
         r->live = r->captured.objs;
@@ -257,6 +258,9 @@ static int make_plan(const rec_opts_t *o, ctl_reconcile_t *r, dg_err_t *err)
         return 0;
     dg_variances_init(&v);
     rc = dg_diff_sets(r->rel->objs, r->live, r->covered, r->ncovered, r->pol, &v, err);
+    /* Who changed each value the plan puts back, when live says. */
+    if (!rc)
+        rc = dg_managed_attribute(r->live, &v, err);
     if (!rc && (rc = dg_plan_build(r->rel, r->live, &v, r->pol, &po, &r->plan, &why)) != 0)
         dg_err_set(err, rc, "%s%s", o->nonly && rc == DG_EINVAL ? "--only: " : "", why.msg);
     dg_variances_free(&v);

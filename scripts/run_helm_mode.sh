@@ -178,8 +178,10 @@ step "driftctl diff -o markdown" "0 2" "$driftctl" diff "${in[@]}" -o markdown >
 plan=()
 if [ -n "$reconcile" ]; then
     apply=()
-    [ "$reconcile" = plan ] || apply=(--apply "${kube[@]}")
-    step "driftctl reconcile" "0 2" "$driftctl" reconcile "${in[@]}" -o "$out/plan.json" "${apply[@]}"
+    [ "$reconcile" = plan ] || apply=(--apply --yes "${kube[@]}")
+    # The plan goes to plan.json (--out); what reconcile prints is its table.
+    step "driftctl reconcile" "0 2" "$driftctl" reconcile --baseline "$b" --live "$l" -n "$ns" \
+        --out "$out/plan.json" "${apply[@]}" >/dev/null
     plan=(--plan "$out/plan.json")
 fi
 step "driftctl status" "0 2" "$driftctl" status "${in[@]}" "${plan[@]}" -o json >"$out/status.json"

@@ -91,6 +91,10 @@ for f in live.yaml live.json; do
     jq_eq "changedBy: kubectl set image ($f)" "$out" \
         '.variances[] | select(.object.kind=="Deployment") | .changedBy.manager' kubectl-set
 done
+expect_exit 2 "reconcile plan of a real snapshot" -- "$ctl" reconcile "${base[@]}" --live "$real/live.yaml" -o json
+jq_eq "the plan names who changed the floor" "$out" \
+    '.operations[].variances[] | select(.path=="spec.minReplicas") | .changedBy | "\(.manager) \(.operation)"' \
+    "kubectl-edit Update"
 expect_exit 2 "diff table of a real snapshot" -- "$ctl" diff "${base[@]}" --live "$real/live.yaml"
 contains "CHANGED BY column" "$out" "ACTION  CHANGED BY"
 contains "CHANGED BY cell" "$out" "deny    kubectl-edit   Update  2026-12-01T20:51:51Z"
@@ -692,6 +696,13 @@ if command -v helm >/dev/null; then
     cmp -s "$ev/release-baseline.yaml" "$ex/release-baseline.yaml" ||
         fail "runner: the render differs from examples/release-baseline.yaml"
     cmp -s "$ev/live-snapshot.yaml" "$ex/live-snapshot.yaml" || fail "runner: --live was not copied as is"
+    # --reconcile plan: the plan driftctl reconcile saves, in the bundle and its evidence.
+    expect_exit 2 "runner --reconcile plan" -- env DRIFTCTL="$ctl" "$runner" --chart "$ex/charts/nginx" \
+        --release test-nginx -n sandbox-nginx --live "$ex/live-snapshot.yaml" --out "$tmp/ev-plan" --reconcile plan
+    jq_eq "runner: plan.json is reconcile's" "$(cat "$tmp/ev-plan/plan.json")" \
+        '[.operations[].object.kind] | sort | join(",")' "Deployment,HorizontalPodAutoscaler,Service"
+    jq_eq "runner: the plan in the evidence" "$(cat "$tmp/ev-plan/evidence.json")" '.files | has("plan.json")' true
+    jq_eq "runner: status sees the plan" "$(cat "$tmp/ev-plan/status.json")" .state reconcile-pending
     # A tampered bundle no longer matches its evidence.
     echo "# edited" >>"$ev/drift.md"
     checks=$((checks + 1))
