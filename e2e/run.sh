@@ -332,7 +332,8 @@ floor_variance() { gate /api/v1/variances | jq -e --arg live "$1" '.variances[] 
 checks=$((checks + 1))
 wait_for 15 floor_variance 2 || fail "the audit does not report the floor at 2: $(gate /api/v1/variances)"
 checks=$((checks + 1))
-gate /metrics | grep -Eq '^driftgate_active_variances [1-9]' || fail "driftgate_active_variances is 0"
+variances_counted() { gate /metrics | grep -Eq '^driftgate_active_variances [1-9]'; }
+wait_for 15 variances_counted || fail "driftgate_active_variances is 0: $(gate /metrics | grep active_variances)"
 run "after restart: enforcing again" nonzero -- patch_min 3
 has "restart denial" "$err" "$denied" "desired 7, requested 3"
 run "after restart: reconcile" 0 -- patch_min 7
