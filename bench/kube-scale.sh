@@ -18,7 +18,7 @@
 set -uo pipefail
 build=$(cd "${1:-build}" && pwd)
 reference=${2:-}
-if [ -n "$reference" ] && ! "$reference" --help 2>/dev/null | grep -q -- --console-listen; then
+if [ -n "$reference" ] && ! grep -q -- --console-listen <<<"$("$reference" --help 2>/dev/null)"; then
     echo "bench: $reference has no --console-listen; a reference must serve /api/v1 there" >&2
     exit 1
 fi

@@ -278,7 +278,7 @@ logged() { grep -F "$1" "$work/driftgate.log"; }
 checks=$((checks + 1))
 wait_for 15 logged "sandbox-nginx/sh.helm.release.v1.broken.v1" || fail "the corrupt record is not logged by name"
 checks=$((checks + 1))
-release broken | grep -q . && fail "a corrupt record became a baseline"
+[ -z "$(release broken)" ] || fail "a corrupt record became a baseline"
 checks=$((checks + 1))
 release_has test-nginx '.origin == "published" and .revision == 3' || fail "the store lost test-nginx: $(gate /api/v1/releases)"
 kill -TERM "$apiserver_pid"
@@ -332,7 +332,9 @@ floor_variance() { gate /api/v1/variances | jq -e --arg live "$1" '.variances[] 
 checks=$((checks + 1))
 wait_for 15 floor_variance 2 || fail "the audit does not report the floor at 2: $(gate /api/v1/variances)"
 checks=$((checks + 1))
-variances_counted() { gate /metrics | grep -Eq '^driftgate_active_variances [1-9]'; }
+# (grep reads a variable, not curl's pipe: grep -q leaving early would make
+# curl fail writing, and pipefail the check)
+variances_counted() { local m; m=$(gate /metrics); grep -Eq '^driftgate_active_variances [1-9]' <<<"$m"; }
 wait_for 15 variances_counted || fail "driftgate_active_variances is 0: $(gate /metrics | grep active_variances)"
 run "after restart: enforcing again" nonzero -- patch_min 3
 has "restart denial" "$err" "$denied" "desired 7, requested 3"
@@ -500,7 +502,8 @@ checks=$((checks + 1))
 wait_for 15 logged "baseline ConfigMap outside the baseline namespace ignored" ||
     fail "3. the untrusted baseline is not logged"
 checks=$((checks + 1))
-gate /metrics | grep -q '^driftgate_baselines_untrusted_ignored 1$' || fail "3. untrusted baseline not counted"
+m=$(gate /metrics)
+grep -q '^driftgate_baselines_untrusted_ignored 1$' <<<"$m" || fail "3. untrusted baseline not counted"
 run "3. the floor she published is still drift" nonzero -- jane patch hpa test-nginx -n sandbox-nginx --type merge -p '{"spec":{"minReplicas":3}}'
 has "3. judged against the trusted baseline" "$err" "$denied" "desired 7, requested 3"
 
