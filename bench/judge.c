@@ -43,7 +43,8 @@ int main(int argc, char **argv)
         return 1;
     }
     dg_log_set_level(getenv("DG_BENCH_LOG") ? DG_LOG_INFO : DG_LOG_ERROR);
-    gate.store = dg_store_new();
+    gate.metrics = dg_metrics_new();
+    gate.store = dg_store_new(gate.metrics);
     gate.policy = dg_policy_default(&err);
     dg_store_enable(gate.store, DG_SOURCE_DIR);
     if (!gate.policy || dg_store_load_dir(gate.store, argv[1], &err) < 0) {
@@ -70,6 +71,7 @@ int main(int argc, char **argv)
                (double)n, n, len);
     dg_policy_free(&gate.policy);
     dg_store_free(&gate.store);
+    dg_metrics_free(&gate.metrics);
     free(body);
     return 0;
 }

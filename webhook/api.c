@@ -87,7 +87,7 @@ static void judged(dg_gate_t *g, const dg_review_t *rv, const dg_decision_t *d, 
 {
     json_t *rec = decision_record(g, rv, d, ns);
 
-    dg_metrics_decision(d->verdict, d->response.allowed ? 200 : d->response.code, ns);
+    dg_metrics_decision(g->metrics, d->verdict, d->response.allowed ? 200 : d->response.code, ns);
     if (rec == NULL)
         return;
     dg_log_fields(d->verdict == DG_VERDICT_DENY ? DG_LOG_WARN : DG_LOG_INFO, "admission decision",
@@ -345,7 +345,8 @@ void dg_api_handle(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *resp)
             return dg_http_error(resp, 404, "no route %s", req->path);
         resp->status = 200;
         resp->content_type = "text/plain; version=0.0.4";
-        if (dg_metrics_render(&resp->body, dg_tls_expiry_seconds()) != 0)
+        if (dg_metrics_render(g->metrics, &resp->body,
+                              g->tls ? dg_tls_expiry_seconds(g->tls) : 0) != 0)
             dg_http_error(resp, 500, "out of memory");
         return;
     }

@@ -277,12 +277,12 @@ static void housekeeping(dg_gate_t *g)
 {
     dg_err_t err = {0};
     char msg[600];
-    int rc = dg_tls_reload(&err);
+    int rc = dg_tls_reload(g->tls, &err);
 
     if (rc == 1)
         dg_log(DG_LOG_INFO, "serving certificate reloaded",
                json_pack("{s:s, s:f}", "cert", g->cfg->tls_cert, "expires_in_s",
-                         dg_tls_expiry_seconds()));
+                         dg_tls_expiry_seconds(g->tls)));
     else if (rc < 0)
         dg_log(DG_LOG_ERROR, "new serving certificate not loaded; the old one keeps serving",
                json_pack("{s:s}", "error", dg_err_format(&err, msg, sizeof msg)));
@@ -398,7 +398,7 @@ static int start_sources(dg_gate_t *g, dg_err_t *err)
 static dg_timelines_t *new_timelines(const dg_gate_t *g, dg_err_t *err)
 {
     dg_timeline_opts_t to = {.webhook = g->cfg->webhook_name,
-                             .baseline_ns = dg_kube_baseline_namespace(g->cfg), .pol = g->policy};
+                             .baseline_ns = dg_kube_baseline_namespace(g), .pol = g->policy};
 
     return dg_timelines_new(&to, DG_TIMELINES_PER_RELEASE, DG_TIMELINES_RELEASES, err);
 }
@@ -431,12 +431,15 @@ int main(int argc, char **argv)
     }
     dg_log_set_level((dg_log_level_t)dg_log_level_parse(st.level));
     dg_log_start();
-    g.store = dg_store_new();
+    g.metrics = dg_metrics_new();
+    g.store = g.metrics ? dg_store_new(g.metrics) : NULL;
     g.decisions = dg_decisions_new();
     if (g.store == NULL || g.decisions == NULL ||
-        dg_tls_init(cfg->tls_cert, cfg->tls_key, cfg->client_ca, cfg->client_names, &err) != 0 ||
+        (g.tls = dg_tls_new(cfg->tls_cert, cfg->tls_key, cfg->client_ca, cfg->client_names,
+                            &err)) == NULL ||
         load_policy(&g, &err) != 0 || start_sources(&g, &err) < 0 ||
-        (g.refresh && (reread = dg_reread_new(g.refresh, cfg->reread_budget_ms, &err)) == NULL)) {
+        (g.refresh &&
+         (reread = dg_reread_new(g.refresh, cfg->reread_budget_ms, g.metrics, &err)) == NULL)) {
         fprintf(stderr, "driftgate: %s\n",
                 err.code ? dg_err_format(&err, msg, sizeof msg) : "out of memory");
         goto out;
@@ -449,13 +452,14 @@ int main(int argc, char **argv)
     }
     rc = serve(&g);
 out:
-    dg_kube_stop();
+    dg_kube_stop(&g.kube);
     dg_reread_free(&reread);
     dg_store_free(&g.store);
     dg_policy_free(&g.policy);
-    dg_tls_shutdown();
+    dg_tls_free(&g.tls);
     dg_decisions_free(&g.decisions);
     dg_timelines_free(&g.timelines);
+    dg_metrics_free(&g.metrics); /* last: everything above counted in it */
     dg_log_stop();
     return rc;
 }

@@ -283,7 +283,7 @@ static void publish(struct dg_kube_audit *a, json_t *now, long unread)
     }
     json_decref(a->results);
     a->results = now; /* objects no longer in any baseline are forgotten */
-    dg_metrics_set_audit_unread(unread);
+    dg_metrics_set_audit_unread(a->g->metrics, unread);
     dg_store_set_variances(a->g->store, all, (long)json_array_size(all));
 }
 

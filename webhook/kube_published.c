@@ -23,6 +23,7 @@ struct dg_kube_published {
     char *baseline_ns;
     dg_strmap_t *entries; /* "ns/name" -> entry_t */
     json_t *untrusted;    /* "ns/name" -> resourceVersion already logged as ignored */
+    dg_metrics_t *metrics; /* borrowed: the gate's */
 };
 
 static void entry_free(void *p)
@@ -36,12 +37,13 @@ static void entry_free(void *p)
     }
 }
 
-dg_kube_published_t *dg_kube_published_new(const char *baseline_ns)
+dg_kube_published_t *dg_kube_published_new(const char *baseline_ns, dg_metrics_t *metrics)
 {
     dg_kube_published_t *p = calloc(1, sizeof *p);
 
     if (p == NULL)
         return NULL;
+    p->metrics = metrics;
     p->baseline_ns = strdup(baseline_ns);
     p->entries = dg_strmap_new(entry_free);
     p->untrusted = json_object();
@@ -224,6 +226,6 @@ int dg_kube_published_releases(dg_kube_published_t *p, dg_release_t ***rels, siz
         if (e->rel)
             (*rels)[(*n)++] = dg_release_ref(e->rel);
     }
-    dg_metrics_set_untrusted((long)json_object_size(p->untrusted));
+    dg_metrics_set_untrusted(p->metrics, (long)json_object_size(p->untrusted));
     return 0;
 }

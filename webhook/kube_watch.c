@@ -35,7 +35,8 @@ struct dg_kube_watch {
     dg_kube_client_t *client;
     dg_kube_conn_t *conn;   /* this thread's own: never shared */
     pthread_t thread;
-    int slot;               /* metrics */
+    dg_metrics_t *metrics;  /* the client's (borrowed) */
+    int slot;               /* in @metrics */
     json_t *known;          /* "ns/name" -> "uid/resourceVersion" handed to the sink */
     char rv[64];            /* to resume from; "" = list first */
     unsigned seed;
@@ -172,7 +173,7 @@ static int list_all(struct dg_kube_watch *w, dg_err_t *err)
     void *tmp;
     int rc = 0;
 
-    dg_metrics_watch_list(w->slot);
+    dg_metrics_watch_list(w->metrics, w->slot);
     w->rv[0] = '\0';
     do {
         dg_err_t perr = {0};
@@ -199,7 +200,7 @@ static int list_all(struct dg_kube_watch *w, dg_err_t *err)
                 remove_key(w, key);
         }
         w->spec.sink.flush(w->spec.sink.ctx);
-        dg_metrics_watch_event(w->slot);
+        dg_metrics_watch_event(w->metrics, w->slot);
     }
     json_decref(seen);
     return rc;
@@ -219,7 +220,7 @@ static int on_event(void *ctx, const char *line, size_t len, bool more)
         json_decref(ev);
         return 0;
     }
-    dg_metrics_watch_event(w->slot);
+    dg_metrics_watch_event(w->metrics, w->slot);
     if (type == NULL || !json_is_object(obj)) {
         snprintf(w->why, sizeof w->why, "an event that does not parse (%zu bytes)", len);
         w->broken = true;
@@ -374,7 +375,8 @@ dg_kube_watch_t *dg_kube_watch_start(dg_kube_client_t *c, const dg_kube_watch_sp
     }
     w->spec = *spec;
     w->client = c;
-    w->slot = dg_metrics_watch_register(spec->name);
+    w->metrics = dg_kube_client_metrics(c);
+    w->slot = dg_metrics_watch_register(w->metrics, spec->name);
     w->seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)w;
     if (pthread_create(&w->thread, NULL, run, w) != 0) {
         dg_kube_client_release(c, &w->conn);

@@ -57,6 +57,7 @@ struct dg_store {
     unsigned long gen;
     dirfile_t *files;
     size_t nfiles;
+    dg_metrics_t *metrics;   /* borrowed: the gate's */
 };
 
 static void snapshot_free(dg_snapshot_t *s)
@@ -93,7 +94,7 @@ static void report_conflicts(dg_store_t *st, const dg_baselines_t *b)
     size_t n = dg_baselines_nconflicts(b);
     char shown[256];
 
-    dg_metrics_set_conflicts((long)n);
+    dg_metrics_set_conflicts(st->metrics, (long)n);
     if (n == st->nconflicts)
         return;
     st->nconflicts = n;
@@ -134,18 +135,19 @@ static int rebuild(dg_store_t *st, dg_err_t *err)
     old = st->cur;
     st->cur = s;
     dg_snapshot_release(&old);
-    dg_metrics_set_baselines((long)dg_baselines_count(s->bases));
-    dg_metrics_set_synced(s->synced);
-    dg_metrics_set_variances(s->nvariances);
+    dg_metrics_set_baselines(st->metrics, (long)dg_baselines_count(s->bases));
+    dg_metrics_set_synced(st->metrics, s->synced);
+    dg_metrics_set_variances(st->metrics, s->nvariances);
     return 0;
 }
 
-dg_store_t *dg_store_new(void)
+dg_store_t *dg_store_new(dg_metrics_t *metrics)
 {
     dg_store_t *st = calloc(1, sizeof *st);
 
     if (st == NULL)
         return NULL;
+    st->metrics = metrics;
     pthread_mutex_init(&st->mu, NULL);
     if (rebuild(st, NULL) != 0) {
         free(st);

@@ -71,7 +71,8 @@ static void setup(void)
     dg_release_t *rel = dg_release_new("test-nginx", "sandbox-nginx");
 
     dg_log_set_level(DG_LOG_ERROR + 1); /* the sweep would log thousands of lines */
-    gate.store = dg_store_new();
+    gate.metrics = dg_metrics_new();
+    gate.store = dg_store_new(gate.metrics);
     gate.policy = dg_policy_default(NULL);
     ck_assert_int_eq(dg_manifest_load(text, len, &opts, rel->objs, NULL, NULL), 0);
     dg_store_enable(gate.store, DG_SOURCE_DIR);
@@ -84,6 +85,7 @@ static void teardown(void)
 {
     dg_store_free(&gate.store);
     dg_policy_free(&gate.policy);
+    dg_metrics_free(&gate.metrics);
 }
 
 START_TEST(test_every_allocation_fails_in_turn)

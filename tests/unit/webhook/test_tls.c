@@ -49,14 +49,15 @@ static void install(const char *name, const char *which)
     usleep(20000); /* a distinct mtime */
 }
 
-static double days_left(void)
+static double days_left(dg_tls_t *tls)
 {
-    return dg_tls_expiry_seconds() / 86400.0;
+    return dg_tls_expiry_seconds(tls) / 86400.0;
 }
 
 START_TEST(test_rotation)
 {
     dg_err_t err = {0};
+    dg_tls_t *tls;
     char cmd[600];
 
     ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -65,22 +66,23 @@ START_TEST(test_rotation)
     make_pair("one", 10);
     make_pair("two", 30);
     install("one", NULL);
-    ck_assert_int_eq(dg_tls_init(crt, key, NULL, NULL, &err), 0);
-    ck_assert(days_left() > 9 && days_left() <= 10);
-    ck_assert_int_eq(dg_tls_reload(&err), 0); /* unchanged */
+    tls = dg_tls_new(crt, key, NULL, NULL, &err);
+    ck_assert_ptr_nonnull(tls);
+    ck_assert(days_left(tls) > 9 && days_left(tls) <= 10);
+    ck_assert_int_eq(dg_tls_reload(tls, &err), 0); /* unchanged */
 
     /* Half a rotation: the new certificate, the old key. */
     install("two", "crt");
     memset(&err, 0, sizeof err);
-    ck_assert_int_lt(dg_tls_reload(&err), 0);
+    ck_assert_int_lt(dg_tls_reload(tls, &err), 0);
     ck_assert_ptr_nonnull(strstr(err.msg, "does not match"));
-    ck_assert(days_left() <= 10); /* the old pair serves on */
-    ck_assert_int_eq(dg_tls_reload(&err), 0); /* reported once, not every tick */
+    ck_assert(days_left(tls) <= 10); /* the old pair serves on */
+    ck_assert_int_eq(dg_tls_reload(tls, &err), 0); /* reported once, not every tick */
 
     /* The key arrives: the new pair serves. */
     install("two", "key");
-    ck_assert_int_eq(dg_tls_reload(&err), 1);
-    ck_assert(days_left() > 29 && days_left() <= 30);
+    ck_assert_int_eq(dg_tls_reload(tls, &err), 1);
+    ck_assert(days_left(tls) > 29 && days_left(tls) <= 30);
 
     /* A truncated certificate: refused, the current pair stays. */
     snprintf(cmd, sizeof cmd, "cd %s && head -c 100 one.crt > tls.crt.new && mv tls.crt.new tls.crt",
@@ -88,10 +90,11 @@ START_TEST(test_rotation)
     sh(cmd);
     usleep(20000);
     memset(&err, 0, sizeof err);
-    ck_assert_int_lt(dg_tls_reload(&err), 0);
+    ck_assert_int_lt(dg_tls_reload(tls, &err), 0);
     ck_assert_ptr_nonnull(strstr(err.msg, "not a PEM certificate chain"));
-    ck_assert(days_left() > 29);
-    dg_tls_shutdown();
+    ck_assert(days_left(tls) > 29);
+    dg_tls_free(&tls);
+    ck_assert_ptr_null(tls);
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     sh(cmd);
 }
@@ -101,10 +104,9 @@ START_TEST(test_bad_start)
 {
     dg_err_t err = {0};
 
-    ck_assert_int_ne(dg_tls_init("/nonexistent/tls.crt", "/nonexistent/tls.key", NULL, NULL, &err),
-                     0);
+    ck_assert_ptr_null(
+        dg_tls_new("/nonexistent/tls.crt", "/nonexistent/tls.key", NULL, NULL, &err));
     ck_assert_ptr_nonnull(strstr(err.msg, "/nonexistent/tls.crt: cannot read"));
-    dg_tls_shutdown();
 }
 END_TEST
 
