@@ -3,7 +3,9 @@
  * rotation, --baseline-dir changes) and the rolling-update shutdown.
  * SPDX-License-Identifier: Apache-2.0 */
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,12 +21,23 @@
 #include "reread.h"
 #include "tls.h"
 
-static volatile sig_atomic_t signals;
-
-static void on_signal(int sig)
+/* SIGTERM and SIGINT are blocked in every thread (main blocks them before
+ * it makes the first; threads inherit the mask) and taken by the main loop
+ * with sigtimedwait(): no handler, so no process-wide flag for one. */
+static void block_stop_signals(sigset_t *set)
 {
-    (void)sig;
-    signals++;
+    sigemptyset(set);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, set, NULL);
+}
+
+/* Did a stop signal arrive within @ms? */
+static bool stop_signal(const sigset_t *set, long ms)
+{
+    struct timespec wait = {ms / 1000, (ms % 1000) * 1000000L};
+
+    return sigtimedwait(set, NULL, &wait) > 0;
 }
 
 /* ---- options: one table drives the flags, their environment twins and --help ---- */
@@ -314,16 +327,14 @@ static const char *listen_addr(const dg_gate_cfg_t *cfg, size_t i)
  * API server has seen that, new connections still arrive and must be
  * served; only then stop accepting and let in-flight requests finish. A
  * second signal skips the wait. */
-static void shut_down(dg_gate_t *g, dg_http_t **http)
+static void shut_down(dg_gate_t *g, dg_http_t **http, const sigset_t *stop)
 {
-    struct timespec tick = {0, 50 * 1000 * 1000};
-    sig_atomic_t seen = signals;
-
     atomic_store(&g->draining, true);
     dg_log(DG_LOG_INFO, "SIGTERM: /readyz fails; serving on for the shutdown delay",
            json_pack("{s:i}", "shutdown_delay_s", (int)g->cfg->shutdown_delay_s));
-    for (unsigned i = 0; i < g->cfg->shutdown_delay_s * 20 && signals == seen; i++)
-        nanosleep(&tick, NULL);
+    for (unsigned i = 0; i < g->cfg->shutdown_delay_s * 20; i++)
+        if (stop_signal(stop, 50)) /* a second signal ends the wait */
+            break;
     for (size_t i = 0; i < NLISTENERS; i++)
         dg_http_quiesce(http[i]);
     dg_log(DG_LOG_INFO, "not accepting; draining in-flight requests",
@@ -332,18 +343,13 @@ static void shut_down(dg_gate_t *g, dg_http_t **http)
         dg_http_stop(&http[i], g->cfg->request_timeout_s);
 }
 
-static int serve(dg_gate_t *g)
+static int serve(dg_gate_t *g, const sigset_t *stop)
 {
-    struct sigaction sa = {.sa_handler = on_signal};
-    struct timespec tick = {0, 100 * 1000 * 1000};
     dg_http_t *http[NLISTENERS] = {0};
     dg_err_t err = {0};
     char msg[600];
     unsigned ticks = 0;
 
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     for (size_t i = 0; i < NLISTENERS; i++) {
         const char *addr = listen_addr(g->cfg, i);
@@ -360,12 +366,11 @@ static int serve(dg_gate_t *g)
                      g->cfg->metrics_listen, "console", g->cfg->console_listen, "webhook",
                      g->cfg->webhook_name, "fail_open", g->cfg->fail_open, "client_auth",
                      g->cfg->client_ca != NULL));
-    while (signals == 0) {
-        nanosleep(&tick, NULL);
+    while (!stop_signal(stop, 100)) {
         if (++ticks % (10 * g->cfg->dir_poll_s) == 0)
             housekeeping(g);
     }
-    shut_down(g, http);
+    shut_down(g, http, stop);
     dg_log(DG_LOG_INFO, "stopped", NULL);
     return 0;
 }
@@ -416,6 +421,7 @@ int main(int argc, char **argv)
     dg_gate_cfg_t *cfg = &st.cfg;
     dg_gate_t g = {.cfg = cfg};
     dg_reread_t *reread = NULL;
+    sigset_t stop;
     dg_err_t err = {0};
     char msg[600];
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -429,6 +435,7 @@ int main(int argc, char **argv)
                 st.level);
         return 1;
     }
+    block_stop_signals(&stop); /* before the first thread */
     dg_log_set_level((dg_log_level_t)dg_log_level_parse(st.level));
     dg_log_start();
     g.metrics = dg_metrics_new();
@@ -450,7 +457,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "driftgate: out of memory\n");
         goto out;
     }
-    rc = serve(&g);
+    rc = serve(&g, &stop);
 out:
     dg_kube_stop(&g.kube);
     dg_reread_free(&reread);
