@@ -9,6 +9,7 @@
 
 #include "decide.h"
 #include "decisions.h"
+#include "log.h"
 #include "metrics.h"
 #include "policy.h"
 #include "store.h"
@@ -52,7 +53,8 @@ typedef struct dg_tls dg_tls_t;   /* tls.h */
  * two gates in one process (tests) share nothing. */
 typedef struct dg_gate {
     const dg_gate_cfg_t *cfg;
-    dg_metrics_t *metrics;           /* owned; made first, freed last: the rest count in it */
+    dg_log_t *log;                   /* owned; made first, freed last: the rest log to it */
+    dg_metrics_t *metrics;           /* owned; made next, freed before @log: the rest count in it */
     dg_store_t *store;
     dg_policy_t *policy;
     const dg_refresh_ops_t *refresh; /* the Kubernetes source's re-read, or NULL */

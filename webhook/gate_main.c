@@ -293,16 +293,16 @@ static void housekeeping(dg_gate_t *g)
     int rc = dg_tls_reload(g->tls, &err);
 
     if (rc == 1)
-        dg_log(DG_LOG_INFO, "serving certificate reloaded",
+        dg_log(g->log, DG_LOG_INFO, "serving certificate reloaded",
                json_pack("{s:s, s:f}", "cert", g->cfg->tls_cert, "expires_in_s",
                          dg_tls_expiry_seconds(g->tls)));
     else if (rc < 0)
-        dg_log(DG_LOG_ERROR, "new serving certificate not loaded; the old one keeps serving",
+        dg_log(g->log, DG_LOG_ERROR, "new serving certificate not loaded; the old one keeps serving",
                json_pack("{s:s}", "error", dg_err_format(&err, msg, sizeof msg)));
     if (g->cfg->baseline_dir) {
         memset(&err, 0, sizeof err);
         if (dg_store_load_dir(g->store, g->cfg->baseline_dir, &err) < 0)
-            dg_log(DG_LOG_ERROR, "baseline directory not read; keeping the baselines loaded",
+            dg_log(g->log, DG_LOG_ERROR, "baseline directory not read; keeping the baselines loaded",
                    json_pack("{s:s}", "error", dg_err_format(&err, msg, sizeof msg)));
     }
 }
@@ -330,14 +330,14 @@ static const char *listen_addr(const dg_gate_cfg_t *cfg, size_t i)
 static void shut_down(dg_gate_t *g, dg_http_t **http, const sigset_t *stop)
 {
     atomic_store(&g->draining, true);
-    dg_log(DG_LOG_INFO, "SIGTERM: /readyz fails; serving on for the shutdown delay",
+    dg_log(g->log, DG_LOG_INFO, "SIGTERM: /readyz fails; serving on for the shutdown delay",
            json_pack("{s:i}", "shutdown_delay_s", (int)g->cfg->shutdown_delay_s));
     for (unsigned i = 0; i < g->cfg->shutdown_delay_s * 20; i++)
         if (stop_signal(stop, 50)) /* a second signal ends the wait */
             break;
     for (size_t i = 0; i < NLISTENERS; i++)
         dg_http_quiesce(http[i]);
-    dg_log(DG_LOG_INFO, "not accepting; draining in-flight requests",
+    dg_log(g->log, DG_LOG_INFO, "not accepting; draining in-flight requests",
            json_pack("{s:I}", "inflight", (json_int_t)g->inflight));
     for (size_t i = 0; i < NLISTENERS; i++)
         dg_http_stop(&http[i], g->cfg->request_timeout_s);
@@ -361,7 +361,7 @@ static int serve(dg_gate_t *g, const sigset_t *stop)
             return 1;
         }
     }
-    dg_log(DG_LOG_INFO, "serving",
+    dg_log(g->log, DG_LOG_INFO, "serving",
            json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "listen", g->cfg->listen, "metrics",
                      g->cfg->metrics_listen, "console", g->cfg->console_listen, "webhook",
                      g->cfg->webhook_name, "fail_open", g->cfg->fail_open, "client_auth",
@@ -371,7 +371,7 @@ static int serve(dg_gate_t *g, const sigset_t *stop)
             housekeeping(g);
     }
     shut_down(g, http, stop);
-    dg_log(DG_LOG_INFO, "stopped", NULL);
+    dg_log(g->log, DG_LOG_INFO, "stopped", NULL);
     return 0;
 }
 
@@ -386,13 +386,13 @@ static int start_sources(dg_gate_t *g, dg_err_t *err)
     }
     /* Said at every start: the trust the policy gives away. */
     if (!dg_policy_has_deployers(g->policy))
-        dg_log(DG_LOG_WARN, "the policy names no deployers: anyone who can write Helm's release "
+        dg_log(g->log, DG_LOG_WARN, "the policy names no deployers: anyone who can write Helm's release "
                             "records can release (set spec.deployers)",
                json_pack("{s:s}", "policy", dg_policy_name(g->policy)));
     if (g->cfg->kubeconfig || g->cfg->in_cluster)
         return dg_kube_start(g, err);
     if (!g->cfg->baseline_dir)
-        dg_log(DG_LOG_WARN, "no baseline source (--baseline-dir, --kubeconfig or --in-cluster): "
+        dg_log(g->log, DG_LOG_WARN, "no baseline source (--baseline-dir, --kubeconfig or --in-cluster): "
                             "every request is allowed as no-baseline",
                NULL);
     return 0;
@@ -436,10 +436,14 @@ int main(int argc, char **argv)
         return 1;
     }
     block_stop_signals(&stop); /* before the first thread */
-    dg_log_set_level((dg_log_level_t)dg_log_level_parse(st.level));
-    dg_log_start();
+    g.log = dg_log_new((dg_log_level_t)dg_log_level_parse(st.level));
+    if (g.log == NULL) {
+        fprintf(stderr, "driftgate: out of memory\n");
+        return 1;
+    }
+    dg_log_start(g.log);
     g.metrics = dg_metrics_new();
-    g.store = g.metrics ? dg_store_new(g.metrics) : NULL;
+    g.store = g.metrics ? dg_store_new(g.metrics, g.log) : NULL;
     g.decisions = dg_decisions_new();
     if (g.store == NULL || g.decisions == NULL ||
         (g.tls = dg_tls_new(cfg->tls_cert, cfg->tls_key, cfg->client_ca, cfg->client_names,
@@ -466,7 +470,7 @@ out:
     dg_tls_free(&g.tls);
     dg_decisions_free(&g.decisions);
     dg_timelines_free(&g.timelines);
-    dg_metrics_free(&g.metrics); /* last: everything above counted in it */
-    dg_log_stop();
+    dg_metrics_free(&g.metrics); /* everything above counted in it ... */
+    dg_log_free(&g.log);         /* ... and logged to it: written out here */
     return rc;
 }

@@ -290,7 +290,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (cr == NULL)
         return;
     if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED)
-        dg_log(DG_LOG_WARN, "request dropped: the client stalled past the request timeout",
+        dg_log(h->gate->log, DG_LOG_WARN, "request dropped: the client stalled past the request timeout",
                json_pack("{s:I}", "bytes_received", (json_int_t)cr->body.len));
     if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED)
         dg_metrics_rejected(h->gate->metrics, 408);
@@ -348,15 +348,15 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *l
 static void mhd_log(void *cls, const char *fmt, va_list ap) DG_VPRINTF(2);
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
+    dg_http_t *h = cls;
     char msg[512];
     size_t n;
 
-    (void)cls;
     vsnprintf(msg, sizeof msg, fmt, ap);
     n = strlen(msg);
     while (n && msg[n - 1] == '\n')
         msg[--n] = '\0';
-    dg_log(DG_LOG_DEBUG, msg, json_pack("{s:s}", "component", "libmicrohttpd"));
+    dg_log(h->gate->log, DG_LOG_DEBUG, msg, json_pack("{s:s}", "component", "libmicrohttpd"));
 }
 
 /* The listening socket is ours, not libmicrohttpd's: an address in use is
@@ -487,7 +487,7 @@ static struct MHD_Daemon *start_mhd(dg_http_t *h, int fd)
         cfg->request_timeout_s, MHD_OPTION_CONNECTION_LIMIT, 4096u,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_conns_per_ip, MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, h, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
         tls ? MHD_OPTION_ARRAY : MHD_OPTION_END, tls_opts, MHD_OPTION_END);
 }
 

@@ -96,7 +96,8 @@ static void helm_put(void *ctx, const char *key, json_t *obj)
 
     helm_key(d, key, full, sizeof full);
     if (dg_kube_helm_put(d->kube->helm, full, obj) != 0)
-        dg_log(DG_LOG_ERROR, "out of memory keeping a Helm record", json_pack("{s:s}", "record", full));
+        dg_log(d->kube->g->log, DG_LOG_ERROR, "out of memory keeping a Helm record",
+               json_pack("{s:s}", "record", full));
 }
 
 static void helm_del(void *ctx, const char *key)
@@ -281,11 +282,11 @@ static int kube_init(dg_kube_t *k, dg_gate_t *g, dg_err_t *err)
 
     k->g = g;
     pthread_mutex_init(&k->helm_mu, NULL);
-    k->client = dg_kube_client_new(g->cfg, g->metrics, err);
+    k->client = dg_kube_client_new(g->cfg, g->metrics, g->log, err);
     if (k->client == NULL)
         return err && err->code ? err->code : DG_ENOMEM;
-    k->published = dg_kube_published_new(dg_kube_baseline_namespace(g), g->metrics);
-    k->helm = dg_kube_helm_new(&lim, g->metrics);
+    k->published = dg_kube_published_new(dg_kube_baseline_namespace(g), g->metrics, g->log);
+    k->helm = dg_kube_helm_new(&lim, g->metrics, g->log);
     k->hpas = json_object();
     if (!k->published || !k->helm || !k->hpas)
         return dg_err_set(err, DG_ENOMEM, "out of memory");
@@ -314,7 +315,7 @@ int dg_kube_start(dg_gate_t *g, dg_err_t *err)
     if (rc)
         return rc;
     g->refresh = &k->refresh;
-    dg_log(DG_LOG_INFO, "watching the Kubernetes API",
+    dg_log(g->log, DG_LOG_INFO, "watching the Kubernetes API",
            json_pack("{s:s, s:b, s:s}", "server", dg_kube_client_server(k->client), "helm_secrets",
                      g->cfg->helm_secrets, "baseline_namespace", dg_kube_baseline_namespace(g)));
     return 0;

@@ -41,6 +41,7 @@ struct dg_kube_client {
     bool insecure;
     atomic_bool stop;
     dg_metrics_t *metrics;    /* borrowed: the gate's; every request counts there */
+    dg_log_t *log;            /* borrowed: the gate's, for the watches */
     /* TLS sessions and DNS answers, shared by every handle under locks:
      * a pooled handle resumes a TLS session instead of a full handshake
      * with client authentication on a request's clock. Connections are
@@ -205,7 +206,7 @@ static void share_init(dg_kube_client_t *c)
 }
 
 dg_kube_client_t *dg_kube_client_new(const dg_gate_cfg_t *cfg, dg_metrics_t *metrics,
-                                     dg_err_t *err)
+                                     dg_log_t *log, dg_err_t *err)
 {
     dg_kube_client_t *c = calloc(1, sizeof *c);
     int rc;
@@ -215,6 +216,7 @@ dg_kube_client_t *dg_kube_client_new(const dg_gate_cfg_t *cfg, dg_metrics_t *met
         return NULL;
     }
     c->metrics = metrics;
+    c->log = log;
     dg_buf_init(&c->ca, 0);
     dg_buf_init(&c->cert, 0);
     dg_buf_init(&c->key, 0);
@@ -236,6 +238,11 @@ dg_kube_client_t *dg_kube_client_new(const dg_gate_cfg_t *cfg, dg_metrics_t *met
 dg_metrics_t *dg_kube_client_metrics(const dg_kube_client_t *c)
 {
     return c->metrics;
+}
+
+dg_log_t *dg_kube_client_log(const dg_kube_client_t *c)
+{
+    return c->log;
 }
 
 void dg_kube_client_stop(dg_kube_client_t *c)

@@ -38,6 +38,7 @@ struct dg_kube_helm {
     pthread_mutex_t mu;
     dg_helm_limits_t lim;
     dg_metrics_t *metrics; /* borrowed: the gate's */
+    dg_log_t *log;         /* borrowed: the gate's */
     dg_strmap_t *records; /* "Kind/ns/name" -> record_t */
     dg_strmap_t *groups;  /* "ns/release" -> group_t */
     dg_strmap_t *bad;     /* ver -> NULL-free marker: records that did not decode */
@@ -128,11 +129,11 @@ static void signature(record_t *const *use, size_t n, char *out, size_t size)
 
 /* ---- decoding and building --------------------------------------------------------------- */
 
-static void log_skip(const record_t *r, const dg_err_t *err)
+static void log_skip(const dg_kube_helm_t *h, const record_t *r, const dg_err_t *err)
 {
     char msg[600];
 
-    dg_log(DG_LOG_ERROR, "Helm release record skipped",
+    dg_log(h->log, DG_LOG_ERROR, "Helm release record skipped",
            json_pack("{s:s?, s:s?, s:s?, s:s, s:s}", "kind",
                      json_string_value(json_object_get(r->obj, "kind")), "namespace",
                      meta_str(r->obj, "namespace"), "name", meta_str(r->obj, "name"), "error",
@@ -201,7 +202,8 @@ static void group_free(void *p)
     }
 }
 
-dg_kube_helm_t *dg_kube_helm_new(const dg_helm_limits_t *lim, dg_metrics_t *metrics)
+dg_kube_helm_t *dg_kube_helm_new(const dg_helm_limits_t *lim, dg_metrics_t *metrics,
+                                 dg_log_t *log)
 {
     dg_kube_helm_t *h = calloc(1, sizeof *h);
 
@@ -209,6 +211,7 @@ dg_kube_helm_t *dg_kube_helm_new(const dg_helm_limits_t *lim, dg_metrics_t *metr
         return NULL;
     pthread_mutex_init(&h->mu, NULL);
     h->metrics = metrics;
+    h->log = log;
     if (lim)
         h->lim = *lim;
     h->records = dg_strmap_new(record_free);
@@ -321,10 +324,10 @@ static size_t group_in_use(const group_t *g, record_t *use[2])
     return n;
 }
 
-static void keep_last_good(const char *key, const group_t *g)
+static void keep_last_good(const dg_kube_helm_t *h, const char *key, const group_t *g)
 {
     if (g->rel)
-        dg_log(DG_LOG_WARN, "Helm release keeps its last good baseline",
+        dg_log(h->log, DG_LOG_WARN, "Helm release keeps its last good baseline",
                json_pack("{s:s, s:I}", "release", key, "revision", (json_int_t)g->rel->revision));
 }
 
@@ -347,7 +350,7 @@ static void rebuild(dg_kube_helm_t *h, const char *key, group_t *g)
     snprintf(g->sig, sizeof g->sig, "%s", sig);
     for (size_t i = 0; i < n; i++)
         if (dg_strmap_get(h->bad, use[i]->ver)) { /* seen, logged; still bad */
-            keep_last_good(key, g);
+            keep_last_good(h, key, g);
             return;
         }
     rc = build(h, use, n, &rel, &failed, &err);
@@ -357,14 +360,14 @@ static void rebuild(dg_kube_helm_t *h, const char *key, group_t *g)
         return;
     }
     if (failed) {
-        log_skip(failed, &err);
+        log_skip(h, failed, &err);
         if (dg_strmap_put(h->bad, failed->ver, h) != 0) /* any non-NULL marker */
-            dg_log(DG_LOG_ERROR, "out of memory remembering a bad Helm record", NULL);
+            dg_log(h->log, DG_LOG_ERROR, "out of memory remembering a bad Helm record", NULL);
     } else {
-        dg_log(DG_LOG_ERROR, "Helm release not loaded",
+        dg_log(h->log, DG_LOG_ERROR, "Helm release not loaded",
                json_pack("{s:s, s:s}", "release", key, "error", err.msg));
     }
-    keep_last_good(key, g);
+    keep_last_good(h, key, g);
 }
 
 int dg_kube_helm_releases(dg_kube_helm_t *h, dg_release_t ***rels, size_t *n)

@@ -36,6 +36,7 @@ struct dg_kube_watch {
     dg_kube_conn_t *conn;   /* this thread's own: never shared */
     pthread_t thread;
     dg_metrics_t *metrics;  /* the client's (borrowed) */
+    dg_log_t *log;          /* the client's (borrowed) */
     int slot;               /* in @metrics */
     json_t *known;          /* "ns/name" -> "uid/resourceVersion" handed to the sink */
     char rv[64];            /* to resume from; "" = list first */
@@ -181,7 +182,7 @@ static int list_all(struct dg_kube_watch *w, dg_err_t *err)
 
         if (status == 410 && cont) {
             /* The continue token expired mid-list: start again from the top. */
-            dg_log(DG_LOG_INFO, "list continue token expired; listing again",
+            dg_log(w->log, DG_LOG_INFO, "list continue token expired; listing again",
                    json_pack("{s:s}", "watch", w->spec.name));
             json_object_clear(seen);
         } else if (status != 200 || perr.code) {
@@ -303,7 +304,7 @@ static void log_failure(const struct dg_kube_watch *w, const dg_err_t *err, long
 {
     char msg[600];
 
-    dg_log(DG_LOG_WARN, "Kubernetes API unreachable; serving the last good baselines",
+    dg_log(w->log, DG_LOG_WARN, "Kubernetes API unreachable; serving the last good baselines",
            json_pack("{s:s, s:s, s:s, s:f, s:s}", "source", w->spec.name, "error",
                      err->code ? dg_err_format(err, msg, sizeof msg) : "request failed", "then",
                      listing ? "list" : "resume watch", "retry_in_s", (double)wait_ms / 1000.0,
@@ -344,7 +345,7 @@ static void *run(void *arg)
         if (end == WATCH_RESUME) {
             step = BACKOFF_MIN_MS;
         } else if (end == WATCH_RELIST) {
-            dg_log(w->gone ? DG_LOG_INFO : DG_LOG_WARN,
+            dg_log(w->log, w->gone ? DG_LOG_INFO : DG_LOG_WARN,
                    w->gone ? "watch expired (410 Gone); relisting" : "watch unreadable; relisting",
                    json_pack("{s:s, s:s, s:s}", "source", w->spec.name, "resource_version", w->rv,
                              "error", err.code ? dg_err_format(&err, msg, sizeof msg) : w->why));
@@ -376,6 +377,7 @@ dg_kube_watch_t *dg_kube_watch_start(dg_kube_client_t *c, const dg_kube_watch_sp
     w->spec = *spec;
     w->client = c;
     w->metrics = dg_kube_client_metrics(c);
+    w->log = dg_kube_client_log(c);
     w->slot = dg_metrics_watch_register(w->metrics, spec->name);
     w->seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)w;
     if (pthread_create(&w->thread, NULL, run, w) != 0) {

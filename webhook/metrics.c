@@ -9,8 +9,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "log.h"
-
 #define NVERDICTS (DG_VERDICT_UNSYNCED + 1)
 static const int codes[] = {200, 403, 503};
 #define NCODES (sizeof codes / sizeof codes[0])
@@ -295,7 +293,8 @@ static int render_latency(dg_metrics_t *m, dg_buf_t *o)
     return rc;
 }
 
-int dg_metrics_render(dg_metrics_t *m, dg_buf_t *o, double cert_expiry_s)
+int dg_metrics_render(dg_metrics_t *m, dg_buf_t *o, double cert_expiry_s,
+                      unsigned long long log_dropped)
 {
     int rc = render_requests(m, o);
 
@@ -337,6 +336,6 @@ int dg_metrics_render(dg_metrics_t *m, dg_buf_t *o, double cert_expiry_s)
             atomic_load(&m->baselines), atomic_load(&m->variances), atomic_load(&m->untrusted),
             atomic_load(&m->conflicts), atomic_load(&m->rereads[DG_REREAD_MADE]),
             atomic_load(&m->rereads[DG_REREAD_SHARED]), atomic_load(&m->rereads[DG_REREAD_UNANSWERED]),
-            dg_log_dropped(), atomic_load(&m->synced), cert_expiry_s);
+            log_dropped, atomic_load(&m->synced), cert_expiry_s);
     return rc;
 }

@@ -75,7 +75,9 @@ void dg_metrics_set_helm_records(dg_metrics_t *m, long held, long skipped);
 void dg_metrics_helm_decoded(dg_metrics_t *m);
 
 /** Render everything, plus @cert_expiry_s (seconds until the serving
- *  certificate expires), into @out. Returns 0 or DG_ENOMEM. */
-int dg_metrics_render(dg_metrics_t *m, dg_buf_t *out, double cert_expiry_s);
+ *  certificate expires) and @log_dropped (the gate's dg_log_dropped()),
+ *  into @out. Returns 0 or DG_ENOMEM. */
+int dg_metrics_render(dg_metrics_t *m, dg_buf_t *out, double cert_expiry_s,
+                      unsigned long long log_dropped);
 
 #endif

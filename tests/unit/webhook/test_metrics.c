@@ -49,7 +49,7 @@ static void two_gates(char *out[2])
 
     for (int i = 0; i < 2; i++) {
         ck_assert_ptr_nonnull(m[i]);
-        st[i] = dg_store_new(m[i]);
+        st[i] = dg_store_new(m[i], NULL);
         ck_assert_ptr_nonnull(st[i]);
     }
     ck_assert_int_eq(dg_store_update(st[0], DG_SOURCE_DIR, r, 2, NULL), 0);
@@ -62,7 +62,7 @@ static void two_gates(char *out[2])
         dg_buf_t b;
 
         dg_buf_init(&b, 0);
-        ck_assert_int_eq(dg_metrics_render(m[i], &b, 0), 0);
+        ck_assert_int_eq(dg_metrics_render(m[i], &b, 0, 0), 0);
         out[i] = strdup(b.data);
         ck_assert_ptr_nonnull(out[i]);
         dg_buf_free(&b);

@@ -49,7 +49,7 @@ static const dg_release_t *find(const dg_snapshot_t *s, const char *name)
 
 START_TEST(test_synced_when_every_source_has)
 {
-    dg_store_t *st = dg_store_new(metrics);
+    dg_store_t *st = dg_store_new(metrics, NULL);
     dg_release_t *r = rel("web", DG_RELSRC_HELM, 1);
     dg_snapshot_t *s;
 
@@ -71,7 +71,7 @@ END_TEST
 
 START_TEST(test_published_outranks_helm)
 {
-    dg_store_t *st = dg_store_new(metrics);
+    dg_store_t *st = dg_store_new(metrics, NULL);
     dg_release_t *helm = rel("web", DG_RELSRC_HELM, 7), *pub = rel("web", DG_RELSRC_PUBLISHED, 3);
     dg_snapshot_t *s;
 
@@ -96,7 +96,7 @@ END_TEST
 
 START_TEST(test_snapshot_outlives_update)
 {
-    dg_store_t *st = dg_store_new(metrics);
+    dg_store_t *st = dg_store_new(metrics, NULL);
     dg_release_t *a = rel("web", DG_RELSRC_HELM, 1), *b = rel("web", DG_RELSRC_HELM, 2);
     dg_snapshot_t *old, *cur;
 
@@ -141,7 +141,7 @@ START_TEST(test_readers_see_whole_snapshots)
     long bad[3] = {0};
     dg_release_t *r[2];
 
-    shared = dg_store_new(metrics);
+    shared = dg_store_new(metrics, NULL);
     dg_store_enable(shared, DG_SOURCE_HELM);
     r[0] = rel("a", DG_RELSRC_HELM, 0);
     r[1] = rel("b", DG_RELSRC_HELM, 0);
@@ -181,7 +181,7 @@ START_TEST(test_dir_keeps_last_good)
 {
     char dir[] = "/tmp/dg-store-XXXXXX", path[300], cmd[600];
     const char *published = dg_test_path("tests/fixtures/store/published.yaml");
-    dg_store_t *st = dg_store_new(metrics);
+    dg_store_t *st = dg_store_new(metrics, NULL);
     dg_snapshot_t *s;
     dg_err_t err = {0};
     struct timespec later[2] = {{0, UTIME_NOW}, {0, UTIME_NOW}};
