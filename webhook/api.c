@@ -90,8 +90,8 @@ static void judged(dg_gate_t *g, const dg_review_t *rv, const dg_decision_t *d, 
     dg_metrics_decision(g->metrics, d->verdict, d->response.allowed ? 200 : d->response.code, ns);
     if (rec == NULL)
         return;
-    dg_log_fields(g->log, d->verdict == DG_VERDICT_DENY ? DG_LOG_WARN : DG_LOG_INFO, "admission decision",
-                  rec);
+    dg_log_fields(g->log, d->verdict == DG_VERDICT_DENY ? DG_LOG_WARN : DG_LOG_INFO,
+                  "admission decision", rec);
     if (g->decisions)
         dg_decisions_push(g->decisions, rec);
     json_decref(rec);
@@ -136,7 +136,8 @@ static void validate(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *res
     if (rv == NULL) {
         dg_http_error(resp, err.code == DG_ETOOBIG ? 413 : err.code == DG_ENOMEM ? 500 : 400,
                       "%s", dg_err_format(&err, msg, sizeof msg));
-        dg_log(g->log, DG_LOG_WARN, "bad AdmissionReview refused", json_pack("{s:s}", "error", msg));
+        dg_log(g->log, DG_LOG_WARN, "bad AdmissionReview refused",
+               json_pack("{s:s}", "error", msg));
         return;
     }
     rv->timeout_ms = dg_api_timeout_ms(req->timeout);

@@ -297,12 +297,14 @@ static void housekeeping(dg_gate_t *g)
                json_pack("{s:s, s:f}", "cert", g->cfg->tls_cert, "expires_in_s",
                          dg_tls_expiry_seconds(g->tls)));
     else if (rc < 0)
-        dg_log(g->log, DG_LOG_ERROR, "new serving certificate not loaded; the old one keeps serving",
+        dg_log(g->log, DG_LOG_ERROR,
+               "new serving certificate not loaded; the old one keeps serving",
                json_pack("{s:s}", "error", dg_err_format(&err, msg, sizeof msg)));
     if (g->cfg->baseline_dir) {
         memset(&err, 0, sizeof err);
         if (dg_store_load_dir(g->store, g->cfg->baseline_dir, &err) < 0)
-            dg_log(g->log, DG_LOG_ERROR, "baseline directory not read; keeping the baselines loaded",
+            dg_log(g->log, DG_LOG_ERROR,
+                   "baseline directory not read; keeping the baselines loaded",
                    json_pack("{s:s}", "error", dg_err_format(&err, msg, sizeof msg)));
     }
 }
@@ -386,14 +388,16 @@ static int start_sources(dg_gate_t *g, dg_err_t *err)
     }
     /* Said at every start: the trust the policy gives away. */
     if (!dg_policy_has_deployers(g->policy))
-        dg_log(g->log, DG_LOG_WARN, "the policy names no deployers: anyone who can write Helm's release "
-                            "records can release (set spec.deployers)",
+        dg_log(g->log, DG_LOG_WARN,
+               "the policy names no deployers: anyone who can write Helm's release "
+               "records can release (set spec.deployers)",
                json_pack("{s:s}", "policy", dg_policy_name(g->policy)));
     if (g->cfg->kubeconfig || g->cfg->in_cluster)
         return dg_kube_start(g, err);
     if (!g->cfg->baseline_dir)
-        dg_log(g->log, DG_LOG_WARN, "no baseline source (--baseline-dir, --kubeconfig or --in-cluster): "
-                            "every request is allowed as no-baseline",
+        dg_log(g->log, DG_LOG_WARN,
+               "no baseline source (--baseline-dir, --kubeconfig or --in-cluster): "
+               "every request is allowed as no-baseline",
                NULL);
     return 0;
 }

@@ -290,7 +290,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (cr == NULL)
         return;
     if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED)
-        dg_log(h->gate->log, DG_LOG_WARN, "request dropped: the client stalled past the request timeout",
+        dg_log(h->gate->log, DG_LOG_WARN,
+               "request dropped: the client stalled past the request timeout",
                json_pack("{s:I}", "bytes_received", (json_int_t)cr->body.len));
     if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED)
         dg_metrics_rejected(h->gate->metrics, 408);

@@ -257,8 +257,8 @@ static int start_watches(dg_kube_t *k, dg_err_t *err)
     /* Every labelled ConfigMap is listed, so that one outside the baseline
      * namespace can be said to be ignored rather than silently unseen. */
     rc = watch(k, "baseline-configmaps", "/api/v1/configmaps", "driftgate.io%2Fbaseline%3Dtrue",
-               "ConfigMap", "v1", (dg_kube_sink_t){published_put, published_del, published_flush, k},
-               err);
+               "ConfigMap", "v1",
+               (dg_kube_sink_t){published_put, published_del, published_flush, k}, err);
     k->drivers[k->ndrivers++] = (helm_driver_t){k, "ConfigMap", false};
     if (secrets)
         k->drivers[k->ndrivers++] = (helm_driver_t){k, "Secret", false};

@@ -222,8 +222,8 @@ static int render_kube(dg_metrics_t *m, dg_buf_t *o)
                             "first, and each relist).\n"
                             "# TYPE driftgate_watch_lists_total counter\n");
     for (int i = 0; i < n && !rc; i++)
-        rc = dg_buf_printf(o, "driftgate_watch_lists_total{watch=\"%s\"} %llu\n", m->watches[i].name,
-                           atomic_load(&m->watches[i].lists));
+        rc = dg_buf_printf(o, "driftgate_watch_lists_total{watch=\"%s\"} %llu\n",
+                           m->watches[i].name, atomic_load(&m->watches[i].lists));
     if (!rc)
         rc = dg_buf_printf(o,
                            "# HELP driftgate_audit_unread_objects Governed objects the continuous "
@@ -335,7 +335,8 @@ int dg_metrics_render(dg_metrics_t *m, dg_buf_t *o, double cert_expiry_s,
             "%.0f\n",
             atomic_load(&m->baselines), atomic_load(&m->variances), atomic_load(&m->untrusted),
             atomic_load(&m->conflicts), atomic_load(&m->rereads[DG_REREAD_MADE]),
-            atomic_load(&m->rereads[DG_REREAD_SHARED]), atomic_load(&m->rereads[DG_REREAD_UNANSWERED]),
-            log_dropped, atomic_load(&m->synced), cert_expiry_s);
+            atomic_load(&m->rereads[DG_REREAD_SHARED]),
+            atomic_load(&m->rereads[DG_REREAD_UNANSWERED]), log_dropped, atomic_load(&m->synced),
+            cert_expiry_s);
     return rc;
 }

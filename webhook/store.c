@@ -102,7 +102,8 @@ static void report_conflicts(dg_store_t *st, const dg_baselines_t *b)
     for (size_t i = 0; i < n; i++) {
         const dg_conflict_t *c = dg_baselines_conflict(b, i);
 
-        dg_log(st->log, DG_LOG_WARN, "two releases claim one object; its meta.helm.sh/release-name decides",
+        dg_log(st->log, DG_LOG_WARN,
+               "two releases claim one object; its meta.helm.sh/release-name decides",
                json_pack("{s:s, s:s, s:s}", "object", dg_objid_format(c->id, shown, sizeof shown),
                          "release", c->first->name, "other_release", c->second->name));
     }

@@ -314,8 +314,8 @@ bool dg_tls_client_verified(const dg_tls_t *tls, gnutls_session_t session)
         ncrts++;
     }
     ok = ncrts == n &&
-         gnutls_x509_trust_list_verify_crt2(tls->trust, crts, ncrts, &purpose, 1, 0, &status, NULL) ==
-             0 &&
+         gnutls_x509_trust_list_verify_crt2(tls->trust, crts, ncrts, &purpose, 1, 0, &status,
+                                            NULL) == 0 &&
          status == 0 && leaf_named(tls, crts[0]);
     for (unsigned i = 0; i < ncrts; i++)
         gnutls_x509_crt_deinit(crts[i]);
