@@ -1,7 +1,8 @@
-/* webhook/tls.c: serving credentials with rotation. Handshakes read the
- * current pair under a mutex; a replaced pair is retired, not freed, since
- * a handshake may still hold it; retired pairs are freed at shutdown (one
- * per rotation: bounded by how often certificates rotate).
+/* webhook/tls.c: serving credentials with rotation, one dg_tls_t per
+ * gate. Handshakes read the current pair under a mutex; a replaced pair is
+ * retired, not freed, since a handshake may still hold it; retired pairs
+ * are freed with the object, after the server has stopped (one per
+ * rotation: bounded by how often certificates rotate).
  * SPDX-License-Identifier: Apache-2.0 */
 #include "tls.h"
 
