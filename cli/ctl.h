@@ -56,11 +56,19 @@ typedef struct ctl_args {
 /* Returned for -h/--help, which every command takes (and handles itself). */
 #define CTL_OPT_HELP 'h'
 
+/* What ctl_opts_next() returns after printing --help: stop, successfully. */
+#define CTL_HELPED (-2)
+
 /** The next flag's key; 0 when done; -1 after printing a usage error (an
- *  unknown flag, a missing value, an argument where none is taken). -h and
- *  --help print the help and exit 0. "--flag=value" and "-nvalue" work; a
- *  value that is one of the command's flags is "missing", not taken. */
+ *  unknown flag, a missing value, an argument where none is taken);
+ *  CTL_HELPED after printing the help for -h and --help. "--flag=value" and
+ *  "-nvalue" work; a value that is one of the command's flags is "missing",
+ *  not taken. */
 int ctl_opts_next(const ctl_cmd_t *cmd, ctl_args_t *a);
+
+/** The exit status of a command whose flags stopped it with @rc (nonzero:
+ *  CTL_HELPED, -1 or CTL_ERROR): CTL_OK after --help, else CTL_ERROR. */
+int ctl_parse_status(int rc);
 
 /** Print @cmd's help (usage, one line per flag, footer) on @f. */
 void ctl_opts_help(const ctl_cmd_t *cmd, FILE *f);

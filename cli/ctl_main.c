@@ -43,8 +43,10 @@ static int version_main(int argc, char **argv)
 {
     ctl_args_t a = {argc, argv, 1, NULL};
 
-    if (ctl_opts_next(&version_cmd, &a) < 0)
-        return CTL_ERROR;
+    int c = ctl_opts_next(&version_cmd, &a);
+
+    if (c < 0)
+        return ctl_parse_status(c);
     printf("driftctl %s\n", DG_VERSION);
     return CTL_OK;
 }

@@ -119,7 +119,7 @@ static int parse_args(int argc, char **argv, sim_opts_t *o)
             break;
         }
     }
-    return c < 0 ? CTL_ERROR : check_opts(o);
+    return c < 0 ? c : check_opts(o);
 }
 
 /* ---- building the review from a proposed change ------------------------------- */
@@ -346,8 +346,8 @@ int ctl_simulate_main(int argc, char **argv)
     bool denied = false;
     int rc;
 
-    if (parse_args(argc, argv, &o))
-        return CTL_ERROR;
+    if ((rc = parse_args(argc, argv, &o)) != 0)
+        return ctl_parse_status(rc);
     rc = judge(&s, &denied, &err);
     rc = rc ? ctl_fail(&err) : denied ? CTL_FOUND : CTL_OK;
     dg_review_free(&s.rv);
