@@ -408,6 +408,32 @@ typedef struct ctl_reconcile {
  *  refusal, conflict, failure or drift left; @err says which). */
 int ctl_apply_plan(ctl_reconcile_t *r, dg_err_t *err);
 
+/* ---- the console (ctl_status.c, ctl_console.c, ctl_web.c) ------------------------------ */
+
+/* What the console's context line says of a release: `driftctl status`
+ * summed up. */
+typedef struct ctl_status_info {
+    char ns[256], release[256]; /* the scope status settled on */
+    dg_state_t state;
+    size_t variances;
+    char kinds[256];    /* the kinds live evidence covers: "svc,deploy,hpa" */
+    char artifact[704]; /* the baseline: a file's name, or the ConfigMap or
+                         * Helm record it was read from; "none" */
+} ctl_status_info_t;
+
+/** Run `driftctl status` with @argv as the command line would, but fill
+ *  @info instead of printing the card (errors and notes still go to
+ *  stderr). Returns the status exit status (CTL_OK, CTL_FOUND, CTL_ERROR);
+ *  @info is set unless CTL_ERROR. */
+int ctl_status_query(int argc, char **argv, ctl_status_info_t *info);
+
+/** `driftctl console`: the operator console's REPL (ctl_console.c). */
+int ctl_console_main(int argc, char **argv);
+
+/** `driftctl console --web`: the web console on loopback (ctl_web.c). Gets
+ *  the console's whole command line, "console" first. */
+int ctl_console_web(int argc, char **argv);
+
 int ctl_reconcile_main(int argc, char **argv);
 int ctl_diff_main(int argc, char **argv);
 int ctl_status_main(int argc, char **argv);
