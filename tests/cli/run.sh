@@ -469,40 +469,14 @@ expect_exit 1 "--strategy merge" -- "$ctl" reconcile "${base[@]}" --live "$ex/li
 expect_exit 1 "--apply FILE --only" -- "$ctl" reconcile --release r -n x --apply plan.json --only hpa-bounds
 contains "a saved plan is applied as it is" "$err" "applies the saved plan as it is"
 
-# ---- reconcile: applying, with a stand-in kubectl that records what it is asked -----------
+# ---- reconcile: applying, with a stand-in kubectl (tests/fake-kubectl) ---------------------
 # It serves the live snapshot to `get` (the reconciled one once a patch went
 # through), a published baseline ConfigMap to the baseline lookup, a user to
 # `auth whoami`, and records patch/create/apply; "$fk/conflict" makes a patch
 # fail as the API server fails a JSON patch whose test fails.
 fk=$tmp/fake
 mkdir -p "$fk/bin"
-cat >"$fk/bin/kubectl" <<'FAKE'
-#!/bin/sh
-d=${FAKE_KUBECTL_DIR:?}
-case "$1 $2" in
-"auth whoami") echo '{"kind":"SelfSubjectReview","status":{"userInfo":{"username":"fake-admin","groups":["ops","system:authenticated"]}}}' ;;
-"get configmaps")
-    case "$*" in
-    *driftgate.io/baseline=true*) if [ -e "$d/cm.json" ]; then cat "$d/cm.json"; else echo '{"kind":"List","items":[]}'; fi ;;
-    *owner=helm,name=test-nginx*) if [ -e "$d/helm.json" ]; then cat "$d/helm.json"; else echo '{"kind":"List","items":[]}'; fi ;;
-    *) echo '{"kind":"List","items":[]}' ;;
-    esac ;;
-"get secrets") echo '{"kind":"List","items":[]}' ;;
-get\ *) if [ -e "$d/patched" ]; then cat "$d/after.yaml"; else cat "$d/live.yaml"; fi ;;
-patch\ *|create\ *|apply\ *)
-    echo "$*" >>"$d/calls"
-    cat >>"$d/stdin"
-    case "$*" in *"-o json"*--dry-run=server*) cat "$d/ssa.json"; exit 0 ;; esac
-    if [ -e "$d/conflict" ]; then
-        echo 'The request is invalid: the server rejected our request due to an error in our request' >&2
-        exit 1
-    fi
-    case "$*" in *--dry-run=server*) ;; *) touch "$d/patched" ;; esac
-    echo "$2 patched" ;;
-*) echo "fake kubectl: $*" >&2; exit 1 ;;
-esac
-FAKE
-chmod +x "$fk/bin/kubectl"
+cp "$src/tests/fake-kubectl" "$fk/bin/kubectl"
 fake() { env FAKE_KUBECTL_DIR="$fk" KUBECTL="$fk/bin/kubectl" "$@"; }
 fake_reset() { rm -f "$fk/calls" "$fk/stdin" "$fk/patched" "$fk/conflict" "$fk/cm.json" "$fk/helm.json" "$fk/ssa.json"; cp "$ex/live-snapshot.yaml" "$fk/live.yaml"; cp "$ex/release-baseline.yaml" "$fk/after.yaml"; }
 fake_reset
@@ -560,25 +534,19 @@ apply --server-side --field-manager=helm --force-conflicts -f - --namespace sand
 contains "the live resourceVersion as its precondition" "$(cat "$fk/stdin")" '"resourceVersion":"48260"'
 
 # Online: the published baseline the gate uses, a saved plan, and the baseline changing under it.
-publish_cm() { # REVISION RENDER: the ConfigMap kubectl would print, in a List
-    jq -n --rawfile m "$2" --arg d "sha256:$(sha256sum "$2" | cut -d' ' -f1)" --arg r "$1" '{kind:"List",items:[{apiVersion:"v1",kind:"ConfigMap",
-        metadata:{name:"driftgate-baseline.sandbox-nginx.test-nginx",namespace:"driftgate-system",
-        labels:{"driftgate.io/baseline":"true","driftgate.io/release":"test-nginx","driftgate.io/release-namespace":"sandbox-nginx"},
-        annotations:{"driftgate.io/revision":$r,"driftgate.io/digest":$d}},data:{"manifest.yaml":$m}}]}' >"$fk/cm.json"
-}
 fake_reset
-publish_cm 3 "$ex/release-baseline.yaml"
+fake "$fk/bin/kubectl" fake-publish 3 "$ex/release-baseline.yaml"
 expect_exit 2 "reconcile --release: the published baseline" -- fake "$ctl" reconcile --release test-nginx -n sandbox-nginx --out "$tmp/plan.json"
 contains "the published revision" "$out" "in release sandbox-nginx/test-nginx (revision 3)."
 jq_eq "the saved plan" "$(cat "$tmp/plan.json")" '"\(.release.revision) \(.summary.operations)"' "3 3"
 sed 's/minReplicas: 6/minReplicas: 8/' "$ex/release-baseline.yaml" >"$tmp/rev4.yaml"
-publish_cm 4 "$tmp/rev4.yaml"
+fake "$fk/bin/kubectl" fake-publish 4 "$tmp/rev4.yaml"
 expect_exit 1 "a saved plan after the baseline changed" -- fake "$ctl" reconcile --release test-nginx -n sandbox-nginx --apply "$tmp/plan.json" --yes
 contains "the saved plan is refused" "$err" "$tmp/plan.json was made against baseline revision 3 (sha256:$(sha256sum "$ex/release-baseline.yaml" | cut -c1-12)); the baseline of sandbox-nginx/test-nginx is now revision 4 (sha256:$(sha256sum "$tmp/rev4.yaml" | cut -c1-12)): make a new plan"
 checks=$((checks + 1)); [ ! -e "$fk/calls" ] || fail "a stale plan was applied: $(cat "$fk/calls")"
 expect_exit 1 "a saved plan against another baseline file" -- fake "$ctl" reconcile --baseline "$tmp/rev4.yaml" -n sandbox-nginx --apply "$tmp/plan.json" --yes
 contains "a file's digest too" "$err" "make a new plan"
-publish_cm 3 "$ex/release-baseline.yaml"
+fake "$fk/bin/kubectl" fake-publish 3 "$ex/release-baseline.yaml"
 expect_exit 0 "the saved plan, exactly" -- fake "$ctl" reconcile --release test-nginx -n sandbox-nginx --apply "$tmp/plan.json" --yes
 checks=$((checks + 1)); [ "$(wc -l <"$fk/calls")" = 3 ] || fail "the saved plan was not applied: $(cat "$fk/calls")"
 # No published baseline: Helm's latest deployed release record (ConfigMap driver).
