@@ -172,6 +172,21 @@ contains "the requested value is labelled as such" "$out" "DESIRED  REQUESTED"
 expect_exit 0 "simulate --patch back to the baseline" -- "$ctl" simulate "${base[@]}" "${live[@]}" --target hpa/test-nginx --patch '{"spec":{"minReplicas":6}}' -o json
 jq_eq "json verdict" "$out" .decision reconcile
 jq_eq "json response" "$out" .response.response.allowed true
+# --set PATH=VALUE: a governed path and a value (JSON, else a string).
+expect_exit 0 "simulate --set back to the baseline" -- "$ctl" simulate "${base[@]}" "${live[@]}" --target hpa/test-nginx --set spec.minReplicas=6 -o json
+jq_eq "--set: a reconcile" "$out" .decision reconcile
+expect_exit 2 "simulate --set: a value live already holds is replayed on the baseline" -- "$ctl" simulate "${base[@]}" "${live[@]}" --target hpa/test-nginx --set spec.minReplicas=4
+contains "--set 4: the gate's message" "$out" "desired 6, requested 4"
+contains "--set 4: replayed, and said so" "$err" "live hpa/test-nginx already holds this change; judging it as made to the baseline's object"
+expect_exit 0 "simulate --set a keyed list element, a string value" -- "$ctl" simulate "${base[@]}" "${live[@]}" --target deploy/test-nginx --set 'spec.template.spec.containers[name=nginx].image=nginx:1.29' -o json
+jq_eq "--set image: warn" "$out" .decision warn
+expect_exit 2 "simulate --set twice" -- "$ctl" simulate "${base[@]}" "${live[@]}" --target svc/test-nginx --set spec.type=ClusterIP --set 'spec.ports[name=http].port=9090'
+contains "--set twice: the second is judged" "$out" "9090"
+expect_exit 1 "simulate --set without =" -- "$ctl" simulate "${base[@]}" --target hpa/test-nginx --set spec.minReplicas
+contains "--set without =" "$err" "expected PATH=VALUE"
+expect_exit 1 "simulate --set on an absent element" -- "$ctl" simulate "${base[@]}" --target svc/test-nginx --set 'spec.ports[name=grpc].port=1'
+contains "--set absent element" "$err" "no object holds field 'port'"
+expect_exit 1 "simulate --set with --patch" -- "$ctl" simulate "${base[@]}" --target hpa/test-nginx --set spec.minReplicas=3 --patch '{}'
 expect_exit 2 "simulate --type json" -- "$ctl" simulate "${base[@]}" "${live[@]}" --target svc/test-nginx --type json --patch '[{"op":"replace","path":"/spec/ports/0/port","value":9090}]' -o json
 jq_eq "json patch judged" "$out" '.variances[0].path' 'spec.ports[name=http].port'
 expect_exit 1 "simulate: a patch that cannot apply" -- "$ctl" simulate "${base[@]}" "${live[@]}" --target svc/test-nginx --type json --patch '[{"op":"remove","path":"/spec/nope"}]'
