@@ -235,18 +235,26 @@ static void status_args(args_t *a, const ctl_session_t *s)
     push2(a, "--policy", s->policy);
 }
 
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+
+    return slash && slash[1] ? slash + 1 : path;
+}
+
+/* Before status has answered, the baseline's own scope (its objects'
+ * namespace and release), else "?". */
 static void print_context(const ctl_session_t *s)
 {
     const char *shell = getenv("SHELL");
-    const char *slash = shell ? strrchr(shell, '/') : NULL;
+    const char *ns = s->ns ? s->ns : s->rel ? s->rel->ns : "?";
+    const char *release = s->release ? s->release : s->rel ? s->rel->name : "?";
 
-    printf("context: %s / %s  workflow: helm-release-audit  state: %s\n",
-           s->ns ? s->ns : "?", s->release ? s->release : "?",
+    printf("context: %s / %s  workflow: helm-release-audit  state: %s\n", ns, release,
            s->known ? dg_state_name(s->info.state) : "unknown");
-    printf("shell=%s cluster=%s audited=%s artifact=%s\n",
-           slash ? slash + 1 : shell ? shell : "sh", s->cluster,
-           s->known && s->info.kinds[0] ? s->info.kinds : "none",
-           s->known ? s->info.artifact : s->baseline ? s->baseline : "none");
+    printf("shell=%s cluster=%s audited=%s artifact=%s\n", base_name(shell ? shell : "sh"),
+           s->cluster, s->known && s->info.kinds[0] ? s->info.kinds : "none",
+           s->known ? s->info.artifact : s->baseline ? base_name(s->baseline) : "none");
     fflush(stdout);
 }
 
@@ -468,25 +476,32 @@ static const struct console_cmd {
     const char *args;
     const char *help;
 } cmds[] = {
-    {"status", cmd_status, ctl_status_main, "[flags]", "the pipeline card: source, drift, state, gate"},
-    {"render", cmd_render, ctl_render_main, "[flags]", "render the release baseline (helm template --chart)"},
-    {"capture", cmd_capture, ctl_capture_main, "[flags]", "read live evidence with kubectl into the live file"},
-    {"diff", cmd_diff, ctl_diff_main, "[flags]", "governed drift between the baseline and live files"},
-    {"simulate", cmd_simulate, ctl_simulate_main, "KIND/NAME --set PATH=VALUE | --patch JSON",
-     "the gate's answer to a change, offline"},
-    {"plan", cmd_plan, ctl_reconcile_main, "[flags]", "the reconcile plan, judged by the gate; nothing applied"},
-    {"reconcile", cmd_reconcile, ctl_reconcile_main, "[flags]", "plan, ask y/N, apply with kubectl, verify"},
-    {"timeline", cmd_timeline, ctl_timeline_main, "--audit-log FILE [flags]", "the release's audit lifecycle"},
+    {"status", cmd_status, ctl_status_main, "",
+     "the pipeline card: source, drift, state, gate"},
+    {"render", cmd_render, ctl_render_main, "",
+     "render the baseline (helm template --chart) into its file"},
+    {"capture", cmd_capture, ctl_capture_main, "",
+     "read live evidence with kubectl into the live file"},
+    {"diff", cmd_diff, ctl_diff_main, "",
+     "governed drift between the baseline and live files"},
+    {"simulate", cmd_simulate, ctl_simulate_main, "KIND/NAME --set PATH=VALUE",
+     "the gate's answer to a change (or --patch JSON)"},
+    {"plan", cmd_plan, ctl_reconcile_main, "",
+     "the reconcile plan, judged by the gate; nothing applied"},
+    {"reconcile", cmd_reconcile, ctl_reconcile_main, "",
+     "the plan, y/N, applied with kubectl, verified"},
+    {"timeline", cmd_timeline, ctl_timeline_main, "--audit-log FILE",
+     "the release's audit lifecycle"},
     {"use", cmd_use, NULL, "NAMESPACE/RELEASE", "switch the session to another release"},
     {"help", cmd_help, NULL, "[COMMAND]", "this list, or a command's flags"},
     {"exit", cmd_exit, NULL, "", "leave the console (also quit, Ctrl-D)"},
 };
 #define NCMDS (sizeof cmds / sizeof cmds[0])
 
-const char *const ctl_console_commands[] = {
-    "status", "render", "capture", "diff", "simulate", "plan", "reconcile", "timeline", "use",
-    "help", "exit", NULL,
-};
+const char *ctl_console_command(size_t i)
+{
+    return i < NCMDS ? cmds[i].name : NULL;
+}
 
 static const struct console_cmd *find(const char *name)
 {
@@ -498,10 +513,14 @@ static const struct console_cmd *find(const char *name)
 
 static void help_list(void)
 {
-    printf("Commands (each is the driftctl subcommand of that name, about the session's\n"
-           "release; the flags of the line are the subcommand's):\n");
-    for (size_t i = 0; i < NCMDS; i++)
-        printf("  %-10s %-42s %s\n", cmds[i].name, cmds[i].args, cmds[i].help);
+    char left[64];
+
+    printf("Commands (each is the driftctl command of that name, about the session's\n"
+           "release; flags typed after it are that command's, see help COMMAND):\n");
+    for (size_t i = 0; i < NCMDS; i++) {
+        snprintf(left, sizeof left, "%s %s", cmds[i].name, cmds[i].args);
+        printf("  %-36s %s\n", left, cmds[i].help);
+    }
 }
 
 /* help NAME: the subcommand's own --help, or the console's line for its own. */
@@ -520,7 +539,7 @@ static int cmd_help(ctl_session_t *s, int argc, char **argv)
         return CTL_ERROR;
     }
     if (c->main == NULL) {
-        printf("%s %s\n  %s\n", c->name, c->args, c->help);
+        printf("%s %s\n  %s\n", c->name, c->args, c->help); /* the console's own */
         return CTL_OK;
     }
     if (strcmp(c->name, "plan") == 0)
@@ -611,8 +630,8 @@ int ctl_console_main(int argc, char **argv)
     if (s.tty)
         printf("driftctl operator console: release assurance, live evidence, drift review,\n"
                "guided reconcile. Type help for the commands, Tab to complete, exit to leave.\n");
-    refresh(&s, true);
     load_baseline(&s);
+    refresh(&s, true);
     if (s.tty)
         ctl_edit_begin(&s);
     rc = loop(&s);

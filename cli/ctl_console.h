@@ -33,8 +33,9 @@ typedef struct ctl_words {
 void ctl_words_add(ctl_words_t *w, const char *s);
 void ctl_words_free(ctl_words_t *w);
 
-/** The console's command names, in the order help lists them; NULL-ended. */
-extern const char *const ctl_console_commands[];
+/** The name of the console's @i-th command, in the order help lists them;
+ *  NULL past the last. Static. */
+const char *ctl_console_command(size_t i);
 
 /* ---- what Tab offers (ctl_edit.c) ------------------------------------------------------- */
 

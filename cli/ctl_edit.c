@@ -156,8 +156,8 @@ static void fill(const char *text, int start)
     ctl_words_free(&candidates);
     rl_completion_append_character = ' ';
     if (n == 0 || (n == 1 && strcmp(words[0], "help") == 0)) {
-        for (const char *const *c = ctl_console_commands; *c; c++)
-            ctl_words_add(&candidates, *c);
+        for (size_t i = 0; ctl_console_command(i); i++)
+            ctl_words_add(&candidates, ctl_console_command(i));
     } else if (strcmp(words[0], "simulate") == 0 && strcmp(words[n - 1], "--set") == 0 &&
                (target = target_of(words, n)) != NULL) {
         ctl_console_paths(session, target, &candidates);
