@@ -777,7 +777,7 @@ done
 
 # Help is the parser's truth: every flag --help lists is accepted (with a
 # value exactly when it shows one), and no flag is accepted that it does not list.
-cmds=(render publish capture diff status simulate reconcile "policy kinds" "policy default" version)
+cmds=(render publish capture diff status simulate reconcile console "policy kinds" "policy default" version)
 help_flags() { # CMD: "FLAG ARG" per flag line of its --help (ARG "-" for a switch)
     # shellcheck disable=SC2086
     "$ctl" $1 --help | sed -n 's/^  \(-\(.\), \)\{0,1\}--\([a-z][a-z-]*\)\( \(\[\{0,1\}[A-Z][A-Z/=-]*\]\{0,1\}\)\)\{0,1\}\( .*\)\{0,1\}$/--\3 \5|-\2/p' |
