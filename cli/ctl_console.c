@@ -134,6 +134,7 @@ static void load_baseline(ctl_session_t *s)
         (void)ctl_load_release(s->baseline, s->ns, 0, &s->rel, &err);
     else if (s->online)
         (void)ctl_fetch_baseline(&s->kube, s->release, s->ns, DG_BASELINE_NS, &s->rel, &err);
+    ctl_detail_clear(); /* a failure here is not reported, nor what explains it */
 }
 
 /* ---- building a subcommand's argv ---------------------------------------------------------- */
@@ -269,6 +270,7 @@ static void refresh(ctl_session_t *s, bool always)
 
     if (s->online || (s->baseline && s->live)) {
         status_args(&a, s);
+        ctl_detail_clear();
         s->known = ctl_status_query(a.n, a.v, &s->info) != CTL_ERROR;
     } else
         s->known = false;
