@@ -43,8 +43,9 @@ static const ctl_cmd_t cmd = {
     "driftctl's own, about the session's release: status, render, capture, diff,\n"
     "simulate, plan, reconcile, timeline; use NS/RELEASE switches release; help\n"
     "[COMMAND]; exit. Tab completes commands, objects and governed paths; the\n"
-    "arrows recall history (~/.driftctl_history). With stdin not a terminal it\n"
-    "reads one command a line, without a prompt.\n",
+    "arrows recall history (~/.driftctl_history); Ctrl-C drops the line, or\n"
+    "stops the tool a command runs. With stdin not a terminal it reads one\n"
+    "command a line, without a prompt.\n",
     opts,
     "Exit status: 0 on exit; without a terminal, the status of the last command\n"
     "that failed (0 when none did).\n",

@@ -4,9 +4,13 @@
  * context argument, so the session is kept here between begin and end.
  * SPDX-License-Identifier: Apache-2.0 */
 #include <editline/readline.h>
+#include <errno.h>
+#include <locale.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ctl_console.h"
 #include "path.h"
@@ -16,6 +20,8 @@
 static ctl_session_t *session;  /* borrowed between ctl_edit_begin() and _end() */
 static ctl_words_t candidates;  /* what the current Tab offers */
 static char history_file[4096]; /* "" = no history kept across runs */
+static volatile sig_atomic_t interrupted; /* Ctrl-C since the prompt was shown */
+static struct sigaction old_sigint;
 
 /* ---- candidate words ----------------------------------------------------------------------- */
 
@@ -194,13 +200,67 @@ static char **complete(const char *text, int start, int end)
     return rl_completion_matches(text, generate);
 }
 
+/* ---- Ctrl-C ------------------------------------------------------------------------------ */
+
+/* Ctrl-C drops the line being typed, as in a shell, and stops the tool a
+ * command runs (kubectl, helm: they get the signal with their process
+ * group), never the console. Without SA_RESTART a read it interrupts fails
+ * with EINTR, which is how the line editor learns of it. */
+static void on_sigint(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+/* One byte from the terminal; -1 at its end, -2 when Ctrl-C came. */
+static int byte_in(int fd)
+{
+    unsigned char c;
+    ssize_t n;
+
+    for (;;) {
+        n = read(fd, &c, 1);
+        if (n == 1)
+            return c;
+        if (n < 0 && errno == EINTR && !interrupted)
+            continue;
+        return n < 0 && errno == EINTR ? -2 : -1;
+    }
+}
+
+/* libedit's reader, one character (a UTF-8 sequence decoded, as its own
+ * reader does); Ctrl-C ends the line, which ctl_edit_line() drops. */
+static int read_char(FILE *f)
+{
+    int c = byte_in(fileno(f)), more, b;
+
+    if (c < 0x80)
+        return c == -2 ? '\n' : c;
+    more = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc0 ? 1 : 0;
+    c &= 0x3f >> more;
+    while (more-- > 0) {
+        if ((b = byte_in(fileno(f))) < 0)
+            return b == -2 ? '\n' : -1;
+        c = (c << 6) | (b & 0x3f);
+    }
+    return c;
+}
+
 /* ---- the editor -------------------------------------------------------------------------- */
 
 void ctl_edit_begin(ctl_session_t *s)
 {
     const char *home = getenv("HOME");
+    struct sigaction sa = {.sa_handler = on_sigint};
 
     session = s;
+    /* What the terminal's characters are (UTF-8), for typing them; only the
+     * character type: numbers print as before. */
+    setlocale(LC_CTYPE, "");
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_sigint);
+    rl_catch_signals = 0; /* libedit's own handlers would re-raise it */
+    rl_getc_function = read_char;
     rl_readline_name = "driftctl";
     rl_attempted_completion_function = complete;
     /* '=' and '/' belong to the word: spec.minReplicas=, hpa/test-nginx. */
@@ -216,9 +276,13 @@ void ctl_edit_begin(ctl_session_t *s)
 
 char *ctl_edit_line(const char *prompt)
 {
-    char *line = readline(prompt);
+    char *line;
 
-    if (line && line[strspn(line, " \t")] != '\0')
+    interrupted = 0;
+    line = readline(prompt);
+    if (line && interrupted)
+        line[0] = '\0'; /* Ctrl-C: dropped, a fresh prompt */
+    else if (line && line[strspn(line, " \t")] != '\0')
         add_history(line);
     return line;
 }
@@ -227,6 +291,7 @@ void ctl_edit_end(void)
 {
     if (history_file[0])
         write_history(history_file);
+    sigaction(SIGINT, &old_sigint, NULL);
     ctl_words_free(&candidates);
     session = NULL;
 }
