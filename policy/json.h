@@ -1,9 +1,7 @@
-/* policy/json.h: a JSON reader (RFC 8259) into jansson trees, for the hot
- * path: every AdmissionReview body. Strict (UTF-8 checked, duplicate keys
- * refused: two parsers reading different values of one key is how a review
- * smuggles an object past a webhook), and able to skip, still checking
- * their syntax, the subtrees the API server owns and driftgate never
- * judges, which are most of a large review's bytes.
+/* policy/json.h: JSON text into jansson trees, for the callers that keep or
+ * edit a tree (API responses, audit events, the CLI). The reading itself
+ * is policy/jread.c's (strict, bounded, pruning what the server owns), so
+ * there is one JSON grammar in libdrift; this builds jansson from its nodes.
  * Pure: memory in, jansson out. SPDX-License-Identifier: Apache-2.0 */
 #ifndef DG_JSON_H
 #define DG_JSON_H
@@ -12,23 +10,11 @@
 #include <stddef.h>
 
 #include "err.h"
-
-/* Drop metadata.managedFields, and the status of every object that has
- * said its kind before it (the same rule as DG_YAML_PRUNE_SERVER). */
-#define DG_JSON_PRUNE_SERVER 0x1u
-
-/* Nesting deeper than this is refused, so a hostile body cannot exhaust the
- * stack (Kubernetes objects nest a few dozen levels). */
-#define DG_JSON_MAX_DEPTH 400
-
-/* More values than this are refused: each costs jansson ~100 bytes, and a
- * body of 8 MiB of "[]," would otherwise become ~400 MiB of tree. Two
- * objects of etcd's 1.5 MiB limit hold ~100k values at most in practice. */
-#define DG_JSON_MAX_NODES 250000
+#include "jread.h" /* DG_JSON_PRUNE_SERVER, DG_JSON_MAX_DEPTH, DG_JSON_MAX_NODES */
 
 /** Parse @len bytes holding exactly one JSON value. On error returns NULL
  *  and sets @err (DG_EPARSE or DG_ENOMEM) with @name, the 1-based line and
- *  column, and the problem. */
+ *  column, and the problem. Returns a new reference. */
 json_t *dg_json_parse(const char *data, size_t len, unsigned flags, const char *name,
                       dg_err_t *err);
 
