@@ -34,6 +34,7 @@ int main(int argc, char **argv)
     dg_gate_t gate = {.cfg = &cfg};
     long n = argc > 3 ? atol(argv[3]) : 20000;
     struct timespec t0, t1;
+    dg_arena_t arena; /* as a worker thread keeps one */
     dg_err_t err = {0};
     size_t len;
     char *body;
@@ -51,10 +52,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_judge: %s\n", err.msg);
         return 1;
     }
+    dg_arena_init(&arena, 64 << 10);
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (long i = 0; i < n; i++) {
         dg_http_req_t req = {.role = DG_ROLE_WEBHOOK, .method = "POST", .path = "/validate",
-                             .body = body, .len = len};
+                             .body = body, .len = len, .arena = &arena};
         dg_http_resp_t resp = {0};
 
         dg_buf_init(&resp.body, 0);
@@ -64,6 +66,7 @@ int main(int argc, char **argv)
             return 1;
         }
         dg_buf_free(&resp.body);
+        dg_arena_reset(&arena);
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     printf("%.2f us/request over %ld requests (%zu bytes)\n",
@@ -73,6 +76,7 @@ int main(int argc, char **argv)
     dg_store_free(&gate.store);
     dg_metrics_free(&gate.metrics);
     dg_log_free(&gate.log);
+    dg_arena_free(&arena);
     free(body);
     return 0;
 }

@@ -10,6 +10,9 @@
 
 #define ALIGN 16u
 
+/* A reset keeps a block of at most this many times the first size. */
+#define KEEP_MAX_FACTOR 16u
+
 struct dg_arena_block {
     struct dg_arena_block *prev; /* the block filled before this one */
     size_t size, used;           /* bytes in data[], bytes handed out */
@@ -82,6 +85,12 @@ void dg_arena_reset(dg_arena_t *a)
     }
     a->head->prev = NULL;
     a->head->used = 0;
+    /* One huge request (a 1 MiB ConfigMap) must not pin its block in every
+     * thread that ever judged one. */
+    if (a->head->size > KEEP_MAX_FACTOR * a->first) {
+        free(a->head);
+        a->head = NULL;
+    }
 }
 
 void dg_arena_free(dg_arena_t *a)

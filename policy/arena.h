@@ -27,7 +27,8 @@ void *dg_arena_alloc(dg_arena_t *a, size_t n);
 /** A NUL-terminated copy of @n bytes at @s in @a, or NULL (out of memory). */
 char *dg_arena_strndup(dg_arena_t *a, const char *s, size_t n);
 
-/** Drop everything allocated; keep the current (largest) block for reuse. */
+/** Drop everything allocated; keep the current (largest) block for reuse,
+ *  unless it grew past 16 times the first size (then it is freed too). */
 void dg_arena_reset(dg_arena_t *a);
 
 /** Free every block; @a may be re-initialised or reused (it starts empty). */

@@ -38,7 +38,7 @@ typedef struct reader {
     char *scratch; /* strings with escapes, decoded */
     size_t cap;
     bool discard;  /* checking a pruned subtree: decode nothing */
-    dg_jnode_t *stack; /* kids of the open containers, innermost last */
+    dg_jnode_t *stack; /* kids of the open containers, innermost last (in @arena) */
     size_t top, scap;
     struct dupslot *dups; /* open addressing over large objects' keys */
     size_t dcap, dused;
@@ -384,14 +384,19 @@ static bool is(const char *k, size_t n, const char *word)
 
 /* ---- the stack of open containers' kids ------------------------------------ */
 
+/* The stack grows in the arena when there is one (the old copy is left
+ * there: at most as much again, and no malloc per parse); dg_jread_locate
+ * never builds, so never pushes. */
 static int push(reader_t *r, const dg_jnode_t *v)
 {
     if (r->top == r->scap) {
-        size_t cap = r->scap ? r->scap * 2 : 64;
-        dg_jnode_t *s = realloc(r->stack, cap * sizeof *s);
+        size_t cap = r->scap ? r->scap * 2 : 256;
+        dg_jnode_t *s = dg_arena_alloc(r->arena, cap * sizeof *s);
 
         if (s == NULL)
             return nomem(r);
+        if (r->top)
+            memcpy(s, r->stack, r->top * sizeof *s);
         r->stack = s;
         r->scap = cap;
     }
@@ -643,7 +648,6 @@ static int value(reader_t *r, dg_jnode_t *out, bool is_metadata)
 static void reader_free(reader_t *r)
 {
     free(r->scratch);
-    free(r->stack);
     free(r->dups);
 }
 

@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "codec.h"
 #include "json.h"
+#include "jread.h"
 
 #define API_V1 "admission.k8s.io/v1"
 #define API_V1BETA1 "admission.k8s.io/v1beta1"
@@ -28,136 +29,126 @@
 
 /* ---- decoding ------------------------------------------------------------ */
 
-static const char *type_name(const json_t *j)
-{
-    switch (json_typeof(j)) {
-    case JSON_OBJECT:
-        return "an object";
-    case JSON_ARRAY:
-        return "an array";
-    case JSON_STRING:
-        return "a string";
-    case JSON_INTEGER:
-    case JSON_REAL:
-        return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE:
-        return "a boolean";
-    case JSON_NULL:
-        return "null";
-    }
-    return "unknown";
-}
+/* The body is read into nodes in the review's arena (policy/jread.c): the
+ * envelope's strings are read there in place; only object and oldObject,
+ * which dg_decide judges with jansson, are converted. */
+
+typedef const dg_jnode_t jnode_t;
 
 /* Read optional string @key of @obj (named @ctx in messages) into *@out;
  * absent or null leaves "" there. */
-static int opt_string(const json_t *obj, const char *ctx, const char *key, const char **out,
+static int opt_string(jnode_t *obj, const char *ctx, const char *key, const char **out,
                       const char *where, dg_err_t *err)
 {
-    json_t *v = json_object_get(obj, key);
+    jnode_t *v = dg_jread_get(obj, key);
 
     *out = "";
-    if (v == NULL || json_is_null(v))
+    if (v == NULL || v->type == DG_JNULL)
         return 0;
-    if (!json_is_string(v))
+    if (v->type != DG_JSTRING)
         return dg_err_at(err, DG_EINVAL, where, 0, 0, "%s.%s is %s, expected a string", ctx,
-                         key, type_name(v));
-    *out = json_string_value(v);
+                         key, dg_jread_type_name(v));
+    *out = v->v.s;
     return 0;
 }
 
 /* Optional object @key of @obj: *@out NULL when absent or null. */
-static int opt_object(const json_t *obj, const char *ctx, const char *key, json_t **out,
+static int opt_object(jnode_t *obj, const char *ctx, const char *key, jnode_t **out,
                       const char *where, dg_err_t *err)
 {
-    json_t *v = json_object_get(obj, key);
+    jnode_t *v = dg_jread_get(obj, key);
 
     *out = NULL;
-    if (v == NULL || json_is_null(v))
+    if (v == NULL || v->type == DG_JNULL)
         return 0;
-    if (!json_is_object(v))
+    if (v->type != DG_JOBJECT)
         return dg_err_at(err, DG_EINVAL, where, 0, 0, "%s.%s is %s, expected an object", ctx,
-                         key, type_name(v));
+                         key, dg_jread_type_name(v));
     *out = v;
     return 0;
 }
 
-static int check_envelope(const json_t *root, const char **api_version, const char *where,
+static bool is_str(jnode_t *j, const char *s)
+{
+    return j && j->type == DG_JSTRING && strcmp(j->v.s, s) == 0;
+}
+
+static int check_envelope(jnode_t *root, const char **api_version, const char *where,
                           dg_err_t *err)
 {
-    json_t *av = json_object_get(root, "apiVersion");
-    json_t *kind = json_object_get(root, "kind");
+    jnode_t *av = dg_jread_get(root, "apiVersion");
+    jnode_t *kind = dg_jread_get(root, "kind");
+    bool kstr = kind && kind->type == DG_JSTRING;
 
     /* A bare AdmissionRequest (the request stanza alone) is a common mistake
      * of test tooling; say so rather than complain about apiVersion. */
-    if (json_object_get(root, "request") == NULL)
+    if (dg_jread_get(root, "request") == NULL)
         return dg_err_at(err, DG_EINVAL, where, 0, 0,
                          "body is not an AdmissionReview: missing \"request\"");
     if (kind == NULL)
         return dg_err_at(err, DG_EINVAL, where, 0, 0,
                          "kind is missing, expected \"AdmissionReview\"");
-    if (!json_is_string(kind) || strcmp(json_string_value(kind), "AdmissionReview") != 0)
+    if (!is_str(kind, "AdmissionReview"))
         return dg_err_at(err, DG_EINVAL, where, 0, 0, "kind is %s%s%s, expected \"AdmissionReview\"",
-                         json_is_string(kind) ? "\"" : "",
-                         json_is_string(kind) ? json_string_value(kind) : type_name(kind),
-                         json_is_string(kind) ? "\"" : "");
+                         kstr ? "\"" : "", kstr ? kind->v.s : dg_jread_type_name(kind),
+                         kstr ? "\"" : "");
     if (av == NULL) {
         /* Older clients omit it; the shape is v1's. */
         *api_version = API_V1;
         return 0;
     }
-    if (!json_is_string(av))
+    if (av->type != DG_JSTRING)
         return dg_err_at(err, DG_EINVAL, where, 0, 0, "apiVersion is %s, expected \"%s\" or \"%s\"",
-                         type_name(av), API_V1, API_V1BETA1);
-    if (strcmp(json_string_value(av), API_V1) == 0)
+                         dg_jread_type_name(av), API_V1, API_V1BETA1);
+    if (is_str(av, API_V1))
         *api_version = API_V1;
-    else if (strcmp(json_string_value(av), API_V1BETA1) == 0)
+    else if (is_str(av, API_V1BETA1))
         *api_version = API_V1BETA1;
     else
         return dg_err_at(err, DG_EINVAL, where, 0, 0,
                          "apiVersion \"%.80s\" is not supported, expected \"%s\" or \"%s\"",
-                         json_string_value(av), API_V1, API_V1BETA1);
+                         av->v.s, API_V1, API_V1BETA1);
     return 0;
 }
 
-static int read_uid_op(dg_review_t *rv, const json_t *req, const char *where, dg_err_t *err)
+static int read_uid_op(dg_review_t *rv, jnode_t *req, const char *where, dg_err_t *err)
 {
     static const char *const ops[] = {"CREATE", "UPDATE", "DELETE", "CONNECT"};
-    json_t *uid = json_object_get(req, "uid");
-    json_t *op = json_object_get(req, "operation");
+    jnode_t *uid = dg_jread_get(req, "uid");
+    jnode_t *op = dg_jread_get(req, "operation");
 
-    if (uid == NULL || json_is_null(uid))
+    if (uid == NULL || uid->type == DG_JNULL)
         return dg_err_at(err, DG_EINVAL, where, 0, 0, "request.uid is missing");
-    if (!json_is_string(uid))
+    if (uid->type != DG_JSTRING)
         return dg_err_at(err, DG_EINVAL, where, 0, 0, "request.uid is %s, expected a string",
-                         type_name(uid));
-    if (json_string_length(uid) == 0)
+                         dg_jread_type_name(uid));
+    if (uid->n == 0)
         return dg_err_at(err, DG_EINVAL, where, 0, 0, "request.uid is empty");
-    if (json_string_length(uid) > MAX_UID_LEN)
+    if (uid->n > MAX_UID_LEN)
         return dg_err_at(err, DG_EINVAL, where, 0, 0,
-                         "request.uid is %zu characters, more than %d",
-                         json_string_length(uid), MAX_UID_LEN);
-    rv->uid = json_string_value(uid);
-    if (op == NULL || json_is_null(op))
+                         "request.uid is %zu characters, more than %d", (size_t)uid->n,
+                         MAX_UID_LEN);
+    rv->uid = uid->v.s;
+    if (op == NULL || op->type == DG_JNULL)
         return dg_err_at(err, DG_EINVAL, where, 0, 0, "request.operation is missing");
-    if (!json_is_string(op))
+    if (op->type != DG_JSTRING)
         return dg_err_at(err, DG_EINVAL, where, 0, 0,
-                         "request.operation is %s, expected a string", type_name(op));
+                         "request.operation is %s, expected a string", dg_jread_type_name(op));
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
-        if (strcmp(json_string_value(op), ops[i]) == 0)
+        if (strcmp(op->v.s, ops[i]) == 0)
             rv->operation = ops[i];
     /* An operation a later API server adds is answered (allowed, untouched
      * by dg_decide), never refused: under failurePolicy Fail a 400 would
      * block it cluster-wide. */
     if (rv->operation == NULL)
-        rv->operation = json_string_value(op);
+        rv->operation = op->v.s;
     return 0;
 }
 
 /* request.kind and request.resource: group/version/kind|resource strings. */
-static int read_gvk(dg_review_t *rv, const json_t *req, const char *where, dg_err_t *err)
+static int read_gvk(dg_review_t *rv, jnode_t *req, const char *where, dg_err_t *err)
 {
-    json_t *kind, *res;
+    jnode_t *kind, *res;
     const char *ver;
     int rc;
 
@@ -179,10 +170,10 @@ static int read_gvk(dg_review_t *rv, const json_t *req, const char *where, dg_er
     return rc;
 }
 
-static int read_user(dg_review_t *rv, const json_t *req, const char *where, dg_err_t *err)
+static int read_user(dg_review_t *rv, jnode_t *req, const char *where, dg_err_t *err)
 {
-    json_t *ui, *groups, *g;
-    size_t i;
+    jnode_t *ui, *groups;
+    const char **list;
     int rc;
 
     rc = opt_object(req, "request", "userInfo", &ui, where, err);
@@ -191,35 +182,38 @@ static int read_user(dg_review_t *rv, const json_t *req, const char *where, dg_e
     rc = opt_string(ui, "request.userInfo", "username", &rv->user, where, err);
     if (rc)
         return rc;
-    groups = json_object_get(ui, "groups");
-    if (groups == NULL || json_is_null(groups))
+    groups = dg_jread_get(ui, "groups");
+    if (groups == NULL || groups->type == DG_JNULL)
         return 0;
-    if (!json_is_array(groups))
+    if (groups->type != DG_JARRAY)
         return dg_err_at(err, DG_EINVAL, where, 0, 0,
                          "request.userInfo.groups is %s, expected an array of strings",
-                         type_name(groups));
-    rv->groups = calloc(json_array_size(groups) + 1, sizeof *rv->groups);
-    if (rv->groups == NULL)
+                         dg_jread_type_name(groups));
+    list = dg_arena_alloc(rv->arena, (groups->n + 1) * sizeof *list);
+    if (list == NULL)
         return dg_err_set(err, DG_ENOMEM, "out of memory reading request.userInfo.groups");
-    json_array_foreach(groups, i, g)
-    {
-        if (!json_is_string(g))
+    for (uint32_t i = 0; i < groups->n; i++) {
+        jnode_t *g = &groups->v.kids[i];
+
+        if (g->type != DG_JSTRING)
             return dg_err_at(err, DG_EINVAL, where, 0, 0,
-                             "request.userInfo.groups[%zu] is %s, expected a string", i,
-                             type_name(g));
-        ((const char **)rv->groups)[i] = json_string_value(g);
+                             "request.userInfo.groups[%u] is %s, expected a string", i,
+                             dg_jread_type_name(g));
+        list[i] = g->v.s;
     }
-    rv->ngroups = json_array_size(groups);
+    list[groups->n] = NULL;
+    rv->groups = list;
+    rv->ngroups = groups->n;
     return 0;
 }
 
 /* object/oldObject must be objects; their metadata and metadata.name must
  * have the right types because the gate derives identity from them. */
-static int read_object(const json_t *req, const char *key, json_t **out, const char *where,
+static int read_object(jnode_t *req, const char *key, jnode_t **out, const char *where,
                        dg_err_t *err)
 {
     char ctx[32];
-    json_t *meta;
+    jnode_t *meta;
     const char *name;
     int rc;
 
@@ -235,9 +229,18 @@ static int read_object(const json_t *req, const char *key, json_t **out, const c
     return rc;
 }
 
-static int read_request(dg_review_t *rv, const json_t *req, const char *where, dg_err_t *err)
+/* The judged objects as jansson trees, which dg_decide reads. */
+static int to_json(jnode_t *obj, json_t **out, dg_err_t *err)
 {
-    json_t *dry, *meta;
+    if (obj && (*out = dg_jread_to_json(obj)) == NULL)
+        return dg_err_set(err, DG_ENOMEM, "out of memory reading the request's objects");
+    return 0;
+}
+
+static int read_request(dg_review_t *rv, jnode_t *req, const char *where, dg_err_t *err)
+{
+    jnode_t *dry, *obj, *old;
+    const char *name = "";
     int rc;
 
     rc = read_uid_op(rv, req, where, err);
@@ -252,20 +255,21 @@ static int read_request(dg_review_t *rv, const json_t *req, const char *where, d
     if (!rc)
         rc = read_user(rv, req, where, err);
     if (!rc)
-        rc = read_object(req, "object", &rv->object, where, err);
+        rc = read_object(req, "object", &obj, where, err);
     if (!rc)
-        rc = read_object(req, "oldObject", &rv->old_object, where, err);
+        rc = read_object(req, "oldObject", &old, where, err);
     if (rc)
         return rc;
-    dry = json_object_get(req, "dryRun");
-    if (dry != NULL && !json_is_null(dry) && !json_is_boolean(dry))
+    dry = dg_jread_get(req, "dryRun");
+    if (dry != NULL && dry->type != DG_JNULL && dry->type != DG_JTRUE && dry->type != DG_JFALSE)
         return dg_err_at(err, DG_EINVAL, where, 0, 0, "request.dryRun is %s, expected a boolean",
-                         type_name(dry));
-    rv->dry_run = json_is_true(dry);
-    meta = rv->object ? json_object_get(rv->object, "metadata") : NULL;
-    if (rv->name[0] == '\0' && json_is_string(json_object_get(meta, "name")))
-        rv->name = json_string_value(json_object_get(meta, "name"));
-    return 0;
+                         dg_jread_type_name(dry));
+    rv->dry_run = dry && dry->type == DG_JTRUE;
+    if (rv->name[0] == '\0' && opt_string(dg_jread_get(obj, "metadata"), "", "name", &name,
+                                          where, NULL) == 0)
+        rv->name = name;
+    rc = to_json(obj, &rv->object, err);
+    return rc ? rc : to_json(old, &rv->old_object, err);
 }
 
 /* Every refusal of a field names it first ("request.uid is a number, ...",
@@ -292,11 +296,39 @@ static void place(dg_err_t *err, const char *data, size_t len)
     }
 }
 
-dg_review_t *dg_review_parse(const char *data, size_t len, const char *where, size_t max_bytes,
-                             dg_err_t *err)
+static int read_review(dg_review_t *rv, const char *data, size_t len, const char *where,
+                       dg_err_t *err)
 {
-    dg_review_t *rv = NULL;
-    json_t *req;
+    jnode_t *root, *req;
+
+    /* Duplicate keys are refused: two parsers reading different values of
+     * one key is how a review smuggles an object past a webhook. */
+    root = dg_jread_parse(rv->arena, data, len, DG_JSON_PRUNE_SERVER, where, err);
+    if (root == NULL)
+        return err ? err->code : DG_EPARSE;
+    if (root->type != DG_JOBJECT)
+        return dg_err_at(err, DG_EINVAL, where, 0, 0,
+                         "body is %s, expected an AdmissionReview object",
+                         dg_jread_type_name(root));
+    if (check_envelope(root, &rv->api_version, where, err))
+        return DG_EINVAL;
+    req = dg_jread_get(root, "request");
+    if (req->type != DG_JOBJECT)
+        return dg_err_at(err, DG_EINVAL, where, 0, 0, "request is %s, expected an object",
+                         dg_jread_type_name(req));
+    rv->operation = NULL;
+    rv->kind_group = rv->kind = rv->group = rv->version = rv->resource = "";
+    rv->subresource = rv->ns = rv->name = rv->user = "";
+    return read_request(rv, req, where, err);
+}
+
+/* The review itself and everything read from the body in @a; @own says
+ * whether the review frees @a (dg_review_parse) or its caller resets it. */
+static dg_review_t *parse_into(dg_arena_t *a, bool own, const char *data, size_t len,
+                               const char *where, size_t max_bytes, dg_err_t *err)
+{
+    dg_review_t *rv;
+    dg_err_t local = {0};
 
     if (where == NULL)
         where = "<request>";
@@ -307,50 +339,62 @@ dg_review_t *dg_review_parse(const char *data, size_t len, const char *where, si
                   len, max_bytes);
         return NULL;
     }
-    rv = calloc(1, sizeof *rv);
-    if (rv == NULL) {
+    if ((rv = dg_arena_alloc(a, sizeof *rv)) == NULL) {
         dg_err_set(err, DG_ENOMEM, "out of memory reading %s", where);
         return NULL;
     }
-    /* Duplicate keys are refused: two parsers reading different values of
-     * one key is how a review smuggles an object past a webhook. */
-    rv->root = dg_json_parse(data, len, DG_JSON_PRUNE_SERVER, where, err);
-    if (rv->root == NULL)
-        goto fail;
-    if (!json_is_object(rv->root)) {
-        dg_err_at(err, DG_EINVAL, where, 0, 0, "body is %s, expected an AdmissionReview object",
-                  type_name(rv->root));
-        goto fail;
-    }
-    if (check_envelope(rv->root, &rv->api_version, where, err))
-        goto fail;
-    req = json_object_get(rv->root, "request");
-    if (!json_is_object(req)) {
-        dg_err_at(err, DG_EINVAL, where, 0, 0, "request is %s, expected an object",
-                  type_name(req));
-        goto fail;
-    }
-    rv->operation = NULL;
-    rv->kind_group = rv->kind = rv->group = rv->version = rv->resource = "";
-    rv->subresource = rv->ns = rv->name = rv->user = "";
-    if (read_request(rv, req, where, err))
-        goto fail;
-    return rv;
-fail:
-    if (rv->root)
+    *rv = (dg_review_t){.arena = a, .owns_arena = own};
+    if (read_review(rv, data, len, where, err ? err : &local) == 0)
+        return rv;
+    if (err && err->code == DG_EINVAL)
         place(err, data, len);
+    rv->owns_arena = false; /* the caller drops @a */
     dg_review_free(&rv);
     return NULL;
 }
 
+dg_review_t *dg_review_parse(const char *data, size_t len, const char *where, size_t max_bytes,
+                             dg_err_t *err)
+{
+    dg_arena_t *a = malloc(sizeof *a);
+    dg_review_t *rv;
+
+    if (a == NULL) {
+        dg_err_set(err, DG_ENOMEM, "out of memory reading %s", where ? where : "<request>");
+        return NULL;
+    }
+    /* One block holds the nodes and strings of a typical review (they take
+     * about the body's size again once managedFields are skipped). */
+    dg_arena_init(a, len + 4096);
+    rv = parse_into(a, true, data, len, where, max_bytes, err);
+    if (rv == NULL) {
+        dg_arena_free(a);
+        free(a);
+    }
+    return rv;
+}
+
+dg_review_t *dg_review_parse_in(dg_arena_t *arena, const char *data, size_t len,
+                                const char *where, size_t max_bytes, dg_err_t *err)
+{
+    return parse_into(arena, false, data, len, where, max_bytes, err);
+}
+
 void dg_review_free(dg_review_t **rv)
 {
+    dg_arena_t *a;
+
     if (rv == NULL || *rv == NULL)
         return;
-    json_decref((*rv)->root);
-    free((void *)(*rv)->groups);
-    free(*rv);
+    json_decref((*rv)->object);
+    json_decref((*rv)->old_object);
+    /* The review lives in its arena: nothing of it is read after this. */
+    a = (*rv)->owns_arena ? (*rv)->arena : NULL;
     *rv = NULL;
+    if (a) {
+        dg_arena_free(a);
+        free(a);
+    }
 }
 
 /* ---- the response -------------------------------------------------------- */
@@ -576,14 +620,18 @@ static int put_str(dg_buf_t *b, const char *s)
             break;
         }
     rc = dg_buf_puts(b, "\"");
-    for (size_t i = 0; i < len && !rc; i++) {
-        unsigned char c = p[i];
+    for (size_t i = 0, run = 0; i <= len && !rc; i++) {
+        unsigned char c = i < len ? p[i] : 0;
         char esc[7] = {'\\', 0, 0, 0, 0, 0, 0};
 
-        if (c >= 0x20 && c != '"' && c != '\\') {
-            rc = dg_buf_append(b, (const char *)&p[i], 1);
+        if (i < len && c >= 0x20 && c != '"' && c != '\\')
             continue;
-        }
+        /* A run of bytes written as they are, in one append. */
+        if (i > run)
+            rc = dg_buf_append(b, (const char *)p + run, i - run);
+        run = i + 1;
+        if (i == len || rc)
+            break;
         esc[1] = c == '"' ? '"' : c == '\\' ? '\\' : c == '\b' ? 'b' : c == '\f' ? 'f'
                : c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : 'u';
         if (esc[1] == 'u')
@@ -642,26 +690,30 @@ static int encode_lists(dg_buf_t *b, const dg_response_t *r)
 /* Written directly, not through jansson: its dump can drop a key and still
  * return text when an allocation fails inside it, and an answer the API
  * server cannot parse is worse than none. */
+int dg_review_encode_to(dg_buf_t *b, const char *api_version, const char *uid,
+                        const dg_response_t *r)
+{
+    int rc = put_member(b, "{", "apiVersion", api_version ? api_version : API_V1);
+
+    if (!rc)
+        rc = put_member(b, ",", "kind", "AdmissionReview");
+    if (!rc)
+        rc = put_member(b, ",\"response\":{", "uid", uid ? uid : "");
+    if (!rc)
+        rc = dg_buf_puts(b, r->allowed ? ",\"allowed\":true" : ",\"allowed\":false");
+    if (!rc && !r->allowed)
+        rc = encode_status(b, r);
+    if (!rc)
+        rc = encode_lists(b, r);
+    return rc ? rc : dg_buf_puts(b, "}}");
+}
+
 char *dg_review_encode(const char *api_version, const char *uid, const dg_response_t *r)
 {
     dg_buf_t b;
-    int rc;
 
     dg_buf_init(&b, 0);
-    rc = put_member(&b, "{", "apiVersion", api_version ? api_version : API_V1);
-    if (!rc)
-        rc = put_member(&b, ",", "kind", "AdmissionReview");
-    if (!rc)
-        rc = put_member(&b, ",\"response\":{", "uid", uid ? uid : "");
-    if (!rc)
-        rc = dg_buf_puts(&b, r->allowed ? ",\"allowed\":true" : ",\"allowed\":false");
-    if (!rc && !r->allowed)
-        rc = encode_status(&b, r);
-    if (!rc)
-        rc = encode_lists(&b, r);
-    if (!rc)
-        rc = dg_buf_puts(&b, "}}");
-    if (rc) {
+    if (dg_review_encode_to(&b, api_version, uid, r) != 0) {
         dg_buf_free(&b);
         return NULL;
     }

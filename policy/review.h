@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "arena.h"
+#include "buf.h"
 #include "err.h"
 #include "obj.h"
 
@@ -16,11 +18,15 @@
 #define DG_MAX_REVIEW_BYTES ((size_t)8 << 20)
 
 typedef struct dg_review {
-    json_t *root;             /* owned: the whole document */
+    dg_arena_t *arena;        /* the decoded body's nodes and strings, which the
+                               * strings below point into; the review itself
+                               * lives there too */
+    bool owns_arena;          /* dg_review_free() frees @arena (else its caller
+                               * resets it) */
     const char *api_version;  /* "admission.k8s.io/v1" or ".../v1beta1" */
     const char *uid;          /* never NULL or empty after a successful parse */
     const char *operation;    /* "CREATE", "UPDATE", "DELETE", "CONNECT", or one a later
-                               * API server sends (borrowed from @root) */
+                               * API server sends (in @arena) */
     const char *group;        /* request.resource.group ("" = core) */
     const char *version;      /* request.resource.version */
     const char *resource;     /* request.resource.resource, "horizontalpodautoscalers" */
@@ -30,10 +36,10 @@ typedef struct dg_review {
     const char *ns;           /* request.namespace, "" if none */
     const char *name;         /* request.name, else object.metadata.name, else "" */
     const char *user;         /* request.userInfo.username, "" if none */
-    const char *const *groups;/* request.userInfo.groups (malloced array of borrowed strings) */
+    const char *const *groups;/* request.userInfo.groups (in @arena) */
     size_t ngroups;
-    json_t *object;           /* borrowed from @root; NULL if absent or null */
-    json_t *old_object;       /* borrowed from @root; NULL if absent or null */
+    json_t *object;           /* owned; NULL if absent or null */
+    json_t *old_object;       /* owned; NULL if absent or null */
     bool dry_run;
     long timeout_ms;          /* from the HTTP ?timeout= (set by the caller); 0 = none */
 } dg_review_t;
@@ -48,6 +54,15 @@ typedef struct dg_review {
 dg_review_t *dg_review_parse(const char *data, size_t len, const char *where,
                              size_t max_bytes, dg_err_t *err);
 
+/** As dg_review_parse(), but the review and what it reads live in @arena,
+ *  which the caller resets after dg_review_free() (never before): a worker
+ *  thread reuses one arena for every request, so a review costs no
+ *  allocation but the jansson trees of its objects. */
+dg_review_t *dg_review_parse_in(dg_arena_t *arena, const char *data, size_t len,
+                                const char *where, size_t max_bytes, dg_err_t *err);
+
+/** Free what the review owns (and its arena when dg_review_parse() made
+ *  it); sets *@rv to NULL. */
 void dg_review_free(dg_review_t **rv);
 
 /* A request as the API server would send it to a webhook: what `driftctl
@@ -112,5 +127,11 @@ DG_MUST_CHECK int dg_response_annotate(dg_response_t *r, const char *key, const 
  *  warnings, auditAnnotations}. Keys in a fixed order. Returns the compact
  *  JSON text (caller frees), or NULL when out of memory. */
 char *dg_review_encode(const char *api_version, const char *uid, const dg_response_t *r);
+
+/** The same text appended to @b (the HTTP answer's own buffer, so the
+ *  server copies nothing). Returns 0, or DG_ENOMEM / DG_ETOOBIG from @b
+ *  (then @b holds a partial answer the caller discards). */
+DG_MUST_CHECK int dg_review_encode_to(dg_buf_t *b, const char *api_version, const char *uid,
+                                      const dg_response_t *r);
 
 #endif

@@ -126,8 +126,11 @@ static void validate(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *res
 {
     uint64_t t0 = now_ns();
     dg_err_t err = {0};
-    char msg[600], *text;
-    dg_review_t *rv = dg_review_parse(req->body, req->len, "request body", g->cfg->max_body, &err);
+    char msg[600];
+    dg_review_t *rv = req->arena ? dg_review_parse_in(req->arena, req->body, req->len,
+                                                      "request body", g->cfg->max_body, &err)
+                                 : dg_review_parse(req->body, req->len, "request body",
+                                                   g->cfg->max_body, &err);
     dg_snapshot_t *snap;
     dg_decision_t d;
     dg_decide_env_t env;
@@ -149,17 +152,13 @@ static void validate(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *res
     rc = dg_decide(rv, snap->bases, g->policy, &env, &d, &err);
     if (rc)
         internal_error(g, rv, &d, &err);
-    text = dg_review_encode(rv->api_version, rv->uid, &d.response);
-    if (text == NULL) {
+    if (dg_review_encode_to(&resp->body, rv->api_version, rv->uid, &d.response) != 0) {
         dg_http_error(resp, 500, "cannot judge request %s: out of memory", rv->uid);
     } else {
         resp->status = 200;
         resp->content_type = "application/json";
-        if (dg_buf_puts(&resp->body, text) != 0)
-            dg_http_error(resp, 500, "out of memory");
         judged(g, rv, &d, now_ns() - t0);
     }
-    free(text);
     dg_decision_free(&d);
     dg_snapshot_release(&snap);
     dg_review_free(&rv);

@@ -192,6 +192,9 @@ static void enqueue(queue_t *q, conn_req_t *cr)
 static void *run_worker(void *arg)
 {
     queue_t *q = arg;
+    dg_arena_t arena; /* one per worker: a request's decoded body, reused */
+
+    dg_arena_init(&arena, 64 << 10);
 
     pthread_mutex_lock(&q->mu);
     for (;;) {
@@ -204,12 +207,16 @@ static void *run_worker(void *arg)
         if ((q->head = cr->next) == NULL)
             q->tail = NULL;
         pthread_mutex_unlock(&q->mu);
+        cr->req.arena = &arena;
         dg_api_handle(q->gate, &cr->req, &cr->resp);
+        cr->req.arena = NULL;
+        dg_arena_reset(&arena);
         cr->state = JUDGED;
         MHD_resume_connection(cr->conn);
         pthread_mutex_lock(&q->mu);
     }
     pthread_mutex_unlock(&q->mu);
+    dg_arena_free(&arena);
     return NULL;
 }
 
@@ -260,7 +267,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (cr->state == FRESH) {
         cr->req = (dg_http_req_t){h->role, method, url, arg(conn, "timeout"), arg(conn, "namespace"),
                                   arg(conn, "release"), arg(conn, "object"),
-                                  cr->body.data ? cr->body.data : "", cr->body.len};
+                                  cr->body.data ? cr->body.data : "", cr->body.len, NULL};
         if (cr->early_status)
             dg_http_error(&cr->resp, cr->early_status, "%s", cr->early_msg);
         else if (cr->too_big)

@@ -28,6 +28,8 @@ typedef struct dg_http_req {
     const char *ns, *release, *object; /* ?namespace=, ?release=, ?object=, or NULL */
     const char *body;
     size_t len;
+    dg_arena_t *arena;     /* NULL, or the worker's: reused for every request it
+                            * judges, reset after each */
 } dg_http_req_t;
 
 typedef struct dg_http_resp {
