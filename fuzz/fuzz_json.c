@@ -1,12 +1,17 @@
 /* fuzz/fuzz_json.c: differential. driftgate's JSON reader and jansson must
- * agree on every input: both refuse it, or both read the same tree. Two
+ * agree on every input: both refuse it, or both read the same tree. The
+ * reader's nodes (policy/jread.c, in one arena reused across inputs as a
+ * worker reuses its own) are compared with jansson's tree node by node,
+ * and dg_json_parse() (the same reader, converted) must agree too. Two
  * differences are by design: nesting past our lower depth limit, and a NUL
  * byte, which jansson takes as the end of its input and we refuse.
  * SPDX-License-Identifier: Apache-2.0 */
 #include <stdint.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "json.h"
+#include "jread.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -23,8 +28,44 @@ static size_t max_nesting(const uint8_t *d, size_t n)
     return max;
 }
 
+/* @n (nodes) and @j (jansson) hold the same value, key order aside. */
+static bool same(const dg_jnode_t *n, const json_t *j)
+{
+    switch (n->type) {
+    case DG_JNULL: return json_is_null(j);
+    case DG_JTRUE: return json_is_true(j);
+    case DG_JFALSE: return json_is_false(j);
+    case DG_JINT: return json_is_integer(j) && json_integer_value(j) == n->v.i;
+    case DG_JREAL: return json_is_real(j) && json_real_value(j) == n->v.d;
+    case DG_JSTRING:
+        return json_is_string(j) && json_string_length(j) == n->n &&
+               memcmp(json_string_value(j), n->v.s, n->n) == 0 && n->v.s[n->n] == '\0';
+    case DG_JARRAY:
+        if (!json_is_array(j) || json_array_size(j) != n->n)
+            return false;
+        for (uint32_t i = 0; i < n->n; i++)
+            if (!same(&n->v.kids[i], json_array_get(j, i)))
+                return false;
+        return true;
+    case DG_JOBJECT:
+        if (!json_is_object(j) || json_object_size(j) != n->n)
+            return false;
+        for (uint32_t i = 0; i < n->n; i++) {
+            json_t *v = json_object_getn(j, n->v.kids[i].key, n->v.kids[i].keylen);
+
+            if (v == NULL || !same(&n->v.kids[i], v))
+                return false;
+        }
+        return true;
+    }
+    return false;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    static dg_arena_t arena = {.first = 4096};
+    dg_err_t nerr = {0};
+    const dg_jnode_t *nodes = dg_jread_parse(&arena, (const char *)data, size, 0, "fuzz", &nerr);
     dg_err_t err = {0};
     json_error_t je;
     json_t *ours = dg_json_parse((const char *)data, size, 0, "fuzz", &err);
@@ -36,9 +77,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             __builtin_trap();
         if (ours && !json_equal(ours, theirs))
             __builtin_trap();
+        if ((nodes == NULL) != (ours == NULL) || (nodes && !same(nodes, theirs)))
+            __builtin_trap();
     }
     if (ours == NULL && (err.code == 0 || err.line < 1 || err.col < 1))
         __builtin_trap();
+    if (nodes == NULL && (nerr.code == 0 || nerr.line < 1 || nerr.col < 1))
+        __builtin_trap();
+    dg_arena_reset(&arena);
     json_decref(ours);
     json_decref(theirs);
     return 0;

@@ -153,19 +153,26 @@ static size_t utf8_cut(const char *s, size_t n, size_t max)
     return max;
 }
 
-static int put(reader_t *r, size_t *n, const void *src, size_t len)
+static int grow_scratch(reader_t *r, size_t need)
+{
+    size_t cap = need * 2;
+    char *s = realloc(r->scratch, cap);
+
+    if (s == NULL)
+        return nomem(r);
+    r->scratch = s;
+    r->cap = cap;
+    return 0;
+}
+
+/* Inline: a string full of escapes (kubectl's last-applied annotation is
+ * JSON in a string) calls this for every byte. */
+static inline int put(reader_t *r, size_t *n, const void *src, size_t len)
 {
     if (r->discard)
         return 0;
-    if (*n + len + 1 > r->cap) {
-        size_t cap = (*n + len + 1) * 2;
-        char *s = realloc(r->scratch, cap);
-
-        if (s == NULL)
-            return nomem(r);
-        r->scratch = s;
-        r->cap = cap;
-    }
+    if (*n + len + 1 > r->cap && grow_scratch(r, *n + len + 1))
+        return DG_ENOMEM;
     memcpy(r->scratch + *n, src, len);
     *n += len;
     return 0;

@@ -1,0 +1,215 @@
+/* tests/unit/policy/test_jread.c: the arena JSON reader's nodes. Shapes and
+ * values as read (jansson is the oracle for whole trees in test_json.c,
+ * whose dg_json_parse() reads through here), the limits and malformed
+ * input refused with a place, duplicate keys in objects large enough to go
+ * through the hash, and one arena reused across parses, failed ones too.
+ * SPDX-License-Identifier: Apache-2.0 */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jread.h"
+#include "support.h"
+
+static const dg_jnode_t *parse(dg_arena_t *a, const char *text, unsigned flags, dg_err_t *err)
+{
+    return dg_jread_parse(a, text, strlen(text), flags, "t", err);
+}
+
+START_TEST(test_shapes)
+{
+    static const char in[] =
+        "{\"s\":\"a\\u00e9\\n\",\"i\":-12,\"r\":2.5,\"t\":true,\"f\":false,\"z\":null,"
+        "\"a\":[1,\"x\",[]],\"o\":{}}";
+    dg_arena_t a;
+    dg_err_t err = {0};
+    const dg_jnode_t *root, *v;
+
+    dg_arena_init(&a, 0);
+    root = parse(&a, in, 0, &err);
+    ck_assert_msg(root != NULL, "%s", err.msg);
+    ck_assert_int_eq(root->type, DG_JOBJECT);
+    ck_assert_uint_eq(root->n, 8);
+    ck_assert_str_eq(root->v.kids[0].key, "s"); /* document order */
+    ck_assert_str_eq(root->v.kids[7].key, "o");
+    v = dg_jread_get(root, "s");
+    ck_assert_int_eq(v->type, DG_JSTRING);
+    ck_assert_str_eq(v->v.s, "a\xc3\xa9\n");
+    ck_assert_uint_eq(v->n, 4);
+    ck_assert_int_eq(dg_jread_get(root, "i")->v.i, -12);
+    ck_assert(dg_jread_get(root, "r")->v.d == 2.5);
+    ck_assert_int_eq(dg_jread_get(root, "t")->type, DG_JTRUE);
+    ck_assert_int_eq(dg_jread_get(root, "f")->type, DG_JFALSE);
+    ck_assert_int_eq(dg_jread_get(root, "z")->type, DG_JNULL);
+    v = dg_jread_get(root, "a");
+    ck_assert_uint_eq(v->n, 3);
+    ck_assert_str_eq(v->v.kids[1].v.s, "x");
+    ck_assert_ptr_null(v->v.kids[1].key);
+    ck_assert_uint_eq(v->v.kids[2].n, 0);
+    ck_assert_str_eq(dg_jread_type_name(dg_jread_get(root, "o")), "an object");
+    ck_assert_ptr_null(dg_jread_get(root, "missing"));
+    ck_assert_ptr_null(dg_jread_get(v, "x")); /* not an object */
+    ck_assert_ptr_null(dg_jread_get(NULL, "x"));
+    dg_arena_free(&a);
+}
+END_TEST
+
+static const struct {
+    const char *in;
+    const char *msg; /* part of the message */
+    int line, col;
+} bad[] = {
+    {"", "unexpected end of input", 1, 1},
+    {"{\"a\":1,}", "expected a key string", 1, 8},
+    {"{\"a\" 1}", "expected ':' after a key", 1, 6},
+    {"[1 2]", "expected ',' or ']'", 1, 4},
+    {"\"abc", "unterminated string", 1, 1},
+    {"\"\\x\"", "invalid escape '\\x'", 1, 2},
+    {"\"\\ud800\"", "without its pair", 1, 2},
+    {"\"\xff\"", "invalid UTF-8", 1, 2},
+    {"01", "unexpected data after the value", 1, 2},
+    {"1e999", "out of range", 1, 1},
+    {"nul", "unexpected 'nul'", 1, 1},
+    {"{\"a\":1}\n x", "unexpected data after the value", 2, 2},
+    {"{\"a\":1,\"a\":2}", "duplicate key \"a\"", 1, 8},
+    {"{\"kind\":\"X\",\"status\":[1,}", "unexpected '}'", 1, 25}, /* pruned, still checked */
+};
+
+/* Every malformed input refused with its place; the same arena, reset
+ * between them, then reads a good document. */
+START_TEST(test_bad)
+{
+    dg_arena_t a;
+
+    dg_arena_init(&a, 256);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        dg_err_t err = {0};
+
+        ck_assert_msg(parse(&a, bad[i].in, DG_JSON_PRUNE_SERVER, &err) == NULL, "case %zu", i);
+        ck_assert_int_eq(err.code, DG_EPARSE);
+        ck_assert_msg(strstr(err.msg, bad[i].msg) != NULL, "case %zu: %s", i, err.msg);
+        ck_assert_msg(err.line == bad[i].line && err.col == bad[i].col, "case %zu: at %d:%d", i,
+                      err.line, err.col);
+        dg_arena_reset(&a);
+    }
+    ck_assert_ptr_nonnull(parse(&a, "{\"ok\":[1]}", 0, NULL));
+    dg_arena_free(&a);
+}
+END_TEST
+
+enum wrap { PLAIN, SIBLINGS, NESTED };
+
+/* An object of @n keys "k0".."k<n-1>", then "k<dup>" again when @dup >= 0;
+ * alone, beside copies of itself (also as a member named like one of its
+ * keys), or inside another object. */
+static char *keys(int n, int dup, enum wrap w)
+{
+    size_t cap = (size_t)n * 16 + 64;
+    char *o = malloc(cap), *out = malloc(4 * cap + 64), *p = o;
+
+    p += sprintf(p, "{");
+    for (int i = 0; i < n; i++)
+        p += sprintf(p, "%s\"k%d\":%d", i ? "," : "", i, i);
+    if (dup >= 0)
+        p += sprintf(p, ",\"k%d\":0", dup);
+    sprintf(p, "}");
+    if (w == SIBLINGS)
+        sprintf(out, "[%s,%s,{\"x\":%s,\"k1\":%s}]", o, o, o, o);
+    else if (w == NESTED)
+        sprintf(out, "{\"outer\":1,\"in\":%s}", o);
+    else
+        strcpy(out, o);
+    free(o);
+    return out;
+}
+
+static const struct {
+    int n, dup;
+    enum wrap wrap;
+    bool ok;
+} dups[] = {
+    {15, 0, PLAIN, false},   /* found by the scan */
+    {16, 0, PLAIN, false},   /* the first key found through the hash */
+    {17, 16, PLAIN, false},  /* a key hashed as it was pushed */
+    {5000, 0, PLAIN, false}, /* after the hash grew */
+    {5000, 4999, PLAIN, false},
+    {5000, -1, PLAIN, true},
+    {100, -1, SIBLINGS, true}, /* the same keys elsewhere are no duplicates */
+    {100, 7, NESTED, false},
+};
+
+START_TEST(test_duplicates)
+{
+    char *in = keys(dups[_i].n, dups[_i].dup, dups[_i].wrap);
+    dg_arena_t a;
+    dg_err_t err = {0};
+    const dg_jnode_t *root;
+
+    dg_arena_init(&a, 0);
+    root = parse(&a, in, 0, &err);
+    if (dups[_i].ok) {
+        ck_assert_msg(root != NULL, "case %d: %s", _i, err.msg);
+    } else {
+        ck_assert_msg(root == NULL, "case %d: duplicate not found", _i);
+        ck_assert_msg(strstr(err.msg, "duplicate key") != NULL, "case %d: %s", _i, err.msg);
+    }
+    dg_arena_free(&a);
+    free(in);
+}
+END_TEST
+
+START_TEST(test_limits)
+{
+    size_t n = DG_JSON_MAX_DEPTH;
+    char *deep = malloc(2 * n + 3);
+    dg_arena_t a;
+    dg_err_t err = {0};
+
+    dg_arena_init(&a, 0);
+    memset(deep, '[', n + 1);
+    memset(deep + n + 1, ']', n + 1);
+    ck_assert_ptr_null(dg_jread_parse(&a, deep, 2 * n + 2, 0, "deep", &err));
+    ck_assert_msg(strstr(err.msg, "nested deeper than 400 levels") != NULL, "%s", err.msg);
+    dg_arena_reset(&a);
+    ck_assert_ptr_nonnull(dg_jread_parse(&a, deep + 1, 2 * n, 0, "deep", NULL));
+    dg_arena_free(&a);
+    free(deep);
+}
+END_TEST
+
+/* Managed fields and a kind's status are not built, but counted nowhere
+ * and checked all the same (test_bad); what is kept is intact. */
+START_TEST(test_prune)
+{
+    static const char in[] = "{\"kind\":\"X\",\"metadata\":{\"name\":\"n\",\"managedFields\":[{}]},"
+                             "\"status\":{\"a\":1},\"spec\":{\"status\":2}}";
+    dg_arena_t a;
+    const dg_jnode_t *root, *meta;
+
+    dg_arena_init(&a, 0);
+    root = parse(&a, in, DG_JSON_PRUNE_SERVER, NULL);
+    ck_assert_ptr_nonnull(root);
+    ck_assert_uint_eq(root->n, 3);
+    ck_assert_ptr_null(dg_jread_get(root, "status"));
+    meta = dg_jread_get(root, "metadata");
+    ck_assert_uint_eq(meta->n, 1);
+    ck_assert_int_eq(dg_jread_get(dg_jread_get(root, "spec"), "status")->v.i, 2);
+    dg_arena_free(&a);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("policy/jread");
+    TCase *tc = tcase_create("core");
+
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_shapes);
+    tcase_add_test(tc, test_bad);
+    tcase_add_loop_test(tc, test_duplicates, 0, sizeof dups / sizeof dups[0]);
+    tcase_add_test(tc, test_limits);
+    tcase_add_test(tc, test_prune);
+    suite_add_tcase(s, tc);
+    return dg_test_run(s);
+}
