@@ -2,16 +2,19 @@
  * agree on every input: both refuse it, or both read the same tree. The
  * reader's nodes (policy/jread.c, in one arena reused across inputs as a
  * worker reuses its own) are compared with jansson's tree node by node,
- * and dg_json_parse() (the same reader, converted) must agree too. Two
+ * and dg_json_parse() (the same reader, converted) must agree too; what
+ * policy/jwrite.c writes of the tree is jansson's compact dump. Two
  * differences are by design: nesting past our lower depth limit, and a NUL
  * byte, which jansson takes as the end of its input and we refuse.
  * SPDX-License-Identifier: Apache-2.0 */
 #include <stdint.h>
+#include <stdlib.h>
 #include <stdbool.h>
 #include <string.h>
 
 #include "json.h"
 #include "jread.h"
+#include "jwrite.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -61,6 +64,20 @@ static bool same(const dg_jnode_t *n, const json_t *j)
     return false;
 }
 
+/* policy/jwrite.c writes what jansson's compact dump writes. */
+static bool same_text(const json_t *v)
+{
+    char *want = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    dg_buf_t b;
+    bool same;
+
+    dg_buf_init(&b, 0);
+    same = dg_jwrite_value(&b, v, 0) == 0 && want && strcmp(b.data, want) == 0;
+    dg_buf_free(&b);
+    free(want);
+    return same;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static dg_arena_t arena = {.first = 4096};
@@ -78,6 +95,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (ours && !json_equal(ours, theirs))
             __builtin_trap();
         if ((nodes == NULL) != (ours == NULL) || (nodes && !same(nodes, theirs)))
+            __builtin_trap();
+        if (ours && !same_text(ours))
             __builtin_trap();
     }
     if (ours == NULL && (err.code == 0 || err.line < 1 || err.col < 1))

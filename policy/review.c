@@ -13,6 +13,7 @@
 #include "codec.h"
 #include "json.h"
 #include "jread.h"
+#include "jwrite.h"
 
 #define API_V1 "admission.k8s.io/v1"
 #define API_V1BETA1 "admission.k8s.io/v1beta1"
@@ -600,46 +601,24 @@ int dg_response_annotate(dg_response_t *r, const char *key, const char *fmt, ...
 /* ---- encoding ------------------------------------------------------------ */
 
 /* @s as a JSON string, as jansson's compact dump writes one (so the answer
- * is byte for byte what it always was): '"', '\\' and control characters
- * escaped, UTF-8 kept. A string that is not valid UTF-8 is written as its
- * cleaned copy, so a bad byte never costs the answer. */
+ * is byte for byte what it always was). A string that is not valid UTF-8
+ * is written as its cleaned copy, so a bad byte never costs the answer. */
 static int put_str(dg_buf_t *b, const char *s)
 {
-    static const char hex[] = "0123456789abcdef";
     const unsigned char *p = (const unsigned char *)s;
     size_t len = strlen(s);
     char *clean = NULL;
-    int rc = 0;
+    int rc;
 
     for (size_t i = 0, n; i < len; i += n)
         if ((n = utf8_seq(p + i, len - i)) == 0) {
             if ((clean = clean_text(s, len + 3)) == NULL)
                 return DG_ENOMEM;
-            p = (const unsigned char *)clean;
+            s = clean;
             len = strlen(clean);
             break;
         }
-    rc = dg_buf_puts(b, "\"");
-    for (size_t i = 0, run = 0; i <= len && !rc; i++) {
-        unsigned char c = i < len ? p[i] : 0;
-        char esc[7] = {'\\', 0, 0, 0, 0, 0, 0};
-
-        if (i < len && c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        /* A run of bytes written as they are, in one append. */
-        if (i > run)
-            rc = dg_buf_append(b, (const char *)p + run, i - run);
-        run = i + 1;
-        if (i == len || rc)
-            break;
-        esc[1] = c == '"' ? '"' : c == '\\' ? '\\' : c == '\b' ? 'b' : c == '\f' ? 'f'
-               : c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : 'u';
-        if (esc[1] == 'u')
-            memcpy(esc + 2, (char[]){'0', '0', hex[c >> 4], hex[c & 15]}, 4);
-        rc = dg_buf_append(b, esc, esc[1] == 'u' ? 6 : 2);
-    }
-    if (!rc)
-        rc = dg_buf_puts(b, "\"");
+    rc = dg_jwrite_strn(b, s, len);
     free(clean);
     return rc;
 }

@@ -1,0 +1,26 @@
+/* policy/jwrite.h: JSON text written straight into a dg_buf_t, byte for
+ * byte as jansson's compact dump writes it (so answers and log lines read
+ * the same as they always did), at a fraction of its cost: jansson's
+ * dump went through a callback per fragment and decoded every character.
+ * Pure: libc, jansson (to read trees). SPDX-License-Identifier: Apache-2.0 */
+#ifndef DG_JWRITE_H
+#define DG_JWRITE_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "buf.h"
+#include "err.h"
+
+/** Append @len bytes of valid UTF-8 at @s as a JSON string: '"', '\\' and
+ *  control characters escaped (\b \f \n \r \t, else \u00xx), the rest as
+ *  it is. Returns 0, or DG_ENOMEM / DG_ETOOBIG from @b. */
+DG_MUST_CHECK int dg_jwrite_strn(dg_buf_t *b, const char *s, size_t len);
+
+/** Append @v as json_dumps(@v, JSON_COMPACT | JSON_REAL_PRECISION(@precision))
+ *  writes it (@precision 0: 17 digits): members in insertion order, reals
+ *  with "%.*g" plus ".0" when that reads as an integer. Returns 0, or
+ *  DG_ENOMEM / DG_ETOOBIG from @b. */
+DG_MUST_CHECK int dg_jwrite_value(dg_buf_t *b, const json_t *v, int precision);
+
+#endif
