@@ -454,14 +454,17 @@ static bool dup_slot(reader_t *r, uint32_t serial, const char *k, size_t n, cons
             }
             return false;
         }
+        /* n == 0: an empty key, or a stale slot's place now holding an
+         * array element (no key); memcmp is never given NULL. */
         if (s->serial == serial && r->stack[s->idx].keylen == n &&
-            memcmp(r->stack[s->idx].key, k, n) == 0)
+            (n == 0 || memcmp(r->stack[s->idx].key, k, n) == 0))
             return true;
     }
 }
 
-/* Room for one more slot at most half full. Slots of closed objects are
- * kept (their serial never comes back), so they are simply re-placed. */
+/* Room for one more slot at most half full. Slots of closed objects past
+ * the stack's top are dropped; others may linger (their serial never comes
+ * back, so they never match a live object's key). */
 static int dup_room(reader_t *r)
 {
     struct dupslot *old = r->dups;
@@ -478,7 +481,7 @@ static int dup_room(reader_t *r)
     }
     r->dused = 0;
     for (size_t i = 0; i < ocap; i++)
-        if (old[i].serial)
+        if (old[i].serial && old[i].idx < r->top)
             (void)dup_slot(r, old[i].serial, r->stack[old[i].idx].key,
                            r->stack[old[i].idx].keylen, &old[i].idx);
     free(old);
