@@ -400,6 +400,23 @@ typedef struct ctl_reconcile {
  *  refusal, conflict, failure or drift left; @err says which). */
 int ctl_apply_plan(ctl_reconcile_t *r, dg_err_t *err);
 
+/** Say who the API server will name as the requester in r->who: kubectl
+ *  auth whoami through r->kube, or driftctl-reconcile when @offline or it
+ *  cannot say (warned on stderr; r->user_error says why). */
+void ctl_reconcile_identify(ctl_reconcile_t *r, bool offline);
+
+/** Plan the reconcile of r->rel against r->live (covering r->covered) into
+ *  r->plan (init'd): the drift, who changed it, the plan (@po). Returns 0,
+ *  or as dg_diff_sets() / dg_plan_build(). */
+int ctl_reconcile_build(ctl_reconcile_t *r, const dg_plan_opts_t *po, dg_err_t *err);
+
+/** Judge r->plan as driftgate will (r->bases made from r->rel; r->env set
+ *  from r->started and the live HPAs). Returns 0, DG_EINVAL or DG_ENOMEM. */
+int ctl_reconcile_judge(ctl_reconcile_t *r, dg_err_t *err);
+
+/** DG_EINVAL with the gate's words when an operation of @p is refused. */
+int ctl_reconcile_refused(const dg_plan_t *p, dg_err_t *err);
+
 int ctl_reconcile_main(int argc, char **argv);
 int ctl_diff_main(int argc, char **argv);
 int ctl_status_main(int argc, char **argv);
@@ -408,7 +425,13 @@ int ctl_capture_main(int argc, char **argv);
 int ctl_publish_main(int argc, char **argv);
 int ctl_simulate_main(int argc, char **argv);
 int ctl_policy_main(int argc, char **argv);
+/** The timeline of release @release in @ns (NULL: all) from audit logs
+ *  @logs, as `driftctl timeline -o json` prints it, into *@out (a new
+ *  reference). Returns 0, or as `driftctl timeline` fails. */
+int ctl_timeline_json(const char *const *logs, size_t nlogs, const char *ns, const char *release,
+                      const dg_policy_t *pol, json_t **out, dg_err_t *err);
 int ctl_timeline_main(int argc, char **argv);
+int ctl_console_web(int argc, char **argv);
 int ctl_completion_main(int argc, char **argv);
 
 #endif
