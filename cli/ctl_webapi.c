@@ -367,7 +367,11 @@ static json_t *event(const char *stage, const char *time, const char *user, cons
 
 static json_t *var(const dg_variance_t *x, const json_t *requested, const json_t *before)
 {
-    return json_pack("{s:s, s:O*, s:O*, s:O*}", "path", x->path, "desired", x->desired,
+    char shown[256];
+
+    return json_pack("{s:s, s:s, s:O*, s:O*, s:O*}", "object",
+                     dg_objid_short(&x->obj, shown, sizeof shown), "path", x->path, "desired",
+                     x->desired,
                      "requested", requested ? requested : json_null(), "before", before);
 }
 

@@ -299,7 +299,7 @@ async function load(refresh) {
     renderTimeline(tl.error ? { events: [], note: tl.error } : tl);
     const items = (dec.decisions || []).slice().reverse().slice(0, 50);
     $('decisions').replaceChildren(...(items.length ? items.map(decisionItem)
-      : [h('li', { class: 'muted', text: dec.note || dec.error || 'No decisions yet.' })]));
+      : [h('li', { class: 'muted', text: ctx.host === 'driftgate' ? (dec.error || 'No decisions yet.') : 'Run driftgate to see its decision stream (kubectl port-forward to its console).' })]));
   } catch (e) {
     banner(`The console API did not answer: ${e.message}`, true);
   }

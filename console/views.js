@@ -94,7 +94,7 @@ export function varianceRow(v, i, onSelect) {
 export function eventCard(e) {
   const obj = e.target || (e.object ? `${e.object.resource}/${e.object.name}` : e.release || '');
   const vars = (e.variances || []).map((x) => h('li', {
-    text: `${x.path}: ${'before' in x && x.before != null ? show(x.before) + ' → ' : ''}`
+    text: `${x.object && x.object !== obj ? x.object + ' ' : ''}${x.path}: ${'before' in x && x.before != null ? show(x.before) + ' → ' : ''}`
       + `${show(x.requested)}${'desired' in x ? '  (desired ' + show(x.desired) + ')' : ''}`,
   }));
   return h('article', { class: `event ${e.stage}` },
@@ -118,7 +118,15 @@ export function planOp(op) {
       badge(verdict, verdict),
       h('span', { class: 'muted', text: `${(op.variances || []).length} variance(s) restored` })),
     op.message ? h('p', { class: 'message', text: op.message }) : null,
-    h('pre', { text: JSON.stringify(op.patch || op.manifest, null, 1) }));
+    h('pre', { text: patchText(op) }));
+}
+
+// A JSON patch one operation a line, as a reviewer reads it.
+function patchText(op) {
+  if (!Array.isArray(op.patch)) return JSON.stringify(op.patch || op.manifest, null, 1);
+  return op.patch.map((p) => (p.op
+    ? `${p.op.padEnd(7)} ${p.path}${'value' in p ? '  ' + JSON.stringify(p.value) : ''}`
+    : `restore ${p.path}: ${show(p.from)} → ${show(p.value)}`)).join('\n');
 }
 
 export function decisionItem(d) {

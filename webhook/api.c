@@ -319,16 +319,29 @@ static void console_route(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t
 
     if (strcmp(p, "/api/v1/releases") == 0)
         return set_json(resp, 200, releases(g));
-    if (strcmp(p, "/api/v1/variances") == 0)
-        return set_json(resp, 200, variances(g));
+    if (strcmp(p, "/api/v1/variances") == 0) {
+        json_t *one = dg_console_variances(g, req);
+
+        return set_json(resp, 200, one ? one : variances(g));
+    }
     if (strcmp(p, "/api/v1/decisions") == 0)
         return g->decisions ? set_json(resp, 200, dg_decisions_json(g->decisions))
                             : dg_http_error(resp, 404, "decisions are not kept here");
     if (strcmp(p, "/api/v1/timeline") == 0)
         return timeline(g, req, resp);
-    if (strcmp(p, "/console") == 0 || strcmp(p, "/console/") == 0 || strcmp(p, "/") == 0)
-        return text(resp, 200, "text/html; charset=utf-8", dg_console_html);
-    dg_http_error(resp, 404, "no route %s", p);
+    if (strcmp(p, "/api/v1/context") == 0)
+        return dg_console_context(g, req, resp);
+    if (strcmp(p, "/api/v1/plan") == 0)
+        return dg_console_plan(g, req, resp);
+    if (strcmp(p, "/api/v1/simulate") == 0)
+        return dg_console_simulate(g, req, resp);
+    if (strcmp(p, "/api/v1/reconcile") == 0)
+        return dg_http_error(resp, 405, "driftgate's console is read-only: reconcile with "
+                                        "driftctl reconcile --release NAME -n NS --apply");
+    if (strncmp(p, "/api/v1/assets/", 15) == 0)
+        return dg_console_download(g, req, resp);
+    if (!dg_console_asset(req, resp))
+        dg_http_error(resp, 404, "no route %s", p);
 }
 
 void dg_api_handle(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *resp)

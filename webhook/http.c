@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "assets.h"
 #include "log.h"
 #include "metrics.h"
 #include "tls.h"
@@ -86,7 +87,25 @@ void dg_http_error(dg_http_resp_t *resp, int status, const char *fmt, ...)
     json_decref(st);
 }
 
-static enum MHD_Result send_resp(struct MHD_Connection *conn, dg_http_resp_t *r)
+/* The console listener serves a page: the page's CSP, no sniffing, no
+ * framing, on every answer (an API answer opened directly included). */
+static void console_headers(struct MHD_Response *mr, const dg_http_resp_t *r)
+{
+    char disp[160];
+
+    MHD_add_response_header(mr, "Content-Security-Policy", DG_CONSOLE_CSP);
+    MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(mr, "X-Frame-Options", "DENY");
+    MHD_add_response_header(mr, "Referrer-Policy", "no-referrer");
+    if (r->etag)
+        MHD_add_response_header(mr, "ETag", r->etag);
+    if (r->filename) {
+        snprintf(disp, sizeof disp, "attachment; filename=\"%s\"", r->filename);
+        MHD_add_response_header(mr, "Content-Disposition", disp);
+    }
+}
+
+static enum MHD_Result send_resp(struct MHD_Connection *conn, dg_role_t role, dg_http_resp_t *r)
 {
     struct MHD_Response *mr;
     enum MHD_Result ret;
@@ -96,7 +115,9 @@ static enum MHD_Result send_resp(struct MHD_Connection *conn, dg_http_resp_t *r)
     if (mr == NULL)
         return MHD_NO;
     MHD_add_response_header(mr, "Content-Type", r->content_type ? r->content_type : "text/plain");
-    MHD_add_response_header(mr, "Cache-Control", "no-store");
+    MHD_add_response_header(mr, "Cache-Control", r->etag ? DG_CONSOLE_CACHE : "no-store");
+    if (role == DG_ROLE_CONSOLE)
+        console_headers(mr, r);
     if (r->status >= 400 && r->status != 404 && r->status != 403)
         dg_metrics_rejected(r->status);
     ret = MHD_queue_response(conn, (unsigned)r->status, mr);
@@ -128,6 +149,8 @@ static bool reserve(dg_http_t *h, conn_req_t *cr, size_t n)
 
 bool dg_http_is_upload(dg_role_t role, const char *path)
 {
+    if (role == DG_ROLE_CONSOLE)
+        return strcmp(path, "/api/v1/simulate") == 0;
     return role == DG_ROLE_WEBHOOK && (strcmp(path, "/validate") == 0 || strcmp(path, "/audit") == 0);
 }
 
@@ -260,7 +283,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (cr->state == FRESH) {
         cr->req = (dg_http_req_t){h->role, method, url, arg(conn, "timeout"), arg(conn, "namespace"),
                                   arg(conn, "release"), arg(conn, "object"),
-                                  cr->body.data ? cr->body.data : "", cr->body.len};
+                                  cr->body.data ? cr->body.data : "", cr->body.len,
+                                  MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                              "If-None-Match")};
         if (cr->early_status)
             dg_http_error(&cr->resp, cr->early_status, "%s", cr->early_msg);
         else if (cr->too_big)
@@ -269,7 +294,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         else if (cr->over_budget)
             dg_http_error(&cr->resp, 503, "%s",
                           "too many request bodies in flight (--max-inflight-bytes); retry");
-        else if (dg_http_is_upload(h->role, url)) {
+        else if (h->role == DG_ROLE_WEBHOOK && dg_http_is_upload(h->role, url)) {
             cr->conn = conn;
             cr->state = JUDGING;
             enqueue(strcmp(url, "/validate") == 0 ? &h->judge : &h->audit, cr);
@@ -277,7 +302,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         } else
             dg_api_handle(h->gate, &cr->req, &cr->resp);
     }
-    return send_resp(conn, &cr->resp);
+    return send_resp(conn, h->role, &cr->resp);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,

@@ -4,13 +4,17 @@ chromium-driver, driven by selenium): `driftctl console --web` on the
 example files, as an operator uses it. Screenshots of each state go to
 BUILD/screenshots/ for review.
 
-Usage: tests/console-web/run.py DRIFTCTL SRCDIR BUILDDIR
+With DRIFTGATE, driftgate's console listener too: the same page, read
+only (no apply control), honest that it reads no live state here.
+
+Usage: tests/console-web/run.py DRIFTCTL SRCDIR BUILDDIR [DRIFTGATE]
 """
 import json
 import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -23,6 +27,7 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 CTL, SRC, BUILD = (os.path.abspath(a) for a in sys.argv[1:4])
+GATE = os.path.abspath(sys.argv[4]) if len(sys.argv) > 4 else None
 SHOTS = os.path.join(BUILD, "screenshots")
 failures = []
 
@@ -40,7 +45,7 @@ def free_port():
 
 
 def start(port):
-    ex = os.path.join(SRC, "examples")
+    ex = os.path.join(SRC, "examples")  # noqa: the listener is waited for below
     args = [CTL, "console", "--web", "--listen", f"127.0.0.1:{port}",
             "--baseline", os.path.join(ex, "release-baseline.yaml"),
             "--live", os.path.join(ex, "live-snapshot.yaml"),
@@ -98,7 +103,7 @@ def check_http(base):
     check(st == 413, "a body over 64 KiB: 413")
     st, _, b = http(base, "/api/v1/simulate", "POST",
                     json.dumps({"object": "hpa/nope", "path": "spec.minReplicas", "value": 1}).encode(), js)
-    check(st == 404 and b"hpa" in b, "an unknown object: 404 with a message")
+    check(st == 404 and b"nope" in b, "an unknown object: 404 with a message")
     st, _, b = http(base, "/api/v1/simulate", "POST",
                     json.dumps({"object": "hpa/test-nginx", "from": "baseline", "path": "spec.minReplicas",
                                 "value": 4}).encode(), js)
@@ -229,21 +234,86 @@ def scenario(d, base):
     check(not logs, "no JavaScript errors or CSP violations in the browser log")
 
 
+def wait_port(port, proc, what):
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    sys.exit(what + " did not listen: " + proc.stderr.read())
+
+
+def start_gate(tmp, port):
+    """driftgate with the example baseline as driftctl publishes it, and no cluster."""
+    ex = os.path.join(SRC, "examples")
+    os.makedirs(os.path.join(tmp, "baselines"))
+    with open(os.path.join(tmp, "baselines", "test-nginx.yaml"), "w") as f:
+        subprocess.run([CTL, "publish", "--baseline", os.path.join(ex, "release-baseline.yaml"),
+                        "--release", "test-nginx", "-n", "sandbox-nginx"], stdout=f, check=True)
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-days", "1",
+                    "-keyout", os.path.join(tmp, "tls.key"), "-out", os.path.join(tmp, "tls.crt")],
+                   check=True, capture_output=True)
+    proc = subprocess.Popen([GATE, "--listen", f"127.0.0.1:{port}", "--tls-cert", os.path.join(tmp, "tls.crt"),
+                             "--tls-key", os.path.join(tmp, "tls.key"), "--metrics-listen", f"127.0.0.1:{port + 1}",
+                             "--console-listen", f"127.0.0.1:{port + 2}", "--baseline-dir",
+                             os.path.join(tmp, "baselines"), "--policy", os.path.join(ex, "policy.yaml"),
+                             "--shutdown-delay", "0", "--threads", "2"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    wait_port(port + 2, proc, "driftgate's console")
+    return proc
+
+
+def gate_scenario(d, base):
+    """The same page on driftgate: read-only, and honest about what it does not know."""
+    wait = WebDriverWait(d, 15)
+    d.set_window_size(1280, 1100)
+    d.get(base + "/console/")
+    wait.until(lambda _: tid(d, "state").text not in ("", "loading"))
+    check(tid(d, "state").text == "no-cluster", "driftgate without a cluster: state no-cluster, "
+          + tid(d, "state").text)
+    check("unknown" in tid(d, "variance-count").text and "0" not in tid(d, "variance-count").text,
+          "no live state is not 0 variances: " + tid(d, "variance-count").text)
+    check(not tids(d, "reconcile-apply"), "driftgate's console has no apply control")
+    cmd = d.find_element(By.ID, "rec-command").text
+    check(cmd == "driftctl reconcile --release test-nginx -n sandbox-nginx --apply", "the command instead: " + cmd)
+    check("read-only" in d.find_element(By.ID, "host").text, "says it is read-only")
+    verdict, msg = simulate(d, wait, 4, "baseline")
+    check(verdict == "deny" and "desired 6, requested 4" in msg, "driftgate's simulator denies 4: " + msg)
+    shot(d, "08-driftgate-readonly")
+    logs = [e for e in d.get_log("browser") if e["level"] in ("SEVERE", "WARNING")]
+    for e in logs:
+        print("browser:", e["level"], e["message"])
+    check(not logs, "driftgate's console: no JavaScript errors or CSP violations")
+
+
 def main():
     os.makedirs(SHOTS, exist_ok=True)
     port = free_port()
     proc = start(port)
     base = f"http://127.0.0.1:{port}"
-    d = None
+    d = gate = None
+    tmp = tempfile.mkdtemp(prefix="console-web.")
     try:
         check_http(base)
         d = browser()
         scenario(d, base)
+        if GATE:
+            d.execute_cdp_cmd("Emulation.setEmulatedMedia",
+                              {"features": [{"name": "prefers-color-scheme", "value": "light"}]})
+            gport = free_port()
+            gate = start_gate(tmp, gport)
+            gate_scenario(d, f"http://127.0.0.1:{gport + 2}")
     finally:
         if d:
             d.quit()
-        proc.terminate()
-        proc.wait(10)
+        for p in (proc, gate):
+            if p:
+                p.terminate()
+                p.wait(10)
+        subprocess.run(["rm", "-rf", tmp])
     print(f"screenshots in {SHOTS}")
     if failures:
         sys.exit(f"{len(failures)} check(s) failed")
