@@ -149,6 +149,18 @@ static const command_t commands[] = {
          KUBE,
          {NULL, "--max-bytes", V_TEXT, NULL, "input size limit"},
      }},
+    {"console", "the operator console (--web: in a browser)", NULL, {
+         {NULL, "--listen", V_TEXT, NULL, "HOST:PORT, loopback"},
+         {NULL, "--web", V_NONE, NULL, "serve the web console"},
+         {NULL, "--release", V_TEXT, NULL, "release: read it from the cluster"},
+         NS,
+         {NULL, "--baseline", V_FILE, NULL, "offline: the release baseline"},
+         {NULL, "--live", V_FILE, NULL, "offline: live evidence"},
+         {NULL, "--policy", V_FILE, NULL, "DriftPolicy"},
+         {NULL, "--baseline-namespace", V_TEXT, NULL, "baseline namespace of driftgate"},
+         {NULL, "--audit-log", V_FILE, NULL, "API server audit log for the timeline"},
+         KUBE,
+     }},
     {"policy", "print the built-in DriftPolicy, or the kinds a policy governs", "default kinds", {
          {NULL, "--policy", V_FILE, NULL, "DriftPolicy"},
      }},

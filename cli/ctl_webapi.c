@@ -310,7 +310,7 @@ static json_t *context(const ctl_view_t *v)
     apply_command(v, cmd, sizeof cmd);
     return json_pack(
         "{s:s, s:s, s:s?, s:s?, s:s, s:s, s:s, s:s?, s:o, s:s, s:o, s:O*, s:{s:b, s:s, s:s?}, "
-        "s:s, s:o}",
+        "s:s, s:[s, s, s, s], s:o}",
         "host", "driftctl", "mode", v->src->baseline ? "offline" : "online", "namespace",
         rel ? rel->ns : v->src->ns, "release", rel ? rel->name : v->src->release, "workflow",
         DG_STATUS_WORKFLOW, "state", state_of(v), "shell", "driftctl", "error",
@@ -322,7 +322,8 @@ static json_t *context(const ctl_view_t *v)
         v->src->baseline ? "offline: the page was loaded from files; reconcile a cluster with "
                            "driftctl console --web --release NAME -n NS"
                          : NULL,
-        "timeline", v->src->naudit_logs ? "audit-log" : "derived", "objects", objects(v));
+        "timeline", v->src->naudit_logs ? "audit-log" : "derived", "assets", "baseline", "live",
+        "sarif", "bundle", "objects", objects(v));
 }
 
 static json_t *variances(const ctl_view_t *v)

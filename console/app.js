@@ -54,6 +54,10 @@ function renderContext(ctx) {
     : `none (${ctx.error || 'no baseline'})`);
   setText('p-scope', scope);
   setText('promptline', `workflow=${ctx.workflow} state=${ctx.state} artifact=${ctx.artifact || 'none'}`);
+  // Each host offers the downloads it has the evidence for.
+  document.querySelectorAll('[data-asset]').forEach((li) => {
+    li.hidden = !(ctx.assets || []).includes(li.dataset.asset);
+  });
   $('dec-sub').textContent = ctx.host === 'driftgate'
     ? "The gate's latest answers to the API server."
     : "Decisions are driftgate's; this console runs on your machine.";
@@ -177,9 +181,12 @@ function renderTimeline(tl) {
   document.querySelectorAll('[data-testid="timeline-step"]').forEach((b, i) => {
     b.replaceChildren(b.textContent.replace(/\s*\d+$/, ''), h('span', { class: 'count', text: String(counts[i]) }));
   });
+  const none = (tl.events || []).length ? '' : ' None recorded yet for this release.';
   setText('tl-note', tl.source === 'audit-log'
-    ? "From the API server's audit log: who acted, when, and the gate's answer."
-    : (tl.note || 'Derived from the baseline and live state.'));
+    ? `From the API server's audit log: who acted, when, and the gate's answer.${none}`
+    : st.ctx && st.ctx.host === 'driftgate'
+      ? `From the audit events the API server sends driftgate (POST /audit).${none}`
+      : (tl.note || 'Derived from the baseline and live state.'));
   // Open where the story is: the mutation when there is drift.
   setStage(st.stage);
 }

@@ -131,12 +131,10 @@ static json_t *context_json(const dg_gate_t *g, const dg_snapshot_t *snap, const
     }
     json_decref(vars);
     command(rel, cmd, sizeof cmd);
-    snprintf(loc, sizeof loc, "%s %s/%s", rel && rel->origin == DG_RELSRC_PUBLISHED ? "published"
-                                                                                    : "helm",
-             rel ? rel->ns : "", rel ? rel->name : "");
+    snprintf(loc, sizeof loc, "release %s/%s", rel ? rel->ns : "", rel ? rel->name : "");
     return json_pack(
         "{s:s, s:s, s:s?, s:s?, s:s, s:s, s:s, s:s?, s:o, s:s, s:s?, "
-        "s:{s:{s:s, s:s, s:I, s:s?, s:s?}}, s:{s:b, s:s, s:s}, s:s, s:o, s:o, s:b}",
+        "s:{s:{s:s, s:s, s:I, s:s?, s:s?}}, s:{s:b, s:s, s:s}, s:s, s:[s, s], s:o, s:o, s:b}",
         "host", "driftgate", "mode", "cluster", "namespace", rel ? rel->ns : NULL, "release",
         rel ? rel->name : NULL, "workflow", DG_STATUS_WORKFLOW, "state", state_of(g, snap, rel, n),
         "shell", "driftgate", "error",
@@ -151,7 +149,8 @@ static json_t *context_json(const dg_gate_t *g, const dg_snapshot_t *snap, const
         "revision", (json_int_t)(rel ? rel->revision : 0), "chart", rel ? rel->chart : NULL,
         "digest", rel ? rel->digest : NULL, "reconcile", "canApply", 0, "command", cmd, "why",
         "driftgate's console is read-only: run the command from a terminal",
-        "timeline", g->timelines ? "audit-log" : "none", "objects", objs, "releases",
+        "timeline", g->timelines ? "audit-log" : "none", "assets", "baseline", "bundle",
+        "objects", objs, "releases",
         json_integer((json_int_t)dg_baselines_count(snap->bases)), "readOnly", 1);
 }
 
@@ -194,7 +193,7 @@ void dg_console_context(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *
 /* Per object, the values a reconcile puts back; driftctl plans the exact
  * patches (with tests of live values driftgate does not keep) and judges
  * them before applying. */
-static json_t *plan_json(const dg_snapshot_t *snap, const dg_release_t *rel)
+static json_t *plan_json(const dg_gate_t *g, const dg_snapshot_t *snap, const dg_release_t *rel)
 {
     json_t *vars = release_variances(snap, rel), *ops = json_array(), *v;
     char cmd[600];
@@ -225,7 +224,7 @@ static json_t *plan_json(const dg_snapshot_t *snap, const dg_release_t *rel)
                      "namespace", rel ? rel->ns : NULL, "name", rel ? rel->name : NULL, "revision",
                      (json_int_t)(rel ? rel->revision : 0), "digest", rel ? rel->digest : NULL,
                      "operations", ops, "command", cmd, "canApply", 0, "known",
-                     snap->synced && rel != NULL, "preview", 1, "note",
+                     snap->synced && rel != NULL && audited(g), "preview", 1, "note",
                      "A preview from the continuous audit: driftctl reconcile plans the exact "
                      "patches, judges each one as this gate will, and applies them.");
 }
@@ -234,7 +233,7 @@ void dg_console_plan(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *res
 {
     dg_snapshot_t *snap = dg_store_acquire(g->store);
 
-    reply(resp, plan_json(snap, pick(snap, req)), NULL);
+    reply(resp, plan_json(g, snap, pick(snap, req)), NULL);
     dg_snapshot_release(&snap);
 }
 
@@ -324,7 +323,7 @@ void dg_console_download(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t 
     } else if (strcmp(name, "bundle") == 0) {
         reply(resp, json_pack("{s:s, s:o, s:o, s:o, s:o*}", "kind", "DriftEvidenceBundle",
                               "context", context_json(g, snap, rel), "variances",
-                              release_variances(snap, rel), "plan", plan_json(snap, rel),
+                              release_variances(snap, rel), "plan", plan_json(g, snap, rel),
                               "decisions", g->decisions ? dg_decisions_json(g->decisions) : NULL),
               "evidence-bundle.json");
     } else {
