@@ -771,8 +771,38 @@ start_gate || fail "13. driftgate did not restart"
 register Fail
 checks=$((checks + 1))
 wait_for 30 probe_judged || fail "13. the API server never called driftgate after the restart"
-run "13. the port back (a reconcile)" 0 -- kubectl patch svc test-nginx -n sandbox-nginx --type json \
-    -p '[{"op":"replace","path":"/spec/ports/0/port","value":80}]'
+# ---- 14. the port back from the web console: driftctl console --web, confirmed in the page ----
+step "14. driftctl console --web: the plan judged, applied from the browser, in-sync"
+web_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$build/driftctl" console --web --listen "127.0.0.1:$web_port" --release test-nginx -n sandbox-nginx \
+    --policy "$gate_policy" 2>"$work/console-web.log" &
+web_pid=$!
+web_up() { curl -sf "http://127.0.0.1:$web_port/api/v1/context" >/dev/null; }
+checks=$((checks + 1))
+wait_for 30 web_up || fail "14. driftctl console --web did not answer: $(cat "$work/console-web.log")"
+run "14. the console's context" 0 -- curl -sf "http://127.0.0.1:$web_port/api/v1/context"
+eq "14. online, variance-detected" "$(jq -r '"\(.mode) \(.state) \(.reconcile.canApply)"' <<<"$out")" "online variance-detected true"
+run "14. a reconcile without the page's token" 0 -- curl -s -o /dev/null -w '%{http_code}' -X POST \
+    -H 'Content-Type: application/json' -d '{}' "http://127.0.0.1:$web_port/api/v1/reconcile"
+eq "14. refused without the token" "$out" 403
+if command -v chromium >/dev/null && python3 -c 'import selenium' 2>/dev/null; then
+    run "14. apply from the web console (headless Chromium)" 0 -- python3 "$root/tests/console-web/run.py" apply \
+        "http://127.0.0.1:$web_port" test-nginx "$build/screenshots"
+else # the page's own requests, without a browser
+    token=$(curl -sf "http://127.0.0.1:$web_port/console/" | sed -n 's/.*name="dg-csrf" content="\([0-9a-f]*\)".*/\1/p')
+    digest=$(curl -sf "http://127.0.0.1:$web_port/api/v1/plan" | jq -r .release.digest)
+    run "14. apply from the web console's API" 0 -- curl -sf -X POST -H 'Content-Type: application/json' \
+        -H "X-Driftctl-Token: $token" -d "{\"release\":\"test-nginx\",\"namespace\":\"sandbox-nginx\",\"digest\":\"$digest\"}" \
+        "http://127.0.0.1:$web_port/api/v1/reconcile"
+fi
+run "14. the console after" 0 -- curl -sf "http://127.0.0.1:$web_port/api/v1/context"
+eq "14. in-sync in the console" "$(jq -r .state <<<"$out")" in-sync
+kill -TERM "$web_pid"
+wait "$web_pid" 2>/dev/null
+eq "14. driftctl console --web exits 0 on SIGTERM" "$?" 0
+ev=$(audit 'select(.objectRef.resource == "services" and .objectRef.name == "test-nginx" and .verb == "patch"
+    and (.requestURI | contains("fieldManager=driftctl-reconcile")))' | tail -n 1)
+eq "14. audit: the web console's patch judged a reconcile" "$(ann "$ev" decision)" reconcile
 run "status after the fix" 0 -- st
 eq "13. in sync after" "$(jq -r .state <<<"$out")" in-sync
 eq "13. nothing active" "$(jq -r .signals.total <<<"$out")" 0

@@ -8,6 +8,10 @@ With DRIFTGATE, driftgate's console listener too: the same page, read
 only (no apply control), honest that it reads no live state here.
 
 Usage: tests/console-web/run.py DRIFTCTL SRCDIR BUILDDIR [DRIFTGATE]
+       tests/console-web/run.py apply URL RELEASE SHOTDIR
+The second form is e2e's: on a running `driftctl console --web` against a
+real cluster, confirm the reconcile in the page and see the state turn
+in-sync.
 """
 import json
 import os
@@ -26,9 +30,10 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-CTL, SRC, BUILD = (os.path.abspath(a) for a in sys.argv[1:4])
-GATE = os.path.abspath(sys.argv[4]) if len(sys.argv) > 4 else None
-SHOTS = os.path.join(BUILD, "screenshots")
+if sys.argv[1] != "apply":
+    CTL, SRC, BUILD = (os.path.abspath(a) for a in sys.argv[1:4])
+    GATE = os.path.abspath(sys.argv[4]) if len(sys.argv) > 4 else None
+    SHOTS = os.path.join(BUILD, "screenshots")
 failures = []
 
 
@@ -319,4 +324,45 @@ def main():
         sys.exit(f"{len(failures)} check(s) failed")
 
 
-main()
+def apply_online(url, release, shots):
+    """e2e: the apply, confirmed in the page, against the real API server."""
+    global SHOTS
+    SHOTS = shots
+    os.makedirs(SHOTS, exist_ok=True)
+    d = browser()
+    try:
+        wait = WebDriverWait(d, 60)
+        d.get(url + "/console/")
+        wait.until(lambda _: tid(d, "state").text not in ("", "loading"))
+        check(tid(d, "state").text == "variance-detected", "web: variance-detected before, " + tid(d, "state").text)
+        check(len(tids(d, "plan-op")) >= 1 and all("reconcile" in o.text for o in tids(d, "plan-op")),
+              "web: the plan, every operation judged reconcile")
+        btn = tid(d, "reconcile-apply")
+        check(btn.is_enabled(), "web: apply is offered online")
+        shot(d, "e2e-01-before-apply")
+        btn.click()
+        name = tid(d, "reconcile-confirm-name")
+        wait.until(EC.visibility_of(name))
+        check(not tid(d, "reconcile-confirm").is_enabled(), "web: apply waits for the release name")
+        name.send_keys(release)
+        tid(d, "reconcile-confirm").click()
+        wait.until(lambda _: tid(d, "state").text == "in-sync")
+        check(tid(d, "state").text == "in-sync", "web: the state turned in-sync")
+        check("0 active variances" in tid(d, "variance-count").text, "web: 0 active variances after")
+        check("Applied and verified" in d.find_element(By.ID, "rec-result").text,
+              "web: " + d.find_element(By.ID, "rec-result").text)
+        shot(d, "e2e-02-after-apply")
+        logs = [e for e in d.get_log("browser") if e["level"] in ("SEVERE", "WARNING")]
+        for e in logs:
+            print("browser:", e["level"], e["message"])
+        check(not logs, "web: no JavaScript errors")
+    finally:
+        d.quit()
+    if failures:
+        sys.exit(f"{len(failures)} check(s) failed")
+
+
+if sys.argv[1] == "apply":
+    apply_online(*sys.argv[2:5])
+else:
+    main()
