@@ -173,6 +173,7 @@ static int make_index(web_t *w, dg_err_t *err)
     unsigned char rnd[32];
     FILE *f = fopen("/dev/urandom", "rb");
     const char *mark;
+    char digest[72];
     size_t pre;
 
     if (f == NULL || fread(rnd, 1, sizeof rnd, f) != sizeof rnd) {
@@ -194,9 +195,9 @@ static int make_index(web_t *w, dg_err_t *err)
     memcpy(w->index + pre, w->token, strlen(w->token));
     memcpy(w->index + pre + strlen(w->token), mark + strlen(CSRF_MARK),
            a->len - pre - strlen(CSRF_MARK) + 1);
-    dg_codec_digest(w->index, w->index_len, w->index_etag + 1);
-    w->index_etag[0] = '"';
-    snprintf(w->index_etag + 1 + 39, sizeof w->index_etag - 40, "\""); /* sha256: + 32 hex */
+    /* Its ETag, like the other assets': the first 128 bits of its SHA-256. */
+    dg_codec_digest(w->index, w->index_len, digest);
+    snprintf(w->index_etag, sizeof w->index_etag, "\"%.32s\"", digest + strlen("sha256:"));
     return 0;
 }
 

@@ -403,9 +403,13 @@ static json_t *derived_timeline(const ctl_view_t *v)
                                            render, msg));
     snprintf(msg, sizeof msg, "%zu operation(s) planned and judged; not applied yet",
              v->rec.plan.n);
-    json_array_append_new(events, event("controlled-reconcile", NULL, "driftctl-reconcile",
-                                        v->rec.rel ? v->rec.rel->name : "release",
-                                        v->rec.plan.n ? "reconcile" : "nothing-to-do", rec, msg));
+    /* In sync, there is nothing to put back: no reconcile stage to show. */
+    if (v->rec.plan.n)
+        json_array_append_new(events, event("controlled-reconcile", NULL, "driftctl-reconcile",
+                                            v->rec.rel ? v->rec.rel->name : "release",
+                                            "reconcile", rec, msg));
+    else
+        json_decref(rec);
     return json_pack("{s:o, s:s, s:s}", "events", events, "source", "derived", "note",
                      "No audit log was given (--audit-log): these stages are derived from the "
                      "baseline and live state. Times and users come from managedFields where "

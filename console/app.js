@@ -65,10 +65,19 @@ function renderContext(ctx) {
 
 // ---- governed drift and the focused control path -------------------------
 
+function clearFocus(why) {
+  st.selected = -1;
+  setText('focus-name', why);
+  ['focus-path', 'focus-desired', 'focus-live', 'focus-object', 'focus-rule', 'focus-who']
+    .forEach((id) => setText(id, '—'));
+  setText('focus-why', '');
+}
+
 function renderVariances(vr, ctx) {
   const body = $('variances');
   const empty = $('drift-empty');
   body.replaceChildren();
+  clearFocus(vr.total == null ? 'Drift is not known: nothing to focus.' : 'No variance to focus: in sync.');
   if (vr.total == null) {
     // Unknown is not zero: say why there is nothing to show.
     const why = ctx.state === 'no-cluster' ? 'unknown: no cluster'
@@ -105,6 +114,7 @@ function select(i, prefill = true) {
   setText('focus-rule', `${v.rule} (${v.action})`);
   setText('focus-who', changedBy(v.changedBy));
   if (prefill) {
+    $('sim-result').hidden = true; // the last verdict was about another change
     if (v.target) $('sim-object').value = v.target;
     $('sim-path').value = v.path;
     $('sim-value').value = JSON.stringify(v.desired ?? null);

@@ -31,8 +31,8 @@ typedef struct dg_sim_change {
 
 /** Judge @c against release @rel (its namespace is the request's): the
  *  UPDATE from the target as @live holds it (else, or with
- *  @c->from_baseline, as the baseline holds it) to that object with the change applied. *@out (a new reference) is
- *  {"admissionReview": the response exactly as the webhook sends it,
+ *  @c->from_baseline, as the baseline holds it) to that object with the
+ *  change applied. *@out (a new reference) is {"admissionReview": the response exactly as the webhook sends it,
  *  "decision": dg_report_decision_json()}. @bases must hold @rel; @env as
  *  dg_decide() takes it. Returns 0; DG_EINVAL (a bad target, path, patch
  *  or value: @err says which), DG_ENOTFOUND (no such object),
