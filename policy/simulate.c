@@ -127,8 +127,8 @@ int dg_simulate_change(const dg_release_t *rel, const dg_objset_t *live,
         goto out;
     cur = live && !c->from_baseline ? dg_objset_find(live, &id) : NULL;
     if (cur == NULL && (cur = dg_objset_find(rel->objs, &id)) == NULL) {
-        rc = dg_err_set(err, DG_ENOTFOUND, "no %s in the release",
-                        dg_objid_format(&id, shown, sizeof shown));
+        rc = dg_err_set(err, DG_ENOTFOUND, "no %s in release %s/%s",
+                        dg_objid_short(&id, shown, sizeof shown), rel->ns, rel->name);
         goto out;
     }
     if ((rc = changed(c, cur->json, &obj, err)) != 0)
