@@ -34,7 +34,7 @@ function stateWords(ctx) {
 }
 
 function renderContext(ctx) {
-  const audited = Array.isArray(ctx.audited) ? ctx.audited.join(',') : (ctx.audited || 'unknown');
+  const audited = (Array.isArray(ctx.audited) ? ctx.audited.join(',') : ctx.audited) || 'unknown';
   const scope = `${ctx.namespace || '?'} / ${ctx.release || '?'}`;
   const s = $('state');
   s.textContent = ctx.state;
@@ -54,9 +54,11 @@ function renderContext(ctx) {
     : `none (${ctx.error || 'no baseline'})`);
   setText('p-scope', scope);
   setText('promptline', `workflow=${ctx.workflow} state=${ctx.state} artifact=${ctx.artifact || 'none'}`);
-  // Each host offers the downloads it has the evidence for.
+  // Each host offers the downloads it has the evidence for; none when the
+  // release could not be read.
+  const known = !['no-cluster', 'no-baseline', 'error'].includes(ctx.state);
   document.querySelectorAll('[data-asset]').forEach((li) => {
-    li.hidden = !(ctx.assets || []).includes(li.dataset.asset);
+    li.hidden = !known || !(ctx.assets || []).includes(li.dataset.asset);
   });
   $('dec-sub').textContent = ctx.host === 'driftgate'
     ? "The gate's latest answers to the API server."
@@ -128,6 +130,7 @@ function renderSimObjects(ctx) {
   const cur = sel.value;
   const objs = ctx.objects || [];
   sel.replaceChildren(...objs.map((o) => h('option', { value: o, text: o })));
+  $('sim-run').disabled = !objs.length; // nothing to judge against
   if (objs.includes(cur)) sel.value = cur;
   const paths = new Set(st.rows.map((v) => v.path).filter(Boolean));
   ['spec.minReplicas', 'spec.maxReplicas', 'spec.type', 'spec.replicas'].forEach((p) => paths.add(p));

@@ -49,12 +49,12 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start(port):
-    ex = os.path.join(SRC, "examples")  # noqa: the listener is waited for below
-    args = [CTL, "console", "--web", "--listen", f"127.0.0.1:{port}",
+def start(port, *extra):
+    ex = os.path.join(SRC, "examples")
+    args = [CTL, "console", "--web", "--listen", f"127.0.0.1:{port}", *(extra or (
             "--baseline", os.path.join(ex, "release-baseline.yaml"),
             "--live", os.path.join(ex, "live-snapshot.yaml"),
-            "-n", "sandbox-nginx", "--policy", os.path.join(ex, "policy.yaml")]
+            "-n", "sandbox-nginx", "--policy", os.path.join(ex, "policy.yaml")))]
     proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True)
     for _ in range(100):
         try:
@@ -294,6 +294,46 @@ def gate_scenario(d, base):
     check(not logs, "driftgate's console: no JavaScript errors or CSP violations")
 
 
+def other_sources(d):
+    """Online without a cluster: honest, not 0; offline with an audit log: its timeline."""
+    port = free_port()
+    proc = start(port, "--release", "test-nginx", "-n", "sandbox-nginx", "--kubeconfig", "/nonexistent")
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _, _, b = http(base, "/api/v1/variances")
+        v = json.loads(b)
+        check(v["total"] is None and v["state"] == "no-cluster", "no cluster: total null, state no-cluster")
+        _, _, page = http(base, "/console/")
+        token = page.split(b'name="dg-csrf" content="')[1].split(b'"')[0].decode()
+        st, _, b = http(base, "/api/v1/reconcile", "POST", b'{"release":"test-nginx","namespace":"sandbox-nginx"}',
+                        {"Content-Type": "application/json", "X-Driftctl-Token": token})
+        check(st == 409 and b"cannot reconcile" in b, f"no cluster: reconcile refused ({st})")
+        d.set_window_size(1280, 1100)
+        d.get(base + "/console/")
+        WebDriverWait(d, 15).until(lambda _: tid(d, "state").text == "no-cluster")
+        check("unknown: no cluster" in tid(d, "variance-count").text, "the page: drift unknown, no cluster")
+        check(not tid(d, "reconcile-apply").is_enabled(), "the page: nothing to apply without a cluster")
+        shot(d, "09-no-cluster")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    port = free_port()
+    ex = os.path.join(SRC, "examples")
+    proc = start(port, "--baseline", os.path.join(ex, "release-baseline.yaml"), "--live",
+                 os.path.join(ex, "live-snapshot.yaml"), "-n", "sandbox-nginx", "--audit-log",
+                 os.path.join(SRC, "tests/fixtures/timeline/e2e-audit.log"))
+    try:
+        _, _, b = http(f"http://127.0.0.1:{port}", "/api/v1/timeline")
+        tl = json.loads(b)
+        stages = sorted({e["stage"] for e in tl["events"]})
+        check(tl["source"] == "audit-log" and stages == ["baseline-render", "controlled-reconcile",
+                                                         "out-of-band-mutation"],
+              "--audit-log: the timeline from the audit log, all three stages")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
 def main():
     os.makedirs(SHOTS, exist_ok=True)
     port = free_port()
@@ -305,6 +345,7 @@ def main():
         check_http(base)
         d = browser()
         scenario(d, base)
+        other_sources(d)
         if GATE:
             d.execute_cdp_cmd("Emulation.setEmulatedMedia",
                               {"features": [{"name": "prefers-color-scheme", "value": "light"}]})
