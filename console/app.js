@@ -294,6 +294,22 @@ function wireConfirm() {
   $('confirm-apply').addEventListener('click', applyReconcile);
 }
 
+// driftgate governs many releases: pick one (the page's URL names it).
+async function renderPicker(ctx) {
+  if (ctx.host !== 'driftgate') return;
+  const r = await api.get('releases').catch(() => null);
+  const rels = (r && r.releases) || [];
+  if (rels.length < 2) return;
+  const sel = $('release-picker');
+  sel.replaceChildren(...rels.map((x) => h('option', { value: `${x.namespace}/${x.name}`, text: `${x.namespace}/${x.name}` })));
+  sel.value = `${ctx.namespace}/${ctx.release}`;
+  sel.onchange = () => {
+    const [namespace, release] = sel.value.split('/');
+    location.search = new URLSearchParams({ namespace, release }).toString();
+  };
+  $('picker-label').hidden = false;
+}
+
 // ---- loading ---------------------------------------------------------------------
 
 async function optional(path, params) {
@@ -310,6 +326,7 @@ async function load(refresh) {
     st.ctx = ctx;
     if (!st.params.namespace) st.params = { namespace: ctx.namespace, release: ctx.release };
     renderContext(ctx);
+    renderPicker(ctx);
     const [vr, plan, tl, dec] = await Promise.all([
       api.get('variances', st.params), optional('plan', st.params),
       optional('timeline', st.params), optional('decisions', st.params)]);
