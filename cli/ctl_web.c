@@ -293,6 +293,20 @@ static bool origin_ok(const web_t *w, struct MHD_Connection *c)
            (strcmp(o + 7, w->host) == 0 || (w->alt_host[0] && strcmp(o + 7, w->alt_host) == 0));
 }
 
+/* The token compared in constant time: how long a wrong guess took says
+ * nothing about how much of it was right. */
+static bool token_ok(const web_t *w, const char *tok)
+{
+    size_t n = strlen(w->token);
+    unsigned char diff = 0;
+
+    if (tok == NULL || strlen(tok) != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        diff |= (unsigned char)(tok[i] ^ w->token[i]);
+    return diff == 0;
+}
+
 static bool is_json(const char *ct)
 {
     size_t n = strlen("application/json");
@@ -316,7 +330,7 @@ static enum MHD_Result post(web_t *w, struct MHD_Connection *c, const char *url,
         return send_error(c, 415, "Content-Type must be application/json");
     if (rq->too_big)
         return send_error(c, 413, "body too large (64 KiB at most)");
-    if (!sim && (tok == NULL || strcmp(tok, w->token) != 0))
+    if (!sim && !token_ok(w, tok))
         return send_error(c, 403, "missing or wrong " CSRF_HEADER " (reload the console)");
     dg_buf_init(&r.body, 0);
     if (sim)
