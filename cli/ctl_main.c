@@ -25,7 +25,8 @@ static const char usage[] =
     "  simulate   ask what the admission gate answers to a change, offline\n"
     "  timeline   a release's audit lifecycle, from the API server's audit log\n"
     "  reconcile  plan, judge and apply the minimal change back to the baseline\n"
-    "  console    the operator console (--web: in a browser, on loopback)\n"
+    "  console    the operator console: a driftctl> prompt over these commands\n"
+    "             (--web: in a browser, on loopback)\n"
     "  policy     print the built-in DriftPolicy, or the kinds a policy governs\n"
     "  version    print the version\n"
     "  completion print a shell completion script (bash, zsh)\n"
@@ -44,24 +45,12 @@ static int version_main(int argc, char **argv)
 {
     ctl_args_t a = {argc, argv, 1, NULL};
 
-    if (ctl_opts_next(&version_cmd, &a) < 0)
-        return CTL_ERROR;
+    int c = ctl_opts_next(&version_cmd, &a);
+
+    if (c < 0)
+        return ctl_parse_status(c);
     printf("driftctl %s\n", DG_VERSION);
     return CTL_OK;
-}
-
-/* `console --web` is the browser console; the terminal console (another
- * module) delegates here when --web is given. */
-static int console_main(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--web") == 0)
-            return ctl_console_web(argc, argv);
-    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
-        return ctl_console_web(argc, argv);
-    fprintf(stderr, "driftctl console: give --web (the terminal console is not built in "
-                    "this version)\n");
-    return CTL_ERROR;
 }
 
 static const struct {
@@ -76,7 +65,7 @@ static const struct {
     {"simulate", ctl_simulate_main},
     {"timeline", ctl_timeline_main},
     {"reconcile", ctl_reconcile_main},
-    {"console", console_main},
+    {"console", ctl_console_main},
     {"policy", ctl_policy_main},
     {"version", version_main},
     {"completion", ctl_completion_main},

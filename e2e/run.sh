@@ -771,8 +771,37 @@ start_gate || fail "13. driftgate did not restart"
 register Fail
 checks=$((checks + 1))
 wait_for 30 probe_judged || fail "13. the API server never called driftgate after the restart"
-# ---- 14. the port back from the web console: driftctl console --web, confirmed in the page ----
+# The port back from the operator console, fed a script: status, then
+# reconcile (the plan judged, applied through the gate, verified); its
+# context line turns in-sync. Exit 2: the first status found the drift.
+run "13. driftctl console: status, reconcile --yes" 2 -- sh -c "printf 'status\\nreconcile --yes\\n' |
+    '$build/driftctl' console --release test-nginx -n sandbox-nginx --context e2e"
+has "13. the console's context line" "$(head -n 2 <<<"$out")" \
+    "context: sandbox-nginx / test-nginx  workflow: helm-release-audit  state: variance-detected" \
+    "cluster=e2e audited=svc,deploy,hpa artifact=driftgate-baseline.sandbox-nginx.test-nginx"
+has "13. the console's status card and plan" "$out" "State:            variance-detected" \
+    "1 operation (1 patch) restores 1 variance"
+has "13. applied and verified" "$err" "the drift is gone"
+has "13. the context line turns in-sync" "$(tail -n 2 <<<"$out")" "state: in-sync"
+run "status after the fix" 0 -- st
+eq "13. in sync after" "$(jq -r .state <<<"$out")" in-sync
+eq "13. nothing active" "$(jq -r .signals.total <<<"$out")" 0
+eq "13. the gate enforcing again, its certificate verified" "$(jq -r '"\(.gate.failurePolicy) \(.gate.caBundle.verifies)"' <<<"$out")" "Fail true"
+
+
+# ---- 14. the web console: a drift let through (the gate down), put back from the browser ----
 step "14. driftctl console --web: the plan judged, applied from the browser, in-sync"
+register Ignore
+kill -TERM "$gate_pid"
+wait "$gate_pid" 2>/dev/null
+checks=$((checks + 1))
+wait_for 30 probe >/dev/null 2>&1 || fail "14. failurePolicy Ignore never took effect"
+run "14. kubectl patch of the floor, the gate down" 0 -- kubectl patch hpa test-nginx -n sandbox-nginx --type merge \
+    -p '{"spec":{"minReplicas":3}}'
+start_gate || fail "14. driftgate did not restart"
+register Fail
+checks=$((checks + 1))
+wait_for 30 probe_judged || fail "14. the API server never called driftgate after the restart"
 web_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$build/driftctl" console --web --listen "127.0.0.1:$web_port" --release test-nginx -n sandbox-nginx \
     --policy "$gate_policy" 2>"$work/console-web.log" &
@@ -800,14 +829,12 @@ eq "14. in-sync in the console" "$(jq -r .state <<<"$out")" in-sync
 kill -TERM "$web_pid"
 wait "$web_pid" 2>/dev/null
 eq "14. driftctl console --web exits 0 on SIGTERM" "$?" 0
-ev=$(audit 'select(.objectRef.resource == "services" and .objectRef.name == "test-nginx" and .verb == "patch"
+ev=$(audit 'select(.objectRef.resource == "horizontalpodautoscalers" and .objectRef.name == "test-nginx" and .verb == "patch"
     and (.requestURI | contains("fieldManager=driftctl-reconcile")))' | tail -n 1)
 eq "14. audit: the web console's patch judged a reconcile" "$(ann "$ev" decision)" reconcile
-run "status after the fix" 0 -- st
-eq "13. in sync after" "$(jq -r .state <<<"$out")" in-sync
-eq "13. nothing active" "$(jq -r .signals.total <<<"$out")" 0
-eq "13. the gate enforcing again, its certificate verified" "$(jq -r '"\(.gate.failurePolicy) \(.gate.caBundle.verifies)"' <<<"$out")" "Fail true"
-
+eq "14. the stored floor is the baseline's again" "$(hpa_min)" 7
+run "14. status after the web console's reconcile" 0 -- st
+eq "14. in sync" "$(jq -r .state <<<"$out")" in-sync
 
 # Stopped as Kubernetes stops it; under ASan a leak would make this non-zero.
 kill -TERM "$gate_pid"

@@ -9,6 +9,8 @@
 
 #include "decide.h"
 #include "decisions.h"
+#include "log.h"
+#include "metrics.h"
 #include "policy.h"
 #include "store.h"
 #include "timelines.h"
@@ -44,13 +46,22 @@ typedef struct dg_gate_cfg {
     size_t helm_release_max;    /* a Helm release inflated; 0 = default */
 } dg_gate_cfg_t;
 
+typedef struct dg_kube dg_kube_t; /* kube.h */
+typedef struct dg_tls dg_tls_t;   /* tls.h */
+
+/* One gate: everything a running driftgate keeps is reached from here, so
+ * two gates in one process (tests) share nothing. */
 typedef struct dg_gate {
     const dg_gate_cfg_t *cfg;
+    dg_log_t *log;                   /* owned; made first, freed last: the rest log to it */
+    dg_metrics_t *metrics;           /* owned; made next, freed before @log: the rest count in it */
     dg_store_t *store;
     dg_policy_t *policy;
     const dg_refresh_ops_t *refresh; /* the Kubernetes source's re-read, or NULL */
     dg_decisions_t *decisions;       /* the recent decision records, or NULL: not kept */
     dg_timelines_t *timelines;       /* what POST /audit was sent, or NULL: not kept */
+    dg_kube_t *kube;                 /* owned: the Kubernetes source, or NULL: none */
+    dg_tls_t *tls;                   /* owned: the serving certificate; NULL in tests */
     atomic_long inflight;            /* requests received and not yet completed */
     atomic_size_t inflight_body;     /* their body bytes, against max_inflight_body */
     atomic_bool draining;            /* SIGTERM received: /readyz fails */

@@ -268,7 +268,7 @@ static void judge_bucket(struct dg_kube_audit *a, const bucket_t *b, read_t res,
                            a->g->policy, &v, NULL) == 0)
             json_object_set_new(now, t->key, dg_report_variances_json(&v));
         else
-            dg_log(DG_LOG_ERROR, "audit: out of memory", NULL);
+            dg_log(a->g->log, DG_LOG_ERROR, "audit: out of memory", NULL);
         dg_variances_free(&v);
     }
 }
@@ -283,7 +283,7 @@ static void publish(struct dg_kube_audit *a, json_t *now, long unread)
     }
     json_decref(a->results);
     a->results = now; /* objects no longer in any baseline are forgotten */
-    dg_metrics_set_audit_unread(unread);
+    dg_metrics_set_audit_unread(a->g->metrics, unread);
     dg_store_set_variances(a->g->store, all, (long)json_array_size(all));
 }
 
@@ -318,7 +318,7 @@ static void audit_once(struct dg_kube_audit *a)
     if (buckets && !dg_kube_client_stopping(a->client))
         publish(a, json_incref(now), unread);
     if (unread)
-        dg_log(DG_LOG_WARN, "audit: objects not read; their last result is kept",
+        dg_log(a->g->log, DG_LOG_WARN, "audit: objects not read; their last result is kept",
                json_pack("{s:I, s:s}", "unread", (json_int_t)unread, "error",
                          dg_err_format(&first, msg, sizeof msg)));
     json_decref(now);
