@@ -183,11 +183,6 @@ int ctl_fail(const dg_err_t *err);
 /** Print a usage error naming the command and the problem; returns CTL_ERROR. */
 int ctl_usage_error(const char *cmd, const char *fmt, ...) DG_PRINTF(2, 3);
 
-/** Apply @patch (JSON text) to @doc, a new reference returned in *@out:
- *  RFC 7386 merge patch (@type "merge") or RFC 6902 JSON patch ("json"). */
-int ctl_patch_apply(const json_t *doc, const char *patch, const char *type, json_t **out,
-                    dg_err_t *err);
-
 /** Run @argv (argv[0] found on PATH, no shell) with @in on its stdin and
  *  its stdout appended to @out (NULL = discarded; its cap is the most taken:
  *  past it the tool is killed and reaped, DG_ETOOBIG). Its stderr goes to

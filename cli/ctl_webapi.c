@@ -566,31 +566,13 @@ static json_t *body_json(const char *body, size_t len, ctl_web_resp_t *r)
     return j;
 }
 
-/* Shared with driftgate's host: the same request, the same answer. */
-static int sim_change(const json_t *j, dg_sim_change_t *c, ctl_web_resp_t *r)
-{
-    json_t *patch = json_object_get(j, "patch");
-
-    *c = (dg_sim_change_t){.target = json_string_value(json_object_get(j, "object")),
-                           .path = json_string_value(json_object_get(j, "path")),
-                           .value = json_object_get(j, "value"),
-                           .user = json_string_value(json_object_get(j, "user"))};
-    const char *from = json_string_value(json_object_get(j, "from"));
-
-    if (from && strcmp(from, "baseline") != 0 && strcmp(from, "live") != 0)
-        return ctl_web_error(r, 400, "\"from\" is \"live\" or \"baseline\", not '%.40s'", from), -1;
-    c->from_baseline = from && strcmp(from, "baseline") == 0;
-    if (c->target == NULL)
-        return ctl_web_error(r, 400, "\"object\" (KIND/NAME, e.g. hpa/test-nginx) is required"), -1;
-    c->patch = patch && !json_is_null(patch) ? patch : NULL;
-    return 0;
-}
-
+/* The request is decoded and judged by libdrift's simulate.c, as on
+ * driftgate's host and by `driftctl simulate`: the same answer. */
 void ctl_webapi_simulate(ctl_view_t *v, const char *body, size_t len, ctl_web_resp_t *r)
 {
     dg_decide_env_t env = v->rec.env;
-    json_t *j, *out = NULL, *patch = NULL;
-    dg_sim_change_t c;
+    dg_sim_request_t req = {0};
+    json_t *j, *out = NULL;
     dg_err_t err = {0};
     char msg[600];
     int rc;
@@ -599,27 +581,17 @@ void ctl_webapi_simulate(ctl_view_t *v, const char *body, size_t len, ctl_web_re
         return ctl_web_error(r, 409, "nothing to judge against: %s", v->error);
     if ((j = body_json(body, len, r)) == NULL)
         return;
-    if (sim_change(j, &c, r) == 0) {
-        /* A patch pasted as text is parsed with the same limits. */
-        if (json_is_string(c.patch) &&
-            (patch = dg_json_parse(json_string_value(c.patch), strlen(json_string_value(c.patch)),
-                                   0, "patch", &err)) == NULL) {
-            ctl_web_error(r, 400, "%s", dg_err_format(&err, msg, sizeof msg));
-            goto out;
-        }
-        if (patch)
-            c.patch = patch;
-        env.now = (int64_t)time(NULL);
-        rc = dg_simulate_change(v->rec.rel, v->rec.live, v->rec.bases, v->rec.pol, &env, &c, &out,
-                                &err);
-        if (rc)
-            ctl_web_error(r, rc == DG_ENOMEM ? 500 : rc == DG_ENOTFOUND ? 404 : 400, "%s",
-                          dg_err_format(&err, msg, sizeof msg));
-        else
-            send_json(r, out);
-    }
-out:
-    json_decref(patch);
+    env.now = (int64_t)time(NULL);
+    rc = dg_simulate_request(j, &req, &err);
+    if (rc == 0)
+        rc = dg_simulate_change(v->rec.rel, v->rec.live, v->rec.bases, v->rec.pol, &env,
+                                &req.change, &out, &err);
+    if (rc)
+        ctl_web_error(r, rc == DG_ENOMEM ? 500 : rc == DG_ENOTFOUND ? 404 : 400, "%s",
+                      dg_err_format(&err, msg, sizeof msg));
+    else
+        send_json(r, out);
+    dg_simulate_request_free(&req);
     json_decref(j);
 }
 

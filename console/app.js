@@ -163,6 +163,7 @@ async function simulate(ev) {
     $('sim-verdict').className = 'badge error';
     setText('sim-code', e.status ? `HTTP ${e.status}` : '');
     setText('sim-message', e.message);
+    $('sim-note').hidden = true;
     $('sim-warnings').replaceChildren();
     $('sim-annotations').replaceChildren();
     setText('sim-raw', '');
@@ -176,6 +177,9 @@ function renderVerdict(r) {
   v.textContent = d.decision;
   v.className = `badge ${resp.allowed ? (d.decision === 'warn' ? 'warn' : 'allow') : 'deny'} ${d.decision}`;
   setText('sim-code', resp.allowed ? 'allowed (200)' : `denied (${resp.status && resp.status.code})`);
+  // The same replay `driftctl simulate` notes on stderr (policy/simulate.c).
+  $('sim-note').hidden = !r.replayed;
+  setText('sim-note', r.replayed ? `Note: ${r.note}` : '');
   const msg = resp.status && resp.status.message;
   setText('sim-message', msg || (d.decision === 'reconcile'
     ? 'Allowed: the change moves governed values back to the baseline (a reconcile).'

@@ -239,51 +239,20 @@ void dg_console_plan(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *res
 
 /* ---- the simulator -------------------------------------------------------------------- */
 
-static int change_of(const json_t *j, json_t **parsed, dg_sim_change_t *c, dg_err_t *err)
-{
-    json_t *patch = json_object_get(j, "patch");
-    const char *from = json_string_value(json_object_get(j, "from"));
-
-    *c = (dg_sim_change_t){.target = json_string_value(json_object_get(j, "object")),
-                           .path = json_string_value(json_object_get(j, "path")),
-                           .value = json_object_get(j, "value"),
-                           .user = json_string_value(json_object_get(j, "user")),
-                           .from_baseline = true}; /* no live objects are kept here */
-    if (c->target == NULL)
-        return dg_err_set(err, DG_EINVAL, "\"object\" (KIND/NAME, e.g. hpa/test-nginx) is required");
-    if (from && strcmp(from, "baseline") != 0 && strcmp(from, "live") != 0)
-        return dg_err_set(err, DG_EINVAL, "\"from\" is \"live\" or \"baseline\"");
-    if (json_is_string(patch)) {
-        /* Pasted text: parsed with the same depth and node limits. */
-        *parsed = dg_json_parse(json_string_value(patch), strlen(json_string_value(patch)), 0,
-                                "patch", err);
-        if (*parsed == NULL)
-            return err->code ? err->code : DG_EINVAL;
-        patch = *parsed;
-    }
-    c->patch = patch && !json_is_null(patch) ? patch : NULL;
-    return 0;
-}
-
+/* Decoded and judged by libdrift's simulate.c, as on driftctl's host.
+ * driftgate keeps no live objects: a change is made to the baseline's. */
 void dg_console_simulate(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *resp)
 {
     dg_err_t err = {0};
-    json_t *j = dg_json_parse(req->body, req->len, 0, "request body", &err), *parsed = NULL,
-           *out = NULL;
+    json_t *j = dg_json_parse(req->body, req->len, 0, "request body", &err), *out = NULL;
+    dg_sim_request_t sim = {0};
     dg_snapshot_t *snap = NULL;
     const dg_release_t *rel;
     dg_decide_env_t env;
-    dg_sim_change_t c;
     char msg[600];
-    int rc;
+    int rc = j ? dg_simulate_request(j, &sim, &err) : err.code;
 
-    if (j == NULL || !json_is_object(j)) {
-        if (j)
-            dg_err_set(&err, DG_EINVAL, "request body: expected a JSON object");
-        rc = err.code;
-        goto out;
-    }
-    if ((rc = change_of(j, &parsed, &c, &err)) != 0)
+    if (rc)
         goto out;
     snap = dg_store_acquire(g->store);
     if ((rel = pick(snap, req)) == NULL) {
@@ -292,7 +261,7 @@ void dg_console_simulate(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t 
     }
     env = (dg_decide_env_t){.now = (int64_t)time(NULL), .synced = snap->synced,
                             .fail_open = g->cfg->fail_open, .hpas = snap->hpas};
-    rc = dg_simulate_change(rel, NULL, snap->bases, g->policy, &env, &c, &out, &err);
+    rc = dg_simulate_change(rel, NULL, snap->bases, g->policy, &env, &sim.change, &out, &err);
 out:
     if (rc)
         dg_http_error(resp, rc == DG_ENOMEM ? 500 : rc == DG_ENOTFOUND ? 404 : 400, "%s",
@@ -300,7 +269,7 @@ out:
     else
         reply(resp, out, NULL);
     dg_snapshot_release(&snap);
-    json_decref(parsed);
+    dg_simulate_request_free(&sim);
     json_decref(j);
 }
 

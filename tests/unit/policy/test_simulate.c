@@ -1,7 +1,9 @@
 /* tests/unit/policy/test_simulate.c: a proposed change judged as the
  * webhook would judge it, on the seed's example release and live snapshot:
- * a value at a path (fields and [k=v] elements) or a patch, starting from
- * live or from the baseline; and the changes it refuses to build.
+ * the consoles' request (a value at a path, fields and [k=v] elements, or
+ * a patch), starting from live or from the baseline, a change live already
+ * holds replayed on the baseline's object as `driftctl simulate` does; and
+ * the changes it refuses to build.
  * SPDX-License-Identifier: Apache-2.0 */
 #include <stdlib.h>
 #include <string.h>
@@ -14,39 +16,51 @@
 
 static const struct {
     const char *name;
-    const char *target, *path, *value, *patch; /* value and patch: JSON text */
-    bool from_baseline;
+    const char *body;     /* the console's request, as both hosts decode it */
     const char *want;     /* the decision, or NULL for an error */
     int code;             /* the AdmissionReview's status code (0: allowed), or the error */
     const char *message;  /* a part of the message or the error */
+    bool replayed;        /* live held the change: judged on the baseline's object */
 } cases[] = {
-    {"floor lowered from the baseline: denied", "hpa/test-nginx", "spec.minReplicas", "4", NULL,
-     true, "deny", 403, "desired 6, requested 4"},
-    {"floor back to the baseline from live: a reconcile", "hpa/test-nginx", "spec.minReplicas",
-     "6", NULL, false, "reconcile", 0, NULL},
-    {"live value again: allowed, the drift already there", "hpa/test-nginx", "spec.minReplicas",
-     "4", NULL, false, "allow", 0, NULL},
-    {"a port by its name", "svc/test-nginx", "spec.ports[name=http].port", "81", NULL, true,
-     "deny", 403, "spec.ports[name=http].port"},
-    {"a merge patch", "hpa/test-nginx", NULL, NULL, "{\"spec\":{\"maxReplicas\":3}}", true,
-     "deny", 403, "spec.maxReplicas"},
-    {"a JSON patch", "hpa/test-nginx", NULL, NULL,
-     "[{\"op\":\"replace\",\"path\":\"/spec/minReplicas\",\"value\":6}]", false, "reconcile", 0,
-     NULL},
-    {"an ungoverned label: allowed", "hpa/test-nginx", "metadata.labels.team", "\"sre\"", NULL,
-     true, "allow", 0, NULL},
-    {"unknown kind", "widget/x", "spec.a", "1", NULL, false, NULL, DG_EINVAL, "unknown kind"},
-    {"no such object", "hpa/nope", "spec.minReplicas", "1", NULL, false, NULL, DG_ENOTFOUND,
-     "hpa"},
-    {"[*] names no one element", "svc/test-nginx", "spec.ports[*].port", "1", NULL, false, NULL,
-     DG_EINVAL, "[*]"},
-    {"no element has those keys", "svc/test-nginx", "spec.ports[name=grpc].port", "1", NULL,
-     false, NULL, DG_EINVAL, "no list element"},
-    {"neither a path nor a patch", "hpa/test-nginx", NULL, NULL, NULL, false, NULL, DG_EINVAL,
-     "give a path and a value"},
-    {"a failed JSON patch test", "hpa/test-nginx", NULL, NULL,
-     "[{\"op\":\"test\",\"path\":\"/spec/minReplicas\",\"value\":9}]", false, NULL, DG_ECONFLICT,
-     "test"},
+    {"floor lowered from the baseline: denied",
+     "{\"object\":\"hpa/test-nginx\",\"path\":\"spec.minReplicas\",\"value\":4,\"from\":\"baseline\"}",
+     "deny", 403, "desired 6, requested 4", false},
+    {"floor back to the baseline from live: a reconcile",
+     "{\"object\":\"hpa/test-nginx\",\"path\":\"spec.minReplicas\",\"value\":6}", "reconcile", 0,
+     NULL, false},
+    {"live's value again: replayed on the baseline, denied as the CLI judges it",
+     "{\"object\":\"hpa/test-nginx\",\"path\":\"spec.minReplicas\",\"value\":4,\"from\":\"live\"}",
+     "deny", 403, "desired 6, requested 4", true},
+    {"a port by its name",
+     "{\"object\":\"svc/test-nginx\",\"path\":\"spec.ports[name=http].port\",\"value\":81,"
+     "\"from\":\"baseline\"}", "deny", 403, "spec.ports[name=http].port", false},
+    {"a merge patch", "{\"object\":\"hpa/test-nginx\",\"patch\":{\"spec\":{\"maxReplicas\":3}},"
+     "\"from\":\"baseline\"}", "deny", 403, "spec.maxReplicas", false},
+    {"a pasted JSON patch",
+     "{\"object\":\"hpa/test-nginx\",\"patch\":\"[{\\\"op\\\":\\\"replace\\\",\\\"path\\\":"
+     "\\\"/spec/minReplicas\\\",\\\"value\\\":6}]\"}", "reconcile", 0, NULL, false},
+    {"an ungoverned label, made on the way: allowed",
+     "{\"object\":\"hpa/test-nginx\",\"path\":\"metadata.labels.team\",\"value\":\"sre\","
+     "\"from\":\"baseline\"}", "allow", 0, NULL, false},
+    {"unknown kind", "{\"object\":\"widget/x\",\"path\":\"spec.a\",\"value\":1}", NULL, DG_EINVAL,
+     "unknown kind", false},
+    {"no such object", "{\"object\":\"hpa/nope\",\"path\":\"spec.minReplicas\",\"value\":1}", NULL,
+     DG_ENOTFOUND, "sandbox-nginx/nope", false},
+    {"[*] names no one element",
+     "{\"object\":\"svc/test-nginx\",\"path\":\"spec.ports[*].port\",\"value\":1}", NULL,
+     DG_EINVAL, "[*]", false},
+    {"no element has those keys",
+     "{\"object\":\"svc/test-nginx\",\"path\":\"spec.ports[name=grpc].port\",\"value\":1}", NULL,
+     DG_EINVAL, "no object holds field 'port'", false},
+    {"neither a path nor a patch", "{\"object\":\"hpa/test-nginx\"}", NULL, DG_EINVAL,
+     "give a path and a value", false},
+    {"a bad from", "{\"object\":\"hpa/test-nginx\",\"from\":\"yesterday\"}", NULL, DG_EINVAL,
+     "\"from\" is \"live\" or \"baseline\"", false},
+    {"no object", "{\"path\":\"spec.minReplicas\",\"value\":1}", NULL, DG_EINVAL,
+     "\"object\"", false},
+    {"a failed JSON patch test",
+     "{\"object\":\"hpa/test-nginx\",\"patch\":[{\"op\":\"test\",\"path\":\"/spec/minReplicas\","
+     "\"value\":9}]}", NULL, DG_ECONFLICT, "test", false},
 };
 
 static dg_objset_t *load(const char *rel)
@@ -69,10 +83,8 @@ START_TEST(test_change)
     dg_objset_t *live = load("examples/live-snapshot.yaml");
     dg_policy_t *pol = dg_policy_default(NULL);
     dg_decide_env_t env = {.now = 1764000000, .synced = true};
-    json_t *value = cases[_i].value ? dg_test_json(cases[_i].value) : NULL;
-    json_t *patch = cases[_i].patch ? dg_test_json(cases[_i].patch) : NULL, *out = NULL;
-    dg_sim_change_t c = {cases[_i].target, cases[_i].path, value, patch, NULL,
-                         cases[_i].from_baseline};
+    json_t *body = dg_test_json(cases[_i].body), *out = NULL;
+    dg_sim_request_t req;
     dg_err_t err = {0};
     const json_t *resp;
     const char *msg;
@@ -81,7 +93,9 @@ START_TEST(test_change)
     dg_objset_free(&rel->objs);
     rel->objs = load("examples/release-baseline.yaml");
     ck_assert_int_eq(dg_baselines_add(bases, dg_release_ref(rel), NULL), 0);
-    rc = dg_simulate_change(rel, live, bases, pol, &env, &c, &out, &err);
+    rc = dg_simulate_request(body, &req, &err);
+    if (rc == 0)
+        rc = dg_simulate_change(rel, live, bases, pol, &env, &req.change, &out, &err);
     if (cases[_i].want == NULL) {
         ck_assert_msg(rc == cases[_i].code, "%s: rc %d (%s), want %d", cases[_i].name, rc, err.msg,
                       cases[_i].code);
@@ -95,13 +109,15 @@ START_TEST(test_change)
                                                             "code")), cases[_i].code);
         ck_assert(json_is_true(json_object_get(resp, "allowed")) == (cases[_i].code == 0));
         msg = json_string_value(json_object_get(json_object_get(resp, "status"), "message"));
+        ck_assert_msg(json_is_true(json_object_get(out, "replayed")) == cases[_i].replayed,
+                      "%s: replayed", cases[_i].name);
         if (cases[_i].message)
             ck_assert_msg(msg && strstr(msg, cases[_i].message), "%s: '%s'", cases[_i].name,
                           msg ? msg : "(none)");
     }
+    dg_simulate_request_free(&req);
     json_decref(out);
-    json_decref(value);
-    json_decref(patch);
+    json_decref(body);
     dg_policy_free(&pol);
     dg_objset_free(&live);
     dg_baselines_free(&bases);
