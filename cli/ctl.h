@@ -439,6 +439,23 @@ typedef struct ctl_status_info {
  *  @info is set unless CTL_ERROR. */
 int ctl_status_query(int argc, char **argv, ctl_status_info_t *info);
 
+/* ---- the consoles' context line (ctl_context.c) -------------------------------------- */
+
+/** The name of the operator's shell ($SHELL's last part, else "sh"). Static
+ *  or borrowed from the environment. */
+const char *ctl_context_shell(void);
+
+/** The cluster the session reaches, into @buf: --context, else kubectl's
+ *  current context when @online ("unknown" when kubectl cannot say), else
+ *  "offline". */
+void ctl_context_cluster(const ctl_kube_t *kube, bool online, char *buf, size_t size);
+
+/** The kinds the live evidence covers, as kubectl's short names
+ *  ("svc,deploy,hpa"), into @buf: @kinds when the read named them (the
+ *  kinds covered, absent objects included), else those of @live's objects. */
+void ctl_context_kinds(const dg_gk_t *kinds, size_t nkinds, const dg_objset_t *live, char *buf,
+                       size_t size);
+
 /** `driftctl console`: the operator console's REPL (ctl_console.c). */
 int ctl_console_main(int argc, char **argv);
 

@@ -113,6 +113,7 @@ static const command_t commands[] = {
          {NULL, "--type", V_WORDS, "merge json", "patch type"},
          {NULL, "--object", V_FILE, NULL, "the complete proposed object"},
          {NULL, "--set", V_TEXT, NULL, "PATH=VALUE, the change"},
+         {NULL, "--from", V_WORDS, "live baseline", "the object the change is made to"},
          {NULL, "--subresource", V_WORDS, "scale", "judge through a subresource"},
          {NULL, "--as", V_TEXT, NULL, "requester"},
          {NULL, "--as-group", V_TEXT, NULL, "group of the requester"},

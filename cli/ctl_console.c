@@ -99,29 +99,6 @@ static void session_free(ctl_session_t *s)
     dg_policy_free(&s->pol);
 }
 
-/* The kubectl context the session's commands reach: --context, else
- * kubectl's current one. Files alone reach none. */
-static void find_cluster(ctl_session_t *s)
-{
-    const char *argv[10] = {ctl_tool(s->kube.kubectl, "KUBECTL", "kubectl"), "config",
-                            "current-context"};
-    size_t n = 3;
-    dg_buf_t out;
-    dg_buf_t said;
-
-    snprintf(s->cluster, sizeof s->cluster, "%s",
-             s->kube.context ? s->kube.context : s->online ? "unknown" : "offline");
-    if (!s->online || s->kube.context)
-        return;
-    ctl_kube_flags(&s->kube, argv, &n);
-    dg_buf_init(&out, sizeof s->cluster);
-    dg_buf_init(&said, 1024); /* kubectl's complaint is not the console's */
-    if (ctl_exec((char *const *)argv, NULL, 0, &out, &said, NULL) == 0 && out.len)
-        snprintf(s->cluster, sizeof s->cluster, "%.*s", (int)strcspn(out.data, "\n"), out.data);
-    dg_buf_free(&said);
-    dg_buf_free(&out);
-}
-
 /* The baseline's objects and the policy, for completion only: failing to
  * read them just leaves nothing to complete (the commands say why). */
 static void load_baseline(ctl_session_t *s)
@@ -237,26 +214,21 @@ static void status_args(args_t *a, const ctl_session_t *s)
     push2(a, "--policy", s->policy);
 }
 
-static const char *base_name(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-
-    return slash && slash[1] ? slash + 1 : path;
-}
-
 /* Before status has answered, the baseline's own scope (its objects'
- * namespace and release), else "?". */
+ * namespace and release), else "?". The words are libdrift's, as on both
+ * web hosts (dg_context_lines()). */
 static void print_context(const ctl_session_t *s)
 {
-    const char *shell = getenv("SHELL");
-    const char *ns = s->ns ? s->ns : s->rel ? s->rel->ns : "?";
-    const char *release = s->release ? s->release : s->rel ? s->rel->name : "?";
+    dg_context_t c = {.ns = s->ns ? s->ns : s->rel ? s->rel->ns : NULL,
+                      .release = s->release ? s->release : s->rel ? s->rel->name : NULL,
+                      .state = s->known ? dg_state_name(s->info.state) : "unknown",
+                      .shell = ctl_context_shell(), .cluster = s->cluster,
+                      .audited = s->known ? s->info.kinds : NULL,
+                      .artifact = s->known ? s->info.artifact : s->baseline};
+    char l1[1024], l2[1536];
 
-    printf("context: %s / %s  workflow: helm-release-audit  state: %s\n", ns, release,
-           s->known ? dg_state_name(s->info.state) : "unknown");
-    printf("shell=%s cluster=%s audited=%s artifact=%s\n", base_name(shell ? shell : "sh"),
-           s->cluster, s->known && s->info.kinds[0] ? s->info.kinds : "none",
-           s->known ? s->info.artifact : s->baseline ? base_name(s->baseline) : "none");
+    dg_context_lines(&c, l1, sizeof l1, l2, sizeof l2);
+    printf("%s\n%s\n", l1, l2);
     fflush(stdout);
 }
 
@@ -629,7 +601,7 @@ int ctl_console_main(int argc, char **argv)
         session_free(&s);
         return ctl_parse_status(rc);
     }
-    find_cluster(&s);
+    ctl_context_cluster(&s.kube, s.online, s.cluster, sizeof s.cluster);
     if (s.tty)
         printf("driftctl operator console: release assurance, live evidence, drift review,\n"
                "guided reconcile. Type help for the commands, Tab to complete, exit to leave.\n");

@@ -296,37 +296,6 @@ static int run(const status_opts_t *o, status_run_t *r, dg_status_t *s, dg_err_t
 
 /* ---- what the console's context line shows ------------------------------------------- */
 
-static bool has_kind(const char *list, const char *name)
-{
-    size_t n = strlen(name);
-
-    for (const char *p = list; (p = strstr(p, name)) != NULL; p += n)
-        if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
-            return true;
-    return false;
-}
-
-/* The kinds live evidence covers, as kubectl's short names: "svc,deploy,hpa". */
-static void audited(const status_run_t *r, char *buf, size_t size)
-{
-    const dg_kindinfo_t *ki;
-    const char *name;
-    size_t used;
-
-    buf[0] = '\0';
-    for (size_t i = 0; i < (r->kinds ? r->nkinds : dg_objset_count(r->live)); i++) {
-        const dg_gk_t gk = r->kinds ? r->kinds[i]
-                                    : (dg_gk_t){dg_objset_at(r->live, i)->id.group,
-                                                dg_objset_at(r->live, i)->id.kind};
-
-        ki = dg_kind_by_kind(gk.group, gk.kind);
-        name = ki ? (ki->shortname ? ki->shortname : ki->resource) : gk.kind;
-        used = strlen(buf);
-        if (!has_kind(buf, name))
-            snprintf(buf + used, size - used, "%s%s", used ? "," : "", name);
-    }
-}
-
 static void summarize(const status_opts_t *o, const status_run_t *r, const dg_status_t *s,
                       ctl_status_info_t *info)
 {
@@ -338,7 +307,7 @@ static void summarize(const status_opts_t *o, const status_run_t *r, const dg_st
     snprintf(info->release, sizeof info->release, "%s", s->release ? s->release : "");
     info->state = dg_status_state(s);
     info->variances = r->v.n;
-    audited(r, info->kinds, sizeof info->kinds);
+    ctl_context_kinds(r->kinds, r->nkinds, r->live, info->kinds, sizeof info->kinds);
     snprintf(info->artifact, sizeof info->artifact, "%s",
              !r->rel ? "none" : slash && slash[1] ? slash + 1 : where);
 }

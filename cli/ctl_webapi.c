@@ -105,30 +105,6 @@ static int load_offline(ctl_view_t *v, time_t now, dg_err_t *err)
     return 0;
 }
 
-/* Which context kubectl uses: --context, else its current one. */
-static void cluster_name(ctl_view_t *v)
-{
-    const char *argv[8] = {ctl_tool(v->src->kube.kubectl, "KUBECTL", "kubectl"), "config",
-                           "current-context"};
-    dg_buf_t out;
-    size_t n = 3;
-
-    if (v->src->kube.context) {
-        snprintf(v->cluster, sizeof v->cluster, "%s", v->src->kube.context);
-        return;
-    }
-    if (v->src->kube.kubeconfig) {
-        argv[n++] = "--kubeconfig";
-        argv[n++] = v->src->kube.kubeconfig;
-    }
-    dg_buf_init(&out, 4096);
-    if (ctl_exec((char *const *)argv, NULL, 0, &out, &(dg_buf_t){0}, NULL) == 0 && out.len)
-        snprintf(v->cluster, sizeof v->cluster, "%.*s", (int)strcspn(out.data, "\n"), out.data);
-    else
-        snprintf(v->cluster, sizeof v->cluster, "(kubectl's current context)");
-    dg_buf_free(&out);
-}
-
 static int load_online(ctl_view_t *v, time_t now, dg_err_t *err)
 {
     ctl_source_opts_t so = {v->src->release, v->src->ns,
@@ -136,7 +112,7 @@ static int load_online(ctl_view_t *v, time_t now, dg_err_t *err)
                             &v->src->kube};
     int rc;
 
-    cluster_name(v);
+    ctl_context_cluster(&v->src->kube, true, v->cluster, sizeof v->cluster);
     if ((rc = ctl_source_read(&so, now, &v->rec.rel, &v->source, err)) != 0) {
         problem(v, "no-cluster", err);
         return 0;
@@ -253,30 +229,6 @@ static const char *state_of(const ctl_view_t *v)
     return v->problem ? v->problem : st ? st : "unknown";
 }
 
-/* "hpa,svc": the kinds the live evidence covers. */
-static json_t *audited(const ctl_view_t *v)
-{
-    json_t *kinds = json_array();
-    char shown[256];
-
-    if (v->rec.captured.kinds_text)
-        return json_string(v->rec.captured.kinds_text);
-    for (size_t i = 0; v->rec.live && i < dg_objset_count(v->rec.live); i++) {
-        const dg_objid_t *id = &dg_objset_at(v->rec.live, i)->id;
-        char *slash;
-
-        dg_objid_short(id, shown, sizeof shown);
-        if ((slash = strchr(shown, '/')) != NULL)
-            *slash = '\0';
-        bool seen = false;
-        for (size_t j = 0; j < json_array_size(kinds); j++)
-            seen |= strcmp(json_string_value(json_array_get(kinds, j)), shown) == 0;
-        if (!seen)
-            json_array_append_new(kinds, json_string(shown));
-    }
-    return kinds;
-}
-
 /* The exact command that applies this plan from a terminal. */
 static void apply_command(const ctl_view_t *v, char *buf, size_t size)
 {
@@ -301,29 +253,35 @@ static json_t *objects(const ctl_view_t *v)
     return a;
 }
 
+/* The context line as the terminal console prints it (the same fields,
+ * the same libdrift words), then what the page needs besides. */
 static json_t *context(const ctl_view_t *v)
 {
     const dg_release_t *rel = v->rec.rel;
-    const char *base = v->src->baseline ? strrchr(v->src->baseline, '/') : NULL;
-    char cmd[1200];
+    char cmd[1200], kinds[256];
+    json_t *ctx;
 
+    ctl_context_kinds(v->rec.covered, v->rec.ncovered, v->rec.live, kinds, sizeof kinds);
+    ctx = dg_context_json(&(dg_context_t){
+        .ns = rel ? rel->ns : v->src->ns, .release = rel ? rel->name : v->src->release,
+        .state = state_of(v), .shell = ctl_context_shell(),
+        .cluster = v->src->baseline ? "offline" : v->cluster, .audited = kinds,
+        .artifact = v->src->baseline ? v->src->baseline : v->source.location});
     apply_command(v, cmd, sizeof cmd);
-    return json_pack(
-        "{s:s, s:s, s:s?, s:s?, s:s, s:s, s:s, s:s?, s:o, s:s, s:o, s:O*, s:{s:b, s:s, s:s?}, "
-        "s:s, s:[s, s, s, s], s:o}",
-        "host", "driftctl", "mode", v->src->baseline ? "offline" : "online", "namespace",
-        rel ? rel->ns : v->src->ns, "release", rel ? rel->name : v->src->release, "workflow",
-        DG_STATUS_WORKFLOW, "state", state_of(v), "shell", "driftctl", "error",
-        v->error[0] ? v->error : NULL, "audited", audited(v), "cluster",
-        v->src->baseline ? "none (offline: files)" : v->cluster, "artifact",
-        json_string(v->src->baseline ? (base ? base + 1 : v->src->baseline) : v->source.location),
-        "status", v->status, "reconcile", "canApply", v->src->baseline == NULL && judged(v),
-        "command", cmd, "why",
+    if (ctx == NULL || json_object_update_new(ctx, json_pack(
+        "{s:s, s:s, s:s?, s:O*, s:{s:b, s:s, s:s?}, s:s, s:[s, s, s, s], s:o}",
+        "host", "driftctl", "mode", v->src->baseline ? "offline" : "online", "error",
+        v->error[0] ? v->error : NULL, "status", v->status, "reconcile", "canApply",
+        v->src->baseline == NULL && judged(v), "command", cmd, "why",
         v->src->baseline ? "offline: the page was loaded from files; reconcile a cluster with "
                            "driftctl console --web --release NAME -n NS"
                          : NULL,
         "timeline", v->src->naudit_logs ? "audit-log" : "derived", "assets", "baseline", "live",
-        "sarif", "bundle", "objects", objects(v));
+        "sarif", "bundle", "objects", objects(v))) != 0) {
+        json_decref(ctx);
+        return NULL;
+    }
+    return ctx;
 }
 
 static json_t *variances(const ctl_view_t *v)

@@ -34,18 +34,20 @@ function stateWords(ctx) {
 }
 
 function renderContext(ctx) {
-  const audited = (Array.isArray(ctx.audited) ? ctx.audited.join(',') : ctx.audited) || 'unknown';
   const scope = `${ctx.namespace || '?'} / ${ctx.release || '?'}`;
   const s = $('state');
   s.textContent = ctx.state;
   s.className = `badge ${ctx.state}`;
-  setText('context', `context: ${scope}  workflow: ${ctx.workflow}  state: ${ctx.state}`);
-  setText('ctxmeta', `shell=${ctx.shell} cluster=${ctx.cluster} audited=${audited} artifact=${ctx.artifact || 'none'}`);
+  // The context line is the API's (libdrift's dg_context_lines(), the words
+  // `driftctl console` prints); the card's workflow is the status card's.
+  setText('context', ctx.lines[0]);
+  setText('ctxmeta', ctx.lines[1]);
+  const workflow = (ctx.status && ctx.status.workflow) || 'helm-release-assurance';
   setText('host', ctx.host === 'driftgate' ? 'driftgate · read-only'
     : ctx.mode === 'offline' ? 'driftctl · offline files' : 'driftctl · your kubeconfig');
   const words = stateWords(ctx);
   banner(words ? `${words}${ctx.error ? ' ' + ctx.error : ''}` : '', ctx.state === 'error' || ctx.state === 'no-cluster');
-  setText('p-workflow', `Helm release assurance (${ctx.workflow})`);
+  setText('p-workflow', `Helm release assurance (${workflow})`);
   const src = ctx.status && ctx.status.source;
   setText('p-source', src
     ? `${src.origin}: ${src.location}${src.revision ? ' · revision ' + src.revision : ''}`
@@ -53,7 +55,7 @@ function renderContext(ctx) {
       + `${src.age ? ' · ' + src.age + ' old' : ''}`
     : `none (${ctx.error || 'no baseline'})`);
   setText('p-scope', scope);
-  setText('promptline', `workflow=${ctx.workflow} state=${ctx.state} artifact=${ctx.artifact || 'none'}`);
+  setText('promptline', `workflow=${workflow} state=${ctx.state} artifact=${ctx.artifact}`);
   // Each host offers the downloads it has the evidence for; none when the
   // release could not be read.
   const known = !['no-cluster', 'no-baseline', 'error'].includes(ctx.state);

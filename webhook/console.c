@@ -110,48 +110,50 @@ static void command(const dg_release_t *rel, char *buf, size_t size)
              rel ? rel->ns : "NS");
 }
 
+/* The context line in libdrift's words (dg_context_json(), as driftctl's
+ * console says it), then what the page needs besides. The kinds audited
+ * are the baseline's: the continuous audit reads those. */
 static json_t *context_json(const dg_gate_t *g, const dg_snapshot_t *snap, const dg_release_t *rel)
 {
-    json_t *vars = release_variances(snap, rel), *objs = json_array(), *kinds = json_array();
-    char shown[256], cmd[600], loc[300];
+    json_t *vars = release_variances(snap, rel), *objs = json_array(), *ctx;
+    char shown[256], cmd[600], loc[300], kinds[256] = "";
     size_t n = json_array_size(vars);
 
     for (size_t i = 0; rel && i < dg_objset_count(rel->objs); i++) {
-        char *slash;
+        const dg_objid_t *id = &dg_objset_at(rel->objs, i)->id;
 
-        json_array_append_new(objs, json_string(dg_objid_short(&dg_objset_at(rel->objs, i)->id,
-                                                               shown, sizeof shown)));
-        if ((slash = strchr(shown, '/')) != NULL)
-            *slash = '\0';
-        bool seen = false;
-        for (size_t j = 0; j < json_array_size(kinds); j++)
-            seen |= strcmp(json_string_value(json_array_get(kinds, j)), shown) == 0;
-        if (!seen)
-            json_array_append_new(kinds, json_string(shown));
+        json_array_append_new(objs, json_string(dg_objid_short(id, shown, sizeof shown)));
+        dg_context_add_kind(kinds, sizeof kinds, id->group, id->kind);
     }
     json_decref(vars);
     command(rel, cmd, sizeof cmd);
     snprintf(loc, sizeof loc, "release %s/%s", rel ? rel->ns : "", rel ? rel->name : "");
-    return json_pack(
-        "{s:s, s:s, s:s?, s:s?, s:s, s:s, s:s, s:s?, s:o, s:s, s:s?, "
-        "s:{s:{s:s, s:s, s:I, s:s?, s:s?}}, s:{s:b, s:s, s:s}, s:s, s:[s, s], s:o, s:o, s:b}",
-        "host", "driftgate", "mode", "cluster", "namespace", rel ? rel->ns : NULL, "release",
-        rel ? rel->name : NULL, "workflow", DG_STATUS_WORKFLOW, "state", state_of(g, snap, rel, n),
-        "shell", "driftgate", "error",
+    ctx = dg_context_json(&(dg_context_t){
+        .ns = rel ? rel->ns : NULL, .release = rel ? rel->name : NULL,
+        .state = state_of(g, snap, rel, n), .shell = "driftgate",
+        .cluster = "this-cluster", .audited = audited(g) ? kinds : NULL,
+        .artifact = rel ? rel->source : NULL});
+    if (ctx == NULL || json_object_update_new(ctx, json_pack(
+        "{s:s, s:s, s:s?, s:{s:s, s:{s:s, s:s, s:I, s:s?, s:s?}}, s:{s:b, s:s, s:s}, s:s, "
+        "s:[s, s], s:o, s:o, s:b}",
+        "host", "driftgate", "mode", "cluster", "error",
         !snap->synced ? "the baseline store has not synced yet"
         : rel == NULL ? "no release baseline is loaded"
         : !audited(g) ? "driftgate reads no live state here (no Kubernetes source, or "
                         "--audit-interval 0): drift is not known"
                       : NULL,
-        "audited", kinds, "cluster", "this cluster (driftgate's service account)", "artifact",
-        rel ? rel->source : NULL, "status", "source", "origin",
+        "status", "workflow", DG_STATUS_WORKFLOW, "source", "origin",
         rel && rel->origin == DG_RELSRC_PUBLISHED ? "published" : "helm", "location", loc,
         "revision", (json_int_t)(rel ? rel->revision : 0), "chart", rel ? rel->chart : NULL,
         "digest", rel ? rel->digest : NULL, "reconcile", "canApply", 0, "command", cmd, "why",
         "driftgate's console is read-only: run the command from a terminal",
         "timeline", g->timelines ? "audit-log" : "none", "assets", "baseline", "bundle",
         "objects", objs, "releases",
-        json_integer((json_int_t)dg_baselines_count(snap->bases)), "readOnly", 1);
+        json_integer((json_int_t)dg_baselines_count(snap->bases)), "readOnly", 1)) != 0) {
+        json_decref(ctx);
+        return NULL;
+    }
+    return ctx;
 }
 
 json_t *dg_console_variances(dg_gate_t *g, const dg_http_req_t *req)

@@ -169,7 +169,10 @@ def scenario(d, base):
     check("4 active variances" in tid(d, "variance-count").text, "4 variances: " + tid(d, "variance-count").text)
     check(len(tids(d, "variance-row")) == 4, "4 rows in the governed drift table")
     ctx = tid(d, "context").text
-    check("sandbox-nginx / test-nginx" in ctx and "helm-release-assurance" in ctx, "context line: " + ctx)
+    check(ctx == "context: sandbox-nginx / test-nginx  workflow: helm-release-audit  state: variance-detected",
+          "context line, as driftctl console prints it: " + ctx)
+    check(tid(d, "context").text == json.loads(http(base, "/api/v1/context")[2])["lines"][0],
+          "the page shows the API's context line")
     check(tid(d, "state").text == "variance-detected", "state badge variance-detected")
     shot(d, "01-overview")
 
