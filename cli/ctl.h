@@ -248,20 +248,7 @@ void ctl_live_free(ctl_live_t *l);
  *  it. Returns 0, or DG_EINVAL for a kind driftctl does not know. */
 int ctl_kube_name(const dg_objid_t *id, char *buf, size_t size, dg_err_t *err);
 
-/* ---- the cluster's baseline (ctl_fetch.c) -------------------------------------------- */
-
-/** The baseline driftgate judges release @name in @ns by, read with
- *  kubectl: the ConfigMap in @baseline_ns labelled driftgate.io/baseline,
- *  driftgate.io/release=@name and driftgate.io/release-namespace=@ns (as
- *  driftctl publish writes it; its digest checked), else the latest
- *  deployed Helm release record of @name in @ns (ConfigMap driver, then
- *  Secret driver; corrupt records skipped, as driftgate skips them). A
- *  release with a pending Helm revision is refused: Helm is changing it.
- *  rel->digest is the ConfigMap's digest, or the SHA-256 of the record's
- *  manifest. Returns 0, DG_ENOTFOUND (no baseline), DG_EINVAL, DG_EIO,
- *  DG_EPARSE or DG_ENOMEM. */
-int ctl_fetch_baseline(const ctl_kube_t *kube, const char *name, const char *ns,
-                       const char *baseline_ns, dg_release_t **rel, dg_err_t *err);
+/* ---- who kubectl acts as (ctl_source.c) ---------------------------------------------- */
 
 /** Who kubectl acts as: `kubectl auth whoami -o json`'s status.userInfo
  *  ({username, groups, ...}), a new reference in *@user. */
@@ -299,9 +286,17 @@ typedef struct ctl_source {
  *  release record (ConfigMaps and Secrets labelled owner=helm,name=<release>;
  *  Secrets we may not read are said and skipped). @now dates it. *@rel is
  *  NULL when neither exists (then @src->location says what was looked
- *  for). Returns 0, DG_EIO (kubectl), DG_EPARSE, DG_EINVAL or DG_ENOMEM. */
+ *  for). rel->digest is the ConfigMap's digest, or the SHA-256 of the
+ *  record's manifest. Returns 0, DG_EIO (kubectl), DG_EPARSE, DG_EINVAL or
+ *  DG_ENOMEM. */
 int ctl_source_read(const ctl_source_opts_t *o, time_t now, dg_release_t **rel,
                     ctl_source_t *src, dg_err_t *err);
+
+/** ctl_source_read(), for a command that cannot go on without a baseline
+ *  (reconcile; the console's completion): DG_ENOTFOUND when there is none
+ *  (@err says where it looked), DG_EINVAL while Helm is changing the release
+ *  (a pending-* revision newer than the deployed one). */
+int ctl_source_baseline(const ctl_source_opts_t *o, dg_release_t **rel, dg_err_t *err);
 
 /* The admission gate in front of a release (cli/ctl_gate.c). */
 typedef struct ctl_gate_opts {

@@ -111,7 +111,8 @@ static void load_baseline(ctl_session_t *s)
     if (s->baseline && access(s->baseline, R_OK) == 0)
         (void)ctl_load_release(s->baseline, s->ns, 0, &s->rel, &err);
     else if (s->online)
-        (void)ctl_fetch_baseline(&s->kube, s->release, s->ns, DG_BASELINE_NS, &s->rel, &err);
+        (void)ctl_source_baseline(&(ctl_source_opts_t){s->release, s->ns, DG_BASELINE_NS, &s->kube},
+                                  &s->rel, &err);
     ctl_detail_clear(); /* a failure here is not reported, nor what explains it */
 }
 

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "ctl.h"
+#include "publish.h"
 #include "managed.h"
 #include "diff.h"
 
@@ -167,8 +168,11 @@ static int load_baseline(const rec_opts_t *o, ctl_reconcile_t *r, dg_err_t *err)
 
     if (o->baseline)
         return ctl_load_inputs(&in, &r->rel, &r->live, NULL, err);
-    return ctl_fetch_baseline(&o->kube, o->release, o->ns,
-                              o->baseline_ns ? o->baseline_ns : "driftgate-system", &r->rel, err);
+    return ctl_source_baseline(&(ctl_source_opts_t){o->release, o->ns,
+                                                    o->baseline_ns ? o->baseline_ns
+                                                                   : DG_BASELINE_NS,
+                                                    &o->kube},
+                               &r->rel, err);
 }
 
 static int load_live(const rec_opts_t *o, ctl_reconcile_t *r, dg_err_t *err)
