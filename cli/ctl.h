@@ -180,6 +180,11 @@ int ctl_parse_size(const char *s, size_t *out, dg_err_t *err);
 /** Print "driftctl: <error>" on stderr; returns CTL_ERROR. */
 int ctl_fail(const dg_err_t *err);
 
+/** How a subcommand ends: @rc (a DG_E* code) is reported as ctl_fail()
+ *  reports it and CTL_ERROR returned; else @out (NULL = nothing) goes to
+ *  stdout whole and @status is returned. */
+int ctl_finish(int rc, const dg_err_t *err, const dg_buf_t *out, int status);
+
 /** Print a usage error naming the command and the problem; returns CTL_ERROR. */
 int ctl_usage_error(const char *cmd, const char *fmt, ...) DG_PRINTF(2, 3);
 
@@ -219,6 +224,19 @@ const char *ctl_tool(const char *flag, const char *env, const char *name);
 typedef struct ctl_kube {
     const char *kubeconfig, *context, *kubectl;
 } ctl_kube_t;
+
+/* The flags that pass through to kubectl, the same in every command that
+ * reads the cluster: their keys sit above any command's own. */
+enum { CTL_O_KUBECONFIG = 900, CTL_O_CONTEXT, CTL_O_KUBECTL };
+#define CTL_KUBE_OPTS                                                                          \
+    {"kubeconfig", 0, "FILE", CTL_O_KUBECONFIG, "passed to kubectl"},                           \
+    {"context", 0, "NAME", CTL_O_CONTEXT, "passed to kubectl"},                                 \
+    {"kubectl", 0, "PATH", CTL_O_KUBECTL, "the kubectl binary (default: $KUBECTL, else kubectl on\n" \
+                                          "PATH)"}
+
+/** Take flag @key's value @val into @k when it is one of CTL_KUBE_OPTS;
+ *  returns whether it was. */
+bool ctl_kube_opt(ctl_kube_t *k, int key, const char *val);
 
 /** Append kubectl's --kubeconfig/--context for @k at argv[*n]; at most 4. */
 void ctl_kube_flags(const ctl_kube_t *k, const char **argv, size_t *n);

@@ -12,8 +12,7 @@
 #include "ctl_console.h"
 #include "publish.h"
 
-enum { O_RELEASE = 256, O_NS, O_BASELINE, O_LIVE, O_CHART, O_POLICY, O_KUBECONFIG, O_CONTEXT,
-       O_KUBECTL };
+enum { O_RELEASE = 256, O_NS, O_BASELINE, O_LIVE, O_CHART, O_POLICY };
 
 static const ctl_opt_t opts[] = {
     {"release", 0, "NAME", O_RELEASE, "the release; with -n and without --live, status,\n"
@@ -25,10 +24,7 @@ static const ctl_opt_t opts[] = {
                                 "the session is offline, on files"},
     {"chart", 0, "PATH", O_CHART, "the chart render renders"},
     {"policy", 0, "FILE", O_POLICY, "DriftPolicy (default: the built-in policy)"},
-    {"kubeconfig", 0, "FILE", O_KUBECONFIG, "passed to kubectl"},
-    {"context", 0, "NAME", O_CONTEXT, "passed to kubectl"},
-    {"kubectl", 0, "PATH", O_KUBECTL, "the kubectl binary (default: $KUBECTL, else kubectl on\n"
-                                      "PATH)"},
+    CTL_KUBE_OPTS,
     {NULL, 0, NULL, 0, NULL},
 };
 
@@ -72,9 +68,7 @@ static int parse_args(int argc, char **argv, ctl_session_t *s)
         case O_LIVE: set_str(&s->live, a.val); break;
         case O_CHART: s->chart = a.val; break;
         case O_POLICY: s->policy = a.val; break;
-        case O_KUBECONFIG: s->kube.kubeconfig = a.val; break;
-        case O_KUBECTL: s->kube.kubectl = a.val; break;
-        case O_CONTEXT: s->kube.context = a.val; break;
+        default: (void)ctl_kube_opt(&s->kube, c, a.val); break;
         }
     }
     if (c < 0)

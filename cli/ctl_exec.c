@@ -302,6 +302,16 @@ static void command_line(char *const argv[], char *buf, size_t size)
         memcpy(buf + size - 4, "...", 4);
 }
 
+bool ctl_kube_opt(ctl_kube_t *k, int key, const char *val)
+{
+    switch (key) {
+    case CTL_O_KUBECONFIG: k->kubeconfig = val; return true;
+    case CTL_O_CONTEXT: k->context = val; return true;
+    case CTL_O_KUBECTL: k->kubectl = val; return true;
+    default: return false;
+    }
+}
+
 int ctl_kubectl_get(const ctl_kube_t *k, const char *const args[], dg_buf_t *out, dg_err_t *err)
 {
     size_t nargs = 0, n = 0;

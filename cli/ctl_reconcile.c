@@ -14,8 +14,7 @@
 #include "diff.h"
 
 enum { O_BASELINE = 256, O_LIVE, O_RELEASE, O_NS, O_BASELINE_NS, O_POLICY, O_ONLY, O_OUTPUT,
-       O_OUT, O_APPLY, O_YES, O_DRY_RUN, O_STRATEGY, O_CONTINUE, O_EVIDENCE, O_KUBECONFIG,
-       O_CONTEXT, O_KUBECTL, O_MAX };
+       O_OUT, O_APPLY, O_YES, O_DRY_RUN, O_STRATEGY, O_CONTINUE, O_EVIDENCE, O_MAX };
 
 static const ctl_opt_t opts[] = {
     {"baseline", 0, "FILE", O_BASELINE, "the release baseline (render or baseline ConfigMap);\n"
@@ -51,10 +50,7 @@ static const ctl_opt_t opts[] = {
     {"evidence", 0, "FILE", O_EVIDENCE, "write the evidence record (JSON) here: who, when,\n"
                                         "the plan, each result, governed values before and\n"
                                         "after"},
-    {"kubeconfig", 0, "FILE", O_KUBECONFIG, "passed to kubectl"},
-    {"context", 0, "NAME", O_CONTEXT, "passed to kubectl"},
-    {"kubectl", 0, "PATH", O_KUBECTL, "the kubectl binary (default: $KUBECTL, else kubectl on\n"
-                                      "PATH)"},
+    CTL_KUBE_OPTS,
     {"max-bytes", 0, "N", O_MAX, "refuse input files larger than N bytes (default 64Mi)"},
     {NULL, 0, NULL, 0, NULL},
 };
@@ -146,9 +142,7 @@ static int parse_args(int argc, char **argv, rec_opts_t *o)
         case O_STRATEGY: o->strategy = a.val; break;
         case O_CONTINUE: o->keep_going = true; break;
         case O_EVIDENCE: o->evidence = a.val; break;
-        case O_KUBECONFIG: o->kube.kubeconfig = a.val; break;
-        case O_CONTEXT: o->kube.context = a.val; break;
-        case O_KUBECTL: o->kube.kubectl = a.val; break;
+        default: (void)ctl_kube_opt(&o->kube, c, a.val); break;
         case O_MAX:
             if (ctl_parse_size(a.val, &o->max_bytes, &err))
                 return ctl_usage_error("reconcile", "--max-bytes: %s", err.msg);

@@ -282,32 +282,25 @@ static int review_from_file(sim_t *s, dg_err_t *err)
 
 /* ---- judging ---------------------------------------------------------------------- */
 
-static int print_answer(const sim_t *s, const dg_decision_t *d, dg_err_t *err)
+static int answer(const sim_t *s, const dg_decision_t *d, dg_buf_t *out, dg_err_t *err)
 {
     const char *fmt = s->o->output ? s->o->output : s->o->review ? "response" : "table";
     dg_format_t f;
-    dg_buf_t out;
     char *text;
     int rc;
 
     if (strcmp(fmt, "response") == 0) {
         text = dg_review_encode(s->rv->api_version, s->rv->uid, &d->response);
-        if (text == NULL)
-            return dg_err_set(err, DG_ENOMEM, "out of memory");
-        puts(text);
+        rc = text == NULL || dg_buf_printf(out, "%s\n", text)
+                 ? dg_err_set(err, DG_ENOMEM, "out of memory") : 0;
         free(text);
-        return 0;
+        return rc;
     }
     if ((rc = dg_format_parse(fmt, &f, err)) != 0)
         return rc;
     if (f != DG_FMT_TABLE && f != DG_FMT_JSON)
         return dg_err_set(err, DG_EINVAL, "-o %s: simulate prints response, table or json", fmt);
-    dg_buf_init(&out, 0);
-    rc = dg_report_decision(d, s->rv, f, &out, err);
-    if (!rc)
-        fwrite(out.data ? out.data : "", 1, out.len, stdout);
-    dg_buf_free(&out);
-    return rc;
+    return dg_report_decision(d, s->rv, f, out, err);
 }
 
 /* The review first, when there is one: its namespace is the release's
@@ -329,7 +322,7 @@ static int load(sim_t *s, dg_err_t *err)
     return 0;
 }
 
-static int judge(sim_t *s, bool *denied, dg_err_t *err)
+static int judge(sim_t *s, bool *denied, dg_buf_t *out, dg_err_t *err)
 {
     dg_decide_env_t env = {.now = (int64_t)time(NULL), .synced = true};
     dg_decision_t d;
@@ -353,7 +346,7 @@ static int judge(sim_t *s, bool *denied, dg_err_t *err)
     dg_decision_init(&d);
     rc = dg_decide(s->rv, s->bases, s->pol, &env, &d, err);
     if (!rc)
-        rc = print_answer(s, &d, err);
+        rc = answer(s, &d, out, err);
     *denied = !d.response.allowed;
     dg_decision_free(&d);
     return rc;
@@ -365,12 +358,15 @@ int ctl_simulate_main(int argc, char **argv)
     sim_t s = {.o = &o};
     dg_err_t err = {0};
     bool denied = false;
+    dg_buf_t out;
     int rc;
 
     if ((rc = parse_args(argc, argv, &o)) != 0)
         return ctl_parse_status(rc);
-    rc = judge(&s, &denied, &err);
-    rc = rc ? ctl_fail(&err) : denied ? CTL_FOUND : CTL_OK;
+    dg_buf_init(&out, 0);
+    rc = judge(&s, &denied, &out, &err);
+    rc = ctl_finish(rc, &err, &out, denied ? CTL_FOUND : CTL_OK);
+    dg_buf_free(&out);
     dg_review_free(&s.rv);
     dg_baselines_free(&s.bases);
     dg_release_free(&s.rel);

@@ -22,7 +22,7 @@
 
 enum {
     O_RELEASE = 256, O_NS, O_BASELINE, O_LIVE, O_KINDS, O_POLICY, O_PLAN, O_BASELINE_NS,
-    O_WEBHOOK, O_KUBECONFIG, O_CONTEXT, O_KUBECTL, O_OUTPUT
+    O_WEBHOOK, O_OUTPUT
 };
 
 static const ctl_opt_t opts[] = {
@@ -41,10 +41,7 @@ static const ctl_opt_t opts[] = {
                                                    "baselines\n(default driftgate-system)"},
     {"webhook-name", 0, "NAME", O_WEBHOOK, "driftgate's webhook (default "
                                            "validate.driftgate.io)"},
-    {"kubeconfig", 0, "FILE", O_KUBECONFIG, "passed to kubectl"},
-    {"context", 0, "NAME", O_CONTEXT, "passed to kubectl"},
-    {"kubectl", 0, "PATH", O_KUBECTL, "the kubectl binary (default: $KUBECTL, else kubectl on\n"
-                                      "PATH)"},
+    CTL_KUBE_OPTS,
     {"output", 'o', "FMT", O_OUTPUT, "table (default) or json"},
     {NULL, 0, NULL, 0, NULL},
 };
@@ -87,9 +84,7 @@ static int parse_args(int argc, char **argv, status_opts_t *o)
         case O_PLAN: o->plan = a.val; break;
         case O_BASELINE_NS: o->baseline_ns = a.val; break;
         case O_WEBHOOK: o->webhook = a.val; break;
-        case O_KUBECONFIG: o->kube.kubeconfig = a.val; break;
-        case O_CONTEXT: o->kube.context = a.val; break;
-        case O_KUBECTL: o->kube.kubectl = a.val; break;
+        default: (void)ctl_kube_opt(&o->kube, c, a.val); break;
         case O_OUTPUT: o->output = a.val; break;
         }
     }
@@ -326,15 +321,10 @@ static int status(int argc, char **argv, ctl_status_info_t *info)
     dg_variances_init(&r.v);
     dg_buf_init(&r.out, 0);
     rc = run(&o, &r, &s, &err);
-    if (rc)
-        rc = ctl_fail(&err);
-    else {
-        if (info)
-            summarize(&o, &r, &s, info);
-        else
-            fwrite(r.out.data ? r.out.data : "", 1, r.out.len, stdout);
-        rc = r.rel == NULL ? CTL_ERROR : r.v.n ? CTL_FOUND : CTL_OK;
-    }
+    if (!rc && info)
+        summarize(&o, &r, &s, info);
+    rc = ctl_finish(rc, &err, info ? NULL : &r.out,
+                    r.rel == NULL ? CTL_ERROR : r.v.n ? CTL_FOUND : CTL_OK);
     dg_buf_free(&r.out);
     ctl_live_free(&r.captured);
     dg_variances_free(&r.v);

@@ -249,15 +249,10 @@ int ctl_timeline_main(int argc, char **argv)
     ctx = (dg_report_timeline_ctx_t){r.lines, r.malformed};
     if (!rc)
         rc = dg_report_timeline(tl, fmt, &ctx, &out, &err);
-    if (rc) {
-        rc = ctl_fail(&err);
-    } else {
-        fwrite(out.data ? out.data : "", 1, out.len, stdout);
-        if (r.malformed)
-            fprintf(stderr, "driftctl timeline: %zu malformed line%s skipped (first: %s)\n",
-                    r.malformed, r.malformed == 1 ? "" : "s", r.first_bad);
-        rc = CTL_OK;
-    }
+    rc = ctl_finish(rc, &err, &out, CTL_OK);
+    if (rc == CTL_OK && r.malformed)
+        fprintf(stderr, "driftctl timeline: %zu malformed line%s skipped (first: %s)\n",
+                r.malformed, r.malformed == 1 ? "" : "s", r.first_bad);
     dg_buf_free(&out);
     dg_timeline_free(&tl);
     dg_policy_free(&pol);

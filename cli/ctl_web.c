@@ -30,7 +30,7 @@
 #define CSRF_MARK "@DG_CSRF@"
 
 enum { O_WEB = 256, O_LISTEN, O_RELEASE, O_NS, O_BASELINE, O_LIVE, O_POLICY, O_BASELINE_NS,
-       O_AUDIT_LOG, O_KUBECONFIG, O_CONTEXT, O_KUBECTL };
+       O_AUDIT_LOG };
 
 static const ctl_opt_t opts[] = {
     {"web", 0, NULL, O_WEB, "serve the web console (this command)"},
@@ -46,10 +46,7 @@ static const ctl_opt_t opts[] = {
     {"audit-log", 0, "FILE", O_AUDIT_LOG, "the API server's audit log for the timeline;\n"
                                           "repeatable (default: stages derived from the\n"
                                           "baseline and live state)"},
-    {"kubeconfig", 0, "FILE", O_KUBECONFIG, "passed to kubectl"},
-    {"context", 0, "NAME", O_CONTEXT, "passed to kubectl"},
-    {"kubectl", 0, "PATH", O_KUBECTL, "the kubectl binary (default: $KUBECTL, else kubectl on\n"
-                                      "PATH)"},
+    CTL_KUBE_OPTS,
     {NULL, 0, NULL, 0, NULL},
 };
 
@@ -103,9 +100,7 @@ static int parse_args(int argc, char **argv, web_t *w)
             w->src.audit_logs = logs;
             logs[w->src.naudit_logs++] = a.val;
             break;
-        case O_KUBECONFIG: w->src.kube.kubeconfig = a.val; break;
-        case O_CONTEXT: w->src.kube.context = a.val; break;
-        case O_KUBECTL: w->src.kube.kubectl = a.val; break;
+        default: (void)ctl_kube_opt(&w->src.kube, c, a.val); break;
         }
     }
     if (c < 0)
@@ -448,7 +443,7 @@ int ctl_console_web(int argc, char **argv)
         free(w.src.audit_logs);
         return CTL_ERROR;
     }
-    rc = serve(&w, &err) ? ctl_fail(&err) : CTL_OK;
+    rc = ctl_finish(serve(&w, &err), &err, NULL, CTL_OK);
     ctl_view_free(&w.view);
     free(w.index);
     free(w.src.audit_logs);
