@@ -26,21 +26,14 @@ void ctl_web_error(ctl_web_resp_t *r, int status, const char *fmt, ...)
 {
     char msg[800];
     va_list ap;
-    json_t *st;
-    char *text;
 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    st = json_pack("{s:s, s:i, s:s}", "kind", "Status", "code", status, "message", msg);
-    text = st ? json_dumps(st, JSON_COMPACT) : NULL;
     r->status = status;
     r->type = NULL;
-    dg_buf_reset(&r->body);
-    if (text == NULL || dg_buf_puts(&r->body, text))
+    if (dg_report_status(status, msg, &r->body) != 0)
         r->body.len = 0;
-    free(text);
-    json_decref(st);
 }
 
 /* Steals @j. */

@@ -23,6 +23,7 @@
 #include "assets.h"
 #include "log.h"
 #include "metrics.h"
+#include "report.h"
 #include "tls.h"
 
 /* Per-request state, from the first callback to the completion notice. */
@@ -62,29 +63,14 @@ void dg_http_error(dg_http_resp_t *resp, int status, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
-    json_t *st;
-    char *text;
 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    /* Messages can quote the request; a JSON string must be valid UTF-8, and
-     * a Status with no body would leave the caller guessing. */
-    if ((st = json_string(msg)) == NULL)
-        for (char *c = msg; *c; c++)
-            if ((unsigned char)*c >= 0x80)
-                *c = '?';
-    json_decref(st);
     resp->status = status;
     resp->content_type = "application/json";
-    st = json_pack("{s:s, s:s, s:{}, s:s, s:s, s:i}", "kind", "Status", "apiVersion", "v1",
-                   "metadata", "status", "Failure", "message", msg, "code", status);
-    text = st ? json_dumps(st, JSON_COMPACT) : NULL;
-    dg_buf_reset(&resp->body);
-    if (text == NULL || dg_buf_puts(&resp->body, text) != 0 || dg_buf_puts(&resp->body, "\n"))
+    if (dg_report_status(status, msg, &resp->body) != 0)
         resp->body.len = 0;
-    free(text);
-    json_decref(st);
 }
 
 /* The console listener serves a page: the page's CSP, no sniffing, no
