@@ -114,6 +114,14 @@ def check_http(base):
                                 "value": 4}).encode(), js)
     rv = json.loads(b)["admissionReview"]
     check(rv["kind"] == "AdmissionReview" and rv["response"]["allowed"] is False, "API: the AdmissionReview")
+    # From live, a value live already holds is replayed on the baseline's
+    # object, as `driftctl simulate --set spec.minReplicas=4` does: denied.
+    st, _, b = http(base, "/api/v1/simulate", "POST",
+                    json.dumps({"object": "hpa/test-nginx", "from": "live", "path": "spec.minReplicas",
+                                "value": 4}).encode(), js)
+    sim = json.loads(b)
+    check(st == 200 and sim["decision"]["decision"] == "deny" and sim["replayed"] is True
+          and "already holds this change" in sim["note"], "API: live's value replayed, as the CLI does")
     for a in ("baseline", "live", "sarif", "bundle"):
         st, hd, b = http(base, "/api/v1/assets/" + a)
         check(st == 200 and len(b) > 100 and "attachment" in hd.get("Content-Disposition", ""),
