@@ -264,22 +264,32 @@ static bool bounded(const char *s, size_t max)
     return s && s[0] && strlen(s) <= max;
 }
 
-static bool listed(const char *list, const char *s)
+void dg_kevent_instance_prefix(const char *own, char *out, size_t size, bool *exact)
 {
-    size_t n = strlen(s);
+    const char *last = own ? strrchr(own, '-') : NULL, *prev = last;
 
-    for (const char *p = list; p && *p;) {
-        const char *c = strchr(p, ',');
-        size_t len = c ? (size_t)(c - p) : strlen(p);
+    while (prev && prev > own && prev[-1] != '-')
+        prev--;
+    *exact = last == NULL || prev == NULL || prev == own;
+    snprintf(out, size, "%.*s", *exact ? 200 : (int)(prev - own), own ? own : "");
+}
 
-        if (len == n && strncmp(p, s, n) == 0)
+/* A field manager named "driftgate" wrote it (set from the User-Agent). */
+static bool written_by_driftgate(const json_t *ev)
+{
+    const json_t *mf = json_object_get(json_object_get(ev, "metadata"), "managedFields"), *m;
+    size_t i;
+
+    json_array_foreach(mf, i, m) {
+        const char *who = str(m, "manager");
+
+        if (who && strcmp(who, "driftgate") == 0)
             return true;
-        p = c ? c + 1 : NULL;
     }
     return false;
 }
 
-bool dg_kevent_trusted(const json_t *ev, const char *instances)
+bool dg_kevent_trusted(const json_t *ev, const char *prefix, bool exact)
 {
     const json_t *meta = json_object_get(ev, "metadata"), *reg = json_object_get(ev, "regarding");
     const char *ctl = str(ev, "reportingController"), *inst = str(ev, "reportingInstance");
@@ -288,7 +298,9 @@ bool dg_kevent_trusted(const json_t *ev, const char *instances)
 
     if (!ctl || strcmp(ctl, DG_KEVENT_CONTROLLER) != 0 || !bounded(inst, 128) || !reason)
         return false;
-    if (instances && instances[0] && !listed(instances, inst))
+    if (prefix && (exact ? strcmp(inst, prefix) != 0 : strncmp(inst, prefix, strlen(prefix)) != 0))
+        return false;
+    if (!written_by_driftgate(ev))
         return false;
     for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
         known |= strcmp(reasons[i], reason) == 0;

@@ -94,14 +94,22 @@ void dg_kevent_agg_forget(dg_kevent_agg_t *a, uint64_t key);
 
 /* ---- reading Events back --------------------------------------------------------------- */
 
-/** Is @ev (an events.k8s.io/v1 Event, borrowed) one driftgate may believe
- *  on restart? Its reportingController is DG_KEVENT_CONTROLLER, its
- *  reportingInstance is one of @instances (a comma list; NULL = any
- *  non-empty name of at most 128 characters), its reason one driftgate
- *  posts, its regarding namespace the Event's own, and its fields within
- *  bounds. What this does not prove: that driftgate wrote it. Anyone who
- *  may create Events in a namespace can forge one there. */
-bool dg_kevent_trusted(const json_t *ev, const char *instances);
+/** The reportingInstance prefix a restarted driftgate believes, from its
+ *  own pod name @own: a Deployment's pods are "<name>-<replicaset
+ *  hash>-<pod suffix>", so "driftgate-7f9c4d5b8-x2x9z" gives "driftgate-";
+ *  a name without two dashes is believed only as itself (@exact set). */
+void dg_kevent_instance_prefix(const char *own, char *out, size_t size, bool *exact);
+
+/** Is @ev (an events.k8s.io/v1 Event, borrowed, as listed: managedFields
+ *  kept) one driftgate may believe on restart? Its reportingController is
+ *  DG_KEVENT_CONTROLLER, its reportingInstance starts with @prefix (is
+ *  @prefix when @exact; NULL = any) and is at most 128 characters, a field
+ *  manager that wrote it is "driftgate" (the User-Agent driftgate's
+ *  client sends), its reason one driftgate posts, its regarding namespace
+ *  the Event's own, and its fields within bounds. What this does not
+ *  prove: that driftgate wrote it. Anyone who may create Events in a
+ *  namespace can forge every one of these fields there. */
+bool dg_kevent_trusted(const json_t *ev, const char *prefix, bool exact);
 
 /** The audit.k8s.io/v1 Event that @ev (trusted) stands for, so that the
  *  timeline classifier files it as it would the API server's record of the

@@ -42,7 +42,12 @@ typedef struct dg_gate_cfg {
     unsigned dir_poll_s;
     size_t helm_record_max;     /* a Helm record's data.release; 0 = default */
     size_t helm_release_max;    /* a Helm release inflated; 0 = default */
+    bool events;                /* post Kubernetes Events (with a Kubernetes source) */
+    unsigned events_qps, events_burst; /* their token bucket */
 } dg_gate_cfg_t;
+
+struct dg_events; /* webhook/events.h */
+struct dg_drift;  /* webhook/drift.h */
 
 typedef struct dg_gate {
     const dg_gate_cfg_t *cfg;
@@ -51,6 +56,8 @@ typedef struct dg_gate {
     const dg_refresh_ops_t *refresh; /* the Kubernetes source's re-read, or NULL */
     dg_decisions_t *decisions;       /* the recent decision records, or NULL: not kept */
     dg_timelines_t *timelines;       /* what POST /audit was sent, or NULL: not kept */
+    struct dg_events *events;        /* the Event poster, or NULL: none posted */
+    struct dg_drift *drift;          /* the audit's episodes, or NULL: no audit */
     atomic_long inflight;            /* requests received and not yet completed */
     atomic_size_t inflight_body;     /* their body bytes, against max_inflight_body */
     atomic_bool draining;            /* SIGTERM received: /readyz fails */

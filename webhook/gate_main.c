@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "drift.h"
+#include "events.h"
 #include "gate.h"
 #include "http.h"
 #include "kube.h"
@@ -103,6 +105,16 @@ static const opt_t opts[] = {
     {"helm-release-max-bytes", "N", "DRIFTGATE_HELM_RELEASE_MAX_BYTES", O_SIZE,
      F(cfg.helm_release_max), 1ul << 30,
      "largest Helm release once inflated; a bigger one is logged and skipped\n(default 32Mi)"},
+    {"events", NULL, "DRIFTGATE_EVENTS", O_TRUE, F(cfg.events), 0,
+     "post Kubernetes Events (DriftDenied, DriftBreakGlass, DriftReconciled,\n"
+     "DriftDetected, DriftResolved) on the objects judged and audited (the default\n"
+     "with --kubeconfig or --in-cluster; needs create and patch on events.k8s.io events)"},
+    {"no-events", NULL, NULL, O_FALSE, F(cfg.events), 0, "post no Events"},
+    {"events-qps", "N", "DRIFTGATE_EVENTS_QPS", O_UINT, F(cfg.events_qps), 1000,
+     "Event writes per second, on average (default 5); repeats are counted into\n"
+     "one Event's series while they wait"},
+    {"events-burst", "N", "DRIFTGATE_EVENTS_BURST", O_UINT, F(cfg.events_burst), 10000,
+     "Event writes allowed at once (default 25)"},
     {"log-level", "LEVEL", "DRIFTGATE_LOG_LEVEL", O_STR, F(level), 0,
      "debug, info, warn or error (default info)"},
     {"help", NULL, NULL, O_HELP, 0, 0, "this text"},
@@ -114,8 +126,9 @@ static void usage(FILE *out)
 {
     fputs("Usage: driftgate --tls-cert FILE --tls-key FILE [flags]\n\n"
           "The driftgate admission webhook: judges CREATE, UPDATE and DELETE of governed\n"
-          "objects against their Helm release baselines. Every flag but --help, --version\n"
-          "and --fail-closed has the environment twin shown (booleans: true or false).\n\n",
+          "objects against their Helm release baselines. Every flag but --help, --version,\n"
+          "--fail-closed and --no-events has the environment twin shown (booleans: true or\n"
+          "false).\n\n",
           out);
     for (size_t i = 0; i < NOPTS; i++) {
         const opt_t *o = &opts[i];
@@ -403,6 +416,29 @@ static dg_timelines_t *new_timelines(const dg_gate_t *g, dg_err_t *err)
     return dg_timelines_new(&to, DG_TIMELINES_PER_RELEASE, DG_TIMELINES_RELEASES, err);
 }
 
+/* Events go to the cluster the Kubernetes source reads, from the pod
+ * ($POD_NAME, the chart's downward API; else the host name). Without a
+ * cluster there is nowhere to post them. */
+static int start_events(dg_gate_t *g)
+{
+    const char *pod = getenv("POD_NAME");
+    char host[256] = "";
+    dg_err_t err = {0};
+    char msg[600];
+
+    if (!g->cfg->events || !(g->cfg->kubeconfig || g->cfg->in_cluster))
+        return 0;
+    if (pod == NULL || !pod[0])
+        gethostname(host, sizeof host - 1);
+    g->events = dg_events_start(g->cfg, pod && pod[0] ? pod : host, g->cfg->events_qps,
+                                g->cfg->events_burst, g->timelines, g->cfg->webhook_name, &err);
+    if (g->events == NULL) {
+        fprintf(stderr, "driftgate: %s\n", dg_err_format(&err, msg, sizeof msg));
+        return -1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     settings_t st = {.cfg = {.listen = ":8443", .metrics_listen = ":9090",
@@ -411,7 +447,8 @@ int main(int argc, char **argv)
                              .max_body = DG_GATE_DEFAULT_MAX_BODY,
                              .max_inflight_body = (size_t)32 << 20, .max_conns_per_ip = 256,
                              .request_timeout_s = 10, .shutdown_delay_s = 5,
-                             .reread_budget_ms = 1000, .audit_interval_s = 60, .dir_poll_s = 1},
+                             .reread_budget_ms = 1000, .audit_interval_s = 60, .dir_poll_s = 1,
+                             .events = true, .events_qps = 5, .events_burst = 25},
                      .level = "info"};
     dg_gate_cfg_t *cfg = &st.cfg;
     dg_gate_t g = {.cfg = cfg};
@@ -433,7 +470,8 @@ int main(int argc, char **argv)
     dg_log_start();
     g.store = dg_store_new();
     g.decisions = dg_decisions_new();
-    if (g.store == NULL || g.decisions == NULL ||
+    g.drift = dg_drift_new();
+    if (g.store == NULL || g.decisions == NULL || g.drift == NULL ||
         dg_tls_init(cfg->tls_cert, cfg->tls_key, cfg->client_ca, cfg->client_names, &err) != 0 ||
         load_policy(&g, &err) != 0 || start_sources(&g, &err) < 0 ||
         (g.refresh && (reread = dg_reread_new(g.refresh, cfg->reread_budget_ms, &err)) == NULL)) {
@@ -447,8 +485,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "driftgate: out of memory\n");
         goto out;
     }
+    if (start_events(&g) != 0)
+        goto out;
     rc = serve(&g);
 out:
+    dg_events_stop(&g.events);
     dg_kube_stop();
     dg_reread_free(&reread);
     dg_store_free(&g.store);
@@ -456,6 +497,7 @@ out:
     dg_tls_shutdown();
     dg_decisions_free(&g.decisions);
     dg_timelines_free(&g.timelines);
+    dg_drift_free(&g.drift);
     dg_log_stop();
     return rc;
 }

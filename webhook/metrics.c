@@ -28,7 +28,8 @@ static atomic_ullong rereads[3];
 static atomic_long baselines, variances, untrusted, conflicts;
 static atomic_int synced;
 static atomic_ullong kube_requests[DG_KUBE_NVERBS], kube_errors[DG_KUBE_NVERBS];
-static const char *const verb_names[DG_KUBE_NVERBS] = {"get", "list", "watch"};
+static const char *const verb_names[DG_KUBE_NVERBS] = {"get", "list", "watch", "create",
+                                                             "patch"};
 static atomic_long audit_unread, helm_held, helm_skipped;
 static atomic_ullong helm_decodes;
 

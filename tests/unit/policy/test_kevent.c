@@ -156,41 +156,67 @@ START_TEST(test_aggregation)
 }
 END_TEST
 
+#define MF ",\"managedFields\":[{\"manager\":\"driftgate\",\"operation\":\"Update\"}]"
+#define OURS(inst, reason, ns, rns) \
+    "{\"reportingController\":\"driftgate.io/driftgate\",\"reportingInstance\":\"" inst "\"," \
+    "\"reason\":\"" reason "\",\"metadata\":{\"namespace\":\"" ns "\"" MF "}," \
+    "\"regarding\":{\"kind\":\"Service\",\"name\":\"s\",\"namespace\":\"" rns "\"}}"
+
 static const struct {
-    const char *name, *event, *instances;
-    bool trusted;
+    const char *name, *event, *prefix;
+    bool exact, trusted;
 } trust_cases[] = {
-    {"ours", "{\"reportingController\":\"driftgate.io/driftgate\",\"reportingInstance\":\"dg-1\","
-             "\"reason\":\"DriftDenied\",\"metadata\":{\"namespace\":\"ns\"},"
-             "\"regarding\":{\"kind\":\"Service\",\"name\":\"s\",\"namespace\":\"ns\"}}", NULL, true},
-    {"instance listed", "{\"reportingController\":\"driftgate.io/driftgate\",\"reportingInstance\":\"dg-1\","
-             "\"reason\":\"DriftDenied\",\"metadata\":{\"namespace\":\"ns\"},"
-             "\"regarding\":{\"kind\":\"Service\",\"name\":\"s\"}}", "dg-0,dg-1", true},
-    {"instance not listed", "{\"reportingController\":\"driftgate.io/driftgate\",\"reportingInstance\":\"dg-1x\","
-             "\"reason\":\"DriftDenied\",\"metadata\":{\"namespace\":\"ns\"},"
-             "\"regarding\":{\"kind\":\"Service\",\"name\":\"s\"}}", "dg-0,dg-1", false},
-    {"another controller", "{\"reportingController\":\"kubelet\",\"reportingInstance\":\"dg-1\","
-             "\"reason\":\"DriftDenied\",\"metadata\":{\"namespace\":\"ns\"},"
-             "\"regarding\":{\"kind\":\"Service\",\"name\":\"s\"}}", NULL, false},
-    {"a reason we never post", "{\"reportingController\":\"driftgate.io/driftgate\",\"reportingInstance\":\"dg-1\","
-             "\"reason\":\"Pwned\",\"metadata\":{\"namespace\":\"ns\"},"
-             "\"regarding\":{\"kind\":\"Service\",\"name\":\"s\"}}", NULL, false},
-    {"about another namespace", "{\"reportingController\":\"driftgate.io/driftgate\",\"reportingInstance\":\"dg-1\","
-             "\"reason\":\"DriftDenied\",\"metadata\":{\"namespace\":\"tenant\"},"
-             "\"regarding\":{\"kind\":\"Service\",\"name\":\"s\",\"namespace\":\"prod\"}}", NULL, false},
-    {"no instance", "{\"reportingController\":\"driftgate.io/driftgate\","
-             "\"reason\":\"DriftDenied\",\"metadata\":{\"namespace\":\"ns\"},"
-             "\"regarding\":{\"kind\":\"Service\",\"name\":\"s\"}}", NULL, false},
-    {"not an object", "[1]", NULL, false},
+    {"ours", OURS("driftgate-5d8f-abcde", "DriftDenied", "ns", "ns"), "driftgate-", false, true},
+    {"any instance", OURS("dg", "DriftResolved", "ns", "ns"), NULL, false, true},
+    {"another deployment", OURS("evil-5d8f-abcde", "DriftDenied", "ns", "ns"), "driftgate-", false, false},
+    {"exact instance", OURS("dg", "DriftDenied", "ns", "ns"), "dg", true, true},
+    {"exact, longer", OURS("dg2", "DriftDenied", "ns", "ns"), "dg", true, false},
+    {"a reason we never post", OURS("dg", "Pwned", "ns", "ns"), NULL, false, false},
+    {"about another namespace", OURS("dg", "DriftDenied", "tenant", "prod"), NULL, false, false},
+    {"another controller",
+     "{\"reportingController\":\"kubelet\",\"reportingInstance\":\"dg\",\"reason\":\"DriftDenied\","
+     "\"metadata\":{\"namespace\":\"ns\"" MF "},\"regarding\":{\"kind\":\"Service\",\"name\":\"s\"}}",
+     NULL, false, false},
+    {"written by another manager",
+     "{\"reportingController\":\"driftgate.io/driftgate\",\"reportingInstance\":\"dg\",\"reason\":\"DriftDenied\","
+     "\"metadata\":{\"namespace\":\"ns\",\"managedFields\":[{\"manager\":\"kubectl\"}]},"
+     "\"regarding\":{\"kind\":\"Service\",\"name\":\"s\"}}", NULL, false, false},
+    {"no instance",
+     "{\"reportingController\":\"driftgate.io/driftgate\",\"reason\":\"DriftDenied\","
+     "\"metadata\":{\"namespace\":\"ns\"" MF "},\"regarding\":{\"kind\":\"Service\",\"name\":\"s\"}}",
+     NULL, false, false},
+    {"not an object", "[1]", NULL, false, false},
 };
 
 START_TEST(test_trusted)
 {
     json_t *ev = dg_test_json(trust_cases[_i].event);
 
-    ck_assert_msg(dg_kevent_trusted(ev, trust_cases[_i].instances) == trust_cases[_i].trusted, "%s",
-                  trust_cases[_i].name);
+    ck_assert_msg(dg_kevent_trusted(ev, trust_cases[_i].prefix, trust_cases[_i].exact) ==
+                      trust_cases[_i].trusted, "%s", trust_cases[_i].name);
     json_decref(ev);
+}
+END_TEST
+
+static const struct {
+    const char *own, *prefix;
+    bool exact;
+} prefix_cases[] = {
+    {"driftgate-7f9c4d5b8-x2x9z", "driftgate-", false},
+    {"my-drift-gate-7f9c4d5b8-x2x9z", "my-drift-gate-", false},
+    {"laptop", "laptop", true},
+    {"host-1", "host-1", true},
+    {"", "", true},
+};
+
+START_TEST(test_instance_prefix)
+{
+    char out[256];
+    bool exact;
+
+    dg_kevent_instance_prefix(prefix_cases[_i].own, out, sizeof out, &exact);
+    ck_assert_msg(strcmp(out, prefix_cases[_i].prefix) == 0 && exact == prefix_cases[_i].exact,
+                  "%s: %s %d", prefix_cases[_i].own, out, exact);
 }
 END_TEST
 
@@ -231,6 +257,7 @@ int main(void)
     tcase_add_test(tc, test_json);
     tcase_add_test(tc, test_aggregation);
     tcase_add_loop_test(tc, test_trusted, 0, sizeof trust_cases / sizeof trust_cases[0]);
+    tcase_add_loop_test(tc, test_instance_prefix, 0, sizeof prefix_cases / sizeof prefix_cases[0]);
     tcase_add_test(tc, test_to_audit);
     suite_add_tcase(s, tc);
     return dg_test_run(s);
