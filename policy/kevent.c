@@ -344,8 +344,9 @@ json_t *dg_kevent_to_audit(const json_t *ev, const char *webhook)
     if (a)
         rc |= json_object_set_new(a, key, cut(decision, 64));
     out = a == NULL || rc ? NULL
-                          : json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s}, s:{s:s, s:s, "
-                                      "s:s, s:s}, s:{s:i}, s:o}",
+                          : json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s}, s:{s:s, "
+                                      "s:s, s:s, s:s}, s:{s:i}, s:o}",
+                                      "userAgent", DG_KEVENT_USER_AGENT,
                                       "kind", "Event", "apiVersion", "audit.k8s.io/v1", "level",
                                       "Metadata", "auditID", or(str(meta, "uid"), or(str(meta, "name"), "")),
                                       "stage", "ResponseComplete", "verb", "patch",

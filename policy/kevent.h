@@ -16,6 +16,9 @@
 #include "err.h"
 
 #define DG_KEVENT_CONTROLLER "driftgate.io/driftgate"
+/* The userAgent of a timeline entry rebuilt from an Event: not the API
+ * server's record of the request, and told apart by this. */
+#define DG_KEVENT_USER_AGENT "driftgate/event"
 #define DG_KEVENT_NOTE_MAX 1024   /* the API server refuses a longer note */
 #define DG_KEVENT_ANN_MAX 1024    /* each driftgate.io/ annotation kept on an Event */
 #define DG_KEVENT_FIELD_MAX 253   /* names, namespaces, users */
@@ -116,7 +119,7 @@ bool dg_kevent_trusted(const json_t *ev, const char *prefix, bool exact);
  *  same request: objectRef from regarding and the driftgate.io/group and
  *  resource annotations; the decision, release, rule, variances and
  *  reconciled annotations under @webhook's name; the user; the time its
- *  series was last observed (or eventTime). NULL when it cannot stand for
+ *  series was last observed (or eventTime); userAgent DG_KEVENT_USER_AGENT. NULL when it cannot stand for
  *  one (no decision, no resource) or out of memory. New reference. */
 json_t *dg_kevent_to_audit(const json_t *ev, const char *webhook);
 

@@ -237,6 +237,7 @@ START_TEST(test_to_audit)
                                                        "validate.driftgate.io/decision")), "deny");
     ck_assert_str_eq(json_string_value(json_object_get(json_object_get(au, "user"), "username")), "jane");
     ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(au, "responseStatus"), "code")), 403);
+    ck_assert_str_eq(json_string_value(json_object_get(au, "userAgent")), DG_KEVENT_USER_AGENT);
     json_decref(au);
     /* no decision (an audit finding): nothing to stand for */
     json_object_del(json_object_get(json_object_get(ev, "metadata"), "annotations"), "driftgate.io/decision");
