@@ -136,7 +136,7 @@ dg_episode_t *dg_episodes_observe(dg_episodes_t *e, const dg_episode_obs_t *o, i
 
 int dg_episodes_cause(dg_episode_t *ep, int64_t when, const char *user)
 {
-    if (ep == NULL || when <= 0 || when > ep->last_seen || ep->last_seen != ep->started)
+    if (ep == NULL || when <= 0 || when > ep->started || ep->started_from_audit)
         return 0;
     ep->started = when;
     ep->started_from_audit = true;

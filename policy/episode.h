@@ -61,9 +61,10 @@ void dg_episodes_begin(dg_episodes_t *e);
 dg_episode_t *dg_episodes_observe(dg_episodes_t *e, const dg_episode_obs_t *o, int64_t now,
                                   bool *is_new);
 
-/** What the audit log says caused a new episode: the write at @when by
- *  @user. Only moves @ep's start earlier, never later than it was seen,
- *  and only before its first pass is over. Returns 0 or DG_ENOMEM. */
+/** What the audit log says caused @ep: the write at @when by @user.
+ *  Only moves its start earlier (a write after it was first seen did not
+ *  start it), and once: a start from the audit log stays. The user is
+ *  kept when no field manager is known. Returns 0 or DG_ENOMEM. */
 DG_MUST_CHECK int dg_episodes_cause(dg_episode_t *ep, int64_t when, const char *user);
 
 /** End the pass at @now. Each open episode not observed ends, unless

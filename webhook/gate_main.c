@@ -489,8 +489,8 @@ int main(int argc, char **argv)
         goto out;
     rc = serve(&g);
 out:
+    dg_kube_stop(); /* the audit posts Events: it stops first */
     dg_events_stop(&g.events);
-    dg_kube_stop();
     dg_reread_free(&reread);
     dg_store_free(&g.store);
     dg_policy_free(&g.policy);

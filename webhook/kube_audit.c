@@ -31,6 +31,7 @@
 #define MAX_ENDED 256             /* ended ones shown */
 #define MAX_OWNER_READS 32        /* new episodes per pass whose object is read for who */
 #define VALUE_MAX 120
+#define CAUSE_WINDOW_S 300        /* an episode this young may still learn its cause */
 
 struct dg_kube_audit {
     dg_kube_client_t *client;
@@ -412,7 +413,7 @@ static void episode_event(struct dg_kube_audit *a, const json_t *reg, const char
 static void episodes(struct dg_kube_audit *a, const bucket_t *b, const target_t *t,
                      const json_t *obj, const dg_variances_t *v, json_t *vars)
 {
-    char rel[400], id[400], key[800], want[VALUE_MAX + 1], got[VALUE_MAX + 1];
+    char rel[400], id[400], key[800], want[VALUE_MAX + 1], got[VALUE_MAX + 1], api[200];
     const json_t *meta = json_object_get(obj, "metadata");
     int64_t now = unix_now(), hold = hold_until(a->g->policy, obj);
     json_t *reg;
@@ -420,10 +421,13 @@ static void episodes(struct dg_kube_audit *a, const bucket_t *b, const target_t 
     snprintf(rel, sizeof rel, "%s/%s", t->rel->ns, t->rel->name);
     dg_objid_format(&t->obj->id, id, sizeof id);
     snprintf(key, sizeof key, "%s|%s", rel, id);
-    reg = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?, s:s, s:s}", "apiVersion",
-                    json_string_value(json_object_get(obj, "apiVersion"))
-                        ? json_string_value(json_object_get(obj, "apiVersion"))
-                        : "v1",
+    /* A LIST's items carry no apiVersion: the one it was read at is the
+     * object's (kubectl events --for selects on it). */
+    snprintf(api, sizeof api, "%s%s%s", b->ki->group, b->ki->group[0] ? "/" : "",
+             b->ki->group[0] ? json_string_value(json_object_get(a->versions, b->ki->group)) ?
+                                   json_string_value(json_object_get(a->versions, b->ki->group)) : "v1"
+                             : "v1");
+    reg = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?, s:s, s:s}", "apiVersion", api,
                     "kind", t->obj->id.kind, "namespace", t->obj->id.ns, "name", t->obj->id.name,
                     "uid", json_string_value(json_object_get(meta, "uid")), "resourceVersion",
                     json_string_value(json_object_get(meta, "resourceVersion")), "group",
@@ -447,12 +451,16 @@ static void episodes(struct dg_kube_audit *a, const bucket_t *b, const target_t 
                 ep = dg_episodes_observe(a->episodes, &again, now, &is_new);
                 free(who);
             }
-            cause(a, b, t, ep);
             show(x->desired, want, sizeof want);
             show(x->live, got, sizeof got);
             episode_event(a, reg, "DriftDetected", x->path[0] ? x->path : "(object)", want, got,
                           ep->changed_by, rel);
         }
+        /* The audit backend may hear of the write after the audit sees its
+         * drift (it batches, and retries a driftgate that was down): a
+         * young episode still asks. */
+        if (!ep->started_from_audit && now - ep->started <= CAUSE_WINDOW_S)
+            cause(a, b, t, ep);
         json_object_set_new(json_array_get(vars, i), "episode", dg_episode_json(ep, now));
     }
 }
