@@ -2,8 +2,11 @@
 # bench/webhook.sh BUILD_DIR: driftgate against its floor, in one run.
 # The floor is nginx answering every POST with the very bytes driftgate
 # answers for that payload, over TLS with the same certificate: no parsing,
-# no judging. wrk drives both with the same payloads, connections and
-# keep-alive. Then h2load holds 1,000 requests/s on driftgate for the
+# no judging. The peer is the cheapest Go webhook (bench/gopeer: typed
+# structs, unstructured maps, one field compared), built here with the Go
+# toolchain e2e/ uses. Each server is pinned to the same core (CPU 0) and
+# wrk to another (CPU 1); wrk drives each with the same payloads,
+# connections and keep-alive. Then h2load holds 1,000 requests/s on driftgate for the
 # server-side latency, and driftgate runs with 1,000 releases loaded for
 # its memory. Prints the table and records it in bench/RESULTS.md.
 set -euo pipefail
@@ -20,11 +23,17 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-for t in wrk h2load nginx jq openssl; do
+for t in wrk h2load nginx jq openssl go taskset; do
     command -v "$t" >/dev/null || { echo "bench: needs $t (scripts/deps.sh installs it)" >&2; exit 1; }
 done
 ctl=$build/driftctl
 ex=$root/examples
+# One core for the server under test, another for the load generator.
+srv_cpu=0 load_cpu=$(($(nproc) > 1 ? 1 : 0))
+on_srv() { taskset -c "$srv_cpu" "$@"; }
+on_load() { taskset -c "$load_cpu" "$@"; }
+gopeer=${DRIFTGATE_CACHE:-$HOME/.cache/driftgate}/bin/gopeer
+(cd "$root/bench/gopeer" && go build -o "$gopeer" .)
 
 # ---- certificates: one CA, one EC P-256 serving pair, used by both servers -------
 openssl ecparam -name prime256v1 -genkey -noout -out "$tmp/ca.key"
@@ -78,8 +87,8 @@ done
 
 # ---- servers ------------------------------------------------------------------------------
 port=$((20000 + RANDOM % 20000))
-gport=$port nport=$((port + 1)) cport=$((port + 2))
-"$build/driftgate" --listen "127.0.0.1:$gport" --tls-cert "$tmp/tls.crt" --tls-key "$tmp/tls.key" \
+gport=$port nport=$((port + 1)) cport=$((port + 2)) pport=$((port + 3))
+on_srv "$build/driftgate" --threads 1 --listen "127.0.0.1:$gport" --tls-cert "$tmp/tls.crt" --tls-key "$tmp/tls.key" \
     --metrics-listen "" --console-listen "127.0.0.1:$cport" \
     --baseline-dir "$tmp/baselines" 2>>"$tmp/driftgate.log" &
 gpid=$!
@@ -100,7 +109,7 @@ for p in "${payloads[@]}"; do
 done
 mkdir -p "$tmp/nginx"
 cat >"$tmp/nginx.conf" <<CONF
-worker_processes $(nproc);
+worker_processes 1;
 daemon off;
 pid $tmp/nginx/nginx.pid;
 error_log $tmp/nginx/error.log;
@@ -119,8 +128,15 @@ http {
     }
 }
 CONF
-nginx -p "$tmp/nginx" -c "$tmp/nginx.conf" &
+on_srv nginx -p "$tmp/nginx" -c "$tmp/nginx.conf" &
 pids+=($!)
+GOMAXPROCS=1 on_srv "$gopeer" --listen "127.0.0.1:$pport" --tls-cert "$tmp/tls.crt" --tls-key "$tmp/tls.key" \
+    2>>"$tmp/gopeer.log" &
+pids+=($!)
+for _ in $(seq 100); do curl -s --cacert "$tmp/ca.crt" "https://localhost:$pport/validate" -d x >/dev/null 2>&1 && break; sleep 0.05; done
+# The peer must judge the HPA floor as driftgate does, or the row compares nothing.
+curl -sS --cacert "$tmp/ca.crt" "https://localhost:$pport/validate" --data-binary "@$tmp/hpa.json" |
+    jq -e '.response.allowed == false and .response.uid != null' >/dev/null
 for _ in $(seq 100); do curl -s --cacert "$tmp/ca.crt" "https://localhost:$nport/hpa" -d x >/dev/null 2>&1 && break; sleep 0.05; done
 
 # ---- throughput: wrk, same payload, same connections, keep-alive ------------------------
@@ -138,15 +154,17 @@ done = function(s, lat)
 end
 LUA
 run_wrk() { # URL BODY -> "rps p50ms p99ms errors"
-    BODY=$2 wrk -t 1 -c "$conns" -d "${secs}s" --timeout 10s -s "$tmp/post.lua" "$1" |
+    BODY=$2 on_load wrk -t 1 -c "$conns" -d "${secs}s" --timeout 10s -s "$tmp/post.lua" "$1" |
         awk '/^RESULT/ {print $2, $3, $4, $5}'
 }
 declare -A res
 for p in "${payloads[@]}"; do
     BODY=$tmp/$p.json wrk -t 1 -c "$conns" -d 2s -s "$tmp/post.lua" "https://127.0.0.1:$nport/$p" >/dev/null
     BODY=$tmp/$p.json wrk -t 1 -c "$conns" -d 2s -s "$tmp/post.lua" "https://127.0.0.1:$gport/validate" >/dev/null
+    BODY=$tmp/$p.json wrk -t 1 -c "$conns" -d 2s -s "$tmp/post.lua" "https://127.0.0.1:$pport/validate" >/dev/null
     res[$p.nginx]=$(run_wrk "https://127.0.0.1:$nport/$p" "$tmp/$p.json")
     res[$p.gate]=$(run_wrk "https://127.0.0.1:$gport/validate" "$tmp/$p.json")
+    res[$p.go]=$(run_wrk "https://127.0.0.1:$pport/validate" "$tmp/$p.json")
 done
 # driftgate's transport alone: the same body to a route that answers 405
 # without judging (libmicrohttpd + GnuTLS, body read, Status written).
@@ -164,7 +182,7 @@ done
 
 # ---- server-side latency at a fixed 1,000 requests/s ------------------------------------
 : >"$tmp/driftgate.log"
-h2load --h1 -c 4 --rps 250 -D "$secs" -d "$tmp/hpa.json" -H 'Content-Type: application/json' \
+on_load h2load --h1 -c 4 --rps 250 -D "$secs" -d "$tmp/hpa.json" -H 'Content-Type: application/json' \
     "https://127.0.0.1:$gport/validate" >"$tmp/h2load.out"
 rated=$(awk '/finished in/ {printf "%.0f", $4}' "$tmp/h2load.out")
 rated_ok=$(awk '/^requests:/ {print $8}' "$tmp/h2load.out")
@@ -179,22 +197,25 @@ size() { awk -v b="$(wc -c <"$1")" 'BEGIN {printf b < 1048576 ? "%.1f KB" : "%.2
 label() { case $1 in hpa) echo "HPA UPDATE";; deploy) echo "Deployment UPDATE, managedFields";; cm) echo "ConfigMap UPDATE";; esac; }
 rows=""
 echo "driftgate vs nginx (fixed response), ${secs}s each, $conns connections, keep-alive, TLS; $(nproc) CPUs"
-printf '%-34s %12s %12s %8s %16s %16s %10s\n' payload "nginx req/s" "gate req/s" ratio "nginx p50/p99" "gate p50/p99" handler
+printf '%-34s %12s %12s %8s %10s %8s %16s %16s %10s\n' payload "nginx req/s" "gate req/s" ratio "go req/s" "gate/go" "nginx p50/p99" "gate p50/p99" handler
 for p in "${payloads[@]}"; do
     read -r nr n50 n99 ne <<<"${res[$p.nginx]}"
     read -r gr g50 g99 ge <<<"${res[$p.gate]}"
-    [ "$ne" = 0 ] && [ "$ge" = 0 ] || { echo "bench: errors: nginx $ne, driftgate $ge ($p)" >&2; exit 1; }
+    read -r pr _ _ pe <<<"${res[$p.go]}"
+    [ "$ne" = 0 ] && [ "$ge" = 0 ] && [ "$pe" = 0 ] ||
+        { echo "bench: errors: nginx $ne, driftgate $ge, go $pe ($p)" >&2; exit 1; }
     ratio=$(awk -v a="$gr" -v b="$nr" 'BEGIN {printf "%.2f", a / b}')
-    printf '%-34s %12.0f %12.0f %7sx %16s %16s %7s us\n' "$(label $p) ($(size "$tmp/$p.json"))" "$nr" "$gr" "$ratio" \
-        "$n50/$n99 ms" "$g50/$g99 ms" "${alone[$p]}"
-    rows+="| $(date -u +%Y-%m-%d) | $(label $p) | $(size "$tmp/$p.json") | $(printf %.0f "$nr") | $(printf %.0f "$gr") | **${ratio}x** | $n50 / $n99 ms | $g50 / $g99 ms | ${alone[$p]} µs | $(nproc) CPU |
+    gratio=$(awk -v a="$gr" -v b="$pr" 'BEGIN {printf "%.2f", a / b}')
+    printf '%-34s %12.0f %12.0f %7sx %10.0f %7sx %16s %16s %7s us\n' "$(label $p) ($(size "$tmp/$p.json"))" "$nr" "$gr" "$ratio" \
+        "$pr" "$gratio" "$n50/$n99 ms" "$g50/$g99 ms" "${alone[$p]}"
+    rows+="| $(date -u +%Y-%m-%d) | $(label $p) | $(size "$tmp/$p.json") | $(printf %.0f "$nr") | $(printf %.0f "$gr") | **${ratio}x** | $(printf %.0f "$pr") | **${gratio}x** | $n50 / $n99 ms | $g50 / $g99 ms | ${alone[$p]} µs | 1 core each |
 "
 done
 read -r tr t50 t99 _ <<<"$transport"
 read -r nr _ <<<"${res[hpa.nginx]}"
 tratio=$(awk -v a="$tr" -v b="$nr" 'BEGIN {printf "%.2f", a / b}')
 printf '%-34s %12s %12.0f %7sx %16s %16s\n' "transport only (HPA body, 405)" "" "$tr" "$tratio" "" "$t50/$t99 ms"
-rows+="| $(date -u +%Y-%m-%d) | transport only: HPA body to a 405 route | $(size "$tmp/hpa.json") | $(printf %.0f "$nr") | $(printf %.0f "$tr") | ${tratio}x | | $t50 / $t99 ms | | $(nproc) CPU |
+rows+="| $(date -u +%Y-%m-%d) | transport only: HPA body to a 405 route | $(size "$tmp/hpa.json") | $(printf %.0f "$nr") | $(printf %.0f "$tr") | ${tratio}x | | | | $t50 / $t99 ms | | 1 core each |
 "
 cat <<REPORT
 server side at $rated req/s offered (h2load, 4 connections; $rated_ok succeeded): $srv_n decisions,

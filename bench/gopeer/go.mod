@@ -1,0 +1,3 @@
+module driftgate.io/bench/gopeer
+
+go 1.22
