@@ -56,7 +56,9 @@ typedef struct dg_gate {
     const dg_refresh_ops_t *refresh; /* the Kubernetes source's re-read, or NULL */
     dg_decisions_t *decisions;       /* the recent decision records, or NULL: not kept */
     dg_timelines_t *timelines;       /* what POST /audit was sent, or NULL: not kept */
-    struct dg_events *events;        /* the Event poster, or NULL: none posted */
+    /* The Event poster, or NULL: none posted. Atomic: it starts after the
+     * audit thread that reads it. */
+    struct dg_events *_Atomic events;
     struct dg_drift *drift;          /* the audit's episodes, or NULL: no audit */
     atomic_long inflight;            /* requests received and not yet completed */
     atomic_size_t inflight_body;     /* their body bytes, against max_inflight_body */

@@ -423,6 +423,7 @@ static int start_events(dg_gate_t *g)
 {
     const char *pod = getenv("POD_NAME");
     char host[256] = "";
+    dg_events_t *ev;
     dg_err_t err = {0};
     char msg[600];
 
@@ -430,9 +431,10 @@ static int start_events(dg_gate_t *g)
         return 0;
     if (pod == NULL || !pod[0])
         gethostname(host, sizeof host - 1);
-    g->events = dg_events_start(g->cfg, pod && pod[0] ? pod : host, g->cfg->events_qps,
-                                g->cfg->events_burst, g->timelines, g->cfg->webhook_name, &err);
-    if (g->events == NULL) {
+    ev = dg_events_start(g->cfg, pod && pod[0] ? pod : host, g->cfg->events_qps,
+                         g->cfg->events_burst, g->timelines, g->cfg->webhook_name, &err);
+    atomic_store(&g->events, ev);
+    if (ev == NULL) {
         fprintf(stderr, "driftgate: %s\n", dg_err_format(&err, msg, sizeof msg));
         return -1;
     }
@@ -453,6 +455,7 @@ int main(int argc, char **argv)
     dg_gate_cfg_t *cfg = &st.cfg;
     dg_gate_t g = {.cfg = cfg};
     dg_reread_t *reread = NULL;
+    dg_events_t *events;
     dg_err_t err = {0};
     char msg[600];
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -490,7 +493,8 @@ int main(int argc, char **argv)
     rc = serve(&g);
 out:
     dg_kube_stop(); /* the audit posts Events: it stops first */
-    dg_events_stop(&g.events);
+    events = atomic_exchange(&g.events, NULL);
+    dg_events_stop(&events);
     dg_reread_free(&reread);
     dg_store_free(&g.store);
     dg_policy_free(&g.policy);
