@@ -32,6 +32,7 @@
 #define MAX_OWNER_READS 32        /* new episodes per pass whose object is read for who */
 #define VALUE_MAX 120
 #define CAUSE_WINDOW_S 300        /* an episode this young may still learn its cause */
+#define MAX_CAUSE_READS 64        /* objects per pass whose timeline is asked for causes */
 
 struct dg_kube_audit {
     dg_kube_client_t *client;
@@ -45,7 +46,7 @@ struct dg_kube_audit {
     /* One pass: "ns/release|objid" -> {the object's regarding fields} for
      * every object read, and the count of objects read again for who. */
     json_t *read;
-    int owner_reads;
+    int owner_reads, cause_reads;
     const dg_snapshot_t *snap; /* the pass's */
 };
 
@@ -343,19 +344,20 @@ static char *field_manager(struct dg_kube_audit *a, const bucket_t *b, const cha
     return out;
 }
 
-/* What the audit log (POST /audit) says caused a new episode: the last
- * write to the object let through (2xx) that set @path. */
-static void cause(struct dg_kube_audit *a, const bucket_t *b, const target_t *t, dg_episode_t *ep)
+/* The timeline POST /audit keeps of one object, for the causes of its
+ * young episodes: rendered at most once per object and pass, for at most
+ * MAX_CAUSE_READS objects a pass, and not at all for a release the audit
+ * backend told nothing. NULL when there is nothing to ask. */
+static json_t *object_timeline(struct dg_kube_audit *a, const bucket_t *b, const target_t *t)
 {
     char spec[400];
     dg_buf_t out;
-    json_t *doc, *e;
-    size_t i;
-    int64_t last = 0;
-    const char *user = NULL;
+    json_t *doc;
 
-    if (a->g->timelines == NULL)
-        return;
+    if (a->g->timelines == NULL || a->cause_reads >= MAX_CAUSE_READS ||
+        dg_timelines_count(a->g->timelines, t->rel->ns, t->rel->name) == 0)
+        return NULL;
+    a->cause_reads++;
     snprintf(spec, sizeof spec, "%s/%s", b->ki->resource, t->obj->id.name);
     dg_buf_init(&out, 0);
     doc = dg_timelines_render(a->g->timelines, t->rel->ns, t->rel->name, spec, DG_FMT_JSON, &out,
@@ -363,7 +365,19 @@ static void cause(struct dg_kube_audit *a, const bucket_t *b, const target_t *t,
               ? dg_json_parse(out.data, out.len, 0, "timeline", NULL)
               : NULL;
     dg_buf_free(&out);
-    /* The newest such write is the one whose value the audit sees. */
+    return doc;
+}
+
+/* What the audit log says caused @ep: the newest write to its object let
+ * through (2xx, not a dry run) that set its path: the one whose value the
+ * audit sees. */
+static void cause(const json_t *doc, dg_episode_t *ep)
+{
+    int64_t last = 0;
+    const char *user = NULL;
+    json_t *e;
+    size_t i;
+
     json_array_foreach(json_object_get(doc, "events"), i, e) {
         const char *stage = json_string_value(json_object_get(e, "stage"));
         json_int_t code = json_integer_value(json_object_get(e, "code"));
@@ -386,7 +400,6 @@ static void cause(struct dg_kube_audit *a, const bucket_t *b, const target_t *t,
     }
     if (last && dg_episodes_cause(ep, last, user) != 0)
         dg_log(DG_LOG_ERROR, "audit: out of memory", NULL);
-    json_decref(doc);
 }
 
 static void episode_event(struct dg_kube_audit *a, const json_t *reg, const char *reason,
@@ -416,7 +429,8 @@ static void episodes(struct dg_kube_audit *a, const bucket_t *b, const target_t 
     char rel[400], id[400], key[800], want[VALUE_MAX + 1], got[VALUE_MAX + 1], api[200];
     const json_t *meta = json_object_get(obj, "metadata");
     int64_t now = unix_now(), hold = hold_until(a->g->policy, obj);
-    json_t *reg;
+    json_t *reg, *tl = NULL;
+    bool asked = false;
 
     snprintf(rel, sizeof rel, "%s/%s", t->rel->ns, t->rel->name);
     dg_objid_format(&t->obj->id, id, sizeof id);
@@ -450,6 +464,8 @@ static void episodes(struct dg_kube_audit *a, const bucket_t *b, const target_t 
                 again.changed_by = who;
                 ep = dg_episodes_observe(a->episodes, &again, now, &is_new);
                 free(who);
+                if (ep == NULL)
+                    continue;
             }
             show(x->desired, want, sizeof want);
             show(x->live, got, sizeof got);
@@ -459,10 +475,17 @@ static void episodes(struct dg_kube_audit *a, const bucket_t *b, const target_t 
         /* The audit backend may hear of the write after the audit sees its
          * drift (it batches, and retries a driftgate that was down): a
          * young episode still asks. */
-        if (!ep->started_from_audit && now - ep->started <= CAUSE_WINDOW_S)
-            cause(a, b, t, ep);
+        if (!ep->started_from_audit && now - ep->started <= CAUSE_WINDOW_S) {
+            if (!asked) {
+                tl = object_timeline(a, b, t);
+                asked = true;
+            }
+            if (tl)
+                cause(tl, ep);
+        }
         json_object_set_new(json_array_get(vars, i), "episode", dg_episode_json(ep, now));
     }
+    json_decref(tl);
 }
 
 static long revision_now(void *ctx, const char *release)
@@ -561,7 +584,7 @@ static void audit_once(struct dg_kube_audit *a)
     char msg[600];
 
     a->snap = snap;
-    a->owner_reads = 0;
+    a->owner_reads = a->cause_reads = 0;
     json_object_clear(a->read);
     dg_episodes_begin(a->episodes);
     while (buckets && dg_strmap_next(buckets, &it, &key, &v)) {
