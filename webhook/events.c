@@ -411,9 +411,7 @@ static void *run(void *arg)
     return NULL;
 }
 
-dg_events_t *dg_events_start(const struct dg_gate_cfg *cfg, const char *instance, unsigned qps,
-                              unsigned burst, dg_timelines_t *tls, const char *webhook,
-                              dg_err_t *err)
+dg_events_t *dg_events_start(const dg_gate_t *g, const char *instance, dg_err_t *err)
 {
     dg_events_t *ev = calloc(1, sizeof *ev);
 
@@ -424,13 +422,13 @@ dg_events_t *dg_events_start(const struct dg_gate_cfg *cfg, const char *instance
     pthread_mutex_init(&ev->mu, NULL);
     pthread_cond_init(&ev->cv, NULL);
     snprintf(ev->instance, sizeof ev->instance, "%s", instance && instance[0] ? instance : "driftgate");
-    ev->qps = qps ? qps : 1;
-    ev->burst = burst ? burst : 1;
+    ev->qps = g->cfg->events_qps ? g->cfg->events_qps : 1;
+    ev->burst = g->cfg->events_burst ? g->cfg->events_burst : 1;
     ev->tokens = ev->burst;
     ev->refilled_ns = now_ns();
-    ev->tls = tls;
-    ev->webhook = webhook;
-    ev->client = dg_kube_client_new(cfg, err);
+    ev->tls = g->timelines;
+    ev->webhook = g->cfg->webhook_name ? g->cfg->webhook_name : "validate.driftgate.io";
+    ev->client = dg_kube_client_new(g->cfg, err);
     if (ev->client == NULL || (ev->started = pthread_create(&ev->thread, NULL, run, ev) == 0) == false) {
         if (ev->client)
             dg_err_set(err, DG_ENOMEM, "cannot start the Events thread");

@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "decide.h"
 #include "err.h"
+#include "gate.h"
 #include "kevent.h"
 #include "review.h"
 #include "timelines.h"
@@ -27,16 +28,13 @@
 
 typedef struct dg_events dg_events_t; /* opaque; every call is thread-safe */
 
-struct dg_gate_cfg;
-
-/** Start posting with a Kubernetes client of its own for @cfg (kubeconfig
- *  or service account). @instance is the reportingInstance (the pod's
- *  name); @qps and @burst the token bucket. When @tls is not NULL, the
- *  thread first rebuilds it from driftgate's Events (@webhook names the
- *  annotations). NULL with @err set when it cannot start. */
-dg_events_t *dg_events_start(const struct dg_gate_cfg *cfg, const char *instance, unsigned qps,
-                              unsigned burst, dg_timelines_t *tls, const char *webhook,
-                              dg_err_t *err);
+/** Start posting for @g (borrowed: must outlive the poster) with a
+ *  Kubernetes client of its own for g->cfg (kubeconfig or service
+ *  account): reportingInstance @instance (the pod's name), the token
+ *  bucket g->cfg->events_qps and events_burst. When g->timelines is not
+ *  NULL the thread first rebuilds it from driftgate's Events (annotations
+ *  under g->cfg->webhook_name). NULL with @err set when it cannot start. */
+dg_events_t *dg_events_start(const dg_gate_t *g, const char *instance, dg_err_t *err);
 
 /** Stop the thread (what is still queued is dropped) and free. Sets *@ev
  *  to NULL. NULL-safe. */

@@ -431,8 +431,7 @@ static int start_events(dg_gate_t *g)
         return 0;
     if (pod == NULL || !pod[0])
         gethostname(host, sizeof host - 1);
-    ev = dg_events_start(g->cfg, pod && pod[0] ? pod : host, g->cfg->events_qps,
-                         g->cfg->events_burst, g->timelines, g->cfg->webhook_name, &err);
+    ev = dg_events_start(g, pod && pod[0] ? pod : host, &err);
     atomic_store(&g->events, ev);
     if (ev == NULL) {
         fprintf(stderr, "driftgate: %s\n", dg_err_format(&err, msg, sizeof msg));

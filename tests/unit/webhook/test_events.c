@@ -194,8 +194,9 @@ static bool storm_counted(void)
 /* 500 identical denials: one Event created, its series patched to 500. */
 START_TEST(test_storm_is_one_event)
 {
-    dg_gate_cfg_t cfg = {.kubeconfig = kubeconfig()};
-    dg_events_t *ev = dg_events_start(&cfg, "driftgate-5d8f-abcde", 1000, 1000, NULL, NULL, NULL);
+    dg_gate_cfg_t cfg = {.kubeconfig = kubeconfig(), .events_qps = 1000, .events_burst = 1000};
+    dg_gate_t g = {.cfg = &cfg};
+    dg_events_t *ev = dg_events_start(&g, "driftgate-5d8f-abcde", NULL);
     dg_kevent_t e = denial("test-nginx");
 
     ck_assert_ptr_nonnull(ev);
@@ -227,8 +228,9 @@ END_TEST
  * rest are dropped and counted. */
 START_TEST(test_full_queue_drops)
 {
-    dg_gate_cfg_t cfg = {.kubeconfig = kubeconfig()};
-    dg_events_t *ev = dg_events_start(&cfg, "dg", 1, 1, NULL, NULL, NULL);
+    dg_gate_cfg_t cfg = {.kubeconfig = kubeconfig(), .events_qps = 1, .events_burst = 1};
+    dg_gate_t g = {.cfg = &cfg};
+    dg_events_t *ev = dg_events_start(&g, "dg", NULL);
     struct timespec t0, t1;
     char name[32];
 
@@ -272,7 +274,9 @@ static bool rebuilt(void)
  * it), only driftgate's own believed. */
 START_TEST(test_rebuild_trusts_only_its_own)
 {
-    dg_gate_cfg_t cfg = {.kubeconfig = kubeconfig()};
+    dg_gate_cfg_t cfg = {.kubeconfig = kubeconfig(), .events_qps = 5, .events_burst = 5,
+                         .webhook_name = "validate.driftgate.io"};
+    dg_gate_t g = {.cfg = &cfg};
     dg_timeline_opts_t to = {0};
     dg_policy_t *pol = dg_policy_default(NULL);
     dg_events_t *ev;
@@ -284,7 +288,8 @@ START_TEST(test_rebuild_trusts_only_its_own)
                EV("evil.io/forger", "driftgate-5d8f-x", "driftgate") ","
                EV("driftgate.io/driftgate", "mallory-5d8f-x", "driftgate") ","
                EV("driftgate.io/driftgate", "driftgate-5d8f-y", "kubectl-create") "]}";
-    ev = dg_events_start(&cfg, "driftgate-77aa-zzzzz", 5, 5, tls_, "validate.driftgate.io", NULL);
+    g.timelines = tls_;
+    ev = dg_events_start(&g, "driftgate-77aa-zzzzz", NULL);
     ck_assert_ptr_nonnull(ev);
     wait_until(rebuilt, "the timeline to be rebuilt");
     ck_assert_uint_eq(dg_timelines_count(tls_, "sandbox-nginx", "test-nginx"), 1);
