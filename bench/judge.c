@@ -42,8 +42,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench_judge BASELINE_DIR REVIEW [N]\n");
         return 1;
     }
-    dg_log_set_level(getenv("DG_BENCH_LOG") ? DG_LOG_INFO : DG_LOG_ERROR);
-    gate.store = dg_store_new();
+    gate.log = dg_log_new(getenv("DG_BENCH_LOG") ? DG_LOG_INFO : DG_LOG_ERROR);
+    gate.metrics = dg_metrics_new();
+    gate.store = dg_store_new(gate.metrics, gate.log);
     gate.policy = dg_policy_default(&err);
     dg_store_enable(gate.store, DG_SOURCE_DIR);
     if (!gate.policy || dg_store_load_dir(gate.store, argv[1], &err) < 0) {
@@ -70,6 +71,8 @@ int main(int argc, char **argv)
                (double)n, n, len);
     dg_policy_free(&gate.policy);
     dg_store_free(&gate.store);
+    dg_metrics_free(&gate.metrics);
+    dg_log_free(&gate.log);
     free(body);
     return 0;
 }

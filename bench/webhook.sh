@@ -30,8 +30,8 @@ ctl=$build/driftctl
 ex=$root/examples
 # One core for the server under test, another for the load generator.
 srv_cpu=0 load_cpu=$(($(nproc) > 1 ? 1 : 0))
-on_srv() { taskset -c "$srv_cpu" "$@"; }
-on_load() { taskset -c "$load_cpu" "$@"; }
+# taskset execs the program: $! of a pinned server is the server's pid.
+on_srv=(taskset -c "$srv_cpu") on_load=(taskset -c "$load_cpu")
 gopeer=${DRIFTGATE_CACHE:-$HOME/.cache/driftgate}/bin/gopeer
 (cd "$root/bench/gopeer" && go build -o "$gopeer" .)
 
@@ -88,7 +88,7 @@ done
 # ---- servers ------------------------------------------------------------------------------
 port=$((20000 + RANDOM % 20000))
 gport=$port nport=$((port + 1)) cport=$((port + 2)) pport=$((port + 3))
-on_srv "$build/driftgate" --threads 1 --listen "127.0.0.1:$gport" --tls-cert "$tmp/tls.crt" --tls-key "$tmp/tls.key" \
+"${on_srv[@]}" "$build/driftgate" --threads 1 --listen "127.0.0.1:$gport" --tls-cert "$tmp/tls.crt" --tls-key "$tmp/tls.key" \
     --metrics-listen "" --console-listen "127.0.0.1:$cport" \
     --baseline-dir "$tmp/baselines" 2>>"$tmp/driftgate.log" &
 gpid=$!
@@ -128,9 +128,9 @@ http {
     }
 }
 CONF
-on_srv nginx -p "$tmp/nginx" -c "$tmp/nginx.conf" &
+"${on_srv[@]}" nginx -p "$tmp/nginx" -c "$tmp/nginx.conf" &
 pids+=($!)
-GOMAXPROCS=1 on_srv "$gopeer" --listen "127.0.0.1:$pport" --tls-cert "$tmp/tls.crt" --tls-key "$tmp/tls.key" \
+GOMAXPROCS=1 "${on_srv[@]}" "$gopeer" --listen "127.0.0.1:$pport" --tls-cert "$tmp/tls.crt" --tls-key "$tmp/tls.key" \
     2>>"$tmp/gopeer.log" &
 pids+=($!)
 for _ in $(seq 100); do curl -s --cacert "$tmp/ca.crt" "https://localhost:$pport/validate" -d x >/dev/null 2>&1 && break; sleep 0.05; done
@@ -154,7 +154,7 @@ done = function(s, lat)
 end
 LUA
 run_wrk() { # URL BODY -> "rps p50ms p99ms errors"
-    BODY=$2 on_load wrk -t 1 -c "$conns" -d "${secs}s" --timeout 10s -s "$tmp/post.lua" "$1" |
+    BODY=$2 "${on_load[@]}" wrk -t 1 -c "$conns" -d "${secs}s" --timeout 10s -s "$tmp/post.lua" "$1" |
         awk '/^RESULT/ {print $2, $3, $4, $5}'
 }
 declare -A res
@@ -182,7 +182,7 @@ done
 
 # ---- server-side latency at a fixed 1,000 requests/s ------------------------------------
 : >"$tmp/driftgate.log"
-on_load h2load --h1 -c 4 --rps 250 -D "$secs" -d "$tmp/hpa.json" -H 'Content-Type: application/json' \
+"${on_load[@]}" h2load --h1 -c 4 --rps 250 -D "$secs" -d "$tmp/hpa.json" -H 'Content-Type: application/json' \
     "https://127.0.0.1:$gport/validate" >"$tmp/h2load.out"
 rated=$(awk '/finished in/ {printf "%.0f", $4}' "$tmp/h2load.out")
 rated_ok=$(awk '/^requests:/ {print $8}' "$tmp/h2load.out")

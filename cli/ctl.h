@@ -56,11 +56,19 @@ typedef struct ctl_args {
 /* Returned for -h/--help, which every command takes (and handles itself). */
 #define CTL_OPT_HELP 'h'
 
+/* What ctl_opts_next() returns after printing --help: stop, successfully. */
+#define CTL_HELPED (-2)
+
 /** The next flag's key; 0 when done; -1 after printing a usage error (an
- *  unknown flag, a missing value, an argument where none is taken). -h and
- *  --help print the help and exit 0. "--flag=value" and "-nvalue" work; a
- *  value that is one of the command's flags is "missing", not taken. */
+ *  unknown flag, a missing value, an argument where none is taken);
+ *  CTL_HELPED after printing the help for -h and --help. "--flag=value" and
+ *  "-nvalue" work; a value that is one of the command's flags is "missing",
+ *  not taken. */
 int ctl_opts_next(const ctl_cmd_t *cmd, ctl_args_t *a);
+
+/** The exit status of a command whose flags stopped it with @rc (nonzero:
+ *  CTL_HELPED, -1 or CTL_ERROR): CTL_OK after --help, else CTL_ERROR. */
+int ctl_parse_status(int rc);
 
 /** Print @cmd's help (usage, one line per flag, footer) on @f. */
 void ctl_opts_help(const ctl_cmd_t *cmd, FILE *f);
@@ -399,6 +407,32 @@ typedef struct ctl_reconcile {
  *  do), CTL_FOUND (declined at the prompt: nothing applied), CTL_ERROR (a
  *  refusal, conflict, failure or drift left; @err says which). */
 int ctl_apply_plan(ctl_reconcile_t *r, dg_err_t *err);
+
+/* ---- the console (ctl_status.c, ctl_console.c, ctl_web.c) ------------------------------ */
+
+/* What the console's context line says of a release: `driftctl status`
+ * summed up. */
+typedef struct ctl_status_info {
+    char ns[256], release[256]; /* the scope status settled on */
+    dg_state_t state;
+    size_t variances;
+    char kinds[256];    /* the kinds live evidence covers: "svc,deploy,hpa" */
+    char artifact[704]; /* the baseline: a file's name, or the ConfigMap or
+                         * Helm record it was read from; "none" */
+} ctl_status_info_t;
+
+/** Run `driftctl status` with @argv as the command line would, but fill
+ *  @info instead of printing the card (errors and notes still go to
+ *  stderr). Returns the status exit status (CTL_OK, CTL_FOUND, CTL_ERROR);
+ *  @info is set unless CTL_ERROR. */
+int ctl_status_query(int argc, char **argv, ctl_status_info_t *info);
+
+/** `driftctl console`: the operator console's REPL (ctl_console.c). */
+int ctl_console_main(int argc, char **argv);
+
+/** `driftctl console --web`: the web console on loopback (ctl_web.c). Gets
+ *  the console's whole command line, "console" first. */
+int ctl_console_web(int argc, char **argv);
 
 int ctl_reconcile_main(int argc, char **argv);
 int ctl_diff_main(int argc, char **argv);

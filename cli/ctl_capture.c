@@ -64,7 +64,7 @@ static int parse_args(int argc, char **argv, capture_opts_t *o)
         }
     }
     if (c < 0)
-        return CTL_ERROR;
+        return c;
     if (o->baseline == NULL)
         return ctl_usage_error("capture", "--baseline is required");
     if (ctl_stdio(o->baseline) && ctl_stdio(o->policy))
@@ -265,8 +265,9 @@ int ctl_capture_main(int argc, char **argv)
 {
     capture_opts_t o = {.output = "live-snapshot.yaml"};
     dg_err_t err = {0};
+    int rc;
 
-    if (parse_args(argc, argv, &o))
-        return CTL_ERROR;
+    if ((rc = parse_args(argc, argv, &o)) != 0)
+        return ctl_parse_status(rc);
     return capture(&o, &err) ? ctl_fail(&err) : CTL_OK;
 }

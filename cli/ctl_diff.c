@@ -67,7 +67,7 @@ static int parse_args(int argc, char **argv, diff_opts_t *o)
         }
     }
     if (c < 0)
-        return CTL_ERROR;
+        return c;
     if (o->baseline == NULL || o->live == NULL)
         return ctl_usage_error("diff", "--baseline and --live are required");
     stdins = ctl_stdio(o->baseline) + ctl_stdio(o->live) + ctl_stdio(o->policy);
@@ -125,8 +125,8 @@ int ctl_diff_main(int argc, char **argv)
     dg_err_t err = {0};
     int rc;
 
-    if (parse_args(argc, argv, &o))
-        return CTL_ERROR;
+    if ((rc = parse_args(argc, argv, &o)) != 0)
+        return ctl_parse_status(rc);
     dg_variances_init(&r.v);
     dg_buf_init(&r.out, 0);
     rc = run(&o, &r, &err);

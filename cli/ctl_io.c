@@ -298,8 +298,8 @@ int ctl_parse_size(const char *s, size_t *out, dg_err_t *err)
     return 0;
 }
 
-/* Lines to print under the next error: driftctl runs one command per
- * process, so one buffer serves it. */
+/* Lines to print under the next error: driftctl runs one command at a
+ * time (the console clears them before each), so one buffer serves it. */
 static char details[2048];
 
 void ctl_detail(const char *fmt, ...)

@@ -25,6 +25,7 @@ static const char usage[] =
     "  simulate   ask what the admission gate answers to a change, offline\n"
     "  timeline   a release's audit lifecycle, from the API server's audit log\n"
     "  reconcile  plan, judge and apply the minimal change back to the baseline\n"
+    "  console    the operator console: a driftctl> prompt over these commands\n"
     "  policy     print the built-in DriftPolicy, or the kinds a policy governs\n"
     "  version    print the version\n"
     "  completion print a shell completion script (bash, zsh)\n"
@@ -43,8 +44,10 @@ static int version_main(int argc, char **argv)
 {
     ctl_args_t a = {argc, argv, 1, NULL};
 
-    if (ctl_opts_next(&version_cmd, &a) < 0)
-        return CTL_ERROR;
+    int c = ctl_opts_next(&version_cmd, &a);
+
+    if (c < 0)
+        return ctl_parse_status(c);
     printf("driftctl %s\n", DG_VERSION);
     return CTL_OK;
 }
@@ -61,6 +64,7 @@ static const struct {
     {"simulate", ctl_simulate_main},
     {"timeline", ctl_timeline_main},
     {"reconcile", ctl_reconcile_main},
+    {"console", ctl_console_main},
     {"policy", ctl_policy_main},
     {"version", version_main},
     {"completion", ctl_completion_main},

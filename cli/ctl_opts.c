@@ -150,11 +150,17 @@ int ctl_opts_next(const ctl_cmd_t *cmd, ctl_args_t *a)
             return ctl_usage_error(cmd->name, "unknown flag '%s'", s), -1;
         key = take_value(cmd, a, o, true, s[2] ? s + 2 : NULL);
     }
+    /* Returned, not exit(): the console runs commands in its own process. */
     if (key == CTL_OPT_HELP) {
         ctl_opts_help(cmd, stdout);
-        exit(CTL_OK);
+        return CTL_HELPED;
     }
     return key;
+}
+
+int ctl_parse_status(int rc)
+{
+    return rc == CTL_HELPED ? CTL_OK : CTL_ERROR;
 }
 
 bool ctl_stdio(const char *path)

@@ -86,7 +86,7 @@ static int kinds_main(int argc, char **argv)
         if (c == O_POLICY)
             path = a.val;
     if (c < 0)
-        return CTL_ERROR;
+        return ctl_parse_status(c);
     if (ctl_load_policy(path, &pol, &err) != 0)
         return ctl_fail(&err);
     rc = print_kinds(pol);
@@ -100,7 +100,7 @@ static int default_main(int argc, char **argv)
     int c = ctl_opts_next(&default_cmd, &a);
 
     if (c < 0)
-        return CTL_ERROR;
+        return ctl_parse_status(c);
     fputs(dg_policy_default_text(), stdout);
     return CTL_OK;
 }
@@ -113,7 +113,9 @@ int ctl_policy_main(int argc, char **argv)
         return default_main(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "kinds") == 0)
         return kinds_main(argc - 1, argv + 1);
-    if (argc >= 2 && argv[1][0] == '-' && ctl_opts_next(&policy_cmd, &a) < 0)
-        return CTL_ERROR;
+    int c = argc >= 2 && argv[1][0] == '-' ? ctl_opts_next(&policy_cmd, &a) : 0;
+
+    if (c < 0)
+        return ctl_parse_status(c);
     return ctl_usage_error("policy", "expected 'default' or 'kinds'");
 }

@@ -82,7 +82,7 @@ static int parse_args(int argc, char **argv, publish_opts_t *o)
         }
     }
     if (c < 0)
-        return CTL_ERROR;
+        return c;
     if (o->ns == NULL)
         return ctl_usage_error("publish", "-n/--namespace (the release namespace) is required");
     if (o->p.revision && strspn(o->p.revision, "0123456789") != strlen(o->p.revision))
@@ -142,8 +142,8 @@ int ctl_publish_main(int argc, char **argv)
     dg_buf_t cm;
     int rc;
 
-    if (parse_args(argc, argv, &o))
-        return CTL_ERROR;
+    if ((rc = parse_args(argc, argv, &o)) != 0)
+        return ctl_parse_status(rc);
     dg_buf_init(&cm, 0);
     rc = publish(&o, &cm, &err);
     dg_buf_free(&cm);

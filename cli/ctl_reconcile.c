@@ -154,7 +154,7 @@ static int parse_args(int argc, char **argv, rec_opts_t *o)
             break;
         }
     }
-    return c < 0 ? CTL_ERROR : check_opts(o);
+    return c < 0 ? c : check_opts(o);
 }
 
 /* ---- the baseline and live state -------------------------------------------------------- */
@@ -365,8 +365,8 @@ int ctl_reconcile_main(int argc, char **argv)
     dg_err_t err = {0};
     int rc;
 
-    if (parse_args(argc, argv, &o))
-        return CTL_ERROR;
+    if ((rc = parse_args(argc, argv, &o)) != 0)
+        return ctl_parse_status(rc);
     r.strategy = o.strategy ? o.strategy : "patch";
     dg_plan_init(&r.plan);
     rc = reconcile(&o, &r, &err);

@@ -82,7 +82,7 @@ static int parse_args(int argc, char **argv, render_opts_t *o)
         }
     }
     if (c < 0)
-        return CTL_ERROR;
+        return c;
     if (!o->chart == !o->manifests)
         return ctl_usage_error("render", "give exactly one of --chart and --manifests");
     if (o->release == NULL)
@@ -229,8 +229,8 @@ int ctl_render_main(int argc, char **argv)
     size_t nobjs = 0, nhooks = 0;
     int rc;
 
-    if (parse_args(argc, argv, &o))
-        return CTL_ERROR;
+    if ((rc = parse_args(argc, argv, &o)) != 0)
+        return ctl_parse_status(rc);
     dg_buf_init(&text, DG_MAX_MANIFEST_BYTES);
     rc = render(&o, &text, &nobjs, &nhooks, &err);
     if (!rc)

@@ -9,11 +9,12 @@
 
 #include "ctl.h"
 #include "decide.h"
+#include "path.h"
 #include "report.h"
 #include "review.h"
 
 enum { O_REVIEW = 256, O_BASELINE, O_LIVE, O_POLICY, O_RELEASE, O_NS, O_TARGET, O_PATCH, O_TYPE,
-       O_OBJECT, O_SUB, O_AS, O_GROUP, O_DRY, O_OUTPUT, O_MAX };
+       O_OBJECT, O_SET, O_SUB, O_AS, O_GROUP, O_DRY, O_OUTPUT, O_MAX };
 
 static const ctl_opt_t opts[] = {
     {"review", 0, "FILE", O_REVIEW, "an AdmissionReview (admission.k8s.io/v1 or v1beta1);\n"
@@ -30,6 +31,9 @@ static const ctl_opt_t opts[] = {
     {"type", 0, "TYPE", O_TYPE, "merge (default) or json (RFC 6902)"},
     {"object", 0, "FILE", O_OBJECT, "the complete proposed object instead of a patch;\n"
                                     "'-' = stdin"},
+    {"set", 0, "PATH=VALUE", O_SET, "the change as a governed path and a value, e.g.\n"
+                                    "spec.minReplicas=4 (VALUE is JSON, else a string);\n"
+                                    "repeatable"},
     {"subresource", 0, "NAME", O_SUB, "scale: judge a change through the scale subresource"},
     {"as", 0, "USER", O_AS, "requester (default \"driftctl-simulate\")"},
     {"as-group", 0, "GROUP", O_GROUP, "requester's group; repeatable"},
@@ -45,39 +49,62 @@ static const ctl_cmd_t cmd = {
     "Usage:\n"
     "  driftctl simulate --review FILE --baseline FILE [flags]\n"
     "  driftctl simulate --baseline FILE [--live FILE] --target KIND/NAME -n NS\n"
-    "                    (--patch JSON [--type merge|json] | --object FILE) [flags]\n"
+    "                    (--patch JSON [--type merge|json] | --object FILE |\n"
+    "                     --set PATH=VALUE...) [flags]\n"
     "\n"
     "Ask what driftgate answers, before anyone applies the change. The first form\n"
     "judges a recorded AdmissionReview and prints the response exactly as the\n"
     "webhook sends it; the second builds the UPDATE from a proposed change to the\n"
-    "live object (from --live, else the baseline's).\n",
+    "live object (from --live, else the baseline's). A change live already holds\n"
+    "(the out-of-band change itself) is replayed: judged as made to the baseline's\n"
+    "object.\n",
     opts,
     "Exit status: 0 allowed, 2 denied, 1 error.\n",
 };
 
 #define MAX_GROUPS 32
+#define MAX_SETS 32
 
 typedef struct sim_opts {
     const char *review, *baseline, *live, *policy, *release, *ns, *target, *patch, *type,
         *object, *subresource, *user, *output;
     const char *groups[MAX_GROUPS];
     size_t ngroups;
+    const char *sets[MAX_SETS]; /* "PATH=VALUE" */
+    size_t nsets;
     bool dry_run;
     size_t max_bytes;
 } sim_opts_t;
+
+/* The '=' that ends PATH in "PATH=VALUE": the first outside [k=v] keys. */
+static const char *set_eq(const char *spec)
+{
+    int depth = 0;
+
+    for (const char *c = spec; *c; c++) {
+        if (*c == '[')
+            depth++;
+        else if (*c == ']' && depth > 0)
+            depth--;
+        else if (*c == '=' && depth == 0)
+            return c;
+    }
+    return NULL;
+}
 
 static int check_opts(const sim_opts_t *o)
 {
     if (o->baseline == NULL)
         return ctl_usage_error("simulate", "--baseline is required");
-    if (o->review && (o->target || o->patch || o->object))
-        return ctl_usage_error("simulate", "--review cannot be combined with --target, --patch "
-                                           "or --object");
+    if (o->review && (o->target || o->patch || o->object || o->nsets))
+        return ctl_usage_error("simulate", "--review cannot be combined with --target, --patch, "
+                                           "--object or --set");
     if (o->review == NULL && o->target == NULL)
         return ctl_usage_error("simulate", "give --review FILE, or --target KIND/NAME with "
-                                           "--patch or --object");
-    if (o->target && (o->patch == NULL) == (o->object == NULL))
-        return ctl_usage_error("simulate", "--target needs exactly one of --patch and --object");
+                                           "--patch, --object or --set");
+    if (o->target && (o->patch != NULL) + (o->object != NULL) + (o->nsets > 0) != 1)
+        return ctl_usage_error("simulate", "--target needs exactly one of --patch, --object and "
+                                           "--set");
     if (o->subresource && strcmp(o->subresource, "scale") != 0)
         return ctl_usage_error("simulate", "--subresource: only 'scale' is judged");
     if (ctl_stdio(o->review) + ctl_stdio(o->baseline) + ctl_stdio(o->live) +
@@ -104,6 +131,14 @@ static int parse_args(int argc, char **argv, sim_opts_t *o)
         case O_PATCH: o->patch = a.val; break;
         case O_TYPE: o->type = a.val; break;
         case O_OBJECT: o->object = a.val; break;
+        case O_SET:
+            if (o->nsets == MAX_SETS)
+                return ctl_usage_error("simulate", "at most %d --set", MAX_SETS);
+            if (set_eq(a.val) == NULL || a.val[0] == '=')
+                return ctl_usage_error("simulate", "--set '%s': expected PATH=VALUE, e.g. "
+                                       "spec.minReplicas=4", a.val);
+            o->sets[o->nsets++] = a.val;
+            break;
         case O_SUB: o->subresource = a.val; break;
         case O_AS: o->user = a.val; break;
         case O_GROUP:
@@ -119,7 +154,7 @@ static int parse_args(int argc, char **argv, sim_opts_t *o)
             break;
         }
     }
-    return c < 0 ? CTL_ERROR : check_opts(o);
+    return c < 0 ? c : check_opts(o);
 }
 
 /* ---- building the review from a proposed change ------------------------------- */
@@ -132,6 +167,7 @@ typedef struct sim {
     dg_baselines_t *bases;
     dg_review_t *rv;
     char ns[256];      /* the release namespace, once loaded */
+    char kind[128];    /* the --target's kind, as typed */
 } sim_t;
 
 static const json_t *find_current(sim_t *s, const dg_objid_t *id, dg_err_t *err)
@@ -160,11 +196,50 @@ static json_t *as_scale(const json_t *obj)
                      json_object_get(meta, "resourceVersion"), "spec", "replicas", replicas);
 }
 
+/* "spec.minReplicas=4": the value as JSON when it reads as JSON (4, true,
+ * "4", {"a":1}), else as a string, as `helm --set` takes nginx:1.28. */
+static int set_one(json_t *obj, const char *spec, dg_err_t *err)
+{
+    const char *eq = set_eq(spec);
+    char path_text[512];
+    dg_path_t *path;
+    json_t *value;
+    int rc;
+
+    snprintf(path_text, sizeof path_text, "%.*s", (int)(eq - spec), spec);
+    if ((path = dg_path_parse(path_text, err)) == NULL)
+        return err && err->code ? err->code : DG_EINVAL;
+    value = json_loads(eq + 1, JSON_DECODE_ANY, NULL);
+    if (value == NULL)
+        value = json_string(eq + 1);
+    rc = value ? dg_path_set(path, obj, value, err) : dg_err_set(err, DG_EINVAL,
+                                                                 "--set '%s': not UTF-8", spec);
+    dg_path_free(&path);
+    return rc;
+}
+
+static int apply_sets(const sim_opts_t *o, const json_t *old, json_t **out, dg_err_t *err)
+{
+    int rc = 0;
+
+    if ((*out = json_deep_copy(old)) == NULL)
+        return dg_err_set(err, DG_ENOMEM, "out of memory");
+    for (size_t i = 0; i < o->nsets && !rc; i++)
+        rc = set_one(*out, o->sets[i], err);
+    if (rc) {
+        json_decref(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
 static int proposed(sim_t *s, const json_t *old, json_t **out, dg_err_t *err)
 {
     dg_objset_t *set = NULL;
     int rc;
 
+    if (s->o->nsets)
+        return apply_sets(s->o, old, out, err);
     if (s->o->patch)
         return ctl_patch_apply(old, s->o->patch, s->o->type ? s->o->type : "merge", out, err);
     rc = ctl_load_objects("--object", s->o->object, s->ns, s->o->max_bytes, 0, &set, NULL,
@@ -181,14 +256,14 @@ static int proposed(sim_t *s, const json_t *old, json_t **out, dg_err_t *err)
 }
 
 /* "hpa/test-nginx" -> kind and identity. */
-static int parse_target(const sim_opts_t *o, const char *ns, const dg_kindinfo_t **ki,
-                        dg_objid_t *id, dg_err_t *err)
+static int parse_target(sim_t *s, const dg_kindinfo_t **ki, dg_objid_t *id, dg_err_t *err)
 {
-    static char kind[128];
+    const sim_opts_t *o = s->o;
+    char *kind = s->kind;
     const char *slash = strchr(o->target, '/');
 
     if (slash == NULL || slash == o->target || slash[1] == '\0' ||
-        (size_t)(slash - o->target) >= sizeof kind)
+        (size_t)(slash - o->target) >= sizeof s->kind)
         return dg_err_set(err, DG_EINVAL, "--target '%s': expected KIND/NAME, e.g. hpa/test-nginx",
                           o->target);
     memcpy(kind, o->target, (size_t)(slash - o->target));
@@ -199,8 +274,36 @@ static int parse_target(const sim_opts_t *o, const char *ns, const dg_kindinfo_t
     if (o->subresource && strcmp((*ki)->group, "apps") != 0)
         return dg_err_set(err, DG_EINVAL, "--subresource scale: %s has no judged scale subresource",
                           (*ki)->kind);
-    *id = (dg_objid_t){(*ki)->group, (*ki)->kind, ns, slash + 1};
+    *id = (dg_objid_t){(*ki)->group, (*ki)->kind, s->ns, slash + 1};
     return 0;
+}
+
+/* The object before the change to @cur (as the webhook would see it) and after. */
+static int change(sim_t *s, const json_t *cur, json_t **old, json_t **obj, dg_err_t *err)
+{
+    json_decref(*old);
+    json_decref(*obj);
+    *obj = NULL;
+    *old = s->o->subresource ? as_scale(cur) : json_deep_copy(cur);
+    if (*old == NULL)
+        return dg_err_set(err, DG_ENOMEM, "out of memory");
+    return proposed(s, *old, obj, err);
+}
+
+/* A change live already holds is a no-op there, and the gate would allow
+ * it untouched; what the operator asks is whether the gate lets that change
+ * in, so it is judged as made to the baseline's object: the out-of-band
+ * change, replayed (the seed's "replay governed changes"). */
+static int replay(sim_t *s, const dg_objid_t *id, const json_t *cur, json_t **old,
+                  json_t **obj, dg_err_t *err)
+{
+    const dg_obj_t *base = dg_objset_find(s->rel->objs, id);
+
+    if (base == NULL || base->json == cur || !json_equal(*old, *obj))
+        return 0;
+    fprintf(stderr, "driftctl simulate: note: live %s already holds this change; judging it as "
+            "made to the baseline's object (the out-of-band change, replayed)\n", s->o->target);
+    return change(s, base->json, old, obj, err);
 }
 
 static int review_from_change(sim_t *s, dg_err_t *err)
@@ -213,14 +316,12 @@ static int review_from_change(sim_t *s, dg_err_t *err)
     dg_objid_t id;
     int rc;
 
-    if ((rc = parse_target(s->o, s->ns, &ki, &id, err)) != 0)
+    if ((rc = parse_target(s, &ki, &id, err)) != 0)
         return rc;
     if ((cur = find_current(s, &id, err)) == NULL)
         return DG_ENOTFOUND;
-    old = s->o->subresource ? as_scale(cur) : json_deep_copy(cur);
-    if (old == NULL)
-        return dg_err_set(err, DG_ENOMEM, "out of memory");
-    if ((rc = proposed(s, old, &obj, err)) != 0)
+    if ((rc = change(s, cur, &old, &obj, err)) != 0 ||
+        (rc = replay(s, &id, cur, &old, &obj, err)) != 0)
         goto out;
     api = json_string_value(json_object_get(cur, "apiVersion"));
     slash = api ? strchr(api, '/') : NULL;
@@ -346,8 +447,8 @@ int ctl_simulate_main(int argc, char **argv)
     bool denied = false;
     int rc;
 
-    if (parse_args(argc, argv, &o))
-        return CTL_ERROR;
+    if ((rc = parse_args(argc, argv, &o)) != 0)
+        return ctl_parse_status(rc);
     rc = judge(&s, &denied, &err);
     rc = rc ? ctl_fail(&err) : denied ? CTL_FOUND : CTL_OK;
     dg_review_free(&s.rv);

@@ -94,7 +94,7 @@ static int parse_args(int argc, char **argv, status_opts_t *o)
         }
     }
     if (c < 0)
-        return CTL_ERROR;
+        return c;
     if ((o->baseline == NULL) != (o->live == NULL))
         return ctl_usage_error("status", "--baseline and --live go together (offline); without "
                                          "both, status reads the cluster");
@@ -272,11 +272,10 @@ static void fill(const status_opts_t *o, const status_run_t *r, dg_status_t *s)
     s->gate = r->gate.view;
 }
 
-static int run(const status_opts_t *o, status_run_t *r, dg_err_t *err)
+static int run(const status_opts_t *o, status_run_t *r, dg_status_t *s, dg_err_t *err)
 {
     dg_format_t fmt = DG_FMT_TABLE;
     time_t now = time(NULL);
-    dg_status_t s;
     int rc;
 
     if (o->output && ((rc = dg_format_parse(o->output, &fmt, err)) ||
@@ -291,26 +290,80 @@ static int run(const status_opts_t *o, status_run_t *r, dg_err_t *err)
                    (rc = dg_managed_attribute(r->live, &r->v, err)) ||
                    (rc = find_plan(o, r, err))))
         return rc;
-    fill(o, r, &s);
-    return dg_status_render(&s, fmt, &r->out, err);
+    fill(o, r, s);
+    return dg_status_render(s, fmt, &r->out, err);
 }
 
-int ctl_status_main(int argc, char **argv)
+/* ---- what the console's context line shows ------------------------------------------- */
+
+static bool has_kind(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+
+    for (const char *p = list; (p = strstr(p, name)) != NULL; p += n)
+        if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+            return true;
+    return false;
+}
+
+/* The kinds live evidence covers, as kubectl's short names: "svc,deploy,hpa". */
+static void audited(const status_run_t *r, char *buf, size_t size)
+{
+    const dg_kindinfo_t *ki;
+    const char *name;
+    size_t used;
+
+    buf[0] = '\0';
+    for (size_t i = 0; i < (r->kinds ? r->nkinds : dg_objset_count(r->live)); i++) {
+        const dg_gk_t gk = r->kinds ? r->kinds[i]
+                                    : (dg_gk_t){dg_objset_at(r->live, i)->id.group,
+                                                dg_objset_at(r->live, i)->id.kind};
+
+        ki = dg_kind_by_kind(gk.group, gk.kind);
+        name = ki ? (ki->shortname ? ki->shortname : ki->resource) : gk.kind;
+        used = strlen(buf);
+        if (!has_kind(buf, name))
+            snprintf(buf + used, size - used, "%s%s", used ? "," : "", name);
+    }
+}
+
+static void summarize(const status_opts_t *o, const status_run_t *r, const dg_status_t *s,
+                      ctl_status_info_t *info)
+{
+    const char *where = o->baseline ? o->baseline : r->src.location;
+    const char *slash = strrchr(where, '/');
+
+    memset(info, 0, sizeof *info);
+    snprintf(info->ns, sizeof info->ns, "%s", s->ns ? s->ns : "");
+    snprintf(info->release, sizeof info->release, "%s", s->release ? s->release : "");
+    info->state = dg_status_state(s);
+    info->variances = r->v.n;
+    audited(r, info->kinds, sizeof info->kinds);
+    snprintf(info->artifact, sizeof info->artifact, "%s",
+             !r->rel ? "none" : slash && slash[1] ? slash + 1 : where);
+}
+
+/* `driftctl status`: the card on stdout, or with @info only what it sums up. */
+static int status(int argc, char **argv, ctl_status_info_t *info)
 {
     status_opts_t o = {0};
     status_run_t r = {0};
     dg_err_t err = {0};
+    dg_status_t s;
     int rc;
 
-    if (parse_args(argc, argv, &o))
-        return CTL_ERROR;
+    if ((rc = parse_args(argc, argv, &o)) != 0)
+        return ctl_parse_status(rc);
     dg_variances_init(&r.v);
     dg_buf_init(&r.out, 0);
-    rc = run(&o, &r, &err);
+    rc = run(&o, &r, &s, &err);
     if (rc)
         rc = ctl_fail(&err);
     else {
-        fwrite(r.out.data ? r.out.data : "", 1, r.out.len, stdout);
+        if (info)
+            summarize(&o, &r, &s, info);
+        else
+            fwrite(r.out.data ? r.out.data : "", 1, r.out.len, stdout);
         rc = r.rel == NULL ? CTL_ERROR : r.v.n ? CTL_FOUND : CTL_OK;
     }
     dg_buf_free(&r.out);
@@ -321,4 +374,14 @@ int ctl_status_main(int argc, char **argv)
     dg_release_free(&r.rel);
     dg_policy_free(&r.pol);
     return rc;
+}
+
+int ctl_status_main(int argc, char **argv)
+{
+    return status(argc, argv, NULL);
+}
+
+int ctl_status_query(int argc, char **argv, ctl_status_info_t *info)
+{
+    return status(argc, argv, info);
 }

@@ -99,7 +99,7 @@ static int parse_args(int argc, char **argv, tl_opts_t *o)
         }
     }
     if (c < 0)
-        return CTL_ERROR;
+        return c;
     if (o->nlogs == 0)
         return ctl_usage_error("timeline", "--audit-log is required");
     for (size_t i = 0; i < o->nlogs; i++)
@@ -216,9 +216,9 @@ int ctl_timeline_main(int argc, char **argv)
     int rc;
 
     dg_buf_init(&out, 0);
-    if (parse_args(argc, argv, &o)) {
+    if ((rc = parse_args(argc, argv, &o)) != 0) {
         free(o.logs);
-        return CTL_ERROR;
+        return ctl_parse_status(rc);
     }
     rc = run(&o, &pol, &tl, &r, &fmt, &err);
     ctx = (dg_report_timeline_ctx_t){r.lines, r.malformed};

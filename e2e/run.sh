@@ -857,8 +857,18 @@ start_gate || fail "13. driftgate did not restart"
 register Fail
 checks=$((checks + 1))
 wait_for 30 probe_judged || fail "13. the API server never called driftgate after the restart"
-run "13. the port back (a reconcile)" 0 -- kubectl patch svc test-nginx -n sandbox-nginx --type json \
-    -p '[{"op":"replace","path":"/spec/ports/0/port","value":80}]'
+# The port back from the operator console, fed a script: status, then
+# reconcile (the plan judged, applied through the gate, verified); its
+# context line turns in-sync. Exit 2: the first status found the drift.
+run "13. driftctl console: status, reconcile --yes" 2 -- sh -c "printf 'status\\nreconcile --yes\\n' |
+    '$build/driftctl' console --release test-nginx -n sandbox-nginx --context e2e"
+has "13. the console's context line" "$(head -n 2 <<<"$out")" \
+    "context: sandbox-nginx / test-nginx  workflow: helm-release-audit  state: variance-detected" \
+    "cluster=e2e audited=svc,deploy,hpa artifact=driftgate-baseline.sandbox-nginx.test-nginx"
+has "13. the console's status card and plan" "$out" "State:            variance-detected" \
+    "1 operation (1 patch) restores 1 variance"
+has "13. applied and verified" "$err" "the drift is gone"
+has "13. the context line turns in-sync" "$(tail -n 2 <<<"$out")" "state: in-sync"
 run "status after the fix" 0 -- st
 eq "13. in sync after" "$(jq -r .state <<<"$out")" in-sync
 eq "13. nothing active" "$(jq -r .signals.total <<<"$out")" 0

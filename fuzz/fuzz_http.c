@@ -34,8 +34,9 @@ static void setup(void)
     dg_manifest_opts_t opts = {.name = "release", .default_ns = "sandbox-nginx"};
     dg_release_t *rel = dg_release_new("test-nginx", "sandbox-nginx");
 
-    dg_log_set_level(DG_LOG_ERROR);
-    gate.store = dg_store_new();
+    gate.log = dg_log_new(DG_LOG_ERROR);
+    gate.metrics = dg_metrics_new();
+    gate.store = gate.metrics ? dg_store_new(gate.metrics, gate.log) : NULL;
     gate.decisions = dg_decisions_new();
     gate.policy = dg_policy_default(NULL);
     if (!rel || !gate.store || !gate.decisions || !gate.policy ||

@@ -413,6 +413,45 @@ json_t *dg_path_elem(const dg_seg_t *s, const json_t *arr, size_t *index)
     return NULL;
 }
 
+/* The object segment @s of a path being set leads to from @cur; a
+ * missing field becomes an empty object, as `kubectl patch` would make it. */
+static json_t *set_step(const dg_seg_t *s, json_t *cur)
+{
+    json_t *next;
+
+    if (s->kind == DG_SEG_KEY)
+        return dg_path_elem(s, cur, NULL);
+    if (s->kind != DG_SEG_FIELD || !json_is_object(cur))
+        return NULL;
+    next = json_object_get(cur, s->name);
+    if (next == NULL && json_object_set_new(cur, s->name, json_object()) == 0)
+        next = json_object_get(cur, s->name);
+    return next;
+}
+
+int dg_path_set(const dg_path_t *path, json_t *root, json_t *value, dg_err_t *err)
+{
+    const dg_seg_t *last = path->n ? &path->segs[path->n - 1] : NULL;
+    json_t *cur = root;
+
+    if (last == NULL || last->kind != DG_SEG_FIELD) {
+        json_decref(value);
+        return dg_err_set(err, DG_EINVAL, "'%s': only a field can be set, not a list element",
+                          path->text);
+    }
+    for (size_t i = 0; i + 1 < path->n && cur; i++)
+        cur = set_step(&path->segs[i], cur);
+    if (!json_is_object(cur)) {
+        json_decref(value);
+        return dg_err_set(err, DG_EINVAL, "'%s': no object holds field '%s' (an absent list "
+                          "element, a [*], or a value that is not an object on the way)",
+                          path->text, last->name);
+    }
+    if (json_object_set_new(cur, last->name, value))
+        return dg_err_set(err, DG_ENOMEM, "out of memory");
+    return 0;
+}
+
 json_t *dg_path_get(const dg_path_t *path, json_t *root)
 {
     json_t *cur = root;

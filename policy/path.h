@@ -74,4 +74,12 @@ json_t *dg_path_elem(const dg_seg_t *s, const json_t *arr, size_t *index);
  *  first element. */
 json_t *dg_path_get(const dg_path_t *path, json_t *root);
 
+/** Set the field @path ends in, in @root, to @value (stolen, even on
+ *  failure): fields on the way that are absent are created as objects;
+ *  [k=v] segments must select an element. Returns 0, or DG_EINVAL when the
+ *  path ends in a list element, has a [*], or meets a non-object or no
+ *  element (the message names the segment; @root may have gained empty
+ *  objects on the way), or DG_ENOMEM. */
+DG_MUST_CHECK int dg_path_set(const dg_path_t *path, json_t *root, json_t *value, dg_err_t *err);
+
 #endif

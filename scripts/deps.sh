@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libjansson-dev libyaml-dev zlib1g-dev check
       libmicrohttpd-dev libgnutls28-dev libssl-dev libcurl4-openssl-dev
-      clang libclang-rt-14-dev curl unzip openssl nginx wrk nghttp2-client python3 python3-yaml time jq
+      clang libclang-rt-14-dev curl unzip openssl nginx wrk nghttp2-client python3 python3-yaml time jq libedit-dev
       python3-pip python3-jsonschema man-db groff-base zsh shellcheck)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -89,11 +89,11 @@ static void judged(dg_gate_t *g, const dg_review_t *rv, const dg_decision_t *d, 
 {
     json_t *rec = decision_record(g, rv, d, ns);
 
-    dg_metrics_decision(d->verdict, d->response.allowed ? 200 : d->response.code, ns);
+    dg_metrics_decision(g->metrics, d->verdict, d->response.allowed ? 200 : d->response.code, ns);
     if (rec == NULL)
         return;
-    dg_log_fields(d->verdict == DG_VERDICT_DENY ? DG_LOG_WARN : DG_LOG_INFO, "admission decision",
-                  rec);
+    dg_log_fields(g->log, d->verdict == DG_VERDICT_DENY ? DG_LOG_WARN : DG_LOG_INFO,
+                  "admission decision", rec);
     if (g->decisions)
         dg_decisions_push(g->decisions, rec);
     json_decref(rec);
@@ -109,7 +109,7 @@ static void internal_error(dg_gate_t *g, const dg_review_t *rv, dg_decision_t *d
     char msg[600];
 
     dg_err_format(err, msg, sizeof msg);
-    dg_log(DG_LOG_ERROR, "internal error judging a request",
+    dg_log(g->log, DG_LOG_ERROR, "internal error judging a request",
            json_pack("{s:s, s:s, s:b}", "uid", rv->uid, "error", msg, "fail_open", g->cfg->fail_open));
     dg_decision_free(d);
     dg_decision_init(d);
@@ -138,7 +138,8 @@ static void validate(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *res
     if (rv == NULL) {
         dg_http_error(resp, err.code == DG_ETOOBIG ? 413 : err.code == DG_ENOMEM ? 500 : 400,
                       "%s", dg_err_format(&err, msg, sizeof msg));
-        dg_log(DG_LOG_WARN, "bad AdmissionReview refused", json_pack("{s:s}", "error", msg));
+        dg_log(g->log, DG_LOG_WARN, "bad AdmissionReview refused",
+               json_pack("{s:s}", "error", msg));
         return;
     }
     rv->timeout_ms = dg_api_timeout_ms(req->timeout);
@@ -195,11 +196,11 @@ static void audit(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *resp)
     json_decref(list);
     if (rc) {
         dg_http_error(resp, rc == DG_ENOMEM ? 500 : 400, "%s", dg_err_format(&err, msg, sizeof msg));
-        dg_log(DG_LOG_WARN, "audit events refused", json_pack("{s:s}", "error", msg));
+        dg_log(g->log, DG_LOG_WARN, "audit events refused", json_pack("{s:s}", "error", msg));
         return;
     }
     if (skipped)
-        dg_log(DG_LOG_WARN, "audit events skipped: not audit events",
+        dg_log(g->log, DG_LOG_WARN, "audit events skipped: not audit events",
                json_pack("{s:I}", "skipped", (json_int_t)skipped));
     text(resp, 200, "application/json", "{}\n");
 }
@@ -351,7 +352,9 @@ void dg_api_handle(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *resp)
             return dg_http_error(resp, 404, "no route %s", req->path);
         resp->status = 200;
         resp->content_type = "text/plain; version=0.0.4";
-        if (dg_metrics_render(&resp->body, dg_tls_expiry_seconds()) != 0 ||
+        if (dg_metrics_render(g->metrics, &resp->body,
+                              g->tls ? dg_tls_expiry_seconds(g->tls) : 0,
+                              dg_log_dropped(g->log)) != 0 ||
             dg_events_metrics(g->events, &resp->body) != 0 ||
             dg_drift_metrics(g->drift, (int64_t)time(NULL), &resp->body) != 0)
             dg_http_error(resp, 500, "out of memory");

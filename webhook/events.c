@@ -45,6 +45,7 @@ struct dg_events {
     dg_kevent_agg_t *agg;      /* the poster thread's own */
     dg_timelines_t *tls;
     const char *webhook;
+    dg_log_t *log;             /* the gate's (borrowed) */
     atomic_ullong created, patched, dropped, failed, coalesced, rebuilt, distrusted;
 };
 
@@ -259,7 +260,7 @@ static void post_one(dg_events_t *ev, dg_kube_conn_t *conn, item_t *it)
     {
         char msg[600];
 
-        dg_log(DG_LOG_WARN, "event not posted",
+        dg_log(ev->log, DG_LOG_WARN, "event not posted",
                json_pack("{s:s, s:s}", "event", name, "error", dg_err_format(&err, msg, sizeof msg)));
     }
 }
@@ -345,7 +346,7 @@ static void rebuild(dg_events_t *ev, dg_kube_conn_t *conn)
     if (err.code) {
         char msg[600];
 
-        dg_log(DG_LOG_WARN, "timeline not rebuilt from driftgate's Events",
+        dg_log(ev->log, DG_LOG_WARN, "timeline not rebuilt from driftgate's Events",
                json_pack("{s:s}", "error", dg_err_format(&err, msg, sizeof msg)));
     }
     if (nkept) {
@@ -360,7 +361,7 @@ static void rebuild(dg_events_t *ev, dg_kube_conn_t *conn)
             atomic_fetch_add(&ev->rebuilt, nkept - skipped);
         json_decref(list);
     }
-    dg_log(DG_LOG_INFO, "timeline rebuilt from driftgate's Events",
+    dg_log(ev->log, DG_LOG_INFO, "timeline rebuilt from driftgate's Events",
            json_pack("{s:I, s:I, s:I}", "read", (json_int_t)seen, "kept",
                      (json_int_t)atomic_load(&ev->rebuilt), "distrusted",
                      (json_int_t)atomic_load(&ev->distrusted)));
@@ -428,7 +429,8 @@ dg_events_t *dg_events_start(const dg_gate_t *g, const char *instance, dg_err_t 
     ev->refilled_ns = now_ns();
     ev->tls = g->timelines;
     ev->webhook = g->cfg->webhook_name ? g->cfg->webhook_name : "validate.driftgate.io";
-    ev->client = dg_kube_client_new(g->cfg, err);
+    ev->log = g->log;
+    ev->client = dg_kube_client_new(g->cfg, g->metrics, g->log, err);
     if (ev->client == NULL || (ev->started = pthread_create(&ev->thread, NULL, run, ev) == 0) == false) {
         if (ev->client)
             dg_err_set(err, DG_ENOMEM, "cannot start the Events thread");

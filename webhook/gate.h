@@ -9,6 +9,8 @@
 
 #include "decide.h"
 #include "decisions.h"
+#include "log.h"
+#include "metrics.h"
 #include "policy.h"
 #include "store.h"
 #include "timelines.h"
@@ -46,16 +48,24 @@ typedef struct dg_gate_cfg {
     unsigned events_qps, events_burst; /* their token bucket */
 } dg_gate_cfg_t;
 
-struct dg_events; /* webhook/events.h */
-struct dg_drift;  /* webhook/drift.h */
+typedef struct dg_kube dg_kube_t; /* kube.h */
+typedef struct dg_tls dg_tls_t;   /* tls.h */
+struct dg_events;                 /* events.h */
+struct dg_drift;                  /* drift.h */
 
+/* One gate: everything a running driftgate keeps is reached from here, so
+ * two gates in one process (tests) share nothing. */
 typedef struct dg_gate {
     const dg_gate_cfg_t *cfg;
+    dg_log_t *log;                   /* owned; made first, freed last: the rest log to it */
+    dg_metrics_t *metrics;           /* owned; made next, freed before @log: the rest count in it */
     dg_store_t *store;
     dg_policy_t *policy;
     const dg_refresh_ops_t *refresh; /* the Kubernetes source's re-read, or NULL */
     dg_decisions_t *decisions;       /* the recent decision records, or NULL: not kept */
     dg_timelines_t *timelines;       /* what POST /audit was sent, or NULL: not kept */
+    dg_kube_t *kube;                 /* owned: the Kubernetes source, or NULL: none */
+    dg_tls_t *tls;                   /* owned: the serving certificate; NULL in tests */
     /* The Event poster, or NULL: none posted. Atomic: it starts after the
      * audit thread that reads it. */
     struct dg_events *_Atomic events;

@@ -3,7 +3,9 @@
  * rotation, --baseline-dir changes) and the rolling-update shutdown.
  * SPDX-License-Identifier: Apache-2.0 */
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,12 +23,23 @@
 #include "reread.h"
 #include "tls.h"
 
-static volatile sig_atomic_t signals;
-
-static void on_signal(int sig)
+/* SIGTERM and SIGINT are blocked in every thread (main blocks them before
+ * it makes the first; threads inherit the mask) and taken by the main loop
+ * with sigtimedwait(): no handler, so no process-wide flag for one. */
+static void block_stop_signals(sigset_t *set)
 {
-    (void)sig;
-    signals++;
+    sigemptyset(set);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, set, NULL);
+}
+
+/* Did a stop signal arrive within @ms? */
+static bool stop_signal(const sigset_t *set, long ms)
+{
+    struct timespec wait = {ms / 1000, (ms % 1000) * 1000000L};
+
+    return sigtimedwait(set, NULL, &wait) > 0;
 }
 
 /* ---- options: one table drives the flags, their environment twins and --help ---- */
@@ -290,19 +303,21 @@ static void housekeeping(dg_gate_t *g)
 {
     dg_err_t err = {0};
     char msg[600];
-    int rc = dg_tls_reload(&err);
+    int rc = dg_tls_reload(g->tls, &err);
 
     if (rc == 1)
-        dg_log(DG_LOG_INFO, "serving certificate reloaded",
+        dg_log(g->log, DG_LOG_INFO, "serving certificate reloaded",
                json_pack("{s:s, s:f}", "cert", g->cfg->tls_cert, "expires_in_s",
-                         dg_tls_expiry_seconds()));
+                         dg_tls_expiry_seconds(g->tls)));
     else if (rc < 0)
-        dg_log(DG_LOG_ERROR, "new serving certificate not loaded; the old one keeps serving",
+        dg_log(g->log, DG_LOG_ERROR,
+               "new serving certificate not loaded; the old one keeps serving",
                json_pack("{s:s}", "error", dg_err_format(&err, msg, sizeof msg)));
     if (g->cfg->baseline_dir) {
         memset(&err, 0, sizeof err);
         if (dg_store_load_dir(g->store, g->cfg->baseline_dir, &err) < 0)
-            dg_log(DG_LOG_ERROR, "baseline directory not read; keeping the baselines loaded",
+            dg_log(g->log, DG_LOG_ERROR,
+                   "baseline directory not read; keeping the baselines loaded",
                    json_pack("{s:s}", "error", dg_err_format(&err, msg, sizeof msg)));
     }
 }
@@ -327,36 +342,29 @@ static const char *listen_addr(const dg_gate_cfg_t *cfg, size_t i)
  * API server has seen that, new connections still arrive and must be
  * served; only then stop accepting and let in-flight requests finish. A
  * second signal skips the wait. */
-static void shut_down(dg_gate_t *g, dg_http_t **http)
+static void shut_down(dg_gate_t *g, dg_http_t **http, const sigset_t *stop)
 {
-    struct timespec tick = {0, 50 * 1000 * 1000};
-    sig_atomic_t seen = signals;
-
     atomic_store(&g->draining, true);
-    dg_log(DG_LOG_INFO, "SIGTERM: /readyz fails; serving on for the shutdown delay",
+    dg_log(g->log, DG_LOG_INFO, "SIGTERM: /readyz fails; serving on for the shutdown delay",
            json_pack("{s:i}", "shutdown_delay_s", (int)g->cfg->shutdown_delay_s));
-    for (unsigned i = 0; i < g->cfg->shutdown_delay_s * 20 && signals == seen; i++)
-        nanosleep(&tick, NULL);
+    for (unsigned i = 0; i < g->cfg->shutdown_delay_s * 20; i++)
+        if (stop_signal(stop, 50)) /* a second signal ends the wait */
+            break;
     for (size_t i = 0; i < NLISTENERS; i++)
         dg_http_quiesce(http[i]);
-    dg_log(DG_LOG_INFO, "not accepting; draining in-flight requests",
+    dg_log(g->log, DG_LOG_INFO, "not accepting; draining in-flight requests",
            json_pack("{s:I}", "inflight", (json_int_t)g->inflight));
     for (size_t i = 0; i < NLISTENERS; i++)
         dg_http_stop(&http[i], g->cfg->request_timeout_s);
 }
 
-static int serve(dg_gate_t *g)
+static int serve(dg_gate_t *g, const sigset_t *stop)
 {
-    struct sigaction sa = {.sa_handler = on_signal};
-    struct timespec tick = {0, 100 * 1000 * 1000};
     dg_http_t *http[NLISTENERS] = {0};
     dg_err_t err = {0};
     char msg[600];
     unsigned ticks = 0;
 
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     for (size_t i = 0; i < NLISTENERS; i++) {
         const char *addr = listen_addr(g->cfg, i);
@@ -368,18 +376,17 @@ static int serve(dg_gate_t *g)
             return 1;
         }
     }
-    dg_log(DG_LOG_INFO, "serving",
+    dg_log(g->log, DG_LOG_INFO, "serving",
            json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "listen", g->cfg->listen, "metrics",
                      g->cfg->metrics_listen, "console", g->cfg->console_listen, "webhook",
                      g->cfg->webhook_name, "fail_open", g->cfg->fail_open, "client_auth",
                      g->cfg->client_ca != NULL));
-    while (signals == 0) {
-        nanosleep(&tick, NULL);
+    while (!stop_signal(stop, 100)) {
         if (++ticks % (10 * g->cfg->dir_poll_s) == 0)
             housekeeping(g);
     }
-    shut_down(g, http);
-    dg_log(DG_LOG_INFO, "stopped", NULL);
+    shut_down(g, http, stop);
+    dg_log(g->log, DG_LOG_INFO, "stopped", NULL);
     return 0;
 }
 
@@ -394,14 +401,16 @@ static int start_sources(dg_gate_t *g, dg_err_t *err)
     }
     /* Said at every start: the trust the policy gives away. */
     if (!dg_policy_has_deployers(g->policy))
-        dg_log(DG_LOG_WARN, "the policy names no deployers: anyone who can write Helm's release "
-                            "records can release (set spec.deployers)",
+        dg_log(g->log, DG_LOG_WARN,
+               "the policy names no deployers: anyone who can write Helm's release "
+               "records can release (set spec.deployers)",
                json_pack("{s:s}", "policy", dg_policy_name(g->policy)));
     if (g->cfg->kubeconfig || g->cfg->in_cluster)
         return dg_kube_start(g, err);
     if (!g->cfg->baseline_dir)
-        dg_log(DG_LOG_WARN, "no baseline source (--baseline-dir, --kubeconfig or --in-cluster): "
-                            "every request is allowed as no-baseline",
+        dg_log(g->log, DG_LOG_WARN,
+               "no baseline source (--baseline-dir, --kubeconfig or --in-cluster): "
+               "every request is allowed as no-baseline",
                NULL);
     return 0;
 }
@@ -411,7 +420,7 @@ static int start_sources(dg_gate_t *g, dg_err_t *err)
 static dg_timelines_t *new_timelines(const dg_gate_t *g, dg_err_t *err)
 {
     dg_timeline_opts_t to = {.webhook = g->cfg->webhook_name,
-                             .baseline_ns = dg_kube_baseline_namespace(g->cfg), .pol = g->policy};
+                             .baseline_ns = dg_kube_baseline_namespace(g), .pol = g->policy};
 
     return dg_timelines_new(&to, DG_TIMELINES_PER_RELEASE, DG_TIMELINES_RELEASES, err);
 }
@@ -455,6 +464,7 @@ int main(int argc, char **argv)
     dg_gate_t g = {.cfg = cfg};
     dg_reread_t *reread = NULL;
     dg_events_t *events;
+    sigset_t stop;
     dg_err_t err = {0};
     char msg[600];
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -468,15 +478,23 @@ int main(int argc, char **argv)
                 st.level);
         return 1;
     }
-    dg_log_set_level((dg_log_level_t)dg_log_level_parse(st.level));
-    dg_log_start();
-    g.store = dg_store_new();
+    block_stop_signals(&stop); /* before the first thread */
+    g.log = dg_log_new((dg_log_level_t)dg_log_level_parse(st.level));
+    if (g.log == NULL) {
+        fprintf(stderr, "driftgate: out of memory\n");
+        return 1;
+    }
+    dg_log_start(g.log);
+    g.metrics = dg_metrics_new();
+    g.store = g.metrics ? dg_store_new(g.metrics, g.log) : NULL;
     g.decisions = dg_decisions_new();
     g.drift = dg_drift_new();
     if (g.store == NULL || g.decisions == NULL || g.drift == NULL ||
-        dg_tls_init(cfg->tls_cert, cfg->tls_key, cfg->client_ca, cfg->client_names, &err) != 0 ||
+        (g.tls = dg_tls_new(cfg->tls_cert, cfg->tls_key, cfg->client_ca, cfg->client_names,
+                            &err)) == NULL ||
         load_policy(&g, &err) != 0 || start_sources(&g, &err) < 0 ||
-        (g.refresh && (reread = dg_reread_new(g.refresh, cfg->reread_budget_ms, &err)) == NULL)) {
+        (g.refresh &&
+         (reread = dg_reread_new(g.refresh, cfg->reread_budget_ms, g.metrics, &err)) == NULL)) {
         fprintf(stderr, "driftgate: %s\n",
                 err.code ? dg_err_format(&err, msg, sizeof msg) : "out of memory");
         goto out;
@@ -489,18 +507,19 @@ int main(int argc, char **argv)
     }
     if (start_events(&g) != 0)
         goto out;
-    rc = serve(&g);
+    rc = serve(&g, &stop);
 out:
-    dg_kube_stop(); /* the audit posts Events: it stops first */
+    dg_kube_stop(&g.kube); /* the audit posts Events: it stops first */
     events = atomic_exchange(&g.events, NULL);
     dg_events_stop(&events);
     dg_reread_free(&reread);
     dg_store_free(&g.store);
     dg_policy_free(&g.policy);
-    dg_tls_shutdown();
+    dg_tls_free(&g.tls);
     dg_decisions_free(&g.decisions);
     dg_timelines_free(&g.timelines);
     dg_drift_free(&g.drift);
-    dg_log_stop();
+    dg_metrics_free(&g.metrics); /* everything above counted in it ... */
+    dg_log_free(&g.log);         /* ... and logged to it: written out here */
     return rc;
 }

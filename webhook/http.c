@@ -86,7 +86,7 @@ void dg_http_error(dg_http_resp_t *resp, int status, const char *fmt, ...)
     json_decref(st);
 }
 
-static enum MHD_Result send_resp(struct MHD_Connection *conn, dg_http_resp_t *r)
+static enum MHD_Result send_resp(dg_http_t *h, struct MHD_Connection *conn, dg_http_resp_t *r)
 {
     struct MHD_Response *mr;
     enum MHD_Result ret;
@@ -98,7 +98,7 @@ static enum MHD_Result send_resp(struct MHD_Connection *conn, dg_http_resp_t *r)
     MHD_add_response_header(mr, "Content-Type", r->content_type ? r->content_type : "text/plain");
     MHD_add_response_header(mr, "Cache-Control", "no-store");
     if (r->status >= 400 && r->status != 404 && r->status != 403)
-        dg_metrics_rejected(r->status);
+        dg_metrics_rejected(h->gate->metrics, r->status);
     ret = MHD_queue_response(conn, (unsigned)r->status, mr);
     MHD_destroy_response(mr);
     return ret;
@@ -140,10 +140,10 @@ static void precheck(dg_http_t *h, struct MHD_Connection *conn, const char *url,
     const union MHD_ConnectionInfo *ci;
     int status = 0;
 
-    if (h->role == DG_ROLE_WEBHOOK && dg_tls_client_ca_pem() && strcmp(url, "/healthz") != 0 &&
-        strcmp(url, "/readyz") != 0) {
+    if (h->role == DG_ROLE_WEBHOOK && dg_tls_client_ca_pem(h->gate->tls) &&
+        strcmp(url, "/healthz") != 0 && strcmp(url, "/readyz") != 0) {
         ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-        if (ci == NULL || !dg_tls_client_verified(ci->tls_session)) {
+        if (ci == NULL || !dg_tls_client_verified(h->gate->tls, ci->tls_session)) {
             cr->early_status = 401;
             snprintf(cr->early_msg, sizeof cr->early_msg,
                      "a client certificate from --client-ca, for client authentication, "
@@ -277,7 +277,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         } else
             dg_api_handle(h->gate, &cr->req, &cr->resp);
     }
-    return send_resp(conn, &cr->resp);
+    return send_resp(h, conn, &cr->resp);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -290,10 +290,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (cr == NULL)
         return;
     if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED)
-        dg_log(DG_LOG_WARN, "request dropped: the client stalled past the request timeout",
+        dg_log(h->gate->log, DG_LOG_WARN,
+               "request dropped: the client stalled past the request timeout",
                json_pack("{s:I}", "bytes_received", (json_int_t)cr->body.len));
     if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED)
-        dg_metrics_rejected(408);
+        dg_metrics_rejected(h->gate->metrics, 408);
     atomic_fetch_sub(&h->gate->inflight_body, cr->reserved);
     dg_buf_free(&cr->body);
     dg_buf_free(&cr->resp.body);
@@ -348,15 +349,15 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *l
 static void mhd_log(void *cls, const char *fmt, va_list ap) DG_VPRINTF(2);
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
+    dg_http_t *h = cls;
     char msg[512];
     size_t n;
 
-    (void)cls;
     vsnprintf(msg, sizeof msg, fmt, ap);
     n = strlen(msg);
     while (n && msg[n - 1] == '\n')
         msg[--n] = '\0';
-    dg_log(DG_LOG_DEBUG, msg, json_pack("{s:s}", "component", "libmicrohttpd"));
+    dg_log(h->gate->log, DG_LOG_DEBUG, msg, json_pack("{s:s}", "component", "libmicrohttpd"));
 }
 
 /* The listening socket is ours, not libmicrohttpd's: an address in use is
@@ -431,17 +432,51 @@ static void http_free(dg_http_t *h)
     free(h);
 }
 
+/* ---- TLS: the gate's certificate, found from the handshake --------------------------------- */
+
+/* Each connection's socket context is its dg_http_t. MHD calls this before
+ * the connection is polled, so before a byte of its handshake is read. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    (void)conn;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED)
+        *socket_context = cls;
+}
+
+/* MHD_OPTION_HTTPS_CERT_CALLBACK is GnuTLS's callback, which carries no
+ * pointer of ours. MHD sets each session's pointer to its connection
+ * (gnutls_session_set_ptr in daemon.c, from 0.9.75 to today), whose socket
+ * context on_connection() set: the gate, without a global. Anything else
+ * fails the handshake rather than serving a wrong certificate. */
+static int cert_callback(gnutls_session_t session, const gnutls_datum_t *req_ca_dn, int nreqs,
+                         const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length,
+                         gnutls_pcert_st **pcert, unsigned int *pcert_length,
+                         gnutls_privkey_t *privkey)
+{
+    struct MHD_Connection *conn = gnutls_session_get_ptr(session);
+    const union MHD_ConnectionInfo *ci =
+        conn ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT) : NULL;
+    dg_http_t *h = ci ? ci->socket_context : NULL;
+
+    (void)req_ca_dn, (void)nreqs, (void)pk_algos, (void)pk_algos_length;
+    if (h == NULL || h->gate->tls == NULL)
+        return -1;
+    dg_tls_current(h->gate->tls, pcert, pcert_length, privkey);
+    return 0;
+}
+
 static struct MHD_Daemon *start_mhd(dg_http_t *h, int fd)
 {
     const dg_gate_cfg_t *cfg = h->gate->cfg;
     bool tls = h->role == DG_ROLE_WEBHOOK;
+    const char *ca = tls ? dg_tls_client_ca_pem(h->gate->tls) : NULL;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
                      MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME | (tls ? MHD_USE_TLS : 0);
     struct MHD_OptionItem tls_opts[] = {
         {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)DG_TLS_PRIORITIES},
-        {MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)dg_tls_cert_callback},
-        {dg_tls_client_ca_pem() ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0,
-         (void *)dg_tls_client_ca_pem()},
+        {MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)cert_callback},
+        {ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, (void *)ca},
         {MHD_OPTION_END, 0, NULL},
     };
     /* The console and metrics are light: two polling threads are plenty. */
@@ -452,7 +487,8 @@ static struct MHD_Daemon *start_mhd(dg_http_t *h, int fd)
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
         cfg->request_timeout_s, MHD_OPTION_CONNECTION_LIMIT, 4096u,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_conns_per_ip, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        on_completed, h, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
         tls ? MHD_OPTION_ARRAY : MHD_OPTION_END, tls_opts, MHD_OPTION_END);
 }
 

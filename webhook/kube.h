@@ -8,18 +8,25 @@
 #include "err.h"
 #include "gate.h"
 
+/* dg_kube_t (declared in gate.h): one gate's Kubernetes source, opaque. */
+
 /** Connect with g->cfg->kubeconfig or the in-cluster service account, set
- *  g->refresh, and start the watch and audit threads. The store is marked
- *  synced once the first lists have loaded. Returns 0 or a DG_E* code with
- *  a message naming what is wrong (unreadable kubeconfig, no server...). */
+ *  g->refresh, and start the watch and audit threads, counting in
+ *  g->metrics. The source is g->kube (owned by the gate) even when this
+ *  fails part way: dg_kube_stop(&g->kube) undoes what was started. The
+ *  store is marked synced once the first lists have loaded. Returns 0 or a
+ *  DG_E* code with a message naming what is wrong (unreadable kubeconfig,
+ *  no server...). */
 int dg_kube_start(dg_gate_t *g, dg_err_t *err);
 
 /** The one namespace whose baseline ConfigMaps are believed: --baseline-
  *  namespace, else $POD_NAMESPACE, else the service account's (in the
- *  cluster), else DG_BASELINE_NS. Static or process-long storage. */
-const char *dg_kube_baseline_namespace(const dg_gate_cfg_t *cfg);
+ *  cluster, once g->kube is started), else DG_BASELINE_NS. Borrowed: lives
+ *  as long as g->cfg, the environment or g->kube. */
+const char *dg_kube_baseline_namespace(const dg_gate_t *g);
 
-/** Stop the threads and free the client. Safe when never started. */
-void dg_kube_stop(void);
+/** Stop the threads, clear the gate's refresh, free everything and set
+ *  *@kube to NULL. NULL-safe. */
+void dg_kube_stop(dg_kube_t **kube);
 
 #endif

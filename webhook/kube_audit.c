@@ -371,7 +371,7 @@ static json_t *object_timeline(struct dg_kube_audit *a, const bucket_t *b, const
 /* What the audit log says caused @ep: the newest write to its object let
  * through (2xx, not a dry run) that set its path: the one whose value the
  * audit sees. */
-static void cause(const json_t *doc, dg_episode_t *ep)
+static void cause(struct dg_kube_audit *a, const json_t *doc, dg_episode_t *ep)
 {
     int64_t last = 0;
     const char *user = NULL;
@@ -399,7 +399,7 @@ static void cause(const json_t *doc, dg_episode_t *ep)
         }
     }
     if (last && dg_episodes_cause(ep, last, user) != 0)
-        dg_log(DG_LOG_ERROR, "audit: out of memory", NULL);
+        dg_log(a->g->log, DG_LOG_ERROR, "audit: out of memory", NULL);
 }
 
 static void episode_event(struct dg_kube_audit *a, const json_t *reg, const char *reason,
@@ -481,7 +481,7 @@ static void episodes(struct dg_kube_audit *a, const bucket_t *b, const target_t 
                 asked = true;
             }
             if (tl)
-                cause(tl, ep);
+                cause(a, tl, ep);
         }
         json_object_set_new(json_array_get(vars, i), "episode", dg_episode_json(ep, now));
     }
@@ -550,7 +550,7 @@ static void judge_bucket(struct dg_kube_audit *a, const bucket_t *b, read_t res,
             episodes(a, b, t, json_object_get(live, t->obj->id.name), &v, vars);
             json_object_set_new(now, t->key, vars);
         } else {
-            dg_log(DG_LOG_ERROR, "audit: out of memory", NULL);
+            dg_log(a->g->log, DG_LOG_ERROR, "audit: out of memory", NULL);
         }
         dg_variances_free(&v);
     }
@@ -566,7 +566,7 @@ static void publish(struct dg_kube_audit *a, json_t *now, long unread)
     }
     json_decref(a->results);
     a->results = now; /* objects no longer in any baseline are forgotten */
-    dg_metrics_set_audit_unread(unread);
+    dg_metrics_set_audit_unread(a->g->metrics, unread);
     dg_store_set_variances(a->g->store, all, (long)json_array_size(all));
 }
 
@@ -612,7 +612,7 @@ static void audit_once(struct dg_kube_audit *a)
         publish(a, json_incref(now), unread);
     }
     if (unread)
-        dg_log(DG_LOG_WARN, "audit: objects not read; their last result is kept",
+        dg_log(a->g->log, DG_LOG_WARN, "audit: objects not read; their last result is kept",
                json_pack("{s:I, s:s}", "unread", (json_int_t)unread, "error",
                          dg_err_format(&first, msg, sizeof msg)));
     json_decref(now);

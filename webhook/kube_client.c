@@ -40,6 +40,8 @@ struct dg_kube_client {
     char *ns;                 /* in-cluster: the pod's namespace; else NULL */
     bool insecure;
     atomic_bool stop;
+    dg_metrics_t *metrics;    /* borrowed: the gate's; every request counts there */
+    dg_log_t *log;            /* borrowed: the gate's, for the watches */
     /* TLS sessions and DNS answers, shared by every handle under locks:
      * a pooled handle resumes a TLS session instead of a full handshake
      * with client authentication on a request's clock. Connections are
@@ -203,7 +205,8 @@ static void share_init(dg_kube_client_t *c)
     curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
 }
 
-dg_kube_client_t *dg_kube_client_new(const dg_gate_cfg_t *cfg, dg_err_t *err)
+dg_kube_client_t *dg_kube_client_new(const dg_gate_cfg_t *cfg, dg_metrics_t *metrics,
+                                     dg_log_t *log, dg_err_t *err)
 {
     dg_kube_client_t *c = calloc(1, sizeof *c);
     int rc;
@@ -212,6 +215,8 @@ dg_kube_client_t *dg_kube_client_new(const dg_gate_cfg_t *cfg, dg_err_t *err)
         dg_err_set(err, DG_ENOMEM, "out of memory");
         return NULL;
     }
+    c->metrics = metrics;
+    c->log = log;
     dg_buf_init(&c->ca, 0);
     dg_buf_init(&c->cert, 0);
     dg_buf_init(&c->key, 0);
@@ -228,6 +233,16 @@ dg_kube_client_t *dg_kube_client_new(const dg_gate_cfg_t *cfg, dg_err_t *err)
     while (c->server[0] && c->server[strlen(c->server) - 1] == '/')
         c->server[strlen(c->server) - 1] = '\0';
     return c;
+}
+
+dg_metrics_t *dg_kube_client_metrics(const dg_kube_client_t *c)
+{
+    return c->metrics;
+}
+
+dg_log_t *dg_kube_client_log(const dg_kube_client_t *c)
+{
+    return c->log;
 }
 
 void dg_kube_client_stop(dg_kube_client_t *c)
@@ -482,7 +497,7 @@ static long perform(dg_kube_conn_t *conn, const char *method, const char *path, 
     dg_buf_init(&url, 0);
     dg_buf_init(&type, 0);
     dg_buf_reset(body);
-    dg_metrics_kube_request(req->verb);
+    dg_metrics_kube_request(c->metrics, req->verb);
     if (dg_buf_printf(&url, "%s%s", c->server, path) != 0 || (hdr = headers(c, err)) == NULL ||
         (write && (dg_buf_printf(&type, "Content-Type: %s", ctype) != 0 ||
                    curl_slist_append(hdr, type.data) == NULL))) {
@@ -515,7 +530,7 @@ static long perform(dg_kube_conn_t *conn, const char *method, const char *path, 
     else if (write ? status / 100 != 2 : status != 200)
         status_error(method, path, status, body, err);
     if (cc != CURLE_OK || (write ? status / 100 != 2 : status != 200))
-        dg_metrics_kube_error(req->verb);
+        dg_metrics_kube_error(c->metrics, req->verb);
     if (write) { /* the handle goes back to reads: GET, no body */
         curl_easy_setopt(conn->h, CURLOPT_CUSTOMREQUEST, NULL);
         curl_easy_setopt(conn->h, CURLOPT_HTTPGET, 1L);

@@ -16,15 +16,24 @@
 #include "buf.h"
 #include "err.h"
 #include "gate.h"
+#include "log.h"
 #include "metrics.h"
 
 typedef struct dg_kube_client dg_kube_client_t; /* opaque; shared by every thread */
 typedef struct dg_kube_conn dg_kube_conn_t;     /* opaque; one thread at a time */
 
 /** A client for g->cfg->kubeconfig (its current context) or, without one,
- *  the in-cluster service account. Returns NULL with @err set (unreadable
- *  kubeconfig, no server, not in a pod...). Free with dg_kube_client_free(). */
-dg_kube_client_t *dg_kube_client_new(const dg_gate_cfg_t *cfg, dg_err_t *err);
+ *  the in-cluster service account, counting its requests in @metrics;
+ *  @log is for its watches (both borrowed: must outlive the client).
+ *  Returns NULL with @err set (unreadable kubeconfig, no server, not in a
+ *  pod...). Free with dg_kube_client_free(). */
+dg_kube_client_t *dg_kube_client_new(const dg_gate_cfg_t *cfg, dg_metrics_t *metrics,
+                                     dg_log_t *log, dg_err_t *err);
+
+/** The metrics and log @c was made with (borrowed): what its watches
+ *  count in and log to. */
+dg_metrics_t *dg_kube_client_metrics(const dg_kube_client_t *c);
+dg_log_t *dg_kube_client_log(const dg_kube_client_t *c);
 
 /** Make every transfer in progress, and every later one, fail at once:
  *  the first step of shutting down. Thread-safe. */

@@ -37,6 +37,8 @@ typedef struct group {
 struct dg_kube_helm {
     pthread_mutex_t mu;
     dg_helm_limits_t lim;
+    dg_metrics_t *metrics; /* borrowed: the gate's */
+    dg_log_t *log;         /* borrowed: the gate's */
     dg_strmap_t *records; /* "Kind/ns/name" -> record_t */
     dg_strmap_t *groups;  /* "ns/release" -> group_t */
     dg_strmap_t *bad;     /* ver -> NULL-free marker: records that did not decode */
@@ -127,19 +129,19 @@ static void signature(record_t *const *use, size_t n, char *out, size_t size)
 
 /* ---- decoding and building --------------------------------------------------------------- */
 
-static void log_skip(const record_t *r, const dg_err_t *err)
+static void log_skip(const dg_kube_helm_t *h, const record_t *r, const dg_err_t *err)
 {
     char msg[600];
 
-    dg_log(DG_LOG_ERROR, "Helm release record skipped",
+    dg_log(h->log, DG_LOG_ERROR, "Helm release record skipped",
            json_pack("{s:s?, s:s?, s:s?, s:s, s:s}", "kind",
                      json_string_value(json_object_get(r->obj, "kind")), "namespace",
                      meta_str(r->obj, "namespace"), "name", meta_str(r->obj, "name"), "error",
                      dg_err_format(err, msg, sizeof msg), "resource_version", r->ver));
 }
 
-/* @r decoded, once per version. */
-static int decode(const dg_helm_limits_t *lim, record_t *r, dg_err_t *err)
+/* @r decoded under @h's limits, once per version. */
+static int decode(const dg_kube_helm_t *h, record_t *r, dg_err_t *err)
 {
     int rc;
 
@@ -148,8 +150,8 @@ static int decode(const dg_helm_limits_t *lim, record_t *r, dg_err_t *err)
     r->dec = calloc(1, sizeof *r->dec);
     if (r->dec == NULL)
         return dg_err_set(err, DG_ENOMEM, "out of memory");
-    dg_metrics_helm_decoded();
-    rc = dg_helm_decode(r->obj, lim, r->dec, err);
+    dg_metrics_helm_decoded(h->metrics);
+    rc = dg_helm_decode(r->obj, &h->lim, r->dec, err);
     if (rc) {
         dg_helm_record_free(r->dec);
         free(r->dec);
@@ -159,10 +161,10 @@ static int decode(const dg_helm_limits_t *lim, record_t *r, dg_err_t *err)
 }
 
 /* Decode @use and build the release. Decoding a record costs up to
- * lim.max_release of memory and the time to inflate it; a request thread's
+ * h->lim.max_release of memory and the time to inflate it; a request thread's
  * re-read does it on records of its own, without the set's lock.
  * *@failed gets the record that did not decode, if one did not. */
-static int build(const dg_helm_limits_t *lim, record_t *const *use, size_t n, dg_release_t **out,
+static int build(const dg_kube_helm_t *h, record_t *const *use, size_t n, dg_release_t **out,
                  record_t **failed, dg_err_t *err)
 {
     const dg_helm_record_t *dec[2];
@@ -171,7 +173,7 @@ static int build(const dg_helm_limits_t *lim, record_t *const *use, size_t n, dg
     *out = NULL;
     *failed = NULL;
     for (size_t i = 0; i < n && !rc; i++) {
-        rc = decode(lim, use[i], err);
+        rc = decode(h, use[i], err);
         if (rc)
             *failed = use[i];
         else
@@ -200,13 +202,16 @@ static void group_free(void *p)
     }
 }
 
-dg_kube_helm_t *dg_kube_helm_new(const dg_helm_limits_t *lim)
+dg_kube_helm_t *dg_kube_helm_new(const dg_helm_limits_t *lim, dg_metrics_t *metrics,
+                                 dg_log_t *log)
 {
     dg_kube_helm_t *h = calloc(1, sizeof *h);
 
     if (h == NULL)
         return NULL;
     pthread_mutex_init(&h->mu, NULL);
+    h->metrics = metrics;
+    h->log = log;
     if (lim)
         h->lim = *lim;
     h->records = dg_strmap_new(record_free);
@@ -319,10 +324,10 @@ static size_t group_in_use(const group_t *g, record_t *use[2])
     return n;
 }
 
-static void keep_last_good(const char *key, const group_t *g)
+static void keep_last_good(const dg_kube_helm_t *h, const char *key, const group_t *g)
 {
     if (g->rel)
-        dg_log(DG_LOG_WARN, "Helm release keeps its last good baseline",
+        dg_log(h->log, DG_LOG_WARN, "Helm release keeps its last good baseline",
                json_pack("{s:s, s:I}", "release", key, "revision", (json_int_t)g->rel->revision));
 }
 
@@ -345,24 +350,24 @@ static void rebuild(dg_kube_helm_t *h, const char *key, group_t *g)
     snprintf(g->sig, sizeof g->sig, "%s", sig);
     for (size_t i = 0; i < n; i++)
         if (dg_strmap_get(h->bad, use[i]->ver)) { /* seen, logged; still bad */
-            keep_last_good(key, g);
+            keep_last_good(h, key, g);
             return;
         }
-    rc = build(&h->lim, use, n, &rel, &failed, &err);
+    rc = build(h, use, n, &rel, &failed, &err);
     if (rc == 0) {
         dg_release_free(&g->rel);
         g->rel = rel;
         return;
     }
     if (failed) {
-        log_skip(failed, &err);
+        log_skip(h, failed, &err);
         if (dg_strmap_put(h->bad, failed->ver, h) != 0) /* any non-NULL marker */
-            dg_log(DG_LOG_ERROR, "out of memory remembering a bad Helm record", NULL);
+            dg_log(h->log, DG_LOG_ERROR, "out of memory remembering a bad Helm record", NULL);
     } else {
-        dg_log(DG_LOG_ERROR, "Helm release not loaded",
+        dg_log(h->log, DG_LOG_ERROR, "Helm release not loaded",
                json_pack("{s:s, s:s}", "release", key, "error", err.msg));
     }
-    keep_last_good(key, g);
+    keep_last_good(h, key, g);
 }
 
 int dg_kube_helm_releases(dg_kube_helm_t *h, dg_release_t ***rels, size_t *n)
@@ -384,7 +389,8 @@ int dg_kube_helm_releases(dg_kube_helm_t *h, dg_release_t ***rels, size_t *n)
         else if (g->rel)
             (*rels)[k++] = dg_release_ref(g->rel);
     }
-    dg_metrics_set_helm_records((long)dg_strmap_count(h->records), (long)dg_strmap_count(h->bad));
+    dg_metrics_set_helm_records(h->metrics, (long)dg_strmap_count(h->records),
+                                (long)dg_strmap_count(h->bad));
     pthread_mutex_unlock(&h->mu);
     *n = k;
     return *rels ? 0 : DG_ENOMEM;
@@ -423,7 +429,7 @@ int dg_kube_helm_build(dg_kube_helm_t *h, const char *ns, const char *name, json
     if (bad)
         rc = dg_err_set(err, DG_EINVAL, "release %s: a record in use did not decode", key);
     else if (!cached)
-        rc = build(&h->lim, use, nuse, out, &failed, err);
+        rc = build(h, use, nuse, out, &failed, err);
     for (size_t i = 0; i < nrec; i++)
         record_free(recs[i]);
     free(recs);

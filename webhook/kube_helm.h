@@ -15,6 +15,8 @@
 #include "baselines.h"
 #include "err.h"
 #include "helm.h"
+#include "log.h"
+#include "metrics.h"
 
 /* Superseded revisions are history: never fetched (Helm labels each record
  * with its status). URL-encoded "owner=helm,status!=superseded". */
@@ -22,9 +24,12 @@
 
 typedef struct dg_kube_helm dg_kube_helm_t; /* opaque */
 
-/** An empty set decoding under @lim (copied; NULL = the defaults). NULL
- *  when out of memory. */
-dg_kube_helm_t *dg_kube_helm_new(const dg_helm_limits_t *lim);
+/** An empty set decoding under @lim (copied; NULL = the defaults),
+ *  counting records held and decoded in @metrics and logging records it
+ *  skips to @log (both borrowed: must outlive the set). NULL when out of
+ *  memory. */
+dg_kube_helm_t *dg_kube_helm_new(const dg_helm_limits_t *lim, dg_metrics_t *metrics,
+                                 dg_log_t *log);
 void dg_kube_helm_free(dg_kube_helm_t **h);
 
 /** @obj (borrowed; a reference is kept, nothing is decoded yet) is now the

@@ -23,6 +23,8 @@ struct dg_kube_published {
     char *baseline_ns;
     dg_strmap_t *entries; /* "ns/name" -> entry_t */
     json_t *untrusted;    /* "ns/name" -> resourceVersion already logged as ignored */
+    dg_metrics_t *metrics; /* borrowed: the gate's */
+    dg_log_t *log;         /* borrowed: the gate's */
 };
 
 static void entry_free(void *p)
@@ -36,12 +38,15 @@ static void entry_free(void *p)
     }
 }
 
-dg_kube_published_t *dg_kube_published_new(const char *baseline_ns)
+dg_kube_published_t *dg_kube_published_new(const char *baseline_ns, dg_metrics_t *metrics,
+                                           dg_log_t *log)
 {
     dg_kube_published_t *p = calloc(1, sizeof *p);
 
     if (p == NULL)
         return NULL;
+    p->metrics = metrics;
+    p->log = log;
     p->baseline_ns = strdup(baseline_ns);
     p->entries = dg_strmap_new(entry_free);
     p->untrusted = json_object();
@@ -65,12 +70,13 @@ void dg_kube_published_free(dg_kube_published_t **pp)
 
 /* ---- loading ------------------------------------------------------------------------ */
 
-static void log_skip(const json_t *cm, const dg_err_t *err, const char *what)
+static void log_skip(const dg_kube_published_t *p, const json_t *cm, const dg_err_t *err,
+                     const char *what)
 {
     json_t *meta = json_object_get(cm, "metadata");
     char msg[600];
 
-    dg_log(DG_LOG_ERROR, what,
+    dg_log(p->log, DG_LOG_ERROR, what,
            json_pack("{s:s, s:s?, s:s?, s:s}", "kind", "ConfigMap", "namespace",
                      json_string_value(json_object_get(meta, "namespace")), "name",
                      json_string_value(json_object_get(meta, "name")), "error",
@@ -134,13 +140,15 @@ static dg_release_t *published_release(const json_t *cm, dg_err_t *err)
 
 /* When this version does not load, the last version that did, re-read and
  * marked as kept (a shared release is immutable, so it is a new one). */
-static dg_release_t *last_good(const entry_t *e, const json_t *cm, const dg_err_t *why)
+static dg_release_t *last_good(const dg_kube_published_t *p, const entry_t *e, const json_t *cm,
+                               const dg_err_t *why)
 {
     dg_release_t *rel;
     char msg[600], note[700];
 
-    log_skip(cm, why, e->good ? "baseline ConfigMap skipped; its release keeps its last good baseline"
-                              : "baseline ConfigMap skipped; it never loaded, so it governs nothing");
+    log_skip(p, cm, why,
+             e->good ? "baseline ConfigMap skipped; its release keeps its last good baseline"
+                     : "baseline ConfigMap skipped; it never loaded, so it governs nothing");
     if (e->good == NULL || (rel = published_release(e->good, NULL)) == NULL)
         return NULL;
     snprintf(note, sizeof note, "kept the last good version: the current one does not load (%s)",
@@ -164,7 +172,7 @@ static bool trusted(dg_kube_published_t *p, const char *key, const json_t *cm)
     if (ns && strcmp(ns, p->baseline_ns) == 0)
         return true;
     if (!seen || !rv || strcmp(json_string_value(seen), rv) != 0) {
-        dg_log(DG_LOG_WARN, "baseline ConfigMap outside the baseline namespace ignored",
+        dg_log(p->log, DG_LOG_WARN, "baseline ConfigMap outside the baseline namespace ignored",
                json_pack("{s:s, s:s, s:s?}", "configmap", key, "baseline_namespace", p->baseline_ns,
                          "release", json_string_value(json_object_get(
                                         json_object_get(meta, "labels"), "driftgate.io/release"))));
@@ -187,7 +195,7 @@ void dg_kube_published_put(dg_kube_published_t *p, const char *key, json_t *cm)
     if (e == NULL) {
         e = calloc(1, sizeof *e);
         if (e == NULL || dg_strmap_put(p->entries, key, e) != 0) {
-            dg_log(DG_LOG_ERROR, "out of memory loading a baseline ConfigMap", NULL);
+            dg_log(p->log, DG_LOG_ERROR, "out of memory loading a baseline ConfigMap", NULL);
             return;
         }
     }
@@ -196,7 +204,7 @@ void dg_kube_published_put(dg_kube_published_t *p, const char *key, json_t *cm)
         json_decref(e->good);
         e->good = json_incref(cm);
     } else {
-        rel = last_good(e, cm, &err);
+        rel = last_good(p, e, cm, &err);
     }
     dg_release_free(&e->rel);
     e->rel = rel;
@@ -224,6 +232,6 @@ int dg_kube_published_releases(dg_kube_published_t *p, dg_release_t ***rels, siz
         if (e->rel)
             (*rels)[(*n)++] = dg_release_ref(e->rel);
     }
-    dg_metrics_set_untrusted((long)json_object_size(p->untrusted));
+    dg_metrics_set_untrusted(p->metrics, (long)json_object_size(p->untrusted));
     return 0;
 }

@@ -12,11 +12,16 @@
 
 #include "baselines.h"
 #include "err.h"
+#include "log.h"
+#include "metrics.h"
 
 typedef struct dg_kube_published dg_kube_published_t; /* opaque */
 
-/** An empty set trusting @baseline_ns (copied). NULL when out of memory. */
-dg_kube_published_t *dg_kube_published_new(const char *baseline_ns);
+/** An empty set trusting @baseline_ns (copied), counting the ConfigMaps it
+ *  ignores in @metrics and logging those it skips to @log (both borrowed:
+ *  must outlive the set). NULL when out of memory. */
+dg_kube_published_t *dg_kube_published_new(const char *baseline_ns, dg_metrics_t *metrics,
+                                           dg_log_t *log);
 void dg_kube_published_free(dg_kube_published_t **p);
 
 /** @cm (borrowed) is now the ConfigMap under @key ("ns/name"): loaded now. */

@@ -35,7 +35,9 @@ struct dg_kube_watch {
     dg_kube_client_t *client;
     dg_kube_conn_t *conn;   /* this thread's own: never shared */
     pthread_t thread;
-    int slot;               /* metrics */
+    dg_metrics_t *metrics;  /* the client's (borrowed) */
+    dg_log_t *log;          /* the client's (borrowed) */
+    int slot;               /* in @metrics */
     json_t *known;          /* "ns/name" -> "uid/resourceVersion" handed to the sink */
     char rv[64];            /* to resume from; "" = list first */
     unsigned seed;
@@ -172,7 +174,7 @@ static int list_all(struct dg_kube_watch *w, dg_err_t *err)
     void *tmp;
     int rc = 0;
 
-    dg_metrics_watch_list(w->slot);
+    dg_metrics_watch_list(w->metrics, w->slot);
     w->rv[0] = '\0';
     do {
         dg_err_t perr = {0};
@@ -180,7 +182,7 @@ static int list_all(struct dg_kube_watch *w, dg_err_t *err)
 
         if (status == 410 && cont) {
             /* The continue token expired mid-list: start again from the top. */
-            dg_log(DG_LOG_INFO, "list continue token expired; listing again",
+            dg_log(w->log, DG_LOG_INFO, "list continue token expired; listing again",
                    json_pack("{s:s}", "watch", w->spec.name));
             json_object_clear(seen);
         } else if (status != 200 || perr.code) {
@@ -199,7 +201,7 @@ static int list_all(struct dg_kube_watch *w, dg_err_t *err)
                 remove_key(w, key);
         }
         w->spec.sink.flush(w->spec.sink.ctx);
-        dg_metrics_watch_event(w->slot);
+        dg_metrics_watch_event(w->metrics, w->slot);
     }
     json_decref(seen);
     return rc;
@@ -219,7 +221,7 @@ static int on_event(void *ctx, const char *line, size_t len, bool more)
         json_decref(ev);
         return 0;
     }
-    dg_metrics_watch_event(w->slot);
+    dg_metrics_watch_event(w->metrics, w->slot);
     if (type == NULL || !json_is_object(obj)) {
         snprintf(w->why, sizeof w->why, "an event that does not parse (%zu bytes)", len);
         w->broken = true;
@@ -302,7 +304,7 @@ static void log_failure(const struct dg_kube_watch *w, const dg_err_t *err, long
 {
     char msg[600];
 
-    dg_log(DG_LOG_WARN, "Kubernetes API unreachable; serving the last good baselines",
+    dg_log(w->log, DG_LOG_WARN, "Kubernetes API unreachable; serving the last good baselines",
            json_pack("{s:s, s:s, s:s, s:f, s:s}", "source", w->spec.name, "error",
                      err->code ? dg_err_format(err, msg, sizeof msg) : "request failed", "then",
                      listing ? "list" : "resume watch", "retry_in_s", (double)wait_ms / 1000.0,
@@ -343,7 +345,7 @@ static void *run(void *arg)
         if (end == WATCH_RESUME) {
             step = BACKOFF_MIN_MS;
         } else if (end == WATCH_RELIST) {
-            dg_log(w->gone ? DG_LOG_INFO : DG_LOG_WARN,
+            dg_log(w->log, w->gone ? DG_LOG_INFO : DG_LOG_WARN,
                    w->gone ? "watch expired (410 Gone); relisting" : "watch unreadable; relisting",
                    json_pack("{s:s, s:s, s:s}", "source", w->spec.name, "resource_version", w->rv,
                              "error", err.code ? dg_err_format(&err, msg, sizeof msg) : w->why));
@@ -374,7 +376,9 @@ dg_kube_watch_t *dg_kube_watch_start(dg_kube_client_t *c, const dg_kube_watch_sp
     }
     w->spec = *spec;
     w->client = c;
-    w->slot = dg_metrics_watch_register(spec->name);
+    w->metrics = dg_kube_client_metrics(c);
+    w->log = dg_kube_client_log(c);
+    w->slot = dg_metrics_watch_register(w->metrics, spec->name);
     w->seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)w;
     if (pthread_create(&w->thread, NULL, run, w) != 0) {
         dg_kube_client_release(c, &w->conn);

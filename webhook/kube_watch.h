@@ -39,8 +39,9 @@ typedef struct dg_kube_watch_spec {
 typedef struct dg_kube_watch dg_kube_watch_t; /* opaque */
 
 /** Start watching @spec (copied; its strings must outlive the watch) with
- *  a connection of its own from @c. Returns NULL with @err set when the
- *  thread cannot start. */
+ *  a connection of its own from @c, keeping its metrics (a watch slot) in
+ *  @c's dg_kube_client_metrics() and logging to its dg_kube_client_log().
+ *  Returns NULL with @err set when the thread cannot start. */
 dg_kube_watch_t *dg_kube_watch_start(dg_kube_client_t *c, const dg_kube_watch_spec_t *spec,
                                      dg_err_t *err);
 

@@ -5,10 +5,9 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#include "log.h"
 
 #define NVERDICTS (DG_VERDICT_UNSYNCED + 1)
 static const int codes[] = {200, 403, 503};
@@ -20,28 +19,52 @@ static const double bounds[] = {0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0
                                 0.001,   0.0025,   0.005,   0.01,   0.1,     1.0};
 #define NBUCKETS (sizeof bounds / sizeof bounds[0])
 
-static atomic_ullong decisions[NVERDICTS][NCODES];
-static atomic_ullong rejected[NHTTP];
-static atomic_ullong buckets[NBUCKETS + 1]; /* last: +Inf only */
-static atomic_ullong sum_ns, count;
-static atomic_ullong rereads[3];
-static atomic_long baselines, variances, untrusted, conflicts;
-static atomic_int synced;
-static atomic_ullong kube_requests[DG_KUBE_NVERBS], kube_errors[DG_KUBE_NVERBS];
-static const char *const verb_names[DG_KUBE_NVERBS] = {"get", "list", "watch", "create",
-                                                             "patch"};
-static atomic_long audit_unread, helm_held, helm_skipped;
-static atomic_ullong helm_decodes;
+/* One gate's counters. Watch slots: a name is written once, before its slot
+ * is published by the count, so the renderer reads only complete entries. */
+struct dg_metrics {
+    atomic_ullong decisions[NVERDICTS][NCODES];
+    atomic_ullong rejected[NHTTP];
+    atomic_ullong buckets[NBUCKETS + 1]; /* last: +Inf only */
+    atomic_ullong sum_ns, count;
+    atomic_ullong rereads[3];
+    atomic_long baselines, variances, untrusted, conflicts;
+    atomic_int synced;
+    atomic_ullong kube_requests[DG_KUBE_NVERBS], kube_errors[DG_KUBE_NVERBS];
+    atomic_long audit_unread, helm_held, helm_skipped;
+    atomic_ullong helm_decodes;
+    struct {
+        const char *name;
+        atomic_llong last_ms; /* CLOCK_MONOTONIC */
+        atomic_ullong lists;
+    } watches[DG_METRICS_MAX_WATCHES];
+    atomic_int nwatches;
+    pthread_mutex_t watch_mu;
+};
 
-/* Watch slots: a name is written once, before its slot is published by
- * the count, so the renderer reads only complete entries. */
-static struct {
-    const char *name;
-    atomic_llong last_ms; /* CLOCK_MONOTONIC */
-    atomic_ullong lists;
-} watches[DG_METRICS_MAX_WATCHES];
-static atomic_int nwatches;
-static pthread_mutex_t watch_mu = PTHREAD_MUTEX_INITIALIZER;
+static const char *const verb_names[DG_KUBE_NVERBS] = {"get", "list", "watch", "create",
+                                                       "patch"};
+
+/* calloc's zeroes start every counter: the atomics here are lock-free
+ * integers, whose zero is all-zero bits on every platform we build for. */
+dg_metrics_t *dg_metrics_new(void)
+{
+    dg_metrics_t *m = calloc(1, sizeof *m);
+
+    if (m && pthread_mutex_init(&m->watch_mu, NULL) != 0) {
+        free(m);
+        return NULL;
+    }
+    return m;
+}
+
+void dg_metrics_free(dg_metrics_t **m)
+{
+    if (m == NULL || *m == NULL)
+        return;
+    pthread_mutex_destroy(&(*m)->watch_mu);
+    free(*m);
+    *m = NULL;
+}
 
 static long long now_ms(void)
 {
@@ -59,119 +82,119 @@ static size_t code_index(const int *table, size_t n, int code)
     return n - 1; /* unknown codes count with the last (server error) */
 }
 
-void dg_metrics_decision(dg_verdict_t v, int code, uint64_t ns)
+void dg_metrics_decision(dg_metrics_t *m, dg_verdict_t v, int code, uint64_t ns)
 {
     double s = (double)ns / 1e9;
     size_t b = 0;
 
     if ((unsigned)v < NVERDICTS)
-        atomic_fetch_add(&decisions[v][code_index(codes, NCODES, code)], 1);
+        atomic_fetch_add(&m->decisions[v][code_index(codes, NCODES, code)], 1);
     while (b < NBUCKETS && s > bounds[b])
         b++;
-    atomic_fetch_add(&buckets[b], 1);
-    atomic_fetch_add(&sum_ns, ns);
-    atomic_fetch_add(&count, 1);
+    atomic_fetch_add(&m->buckets[b], 1);
+    atomic_fetch_add(&m->sum_ns, ns);
+    atomic_fetch_add(&m->count, 1);
 }
 
-void dg_metrics_rejected(int http_code)
+void dg_metrics_rejected(dg_metrics_t *m, int http_code)
 {
-    atomic_fetch_add(&rejected[code_index(http_codes, NHTTP, http_code)], 1);
+    atomic_fetch_add(&m->rejected[code_index(http_codes, NHTTP, http_code)], 1);
 }
 
-void dg_metrics_reread(dg_reread_outcome_t what)
+void dg_metrics_reread(dg_metrics_t *m, dg_reread_outcome_t what)
 {
     if ((unsigned)what < 3)
-        atomic_fetch_add(&rereads[what], 1);
+        atomic_fetch_add(&m->rereads[what], 1);
 }
 
-void dg_metrics_set_baselines(long n)
+void dg_metrics_set_baselines(dg_metrics_t *m, long n)
 {
-    atomic_store(&baselines, n);
+    atomic_store(&m->baselines, n);
 }
 
-void dg_metrics_set_untrusted(long n)
+void dg_metrics_set_untrusted(dg_metrics_t *m, long n)
 {
-    atomic_store(&untrusted, n);
+    atomic_store(&m->untrusted, n);
 }
 
-void dg_metrics_set_conflicts(long n)
+void dg_metrics_set_conflicts(dg_metrics_t *m, long n)
 {
-    atomic_store(&conflicts, n);
+    atomic_store(&m->conflicts, n);
 }
 
-void dg_metrics_set_variances(long n)
+void dg_metrics_set_variances(dg_metrics_t *m, long n)
 {
-    atomic_store(&variances, n);
+    atomic_store(&m->variances, n);
 }
 
-void dg_metrics_set_synced(int s)
+void dg_metrics_set_synced(dg_metrics_t *m, int s)
 {
-    atomic_store(&synced, s);
+    atomic_store(&m->synced, s);
 }
 
-void dg_metrics_kube_request(dg_kube_verb_t verb)
-{
-    if ((unsigned)verb < DG_KUBE_NVERBS)
-        atomic_fetch_add(&kube_requests[verb], 1);
-}
-
-void dg_metrics_kube_error(dg_kube_verb_t verb)
+void dg_metrics_kube_request(dg_metrics_t *m, dg_kube_verb_t verb)
 {
     if ((unsigned)verb < DG_KUBE_NVERBS)
-        atomic_fetch_add(&kube_errors[verb], 1);
+        atomic_fetch_add(&m->kube_requests[verb], 1);
 }
 
-int dg_metrics_watch_register(const char *name)
+void dg_metrics_kube_error(dg_metrics_t *m, dg_kube_verb_t verb)
+{
+    if ((unsigned)verb < DG_KUBE_NVERBS)
+        atomic_fetch_add(&m->kube_errors[verb], 1);
+}
+
+int dg_metrics_watch_register(dg_metrics_t *m, const char *name)
 {
     int n, slot = -1;
 
-    pthread_mutex_lock(&watch_mu);
-    n = atomic_load(&nwatches);
+    pthread_mutex_lock(&m->watch_mu);
+    n = atomic_load(&m->nwatches);
     for (int i = 0; i < n && slot < 0; i++)
-        if (strcmp(watches[i].name, name) == 0)
+        if (strcmp(m->watches[i].name, name) == 0)
             slot = i;
     if (slot < 0 && n < DG_METRICS_MAX_WATCHES) {
         slot = n;
-        watches[slot].name = name;
-        atomic_store(&nwatches, n + 1);
+        m->watches[slot].name = name;
+        atomic_store(&m->nwatches, n + 1);
     }
     if (slot >= 0)
-        atomic_store(&watches[slot].last_ms, now_ms());
-    pthread_mutex_unlock(&watch_mu);
+        atomic_store(&m->watches[slot].last_ms, now_ms());
+    pthread_mutex_unlock(&m->watch_mu);
     return slot;
 }
 
-void dg_metrics_watch_event(int w)
+void dg_metrics_watch_event(dg_metrics_t *m, int w)
 {
     if (w >= 0 && w < DG_METRICS_MAX_WATCHES)
-        atomic_store(&watches[w].last_ms, now_ms());
+        atomic_store(&m->watches[w].last_ms, now_ms());
 }
 
-void dg_metrics_watch_list(int w)
+void dg_metrics_watch_list(dg_metrics_t *m, int w)
 {
     if (w >= 0 && w < DG_METRICS_MAX_WATCHES)
-        atomic_fetch_add(&watches[w].lists, 1);
+        atomic_fetch_add(&m->watches[w].lists, 1);
 }
 
-void dg_metrics_set_audit_unread(long n)
+void dg_metrics_set_audit_unread(dg_metrics_t *m, long n)
 {
-    atomic_store(&audit_unread, n);
+    atomic_store(&m->audit_unread, n);
 }
 
-void dg_metrics_set_helm_records(long held, long skipped)
+void dg_metrics_set_helm_records(dg_metrics_t *m, long held, long skipped)
 {
-    atomic_store(&helm_held, held);
-    atomic_store(&helm_skipped, skipped);
+    atomic_store(&m->helm_held, held);
+    atomic_store(&m->helm_skipped, skipped);
 }
 
-void dg_metrics_helm_decoded(void)
+void dg_metrics_helm_decoded(dg_metrics_t *m)
 {
-    atomic_fetch_add(&helm_decodes, 1);
+    atomic_fetch_add(&m->helm_decodes, 1);
 }
 
-static int render_kube(dg_buf_t *o)
+static int render_kube(dg_metrics_t *m, dg_buf_t *o)
 {
-    int n = atomic_load(&nwatches);
+    int n = atomic_load(&m->nwatches);
     long long now = now_ms();
     int rc = dg_buf_puts(o, "# HELP driftgate_kube_requests_total Requests made to the Kubernetes "
                             "API, by verb (a LIST page is one).\n"
@@ -179,29 +202,29 @@ static int render_kube(dg_buf_t *o)
 
     for (int v = 0; v < DG_KUBE_NVERBS && !rc; v++)
         rc = dg_buf_printf(o, "driftgate_kube_requests_total{verb=\"%s\"} %llu\n", verb_names[v],
-                           atomic_load(&kube_requests[v]));
+                           atomic_load(&m->kube_requests[v]));
     if (!rc)
         rc = dg_buf_puts(o, "# HELP driftgate_kube_request_errors_total Requests to the Kubernetes "
                             "API that failed or were not answered 200, by verb.\n"
                             "# TYPE driftgate_kube_request_errors_total counter\n");
     for (int v = 0; v < DG_KUBE_NVERBS && !rc; v++)
         rc = dg_buf_printf(o, "driftgate_kube_request_errors_total{verb=\"%s\"} %llu\n",
-                           verb_names[v], atomic_load(&kube_errors[v]));
+                           verb_names[v], atomic_load(&m->kube_errors[v]));
     if (!rc)
         rc = dg_buf_puts(o, "# HELP driftgate_watch_last_event_age_seconds Seconds since a watch "
                             "last heard from the API server (event, bookmark or list).\n"
                             "# TYPE driftgate_watch_last_event_age_seconds gauge\n");
     for (int i = 0; i < n && !rc; i++)
         rc = dg_buf_printf(o, "driftgate_watch_last_event_age_seconds{watch=\"%s\"} %.1f\n",
-                           watches[i].name,
-                           (double)(now - atomic_load(&watches[i].last_ms)) / 1000.0);
+                           m->watches[i].name,
+                           (double)(now - atomic_load(&m->watches[i].last_ms)) / 1000.0);
     if (!rc)
         rc = dg_buf_puts(o, "# HELP driftgate_watch_lists_total Full lists made by a watch (the "
                             "first, and each relist).\n"
                             "# TYPE driftgate_watch_lists_total counter\n");
     for (int i = 0; i < n && !rc; i++)
-        rc = dg_buf_printf(o, "driftgate_watch_lists_total{watch=\"%s\"} %llu\n", watches[i].name,
-                           atomic_load(&watches[i].lists));
+        rc = dg_buf_printf(o, "driftgate_watch_lists_total{watch=\"%s\"} %llu\n",
+                           m->watches[i].name, atomic_load(&m->watches[i].lists));
     if (!rc)
         rc = dg_buf_printf(o,
                            "# HELP driftgate_audit_unread_objects Governed objects the continuous "
@@ -219,12 +242,12 @@ static int render_kube(dg_buf_t *o)
                            "(each version of a record in use, once).\n"
                            "# TYPE driftgate_helm_decodes_total counter\n"
                            "driftgate_helm_decodes_total %llu\n",
-                           atomic_load(&audit_unread), atomic_load(&helm_held),
-                           atomic_load(&helm_skipped), atomic_load(&helm_decodes));
+                           atomic_load(&m->audit_unread), atomic_load(&m->helm_held),
+                           atomic_load(&m->helm_skipped), atomic_load(&m->helm_decodes));
     return rc;
 }
 
-static int render_requests(dg_buf_t *o)
+static int render_requests(dg_metrics_t *m, dg_buf_t *o)
 {
     int rc = dg_buf_puts(o, "# HELP driftgate_admission_requests_total AdmissionReviews judged, by "
                             "decision and response code.\n"
@@ -232,7 +255,7 @@ static int render_requests(dg_buf_t *o)
 
     for (size_t v = 0; v < NVERDICTS && !rc; v++)
         for (size_t c = 0; c < NCODES && !rc; c++) {
-            unsigned long long n = atomic_load(&decisions[v][c]);
+            unsigned long long n = atomic_load(&m->decisions[v][c]);
 
             if (n)
                 rc = dg_buf_printf(o,
@@ -245,11 +268,11 @@ static int render_requests(dg_buf_t *o)
                             "by HTTP status.\n# TYPE driftgate_http_rejected_total counter\n");
     for (size_t c = 0; c < NHTTP && !rc; c++)
         rc = dg_buf_printf(o, "driftgate_http_rejected_total{code=\"%d\"} %llu\n", http_codes[c],
-                           atomic_load(&rejected[c]));
+                           atomic_load(&m->rejected[c]));
     return rc;
 }
 
-static int render_latency(dg_buf_t *o)
+static int render_latency(dg_metrics_t *m, dg_buf_t *o)
 {
     unsigned long long cum = 0;
     int rc = dg_buf_puts(o, "# HELP driftgate_admission_duration_seconds Time to judge one "
@@ -257,28 +280,29 @@ static int render_latency(dg_buf_t *o)
                             "# TYPE driftgate_admission_duration_seconds histogram\n");
 
     for (size_t b = 0; b < NBUCKETS && !rc; b++) {
-        cum += atomic_load(&buckets[b]);
+        cum += atomic_load(&m->buckets[b]);
         rc = dg_buf_printf(o, "driftgate_admission_duration_seconds_bucket{le=\"%g\"} %llu\n",
                            bounds[b], cum);
     }
-    cum += atomic_load(&buckets[NBUCKETS]);
+    cum += atomic_load(&m->buckets[NBUCKETS]);
     if (!rc)
         rc = dg_buf_printf(o,
                            "driftgate_admission_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
                            "driftgate_admission_duration_seconds_sum %.9f\n"
                            "driftgate_admission_duration_seconds_count %llu\n",
-                           cum, (double)atomic_load(&sum_ns) / 1e9, atomic_load(&count));
+                           cum, (double)atomic_load(&m->sum_ns) / 1e9, atomic_load(&m->count));
     return rc;
 }
 
-int dg_metrics_render(dg_buf_t *o, double cert_expiry_s)
+int dg_metrics_render(dg_metrics_t *m, dg_buf_t *o, double cert_expiry_s,
+                      unsigned long long log_dropped)
 {
-    int rc = render_requests(o);
+    int rc = render_requests(m, o);
 
     if (!rc)
-        rc = render_latency(o);
+        rc = render_latency(m, o);
     if (!rc)
-        rc = render_kube(o);
+        rc = render_kube(m, o);
     if (!rc)
         rc = dg_buf_printf(
             o,
@@ -310,9 +334,10 @@ int dg_metrics_render(dg_buf_t *o, double cert_expiry_s)
             "expires.\n"
             "# TYPE driftgate_tls_cert_expiry_seconds gauge\ndriftgate_tls_cert_expiry_seconds "
             "%.0f\n",
-            atomic_load(&baselines), atomic_load(&variances), atomic_load(&untrusted),
-            atomic_load(&conflicts), atomic_load(&rereads[DG_REREAD_MADE]),
-            atomic_load(&rereads[DG_REREAD_SHARED]), atomic_load(&rereads[DG_REREAD_UNANSWERED]),
-            dg_log_dropped(), atomic_load(&synced), cert_expiry_s);
+            atomic_load(&m->baselines), atomic_load(&m->variances), atomic_load(&m->untrusted),
+            atomic_load(&m->conflicts), atomic_load(&m->rereads[DG_REREAD_MADE]),
+            atomic_load(&m->rereads[DG_REREAD_SHARED]),
+            atomic_load(&m->rereads[DG_REREAD_UNANSWERED]), log_dropped, atomic_load(&m->synced),
+            cert_expiry_s);
     return rc;
 }

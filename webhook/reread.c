@@ -27,6 +27,7 @@ typedef struct flight {
 struct dg_reread {
     dg_refresh_ops_t ops;       /* ours */
     const dg_refresh_ops_t *inner;
+    dg_metrics_t *metrics;      /* borrowed: the gate's */
     unsigned budget_ms;
     pthread_mutex_t mu;
     pthread_cond_t done;        /* some flight finished */
@@ -102,7 +103,7 @@ static void fly(dg_reread_t *r, flight_t *f, const char *release, const char *ns
 
     f->running = true;
     pthread_mutex_unlock(&r->mu);
-    dg_metrics_reread(DG_REREAD_MADE);
+    dg_metrics_reread(r->metrics, DG_REREAD_MADE);
     rc = r->inner->refresh(r->inner->ctx, release, ns, ms, &fresh, &err);
     pthread_mutex_lock(&r->mu);
     dg_release_free(&f->result);
@@ -154,9 +155,9 @@ static int reread(void *ctx, const char *release, const char *ns, long timeout_m
         rc = f->rc;
         *fresh = f->result ? dg_release_ref(f->result) : NULL;
         if (!flew)
-            dg_metrics_reread(DG_REREAD_SHARED);
+            dg_metrics_reread(r->metrics, DG_REREAD_SHARED);
     } else {
-        dg_metrics_reread(DG_REREAD_UNANSWERED);
+        dg_metrics_reread(r->metrics, DG_REREAD_UNANSWERED);
         dg_err_set(err, DG_EIO, "re-reading release %s: no answer within %ld ms", key, budget);
     }
     flight_put(r, f);
@@ -164,7 +165,8 @@ static int reread(void *ctx, const char *release, const char *ns, long timeout_m
     return rc;
 }
 
-dg_reread_t *dg_reread_new(const dg_refresh_ops_t *inner, unsigned budget_ms, dg_err_t *err)
+dg_reread_t *dg_reread_new(const dg_refresh_ops_t *inner, unsigned budget_ms,
+                           dg_metrics_t *metrics, dg_err_t *err)
 {
     dg_reread_t *r = calloc(1, sizeof *r);
     pthread_condattr_t ca;
@@ -174,6 +176,7 @@ dg_reread_t *dg_reread_new(const dg_refresh_ops_t *inner, unsigned budget_ms, dg
         return NULL;
     }
     r->inner = inner;
+    r->metrics = metrics;
     r->budget_ms = budget_ms;
     r->ops = (dg_refresh_ops_t){reread, r};
     pthread_mutex_init(&r->mu, NULL);

@@ -10,6 +10,7 @@
 
 #include "decide.h"
 #include "err.h"
+#include "metrics.h"
 
 /* Left for the answer to travel back before the API server gives up. */
 #define DG_REREAD_MARGIN_MS 1000
@@ -17,8 +18,10 @@
 typedef struct dg_reread dg_reread_t;
 
 /** Wrap @inner (the Kubernetes source's re-read; borrowed), giving each
- *  call at most @budget_ms. NULL when out of memory (@err says so). */
-dg_reread_t *dg_reread_new(const dg_refresh_ops_t *inner, unsigned budget_ms, dg_err_t *err);
+ *  call at most @budget_ms, and count each outcome in @metrics (borrowed:
+ *  must outlive @r). NULL when out of memory (@err says so). */
+dg_reread_t *dg_reread_new(const dg_refresh_ops_t *inner, unsigned budget_ms,
+                           dg_metrics_t *metrics, dg_err_t *err);
 
 /** The ops for dg_decide_env_t.refresh; valid until dg_reread_free(). */
 const dg_refresh_ops_t *dg_reread_ops(dg_reread_t *r);

@@ -57,6 +57,8 @@ struct dg_store {
     unsigned long gen;
     dirfile_t *files;
     size_t nfiles;
+    dg_metrics_t *metrics;   /* borrowed: the gate's */
+    dg_log_t *log;           /* borrowed: the gate's */
 };
 
 static void snapshot_free(dg_snapshot_t *s)
@@ -93,14 +95,15 @@ static void report_conflicts(dg_store_t *st, const dg_baselines_t *b)
     size_t n = dg_baselines_nconflicts(b);
     char shown[256];
 
-    dg_metrics_set_conflicts((long)n);
+    dg_metrics_set_conflicts(st->metrics, (long)n);
     if (n == st->nconflicts)
         return;
     st->nconflicts = n;
     for (size_t i = 0; i < n; i++) {
         const dg_conflict_t *c = dg_baselines_conflict(b, i);
 
-        dg_log(DG_LOG_WARN, "two releases claim one object; its meta.helm.sh/release-name decides",
+        dg_log(st->log, DG_LOG_WARN,
+               "two releases claim one object; its meta.helm.sh/release-name decides",
                json_pack("{s:s, s:s, s:s}", "object", dg_objid_format(c->id, shown, sizeof shown),
                          "release", c->first->name, "other_release", c->second->name));
     }
@@ -134,18 +137,20 @@ static int rebuild(dg_store_t *st, dg_err_t *err)
     old = st->cur;
     st->cur = s;
     dg_snapshot_release(&old);
-    dg_metrics_set_baselines((long)dg_baselines_count(s->bases));
-    dg_metrics_set_synced(s->synced);
-    dg_metrics_set_variances(s->nvariances);
+    dg_metrics_set_baselines(st->metrics, (long)dg_baselines_count(s->bases));
+    dg_metrics_set_synced(st->metrics, s->synced);
+    dg_metrics_set_variances(st->metrics, s->nvariances);
     return 0;
 }
 
-dg_store_t *dg_store_new(void)
+dg_store_t *dg_store_new(dg_metrics_t *metrics, dg_log_t *log)
 {
     dg_store_t *st = calloc(1, sizeof *st);
 
     if (st == NULL)
         return NULL;
+    st->metrics = metrics;
+    st->log = log;
     pthread_mutex_init(&st->mu, NULL);
     if (rebuild(st, NULL) != 0) {
         free(st);
@@ -343,14 +348,15 @@ static dirfile_t *file_entry(dg_store_t *st, const char *name)
 
 /* Once per change of a file that does not load: what is wrong, and what is
  * enforced meanwhile (its last good release, or nothing). */
-static void skipped(const char *path, const dg_err_t *err, const dg_release_t *kept)
+static void skipped(const dg_store_t *st, const char *path, const dg_err_t *err,
+                    const dg_release_t *kept)
 {
     char msg[600], what[600];
 
     if (kept)
         snprintf(what, sizeof what, "release %s/%s, revision %ld, from its last good version",
                  kept->ns, kept->name, kept->revision);
-    dg_log(DG_LOG_ERROR,
+    dg_log(st->log, DG_LOG_ERROR,
            kept ? "baseline file skipped; keeping its last good baseline"
                 : "baseline file skipped; it never loaded, so nothing from it is enforced",
            json_pack("{s:s, s:s, s:s}", "file", path, "error", dg_err_format(err, msg, sizeof msg),
@@ -376,12 +382,12 @@ static void scan_file(dg_store_t *st, const char *dir, const char *name)
     e->size = sb.st_size;
     e->tried = true;
     if (load_file(path, &rel, &err) != 0) {
-        skipped(path, &err, e->rel);
+        skipped(st, path, &err, e->rel);
         return;
     }
     dg_release_free(&e->rel);
     e->rel = rel;
-    dg_log(rel->note ? DG_LOG_WARN : DG_LOG_INFO, "baseline loaded",
+    dg_log(st->log, rel->note ? DG_LOG_WARN : DG_LOG_INFO, "baseline loaded",
            json_pack("{s:s, s:s, s:s, s:I, s:s?}", "file", path, "release", rel->name, "namespace",
                      rel->ns, "objects", (json_int_t)dg_objset_count(rel->objs), "note", rel->note));
 }

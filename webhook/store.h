@@ -13,6 +13,8 @@
 
 #include "baselines.h"
 #include "err.h"
+#include "log.h"
+#include "metrics.h"
 
 typedef enum dg_source {
     DG_SOURCE_DIR,       /* --baseline-dir */
@@ -35,7 +37,11 @@ typedef struct dg_snapshot {
 
 typedef struct dg_store dg_store_t;
 
-dg_store_t *dg_store_new(void);
+/** An empty store whose gauges (baselines, variances, conflicts, synced)
+ *  go to @metrics and whose lines (conflicts, files loaded or skipped) go
+ *  to @log (both borrowed: must outlive the store). NULL when out of
+ *  memory; caller frees with dg_store_free(). */
+dg_store_t *dg_store_new(dg_metrics_t *metrics, dg_log_t *log);
 void dg_store_free(dg_store_t **store);
 
 /** Declare that @src feeds the store: the store is not synced until it has. */

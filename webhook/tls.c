@@ -1,7 +1,8 @@
-/* webhook/tls.c: serving credentials with rotation. Handshakes read the
- * current pair under a mutex; a replaced pair is retired, not freed, since
- * a handshake may still hold it; retired pairs are freed at shutdown (one
- * per rotation: bounded by how often certificates rotate).
+/* webhook/tls.c: serving credentials with rotation, one dg_tls_t per
+ * gate. Handshakes read the current pair under a mutex; a replaced pair is
+ * retired, not freed, since a handshake may still hold it; retired pairs
+ * are freed with the object, after the server has stopped (one per
+ * rotation: bounded by how often certificates rotate).
  * SPDX-License-Identifier: Apache-2.0 */
 #include "tls.h"
 
@@ -24,15 +25,15 @@ typedef struct pair {
     struct pair *retired_next;
 } pair_t;
 
-static struct {
-    pthread_mutex_t mu;
+struct dg_tls {
+    pthread_mutex_t mu;       /* @current: handshakes read it while a reload swaps it */
     char *cert_file, *key_file;
     struct stat cert_st, key_st;
     pair_t *current, *retired;
     char *client_ca;
     char *client_names;  /* ",a,b,": the names a client certificate may carry; NULL = any */
     gnutls_x509_trust_list_t trust;
-} g = {.mu = PTHREAD_MUTEX_INITIALIZER};
+};
 
 static void pair_free(pair_t *p)
 {
@@ -106,7 +107,8 @@ static time_t expiry(const gnutls_datum_t *der)
     return t;
 }
 
-static int load_pair(pair_t **out, struct stat *cst, struct stat *kst, dg_err_t *err)
+static int load_pair(const dg_tls_t *tls, pair_t **out, struct stat *cst, struct stat *kst,
+                     dg_err_t *err)
 {
     gnutls_datum_t cert = {NULL, 0}, key = {NULL, 0};
     pair_t *p = calloc(1, sizeof *p);
@@ -114,20 +116,20 @@ static int load_pair(pair_t **out, struct stat *cst, struct stat *kst, dg_err_t 
 
     if (p == NULL)
         return dg_err_set(err, DG_ENOMEM, "out of memory loading the certificate");
-    rc = read_file(g.cert_file, &cert, cst, err);
+    rc = read_file(tls->cert_file, &cert, cst, err);
     if (!rc)
-        rc = read_file(g.key_file, &key, kst, err);
+        rc = read_file(tls->key_file, &key, kst, err);
     p->ncerts = MAX_CHAIN;
     if (!rc && gnutls_pcert_list_import_x509_raw(p->certs, &p->ncerts, &cert, GNUTLS_X509_FMT_PEM,
                                                  0) < 0) {
         p->ncerts = 0;
-        rc = dg_err_set(err, DG_EINVAL, "%s: not a PEM certificate chain", g.cert_file);
+        rc = dg_err_set(err, DG_EINVAL, "%s: not a PEM certificate chain", tls->cert_file);
     }
     if (!rc && (gnutls_privkey_init(&p->key) < 0 ||
                 gnutls_privkey_import_x509_raw(p->key, &key, GNUTLS_X509_FMT_PEM, NULL, 0) < 0))
-        rc = dg_err_set(err, DG_EINVAL, "%s: not a PEM private key", g.key_file);
+        rc = dg_err_set(err, DG_EINVAL, "%s: not a PEM private key", tls->key_file);
     if (!rc)
-        rc = check_match(p, g.cert_file, err);
+        rc = check_match(p, tls->cert_file, err);
     if (!rc)
         p->not_after = expiry(&p->certs[0].cert);
     gnutls_free(cert.data);
@@ -156,7 +158,7 @@ static char *slurp(const char *path)
 }
 
 /* "a, b" -> ",a,b,": a name then matches exactly between commas. */
-static int set_names(const char *list, dg_err_t *err)
+static int set_names(dg_tls_t *tls, const char *list, dg_err_t *err)
 {
     char *o = malloc(strlen(list) + 3), *q = o;
 
@@ -173,33 +175,33 @@ static int set_names(const char *list, dg_err_t *err)
         free(o);
         return dg_err_set(err, DG_EINVAL, "--client-allowed-names '%s': no name in it", list);
     }
-    g.client_names = o;
+    tls->client_names = o;
     return 0;
 }
 
-int dg_tls_init(const char *cert_file, const char *key_file, const char *client_ca,
-                const char *client_names, dg_err_t *err)
+static int tls_init(dg_tls_t *tls, const char *cert_file, const char *key_file,
+                    const char *client_ca, const char *client_names, dg_err_t *err)
 {
     gnutls_datum_t ca;
     int rc;
 
-    g.cert_file = strdup(cert_file);
-    g.key_file = strdup(key_file);
-    if (g.cert_file == NULL || g.key_file == NULL)
+    tls->cert_file = strdup(cert_file);
+    tls->key_file = strdup(key_file);
+    if (tls->cert_file == NULL || tls->key_file == NULL)
         return dg_err_set(err, DG_ENOMEM, "out of memory");
-    if ((rc = load_pair(&g.current, &g.cert_st, &g.key_st, err)) != 0)
+    if ((rc = load_pair(tls, &tls->current, &tls->cert_st, &tls->key_st, err)) != 0)
         return rc;
     if (client_ca == NULL)
         return 0;
-    if (client_names && (rc = set_names(client_names, err)) != 0)
+    if (client_names && (rc = set_names(tls, client_names, err)) != 0)
         return rc;
-    g.client_ca = slurp(client_ca);
-    if (g.client_ca == NULL)
+    tls->client_ca = slurp(client_ca);
+    if (tls->client_ca == NULL)
         return dg_err_set(err, DG_EIO, "%s: cannot read the client CA bundle", client_ca);
-    ca.data = (unsigned char *)g.client_ca;
-    ca.size = (unsigned)strlen(g.client_ca);
-    if (gnutls_x509_trust_list_init(&g.trust, 0) < 0 ||
-        gnutls_x509_trust_list_add_trust_mem(g.trust, &ca, NULL, GNUTLS_X509_FMT_PEM, 0, 0) <= 0)
+    ca.data = (unsigned char *)tls->client_ca;
+    ca.size = (unsigned)strlen(tls->client_ca);
+    if (gnutls_x509_trust_list_init(&tls->trust, 0) < 0 ||
+        gnutls_x509_trust_list_add_trust_mem(tls->trust, &ca, NULL, GNUTLS_X509_FMT_PEM, 0, 0) <= 0)
         return dg_err_set(err, DG_EINVAL, "%s: no PEM CA certificate in it", client_ca);
     return 0;
 }
@@ -210,54 +212,50 @@ static bool changed(const struct stat *a, const struct stat *b)
            a->st_mtim.tv_sec != b->st_mtim.tv_sec || a->st_mtim.tv_nsec != b->st_mtim.tv_nsec;
 }
 
-int dg_tls_reload(dg_err_t *err)
+int dg_tls_reload(dg_tls_t *tls, dg_err_t *err)
 {
     struct stat cst, kst;
     pair_t *p;
     int rc;
 
     /* Kubernetes Secret volumes swap a symlink: stat follows it. */
-    if (stat(g.cert_file, &cst) != 0 || stat(g.key_file, &kst) != 0)
+    if (stat(tls->cert_file, &cst) != 0 || stat(tls->key_file, &kst) != 0)
         return 0;
-    if (!changed(&cst, &g.cert_st) && !changed(&kst, &g.key_st))
+    if (!changed(&cst, &tls->cert_st) && !changed(&kst, &tls->key_st))
         return 0;
     /* Seen, good or not: a pair that does not load is reported once, and
      * tried again only when a file changes again. */
-    g.cert_st = cst;
-    g.key_st = kst;
-    if ((rc = load_pair(&p, &cst, &kst, err)) != 0)
+    tls->cert_st = cst;
+    tls->key_st = kst;
+    if ((rc = load_pair(tls, &p, &cst, &kst, err)) != 0)
         return rc;
-    pthread_mutex_lock(&g.mu);
-    g.current->retired_next = g.retired;
-    g.retired = g.current;
-    g.current = p;
-    pthread_mutex_unlock(&g.mu);
+    pthread_mutex_lock(&tls->mu);
+    tls->current->retired_next = tls->retired;
+    tls->retired = tls->current;
+    tls->current = p;
+    pthread_mutex_unlock(&tls->mu);
     return 1;
 }
 
-int dg_tls_cert_callback(gnutls_session_t session, const gnutls_datum_t *req_ca_dn, int nreqs,
-                         const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length,
-                         gnutls_pcert_st **pcert, unsigned int *pcert_length,
-                         gnutls_privkey_t *privkey)
+void dg_tls_current(dg_tls_t *tls, gnutls_pcert_st **pcert, unsigned int *pcert_length,
+                    gnutls_privkey_t *privkey)
 {
-    (void)session, (void)req_ca_dn, (void)nreqs, (void)pk_algos, (void)pk_algos_length;
-    pthread_mutex_lock(&g.mu);
-    *pcert = g.current->certs;
-    *pcert_length = g.current->ncerts;
-    *privkey = g.current->key;
-    pthread_mutex_unlock(&g.mu);
-    return 0;
+    pthread_mutex_lock(&tls->mu);
+    *pcert = tls->current->certs;
+    *pcert_length = tls->current->ncerts;
+    *privkey = tls->current->key;
+    pthread_mutex_unlock(&tls->mu);
 }
 
-const char *dg_tls_client_ca_pem(void)
+const char *dg_tls_client_ca_pem(const dg_tls_t *tls)
 {
-    return g.client_ca;
+    return tls->client_ca;
 }
 
 /* Is @name (@n bytes) one of --client-allowed-names? */
-static bool allowed_name(const char *name, size_t n)
+static bool allowed_name(const dg_tls_t *tls, const char *name, size_t n)
 {
-    const char *p = g.client_names;
+    const char *p = tls->client_names;
 
     while ((p = strstr(p, name)) != NULL && n > 0) {
         if (p[-1] == ',' && p[n] == ',')
@@ -268,16 +266,16 @@ static bool allowed_name(const char *name, size_t n)
 }
 
 /* The leaf's common name or one of its DNS names must be allowed. */
-static bool leaf_named(gnutls_x509_crt_t leaf)
+static bool leaf_named(const dg_tls_t *tls, gnutls_x509_crt_t leaf)
 {
     char name[256];
     size_t size = sizeof name;
     unsigned type;
 
-    if (g.client_names == NULL)
+    if (tls->client_names == NULL)
         return true;
     if (gnutls_x509_crt_get_dn_by_oid(leaf, GNUTLS_OID_X520_COMMON_NAME, 0, 0, name, &size) == 0 &&
-        strlen(name) == size && allowed_name(name, size))
+        strlen(name) == size && allowed_name(tls, name, size))
         return true;
     for (unsigned i = 0;; i++) {
         int t;
@@ -287,12 +285,12 @@ static bool leaf_named(gnutls_x509_crt_t leaf)
         if (t == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
             return false;
         if (t == GNUTLS_SAN_DNSNAME && size < sizeof name && strlen(name) == size &&
-            allowed_name(name, size))
+            allowed_name(tls, name, size))
             return true;
     }
 }
 
-bool dg_tls_client_verified(gnutls_session_t session)
+bool dg_tls_client_verified(const dg_tls_t *tls, gnutls_session_t session)
 {
     /* A server certificate from the same CA must not pass for the API server. */
     gnutls_typed_vdata_st purpose = {GNUTLS_DT_KEY_PURPOSE_OID,
@@ -303,7 +301,7 @@ bool dg_tls_client_verified(gnutls_session_t session)
     unsigned int ncrts = 0;
     bool ok;
 
-    if (g.trust == NULL)
+    if (tls->trust == NULL)
         return true;
     if (session == NULL || (chain = gnutls_certificate_get_peers(session, &n)) == NULL || n == 0)
         return false;
@@ -317,38 +315,59 @@ bool dg_tls_client_verified(gnutls_session_t session)
         ncrts++;
     }
     ok = ncrts == n &&
-         gnutls_x509_trust_list_verify_crt2(g.trust, crts, ncrts, &purpose, 1, 0, &status, NULL) ==
-             0 &&
-         status == 0 && leaf_named(crts[0]);
+         gnutls_x509_trust_list_verify_crt2(tls->trust, crts, ncrts, &purpose, 1, 0, &status,
+                                            NULL) == 0 &&
+         status == 0 && leaf_named(tls, crts[0]);
     for (unsigned i = 0; i < ncrts; i++)
         gnutls_x509_crt_deinit(crts[i]);
     return ok;
 }
 
-double dg_tls_expiry_seconds(void)
+double dg_tls_expiry_seconds(dg_tls_t *tls)
 {
     double s;
 
-    pthread_mutex_lock(&g.mu);
-    s = g.current ? difftime(g.current->not_after, time(NULL)) : 0;
-    pthread_mutex_unlock(&g.mu);
+    pthread_mutex_lock(&tls->mu);
+    s = tls->current ? difftime(tls->current->not_after, time(NULL)) : 0;
+    pthread_mutex_unlock(&tls->mu);
     return s;
 }
 
-void dg_tls_shutdown(void)
+dg_tls_t *dg_tls_new(const char *cert_file, const char *key_file, const char *client_ca,
+                     const char *client_names, dg_err_t *err)
 {
-    pair_free(g.current);
-    while (g.retired) {
-        pair_t *next = g.retired->retired_next;
+    dg_tls_t *tls = calloc(1, sizeof *tls);
 
-        pair_free(g.retired);
-        g.retired = next;
+    if (tls == NULL) {
+        dg_err_set(err, DG_ENOMEM, "out of memory");
+        return NULL;
     }
-    if (g.trust)
-        gnutls_x509_trust_list_deinit(g.trust, 1);
-    free(g.cert_file);
-    free(g.key_file);
-    free(g.client_ca);
-    free(g.client_names);
-    memset(&g, 0, sizeof g);
+    pthread_mutex_init(&tls->mu, NULL);
+    if (tls_init(tls, cert_file, key_file, client_ca, client_names, err) != 0)
+        dg_tls_free(&tls);
+    return tls;
+}
+
+void dg_tls_free(dg_tls_t **tp)
+{
+    dg_tls_t *tls = tp ? *tp : NULL;
+
+    if (tls == NULL)
+        return;
+    pair_free(tls->current);
+    while (tls->retired) {
+        pair_t *next = tls->retired->retired_next;
+
+        pair_free(tls->retired);
+        tls->retired = next;
+    }
+    if (tls->trust)
+        gnutls_x509_trust_list_deinit(tls->trust, 1);
+    free(tls->cert_file);
+    free(tls->key_file);
+    free(tls->client_ca);
+    free(tls->client_names);
+    pthread_mutex_destroy(&tls->mu);
+    free(tls);
+    *tp = NULL;
 }

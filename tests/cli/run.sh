@@ -172,6 +172,21 @@ contains "the requested value is labelled as such" "$out" "DESIRED  REQUESTED"
 expect_exit 0 "simulate --patch back to the baseline" -- "$ctl" simulate "${base[@]}" "${live[@]}" --target hpa/test-nginx --patch '{"spec":{"minReplicas":6}}' -o json
 jq_eq "json verdict" "$out" .decision reconcile
 jq_eq "json response" "$out" .response.response.allowed true
+# --set PATH=VALUE: a governed path and a value (JSON, else a string).
+expect_exit 0 "simulate --set back to the baseline" -- "$ctl" simulate "${base[@]}" "${live[@]}" --target hpa/test-nginx --set spec.minReplicas=6 -o json
+jq_eq "--set: a reconcile" "$out" .decision reconcile
+expect_exit 2 "simulate --set: a value live already holds is replayed on the baseline" -- "$ctl" simulate "${base[@]}" "${live[@]}" --target hpa/test-nginx --set spec.minReplicas=4
+contains "--set 4: the gate's message" "$out" "desired 6, requested 4"
+contains "--set 4: replayed, and said so" "$err" "live hpa/test-nginx already holds this change; judging it as made to the baseline's object"
+expect_exit 0 "simulate --set a keyed list element, a string value" -- "$ctl" simulate "${base[@]}" "${live[@]}" --target deploy/test-nginx --set 'spec.template.spec.containers[name=nginx].image=nginx:1.29' -o json
+jq_eq "--set image: warn" "$out" .decision warn
+expect_exit 2 "simulate --set twice" -- "$ctl" simulate "${base[@]}" "${live[@]}" --target svc/test-nginx --set spec.type=ClusterIP --set 'spec.ports[name=http].port=9090'
+contains "--set twice: the second is judged" "$out" "9090"
+expect_exit 1 "simulate --set without =" -- "$ctl" simulate "${base[@]}" --target hpa/test-nginx --set spec.minReplicas
+contains "--set without =" "$err" "expected PATH=VALUE"
+expect_exit 1 "simulate --set on an absent element" -- "$ctl" simulate "${base[@]}" --target svc/test-nginx --set 'spec.ports[name=grpc].port=1'
+contains "--set absent element" "$err" "no object holds field 'port'"
+expect_exit 1 "simulate --set with --patch" -- "$ctl" simulate "${base[@]}" --target hpa/test-nginx --set spec.minReplicas=3 --patch '{}'
 expect_exit 2 "simulate --type json" -- "$ctl" simulate "${base[@]}" "${live[@]}" --target svc/test-nginx --type json --patch '[{"op":"replace","path":"/spec/ports/0/port","value":9090}]' -o json
 jq_eq "json patch judged" "$out" '.variances[0].path' 'spec.ports[name=http].port'
 expect_exit 1 "simulate: a patch that cannot apply" -- "$ctl" simulate "${base[@]}" "${live[@]}" --target svc/test-nginx --type json --patch '[{"op":"remove","path":"/spec/nope"}]'
@@ -469,40 +484,14 @@ expect_exit 1 "--strategy merge" -- "$ctl" reconcile "${base[@]}" --live "$ex/li
 expect_exit 1 "--apply FILE --only" -- "$ctl" reconcile --release r -n x --apply plan.json --only hpa-bounds
 contains "a saved plan is applied as it is" "$err" "applies the saved plan as it is"
 
-# ---- reconcile: applying, with a stand-in kubectl that records what it is asked -----------
+# ---- reconcile: applying, with a stand-in kubectl (tests/fake-kubectl) ---------------------
 # It serves the live snapshot to `get` (the reconciled one once a patch went
 # through), a published baseline ConfigMap to the baseline lookup, a user to
 # `auth whoami`, and records patch/create/apply; "$fk/conflict" makes a patch
 # fail as the API server fails a JSON patch whose test fails.
 fk=$tmp/fake
 mkdir -p "$fk/bin"
-cat >"$fk/bin/kubectl" <<'FAKE'
-#!/bin/sh
-d=${FAKE_KUBECTL_DIR:?}
-case "$1 $2" in
-"auth whoami") echo '{"kind":"SelfSubjectReview","status":{"userInfo":{"username":"fake-admin","groups":["ops","system:authenticated"]}}}' ;;
-"get configmaps")
-    case "$*" in
-    *driftgate.io/baseline=true*) if [ -e "$d/cm.json" ]; then cat "$d/cm.json"; else echo '{"kind":"List","items":[]}'; fi ;;
-    *owner=helm,name=test-nginx*) if [ -e "$d/helm.json" ]; then cat "$d/helm.json"; else echo '{"kind":"List","items":[]}'; fi ;;
-    *) echo '{"kind":"List","items":[]}' ;;
-    esac ;;
-"get secrets") echo '{"kind":"List","items":[]}' ;;
-get\ *) if [ -e "$d/patched" ]; then cat "$d/after.yaml"; else cat "$d/live.yaml"; fi ;;
-patch\ *|create\ *|apply\ *)
-    echo "$*" >>"$d/calls"
-    cat >>"$d/stdin"
-    case "$*" in *"-o json"*--dry-run=server*) cat "$d/ssa.json"; exit 0 ;; esac
-    if [ -e "$d/conflict" ]; then
-        echo 'The request is invalid: the server rejected our request due to an error in our request' >&2
-        exit 1
-    fi
-    case "$*" in *--dry-run=server*) ;; *) touch "$d/patched" ;; esac
-    echo "$2 patched" ;;
-*) echo "fake kubectl: $*" >&2; exit 1 ;;
-esac
-FAKE
-chmod +x "$fk/bin/kubectl"
+cp "$src/tests/fake-kubectl" "$fk/bin/kubectl"
 fake() { env FAKE_KUBECTL_DIR="$fk" KUBECTL="$fk/bin/kubectl" "$@"; }
 fake_reset() { rm -f "$fk/calls" "$fk/stdin" "$fk/patched" "$fk/conflict" "$fk/cm.json" "$fk/helm.json" "$fk/ssa.json"; cp "$ex/live-snapshot.yaml" "$fk/live.yaml"; cp "$ex/release-baseline.yaml" "$fk/after.yaml"; }
 fake_reset
@@ -560,25 +549,19 @@ apply --server-side --field-manager=helm --force-conflicts -f - --namespace sand
 contains "the live resourceVersion as its precondition" "$(cat "$fk/stdin")" '"resourceVersion":"48260"'
 
 # Online: the published baseline the gate uses, a saved plan, and the baseline changing under it.
-publish_cm() { # REVISION RENDER: the ConfigMap kubectl would print, in a List
-    jq -n --rawfile m "$2" --arg d "sha256:$(sha256sum "$2" | cut -d' ' -f1)" --arg r "$1" '{kind:"List",items:[{apiVersion:"v1",kind:"ConfigMap",
-        metadata:{name:"driftgate-baseline.sandbox-nginx.test-nginx",namespace:"driftgate-system",
-        labels:{"driftgate.io/baseline":"true","driftgate.io/release":"test-nginx","driftgate.io/release-namespace":"sandbox-nginx"},
-        annotations:{"driftgate.io/revision":$r,"driftgate.io/digest":$d}},data:{"manifest.yaml":$m}}]}' >"$fk/cm.json"
-}
 fake_reset
-publish_cm 3 "$ex/release-baseline.yaml"
+fake "$fk/bin/kubectl" fake-publish 3 "$ex/release-baseline.yaml"
 expect_exit 2 "reconcile --release: the published baseline" -- fake "$ctl" reconcile --release test-nginx -n sandbox-nginx --out "$tmp/plan.json"
 contains "the published revision" "$out" "in release sandbox-nginx/test-nginx (revision 3)."
 jq_eq "the saved plan" "$(cat "$tmp/plan.json")" '"\(.release.revision) \(.summary.operations)"' "3 3"
 sed 's/minReplicas: 6/minReplicas: 8/' "$ex/release-baseline.yaml" >"$tmp/rev4.yaml"
-publish_cm 4 "$tmp/rev4.yaml"
+fake "$fk/bin/kubectl" fake-publish 4 "$tmp/rev4.yaml"
 expect_exit 1 "a saved plan after the baseline changed" -- fake "$ctl" reconcile --release test-nginx -n sandbox-nginx --apply "$tmp/plan.json" --yes
 contains "the saved plan is refused" "$err" "$tmp/plan.json was made against baseline revision 3 (sha256:$(sha256sum "$ex/release-baseline.yaml" | cut -c1-12)); the baseline of sandbox-nginx/test-nginx is now revision 4 (sha256:$(sha256sum "$tmp/rev4.yaml" | cut -c1-12)): make a new plan"
 checks=$((checks + 1)); [ ! -e "$fk/calls" ] || fail "a stale plan was applied: $(cat "$fk/calls")"
 expect_exit 1 "a saved plan against another baseline file" -- fake "$ctl" reconcile --baseline "$tmp/rev4.yaml" -n sandbox-nginx --apply "$tmp/plan.json" --yes
 contains "a file's digest too" "$err" "make a new plan"
-publish_cm 3 "$ex/release-baseline.yaml"
+fake "$fk/bin/kubectl" fake-publish 3 "$ex/release-baseline.yaml"
 expect_exit 0 "the saved plan, exactly" -- fake "$ctl" reconcile --release test-nginx -n sandbox-nginx --apply "$tmp/plan.json" --yes
 checks=$((checks + 1)); [ "$(wc -l <"$fk/calls")" = 3 ] || fail "the saved plan was not applied: $(cat "$fk/calls")"
 # No published baseline: Helm's latest deployed release record (ConfigMap driver).
@@ -794,7 +777,7 @@ done
 
 # Help is the parser's truth: every flag --help lists is accepted (with a
 # value exactly when it shows one), and no flag is accepted that it does not list.
-cmds=(render publish capture diff status simulate reconcile "policy kinds" "policy default" version)
+cmds=(render publish capture diff status simulate reconcile console "policy kinds" "policy default" version)
 help_flags() { # CMD: "FLAG ARG" per flag line of its --help (ARG "-" for a switch)
     # shellcheck disable=SC2086
     "$ctl" $1 --help | sed -n 's/^  \(-\(.\), \)\{0,1\}--\([a-z][a-z-]*\)\( \(\[\{0,1\}[A-Z][A-Z/=-]*\]\{0,1\}\)\)\{0,1\}\( .*\)\{0,1\}$/--\3 \5|-\2/p' |

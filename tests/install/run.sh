@@ -78,7 +78,7 @@ ctl_page=$root/share/man/man1/driftctl.1
 gate_page=$root/share/man/man8/driftgate.8
 bash_comp=$root/share/bash-completion/completions/driftctl
 zsh_comp=$root/share/zsh/site-functions/_driftctl
-for cmd in render publish capture diff status simulate reconcile timeline policy; do
+for cmd in render publish capture diff status simulate reconcile timeline console policy; do
     flags=$(help_flags "$root/bin/driftctl" "$cmd")
     [ -n "$flags" ] || fail "driftctl $cmd --help lists no flags"
     # each command's block of the bash script: from "cmd)" to ";;" after esac
@@ -93,7 +93,7 @@ done
 for flag in $(help_flags "$root/bin/driftgate"); do
     mentions "driftgate.8 documents $flag" "$gate_page" "$(roff "$flag")"
 done
-for cmd in render publish capture diff status simulate reconcile timeline policy version completion; do
+for cmd in render publish capture diff status simulate reconcile timeline console policy version completion; do
     mentions "driftctl.1 has a section for $cmd" "$ctl_page" ".SS $cmd"
 done
 

@@ -138,6 +138,44 @@ START_TEST(test_get)
 }
 END_TEST
 
+/* Set 42 at each path of the Service; @want is the result (NULL: refused,
+ * the Service unchanged). */
+static const struct {
+    const char *path, *want;
+} sets[] = {
+    {"spec.type", "{\"spec\": {\"type\": 42, \"ports\": ["
+                  "{\"name\": \"http\", \"port\": 80, \"protocol\": \"TCP\"},"
+                  "{\"name\": \"metrics\", \"port\": 9090, \"protocol\": \"TCP\"}]}}"},
+    {"spec.ports[name=metrics].port", "{\"spec\": {\"type\": \"ClusterIP\", \"ports\": ["
+                  "{\"name\": \"http\", \"port\": 80, \"protocol\": \"TCP\"},"
+                  "{\"name\": \"metrics\", \"port\": 42, \"protocol\": \"TCP\"}]}}"},
+    {"metadata.labels.app", "{\"metadata\": {\"labels\": {\"app\": 42}}, \"spec\": "
+                  "{\"type\": \"ClusterIP\", \"ports\": ["
+                  "{\"name\": \"http\", \"port\": 80, \"protocol\": \"TCP\"},"
+                  "{\"name\": \"metrics\", \"port\": 9090, \"protocol\": \"TCP\"}]}}"},
+    {"spec.ports[name=grpc].port", NULL},
+    {"spec.ports[*].port", NULL},
+    {"spec.type.x", NULL},
+    {"spec.ports[name=http]", NULL},
+};
+
+START_TEST(test_set)
+{
+    json_t *root = dg_test_json(svc), *want = dg_test_json(sets[_i].want ? sets[_i].want : svc);
+    dg_path_t *p = dg_path_parse(sets[_i].path, NULL);
+    dg_err_t err = {0};
+    int rc = dg_path_set(p, root, json_integer(42), &err);
+
+    ck_assert_msg(sets[_i].want ? rc == 0 : rc == DG_EINVAL, "%s: rc %d (%s)", sets[_i].path,
+                  rc, err.msg);
+    ck_assert_msg(json_equal(root, want), "%s: %s", sets[_i].path,
+                  json_dumps(root, JSON_COMPACT));
+    dg_path_free(&p);
+    json_decref(want);
+    json_decref(root);
+}
+END_TEST
+
 START_TEST(test_buf)
 {
     static const char *const keys[] = {"port", "protocol"}, *const vals[] = {"80", "TCP"};
@@ -167,6 +205,7 @@ int main(void)
     tcase_add_loop_test(tc, test_bad, 0, sizeof bad / sizeof bad[0]);
     tcase_add_loop_test(tc, test_covers, 0, sizeof covers / sizeof covers[0]);
     tcase_add_loop_test(tc, test_get, 0, sizeof gets / sizeof gets[0]);
+    tcase_add_loop_test(tc, test_set, 0, sizeof sets / sizeof sets[0]);
     tcase_add_test(tc, test_buf);
     suite_add_tcase(s, tc);
     return dg_test_run(s);

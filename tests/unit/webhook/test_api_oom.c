@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "api.h"
-#include "log.h"
 #include "manifest.h"
 #include "support.h"
 
@@ -70,8 +69,9 @@ static void setup(void)
     dg_manifest_opts_t opts = {.name = "release", .default_ns = "sandbox-nginx"};
     dg_release_t *rel = dg_release_new("test-nginx", "sandbox-nginx");
 
-    dg_log_set_level(DG_LOG_ERROR + 1); /* the sweep would log thousands of lines */
-    gate.store = dg_store_new();
+    /* No log (gate.log NULL): the sweep would log thousands of lines. */
+    gate.metrics = dg_metrics_new();
+    gate.store = dg_store_new(gate.metrics, NULL);
     gate.policy = dg_policy_default(NULL);
     ck_assert_int_eq(dg_manifest_load(text, len, &opts, rel->objs, NULL, NULL), 0);
     dg_store_enable(gate.store, DG_SOURCE_DIR);
@@ -84,6 +84,7 @@ static void teardown(void)
 {
     dg_store_free(&gate.store);
     dg_policy_free(&gate.policy);
+    dg_metrics_free(&gate.metrics);
 }
 
 START_TEST(test_every_allocation_fails_in_turn)

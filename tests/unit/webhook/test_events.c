@@ -16,6 +16,7 @@
 
 #include "events.h"
 #include "gate.h"
+#include "metrics.h"
 #include "support.h"
 
 /* ---- the stand-in API server ----------------------------------------------------- */
@@ -195,7 +196,7 @@ static bool storm_counted(void)
 START_TEST(test_storm_is_one_event)
 {
     dg_gate_cfg_t cfg = {.kubeconfig = kubeconfig(), .events_qps = 1000, .events_burst = 1000};
-    dg_gate_t g = {.cfg = &cfg};
+    dg_gate_t g = {.cfg = &cfg, .metrics = dg_metrics_new()};
     dg_events_t *ev = dg_events_start(&g, "driftgate-5d8f-abcde", NULL);
     dg_kevent_t e = denial("test-nginx");
 
@@ -219,6 +220,7 @@ START_TEST(test_storm_is_one_event)
     pthread_mutex_unlock(&api.mu);
     dg_events_stop(&ev);
     ck_assert_ptr_null(ev);
+    dg_metrics_free(&g.metrics);
     api.stop = true;
     shutdown(api.fd, SHUT_RDWR);
 }
@@ -229,7 +231,7 @@ END_TEST
 START_TEST(test_full_queue_drops)
 {
     dg_gate_cfg_t cfg = {.kubeconfig = kubeconfig(), .events_qps = 1, .events_burst = 1};
-    dg_gate_t g = {.cfg = &cfg};
+    dg_gate_t g = {.cfg = &cfg, .metrics = dg_metrics_new()};
     dg_events_t *ev = dg_events_start(&g, "dg", NULL);
     struct timespec t0, t1;
     char name[32];
@@ -249,6 +251,7 @@ START_TEST(test_full_queue_drops)
     ck_assert_int_ge(metric(ev, "driftgate_events_dropped_total "), 99);
     ck_assert_int_le(metric(ev, "driftgate_events_queued "), DG_EVENTS_QUEUE);
     dg_events_stop(&ev);
+    dg_metrics_free(&g.metrics);
     api.stop = true;
     shutdown(api.fd, SHUT_RDWR);
 }
@@ -276,7 +279,7 @@ START_TEST(test_rebuild_trusts_only_its_own)
 {
     dg_gate_cfg_t cfg = {.kubeconfig = kubeconfig(), .events_qps = 5, .events_burst = 5,
                          .webhook_name = "validate.driftgate.io"};
-    dg_gate_t g = {.cfg = &cfg};
+    dg_gate_t g = {.cfg = &cfg, .metrics = dg_metrics_new()};
     dg_timeline_opts_t to = {0};
     dg_policy_t *pol = dg_policy_default(NULL);
     dg_events_t *ev;
@@ -296,6 +299,7 @@ START_TEST(test_rebuild_trusts_only_its_own)
     ck_assert_int_eq(metric(ev, "driftgate_events_distrusted "), 3);
     ck_assert_int_eq(count("GET"), 2); /* with the selector (400), then without */
     dg_events_stop(&ev);
+    dg_metrics_free(&g.metrics);
     dg_timelines_free(&tls_);
     dg_policy_free(&pol);
     api.stop = true;

@@ -39,6 +39,19 @@ static int inner(void *ctx, const char *release, const char *ns, long timeout_ms
 
 static const dg_refresh_ops_t inner_ops = {inner, NULL};
 
+/* Each test's own, made and freed in its forked child. */
+static dg_metrics_t *metrics;
+
+static void metrics_setup(void)
+{
+    metrics = dg_metrics_new();
+}
+
+static void metrics_teardown(void)
+{
+    dg_metrics_free(&metrics);
+}
+
 typedef struct caller {
     const dg_refresh_ops_t *ops;
     const char *release;
@@ -72,7 +85,7 @@ static void reset(long ms)
 /* A storm of denials in one release: one re-read at a time, shared. */
 START_TEST(test_storm_coalesced)
 {
-    dg_reread_t *r = dg_reread_new(&inner_ops, 5000, NULL);
+    dg_reread_t *r = dg_reread_new(&inner_ops, 5000, metrics, NULL);
     pthread_t t[16];
     caller_t c[16];
 
@@ -98,7 +111,7 @@ END_TEST
  * the next one. */
 START_TEST(test_late_caller_gets_a_newer_read)
 {
-    dg_reread_t *r = dg_reread_new(&inner_ops, 5000, NULL);
+    dg_reread_t *r = dg_reread_new(&inner_ops, 5000, metrics, NULL);
     caller_t first = {.ops = dg_reread_ops(r), .release = "web"}, late = first;
     pthread_t a, b;
 
@@ -118,7 +131,7 @@ END_TEST
 /* Releases do not wait for each other. */
 START_TEST(test_releases_independent)
 {
-    dg_reread_t *r = dg_reread_new(&inner_ops, 5000, NULL);
+    dg_reread_t *r = dg_reread_new(&inner_ops, 5000, metrics, NULL);
     caller_t a = {.ops = dg_reread_ops(r), .release = "web"}, b = a;
     pthread_t ta, tb;
 
@@ -137,7 +150,7 @@ END_TEST
 /* A waiter whose budget runs out gets an error, not a stale answer. */
 START_TEST(test_budget)
 {
-    dg_reread_t *r = dg_reread_new(&inner_ops, 5000, NULL);
+    dg_reread_t *r = dg_reread_new(&inner_ops, 5000, metrics, NULL);
     caller_t slow = {.ops = dg_reread_ops(r), .release = "web"}, hurried = slow;
     pthread_t a, b;
 
@@ -178,6 +191,7 @@ int main(void)
     TCase *tc = tcase_create("reread");
 
     tcase_set_timeout(tc, 30);
+    tcase_add_checked_fixture(tc, metrics_setup, metrics_teardown);
     tcase_add_test(tc, test_storm_coalesced);
     tcase_add_test(tc, test_late_caller_gets_a_newer_read);
     tcase_add_test(tc, test_releases_independent);

@@ -16,6 +16,19 @@
 #include "store.h"
 #include "support.h"
 
+/* Each test's own, made and freed in its forked child. */
+static dg_metrics_t *metrics;
+
+static void metrics_setup(void)
+{
+    metrics = dg_metrics_new();
+}
+
+static void metrics_teardown(void)
+{
+    dg_metrics_free(&metrics);
+}
+
 static dg_release_t *rel(const char *name, dg_relsrc_t origin, long revision)
 {
     dg_release_t *r = dg_release_new(name, "sandbox-nginx");
@@ -36,7 +49,7 @@ static const dg_release_t *find(const dg_snapshot_t *s, const char *name)
 
 START_TEST(test_synced_when_every_source_has)
 {
-    dg_store_t *st = dg_store_new();
+    dg_store_t *st = dg_store_new(metrics, NULL);
     dg_release_t *r = rel("web", DG_RELSRC_HELM, 1);
     dg_snapshot_t *s;
 
@@ -58,7 +71,7 @@ END_TEST
 
 START_TEST(test_published_outranks_helm)
 {
-    dg_store_t *st = dg_store_new();
+    dg_store_t *st = dg_store_new(metrics, NULL);
     dg_release_t *helm = rel("web", DG_RELSRC_HELM, 7), *pub = rel("web", DG_RELSRC_PUBLISHED, 3);
     dg_snapshot_t *s;
 
@@ -83,7 +96,7 @@ END_TEST
 
 START_TEST(test_snapshot_outlives_update)
 {
-    dg_store_t *st = dg_store_new();
+    dg_store_t *st = dg_store_new(metrics, NULL);
     dg_release_t *a = rel("web", DG_RELSRC_HELM, 1), *b = rel("web", DG_RELSRC_HELM, 2);
     dg_snapshot_t *old, *cur;
 
@@ -128,7 +141,7 @@ START_TEST(test_readers_see_whole_snapshots)
     long bad[3] = {0};
     dg_release_t *r[2];
 
-    shared = dg_store_new();
+    shared = dg_store_new(metrics, NULL);
     dg_store_enable(shared, DG_SOURCE_HELM);
     r[0] = rel("a", DG_RELSRC_HELM, 0);
     r[1] = rel("b", DG_RELSRC_HELM, 0);
@@ -168,7 +181,7 @@ START_TEST(test_dir_keeps_last_good)
 {
     char dir[] = "/tmp/dg-store-XXXXXX", path[300], cmd[600];
     const char *published = dg_test_path("tests/fixtures/store/published.yaml");
-    dg_store_t *st = dg_store_new();
+    dg_store_t *st = dg_store_new(metrics, NULL);
     dg_snapshot_t *s;
     dg_err_t err = {0};
     struct timespec later[2] = {{0, UTIME_NOW}, {0, UTIME_NOW}};
@@ -208,6 +221,7 @@ int main(void)
     TCase *tc = tcase_create("store");
 
     tcase_set_timeout(tc, 60);
+    tcase_add_checked_fixture(tc, metrics_setup, metrics_teardown);
     tcase_add_test(tc, test_synced_when_every_source_has);
     tcase_add_test(tc, test_published_outranks_helm);
     tcase_add_test(tc, test_snapshot_outlives_update);

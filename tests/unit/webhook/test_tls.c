@@ -2,7 +2,8 @@
  * certificates made by the openssl command at test time: a new pair is
  * picked up, a broken one (half-written, a key from another pair) keeps the
  * old one serving and is reported once, and handshakes get the current
- * pair. SPDX-License-Identifier: Apache-2.0 */
+ * pair; two dg_tls_t in one process each serve their own.
+ * SPDX-License-Identifier: Apache-2.0 */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,14 +50,15 @@ static void install(const char *name, const char *which)
     usleep(20000); /* a distinct mtime */
 }
 
-static double days_left(void)
+static double days_left(dg_tls_t *tls)
 {
-    return dg_tls_expiry_seconds() / 86400.0;
+    return dg_tls_expiry_seconds(tls) / 86400.0;
 }
 
 START_TEST(test_rotation)
 {
     dg_err_t err = {0};
+    dg_tls_t *tls;
     char cmd[600];
 
     ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -65,22 +67,23 @@ START_TEST(test_rotation)
     make_pair("one", 10);
     make_pair("two", 30);
     install("one", NULL);
-    ck_assert_int_eq(dg_tls_init(crt, key, NULL, NULL, &err), 0);
-    ck_assert(days_left() > 9 && days_left() <= 10);
-    ck_assert_int_eq(dg_tls_reload(&err), 0); /* unchanged */
+    tls = dg_tls_new(crt, key, NULL, NULL, &err);
+    ck_assert_ptr_nonnull(tls);
+    ck_assert(days_left(tls) > 9 && days_left(tls) <= 10);
+    ck_assert_int_eq(dg_tls_reload(tls, &err), 0); /* unchanged */
 
     /* Half a rotation: the new certificate, the old key. */
     install("two", "crt");
     memset(&err, 0, sizeof err);
-    ck_assert_int_lt(dg_tls_reload(&err), 0);
+    ck_assert_int_lt(dg_tls_reload(tls, &err), 0);
     ck_assert_ptr_nonnull(strstr(err.msg, "does not match"));
-    ck_assert(days_left() <= 10); /* the old pair serves on */
-    ck_assert_int_eq(dg_tls_reload(&err), 0); /* reported once, not every tick */
+    ck_assert(days_left(tls) <= 10); /* the old pair serves on */
+    ck_assert_int_eq(dg_tls_reload(tls, &err), 0); /* reported once, not every tick */
 
     /* The key arrives: the new pair serves. */
     install("two", "key");
-    ck_assert_int_eq(dg_tls_reload(&err), 1);
-    ck_assert(days_left() > 29 && days_left() <= 30);
+    ck_assert_int_eq(dg_tls_reload(tls, &err), 1);
+    ck_assert(days_left(tls) > 29 && days_left(tls) <= 30);
 
     /* A truncated certificate: refused, the current pair stays. */
     snprintf(cmd, sizeof cmd, "cd %s && head -c 100 one.crt > tls.crt.new && mv tls.crt.new tls.crt",
@@ -88,10 +91,44 @@ START_TEST(test_rotation)
     sh(cmd);
     usleep(20000);
     memset(&err, 0, sizeof err);
-    ck_assert_int_lt(dg_tls_reload(&err), 0);
+    ck_assert_int_lt(dg_tls_reload(tls, &err), 0);
     ck_assert_ptr_nonnull(strstr(err.msg, "not a PEM certificate chain"));
-    ck_assert(days_left() > 29);
-    dg_tls_shutdown();
+    ck_assert(days_left(tls) > 29);
+    dg_tls_free(&tls);
+    ck_assert_ptr_null(tls);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    sh(cmd);
+}
+END_TEST
+
+/* Two objects in one process serve their own pairs: nothing is shared. */
+START_TEST(test_two_objects)
+{
+    char path[4][320], cmd[600];
+    dg_tls_t *tls[2];
+    gnutls_pcert_st *pcert[2];
+    unsigned n[2];
+    gnutls_privkey_t pkey[2];
+
+    snprintf(dir, sizeof dir, "/tmp/dg-tls-XXXXXX"); /* unforked, another test used it */
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    make_pair("one", 10);
+    make_pair("two", 30);
+    for (int i = 0; i < 2; i++) {
+        snprintf(path[2 * i], sizeof path[0], "%s/%s.crt", dir, i ? "two" : "one");
+        snprintf(path[2 * i + 1], sizeof path[0], "%s/%s.key", dir, i ? "two" : "one");
+        tls[i] = dg_tls_new(path[2 * i], path[2 * i + 1], NULL, NULL, NULL);
+        ck_assert_ptr_nonnull(tls[i]);
+        dg_tls_current(tls[i], &pcert[i], &n[i], &pkey[i]);
+        ck_assert_uint_eq(n[i], 1);
+    }
+    ck_assert(days_left(tls[0]) > 9 && days_left(tls[0]) <= 10);
+    ck_assert(days_left(tls[1]) > 29 && days_left(tls[1]) <= 30);
+    ck_assert(pcert[0]->cert.size != pcert[1]->cert.size ||
+              memcmp(pcert[0]->cert.data, pcert[1]->cert.data, pcert[0]->cert.size) != 0);
+    ck_assert_ptr_ne(pkey[0], pkey[1]);
+    dg_tls_free(&tls[0]);
+    dg_tls_free(&tls[1]);
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     sh(cmd);
 }
@@ -101,10 +138,9 @@ START_TEST(test_bad_start)
 {
     dg_err_t err = {0};
 
-    ck_assert_int_ne(dg_tls_init("/nonexistent/tls.crt", "/nonexistent/tls.key", NULL, NULL, &err),
-                     0);
+    ck_assert_ptr_null(
+        dg_tls_new("/nonexistent/tls.crt", "/nonexistent/tls.key", NULL, NULL, &err));
     ck_assert_ptr_nonnull(strstr(err.msg, "/nonexistent/tls.crt: cannot read"));
-    dg_tls_shutdown();
 }
 END_TEST
 
@@ -115,6 +151,7 @@ int main(void)
 
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_rotation);
+    tcase_add_test(tc, test_two_objects);
     tcase_add_test(tc, test_bad_start);
     suite_add_tcase(s, tc);
     return dg_test_run(s);
