@@ -39,6 +39,27 @@ static const char *or(const char *s, const char *dflt)
     return s && s[0] ? s : dflt;
 }
 
+/* Each part of a note is cut to a byte count, which may split a UTF-8
+ * sequence (a requested value is anyone's text): such bytes become '?',
+ * since the API server, and jansson before it, refuse the whole note. */
+static void utf8_clean(char *s)
+{
+    unsigned char *p = (unsigned char *)s;
+
+    while (*p) {
+        size_t n = *p < 0x80 ? 1 : (*p >> 5) == 0x6 ? 2 : (*p >> 4) == 0xE ? 3 : (*p >> 3) == 0x1E ? 4 : 0;
+        size_t i = 1;
+
+        while (n > 1 && i < n && (p[i] & 0xC0) == 0x80)
+            i++;
+        if (n == 0 || i < n) {
+            *p++ = '?';
+            continue;
+        }
+        p += n;
+    }
+}
+
 void dg_kevent_note(const dg_kevent_t *e, char *out, size_t size)
 {
     int n;
@@ -58,6 +79,7 @@ void dg_kevent_note(const dg_kevent_t *e, char *out, size_t size)
         n += snprintf(out + n, size - (size_t)n, " by %.120s", e->user);
     if (n > 0 && (size_t)n < size && e->release && e->release[0])
         snprintf(out + n, size - (size_t)n, " (release %.200s)", e->release);
+    utf8_clean(out);
 }
 
 static uint64_t fnv(uint64_t h, const char *s)

@@ -18,6 +18,7 @@
 #define MAX_ANSWER_BYTES ((size_t)1 << 20)
 #define LIST_PAGE 500
 #define MAX_LIST_PAGE_BYTES ((size_t)16 << 20)
+#define MAX_LIST_PAGES 20
 #define VALUE_MAX 120
 
 /* One Event waiting: its body (named when posted) and the repeats of it
@@ -300,7 +301,7 @@ static void rebuild(dg_events_t *ev, dg_kube_conn_t *conn)
     dg_buf_init(&path, 0);
     dg_buf_init(&body, 0);
     kept = calloc(DG_EVENTS_REBUILD_MAX, sizeof *kept);
-    while (kept && seen < DG_EVENTS_REBUILD_MAX) {
+    for (int page = 0; kept && seen < DG_EVENTS_REBUILD_MAX && page < MAX_LIST_PAGES; page++) {
         json_t *doc = NULL, *item;
         const char *next;
         long status;

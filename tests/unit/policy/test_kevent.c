@@ -71,6 +71,24 @@ START_TEST(test_note)
     e.name = e.path = e.desired = e.value = e.user = e.release = big;
     dg_kevent_note(&e, note, sizeof note);
     ck_assert_uint_lt(strlen(note), DG_KEVENT_NOTE_MAX);
+    /* A value cut inside a UTF-8 sequence still makes a note the Event takes. */
+    e = denial();
+    {
+        char val[200];
+        json_t *ev;
+
+        val[0] = 'x'; /* then 60 euro signs: the cut at 120 bytes splits one */
+        for (int i = 0; i < 60; i++)
+            memcpy(val + 1 + 3 * i, "\xe2\x82\xac", 3);
+        val[181] = '\0';
+        e.value = val;
+        dg_kevent_note(&e, note, sizeof note);
+        ev = dg_kevent_json(&e, note, "x.1", "i", T0);
+        ck_assert_msg(ev != NULL, "note refused: %s", note);
+        ck_assert_ptr_nonnull(strstr(note, "requested x\xe2\x82\xac"));
+        ck_assert_ptr_nonnull(strstr(note, "\xe2\x82\xac?? by jane"));
+        json_decref(ev);
+    }
 }
 END_TEST
 
