@@ -121,7 +121,8 @@ static const opt_t opts[] = {
     {"events", NULL, "DRIFTGATE_EVENTS", O_TRUE, F(cfg.events), 0,
      "post Kubernetes Events (DriftDenied, DriftBreakGlass, DriftReconciled,\n"
      "DriftDetected, DriftResolved) on the objects judged and audited (the default\n"
-     "with --kubeconfig or --in-cluster; needs create and patch on events.k8s.io events)"},
+     "with --kubeconfig or --in-cluster; needs create and patch on events.k8s.io events,\n"
+     "and list for the timeline rebuilt from them on start)"},
     {"no-events", NULL, NULL, O_FALSE, F(cfg.events), 0, "post no Events"},
     {"events-qps", "N", "DRIFTGATE_EVENTS_QPS", O_UINT, F(cfg.events_qps), 1000,
      "Event writes per second, on average (default 5); repeats are counted into\n"
