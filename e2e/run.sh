@@ -95,12 +95,13 @@ ann() { printf '%s' "$1" | jq -r --arg k "validate.driftgate.io/$2" '.annotation
 # ---- driftgate, with certificates from certs/driftgate-certs (made above) --------------
 gate_pid=
 gate_policy=$root/examples/policy.yaml
+gate_extra=()
 start_gate() {
     "$build/driftgate" "${gate_listen[@]}" --tls-cert "$work/tls/tls.crt" \
         --tls-key "$work/tls/tls.key" --kubeconfig "$KUBECONFIG" --helm-secrets \
         --client-ca "$pki/ca.crt" --client-allowed-names apiserver-webhook-client --shutdown-delay 0 \
         --baseline-namespace driftgate-system \
-        --policy "$gate_policy" --audit-interval 2 2>>"$work/driftgate.log" &
+        --policy "$gate_policy" --audit-interval 2 "${gate_extra[@]}" 2>>"$work/driftgate.log" &
     gate_pid=$!
     pids+=("$gate_pid")
     wait_for 30 gate /readyz -f
@@ -178,6 +179,25 @@ live_has_floor() { [ "$(live_floor | jq length)" -ge 2 ]; }
 checks=$((checks + 1))
 wait_for 20 live_has_floor || fail "POST /audit: the denials never reached /api/v1/timeline: $(live_floor)"
 live_floor=$(live_floor)
+# Kubernetes Events: driftgate's DriftDenied on the HPA, posted after the
+# answer on a thread of its own; the patch and the edit (same object, user
+# and values) are one Event whose series counts both.
+hpa_events() { kubectl events --for hpa/test-nginx -n sandbox-nginx 2>&1; }
+events_show() { local o; o=$(hpa_events); grep -q -- "$1" <<<"$o"; }
+ev_of() { # NS REASON NAME: driftgate's Events of that reason about NAME, as JSON
+    kubectl get events.events.k8s.io -n "$1" -o json |
+        jq -c --arg r "$2" --arg n "$3" '[.items[] | select(.reason == $r and .regarding.name == $n)]'; }
+floor_series() { [ "$(ev_of sandbox-nginx DriftDenied test-nginx | jq '[.[] | .series.count // 1] | add')" = 2 ]; }
+checks=$((checks + 1))
+wait_for 20 events_show DriftDenied || fail "kubectl events shows no DriftDenied: $(hpa_events)"
+has "kubectl events: the denial" "$(hpa_events)" "DriftDenied" "spec.minReplicas: desired 6, requested 4" \
+    "release sandbox-nginx/test-nginx"
+checks=$((checks + 1))
+wait_for 20 floor_series || fail "the two denials are not one Event counting 2: $(ev_of sandbox-nginx DriftDenied test-nginx)"
+floor_ev=$(ev_of sandbox-nginx DriftDenied test-nginx)
+eq "Events: the two denials are one Event" "$(jq length <<<"$floor_ev")" 1
+eq "Event: who reports it, and on what" "$(jq -r '.[0] | "\(.reportingController) \(.type) \(.action) \(.regarding.apiVersion) \(.regarding.kind) \(.regarding.uid != null)"' <<<"$floor_ev")" \
+    "driftgate.io/driftgate Warning Deny autoscaling/v2 HorizontalPodAutoscaler true"
 
 # ---- 3. a Service port; kubectl scale with and without an HPA ---------------------------
 step "3. service port, kubectl scale"
@@ -326,6 +346,16 @@ run "Fail: the change is refused" nonzero -- patch_min 3
 has "fail-closed message" "$err" 'failed calling webhook "validate.driftgate.io"'
 eq "stored floor unchanged" "$(hpa_min)" 2
 start_gate || fail "driftgate did not become ready after restart"
+# Restarted, driftgate's timeline is not blank: it is rebuilt from its own
+# Events (the denials since step 2; userAgent driftgate/event).
+rebuilt() { gate '/api/v1/timeline?namespace=sandbox-nginx&release=test-nginx' |
+    jq -c '[.events[] | select(.userAgent == "driftgate/event")]'; }
+has_rebuilt() { [ "$(rebuilt | jq '[.[] | select(.decision == "deny" and .object.resource == "horizontalpodautoscalers")] | length')" -ge 1 ]; }
+checks=$((checks + 1))
+wait_for 15 has_rebuilt || fail "after restart, /api/v1/timeline has no history: $(gate '/api/v1/timeline?namespace=sandbox-nginx&release=test-nginx')"
+eq "restart: the floor's denial, rebuilt from its Event" "$(rebuilt | jq -c '[.[] | select(.object.resource == "horizontalpodautoscalers"
+    and .decision == "deny" and .variances == [{"path": "spec.minReplicas", "desired": 6, "requested": 4}]) | "\(.stage) \(.code) \(.user)"] | .[0]')" \
+    '"out-of-band-mutation 403 e2e-admin"'
 # The continuous audit finds what went through while the gate was down.
 floor_variance() { gate /api/v1/variances | jq -e --arg live "$1" '.variances[] |
     select(.object.name == "test-nginx" and .path == "spec.minReplicas" and (.live | tostring) == $live)'; }
@@ -336,12 +366,31 @@ checks=$((checks + 1))
 # curl fail writing, and pipefail the check)
 variances_counted() { local m; m=$(gate /metrics); grep -Eq '^driftgate_active_variances [1-9]' <<<"$m"; }
 wait_for 15 variances_counted || fail "driftgate_active_variances is 0: $(gate /metrics | grep active_variances)"
+# Its drift episode: started when first seen by this driftgate, or at the
+# patch itself once the API server's audit backend (which retries a
+# driftgate that was down) delivers it; who changed it (the field manager);
+# and the oldest open episode's age per release.
+eq "episode of the floor at 2" "$(floor_variance 2 | jq -c '.episode | [(.startedFrom | IN("first-seen", "audit-event")),
+    .changedBy, .changedByFrom, (.started != null), (.lastSeen != null), .hold, .endedBy]')" \
+    '[true,"kubectl-patch","field-manager",true,true,null,null]'
+episode_metric() { local m; m=$(gate /metrics); grep -Eq '^driftgate_drift_episode_oldest_seconds\{namespace="sandbox-nginx",release="test-nginx"\} [0-9]' <<<"$m"; }
+checks=$((checks + 1))
+wait_for 10 episode_metric || fail "no driftgate_drift_episode_oldest_seconds for test-nginx: $(gate /metrics | grep episode)"
+checks=$((checks + 1))
+wait_for 15 events_show DriftDetected || fail "kubectl events shows no DriftDetected: $(hpa_events)"
 run "after restart: enforcing again" nonzero -- patch_min 3
 has "restart denial" "$err" "$denied" "desired 7, requested 3"
 run "after restart: reconcile" 0 -- patch_min 7
 checks=$((checks + 1))
 floor_reconciled() { ! floor_variance 2; }
 wait_for 15 floor_reconciled || fail "the reconciled floor is still reported as drift"
+floor_ended() { gate /api/v1/variances | jq -e '[.endedEpisodes[] | select(.object | test("test-nginx"))
+    | select(.path == "spec.minReplicas" and .endedBy == "reconciled" and .ended != null)] | length > 0' >/dev/null; }
+checks=$((checks + 1))
+wait_for 15 floor_ended || fail "the floor's episode did not end reconciled: $(gate /api/v1/variances | jq -c .endedEpisodes)"
+checks=$((checks + 1))
+wait_for 15 events_show DriftResolved || fail "kubectl events shows no DriftResolved: $(hpa_events)"
+has "kubectl events: the reconcile" "$(hpa_events)" "DriftReconciled"
 
 # ---- 9. the chart's plain manifests on this API server ----------------------------------------
 step "9. kubectl apply --dry-run=server -f deploy/manifests/driftgate.yaml"
@@ -417,7 +466,33 @@ eq "storm: every denial was re-read, shared a re-read, or ran out of budget" \
 checks=$((checks + 1))
 [ "$rereads" -lt 1000 ] || fail "storm: no re-read was shared ($rereads re-reads for 1,000 denials)"
 echo "   storm: $rereads re-reads for 1,000 denials ($shared shared, $unanswered past the budget); webhook p50 ${w_p50} ms, p99 ${w_p99} ms; driftgate p50 ${g_p50} ms, p99 ${g_p99} ms; ${burst_s}s"
-storm_row="$rereads / 1000 | ${w_p50} / ${w_p99} ms | ${g_p50} / ${g_p99} ms | ${burst_s} s"
+storm_row="Events | $rereads / 1000 | ${w_p50} / ${w_p99} ms | ${g_p50} / ${g_p99} ms | ${burst_s} s"
+# Its Events: a bounded number (every denial is the same object, user and
+# values: one Event), their series counting the storm.
+storm_ev() { ev_of sandbox-plain DriftDenied plain-nginx; }
+storm_counted() { [ "$(storm_ev | jq '[.[] | .series.count // 1] | add // 0')" -ge 990 ]; }
+checks=$((checks + 1))
+wait_for 30 storm_counted || fail "storm: the Events do not count the denials: $(storm_ev | jq -c '[.[] | {name: .metadata.name, count: .series.count}]')"
+n_ev=$(storm_ev | jq length) n_count=$(storm_ev | jq '[.[] | .series.count // 1] | add')
+checks=$((checks + 1))
+[ "$n_ev" -le 3 ] || fail "storm: $n_ev Events for 1,000 identical denials (want at most 3)"
+echo "   storm: $n_ev Event(s), series counting $n_count denials; posted: $(gate /metrics | awk '/^driftgate_events_posted_total/ {printf "%s=%s ", $1, $2}')dropped $(gauge driftgate_events_dropped_total)"
+# The same storm against driftgate without Events: the latency beside it.
+kill -TERM "$gate_pid"
+wait "$gate_pid" 2>/dev/null
+gate_extra=(--no-events)
+start_gate || { fail "driftgate --no-events did not become ready"; exit 1; }
+checks=$((checks + 1))
+wait_for 30 probe_judged || fail "the API server never called driftgate --no-events"
+rr0=$(gauge driftgate_rereads_total)
+burst /api/v1/namespaces/sandbox-plain/services/plain-nginx \
+    '{"spec":{"ports":[{"name":"http","port":8080,"targetPort":"http","protocol":"TCP"}]}}'
+rereads=$(($(gauge driftgate_rereads_total) - rr0))
+eq "storm without Events: every patch denied (403)" "$(sort -u "$work/codes" | tr '\n' ' ')" "403 "
+eq "storm without Events: none posted" "$(storm_ev | jq '[.[] | .series.count // 1] | add')" "$n_count"
+echo "   storm without Events: webhook p50 ${w_p50} ms, p99 ${w_p99} ms; driftgate p50 ${g_p50} ms, p99 ${g_p99} ms; ${burst_s}s"
+storm_row_off="no Events | $rereads / 1000 | ${w_p50} / ${w_p99} ms | ${g_p50} / ${g_p99} ms | ${burst_s} s"
+gate_extra=()
 
 # ---- 10. the gate holds: a namespace editor tries every way around it ------------------------
 # jane has the built-in `edit` ClusterRole in sandbox-nginx and tenant-b, nothing more; the
@@ -620,7 +695,9 @@ eq "timeline: the burst's denials" "$(tlq '.summary.objects[] | select(.object.r
 # before it started is allowed to be absent).
 eq "audit backend: the floor's denials as in the log" "$live_floor" "$(tlq "[$hpa_ev | select(.decision == \"deny\") |
     {time, stage, verb, code, decision, variances}] | .[0:2] | tojson")"
-key='[.events[] | "\(.time) \(.stage) \(.verb) \(.object.resource)/\(.object.name) \(.code)"]'
+# (what it rebuilt from its own Events on restart is driftgate's record, not
+# the API server's: those are told apart by their userAgent)
+key='[.events[] | select(.userAgent != "driftgate/event") | "\(.time) \(.stage) \(.verb) \(.object.resource)/\(.object.name) \(.code)"]'
 eq "audit backend: /api/v1/timeline holds events" "$(printf '%s' "$live" | jq '.events | length > 0')" true
 eq "audit backend: every event it holds is the log's, at the same stage" \
     "$(jq -cn --argjson a "$(printf '%s' "$live" | jq -c "$key")" --argjson b "$(tlq "$key | tojson")" '$a - $b')" "[]"
@@ -685,6 +762,9 @@ eq "12. nothing of the Service changed" "$(svc_port | cut -d' ' -f1,2)" "8080 Cl
 eq "12. the rest stopped: the floor as it was" "$(hpa_min)" 2
 
 # The gated reconcile.
+recon_count() { ev_of sandbox-nginx DriftReconciled test-nginx | jq '[.[] | select(.note | test("desired 7, was 2"))
+    | .series.count // 1] | add // 0'; }
+recon_before=$(recon_count)
 run "12. reconcile --apply --yes" 0 -- rec --apply --yes --evidence "$work/evidence.json"
 has "12. applied and verified" "$err" "applied 2 operations on sandbox-nginx/test-nginx; live state read again: the drift is gone"
 eq "12. the stored floor is the baseline's again" "$(hpa_min)" 7
@@ -697,6 +777,12 @@ eq "12. evidence: who" "$(jq -r .who.username "$work/evidence.json")" e2e-admin
 eq "12. evidence: before and after" "$(jq -c '[.values[] | "\(.path):\(.before)->\(.after)"]' "$work/evidence.json")" \
     '["spec.ports[name=http].port:8080->80","spec.minReplicas:2->7"]'
 eq "12. evidence: verified" "$(jq -r .verified "$work/evidence.json")" true
+# Its Event: DriftReconciled, the floor from 2 (one Event with step 8's
+# reconcile from 2, the same note: its series counts this one too).
+recon_posted() { [ "$(recon_count)" -gt "$recon_before" ]; }
+checks=$((checks + 1))
+wait_for 20 recon_posted || fail "12. no DriftReconciled posted for the reconcile: $(ev_of sandbox-nginx DriftReconciled test-nginx)"
+has "12. kubectl events: the reconcile" "$(hpa_events)" "DriftReconciled" "spec.minReplicas: desired 7, was 2"
 run "12. nothing left to do" 0 -- rec
 
 # --strategy apply (the seed's path): server-side apply of the baseline, judged by its dry run.
@@ -847,7 +933,9 @@ echo "e2e: ${t_total}s"
 if [ "$fails" -eq 0 ] && [ "${RECORD:-0}" = 1 ] && grep -q '^<!-- e2e-rows -->' "$root/bench/RESULTS.md"; then
     row="| $(date -u +%Y-%m-%d) | $(cat "$cp_bin/build-seconds" 2>/dev/null || echo '?') s | ${cp_ready} s | ${t_total} s | $checks | $pub_row | $(nproc) CPU |"
     srow="| $(date -u +%Y-%m-%d) | $storm_row | $(nproc) CPU |"
-    awk -v row="$row" -v srow="$srow" '{print} /^<!-- e2e-rows -->/ {print row} /^<!-- storm-rows -->/ {print srow}' \
+    srow_off="| $(date -u +%Y-%m-%d) | $storm_row_off | $(nproc) CPU |"
+    awk -v row="$row" -v srow="$srow" -v srow_off="$srow_off" \
+        '{print} /^<!-- e2e-rows -->/ {print row} /^<!-- storm-rows -->/ {print srow; print srow_off}' \
         "$root/bench/RESULTS.md" >"$work/r" && cp "$work/r" "$root/bench/RESULTS.md"
     echo "recorded in bench/RESULTS.md"
 fi

@@ -10,6 +10,8 @@
 
 #include "console.h"
 #include "decisions.h"
+#include "drift.h"
+#include "events.h"
 #include "log.h"
 #include "metrics.h"
 #include "report.h"
@@ -158,6 +160,7 @@ static void validate(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *res
         if (dg_buf_puts(&resp->body, text) != 0)
             dg_http_error(resp, 500, "out of memory");
         judged(g, rv, &d, now_ns() - t0);
+        dg_events_decision(g->events, rv, &d); /* filed, posted later: never waited for */
     }
     free(text);
     dg_decision_free(&d);
@@ -252,8 +255,11 @@ static json_t *releases(dg_gate_t *g)
 static json_t *variances(dg_gate_t *g)
 {
     dg_snapshot_t *snap = dg_store_acquire(g->store);
-    json_t *v = json_pack("{s:O, s:I, s:b}", "variances", snap->variances, "total",
-                          (json_int_t)snap->nvariances, "synced", snap->synced);
+    /* Each variance carries its drift episode (the audit adds it); the
+     * episodes that ended lately are beside them. */
+    json_t *v = json_pack("{s:O, s:I, s:b, s:o}", "variances", snap->variances, "total",
+                          (json_int_t)snap->nvariances, "synced", snap->synced, "endedEpisodes",
+                          dg_drift_ended(g->drift));
 
     dg_snapshot_release(&snap);
     return v;
@@ -361,7 +367,9 @@ void dg_api_handle(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *resp)
         resp->content_type = "text/plain; version=0.0.4";
         if (dg_metrics_render(g->metrics, &resp->body,
                               g->tls ? dg_tls_expiry_seconds(g->tls) : 0,
-                              dg_log_dropped(g->log)) != 0)
+                              dg_log_dropped(g->log)) != 0 ||
+            dg_events_metrics(g->events, &resp->body) != 0 ||
+            dg_drift_metrics(g->drift, (int64_t)time(NULL), &resp->body) != 0)
             dg_http_error(resp, 500, "out of memory");
         return;
     }
