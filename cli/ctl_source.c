@@ -157,7 +157,8 @@ static int decode_all(records_t *r, dg_err_t *err)
 
         /* A corrupt record is skipped, as driftgate skips it: said by name. */
         if (dg_helm_decode(obj, NULL, &r->recs[r->n], &e)) {
-            fprintf(stderr, "driftctl: warning: %s\n", e.msg);
+            dg_helm_record_free(&r->recs[r->n]); /* what it decoded before it failed */
+            fprintf(stderr, "driftctl: warning: %s; skipped\n", e.msg);
             continue;
         }
         r->ptrs[r->n] = &r->recs[r->n];
