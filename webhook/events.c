@@ -20,6 +20,7 @@
 #define MAX_LIST_PAGE_BYTES ((size_t)16 << 20)
 #define MAX_LIST_PAGES 20
 #define VALUE_MAX 120
+#define DISTRUSTED_LOGGED 16 /* Events not believed named in the log on start */
 #define MAX_KEY_BYTES ((size_t)1 << 20) /* as webhook/tls.c reads it */
 
 /* One Event waiting: its body (named when posted) and the repeats of it
@@ -283,6 +284,25 @@ static int by_time(const void *a, const void *b)
     return strcmp(x ? x : "", y ? y : "");
 }
 
+/* Count an Event not believed, and name the first few: one may be a
+ * forgery of driftgate's record, which its operator wants to know about;
+ * a flood of them must not flood the log. */
+static void distrusted(dg_events_t *ev, const json_t *item)
+{
+    const json_t *meta = json_object_get(item, "metadata");
+    const char *ns = json_string_value(json_object_get(meta, "namespace"));
+    const char *name = json_string_value(json_object_get(meta, "name"));
+
+    char what[512];
+
+    if (atomic_fetch_add(&ev->distrusted, 1) >= DISTRUSTED_LOGGED)
+        return;
+    snprintf(what, sizeof what, "%.253s/%.253s", ns ? ns : "?", name ? name : "?");
+    dg_log(ev->log, DG_LOG_WARN,
+           "Event not believed: not signed with driftgate's current key, or not driftgate's",
+           json_pack("{s:s}", "event", what));
+}
+
 /* What is and is not trusted here. The Events read back were written by
  * anyone with `create events` in their namespace (every namespace editor):
  * only those signed with the key driftgate holds (derived from its serving
@@ -339,7 +359,7 @@ static void rebuild(dg_events_t *ev, dg_kube_conn_t *conn)
             if (seen++ >= DG_EVENTS_REBUILD_MAX)
                 break;
             if (!dg_kevent_trusted(item, prefix, exact, ev->key)) {
-                atomic_fetch_add(&ev->distrusted, 1);
+                distrusted(ev, item);
                 continue;
             }
             au = dg_kevent_to_audit(item, ev->webhook, now);
