@@ -137,12 +137,11 @@ void dg_kevent_instance_prefix(const char *own, char *out, size_t size, bool *ex
  *  kept) one driftgate may believe on restart? It carries a valid
  *  signature under @key (dg_kevent_verify()): that is what proves driftgate
  *  wrote it, since anyone who may create Events in a namespace can forge
- *  every other field there. Checked first, as cheap filters: its
- *  reportingController is DG_KEVENT_CONTROLLER, its reportingInstance
- *  starts with @prefix (is @prefix when @exact; NULL = any) and is at most
- *  128 characters, a field manager that wrote it is "driftgate" (the
- *  User-Agent driftgate's client sends), its reason one driftgate posts,
- *  its regarding namespace the Event's own, and its fields within bounds. */
+ *  every other field there (the field manager too). Checked first, as
+ *  cheap filters: its reportingController is DG_KEVENT_CONTROLLER, its
+ *  reportingInstance starts with @prefix (is @prefix when @exact; NULL =
+ *  any) and is at most 128 characters, its reason one driftgate posts, its
+ *  regarding namespace the Event's own, and its fields within bounds. */
 bool dg_kevent_trusted(const json_t *ev, const char *prefix, bool exact,
                        const uint8_t key[DG_KEVENT_KEY_LEN]);
 

@@ -307,9 +307,8 @@ static void distrusted(dg_events_t *ev, const json_t *item)
  * anyone with `create events` in their namespace (every namespace editor):
  * only those signed with the key driftgate holds (derived from its serving
  * key, so Events signed before a key rotation are not believed) and that
- * pass the cheap filters (driftgate's reportingController, a field manager
- * "driftgate", a reportingInstance of its own Deployment:
- * dg_kevent_trusted()) are kept, and even they are only shown in the
+ * pass the cheap filters (driftgate's reportingController, a
+ * reportingInstance of its own Deployment: dg_kevent_trusted()) are kept, and even they are only shown in the
  * timeline, as the record of what driftgate said: they never set a
  * baseline, a decision, an episode or a metric. Everything read is
  * bounded: pages, bytes per page, Events in all, each field's length. */

@@ -208,10 +208,12 @@ static const struct {
      "{" WHEN "\"reportingController\":\"kubelet\",\"reportingInstance\":\"dg\",\"reason\":\"DriftDenied\","
      "\"metadata\":{\"namespace\":\"ns\"" MF "},\"regarding\":{\"kind\":\"Service\",\"name\":\"s\"}}",
      NULL, false, false},
-    {"written by another manager",
+    /* The field manager decides nothing: forged at will, and dropped by
+     * the API server when the Event is patched through core/v1. */
+    {"written by another manager, signed",
      "{" WHEN "\"reportingController\":\"driftgate.io/driftgate\",\"reportingInstance\":\"dg\",\"reason\":\"DriftDenied\","
      "\"metadata\":{\"namespace\":\"ns\",\"managedFields\":[{\"manager\":\"kubectl\"}]},"
-     "\"regarding\":{\"kind\":\"Service\",\"name\":\"s\"}}", NULL, false, false},
+     "\"regarding\":{\"kind\":\"Service\",\"name\":\"s\"}}", NULL, false, true},
     {"no instance",
      "{" WHEN "\"reportingController\":\"driftgate.io/driftgate\",\"reason\":\"DriftDenied\","
      "\"metadata\":{\"namespace\":\"ns\"" MF "},\"regarding\":{\"kind\":\"Service\",\"name\":\"s\"}}",
@@ -234,7 +236,8 @@ START_TEST(test_trusted)
 END_TEST
 
 /* What a namespace editor can write: every field the filters check right
- * (controller, instance, field manager), no signature. Not believed. */
+ * (controller, instance, and the field manager once checked), no
+ * signature. Not believed. */
 START_TEST(test_unsigned_not_trusted)
 {
     json_t *ev = dg_test_json(OURS("driftgate-5d8f-abcde", "DriftDenied", "ns", "ns"));

@@ -312,7 +312,6 @@ static const struct {
     {"driftgate's own", EV("driftgate.io/driftgate", "driftgate-5d8f-abcde", "driftgate"), 1, NULL},
     {"another controller", EV("evil.io/forger", "driftgate-5d8f-x", "driftgate"), 1, NULL},
     {"another Deployment", EV("driftgate.io/driftgate", "mallory-5d8f-x", "driftgate"), 1, NULL},
-    {"another manager", EV("driftgate.io/driftgate", "driftgate-5d8f-y", "kubectl-create"), 1, NULL},
     {"forged: every filtered field right, unsigned",
      EV("driftgate.io/driftgate", "driftgate-5d8f-abcde", "driftgate"), 0, NULL},
     {"signed under another serving key", EV("driftgate.io/driftgate", "driftgate-5d8f-abcde", "driftgate"),
