@@ -26,8 +26,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (pol == NULL && (pol = dg_policy_default(NULL)) == NULL)
         __builtin_trap();
-    if (key[0] == 0)
-        dg_kevent_sign_key("fuzz", 4, key);
+    if (key[0] == 0 && dg_kevent_sign_key("fuzz", 4, key) != 0)
+        return 0;
     o.pol = pol;
     if ((tl = dg_timeline_new(&o, INT64_MIN, NULL)) == NULL)
         return 0;

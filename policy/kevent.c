@@ -12,7 +12,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "codec.h"
 #include "rfc3339.h"
 
 static const struct {
@@ -306,22 +305,22 @@ static const char *str(const json_t *o, const char *k)
     return json_string_value(json_object_get(o, k));
 }
 
-void dg_kevent_sign_key(const void *secret, size_t len, uint8_t key[DG_KEVENT_KEY_LEN])
+int dg_kevent_sign_key(const void *secret, size_t len, uint8_t key[DG_KEVENT_KEY_LEN])
 {
     static const char label[] = "driftgate.io/events/v1";
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     unsigned n = 0;
+    int rc = 0;
 
-    /* Out of memory: a zero key, which no Event driftgate posted under a
-     * real one verifies with, and which the caller cannot tell from one.
-     * The Events it then signs are not believed after a restart; nothing
-     * forged is believed either. */
+    /* Failing (libcrypto out of memory) is an error, not a fixed key:
+     * Events signed with a key anyone can compute would be believed. */
     if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
         EVP_DigestUpdate(md, label, sizeof label - 1) != 1 ||
         EVP_DigestUpdate(md, secret, len) != 1 || EVP_DigestFinal_ex(md, key, &n) != 1 ||
         n != DG_KEVENT_KEY_LEN)
-        memset(key, 0, DG_KEVENT_KEY_LEN);
+        rc = DG_ENOMEM;
     EVP_MD_CTX_free(md);
+    return rc;
 }
 
 /* The fields an Event's signature covers: what the rebuild on start reads,

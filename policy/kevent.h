@@ -106,8 +106,10 @@ void dg_kevent_agg_forget(dg_kevent_agg_t *a, uint64_t key);
 
 /** The Events signing key from @secret (the serving TLS private key
  *  file's bytes, which only driftgate's own namespace can read):
- *  SHA-256("driftgate.io/events/v1" || @secret). */
-void dg_kevent_sign_key(const void *secret, size_t len, uint8_t key[DG_KEVENT_KEY_LEN]);
+ *  SHA-256("driftgate.io/events/v1" || @secret). Returns 0, or DG_ENOMEM
+ *  (then @key is not a key: do not sign or verify with it). */
+DG_MUST_CHECK int dg_kevent_sign_key(const void *secret, size_t len,
+                                     uint8_t key[DG_KEVENT_KEY_LEN]);
 
 /** Append the canonical form of @ev (borrowed) to @out: the fields the
  *  rebuild on start reads that never change after the Event is created

@@ -462,8 +462,8 @@ static int load_key(const char *path, uint8_t key[DG_KEVENT_KEY_LEN], dg_err_t *
         n = fread(buf, 1, MAX_KEY_BYTES, f);
     if (!rc && (ferror(f) || n == 0 || n == MAX_KEY_BYTES))
         rc = dg_err_set(err, DG_EIO, "%s: empty, unreadable or over 1 MiB", path);
-    if (!rc)
-        dg_kevent_sign_key(buf, n, key);
+    if (!rc && dg_kevent_sign_key(buf, n, key) != 0)
+        rc = dg_err_set(err, DG_ENOMEM, "out of memory deriving the Events signing key");
     if (buf)
         explicit_bzero(buf, MAX_KEY_BYTES);
     free(buf);

@@ -135,7 +135,7 @@ static const char *key_file(uint8_t key[DG_KEVENT_KEY_LEN])
     ck_assert_ptr_nonnull(f);
     fputs(key_pem, f);
     fclose(f);
-    dg_kevent_sign_key(key_pem, sizeof key_pem - 1, key);
+    ck_assert_int_eq(dg_kevent_sign_key(key_pem, sizeof key_pem - 1, key), 0);
     return path;
 }
 
@@ -326,7 +326,7 @@ static char *event_list(const uint8_t key[DG_KEVENT_KEY_LEN])
     uint8_t other[DG_KEVENT_KEY_LEN];
     char *text;
 
-    dg_kevent_sign_key("rotated", 7, other);
+    ck_assert_int_eq(dg_kevent_sign_key("rotated", 7, other), 0);
     for (size_t i = 0; i < sizeof listed / sizeof listed[0]; i++) {
         json_t *e = json_loads(listed[i].event, 0, NULL);
 
