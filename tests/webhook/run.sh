@@ -60,7 +60,8 @@ PY
 publish "$ex/release-baseline.yaml" test-nginx sandbox-nginx >"$tmp/baselines/test-nginx.yaml"
 
 # ---- running the server -------------------------------------------------------------------
-port=$((20000 + RANDOM % 20000))
+# Below the ephemeral range (32768 up): outgoing connections take ports there.
+port=$((10000 + RANDOM % 20000))
 # Each driftgate gets three ports: the webhook ($port), /metrics ($port+1)
 # and the console ($port+2).
 start() { # LOG ARGS...: start driftgate on fresh ports; waits until /healthz answers
