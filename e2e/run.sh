@@ -345,6 +345,56 @@ wait_for 30 probe_refused || fail "failurePolicy Fail never took effect"
 run "Fail: the change is refused" nonzero -- patch_min 3
 has "fail-closed message" "$err" 'failed calling webhook "validate.driftgate.io"'
 eq "stored floor unchanged" "$(hpa_min)" 2
+# While driftgate is down, jane, a namespace editor (the built-in `edit`
+# role in sandbox-nginx), forges its record there: Events with driftgate's
+# reportingController, reportingInstance and field manager and its
+# annotations, copied from its genuine signed Event of the floor's denial.
+# The built-in `view` and `edit` ClusterRoles are aggregated by
+# kube-controller-manager, which this control plane does not run: aggregate
+# them as that controller does (the union of the rules of the ClusterRoles
+# their selectors match; `edit` includes `view`, so view first).
+aggregate() { # CLUSTERROLE
+    local sel
+    for sel in $(kubectl get clusterrole "$1" -o json |
+        jq -r '.aggregationRule.clusterRoleSelectors[].matchLabels | to_entries | map("\(.key)=\(.value)") | join(",")'); do
+        kubectl get clusterroles -l "$sel" -o json | jq '[.items[] | (.rules // [])[]]'
+    done | jq -s '{rules: add}' >"$work/$1-rules.json"
+    kubectl patch clusterrole "$1" --type merge --patch-file "$work/$1-rules.json" >/dev/null
+}
+aggregate view
+aggregate edit
+kubectl create rolebinding jane-edit --clusterrole=edit --user=jane -n sandbox-nginx >/dev/null
+jane() { kubectl --as=jane "$@"; }
+# `edit` grants Events in the core group (not events.k8s.io): the same
+# objects, which driftgate reads back through events.k8s.io/v1.
+eq "jane may create Events in her namespace" "$(jane auth can-i create events -n sandbox-nginx)" yes
+genuine=$(ev_of sandbox-nginx DriftDenied test-nginx | jq -c '[.[] | select(.note | contains("desired 6, requested 4"))][0]')
+has "the floor's Event is signed" "$(jq -r '.metadata.annotations["driftgate.io/signature"]' <<<"$genuine")" "v1:"
+forge() { # NAME JQ: jane creates a copy of the genuine Event named NAME, changed by JQ
+    jq --arg n "$1" ".metadata.name = \$n | $2 | {apiVersion: \"v1\", kind: \"Event\",
+        metadata: {name: .metadata.name, namespace: .metadata.namespace, annotations: .metadata.annotations},
+        eventTime, reportingComponent: .reportingController, reportingInstance, action, reason, type,
+        message: .note, involvedObject: .regarding}" <<<"$genuine" >"$work/forged.json"
+    jane create -f "$work/forged.json" --field-manager=driftgate
+}
+forged_note='HorizontalPodAutoscaler test-nginx spec.minReplicas: desired 6, requested 1 by forged-by-jane (release sandbox-nginx/test-nginx)'
+run "forge: a denial, the signature copied" 0 -- forge test-nginx.forged-deny \
+    ".note = \"$forged_note\" | .metadata.annotations += {\"driftgate.io/user\": \"forged-by-jane\",
+    \"driftgate.io/variances\": \"spec.minReplicas: 6 -> 1\"}"
+run "forge: a reconcile, unsigned" 0 -- forge test-nginx.forged-reconcile \
+    ".note = \"$forged_note\" | .reason = \"DriftReconciled\" | .action = \"Reconcile\" | .type = \"Normal\" |
+    .metadata.annotations += {\"driftgate.io/user\": \"forged-by-jane\", \"driftgate.io/decision\": \"reconcile\"} |
+    del(.metadata.annotations[\"driftgate.io/signature\"])"
+run "forge: the genuine Event copied, its note changed" 0 -- forge test-nginx.forged-copy '.note += " (edited)"'
+# What the old checks believed: each forgery passes every one of them.
+eq "forged Events carry driftgate's controller, instance and field manager" "$(kubectl get events.events.k8s.io -n sandbox-nginx -o json --show-managed-fields |
+    jq -c --argjson g "$genuine" '[.items[] | select(.metadata.name | startswith("test-nginx.forged-"))
+    | [.reportingController, .reportingInstance == $g.reportingInstance, ([.metadata.managedFields[].manager] | index("driftgate") != null)]]')" \
+    '[["driftgate.io/driftgate",true,true],["driftgate.io/driftgate",true,true],["driftgate.io/driftgate",true,true]]'
+# The series is not signed (driftgate patches it on every repeat): jane
+# may move a genuine Event's, and the rebuild keeps its time at most now.
+run "jane moves the genuine Event's series into 2099" 0 -- jane patch event "$(jq -r .metadata.name <<<"$genuine")" \
+    -n sandbox-nginx --type merge -p '{"series":{"count":99,"lastObservedTime":"2099-01-01T00:00:00.000000Z"}}'
 start_gate || fail "driftgate did not become ready after restart"
 # Restarted, driftgate's timeline is not blank: it is rebuilt from its own
 # Events (the denials since step 2; userAgent driftgate/event).
@@ -356,6 +406,18 @@ wait_for 15 has_rebuilt || fail "after restart, /api/v1/timeline has no history:
 eq "restart: the floor's denial, rebuilt from its Event" "$(rebuilt | jq -c '[.[] | select(.object.resource == "horizontalpodautoscalers"
     and .decision == "deny" and .variances == [{"path": "spec.minReplicas", "desired": 6, "requested": 4}]) | "\(.stage) \(.code) \(.user)"] | .[0]')" \
     '"out-of-band-mutation 403 e2e-admin"'
+# jane's forgeries are not believed; the genuine Event still is, once, at
+# no later than now though its series says 2099; the three counted.
+floor_rebuilt=$(rebuilt | jq -c '[.[] | select(.object.resource == "horizontalpodautoscalers"
+    and .variances == [{"path": "spec.minReplicas", "desired": 6, "requested": 4}])]')
+eq "restart: the floor's denial once (its copy with another note not believed)" "$(jq length <<<"$floor_rebuilt")" 1
+[ "$(jq length <<<"$floor_rebuilt")" = 1 ] ||
+    echo "rebuilt: $(rebuilt | jq -c '[.[] | [.time, .decision, .user, .variances]]'); $(grep 'not believed' "$work/driftgate.log")" >&2
+eq "restart: its series moved to 2099, filed no later than now" \
+    "$(jq -r --arg now "$(date -u +%Y-%m-%dT%H:%M:%S)" '.[0].time < $now' <<<"$floor_rebuilt")" true
+eq "restart: nothing forged in the timeline" "$(gate '/api/v1/timeline?namespace=sandbox-nginx&release=test-nginx' |
+    jq '[.events[] | select(.user == "forged-by-jane" or (.variances // [] | tostring | contains("\"requested\":1")))] | length')" 0
+eq "restart: the forgeries counted as distrusted" "$(gate /metrics | awk '$1 == "driftgate_events_distrusted" {print $2}')" 3
 # The continuous audit finds what went through while the gate was down.
 floor_variance() { gate /api/v1/variances | jq -e --arg live "$1" '.variances[] |
     select(.object.name == "test-nginx" and .path == "spec.minReplicas" and (.live | tostring) == $live)'; }
@@ -508,25 +570,9 @@ checks=$((checks + 1))
 wait_for 30 probe_judged || fail "the API server never called driftgate after re-registering"
 has "no-deployers warning gone" "$(gate /api/v1/releases)" '"releases"'
 kubectl create namespace tenant-b >/dev/null
-# The built-in `view` and `edit` ClusterRoles are aggregated by
-# kube-controller-manager, which this control plane does not run: aggregate
-# them as that controller does (the union of the rules of the ClusterRoles
-# their selectors match; `edit` includes `view`, so view first).
-aggregate() { # CLUSTERROLE
-    local sel
-    for sel in $(kubectl get clusterrole "$1" -o json |
-        jq -r '.aggregationRule.clusterRoleSelectors[].matchLabels | to_entries | map("\(.key)=\(.value)") | join(",")'); do
-        kubectl get clusterroles -l "$sel" -o json | jq '[.items[] | (.rules // [])[]]'
-    done | jq -s '{rules: add}' >"$work/$1-rules.json"
-    kubectl patch clusterrole "$1" --type merge --patch-file "$work/$1-rules.json" >/dev/null
-}
-aggregate view
-aggregate edit
-for ns in sandbox-nginx tenant-b; do
-    kubectl create rolebinding jane-edit --clusterrole=edit --user=jane -n "$ns" >/dev/null
-done
+# jane has had `edit` in sandbox-nginx since step 8 (the forged Events); tenant-b too now.
+kubectl create rolebinding jane-edit --clusterrole=edit --user=jane -n tenant-b >/dev/null
 kubectl create clusterrolebinding ci-deployer --clusterrole=cluster-admin --user=ci-deployer >/dev/null
-jane() { kubectl --as=jane "$@"; }
 eq "jane cannot write the baseline namespace" "$(jane auth can-i create configmaps -n driftgate-system)" no
 eq "jane can write ConfigMaps in her namespace" "$(jane auth can-i create configmaps -n sandbox-nginx)" yes
 hpa_uid=$(kubectl get hpa test-nginx -n sandbox-nginx -o jsonpath='{.metadata.uid}')

@@ -1,7 +1,8 @@
 /* fuzz/fuzz_kevent.c: Events read back on start, as anyone with `create
  * events` in a namespace shapes them: each line read as JSON, judged by
  * the trust check, and the ones believed turned into the audit event they
- * stand for and classified into a timeline, then rendered. It must never
+ * stand for and classified into a timeline, then rendered; some lines are
+ * signed first, as driftgate signs its own. It must never
  * crash, leak or read out of bounds. SPDX-License-Identifier: Apache-2.0 */
 #include <stdint.h>
 #include <string.h>
@@ -16,6 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static dg_policy_t *pol;
+    static uint8_t key[DG_KEVENT_KEY_LEN];
     const char *p = (const char *)data, *end = p + size;
     dg_timeline_opts_t o = {0};
     dg_timeline_t *tl;
@@ -24,6 +26,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (pol == NULL && (pol = dg_policy_default(NULL)) == NULL)
         __builtin_trap();
+    if (key[0] == 0 && dg_kevent_sign_key("fuzz", 4, key) != 0)
+        return 0;
     o.pol = pol;
     if ((tl = dg_timeline_new(&o, INT64_MIN, NULL)) == NULL)
         return 0;
@@ -32,9 +36,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
         json_t *ev = dg_json_parse(p, len, 0, "fuzz", NULL), *au = NULL;
 
-        /* The first byte: believe any instance, or driftgate's own pods. */
-        if (ev && dg_kevent_trusted(ev, size && (data[0] & 1) ? "driftgate-" : NULL, false))
-            au = dg_kevent_to_audit(ev, "validate.driftgate.io");
+        /* The first byte: believe any instance, or driftgate's own pods;
+         * and sign each line first, as driftgate would have (else only a
+         * forged signature gets past, and the timeline is never reached). */
+        if (ev && size && (data[0] & 2) && dg_kevent_sign(ev, key, NULL) != 0 &&
+            dg_kevent_verify(ev, key))
+            __builtin_trap(); /* not signed, yet verifies */
+        if (ev && dg_kevent_trusted(ev, size && (data[0] & 1) ? "driftgate-" : NULL, false, key))
+            au = dg_kevent_to_audit(ev, "validate.driftgate.io", INT64_MAX);
         if (au && dg_timeline_add(tl, au, NULL) == DG_ENOMEM)
             __builtin_trap();
         /* Its fields as a note: never past the API server's limit. */

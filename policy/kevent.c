@@ -1,12 +1,18 @@
-/* policy/kevent.c: Event bodies, notes, aggregation and the trust check.
- * No clock and no I/O: webhook/events.c posts what this builds.
+/* policy/kevent.c: Event bodies, notes, aggregation, signatures and the
+ * trust check. No clock and no I/O: webhook/events.c posts what this
+ * builds, and reads the key's bytes.
  * SPDX-License-Identifier: Apache-2.0 */
 #include "kevent.h"
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "rfc3339.h"
 
 static const struct {
     const char *verdict, *reason, *action;
@@ -125,6 +131,14 @@ static json_t *cut(const char *s, size_t max)
     return json_stringn(s, n);
 }
 
+/* The driftgate.io/ annotations an Event carries for the rebuild: each is
+ * signed (see the canonical form below). */
+static const char *const ann_keys[] = {
+    "driftgate.io/decision", "driftgate.io/release",    "driftgate.io/user",
+    "driftgate.io/rule",     "driftgate.io/variances",  "driftgate.io/reconciled",
+    "driftgate.io/group",    "driftgate.io/resource",
+};
+
 static int annotate(json_t *ann, const char *key, const char *val)
 {
     return val && val[0] ? json_object_set_new(ann, key, cut(val, DG_KEVENT_ANN_MAX)) : 0;
@@ -139,14 +153,14 @@ json_t *dg_kevent_json(const dg_kevent_t *e, const char *note, const char *name,
     int rc = ann ? 0 : -1;
 
     dg_kevent_microtime(now_ns, when, sizeof when);
-    rc |= annotate(ann, "driftgate.io/decision", e->decision);
-    rc |= annotate(ann, "driftgate.io/release", e->release);
-    rc |= annotate(ann, "driftgate.io/user", e->user);
-    rc |= annotate(ann, "driftgate.io/rule", e->rule);
-    rc |= annotate(ann, "driftgate.io/variances", e->variances);
-    rc |= annotate(ann, "driftgate.io/reconciled", e->reconciled);
-    rc |= annotate(ann, "driftgate.io/group", e->group);
-    rc |= annotate(ann, "driftgate.io/resource", e->resource);
+    {
+        /* In ann_keys[] order. */
+        const char *vals[] = {e->decision, e->release, e->user, e->rule,
+                              e->variances, e->reconciled, e->group, e->resource};
+
+        for (size_t i = 0; i < sizeof ann_keys / sizeof ann_keys[0]; i++)
+            rc |= annotate(ann, ann_keys[i], vals[i]);
+    }
     reg = json_pack("{s:s, s:s, s:s, s:s}", "apiVersion", or(e->api_version, "v1"), "kind",
                     or(e->kind, "Object"), "name", or(e->name, "?"), "namespace", or(e->ns, ""));
     if (reg && !(e->ns && e->ns[0]))
@@ -274,12 +288,176 @@ void dg_kevent_agg_forget(dg_kevent_agg_t *a, uint64_t key)
         *x = a->e[--a->n];
 }
 
-/* ---- reading Events back --------------------------------------------------------------- */
+/* ---- signing ------------------------------------------------------------------------- */
+
+/* Why a signature. Everything else on an Event (reportingController,
+ * reportingInstance, the field manager) is whatever its creator sent, and
+ * every namespace editor may create Events in their namespace: without a
+ * secret only driftgate holds, a forged Event would show in the audit
+ * timeline as a decision driftgate made. The secret is derived from the
+ * serving key, which lives in driftgate's own namespace. */
+
+#define SIG_PREFIX "v1:"
+#define SIG_SIZE 48 /* "v1:" + 43 base64url characters + NUL */
 
 static const char *str(const json_t *o, const char *k)
 {
     return json_string_value(json_object_get(o, k));
 }
+
+int dg_kevent_sign_key(const void *secret, size_t len, uint8_t key[DG_KEVENT_KEY_LEN])
+{
+    static const char label[] = "driftgate.io/events/v1";
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    unsigned n = 0;
+    int rc = 0;
+
+    /* Failing (libcrypto out of memory) is an error, not a fixed key:
+     * Events signed with a key anyone can compute would be believed. */
+    if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
+        EVP_DigestUpdate(md, label, sizeof label - 1) != 1 ||
+        EVP_DigestUpdate(md, secret, len) != 1 || EVP_DigestFinal_ex(md, key, &n) != 1 ||
+        n != DG_KEVENT_KEY_LEN)
+        rc = DG_ENOMEM;
+    EVP_MD_CTX_free(md);
+    return rc;
+}
+
+/* The fields an Event's signature covers: what the rebuild on start reads,
+ * as driftgate wrote it at creation. Not covered:
+ *  - series (count, lastObservedTime): driftgate PATCHes it on every repeat
+ *    within the aggregation window with a small merge patch, without
+ *    reading the Event back or signing it again. Whoever may PATCH an Event
+ *    can therefore move a genuine Event's series: the count is not read by
+ *    the rebuild, and lastObservedTime (the time the rebuild files the
+ *    decision at) is kept between the signed eventTime and the time of the
+ *    rebuild by dg_kevent_to_audit(): a real decision can only be slid
+ *    later within that range, never invented or moved before it happened.
+ *  - what the API server sets (uid, resourceVersion, managedFields,
+ *    creationTimestamp) and the regarding object's resourceVersion, which
+ *    the rebuild does not read.
+ * A verbatim copy under the same namespace and name (once the original has
+ * expired) verifies: it repeats a decision driftgate did make. */
+static const struct {
+    const char *obj, *key; /* obj NULL: a top-level field */
+} covered[] = {
+    {"metadata", "namespace"}, {"metadata", "name"},
+    {"regarding", "apiVersion"}, {"regarding", "kind"}, {"regarding", "namespace"},
+    {"regarding", "name"}, {"regarding", "uid"},
+    {NULL, "reason"}, {NULL, "note"}, {NULL, "type"}, {NULL, "action"},
+    {NULL, "reportingController"}, {NULL, "reportingInstance"},
+};
+
+/* "<name>=<length>:<value>\n": the length makes the form unambiguous (no
+ * value can end one field and begin the next). Absent and "" are one:
+ * Kubernetes omits an empty string, so a field posted empty reads back
+ * absent. Any other type is not driftgate's. */
+static int put_field(dg_buf_t *out, const char *name, const json_t *v, dg_err_t *err)
+{
+    const char *s = json_string_value(v);
+
+    if (v && !json_is_string(v))
+        return dg_err_set(err, DG_EPARSE, "Event field %s is not a string", name);
+    if (dg_buf_printf(out, "%s=%zu:", name, s ? json_string_length(v) : 0) ||
+        (s && dg_buf_append(out, s, json_string_length(v))) || dg_buf_puts(out, "\n"))
+        return dg_err_set(err, DG_ENOMEM, "out of memory");
+    return 0;
+}
+
+int dg_kevent_canonical(const json_t *ev, dg_buf_t *out, dg_err_t *err)
+{
+    const json_t *ann = json_object_get(json_object_get(ev, "metadata"), "annotations");
+    const char *when = str(ev, "eventTime");
+    char name[96];
+    int64_t t;
+    int rc = 0;
+
+    if (!json_is_object(ev))
+        return dg_err_set(err, DG_EPARSE, "an Event is an object");
+    if (dg_buf_puts(out, "driftgate.io/events/v1\n"))
+        return dg_err_set(err, DG_ENOMEM, "out of memory");
+    for (size_t i = 0; !rc && i < sizeof covered / sizeof covered[0]; i++) {
+        const json_t *o = covered[i].obj ? json_object_get(ev, covered[i].obj) : ev;
+
+        snprintf(name, sizeof name, "%s%s%s", covered[i].obj ? covered[i].obj : "",
+                 covered[i].obj ? "." : "", covered[i].key);
+        rc = put_field(out, name, json_object_get(o, covered[i].key), err);
+    }
+    for (size_t i = 0; !rc && i < sizeof ann_keys / sizeof ann_keys[0]; i++)
+        rc = put_field(out, ann_keys[i], json_object_get(ann, ann_keys[i]), err);
+    if (rc)
+        return rc;
+    /* As the instant, not the text: the same time written another way
+     * (the API server re-formats MicroTime) still verifies. */
+    if (when == NULL || dg_rfc3339_parse_ns(when, &t) != 0)
+        return dg_err_set(err, DG_EPARSE, "Event eventTime is not a time");
+    if (dg_buf_printf(out, "eventTime=%lld\n", (long long)t))
+        return dg_err_set(err, DG_ENOMEM, "out of memory");
+    return 0;
+}
+
+/* The signature of @ev's canonical form into @out (SIG_SIZE bytes). */
+static int signature(const json_t *ev, const uint8_t key[DG_KEVENT_KEY_LEN], char *out,
+                     dg_err_t *err)
+{
+    unsigned char mac[EVP_MAX_MD_SIZE], b64[64];
+    unsigned maclen = 0;
+    dg_buf_t c;
+    int rc, n;
+
+    dg_buf_init(&c, 0);
+    rc = dg_kevent_canonical(ev, &c, err);
+    if (!rc && HMAC(EVP_sha256(), key, DG_KEVENT_KEY_LEN, (const unsigned char *)c.data, c.len,
+                    mac, &maclen) == NULL)
+        rc = dg_err_set(err, DG_ENOMEM, "out of memory signing an Event");
+    dg_buf_free(&c);
+    if (rc)
+        return rc;
+    /* base64url without padding: the value travels in an annotation. */
+    n = EVP_EncodeBlock(b64, mac, (int)maclen);
+    while (n > 0 && b64[n - 1] == '=')
+        n--;
+    for (int i = 0; i < n; i++)
+        b64[i] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : b64[i];
+    snprintf(out, SIG_SIZE, SIG_PREFIX "%.*s", n, (const char *)b64);
+    return 0;
+}
+
+int dg_kevent_sign(json_t *ev, const uint8_t key[DG_KEVENT_KEY_LEN], dg_err_t *err)
+{
+    json_t *meta = json_object_get(ev, "metadata"), *ann = json_object_get(meta, "annotations");
+    char sig[SIG_SIZE];
+    int rc;
+
+    if (!json_is_object(meta))
+        return dg_err_set(err, DG_EPARSE, "an Event without metadata");
+    if (ann == NULL) {
+        if (json_object_set_new(meta, "annotations", json_object()))
+            return dg_err_set(err, DG_ENOMEM, "out of memory");
+        ann = json_object_get(meta, "annotations");
+    }
+    rc = signature(ev, key, sig, err);
+    if (!rc && json_object_set_new(ann, DG_KEVENT_SIG_ANNOTATION, json_string(sig)))
+        rc = dg_err_set(err, DG_ENOMEM, "out of memory");
+    return rc;
+}
+
+bool dg_kevent_verify(const json_t *ev, const uint8_t key[DG_KEVENT_KEY_LEN])
+{
+    const json_t *ann = json_object_get(json_object_get(ev, "metadata"), "annotations");
+    const char *got = str(ann, DG_KEVENT_SIG_ANNOTATION);
+    char want[SIG_SIZE];
+    size_t n;
+
+    if (got == NULL || signature(ev, key, want, NULL) != 0)
+        return false;
+    n = strlen(want);
+    /* The length is no secret; the bytes are compared in constant time,
+     * so a forger learns nothing from how long a wrong guess took. */
+    return strlen(got) == n && CRYPTO_memcmp(got, want, n) == 0;
+}
+
+/* ---- reading Events back --------------------------------------------------------------- */
 
 static bool bounded(const char *s, size_t max)
 {
@@ -296,22 +474,8 @@ void dg_kevent_instance_prefix(const char *own, char *out, size_t size, bool *ex
     snprintf(out, size, "%.*s", *exact ? 200 : (int)(prev - own), own ? own : "");
 }
 
-/* A field manager named "driftgate" wrote it (set from the User-Agent). */
-static bool written_by_driftgate(const json_t *ev)
-{
-    const json_t *mf = json_object_get(json_object_get(ev, "metadata"), "managedFields"), *m;
-    size_t i;
-
-    json_array_foreach(mf, i, m) {
-        const char *who = str(m, "manager");
-
-        if (who && strcmp(who, "driftgate") == 0)
-            return true;
-    }
-    return false;
-}
-
-bool dg_kevent_trusted(const json_t *ev, const char *prefix, bool exact)
+bool dg_kevent_trusted(const json_t *ev, const char *prefix, bool exact,
+                       const uint8_t key[DG_KEVENT_KEY_LEN])
 {
     const json_t *meta = json_object_get(ev, "metadata"), *reg = json_object_get(ev, "regarding");
     const char *ctl = str(ev, "reportingController"), *inst = str(ev, "reportingInstance");
@@ -322,8 +486,6 @@ bool dg_kevent_trusted(const json_t *ev, const char *prefix, bool exact)
         return false;
     if (prefix && (exact ? strcmp(inst, prefix) != 0 : strncmp(inst, prefix, strlen(prefix)) != 0))
         return false;
-    if (!written_by_driftgate(ev))
-        return false;
     for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
         known |= strcmp(reasons[i], reason) == 0;
     /* An Event about an object in another namespace is not one driftgate
@@ -333,23 +495,47 @@ bool dg_kevent_trusted(const json_t *ev, const char *prefix, bool exact)
         return false;
     if (str(reg, "namespace") && strcmp(str(reg, "namespace"), ns) != 0)
         return false;
-    return !str(ev, "note") || strlen(str(ev, "note")) < DG_KEVENT_NOTE_MAX;
+    if (str(ev, "note") && strlen(str(ev, "note")) >= DG_KEVENT_NOTE_MAX)
+        return false;
+    /* The checks above are cheap filters; this is the proof. (The field
+     * manager is no longer one of them: anyone forges it, and the API
+     * server drops driftgate's managedFields entry when the Event is
+     * patched through core/v1, so a genuine Event whose series someone
+     * patched would be refused.) */
+    return dg_kevent_verify(ev, key);
 }
 
-json_t *dg_kevent_to_audit(const json_t *ev, const char *webhook)
+/* The time the rebuild files @ev's decision at, into @out: when its
+ * series was last observed, kept between its signed eventTime and @now_ns
+ * (the series is not signed: see covered[]), else its eventTime. -1 when
+ * it has no eventTime. */
+static int event_time(const json_t *ev, int64_t now_ns, char *out, size_t size)
+{
+    const char *first = str(ev, "eventTime");
+    const char *last = str(json_object_get(ev, "series"), "lastObservedTime");
+    int64_t t0, t;
+
+    if (first == NULL || dg_rfc3339_parse_ns(first, &t0) != 0 || t0 < 0)
+        return -1;
+    if (last == NULL || dg_rfc3339_parse_ns(last, &t) != 0 || t < t0)
+        t = t0;
+    if (t > now_ns)
+        t = now_ns > t0 ? now_ns : t0;
+    dg_kevent_microtime(t, out, size);
+    return 0;
+}
+
+json_t *dg_kevent_to_audit(const json_t *ev, const char *webhook, int64_t now_ns)
 {
     const json_t *meta = json_object_get(ev, "metadata"), *reg = json_object_get(ev, "regarding");
     const json_t *ann = json_object_get(meta, "annotations");
     const char *decision = str(ann, "driftgate.io/decision"), *res = str(ann, "driftgate.io/resource");
-    const char *when = str(json_object_get(ev, "series"), "lastObservedTime");
     static const char *const keys[] = {"release", "rule", "variances", "reconciled"};
-    char key[300];
+    char key[300], when[40];
     json_t *out, *a;
     int rc = 0;
 
-    if (when == NULL)
-        when = str(ev, "eventTime");
-    if (!decision || !bounded(res, 63) || !when || !webhook)
+    if (!decision || !bounded(res, 63) || !webhook || event_time(ev, now_ns, when, sizeof when))
         return NULL;
     a = json_object();
     for (size_t i = 0; a && i < sizeof keys / sizeof keys[0]; i++) {

@@ -2,8 +2,10 @@
  * judged or audited (events.k8s.io/v1): the note, the Event body, the
  * aggregation of repeats (client-go's event recorder: the same regarding
  * object, reason and note within a window is one Event whose series counts
- * them), and the trust check on Events read back. Pure: no clock (times are
- * passed in), no I/O; depends on jansson, err.h, obj.h.
+ * them), the signature driftgate puts on each (HMAC-SHA256, libcrypto) and
+ * the trust check on Events read back. Pure: no clock (times are passed
+ * in), no I/O (the key's bytes are passed in); depends on jansson,
+ * libcrypto, buf.h, err.h.
  * SPDX-License-Identifier: Apache-2.0 */
 #ifndef DG_KEVENT_H
 #define DG_KEVENT_H
@@ -13,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "err.h"
 
 #define DG_KEVENT_CONTROLLER "driftgate.io/driftgate"
@@ -22,6 +25,10 @@
 #define DG_KEVENT_NOTE_MAX 1024   /* the API server refuses a longer note */
 #define DG_KEVENT_ANN_MAX 1024    /* each driftgate.io/ annotation kept on an Event */
 #define DG_KEVENT_FIELD_MAX 253   /* names, namespaces, users */
+/* The annotation that carries an Event's signature: "v1:" and the
+ * unpadded base64url HMAC-SHA256 of its canonical form. */
+#define DG_KEVENT_SIG_ANNOTATION "driftgate.io/signature"
+#define DG_KEVENT_KEY_LEN 32      /* the signing key: a SHA-256 */
 
 /* One Event to post. Strings are borrowed; NULL or "" = not known. */
 typedef struct dg_kevent {
@@ -95,6 +102,31 @@ dg_kevent_op_t dg_kevent_agg_observe(dg_kevent_agg_t *a, uint64_t key, const cha
  *  creates an Event again. */
 void dg_kevent_agg_forget(dg_kevent_agg_t *a, uint64_t key);
 
+/* ---- signing ---------------------------------------------------------------------- */
+
+/** The Events signing key from @secret (the serving TLS private key
+ *  file's bytes, which only driftgate's own namespace can read):
+ *  SHA-256("driftgate.io/events/v1" || @secret). Returns 0, or DG_ENOMEM
+ *  (then @key is not a key: do not sign or verify with it). */
+DG_MUST_CHECK int dg_kevent_sign_key(const void *secret, size_t len,
+                                     uint8_t key[DG_KEVENT_KEY_LEN]);
+
+/** Append the canonical form of @ev (borrowed) to @out: the fields the
+ *  rebuild on start reads that never change after the Event is created
+ *  (see kevent.c for which, and why not its series). Returns 0, DG_EPARSE
+ *  when a covered field is not a string (or eventTime not a time), or
+ *  DG_ENOMEM. */
+DG_MUST_CHECK int dg_kevent_canonical(const json_t *ev, dg_buf_t *out, dg_err_t *err);
+
+/** Sign @ev (its metadata.name set): set DG_KEVENT_SIG_ANNOTATION to the
+ *  signature of its canonical form under @key. Returns 0, DG_EPARSE or
+ *  DG_ENOMEM (then @ev is unsigned). */
+DG_MUST_CHECK int dg_kevent_sign(json_t *ev, const uint8_t key[DG_KEVENT_KEY_LEN], dg_err_t *err);
+
+/** Does @ev (borrowed) carry a valid signature under @key? Compared in
+ *  constant time. False for a missing, malformed or wrong signature. */
+bool dg_kevent_verify(const json_t *ev, const uint8_t key[DG_KEVENT_KEY_LEN]);
+
 /* ---- reading Events back --------------------------------------------------------------- */
 
 /** The reportingInstance prefix a restarted driftgate believes, from its
@@ -104,23 +136,26 @@ void dg_kevent_agg_forget(dg_kevent_agg_t *a, uint64_t key);
 void dg_kevent_instance_prefix(const char *own, char *out, size_t size, bool *exact);
 
 /** Is @ev (an events.k8s.io/v1 Event, borrowed, as listed: managedFields
- *  kept) one driftgate may believe on restart? Its reportingController is
- *  DG_KEVENT_CONTROLLER, its reportingInstance starts with @prefix (is
- *  @prefix when @exact; NULL = any) and is at most 128 characters, a field
- *  manager that wrote it is "driftgate" (the User-Agent driftgate's
- *  client sends), its reason one driftgate posts, its regarding namespace
- *  the Event's own, and its fields within bounds. What this does not
- *  prove: that driftgate wrote it. Anyone who may create Events in a
- *  namespace can forge every one of these fields there. */
-bool dg_kevent_trusted(const json_t *ev, const char *prefix, bool exact);
+ *  kept) one driftgate may believe on restart? It carries a valid
+ *  signature under @key (dg_kevent_verify()): that is what proves driftgate
+ *  wrote it, since anyone who may create Events in a namespace can forge
+ *  every other field there (the field manager too). Checked first, as
+ *  cheap filters: its reportingController is DG_KEVENT_CONTROLLER, its
+ *  reportingInstance starts with @prefix (is @prefix when @exact; NULL =
+ *  any) and is at most 128 characters, its reason one driftgate posts, its
+ *  regarding namespace the Event's own, and its fields within bounds. */
+bool dg_kevent_trusted(const json_t *ev, const char *prefix, bool exact,
+                       const uint8_t key[DG_KEVENT_KEY_LEN]);
 
 /** The audit.k8s.io/v1 Event that @ev (trusted) stands for, so that the
  *  timeline classifier files it as it would the API server's record of the
  *  same request: objectRef from regarding and the driftgate.io/group and
  *  resource annotations; the decision, release, rule, variances and
  *  reconciled annotations under @webhook's name; the user; the time its
- *  series was last observed (or eventTime); userAgent DG_KEVENT_USER_AGENT. NULL when it cannot stand for
- *  one (no decision, no resource) or out of memory. New reference. */
-json_t *dg_kevent_to_audit(const json_t *ev, const char *webhook);
+ *  series was last observed, kept between its eventTime and @now_ns (the
+ *  series is not signed), or its eventTime; userAgent
+ *  DG_KEVENT_USER_AGENT. NULL when it cannot stand for one (no decision,
+ *  no resource, no eventTime) or out of memory. New reference. */
+json_t *dg_kevent_to_audit(const json_t *ev, const char *webhook, int64_t now_ns);
 
 #endif

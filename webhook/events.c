@@ -20,6 +20,8 @@
 #define MAX_LIST_PAGE_BYTES ((size_t)16 << 20)
 #define MAX_LIST_PAGES 20
 #define VALUE_MAX 120
+#define DISTRUSTED_LOGGED 16 /* Events not believed named in the log on start */
+#define MAX_KEY_BYTES ((size_t)1 << 20) /* as webhook/tls.c reads it */
 
 /* One Event waiting: its body (named when posted) and the repeats of it
  * that arrived meanwhile. */
@@ -47,6 +49,7 @@ struct dg_events {
     dg_timelines_t *tls;
     const char *webhook;
     dg_log_t *log;             /* the gate's (borrowed) */
+    uint8_t key[DG_KEVENT_KEY_LEN]; /* signs what is posted, verifies what is read back */
     atomic_ullong created, patched, dropped, failed, coalesced, rebuilt, distrusted;
 };
 
@@ -245,7 +248,11 @@ static void post_one(dg_events_t *ev, dg_kube_conn_t *conn, item_t *it)
                 json_decref(s);
             }
             snprintf(path, sizeof path, "/apis/events.k8s.io/v1/namespaces/%s/events", it->ns);
-            status = send_json(conn, "POST", path, NULL, it->body, &err);
+            /* Signed once its name is set (the name is signed; the series
+             * is not, so the PATCHes of repeats need no signature). */
+            status = dg_kevent_sign(it->body, ev->key, &err) == 0
+                         ? send_json(conn, "POST", path, NULL, it->body, &err)
+                         : 0;
         }
         if (status / 100 == 2) {
             atomic_fetch_add(op == DG_KEVENT_PATCH ? &ev->patched : &ev->created, 1);
@@ -277,12 +284,32 @@ static int by_time(const void *a, const void *b)
     return strcmp(x ? x : "", y ? y : "");
 }
 
+/* Count an Event not believed, and name the first few: one may be a
+ * forgery of driftgate's record, which its operator wants to know about;
+ * a flood of them must not flood the log. */
+static void distrusted(dg_events_t *ev, const json_t *item)
+{
+    const json_t *meta = json_object_get(item, "metadata");
+    const char *ns = json_string_value(json_object_get(meta, "namespace"));
+    const char *name = json_string_value(json_object_get(meta, "name"));
+
+    char what[512];
+
+    if (atomic_fetch_add(&ev->distrusted, 1) >= DISTRUSTED_LOGGED)
+        return;
+    snprintf(what, sizeof what, "%.253s/%.253s", ns ? ns : "?", name ? name : "?");
+    dg_log(ev->log, DG_LOG_WARN,
+           "Event not believed: not signed with driftgate's current key, or not driftgate's",
+           json_pack("{s:s}", "event", what));
+}
+
 /* What is and is not trusted here. The Events read back were written by
  * anyone with `create events` in their namespace (every namespace editor):
- * only those naming driftgate's reportingController, written by a field
- * manager "driftgate", from a reportingInstance of driftgate's own
- * Deployment (dg_kevent_trusted()), are kept, and even they are only shown
- * in the timeline, as the record of what driftgate said: they never set a
+ * only those signed with the key driftgate holds (derived from its serving
+ * key, so Events signed before a key rotation are not believed) and that
+ * pass the cheap filters (driftgate's reportingController, a
+ * reportingInstance of its own Deployment: dg_kevent_trusted()) are kept, and even they are only shown in the
+ * timeline, as the record of what driftgate said: they never set a
  * baseline, a decision, an episode or a metric. Everything read is
  * bounded: pages, bytes per page, Events in all, each field's length. */
 static void rebuild(dg_events_t *ev, dg_kube_conn_t *conn)
@@ -296,6 +323,7 @@ static void rebuild(dg_events_t *ev, dg_kube_conn_t *conn)
     json_t **kept = NULL;
     size_t nkept = 0, seen = 0;
     dg_err_t err = {0};
+    int64_t now = now_ns();
 
     dg_kevent_instance_prefix(ev->instance, prefix, sizeof prefix, &exact);
     dg_buf_init(&path, 0);
@@ -329,11 +357,11 @@ static void rebuild(dg_events_t *ev, dg_kube_conn_t *conn)
 
             if (seen++ >= DG_EVENTS_REBUILD_MAX)
                 break;
-            if (!dg_kevent_trusted(item, prefix, exact)) {
-                atomic_fetch_add(&ev->distrusted, 1);
+            if (!dg_kevent_trusted(item, prefix, exact, ev->key)) {
+                distrusted(ev, item);
                 continue;
             }
-            au = dg_kevent_to_audit(item, ev->webhook);
+            au = dg_kevent_to_audit(item, ev->webhook, now);
             if (au)
                 kept[nkept++] = au;
         }
@@ -413,6 +441,36 @@ static void *run(void *arg)
     return NULL;
 }
 
+/* The signing key, from the serving key file's bytes: a secret only
+ * driftgate's own namespace can read, which a namespace editor who may
+ * create Events cannot. Read once, at start: Events signed under an
+ * earlier serving key are not believed after a rotation. */
+static int load_key(const char *path, uint8_t key[DG_KEVENT_KEY_LEN], dg_err_t *err)
+{
+    FILE *f = path ? fopen(path, "rb") : NULL;
+    char *buf = NULL;
+    size_t n = 0;
+    int rc = 0;
+
+    if (f == NULL)
+        return dg_err_set(err, DG_EIO, "%s: cannot read the serving key to sign Events with",
+                          path ? path : "(no --tls-key)");
+    buf = malloc(MAX_KEY_BYTES);
+    if (buf == NULL)
+        rc = dg_err_set(err, DG_ENOMEM, "out of memory reading the serving key");
+    else
+        n = fread(buf, 1, MAX_KEY_BYTES, f);
+    if (!rc && (ferror(f) || n == 0 || n == MAX_KEY_BYTES))
+        rc = dg_err_set(err, DG_EIO, "%s: empty, unreadable or over 1 MiB", path);
+    if (!rc && dg_kevent_sign_key(buf, n, key) != 0)
+        rc = dg_err_set(err, DG_ENOMEM, "out of memory deriving the Events signing key");
+    if (buf)
+        explicit_bzero(buf, MAX_KEY_BYTES);
+    free(buf);
+    fclose(f);
+    return rc;
+}
+
 dg_events_t *dg_events_start(const dg_gate_t *g, const char *instance, dg_err_t *err)
 {
     dg_events_t *ev = calloc(1, sizeof *ev);
@@ -431,6 +489,10 @@ dg_events_t *dg_events_start(const dg_gate_t *g, const char *instance, dg_err_t 
     ev->tls = g->timelines;
     ev->webhook = g->cfg->webhook_name ? g->cfg->webhook_name : "validate.driftgate.io";
     ev->log = g->log;
+    if (load_key(g->cfg->tls_key, ev->key, err) != 0) {
+        dg_events_stop(&ev);
+        return NULL;
+    }
     ev->client = dg_kube_client_new(g->cfg, g->metrics, g->log, err);
     if (ev->client == NULL || (ev->started = pthread_create(&ev->thread, NULL, run, ev) == 0) == false) {
         if (ev->client)
@@ -461,6 +523,7 @@ void dg_events_stop(dg_events_t **evp)
     dg_kevent_agg_free(&ev->agg);
     pthread_mutex_destroy(&ev->mu);
     pthread_cond_destroy(&ev->cv);
+    explicit_bzero(ev->key, sizeof ev->key);
     free(ev);
     *evp = NULL;
 }

@@ -7,7 +7,7 @@
  * one already posted for the same object, reason and note. What the queue
  * cannot hold is dropped and counted (driftgate_events_dropped_total).
  * On start the same thread lists driftgate's own Events and gives the
- * trusted ones to the live timeline, so a restart does not blank it.
+ * ones it signed to the live timeline, so a restart does not blank it.
  * SPDX-License-Identifier: Apache-2.0 */
 #ifndef DG_EVENTS_H
 #define DG_EVENTS_H
@@ -31,9 +31,12 @@ typedef struct dg_events dg_events_t; /* opaque; every call is thread-safe */
 /** Start posting for @g (borrowed: must outlive the poster) with a
  *  Kubernetes client of its own for g->cfg (kubeconfig or service
  *  account): reportingInstance @instance (the pod's name), the token
- *  bucket g->cfg->events_qps and events_burst. When g->timelines is not
- *  NULL the thread first rebuilds it from driftgate's Events (annotations
- *  under g->cfg->webhook_name). NULL with @err set when it cannot start. */
+ *  bucket g->cfg->events_qps and events_burst. Each Event is signed with
+ *  a key derived from the serving key file g->cfg->tls_key, read once
+ *  here (dg_kevent_sign_key()). When g->timelines is not NULL the thread
+ *  first rebuilds it from driftgate's Events signed with that key
+ *  (annotations under g->cfg->webhook_name). NULL with @err set when it
+ *  cannot start (DG_EIO: the key file unreadable; DG_ENOMEM). */
 dg_events_t *dg_events_start(const dg_gate_t *g, const char *instance, dg_err_t *err);
 
 /** Stop the thread (what is still queued is dropped) and free. Sets *@ev

@@ -1,5 +1,6 @@
-/* tests/unit/policy/test_kevent.c: Event notes, bodies, aggregation and
- * the trust check on Events read back. SPDX-License-Identifier: Apache-2.0 */
+/* tests/unit/policy/test_kevent.c: Event notes, bodies, aggregation,
+ * signatures and the trust check on Events read back.
+ * SPDX-License-Identifier: Apache-2.0 */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,15 @@
 
 #define SEC 1000000000LL
 #define T0 (1764630000LL * SEC) /* 2025-12-01T23:00:00Z */
+
+/* The key driftgate would derive from this serving key file. */
+static void serving_key(uint8_t key[DG_KEVENT_KEY_LEN])
+{
+    static const char pem[] = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n"
+                              "-----END PRIVATE KEY-----\n";
+
+    ck_assert_int_eq(dg_kevent_sign_key(pem, sizeof pem - 1, key), 0);
+}
 
 static dg_kevent_t denial(void)
 {
@@ -175,11 +185,14 @@ START_TEST(test_aggregation)
 END_TEST
 
 #define MF ",\"managedFields\":[{\"manager\":\"driftgate\",\"operation\":\"Update\"}]"
+#define WHEN "\"eventTime\":\"2025-12-01T23:00:00.000000Z\","
 #define OURS(inst, reason, ns, rns) \
-    "{\"reportingController\":\"driftgate.io/driftgate\",\"reportingInstance\":\"" inst "\"," \
+    "{" WHEN "\"reportingController\":\"driftgate.io/driftgate\",\"reportingInstance\":\"" inst "\"," \
     "\"reason\":\"" reason "\",\"metadata\":{\"namespace\":\"" ns "\"" MF "}," \
     "\"regarding\":{\"kind\":\"Service\",\"name\":\"s\",\"namespace\":\"" rns "\"}}"
 
+/* Each Event is signed with the test key before the check: the filters
+ * still refuse what they refused, with a valid signature. */
 static const struct {
     const char *name, *event, *prefix;
     bool exact, trusted;
@@ -192,15 +205,17 @@ static const struct {
     {"a reason we never post", OURS("dg", "Pwned", "ns", "ns"), NULL, false, false},
     {"about another namespace", OURS("dg", "DriftDenied", "tenant", "prod"), NULL, false, false},
     {"another controller",
-     "{\"reportingController\":\"kubelet\",\"reportingInstance\":\"dg\",\"reason\":\"DriftDenied\","
+     "{" WHEN "\"reportingController\":\"kubelet\",\"reportingInstance\":\"dg\",\"reason\":\"DriftDenied\","
      "\"metadata\":{\"namespace\":\"ns\"" MF "},\"regarding\":{\"kind\":\"Service\",\"name\":\"s\"}}",
      NULL, false, false},
-    {"written by another manager",
-     "{\"reportingController\":\"driftgate.io/driftgate\",\"reportingInstance\":\"dg\",\"reason\":\"DriftDenied\","
+    /* The field manager decides nothing: forged at will, and dropped by
+     * the API server when the Event is patched through core/v1. */
+    {"written by another manager, signed",
+     "{" WHEN "\"reportingController\":\"driftgate.io/driftgate\",\"reportingInstance\":\"dg\",\"reason\":\"DriftDenied\","
      "\"metadata\":{\"namespace\":\"ns\",\"managedFields\":[{\"manager\":\"kubectl\"}]},"
-     "\"regarding\":{\"kind\":\"Service\",\"name\":\"s\"}}", NULL, false, false},
+     "\"regarding\":{\"kind\":\"Service\",\"name\":\"s\"}}", NULL, false, true},
     {"no instance",
-     "{\"reportingController\":\"driftgate.io/driftgate\",\"reason\":\"DriftDenied\","
+     "{" WHEN "\"reportingController\":\"driftgate.io/driftgate\",\"reason\":\"DriftDenied\","
      "\"metadata\":{\"namespace\":\"ns\"" MF "},\"regarding\":{\"kind\":\"Service\",\"name\":\"s\"}}",
      NULL, false, false},
     {"not an object", "[1]", NULL, false, false},
@@ -209,12 +224,179 @@ static const struct {
 START_TEST(test_trusted)
 {
     json_t *ev = dg_test_json(trust_cases[_i].event);
+    uint8_t key[DG_KEVENT_KEY_LEN];
 
-    ck_assert_msg(dg_kevent_trusted(ev, trust_cases[_i].prefix, trust_cases[_i].exact) ==
+    serving_key(key);
+    if (json_is_object(ev))
+        ck_assert_msg(dg_kevent_sign(ev, key, NULL) == 0, "%s: not signed", trust_cases[_i].name);
+    ck_assert_msg(dg_kevent_trusted(ev, trust_cases[_i].prefix, trust_cases[_i].exact, key) ==
                       trust_cases[_i].trusted, "%s", trust_cases[_i].name);
     json_decref(ev);
 }
 END_TEST
+
+/* What a namespace editor can write: every field the filters check right
+ * (controller, instance, and the field manager once checked), no
+ * signature. Not believed. */
+START_TEST(test_unsigned_not_trusted)
+{
+    json_t *ev = dg_test_json(OURS("driftgate-5d8f-abcde", "DriftDenied", "ns", "ns"));
+    uint8_t key[DG_KEVENT_KEY_LEN];
+
+    serving_key(key);
+    ck_assert(!dg_kevent_trusted(ev, "driftgate-", false, key));
+    ck_assert_int_eq(dg_kevent_sign(ev, key, NULL), 0);
+    ck_assert(dg_kevent_trusted(ev, "driftgate-", false, key));
+    json_decref(ev);
+}
+END_TEST
+
+/* ---- signatures ------------------------------------------------------------------ */
+
+/* A denial's Event as driftgate posts it, signed with the test key. */
+static json_t *signed_denial(void)
+{
+    dg_kevent_t e = denial();
+    json_t *ev = dg_kevent_json(&e, "the note", "test-nginx.00ab", "driftgate-7f9c-abcde", T0);
+    uint8_t key[DG_KEVENT_KEY_LEN];
+
+    serving_key(key);
+    ck_assert_ptr_nonnull(ev);
+    ck_assert_int_eq(dg_kevent_sign(ev, key, NULL), 0);
+    return ev;
+}
+
+/* One change to a signed Event: in @obj ("metadata", "regarding",
+ * "annotations" = metadata.annotations, NULL = the top level), @key set to
+ * the JSON @value, or deleted when @value is NULL. */
+static const struct {
+    const char *name, *obj, *key, *value;
+    bool wrong_key, verifies;
+} sig_cases[] = {
+    {"as posted", NULL, NULL, NULL, false, true},
+    {"series patched (repeats, or anyone with patch)", NULL, "series",
+     "{\"count\":99,\"lastObservedTime\":\"2099-01-01T00:00:00.000000Z\"}", false, true},
+    {"the same eventTime written another way", NULL, "eventTime", "\"2025-12-01T23:00:00Z\"", false, true},
+    {"set by the API server: metadata.uid", "metadata", "uid", "\"e-1\"", false, true},
+    {"another annotation added", "annotations", "example.com/x", "\"y\"", false, true},
+    {"wrong key", NULL, NULL, NULL, true, false},
+    {"signature missing", "annotations", DG_KEVENT_SIG_ANNOTATION, NULL, false, false},
+    {"signature of another scheme", "annotations", DG_KEVENT_SIG_ANNOTATION, "\"v2:AAAA\"", false, false},
+    {"signature malformed", "annotations", DG_KEVENT_SIG_ANNOTATION, "\"v1:AAAA\"", false, false},
+    {"signature not a string", "annotations", DG_KEVENT_SIG_ANNOTATION, "1", false, false},
+    {"note", NULL, "note", "\"the note, edited\"", false, false},
+    {"reason", NULL, "reason", "\"DriftReconciled\"", false, false},
+    {"type", NULL, "type", "\"Normal\"", false, false},
+    {"action", NULL, "action", "\"Reconcile\"", false, false},
+    {"eventTime", NULL, "eventTime", "\"2025-12-01T23:00:01.000000Z\"", false, false},
+    {"eventTime removed", NULL, "eventTime", NULL, false, false},
+    {"reportingController", NULL, "reportingController", "\"driftgate.io/other\"", false, false},
+    {"reportingInstance", NULL, "reportingInstance", "\"driftgate-7f9c-zzzzz\"", false, false},
+    {"metadata.name", "metadata", "name", "\"test-nginx.00ac\"", false, false},
+    {"metadata.namespace", "metadata", "namespace", "\"tenant-b\"", false, false},
+    {"regarding.apiVersion", "regarding", "apiVersion", "\"autoscaling/v1\"", false, false},
+    {"regarding.kind", "regarding", "kind", "\"Deployment\"", false, false},
+    {"regarding.namespace", "regarding", "namespace", "\"tenant-b\"", false, false},
+    {"regarding.name", "regarding", "name", "\"other\"", false, false},
+    {"regarding.uid", "regarding", "uid", "\"u-2\"", false, false},
+    {"regarding.uid removed", "regarding", "uid", NULL, false, false},
+    {"a covered field not a string", NULL, "note", "42", false, false},
+    {"decision", "annotations", "driftgate.io/decision", "\"reconcile\"", false, false},
+    {"decision removed", "annotations", "driftgate.io/decision", NULL, false, false},
+    {"release", "annotations", "driftgate.io/release", "\"tenant-b/x\"", false, false},
+    {"user", "annotations", "driftgate.io/user", "\"mallory\"", false, false},
+    {"rule", "annotations", "driftgate.io/rule", "\"other\"", false, false},
+    {"variances", "annotations", "driftgate.io/variances", "\"spec.minReplicas: 6 -> 1\"", false, false},
+    {"reconciled added", "annotations", "driftgate.io/reconciled", "\"x\"", false, false},
+    {"group", "annotations", "driftgate.io/group", "\"apps\"", false, false},
+    {"resource", "annotations", "driftgate.io/resource", "\"deployments\"", false, false},
+};
+
+START_TEST(test_signature)
+{
+    json_t *ev = signed_denial(), *o = ev;
+    uint8_t key[DG_KEVENT_KEY_LEN];
+
+    serving_key(key);
+    if (sig_cases[_i].wrong_key)
+        ck_assert_int_eq(dg_kevent_sign_key("another key", 11, key), 0);
+    if (sig_cases[_i].obj && strcmp(sig_cases[_i].obj, "annotations") == 0)
+        o = json_object_get(json_object_get(ev, "metadata"), "annotations");
+    else if (sig_cases[_i].obj)
+        o = json_object_get(ev, sig_cases[_i].obj);
+    if (sig_cases[_i].key && sig_cases[_i].value)
+        json_object_set_new(o, sig_cases[_i].key, dg_test_json(sig_cases[_i].value));
+    else if (sig_cases[_i].key)
+        json_object_del(o, sig_cases[_i].key);
+    ck_assert_msg(dg_kevent_verify(ev, key) == sig_cases[_i].verifies, "%s", sig_cases[_i].name);
+    json_decref(ev);
+}
+END_TEST
+
+/* The canonical form is the contract between driftgate versions: an Event
+ * signed by one verifies under the next only while this text is the same. */
+START_TEST(test_canonical)
+{
+    json_t *ev = dg_test_json(
+        "{\"metadata\":{\"name\":\"s.1\",\"namespace\":\"default\",\"annotations\":"
+        "{\"driftgate.io/decision\":\"deny\",\"driftgate.io/resource\":\"services\"}},"
+        "\"eventTime\":\"2025-12-01T23:00:00.5Z\",\"reportingController\":\"driftgate.io/driftgate\","
+        "\"reportingInstance\":\"dg\",\"reason\":\"DriftDenied\",\"note\":\"n\",\"type\":\"Warning\","
+        "\"action\":\"Deny\",\"regarding\":{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"name\":\"s\","
+        "\"namespace\":\"\"},\"series\":{\"count\":3}}");
+    dg_buf_t c;
+
+    dg_buf_init(&c, 0);
+    ck_assert_int_eq(dg_kevent_canonical(ev, &c, NULL), 0);
+    ck_assert_str_eq(c.data, "driftgate.io/events/v1\n"
+                             "metadata.namespace=7:default\nmetadata.name=3:s.1\n"
+                             "regarding.apiVersion=2:v1\nregarding.kind=7:Service\n"
+                             "regarding.namespace=0:\nregarding.name=1:s\nregarding.uid=0:\n"
+                             "reason=11:DriftDenied\nnote=1:n\ntype=7:Warning\naction=4:Deny\n"
+                             "reportingController=22:driftgate.io/driftgate\nreportingInstance=2:dg\n"
+                             "driftgate.io/decision=4:deny\ndriftgate.io/release=0:\n"
+                             "driftgate.io/user=0:\ndriftgate.io/rule=0:\ndriftgate.io/variances=0:\n"
+                             "driftgate.io/reconciled=0:\ndriftgate.io/group=0:\n"
+                             "driftgate.io/resource=8:services\neventTime=1764630000500000000\n");
+    dg_buf_free(&c);
+    /* An eventTime that is not a time: no canonical form, no signature. */
+    json_object_set_new(ev, "eventTime", json_string("yesterday"));
+    dg_buf_init(&c, 0);
+    ck_assert_int_eq(dg_kevent_canonical(ev, &c, NULL), DG_EPARSE);
+    dg_buf_free(&c);
+    json_decref(ev);
+}
+END_TEST
+
+/* What a signature looks like; another serving key gives another. */
+START_TEST(test_sign_format)
+{
+    json_t *ev = signed_denial();
+    const char *sig = json_string_value(json_object_get(
+        json_object_get(json_object_get(ev, "metadata"), "annotations"), DG_KEVENT_SIG_ANNOTATION));
+    uint8_t a[DG_KEVENT_KEY_LEN], b[DG_KEVENT_KEY_LEN];
+    char first[64];
+
+    ck_assert_ptr_nonnull(sig);
+    ck_assert_uint_eq(strlen(sig), 3 + 43);
+    ck_assert(strncmp(sig, "v1:", 3) == 0);
+    ck_assert_uint_eq(strspn(sig + 3, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"), 43);
+    snprintf(first, sizeof first, "%s", sig);
+    /* Signed again (a retried POST): the same signature, replaced. */
+    serving_key(a);
+    ck_assert_int_eq(dg_kevent_sign(ev, a, NULL), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(json_object_get(ev, "metadata"),
+                                                                       "annotations"),
+                                                       DG_KEVENT_SIG_ANNOTATION)), first);
+    ck_assert(dg_kevent_verify(ev, a));
+    /* Another serving key (a rotation): another signing key. */
+    ck_assert_int_eq(dg_kevent_sign_key("k2", 2, b), 0);
+    ck_assert(memcmp(a, b, sizeof a) != 0);
+    ck_assert(!dg_kevent_verify(ev, b));
+    json_decref(ev);
+}
+END_TEST
+
 
 static const struct {
     const char *own, *prefix;
@@ -245,7 +427,7 @@ START_TEST(test_to_audit)
     json_t *ev = dg_kevent_json(&e, "n", "test-nginx.1", "dg", T0), *au;
 
     json_object_set_new(ev, "series", dg_test_json("{\"count\":9,\"lastObservedTime\":\"2025-12-01T23:00:09.000000Z\"}"));
-    au = dg_kevent_to_audit(ev, "validate.driftgate.io");
+    au = dg_kevent_to_audit(ev, "validate.driftgate.io", T0 + 60 * SEC);
     ck_assert_ptr_nonnull(au);
     ck_assert_str_eq(json_string_value(json_object_get(au, "requestReceivedTimestamp")),
                      "2025-12-01T23:00:09.000000Z");
@@ -259,10 +441,47 @@ START_TEST(test_to_audit)
     json_decref(au);
     /* no decision (an audit finding): nothing to stand for */
     json_object_del(json_object_get(json_object_get(ev, "metadata"), "annotations"), "driftgate.io/decision");
-    ck_assert_ptr_null(dg_kevent_to_audit(ev, "validate.driftgate.io"));
+    ck_assert_ptr_null(dg_kevent_to_audit(ev, "validate.driftgate.io", T0 + 60 * SEC));
     json_decref(ev);
 }
 END_TEST
+
+/* The time a decision is filed at: series.lastObservedTime is not signed
+ * (anyone who may patch the Event moves it), so it is kept between the
+ * signed eventTime (23:00:00 here) and the rebuild's now. */
+static const struct {
+    const char *name, *last;
+    int64_t now;
+    const char *want;
+} when_cases[] = {
+    {"no series: eventTime", NULL, T0 + 60 * SEC, "2025-12-01T23:00:00.000000Z"},
+    {"the last repeat", "2025-12-01T23:00:09.000000Z", T0 + 60 * SEC, "2025-12-01T23:00:09.000000Z"},
+    {"before eventTime: eventTime", "2025-12-01T22:00:00.000000Z", T0 + 60 * SEC,
+     "2025-12-01T23:00:00.000000Z"},
+    {"in the future: now", "2099-01-01T00:00:00.000000Z", T0 + 60 * SEC, "2025-12-01T23:01:00.000000Z"},
+    {"not a time: eventTime", "soon", T0 + 60 * SEC, "2025-12-01T23:00:00.000000Z"},
+    {"eventTime ahead of this clock: eventTime", "2025-12-01T23:00:09.000000Z", T0 - SEC,
+     "2025-12-01T23:00:00.000000Z"},
+};
+
+START_TEST(test_to_audit_time)
+{
+    dg_kevent_t e = denial();
+    json_t *ev = dg_kevent_json(&e, "n", "test-nginx.1", "dg", T0), *au;
+    const char *got;
+
+    if (when_cases[_i].last)
+        json_object_set_new(ev, "series", json_pack("{s:i, s:s}", "count", 2, "lastObservedTime",
+                                                    when_cases[_i].last));
+    au = dg_kevent_to_audit(ev, "validate.driftgate.io", when_cases[_i].now);
+    ck_assert_ptr_nonnull(au);
+    got = json_string_value(json_object_get(au, "requestReceivedTimestamp"));
+    ck_assert_msg(strcmp(got, when_cases[_i].want) == 0, "%s: %s", when_cases[_i].name, got);
+    json_decref(au);
+    json_decref(ev);
+}
+END_TEST
+
 
 int main(void)
 {
@@ -278,6 +497,11 @@ int main(void)
     tcase_add_loop_test(tc, test_trusted, 0, sizeof trust_cases / sizeof trust_cases[0]);
     tcase_add_loop_test(tc, test_instance_prefix, 0, sizeof prefix_cases / sizeof prefix_cases[0]);
     tcase_add_test(tc, test_to_audit);
+    tcase_add_loop_test(tc, test_to_audit_time, 0, sizeof when_cases / sizeof when_cases[0]);
+    tcase_add_test(tc, test_unsigned_not_trusted);
+    tcase_add_loop_test(tc, test_signature, 0, sizeof sig_cases / sizeof sig_cases[0]);
+    tcase_add_test(tc, test_canonical);
+    tcase_add_test(tc, test_sign_format);
     suite_add_tcase(s, tc);
     return dg_test_run(s);
 }

@@ -1,8 +1,10 @@
 /* tests/unit/webhook/test_events.c: driftgate's Event poster against a
  * stand-in API server (plain HTTP on loopback, one connection at a time):
  * a storm of one denial is one Event whose series counts it, filing never
- * blocks and what the queue cannot hold is dropped and counted, and the
- * timeline rebuilt on start believes only driftgate's own Events.
+ * blocks and what the queue cannot hold is dropped and counted, every
+ * Event posted carries a signature under the serving key, and the timeline
+ * rebuilt on start believes only driftgate's own Events: signed with that
+ * key, the rest forged or tampered with.
  * SPDX-License-Identifier: Apache-2.0 */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -119,6 +121,24 @@ static const char *kubeconfig(void)
     return path;
 }
 
+/* A serving key file for the gate, and the signing key driftgate derives
+ * from it. */
+static const char key_pem[] = "-----BEGIN PRIVATE KEY-----\ntest events key\n-----END PRIVATE KEY-----\n";
+
+static const char *key_file(uint8_t key[DG_KEVENT_KEY_LEN])
+{
+    static char path[64];
+    FILE *f;
+
+    snprintf(path, sizeof path, "/tmp/dg-test-events-%d.key", (int)getpid());
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(key_pem, f);
+    fclose(f);
+    ck_assert_int_eq(dg_kevent_sign_key(key_pem, sizeof key_pem - 1, key), 0);
+    return path;
+}
+
 static int count(const char *method)
 {
     int n = 0;
@@ -195,7 +215,9 @@ static bool storm_counted(void)
 /* 500 identical denials: one Event created, its series patched to 500. */
 START_TEST(test_storm_is_one_event)
 {
-    dg_gate_cfg_t cfg = {.kubeconfig = kubeconfig(), .events_qps = 1000, .events_burst = 1000};
+    uint8_t key[DG_KEVENT_KEY_LEN];
+    dg_gate_cfg_t cfg = {.kubeconfig = kubeconfig(), .tls_key = key_file(key), .events_qps = 1000,
+                         .events_burst = 1000};
     dg_gate_t g = {.cfg = &cfg, .metrics = dg_metrics_new()};
     dg_events_t *ev = dg_events_start(&g, "driftgate-5d8f-abcde", NULL);
     dg_kevent_t e = denial("test-nginx");
@@ -215,6 +237,10 @@ START_TEST(test_storm_is_one_event)
 
         ck_assert_str_eq(json_string_value(json_object_get(b, "reportingInstance")), "driftgate-5d8f-abcde");
         ck_assert_str_eq(json_string_value(json_object_get(b, "reason")), "DriftDenied");
+        /* Signed under the serving key; its series, patched since, is not signed. */
+        ck_assert(dg_kevent_verify(b, key));
+        json_object_set_new(b, "series", json_pack("{s:i}", "count", 500));
+        ck_assert(dg_kevent_verify(b, key));
         json_decref(b);
     }
     pthread_mutex_unlock(&api.mu);
@@ -230,7 +256,9 @@ END_TEST
  * rest are dropped and counted. */
 START_TEST(test_full_queue_drops)
 {
-    dg_gate_cfg_t cfg = {.kubeconfig = kubeconfig(), .events_qps = 1, .events_burst = 1};
+    uint8_t key[DG_KEVENT_KEY_LEN];
+    dg_gate_cfg_t cfg = {.kubeconfig = kubeconfig(), .tls_key = key_file(key), .events_qps = 1,
+                         .events_burst = 1};
     dg_gate_t g = {.cfg = &cfg, .metrics = dg_metrics_new()};
     dg_events_t *ev = dg_events_start(&g, "dg", NULL);
     struct timespec t0, t1;
@@ -273,37 +301,95 @@ static bool rebuilt(void)
     "\"reportingInstance\":\"" inst "\",\"reason\":\"DriftDenied\",\"action\":\"Deny\","            \
     "\"regarding\":{\"kind\":\"HorizontalPodAutoscaler\",\"name\":\"test-nginx\",\"namespace\":\"sandbox-nginx\"}}"
 
+/* The Events the stand-in lists on start: the first is driftgate's own,
+ * every other is not to be believed. How each is made: signed with
+ * driftgate's key, with another, or not at all; then one field changed. */
+static const struct {
+    const char *what, *event;
+    int sign;          /* 1: driftgate's key, 2: another key, 0: none */
+    const char *user;  /* non-NULL: the user annotation changed after signing */
+} listed[] = {
+    {"driftgate's own", EV("driftgate.io/driftgate", "driftgate-5d8f-abcde", "driftgate"), 1, NULL},
+    {"another controller", EV("evil.io/forger", "driftgate-5d8f-x", "driftgate"), 1, NULL},
+    {"another Deployment", EV("driftgate.io/driftgate", "mallory-5d8f-x", "driftgate"), 1, NULL},
+    {"forged: every filtered field right, unsigned",
+     EV("driftgate.io/driftgate", "driftgate-5d8f-abcde", "driftgate"), 0, NULL},
+    {"signed under another serving key", EV("driftgate.io/driftgate", "driftgate-5d8f-abcde", "driftgate"),
+     2, NULL},
+    {"a genuine Event's user changed", EV("driftgate.io/driftgate", "driftgate-5d8f-abcde", "driftgate"),
+     1, "mallory"},
+};
+
+static char *event_list(const uint8_t key[DG_KEVENT_KEY_LEN])
+{
+    json_t *items = json_array(), *list;
+    uint8_t other[DG_KEVENT_KEY_LEN];
+    char *text;
+
+    ck_assert_int_eq(dg_kevent_sign_key("rotated", 7, other), 0);
+    for (size_t i = 0; i < sizeof listed / sizeof listed[0]; i++) {
+        json_t *e = json_loads(listed[i].event, 0, NULL);
+
+        ck_assert_msg(e != NULL, "%s", listed[i].what);
+        if (listed[i].sign)
+            ck_assert_int_eq(dg_kevent_sign(e, listed[i].sign == 1 ? key : other, NULL), 0);
+        if (listed[i].user)
+            json_object_set_new(json_object_get(json_object_get(e, "metadata"), "annotations"),
+                                "driftgate.io/user", json_string(listed[i].user));
+        json_array_append_new(items, e);
+    }
+    list = json_pack("{s:o}", "items", items);
+    text = json_dumps(list, JSON_COMPACT);
+    json_decref(list);
+    return text;
+}
+
 /* On start: the Events listed (a 400 to the fieldSelector read without
  * it), only driftgate's own believed. */
 START_TEST(test_rebuild_trusts_only_its_own)
 {
-    dg_gate_cfg_t cfg = {.kubeconfig = kubeconfig(), .events_qps = 5, .events_burst = 5,
-                         .webhook_name = "validate.driftgate.io"};
+    uint8_t key[DG_KEVENT_KEY_LEN];
+    dg_gate_cfg_t cfg = {.kubeconfig = kubeconfig(), .tls_key = key_file(key), .events_qps = 5,
+                         .events_burst = 5, .webhook_name = "validate.driftgate.io"};
     dg_gate_t g = {.cfg = &cfg, .metrics = dg_metrics_new()};
     dg_timeline_opts_t to = {0};
     dg_policy_t *pol = dg_policy_default(NULL);
     dg_events_t *ev;
+    char *list = event_list(key);
 
     to.pol = pol;
     tls_ = dg_timelines_new(&to, 16, 8, NULL);
     api.refuse_selector = true;
-    api.list = "{\"items\":[" EV("driftgate.io/driftgate", "driftgate-5d8f-abcde", "driftgate") ","
-               EV("evil.io/forger", "driftgate-5d8f-x", "driftgate") ","
-               EV("driftgate.io/driftgate", "mallory-5d8f-x", "driftgate") ","
-               EV("driftgate.io/driftgate", "driftgate-5d8f-y", "kubectl-create") "]}";
+    api.list = list;
     g.timelines = tls_;
     ev = dg_events_start(&g, "driftgate-77aa-zzzzz", NULL);
     ck_assert_ptr_nonnull(ev);
     wait_until(rebuilt, "the timeline to be rebuilt");
     ck_assert_uint_eq(dg_timelines_count(tls_, "sandbox-nginx", "test-nginx"), 1);
-    ck_assert_int_eq(metric(ev, "driftgate_events_distrusted "), 3);
+    ck_assert_int_eq(metric(ev, "driftgate_events_distrusted "),
+                     (long)(sizeof listed / sizeof listed[0]) - 1);
     ck_assert_int_eq(count("GET"), 2); /* with the selector (400), then without */
     dg_events_stop(&ev);
+    free(list);
     dg_metrics_free(&g.metrics);
     dg_timelines_free(&tls_);
     dg_policy_free(&pol);
     api.stop = true;
     shutdown(api.fd, SHUT_RDWR);
+}
+END_TEST
+
+/* No serving key to sign with: the poster does not start. */
+START_TEST(test_no_key_no_events)
+{
+    dg_gate_cfg_t cfg = {.kubeconfig = "/nonexistent", .tls_key = "/nonexistent/tls.key",
+                         .events_qps = 1, .events_burst = 1};
+    dg_gate_t g = {.cfg = &cfg};
+    dg_err_t err = {0};
+
+    ck_assert_ptr_null(dg_events_start(&g, "dg", &err));
+    ck_assert_int_eq(err.code, DG_EIO);
+    ck_assert_ptr_nonnull(strstr(err.msg, "/nonexistent/tls.key"));
 }
 END_TEST
 
@@ -316,6 +402,7 @@ int main(void)
     tcase_add_test(tc, test_storm_is_one_event);
     tcase_add_test(tc, test_full_queue_drops);
     tcase_add_test(tc, test_rebuild_trusts_only_its_own);
+    tcase_add_test(tc, test_no_key_no_events);
     suite_add_tcase(s, tc);
     return dg_test_run(s);
 }

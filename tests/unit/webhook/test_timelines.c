@@ -166,7 +166,7 @@ START_TEST(test_rebuilt_from_event)
     ck_assert_int_eq(dg_kevent_for_decision("deny", &e), 0);
     ev = dg_kevent_json(&e, "note", "test-nginx.1", "driftgate-5d-x", 1764630000LL * 1000000000);
     json_object_set_new(json_object_get(ev, "metadata"), "uid", json_string("ev-uid"));
-    au = dg_kevent_to_audit(ev, "validate.driftgate.io");
+    au = dg_kevent_to_audit(ev, "validate.driftgate.io", INT64_MAX);
     ck_assert_ptr_nonnull(au);
     list = json_pack("{s:s, s:s, s:[o]}", "kind", "EventList", "apiVersion", "audit.k8s.io/v1",
                      "items", au);
