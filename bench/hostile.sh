@@ -12,20 +12,11 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 ex=$root/examples
 tmp=$(mktemp -d)
 pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
+trap bench_cleanup EXIT
 
-openssl ecparam -name prime256v1 -genkey -noout -out "$tmp/ca.key"
-openssl req -x509 -new -key "$tmp/ca.key" -subj "/CN=bench CA" -days 1 -out "$tmp/ca.crt" 2>/dev/null
-openssl ecparam -name prime256v1 -genkey -noout -out "$tmp/tls.key"
-openssl req -new -key "$tmp/tls.key" -subj "/CN=localhost" -out "$tmp/tls.csr" 2>/dev/null
-printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >"$tmp/ext"
-openssl x509 -req -in "$tmp/tls.csr" -CA "$tmp/ca.crt" -CAkey "$tmp/ca.key" -CAcreateserial \
-    -days 1 -extfile "$tmp/ext" -out "$tmp/tls.crt" 2>/dev/null
+bench_certs
 mkdir -p "$tmp/baselines"
 "$build/driftctl" publish --baseline "$ex/release-baseline.yaml" --release test-nginx -n sandbox-nginx \
     -o "$tmp/baselines/test-nginx.yaml"

@@ -17,12 +17,9 @@ conns=${BENCH_CONNS:-16}
 nrel=${BENCH_RELEASES:-1000}
 tmp=$(mktemp -d)
 pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
+trap bench_cleanup EXIT
 for t in wrk h2load nginx jq openssl go taskset; do
     command -v "$t" >/dev/null || { echo "bench: needs $t (scripts/deps.sh installs it)" >&2; exit 1; }
 done
@@ -36,13 +33,7 @@ gopeer=${DRIFTGATE_CACHE:-$HOME/.cache/driftgate}/bin/gopeer
 (cd "$root/bench/gopeer" && go build -o "$gopeer" .)
 
 # ---- certificates: one CA, one EC P-256 serving pair, used by both servers -------
-openssl ecparam -name prime256v1 -genkey -noout -out "$tmp/ca.key"
-openssl req -x509 -new -key "$tmp/ca.key" -subj "/CN=bench CA" -days 1 -out "$tmp/ca.crt" 2>/dev/null
-openssl ecparam -name prime256v1 -genkey -noout -out "$tmp/tls.key"
-openssl req -new -key "$tmp/tls.key" -subj "/CN=localhost" -out "$tmp/tls.csr" 2>/dev/null
-printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >"$tmp/ext"
-openssl x509 -req -in "$tmp/tls.csr" -CA "$tmp/ca.crt" -CAkey "$tmp/ca.key" -CAcreateserial \
-    -days 1 -extfile "$tmp/ext" -out "$tmp/tls.crt" 2>/dev/null
+bench_certs
 
 # ---- payloads -------------------------------------------------------------------------
 # A real HPA UPDATE (kubectl patch of the floor, as the API server sends it).
@@ -202,13 +193,14 @@ for p in "${payloads[@]}"; do
     read -r nr n50 n99 ne <<<"${res[$p.nginx]}"
     read -r gr g50 g99 ge <<<"${res[$p.gate]}"
     read -r pr _ _ pe <<<"${res[$p.go]}"
-    [ "$ne" = 0 ] && [ "$ge" = 0 ] && [ "$pe" = 0 ] ||
-        { echo "bench: errors: nginx $ne, driftgate $ge, go $pe ($p)" >&2; exit 1; }
+    if [ "$ne" != 0 ] || [ "$ge" != 0 ] || [ "$pe" != 0 ]; then
+        echo "bench: errors: nginx $ne, driftgate $ge, go $pe ($p)" >&2; exit 1
+    fi
     ratio=$(awk -v a="$gr" -v b="$nr" 'BEGIN {printf "%.2f", a / b}')
     gratio=$(awk -v a="$gr" -v b="$pr" 'BEGIN {printf "%.2f", a / b}')
-    printf '%-34s %12.0f %12.0f %7sx %10.0f %7sx %16s %16s %7s us\n' "$(label $p) ($(size "$tmp/$p.json"))" "$nr" "$gr" "$ratio" \
+    printf '%-34s %12.0f %12.0f %7sx %10.0f %7sx %16s %16s %7s us\n' "$(label "$p") ($(size "$tmp/$p.json"))" "$nr" "$gr" "$ratio" \
         "$pr" "$gratio" "$n50/$n99 ms" "$g50/$g99 ms" "${alone[$p]}"
-    rows+="| $(date -u +%Y-%m-%d) | $(label $p) | $(size "$tmp/$p.json") | $(printf %.0f "$nr") | $(printf %.0f "$gr") | **${ratio}x** | $(printf %.0f "$pr") | **${gratio}x** | $n50 / $n99 ms | $g50 / $g99 ms | ${alone[$p]} µs | 1 core each |
+    rows+="| $(date -u +%Y-%m-%d) | $(label "$p") | $(size "$tmp/$p.json") | $(printf %.0f "$nr") | $(printf %.0f "$gr") | **${ratio}x** | $(printf %.0f "$pr") | **${gratio}x** | $n50 / $n99 ms | $g50 / $g99 ms | ${alone[$p]} µs | 1 core each |
 "
 done
 read -r tr t50 t99 _ <<<"$transport"

@@ -180,13 +180,13 @@ int ctl_parse_size(const char *s, size_t *out, dg_err_t *err);
 /** Print "driftctl: <error>" on stderr; returns CTL_ERROR. */
 int ctl_fail(const dg_err_t *err);
 
+/** How a subcommand ends: @rc (a DG_E* code) is reported as ctl_fail()
+ *  reports it and CTL_ERROR returned; else @out (NULL = nothing) goes to
+ *  stdout whole and @status is returned. */
+int ctl_finish(int rc, const dg_err_t *err, const dg_buf_t *out, int status);
+
 /** Print a usage error naming the command and the problem; returns CTL_ERROR. */
 int ctl_usage_error(const char *cmd, const char *fmt, ...) DG_PRINTF(2, 3);
-
-/** Apply @patch (JSON text) to @doc, a new reference returned in *@out:
- *  RFC 7386 merge patch (@type "merge") or RFC 6902 JSON patch ("json"). */
-int ctl_patch_apply(const json_t *doc, const char *patch, const char *type, json_t **out,
-                    dg_err_t *err);
 
 /** Run @argv (argv[0] found on PATH, no shell) with @in on its stdin and
  *  its stdout appended to @out (NULL = discarded; its cap is the most taken:
@@ -225,6 +225,19 @@ typedef struct ctl_kube {
     const char *kubeconfig, *context, *kubectl;
 } ctl_kube_t;
 
+/* The flags that pass through to kubectl, the same in every command that
+ * reads the cluster: their keys sit above any command's own. */
+enum { CTL_O_KUBECONFIG = 900, CTL_O_CONTEXT, CTL_O_KUBECTL };
+#define CTL_KUBE_OPTS                                                                          \
+    {"kubeconfig", 0, "FILE", CTL_O_KUBECONFIG, "passed to kubectl"},                           \
+    {"context", 0, "NAME", CTL_O_CONTEXT, "passed to kubectl"},                                 \
+    {"kubectl", 0, "PATH", CTL_O_KUBECTL, "the kubectl binary (default: $KUBECTL, else kubectl on\n" \
+                                          "PATH)"}
+
+/** Take flag @key's value @val into @k when it is one of CTL_KUBE_OPTS;
+ *  returns whether it was. */
+bool ctl_kube_opt(ctl_kube_t *k, int key, const char *val);
+
 /** Append kubectl's --kubeconfig/--context for @k at argv[*n]; at most 4. */
 void ctl_kube_flags(const ctl_kube_t *k, const char **argv, size_t *n);
 
@@ -253,20 +266,7 @@ void ctl_live_free(ctl_live_t *l);
  *  it. Returns 0, or DG_EINVAL for a kind driftctl does not know. */
 int ctl_kube_name(const dg_objid_t *id, char *buf, size_t size, dg_err_t *err);
 
-/* ---- the cluster's baseline (ctl_fetch.c) -------------------------------------------- */
-
-/** The baseline driftgate judges release @name in @ns by, read with
- *  kubectl: the ConfigMap in @baseline_ns labelled driftgate.io/baseline,
- *  driftgate.io/release=@name and driftgate.io/release-namespace=@ns (as
- *  driftctl publish writes it; its digest checked), else the latest
- *  deployed Helm release record of @name in @ns (ConfigMap driver, then
- *  Secret driver; corrupt records skipped, as driftgate skips them). A
- *  release with a pending Helm revision is refused: Helm is changing it.
- *  rel->digest is the ConfigMap's digest, or the SHA-256 of the record's
- *  manifest. Returns 0, DG_ENOTFOUND (no baseline), DG_EINVAL, DG_EIO,
- *  DG_EPARSE or DG_ENOMEM. */
-int ctl_fetch_baseline(const ctl_kube_t *kube, const char *name, const char *ns,
-                       const char *baseline_ns, dg_release_t **rel, dg_err_t *err);
+/* ---- who kubectl acts as (ctl_source.c) ---------------------------------------------- */
 
 /** Who kubectl acts as: `kubectl auth whoami -o json`'s status.userInfo
  *  ({username, groups, ...}), a new reference in *@user. */
@@ -304,9 +304,17 @@ typedef struct ctl_source {
  *  release record (ConfigMaps and Secrets labelled owner=helm,name=<release>;
  *  Secrets we may not read are said and skipped). @now dates it. *@rel is
  *  NULL when neither exists (then @src->location says what was looked
- *  for). Returns 0, DG_EIO (kubectl), DG_EPARSE, DG_EINVAL or DG_ENOMEM. */
+ *  for). rel->digest is the ConfigMap's digest, or the SHA-256 of the
+ *  record's manifest. Returns 0, DG_EIO (kubectl), DG_EPARSE, DG_EINVAL or
+ *  DG_ENOMEM. */
 int ctl_source_read(const ctl_source_opts_t *o, time_t now, dg_release_t **rel,
                     ctl_source_t *src, dg_err_t *err);
+
+/** ctl_source_read(), for a command that cannot go on without a baseline
+ *  (reconcile; the console's completion): DG_ENOTFOUND when there is none
+ *  (@err says where it looked), DG_EINVAL while Helm is changing the release
+ *  (a pending-* revision newer than the deployed one). */
+int ctl_source_baseline(const ctl_source_opts_t *o, dg_release_t **rel, dg_err_t *err);
 
 /* The admission gate in front of a release (cli/ctl_gate.c). */
 typedef struct ctl_gate_opts {
@@ -408,6 +416,23 @@ typedef struct ctl_reconcile {
  *  refusal, conflict, failure or drift left; @err says which). */
 int ctl_apply_plan(ctl_reconcile_t *r, dg_err_t *err);
 
+/** Say who the API server will name as the requester in r->who: kubectl
+ *  auth whoami through r->kube, or driftctl-reconcile when @offline or it
+ *  cannot say (warned on stderr; r->user_error says why). */
+void ctl_reconcile_identify(ctl_reconcile_t *r, bool offline);
+
+/** Plan the reconcile of r->rel against r->live (covering r->covered) into
+ *  r->plan (init'd): the drift, who changed it, the plan (@po). Returns 0,
+ *  or as dg_diff_sets() / dg_plan_build(). */
+int ctl_reconcile_build(ctl_reconcile_t *r, const dg_plan_opts_t *po, dg_err_t *err);
+
+/** Judge r->plan as driftgate will (r->bases made from r->rel; r->env set
+ *  from r->started and the live HPAs). Returns 0, DG_EINVAL or DG_ENOMEM. */
+int ctl_reconcile_judge(ctl_reconcile_t *r, dg_err_t *err);
+
+/** DG_EINVAL with the gate's words when an operation of @p is refused. */
+int ctl_reconcile_refused(const dg_plan_t *p, dg_err_t *err);
+
 /* ---- the console (ctl_status.c, ctl_console.c, ctl_web.c) ------------------------------ */
 
 /* What the console's context line says of a release: `driftctl status`
@@ -427,6 +452,23 @@ typedef struct ctl_status_info {
  *  @info is set unless CTL_ERROR. */
 int ctl_status_query(int argc, char **argv, ctl_status_info_t *info);
 
+/* ---- the consoles' context line (ctl_context.c) -------------------------------------- */
+
+/** The name of the operator's shell ($SHELL's last part, else "sh"). Static
+ *  or borrowed from the environment. */
+const char *ctl_context_shell(void);
+
+/** The cluster the session reaches, into @buf: --context, else kubectl's
+ *  current context when @online ("unknown" when kubectl cannot say), else
+ *  "offline". */
+void ctl_context_cluster(const ctl_kube_t *kube, bool online, char *buf, size_t size);
+
+/** The kinds the live evidence covers, as kubectl's short names
+ *  ("svc,deploy,hpa"), into @buf: @kinds when the read named them (the
+ *  kinds covered, absent objects included), else those of @live's objects. */
+void ctl_context_kinds(const dg_gk_t *kinds, size_t nkinds, const dg_objset_t *live, char *buf,
+                       size_t size);
+
 /** `driftctl console`: the operator console's REPL (ctl_console.c). */
 int ctl_console_main(int argc, char **argv);
 
@@ -442,6 +484,11 @@ int ctl_capture_main(int argc, char **argv);
 int ctl_publish_main(int argc, char **argv);
 int ctl_simulate_main(int argc, char **argv);
 int ctl_policy_main(int argc, char **argv);
+/** The timeline of release @release in @ns (NULL: all) from audit logs
+ *  @logs, as `driftctl timeline -o json` prints it, into *@out (a new
+ *  reference). Returns 0, or as `driftctl timeline` fails. */
+int ctl_timeline_json(const char *const *logs, size_t nlogs, const char *ns, const char *release,
+                      const dg_policy_t *pol, json_t **out, dg_err_t *err);
 int ctl_timeline_main(int argc, char **argv);
 int ctl_completion_main(int argc, char **argv);
 

@@ -9,7 +9,7 @@
 
 #include "ctl.h"
 
-enum { O_BASELINE = 256, O_NS, O_POLICY, O_ALL, O_KUBECONFIG, O_CONTEXT, O_KUBECTL, O_OUTPUT };
+enum { O_BASELINE = 256, O_NS, O_POLICY, O_ALL, O_OUTPUT };
 
 static const ctl_opt_t opts[] = {
     {"baseline", 0, "FILE", O_BASELINE, "the rendered release, or its baseline ConfigMap;\n"
@@ -19,10 +19,7 @@ static const ctl_opt_t opts[] = {
     {"policy", 0, "FILE", O_POLICY, "DriftPolicy deciding what is governed (default:\n"
                                     "built-in); '-' = stdin"},
     {"all", 0, NULL, O_ALL, "every object of the baseline, governed or not"},
-    {"kubeconfig", 0, "FILE", O_KUBECONFIG, "passed to kubectl"},
-    {"context", 0, "NAME", O_CONTEXT, "passed to kubectl"},
-    {"kubectl", 0, "PATH", O_KUBECTL, "the kubectl binary (default: $KUBECTL, else kubectl on\n"
-                                      "PATH)"},
+    CTL_KUBE_OPTS,
     {"output", 'o', "FILE", O_OUTPUT, "where to write (default live-snapshot.yaml);\n"
                                       "'-' = stdout"},
     {NULL, 0, NULL, 0, NULL},
@@ -57,9 +54,7 @@ static int parse_args(int argc, char **argv, capture_opts_t *o)
         case O_NS: o->ns = a.val; break;
         case O_POLICY: o->policy = a.val; break;
         case O_ALL: o->all = true; break;
-        case O_KUBECONFIG: o->kube.kubeconfig = a.val; break;
-        case O_CONTEXT: o->kube.context = a.val; break;
-        case O_KUBECTL: o->kube.kubectl = a.val; break;
+        default: (void)ctl_kube_opt(&o->kube, c, a.val); break;
         case O_OUTPUT: o->output = a.val; break;
         }
     }
@@ -269,5 +264,5 @@ int ctl_capture_main(int argc, char **argv)
 
     if ((rc = parse_args(argc, argv, &o)) != 0)
         return ctl_parse_status(rc);
-    return capture(&o, &err) ? ctl_fail(&err) : CTL_OK;
+    return ctl_finish(capture(&o, &err), &err, NULL, CTL_OK);
 }

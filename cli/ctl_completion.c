@@ -113,6 +113,7 @@ static const command_t commands[] = {
          {NULL, "--type", V_WORDS, "merge json", "patch type"},
          {NULL, "--object", V_FILE, NULL, "the complete proposed object"},
          {NULL, "--set", V_TEXT, NULL, "PATH=VALUE, the change"},
+         {NULL, "--from", V_WORDS, "live baseline", "the object the change is made to"},
          {NULL, "--subresource", V_WORDS, "scale", "judge through a subresource"},
          {NULL, "--as", V_TEXT, NULL, "requester"},
          {NULL, "--as-group", V_TEXT, NULL, "group of the requester"},
@@ -160,6 +161,8 @@ static const command_t commands[] = {
          KUBE,
          {NULL, "--web", V_NONE, NULL, "serve the web console"},
          {NULL, "--listen", V_TEXT, NULL, "ADDR:PORT of the web console"},
+         {NULL, "--baseline-namespace", V_TEXT, NULL, "web: baseline namespace of driftgate"},
+         {NULL, "--audit-log", V_FILE, NULL, "web: API server audit log for the timeline"},
      }},
     {"policy", "print the built-in DriftPolicy, or the kinds a policy governs", "default kinds", {
          {NULL, "--policy", V_FILE, NULL, "DriftPolicy"},

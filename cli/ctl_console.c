@@ -12,8 +12,7 @@
 #include "ctl_console.h"
 #include "publish.h"
 
-enum { O_RELEASE = 256, O_NS, O_BASELINE, O_LIVE, O_CHART, O_POLICY, O_KUBECONFIG, O_CONTEXT,
-       O_KUBECTL };
+enum { O_RELEASE = 256, O_NS, O_BASELINE, O_LIVE, O_CHART, O_POLICY };
 
 static const ctl_opt_t opts[] = {
     {"release", 0, "NAME", O_RELEASE, "the release; with -n and without --live, status,\n"
@@ -25,10 +24,7 @@ static const ctl_opt_t opts[] = {
                                 "the session is offline, on files"},
     {"chart", 0, "PATH", O_CHART, "the chart render renders"},
     {"policy", 0, "FILE", O_POLICY, "DriftPolicy (default: the built-in policy)"},
-    {"kubeconfig", 0, "FILE", O_KUBECONFIG, "passed to kubectl"},
-    {"context", 0, "NAME", O_CONTEXT, "passed to kubectl"},
-    {"kubectl", 0, "PATH", O_KUBECTL, "the kubectl binary (default: $KUBECTL, else kubectl on\n"
-                                      "PATH)"},
+    CTL_KUBE_OPTS,
     {NULL, 0, NULL, 0, NULL},
 };
 
@@ -72,9 +68,7 @@ static int parse_args(int argc, char **argv, ctl_session_t *s)
         case O_LIVE: set_str(&s->live, a.val); break;
         case O_CHART: s->chart = a.val; break;
         case O_POLICY: s->policy = a.val; break;
-        case O_KUBECONFIG: s->kube.kubeconfig = a.val; break;
-        case O_KUBECTL: s->kube.kubectl = a.val; break;
-        case O_CONTEXT: s->kube.context = a.val; break;
+        default: (void)ctl_kube_opt(&s->kube, c, a.val); break;
         }
     }
     if (c < 0)
@@ -99,29 +93,6 @@ static void session_free(ctl_session_t *s)
     dg_policy_free(&s->pol);
 }
 
-/* The kubectl context the session's commands reach: --context, else
- * kubectl's current one. Files alone reach none. */
-static void find_cluster(ctl_session_t *s)
-{
-    const char *argv[10] = {ctl_tool(s->kube.kubectl, "KUBECTL", "kubectl"), "config",
-                            "current-context"};
-    size_t n = 3;
-    dg_buf_t out;
-    dg_buf_t said;
-
-    snprintf(s->cluster, sizeof s->cluster, "%s",
-             s->kube.context ? s->kube.context : s->online ? "unknown" : "offline");
-    if (!s->online || s->kube.context)
-        return;
-    ctl_kube_flags(&s->kube, argv, &n);
-    dg_buf_init(&out, sizeof s->cluster);
-    dg_buf_init(&said, 1024); /* kubectl's complaint is not the console's */
-    if (ctl_exec((char *const *)argv, NULL, 0, &out, &said, NULL) == 0 && out.len)
-        snprintf(s->cluster, sizeof s->cluster, "%.*s", (int)strcspn(out.data, "\n"), out.data);
-    dg_buf_free(&said);
-    dg_buf_free(&out);
-}
-
 /* The baseline's objects and the policy, for completion only: failing to
  * read them just leaves nothing to complete (the commands say why). */
 static void load_baseline(ctl_session_t *s)
@@ -134,7 +105,8 @@ static void load_baseline(ctl_session_t *s)
     if (s->baseline && access(s->baseline, R_OK) == 0)
         (void)ctl_load_release(s->baseline, s->ns, 0, &s->rel, &err);
     else if (s->online)
-        (void)ctl_fetch_baseline(&s->kube, s->release, s->ns, DG_BASELINE_NS, &s->rel, &err);
+        (void)ctl_source_baseline(&(ctl_source_opts_t){s->release, s->ns, DG_BASELINE_NS, &s->kube},
+                                  &s->rel, &err);
     ctl_detail_clear(); /* a failure here is not reported, nor what explains it */
 }
 
@@ -237,26 +209,21 @@ static void status_args(args_t *a, const ctl_session_t *s)
     push2(a, "--policy", s->policy);
 }
 
-static const char *base_name(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-
-    return slash && slash[1] ? slash + 1 : path;
-}
-
 /* Before status has answered, the baseline's own scope (its objects'
- * namespace and release), else "?". */
+ * namespace and release), else "?". The words are libdrift's, as on both
+ * web hosts (dg_context_lines()). */
 static void print_context(const ctl_session_t *s)
 {
-    const char *shell = getenv("SHELL");
-    const char *ns = s->ns ? s->ns : s->rel ? s->rel->ns : "?";
-    const char *release = s->release ? s->release : s->rel ? s->rel->name : "?";
+    dg_context_t c = {.ns = s->ns ? s->ns : s->rel ? s->rel->ns : NULL,
+                      .release = s->release ? s->release : s->rel ? s->rel->name : NULL,
+                      .state = s->known ? dg_state_name(s->info.state) : "unknown",
+                      .shell = ctl_context_shell(), .cluster = s->cluster,
+                      .audited = s->known ? s->info.kinds : NULL,
+                      .artifact = s->known ? s->info.artifact : s->baseline};
+    char l1[1024], l2[1536];
 
-    printf("context: %s / %s  workflow: helm-release-audit  state: %s\n", ns, release,
-           s->known ? dg_state_name(s->info.state) : "unknown");
-    printf("shell=%s cluster=%s audited=%s artifact=%s\n", base_name(shell ? shell : "sh"),
-           s->cluster, s->known && s->info.kinds[0] ? s->info.kinds : "none",
-           s->known ? s->info.artifact : s->baseline ? base_name(s->baseline) : "none");
+    dg_context_lines(&c, l1, sizeof l1, l2, sizeof l2);
+    printf("%s\n%s\n", l1, l2);
     fflush(stdout);
 }
 
@@ -629,7 +596,7 @@ int ctl_console_main(int argc, char **argv)
         session_free(&s);
         return ctl_parse_status(rc);
     }
-    find_cluster(&s);
+    ctl_context_cluster(&s.kube, s.online, s.cluster, sizeof s.cluster);
     if (s.tty)
         printf("driftctl operator console: release assurance, live evidence, drift review,\n"
                "guided reconcile. Type help for the commands, Tab to complete, exit to leave.\n");

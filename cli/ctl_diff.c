@@ -130,12 +130,7 @@ int ctl_diff_main(int argc, char **argv)
     dg_variances_init(&r.v);
     dg_buf_init(&r.out, 0);
     rc = run(&o, &r, &err);
-    if (rc)
-        rc = ctl_fail(&err);
-    else {
-        fwrite(r.out.data ? r.out.data : "", 1, r.out.len, stdout);
-        rc = r.v.n ? CTL_FOUND : CTL_OK;
-    }
+    rc = ctl_finish(rc, &err, &r.out, r.v.n ? CTL_FOUND : CTL_OK);
     dg_buf_free(&r.out);
     ctl_sarif_free(&r.sarif);
     dg_variances_free(&r.v);

@@ -57,15 +57,25 @@ static int cloexec_pipe(int fd[2])
 static int spawn(char *const argv[], pipes_t *p, pid_t *pid, dg_err_t *err)
 {
     posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    sigset_t none;
     int rc;
 
+    /* The tool starts with no signal blocked: `console --web` blocks
+     * SIGINT and SIGTERM in its threads to sigwait() for them, and a
+     * kubectl that inherited that would not stop on Ctrl-C. */
+    sigemptyset(&none);
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, p->in[0], 0);
     posix_spawn_file_actions_adddup2(&fa, p->out[1], 1);
     if (p->err[1] >= 0)
         posix_spawn_file_actions_adddup2(&fa, p->err[1], 2);
-    rc = posix_spawnp(pid, argv[0], &fa, NULL, argv, environ);
+    rc = posix_spawnp(pid, argv[0], &fa, &attr, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
     close_fd(&p->in[0]);
     close_fd(&p->out[1]);
     close_fd(&p->err[1]);
@@ -290,6 +300,16 @@ static void command_line(char *const argv[], char *buf, size_t size)
     }
     if (used >= size - 1 && size > 4)
         memcpy(buf + size - 4, "...", 4);
+}
+
+bool ctl_kube_opt(ctl_kube_t *k, int key, const char *val)
+{
+    switch (key) {
+    case CTL_O_KUBECONFIG: k->kubeconfig = val; return true;
+    case CTL_O_CONTEXT: k->context = val; return true;
+    case CTL_O_KUBECTL: k->kubectl = val; return true;
+    default: return false;
+    }
 }
 
 int ctl_kubectl_get(const ctl_kube_t *k, const char *const args[], dg_buf_t *out, dg_err_t *err)

@@ -330,6 +330,17 @@ int ctl_fail(const dg_err_t *err)
     return CTL_ERROR;
 }
 
+/* Output is built whole before any of it is written, so a failure part
+ * way prints the error alone, never half an answer. */
+int ctl_finish(int rc, const dg_err_t *err, const dg_buf_t *out, int status)
+{
+    if (rc)
+        return ctl_fail(err);
+    if (out && out->len)
+        fwrite(out->data, 1, out->len, stdout);
+    return status;
+}
+
 int ctl_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;

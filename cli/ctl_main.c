@@ -26,6 +26,7 @@ static const char usage[] =
     "  timeline   a release's audit lifecycle, from the API server's audit log\n"
     "  reconcile  plan, judge and apply the minimal change back to the baseline\n"
     "  console    the operator console: a driftctl> prompt over these commands\n"
+    "             (--web: in a browser, on loopback)\n"
     "  policy     print the built-in DriftPolicy, or the kinds a policy governs\n"
     "  version    print the version\n"
     "  completion print a shell completion script (bash, zsh)\n"

@@ -12,7 +12,7 @@
 #include "publish.h"
 
 enum { O_BASELINE = 256, O_RELEASE, O_NS, O_BASELINE_NS, O_REVISION, O_CHART, O_SOURCE, O_GZIP,
-       O_APPLY, O_KUBECONFIG, O_CONTEXT, O_KUBECTL, O_OUTPUT };
+       O_APPLY, O_OUTPUT };
 
 static const ctl_opt_t opts[] = {
     {"baseline", 0, "FILE", O_BASELINE, "the render (default release-baseline.yaml);\n"
@@ -30,10 +30,7 @@ static const ctl_opt_t opts[] = {
     {"gzip", 0, NULL, O_GZIP, "store the render gzip'd in binaryData even when small\n"
                               "(always done above 900 KiB)"},
     {"apply", 0, NULL, O_APPLY, "kubectl apply --server-side it instead of printing"},
-    {"kubeconfig", 0, "FILE", O_KUBECONFIG, "passed to kubectl"},
-    {"context", 0, "NAME", O_CONTEXT, "passed to kubectl"},
-    {"kubectl", 0, "PATH", O_KUBECTL, "the kubectl binary (default: $KUBECTL, else kubectl on\n"
-                                      "PATH)"},
+    CTL_KUBE_OPTS,
     {"output", 'o', "FILE", O_OUTPUT, "write the ConfigMap here; '-' = stdout (the default)"},
     {NULL, 0, NULL, 0, NULL},
 };
@@ -75,9 +72,7 @@ static int parse_args(int argc, char **argv, publish_opts_t *o)
         case O_SOURCE: o->p.source = a.val; break;
         case O_GZIP: o->p.compress = true; break;
         case O_APPLY: o->apply = true; break;
-        case O_KUBECONFIG: o->kube.kubeconfig = a.val; break;
-        case O_CONTEXT: o->kube.context = a.val; break;
-        case O_KUBECTL: o->kube.kubectl = a.val; break;
+        default: (void)ctl_kube_opt(&o->kube, c, a.val); break;
         case O_OUTPUT: o->output = a.val; break;
         }
     }
@@ -147,5 +142,5 @@ int ctl_publish_main(int argc, char **argv)
     dg_buf_init(&cm, 0);
     rc = publish(&o, &cm, &err);
     dg_buf_free(&cm);
-    return rc ? ctl_fail(&err) : CTL_OK;
+    return ctl_finish(rc, &err, NULL, CTL_OK);
 }

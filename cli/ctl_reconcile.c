@@ -9,12 +9,12 @@
 #include <time.h>
 
 #include "ctl.h"
+#include "publish.h"
 #include "managed.h"
 #include "diff.h"
 
 enum { O_BASELINE = 256, O_LIVE, O_RELEASE, O_NS, O_BASELINE_NS, O_POLICY, O_ONLY, O_OUTPUT,
-       O_OUT, O_APPLY, O_YES, O_DRY_RUN, O_STRATEGY, O_CONTINUE, O_EVIDENCE, O_KUBECONFIG,
-       O_CONTEXT, O_KUBECTL, O_MAX };
+       O_OUT, O_APPLY, O_YES, O_DRY_RUN, O_STRATEGY, O_CONTINUE, O_EVIDENCE, O_MAX };
 
 static const ctl_opt_t opts[] = {
     {"baseline", 0, "FILE", O_BASELINE, "the release baseline (render or baseline ConfigMap);\n"
@@ -50,10 +50,7 @@ static const ctl_opt_t opts[] = {
     {"evidence", 0, "FILE", O_EVIDENCE, "write the evidence record (JSON) here: who, when,\n"
                                         "the plan, each result, governed values before and\n"
                                         "after"},
-    {"kubeconfig", 0, "FILE", O_KUBECONFIG, "passed to kubectl"},
-    {"context", 0, "NAME", O_CONTEXT, "passed to kubectl"},
-    {"kubectl", 0, "PATH", O_KUBECTL, "the kubectl binary (default: $KUBECTL, else kubectl on\n"
-                                      "PATH)"},
+    CTL_KUBE_OPTS,
     {"max-bytes", 0, "N", O_MAX, "refuse input files larger than N bytes (default 64Mi)"},
     {NULL, 0, NULL, 0, NULL},
 };
@@ -145,9 +142,7 @@ static int parse_args(int argc, char **argv, rec_opts_t *o)
         case O_STRATEGY: o->strategy = a.val; break;
         case O_CONTINUE: o->keep_going = true; break;
         case O_EVIDENCE: o->evidence = a.val; break;
-        case O_KUBECONFIG: o->kube.kubeconfig = a.val; break;
-        case O_CONTEXT: o->kube.context = a.val; break;
-        case O_KUBECTL: o->kube.kubectl = a.val; break;
+        default: (void)ctl_kube_opt(&o->kube, c, a.val); break;
         case O_MAX:
             if (ctl_parse_size(a.val, &o->max_bytes, &err))
                 return ctl_usage_error("reconcile", "--max-bytes: %s", err.msg);
@@ -167,8 +162,11 @@ static int load_baseline(const rec_opts_t *o, ctl_reconcile_t *r, dg_err_t *err)
 
     if (o->baseline)
         return ctl_load_inputs(&in, &r->rel, &r->live, NULL, err);
-    return ctl_fetch_baseline(&o->kube, o->release, o->ns,
-                              o->baseline_ns ? o->baseline_ns : "driftgate-system", &r->rel, err);
+    return ctl_source_baseline(&(ctl_source_opts_t){o->release, o->ns,
+                                                    o->baseline_ns ? o->baseline_ns
+                                                                   : DG_BASELINE_NS,
+                                                    &o->kube},
+                               &r->rel, err);
 }
 
 static int load_live(const rec_opts_t *o, ctl_reconcile_t *r, dg_err_t *err)
@@ -191,18 +189,18 @@ static int load_live(const rec_opts_t *o, ctl_reconcile_t *r, dg_err_t *err)
 }
 
 /* Who the API server will say asks: kubectl's own user when it is used. */
-static void identify(const rec_opts_t *o, ctl_reconcile_t *r)
+void ctl_reconcile_identify(ctl_reconcile_t *r, bool offline)
 {
     json_t *g;
     size_t i;
     dg_err_t err = {0};
 
     r->who = (dg_plan_requester_t){"driftctl-reconcile", NULL, 0, CTL_RECONCILE_MANAGER};
-    if (o->baseline && o->live) {
+    if (offline) {
         snprintf(r->user_error, sizeof r->user_error, "offline: no cluster was asked");
         return;
     }
-    if (ctl_whoami(&o->kube, &r->user, &err)) {
+    if (ctl_whoami(&r->kube, &r->user, &err)) {
         dg_err_format(&err, r->user_error, sizeof r->user_error);
         fprintf(stderr, "driftctl: warning: kubectl auth whoami: %s; judging as %s\n",
                 r->user_error, r->who.user);
@@ -250,19 +248,28 @@ static int make_plan(const rec_opts_t *o, ctl_reconcile_t *r, dg_err_t *err)
 {
     dg_plan_opts_t po = {.only = o->only, .nonly = o->nonly,
                          .server_side_apply = o->strategy && strcmp(o->strategy, "apply") == 0};
-    dg_variances_t v;
     dg_err_t why = {0};
     int rc;
 
     if (o->apply_file) /* read before live state: a stale plan needs no cluster */
         return 0;
+    if ((rc = ctl_reconcile_build(r, &po, &why)) != 0)
+        dg_err_set(err, rc, "%s%s", o->nonly && rc == DG_EINVAL ? "--only: " : "", why.msg);
+    return rc;
+}
+
+int ctl_reconcile_build(ctl_reconcile_t *r, const dg_plan_opts_t *po, dg_err_t *err)
+{
+    dg_variances_t v;
+    int rc;
+
     dg_variances_init(&v);
     rc = dg_diff_sets(r->rel->objs, r->live, r->covered, r->ncovered, r->pol, &v, err);
     /* Who changed each value the plan puts back, when live says. */
     if (!rc)
         rc = dg_managed_attribute(r->live, &v, err);
-    if (!rc && (rc = dg_plan_build(r->rel, r->live, &v, r->pol, &po, &r->plan, &why)) != 0)
-        dg_err_set(err, rc, "%s%s", o->nonly && rc == DG_EINVAL ? "--only: " : "", why.msg);
+    if (!rc)
+        rc = dg_plan_build(r->rel, r->live, &v, r->pol, po, &r->plan, err);
     dg_variances_free(&v);
     return rc;
 }
@@ -280,7 +287,7 @@ static bool covers_hpas(const ctl_reconcile_t *r)
     return false;
 }
 
-static int judge(ctl_reconcile_t *r, dg_err_t *err)
+int ctl_reconcile_judge(ctl_reconcile_t *r, dg_err_t *err)
 {
     int rc;
 
@@ -294,7 +301,7 @@ static int judge(ctl_reconcile_t *r, dg_err_t *err)
 }
 
 /* Anything but reconcile or allow stops the plan, with the gate's words. */
-static int refused(const dg_plan_t *p, dg_err_t *err)
+int ctl_reconcile_refused(const dg_plan_t *p, dg_err_t *err)
 {
     char shown[256];
 
@@ -344,9 +351,10 @@ static int reconcile(const rec_opts_t *o, ctl_reconcile_t *r, dg_err_t *err)
     if ((rc = ctl_load_policy(o->policy, &r->pol, err)) || (rc = load_baseline(o, r, err)) ||
         (o->apply_file && (rc = load_saved(o, r, err))) || (rc = load_live(o, r, err)))
         return rc;
-    identify(o, r);
-    if ((rc = make_plan(o, r, err)) || (rc = judge(r, err)) || (rc = show(o, r, err)) ||
-        (rc = refused(&r->plan, err)))
+    r->kube = o->kube;
+    ctl_reconcile_identify(r, o->baseline && o->live);
+    if ((rc = make_plan(o, r, err)) || (rc = ctl_reconcile_judge(r, err)) || (rc = show(o, r, err)) ||
+        (rc = ctl_reconcile_refused(&r->plan, err)))
         return rc;
     if (!o->apply)
         return r->plan.n ? CTL_FOUND : CTL_OK;

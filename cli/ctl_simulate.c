@@ -12,9 +12,10 @@
 #include "path.h"
 #include "report.h"
 #include "review.h"
+#include "simulate.h"
 
 enum { O_REVIEW = 256, O_BASELINE, O_LIVE, O_POLICY, O_RELEASE, O_NS, O_TARGET, O_PATCH, O_TYPE,
-       O_OBJECT, O_SET, O_SUB, O_AS, O_GROUP, O_DRY, O_OUTPUT, O_MAX };
+       O_OBJECT, O_SET, O_FROM, O_SUB, O_AS, O_GROUP, O_DRY, O_OUTPUT, O_MAX };
 
 static const ctl_opt_t opts[] = {
     {"review", 0, "FILE", O_REVIEW, "an AdmissionReview (admission.k8s.io/v1 or v1beta1);\n"
@@ -34,6 +35,10 @@ static const ctl_opt_t opts[] = {
     {"set", 0, "PATH=VALUE", O_SET, "the change as a governed path and a value, e.g.\n"
                                     "spec.minReplicas=4 (VALUE is JSON, else a string);\n"
                                     "repeatable"},
+    {"from", 0, "WHERE", O_FROM, "live (default): change live's object (the baseline's\n"
+                                 "when --live has none), replaying a change live already\n"
+                                 "holds on the baseline's; baseline: change the\n"
+                                 "baseline's object (the web console's \"Starting from\")"},
     {"subresource", 0, "NAME", O_SUB, "scale: judge a change through the scale subresource"},
     {"as", 0, "USER", O_AS, "requester (default \"driftctl-simulate\")"},
     {"as-group", 0, "GROUP", O_GROUP, "requester's group; repeatable"},
@@ -50,14 +55,15 @@ static const ctl_cmd_t cmd = {
     "  driftctl simulate --review FILE --baseline FILE [flags]\n"
     "  driftctl simulate --baseline FILE [--live FILE] --target KIND/NAME -n NS\n"
     "                    (--patch JSON [--type merge|json] | --object FILE |\n"
-    "                     --set PATH=VALUE...) [flags]\n"
+    "                     --set PATH=VALUE...) [--from live|baseline] [flags]\n"
     "\n"
     "Ask what driftgate answers, before anyone applies the change. The first form\n"
     "judges a recorded AdmissionReview and prints the response exactly as the\n"
     "webhook sends it; the second builds the UPDATE from a proposed change to the\n"
-    "live object (from --live, else the baseline's). A change live already holds\n"
-    "(the out-of-band change itself) is replayed: judged as made to the baseline's\n"
-    "object.\n",
+    "live object (from --live, else the baseline's; --from baseline: the\n"
+    "baseline's). A change live already holds (the out-of-band change itself) is\n"
+    "replayed: judged as made to the baseline's object. The consoles' simulators\n"
+    "build the same request with the same code.\n",
     opts,
     "Exit status: 0 allowed, 2 denied, 1 error.\n",
 };
@@ -73,6 +79,7 @@ typedef struct sim_opts {
     const char *sets[MAX_SETS]; /* "PATH=VALUE" */
     size_t nsets;
     bool dry_run;
+    dg_sim_from_t from;
     size_t max_bytes;
 } sim_opts_t;
 
@@ -96,9 +103,9 @@ static int check_opts(const sim_opts_t *o)
 {
     if (o->baseline == NULL)
         return ctl_usage_error("simulate", "--baseline is required");
-    if (o->review && (o->target || o->patch || o->object || o->nsets))
+    if (o->review && (o->target || o->patch || o->object || o->nsets || o->from))
         return ctl_usage_error("simulate", "--review cannot be combined with --target, --patch, "
-                                           "--object or --set");
+                                           "--object, --set or --from");
     if (o->review == NULL && o->target == NULL)
         return ctl_usage_error("simulate", "give --review FILE, or --target KIND/NAME with "
                                            "--patch, --object or --set");
@@ -139,6 +146,11 @@ static int parse_args(int argc, char **argv, sim_opts_t *o)
                                        "spec.minReplicas=4", a.val);
             o->sets[o->nsets++] = a.val;
             break;
+        case O_FROM:
+            if (strcmp(a.val, "live") != 0 && strcmp(a.val, "baseline") != 0)
+                return ctl_usage_error("simulate", "--from '%s': live or baseline", a.val);
+            o->from = strcmp(a.val, "baseline") == 0 ? DG_SIM_FROM_BASELINE : DG_SIM_FROM_LIVE;
+            break;
         case O_SUB: o->subresource = a.val; break;
         case O_AS: o->user = a.val; break;
         case O_GROUP:
@@ -166,177 +178,86 @@ typedef struct sim {
     dg_policy_t *pol;
     dg_baselines_t *bases;
     dg_review_t *rv;
-    char ns[256];      /* the release namespace, once loaded */
-    char kind[128];    /* the --target's kind, as typed */
 } sim_t;
 
-static const json_t *find_current(sim_t *s, const dg_objid_t *id, dg_err_t *err)
+/* The values of --set, each JSON when it reads as JSON (4, true, "4",
+ * {"a":1}), else a string, as `helm --set` takes nginx:1.28. */
+static int parse_sets(const sim_opts_t *o, dg_sim_set_t *sets, char (*paths)[512],
+                      dg_err_t *err)
 {
-    const dg_obj_t *o = s->live ? dg_objset_find(s->live, id) : NULL;
-    char shown[256];
+    for (size_t i = 0; i < o->nsets; i++) {
+        const char *eq = set_eq(o->sets[i]);
 
-    if (o == NULL)
-        o = dg_objset_find(s->rel->objs, id);
-    if (o == NULL)
-        dg_err_set(err, DG_ENOTFOUND, "--target: no %s in %s", dg_objid_format(id, shown, sizeof shown),
-                   s->live ? "--live or --baseline" : "--baseline");
-    return o ? o->json : NULL;
-}
-
-/* The autoscaling/v1 Scale the API server hands a webhook for /scale. */
-static json_t *as_scale(const json_t *obj)
-{
-    json_t *meta = json_object_get(obj, "metadata");
-    json_t *replicas = json_object_get(json_object_get(obj, "spec"), "replicas");
-
-    return json_pack("{s:s, s:s, s:{s:O*, s:O*, s:O*, s:O*}, s:{s:O*}}", "apiVersion",
-                     "autoscaling/v1", "kind", "Scale", "metadata", "name",
-                     json_object_get(meta, "name"), "namespace", json_object_get(meta, "namespace"),
-                     "uid", json_object_get(meta, "uid"), "resourceVersion",
-                     json_object_get(meta, "resourceVersion"), "spec", "replicas", replicas);
-}
-
-/* "spec.minReplicas=4": the value as JSON when it reads as JSON (4, true,
- * "4", {"a":1}), else as a string, as `helm --set` takes nginx:1.28. */
-static int set_one(json_t *obj, const char *spec, dg_err_t *err)
-{
-    const char *eq = set_eq(spec);
-    char path_text[512];
-    dg_path_t *path;
-    json_t *value;
-    int rc;
-
-    snprintf(path_text, sizeof path_text, "%.*s", (int)(eq - spec), spec);
-    if ((path = dg_path_parse(path_text, err)) == NULL)
-        return err && err->code ? err->code : DG_EINVAL;
-    value = json_loads(eq + 1, JSON_DECODE_ANY, NULL);
-    if (value == NULL)
-        value = json_string(eq + 1);
-    rc = value ? dg_path_set(path, obj, value, err) : dg_err_set(err, DG_EINVAL,
-                                                                 "--set '%s': not UTF-8", spec);
-    dg_path_free(&path);
-    return rc;
-}
-
-static int apply_sets(const sim_opts_t *o, const json_t *old, json_t **out, dg_err_t *err)
-{
-    int rc = 0;
-
-    if ((*out = json_deep_copy(old)) == NULL)
-        return dg_err_set(err, DG_ENOMEM, "out of memory");
-    for (size_t i = 0; i < o->nsets && !rc; i++)
-        rc = set_one(*out, o->sets[i], err);
-    if (rc) {
-        json_decref(*out);
-        *out = NULL;
+        snprintf(paths[i], sizeof paths[i], "%.*s", (int)(eq - o->sets[i]), o->sets[i]);
+        sets[i].path = paths[i];
+        sets[i].value = json_loads(eq + 1, JSON_DECODE_ANY, NULL);
+        if (sets[i].value == NULL)
+            sets[i].value = json_string(eq + 1);
+        if (sets[i].value == NULL)
+            return dg_err_set(err, DG_EINVAL, "--set '%s': not UTF-8", o->sets[i]);
     }
-    return rc;
+    return 0;
 }
 
-static int proposed(sim_t *s, const json_t *old, json_t **out, dg_err_t *err)
+/* --patch and --type: the text, parsed, as kubectl patch takes it. */
+static int parse_patch(const sim_opts_t *o, dg_sim_change_t *c, json_t **patch, dg_err_t *err)
+{
+    const char *type = o->type ? o->type : "merge";
+    json_error_t jerr;
+
+    if (strcmp(type, "merge") != 0 && strcmp(type, "json") != 0)
+        return dg_err_set(err, DG_EINVAL, "--type: '%s' is not merge or json", type);
+    if ((*patch = json_loads(o->patch, JSON_DECODE_ANY, &jerr)) == NULL)
+        return dg_err_set(err, DG_EPARSE, "--patch: not JSON: %s at column %d", jerr.text,
+                          jerr.column);
+    c->patch = *patch;
+    c->json_patch = strcmp(type, "json") == 0;
+    return 0;
+}
+
+/* --object: exactly one object, in the release namespace. */
+static int load_object(const sim_t *s, json_t **obj, dg_err_t *err)
 {
     dg_objset_t *set = NULL;
-    int rc;
+    int rc = ctl_load_objects("--object", s->o->object, s->rel->ns, s->o->max_bytes, 0, &set,
+                              NULL, err);
 
-    if (s->o->nsets)
-        return apply_sets(s->o, old, out, err);
-    if (s->o->patch)
-        return ctl_patch_apply(old, s->o->patch, s->o->type ? s->o->type : "merge", out, err);
-    rc = ctl_load_objects("--object", s->o->object, s->ns, s->o->max_bytes, 0, &set, NULL,
-                          err);
-    if (rc)
-        return rc;
-    if (dg_objset_count(set) != 1)
+    if (rc == 0 && dg_objset_count(set) != 1)
         rc = dg_err_set(err, DG_EINVAL, "%s: --object must hold exactly one object, not %zu",
                         s->o->object, dg_objset_count(set));
-    else
-        *out = json_incref(dg_objset_at(set, 0)->json);
+    else if (rc == 0)
+        *obj = json_incref(dg_objset_at(set, 0)->json);
     dg_objset_free(&set);
     return rc;
 }
 
-/* "hpa/test-nginx" -> kind and identity. */
-static int parse_target(sim_t *s, const dg_kindinfo_t **ki, dg_objid_t *id, dg_err_t *err)
-{
-    const sim_opts_t *o = s->o;
-    char *kind = s->kind;
-    const char *slash = strchr(o->target, '/');
-
-    if (slash == NULL || slash == o->target || slash[1] == '\0' ||
-        (size_t)(slash - o->target) >= sizeof s->kind)
-        return dg_err_set(err, DG_EINVAL, "--target '%s': expected KIND/NAME, e.g. hpa/test-nginx",
-                          o->target);
-    memcpy(kind, o->target, (size_t)(slash - o->target));
-    kind[slash - o->target] = '\0';
-    *ki = dg_kind_lookup(kind);
-    if (*ki == NULL)
-        return dg_err_set(err, DG_EINVAL, "--target '%s': unknown kind '%s'", o->target, kind);
-    if (o->subresource && strcmp((*ki)->group, "apps") != 0)
-        return dg_err_set(err, DG_EINVAL, "--subresource scale: %s has no judged scale subresource",
-                          (*ki)->kind);
-    *id = (dg_objid_t){(*ki)->group, (*ki)->kind, s->ns, slash + 1};
-    return 0;
-}
-
-/* The object before the change to @cur (as the webhook would see it) and after. */
-static int change(sim_t *s, const json_t *cur, json_t **old, json_t **obj, dg_err_t *err)
-{
-    json_decref(*old);
-    json_decref(*obj);
-    *obj = NULL;
-    *old = s->o->subresource ? as_scale(cur) : json_deep_copy(cur);
-    if (*old == NULL)
-        return dg_err_set(err, DG_ENOMEM, "out of memory");
-    return proposed(s, *old, obj, err);
-}
-
-/* A change live already holds is a no-op there, and the gate would allow
- * it untouched; what the operator asks is whether the gate lets that change
- * in, so it is judged as made to the baseline's object: the out-of-band
- * change, replayed (the seed's "replay governed changes"). */
-static int replay(sim_t *s, const dg_objid_t *id, const json_t *cur, json_t **old,
-                  json_t **obj, dg_err_t *err)
-{
-    const dg_obj_t *base = dg_objset_find(s->rel->objs, id);
-
-    if (base == NULL || base->json == cur || !json_equal(*old, *obj))
-        return 0;
-    fprintf(stderr, "driftctl simulate: note: live %s already holds this change; judging it as "
-            "made to the baseline's object (the out-of-band change, replayed)\n", s->o->target);
-    return change(s, base->json, old, obj, err);
-}
-
+/* The flags as the one change libdrift simulates (policy/simulate.c), as
+ * the consoles ask it too. */
 static int review_from_change(sim_t *s, dg_err_t *err)
 {
-    const dg_kindinfo_t *ki = NULL;
-    const json_t *cur;
-    json_t *old = NULL, *obj = NULL;
-    const char *api, *slash;
-    dg_review_req_t req;
-    dg_objid_t id;
-    int rc;
+    const sim_opts_t *o = s->o;
+    dg_sim_set_t sets[MAX_SETS] = {{0}};
+    char paths[MAX_SETS][512];
+    dg_sim_change_t c = {.target = o->target, .sets = sets, .nsets = o->nsets,
+                         .subresource = o->subresource, .user = o->user, .groups = o->groups,
+                         .ngroups = o->ngroups, .dry_run = o->dry_run, .from = o->from};
+    dg_sim_result_t res = {0};
+    json_t *patch = NULL, *obj = NULL;
+    int rc = parse_sets(o, sets, paths, err);
 
-    if ((rc = parse_target(s, &ki, &id, err)) != 0)
-        return rc;
-    if ((cur = find_current(s, &id, err)) == NULL)
-        return DG_ENOTFOUND;
-    if ((rc = change(s, cur, &old, &obj, err)) != 0 ||
-        (rc = replay(s, &id, cur, &old, &obj, err)) != 0)
-        goto out;
-    api = json_string_value(json_object_get(cur, "apiVersion"));
-    slash = api ? strchr(api, '/') : NULL;
-    req = (dg_review_req_t){.operation = "UPDATE", .ki = ki,
-                            .version = slash ? slash + 1 : api ? api : "v1",
-                            .subresource = s->o->subresource, .ns = s->ns, .name = id.name,
-                            .user = s->o->user ? s->o->user : "driftctl-simulate",
-                            .groups = s->o->groups, .ngroups = s->o->ngroups,
-                            .field_manager = "driftctl-simulate", .dry_run = s->o->dry_run,
-                            .object = obj, .old_object = old};
-    s->rv = dg_review_build(&req, err);
-    rc = s->rv ? 0 : err && err->code ? err->code : DG_EINVAL;
-out:
+    if (rc == 0 && o->patch)
+        rc = parse_patch(o, &c, &patch, err);
+    if (rc == 0 && o->object && (rc = load_object(s, &obj, err)) == 0)
+        c.object = obj;
+    if (rc == 0)
+        rc = dg_simulate_review(s->rel, s->live, &c, &res, err);
+    if (res.replayed)
+        fprintf(stderr, "driftctl simulate: note: %s\n", res.note);
+    s->rv = res.rv;
+    for (size_t i = 0; i < o->nsets; i++)
+        json_decref((json_t *)sets[i].value);
+    json_decref(patch);
     json_decref(obj);
-    json_decref(old);
     return rc;
 }
 
@@ -361,32 +282,25 @@ static int review_from_file(sim_t *s, dg_err_t *err)
 
 /* ---- judging ---------------------------------------------------------------------- */
 
-static int print_answer(const sim_t *s, const dg_decision_t *d, dg_err_t *err)
+static int answer(const sim_t *s, const dg_decision_t *d, dg_buf_t *out, dg_err_t *err)
 {
     const char *fmt = s->o->output ? s->o->output : s->o->review ? "response" : "table";
     dg_format_t f;
-    dg_buf_t out;
     char *text;
     int rc;
 
     if (strcmp(fmt, "response") == 0) {
         text = dg_review_encode(s->rv->api_version, s->rv->uid, &d->response);
-        if (text == NULL)
-            return dg_err_set(err, DG_ENOMEM, "out of memory");
-        puts(text);
+        rc = text == NULL || dg_buf_printf(out, "%s\n", text)
+                 ? dg_err_set(err, DG_ENOMEM, "out of memory") : 0;
         free(text);
-        return 0;
+        return rc;
     }
     if ((rc = dg_format_parse(fmt, &f, err)) != 0)
         return rc;
     if (f != DG_FMT_TABLE && f != DG_FMT_JSON)
         return dg_err_set(err, DG_EINVAL, "-o %s: simulate prints response, table or json", fmt);
-    dg_buf_init(&out, 0);
-    rc = dg_report_decision(d, s->rv, f, &out, err);
-    if (!rc)
-        fwrite(out.data ? out.data : "", 1, out.len, stdout);
-    dg_buf_free(&out);
-    return rc;
+    return dg_report_decision(d, s->rv, f, out, err);
 }
 
 /* The review first, when there is one: its namespace is the release's
@@ -405,11 +319,10 @@ static int load(sim_t *s, dg_err_t *err)
     if (s->o->target && from == CTL_NS_DEFAULT)
         return dg_err_set(err, DG_EINVAL, "--target needs -n NAMESPACE: %s names no namespace",
                           s->o->baseline);
-    snprintf(s->ns, sizeof s->ns, "%s", s->rel->ns);
     return 0;
 }
 
-static int judge(sim_t *s, bool *denied, dg_err_t *err)
+static int judge(sim_t *s, bool *denied, dg_buf_t *out, dg_err_t *err)
 {
     dg_decide_env_t env = {.now = (int64_t)time(NULL), .synced = true};
     dg_decision_t d;
@@ -433,7 +346,7 @@ static int judge(sim_t *s, bool *denied, dg_err_t *err)
     dg_decision_init(&d);
     rc = dg_decide(s->rv, s->bases, s->pol, &env, &d, err);
     if (!rc)
-        rc = print_answer(s, &d, err);
+        rc = answer(s, &d, out, err);
     *denied = !d.response.allowed;
     dg_decision_free(&d);
     return rc;
@@ -445,12 +358,15 @@ int ctl_simulate_main(int argc, char **argv)
     sim_t s = {.o = &o};
     dg_err_t err = {0};
     bool denied = false;
+    dg_buf_t out;
     int rc;
 
     if ((rc = parse_args(argc, argv, &o)) != 0)
         return ctl_parse_status(rc);
-    rc = judge(&s, &denied, &err);
-    rc = rc ? ctl_fail(&err) : denied ? CTL_FOUND : CTL_OK;
+    dg_buf_init(&out, 0);
+    rc = judge(&s, &denied, &out, &err);
+    rc = ctl_finish(rc, &err, &out, denied ? CTL_FOUND : CTL_OK);
+    dg_buf_free(&out);
     dg_review_free(&s.rv);
     dg_baselines_free(&s.bases);
     dg_release_free(&s.rel);

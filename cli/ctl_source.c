@@ -2,7 +2,8 @@
  * from the cluster with kubectl as driftgate reads it: the published
  * ConfigMap driftgate-baseline.<ns>.<release> in the baseline namespace,
  * else Helm's latest deployed release record (ConfigMap or Secret labelled
- * owner=helm,name=<release>), decoded by libdrift.
+ * owner=helm,name=<release>), decoded by libdrift. The one reader of the
+ * gate's baseline: status, reconcile, both consoles. Also who kubectl acts as.
  * SPDX-License-Identifier: Apache-2.0 */
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,7 +157,8 @@ static int decode_all(records_t *r, dg_err_t *err)
 
         /* A corrupt record is skipped, as driftgate skips it: said by name. */
         if (dg_helm_decode(obj, NULL, &r->recs[r->n], &e)) {
-            fprintf(stderr, "driftctl: warning: %s\n", e.msg);
+            dg_helm_record_free(&r->recs[r->n]); /* what it decoded before it failed */
+            fprintf(stderr, "driftctl: warning: %s; skipped\n", e.msg);
             continue;
         }
         r->ptrs[r->n] = &r->recs[r->n];
@@ -215,7 +217,60 @@ int ctl_source_read(const ctl_source_opts_t *o, time_t now, dg_release_t **rel,
         snprintf(src->location, sizeof src->location,
                  "no ConfigMap %s/driftgate-baseline.%s.%s and no deployed Helm release record "
                  "of %s in %s", o->baseline_ns, o->ns, o->release, o->release, o->ns);
+    /* The digest a plan is made against, as a publish of it would stamp it,
+     * so a saved plan or an open page can tell when the release moved on. */
+    if (!rc && *rel && (*rel)->digest == NULL && src->digest[0] &&
+        ((*rel)->digest = strdup(src->digest)) == NULL)
+        rc = dg_err_set(err, DG_ENOMEM, "out of memory");
     if (rc)
         dg_release_free(rel);
+    return rc;
+}
+
+int ctl_source_baseline(const ctl_source_opts_t *o, dg_release_t **rel, dg_err_t *err)
+{
+    ctl_source_t src;
+    int rc = ctl_source_read(o, time(NULL), rel, &src, err);
+
+    if (!rc && *rel == NULL)
+        rc = dg_err_set(err, DG_ENOTFOUND, "no baseline for release %s/%s: no ConfigMap in %s "
+                        "labelled for it (driftctl publish), and no deployed Helm release record "
+                        "in %s", o->ns, o->release, o->baseline_ns, o->ns);
+    else if (!rc && (*rel)->pending)
+        rc = dg_err_set(err, DG_EINVAL, "release %s/%s has revision %ld %s: Helm is changing it "
+                        "now; reconcile once it is deployed", o->ns, o->release,
+                        (*rel)->pending_revision, (*rel)->pending_status);
+    if (rc)
+        dg_release_free(rel);
+    return rc;
+}
+
+/* ---- who kubectl acts as ----------------------------------------------------------------- */
+
+int ctl_whoami(const ctl_kube_t *kube, json_t **user, dg_err_t *err)
+{
+    const char *argv[12] = {ctl_tool(kube->kubectl, "KUBECTL", "kubectl"), "auth", "whoami", "-o",
+                            "json"};
+    size_t n = 5;
+    dg_buf_t out;
+    json_t *doc = NULL;
+    int rc;
+
+    *user = NULL;
+    ctl_kube_flags(kube, argv, &n);
+    dg_buf_init(&out, 1 << 20);
+    rc = ctl_kubectl((char *const *)argv, NULL, 0, &out, NULL, err);
+    if (!rc) {
+        doc = json_loadb(out.data ? out.data : "", out.len, 0, NULL);
+        *user = json_incref(json_object_get(json_object_get(doc, "status"), "userInfo"));
+        if (!json_is_string(json_object_get(*user, "username")))
+            rc = dg_err_set(err, DG_EPARSE, "kubectl auth whoami printed no user");
+    }
+    json_decref(doc);
+    dg_buf_free(&out);
+    if (rc) {
+        json_decref(*user);
+        *user = NULL;
+    }
     return rc;
 }

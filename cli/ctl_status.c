@@ -22,7 +22,7 @@
 
 enum {
     O_RELEASE = 256, O_NS, O_BASELINE, O_LIVE, O_KINDS, O_POLICY, O_PLAN, O_BASELINE_NS,
-    O_WEBHOOK, O_KUBECONFIG, O_CONTEXT, O_KUBECTL, O_OUTPUT
+    O_WEBHOOK, O_OUTPUT
 };
 
 static const ctl_opt_t opts[] = {
@@ -41,10 +41,7 @@ static const ctl_opt_t opts[] = {
                                                    "baselines\n(default driftgate-system)"},
     {"webhook-name", 0, "NAME", O_WEBHOOK, "driftgate's webhook (default "
                                            "validate.driftgate.io)"},
-    {"kubeconfig", 0, "FILE", O_KUBECONFIG, "passed to kubectl"},
-    {"context", 0, "NAME", O_CONTEXT, "passed to kubectl"},
-    {"kubectl", 0, "PATH", O_KUBECTL, "the kubectl binary (default: $KUBECTL, else kubectl on\n"
-                                      "PATH)"},
+    CTL_KUBE_OPTS,
     {"output", 'o', "FMT", O_OUTPUT, "table (default) or json"},
     {NULL, 0, NULL, 0, NULL},
 };
@@ -87,9 +84,7 @@ static int parse_args(int argc, char **argv, status_opts_t *o)
         case O_PLAN: o->plan = a.val; break;
         case O_BASELINE_NS: o->baseline_ns = a.val; break;
         case O_WEBHOOK: o->webhook = a.val; break;
-        case O_KUBECONFIG: o->kube.kubeconfig = a.val; break;
-        case O_CONTEXT: o->kube.context = a.val; break;
-        case O_KUBECTL: o->kube.kubectl = a.val; break;
+        default: (void)ctl_kube_opt(&o->kube, c, a.val); break;
         case O_OUTPUT: o->output = a.val; break;
         }
     }
@@ -296,37 +291,6 @@ static int run(const status_opts_t *o, status_run_t *r, dg_status_t *s, dg_err_t
 
 /* ---- what the console's context line shows ------------------------------------------- */
 
-static bool has_kind(const char *list, const char *name)
-{
-    size_t n = strlen(name);
-
-    for (const char *p = list; (p = strstr(p, name)) != NULL; p += n)
-        if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
-            return true;
-    return false;
-}
-
-/* The kinds live evidence covers, as kubectl's short names: "svc,deploy,hpa". */
-static void audited(const status_run_t *r, char *buf, size_t size)
-{
-    const dg_kindinfo_t *ki;
-    const char *name;
-    size_t used;
-
-    buf[0] = '\0';
-    for (size_t i = 0; i < (r->kinds ? r->nkinds : dg_objset_count(r->live)); i++) {
-        const dg_gk_t gk = r->kinds ? r->kinds[i]
-                                    : (dg_gk_t){dg_objset_at(r->live, i)->id.group,
-                                                dg_objset_at(r->live, i)->id.kind};
-
-        ki = dg_kind_by_kind(gk.group, gk.kind);
-        name = ki ? (ki->shortname ? ki->shortname : ki->resource) : gk.kind;
-        used = strlen(buf);
-        if (!has_kind(buf, name))
-            snprintf(buf + used, size - used, "%s%s", used ? "," : "", name);
-    }
-}
-
 static void summarize(const status_opts_t *o, const status_run_t *r, const dg_status_t *s,
                       ctl_status_info_t *info)
 {
@@ -338,7 +302,7 @@ static void summarize(const status_opts_t *o, const status_run_t *r, const dg_st
     snprintf(info->release, sizeof info->release, "%s", s->release ? s->release : "");
     info->state = dg_status_state(s);
     info->variances = r->v.n;
-    audited(r, info->kinds, sizeof info->kinds);
+    ctl_context_kinds(r->kinds, r->nkinds, r->live, info->kinds, sizeof info->kinds);
     snprintf(info->artifact, sizeof info->artifact, "%s",
              !r->rel ? "none" : slash && slash[1] ? slash + 1 : where);
 }
@@ -357,15 +321,10 @@ static int status(int argc, char **argv, ctl_status_info_t *info)
     dg_variances_init(&r.v);
     dg_buf_init(&r.out, 0);
     rc = run(&o, &r, &s, &err);
-    if (rc)
-        rc = ctl_fail(&err);
-    else {
-        if (info)
-            summarize(&o, &r, &s, info);
-        else
-            fwrite(r.out.data ? r.out.data : "", 1, r.out.len, stdout);
-        rc = r.rel == NULL ? CTL_ERROR : r.v.n ? CTL_FOUND : CTL_OK;
-    }
+    if (!rc && info)
+        summarize(&o, &r, &s, info);
+    rc = ctl_finish(rc, &err, info ? NULL : &r.out,
+                    r.rel == NULL ? CTL_ERROR : r.v.n ? CTL_FOUND : CTL_OK);
     dg_buf_free(&r.out);
     ctl_live_free(&r.captured);
     dg_variances_free(&r.v);

@@ -203,6 +203,31 @@ static int run(const tl_opts_t *o, dg_policy_t **pol, dg_timeline_t **tl, tl_rea
     return dg_timeline_finish(*tl, err);
 }
 
+int ctl_timeline_json(const char *const *logs, size_t nlogs, const char *ns, const char *release,
+                      const dg_policy_t *pol, json_t **out, dg_err_t *err)
+{
+    dg_timeline_opts_t to = {.ns = ns, .release = release, .pol = pol};
+    dg_timeline_t *tl = dg_timeline_new(&to, INT64_MIN, err);
+    dg_report_timeline_ctx_t ctx;
+    tl_read_t r = {0};
+    dg_buf_t b;
+    int rc = tl ? 0 : DG_ENOMEM;
+
+    dg_buf_init(&b, 0);
+    for (size_t i = 0; !rc && i < nlogs; i++)
+        rc = read_log(tl, logs[i], &r, err);
+    if (!rc)
+        rc = dg_timeline_finish(tl, err);
+    ctx = (dg_report_timeline_ctx_t){r.lines, r.malformed};
+    if (!rc)
+        rc = dg_report_timeline(tl, DG_FMT_JSON, &ctx, &b, err);
+    if (!rc && (*out = json_loadb(b.data, b.len, 0, NULL)) == NULL)
+        rc = dg_err_set(err, DG_ENOMEM, "out of memory");
+    dg_buf_free(&b);
+    dg_timeline_free(&tl);
+    return rc;
+}
+
 int ctl_timeline_main(int argc, char **argv)
 {
     tl_opts_t o = {0};
@@ -224,15 +249,10 @@ int ctl_timeline_main(int argc, char **argv)
     ctx = (dg_report_timeline_ctx_t){r.lines, r.malformed};
     if (!rc)
         rc = dg_report_timeline(tl, fmt, &ctx, &out, &err);
-    if (rc) {
-        rc = ctl_fail(&err);
-    } else {
-        fwrite(out.data ? out.data : "", 1, out.len, stdout);
-        if (r.malformed)
-            fprintf(stderr, "driftctl timeline: %zu malformed line%s skipped (first: %s)\n",
-                    r.malformed, r.malformed == 1 ? "" : "s", r.first_bad);
-        rc = CTL_OK;
-    }
+    rc = ctl_finish(rc, &err, &out, CTL_OK);
+    if (rc == CTL_OK && r.malformed)
+        fprintf(stderr, "driftctl timeline: %zu malformed line%s skipped (first: %s)\n",
+                r.malformed, r.malformed == 1 ? "" : "s", r.first_bad);
     dg_buf_free(&out);
     dg_timeline_free(&tl);
     dg_policy_free(&pol);

@@ -14,7 +14,7 @@ PATH="$("$root/scripts/tools.sh"):$PATH"
 export PATH
 unset KUBECONFIG HELM_DRIVER
 pki=$work/pki
-cluster_port=$((21000 + RANDOM % 20000))
+cluster_port=$(free_ports 6)
 etcd_port=$cluster_port apiserver_port=$((cluster_port + 2))
 apiserver_pid=
 etcd_pid=

@@ -53,7 +53,7 @@ static const struct {
     const char *path;
 } routes[] = {
     {DG_ROLE_WEBHOOK, "/validate"},         {DG_ROLE_WEBHOOK, "/validate"},
-    {DG_ROLE_WEBHOOK, "/validate"},         {DG_ROLE_WEBHOOK, "/validate"},
+    {DG_ROLE_WEBHOOK, "/validate"},         {DG_ROLE_CONSOLE, "/api/v1/simulate"},
     {DG_ROLE_CONSOLE, "/api/v1/decisions"}, {DG_ROLE_WEBHOOK, "/readyz"},
     {DG_ROLE_METRICS, "/metrics"},          {DG_ROLE_WEBHOOK, "/nope"},
 };
@@ -63,8 +63,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned r = size ? data[0] % 8 : 0;
     const char *path = routes[r].path;
     bool validate = strcmp(path, "/validate") == 0;
+    bool post = validate || strcmp(path, "/api/v1/simulate") == 0; /* the console's hostile body */
     dg_http_req_t req = {.role = routes[r].role,
-                         .method = validate ? "POST" : strcmp(path, "/nope") == 0 ? "DELETE" : "GET",
+                         .method = post ? "POST" : strcmp(path, "/nope") == 0 ? "DELETE" : "GET",
                          .path = path, .timeout = size > 1 && data[1] == 's' ? "3s" : NULL,
                          .body = (const char *)data, .len = size};
     dg_http_resp_t resp = {0};

@@ -13,7 +13,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 status=0
 
-for t in manifest path decide http json timeline; do
+for t in manifest path decide http json timeline kevent; do
     corpus="$work/$t"
     mkdir -p "$corpus" "$root/fuzz/findings"
     cp "$root/fuzz/corpus/$t/"* "$corpus/" 2>/dev/null || true

@@ -1159,3 +1159,31 @@ int dg_report_plan(const dg_plan_t *plan, dg_format_t fmt, dg_buf_t *out, dg_err
     }
     return rc ? dg_err_set(err, DG_ENOMEM, "out of memory rendering the plan") : 0;
 }
+
+/* ---- an API's error -------------------------------------------------------------------- */
+
+int dg_report_status(int code, const char *msg, dg_buf_t *out)
+{
+    char safe[1024];
+    json_t *st;
+    char *text;
+    int rc;
+
+    snprintf(safe, sizeof safe, "%s", msg);
+    /* A JSON string must be valid UTF-8, and a Status with no body would
+     * leave the caller guessing. */
+    if ((st = json_string(safe)) == NULL)
+        for (char *c = safe; *c; c++)
+            if ((unsigned char)*c >= 0x80)
+                *c = '?';
+    json_decref(st);
+    st = json_pack("{s:s, s:s, s:{}, s:s, s:s, s:i}", "kind", "Status", "apiVersion", "v1",
+                   "metadata", "status", "Failure", "message", safe, "code", code);
+    text = st ? json_dumps(st, JSON_COMPACT) : NULL;
+    dg_buf_reset(out);
+    rc = text == NULL || dg_buf_puts(out, text) != 0 || dg_buf_puts(out, "\n") != 0 ? DG_ENOMEM
+                                                                                     : 0;
+    free(text);
+    json_decref(st);
+    return rc;
+}

@@ -107,4 +107,11 @@ DG_MUST_CHECK int dg_report_timeline(const dg_timeline_t *tl, dg_format_t fmt,
 DG_MUST_CHECK int dg_report_plan(const dg_plan_t *plan, dg_format_t fmt, dg_buf_t *out,
                                  dg_err_t *err);
 
+/** The Kubernetes Status an API answers an error with, as both consoles'
+ *  APIs and driftgate's endpoints send it: {"kind":"Status","apiVersion":
+ *  "v1","metadata":{},"status":"Failure","message":@msg,"code":@code} and a
+ *  newline, into @out (reset first). A byte of @msg (which may quote the
+ *  request) that is not UTF-8 is sent as '?'. Returns 0 or DG_ENOMEM. */
+DG_MUST_CHECK int dg_report_status(int code, const char *msg, dg_buf_t *out);
+
 #endif

@@ -202,3 +202,58 @@ int dg_status_render(const dg_status_t *s, dg_format_t fmt, dg_buf_t *out, dg_er
     json_decref(j);
     return rc ? dg_err_set(err, DG_ENOMEM, "out of memory rendering the status") : 0;
 }
+
+/* ---- the consoles' context line ------------------------------------------------------- */
+
+static bool has_kind(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+
+    for (const char *p = list; (p = strstr(p, name)) != NULL; p += n)
+        if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+            return true;
+    return false;
+}
+
+void dg_context_add_kind(char *kinds, size_t size, const char *group, const char *kind)
+{
+    const dg_kindinfo_t *ki = dg_kind_by_kind(group, kind);
+    const char *name = ki ? (ki->shortname ? ki->shortname : ki->resource) : kind;
+    size_t used = strlen(kinds);
+
+    if (name && !has_kind(kinds, name))
+        snprintf(kinds + used, size - used, "%s%s", used ? "," : "", name);
+}
+
+/* The file's name, not the directory it was written to. */
+static const char *last_part(const char *where)
+{
+    const char *slash = where ? strrchr(where, '/') : NULL;
+
+    return slash && slash[1] ? slash + 1 : where;
+}
+
+static const char *or(const char *s, const char *dflt)
+{
+    return s && s[0] ? s : dflt;
+}
+
+void dg_context_lines(const dg_context_t *c, char *l1, size_t n1, char *l2, size_t n2)
+{
+    snprintf(l1, n1, "context: %s / %s  workflow: %s  state: %s", or(c->ns, "?"),
+             or(c->release, "?"), DG_CONTEXT_WORKFLOW, or(c->state, "unknown"));
+    snprintf(l2, n2, "shell=%s cluster=%s audited=%s artifact=%s", or(c->shell, "none"),
+             or(c->cluster, "none"), or(c->audited, "none"), or(last_part(c->artifact), "none"));
+}
+
+json_t *dg_context_json(const dg_context_t *c)
+{
+    char l1[1024], l2[1536];
+
+    dg_context_lines(c, l1, sizeof l1, l2, sizeof l2);
+    return json_pack("{s:s?, s:s?, s:s, s:s, s:s, s:s, s:s, s:s, s:[s, s]}", "namespace", c->ns,
+                     "release", c->release, "workflow", DG_CONTEXT_WORKFLOW, "state",
+                     or(c->state, "unknown"), "shell", or(c->shell, "none"), "cluster",
+                     or(c->cluster, "none"), "audited", or(c->audited, "none"), "artifact",
+                     or(last_part(c->artifact), "none"), "lines", l1, l2);
+}

@@ -85,4 +85,39 @@ const char *dg_status_age(long seconds, char *buf, size_t size);
 DG_MUST_CHECK int dg_status_render(const dg_status_t *s, dg_format_t fmt, dg_buf_t *out,
                                    dg_err_t *err);
 
+/* ---- the consoles' context line ------------------------------------------------------- */
+
+/* The seed's context line names the workflow an operator runs on the
+ * console, an audit of a Helm release; the card's DG_STATUS_WORKFLOW names
+ * what the pipeline assures. Two fields, two names, as in the seed. */
+#define DG_CONTEXT_WORKFLOW "helm-release-audit"
+
+/* What the two context lines say. Strings borrowed; NULL = "?" for the
+ * scope, "unknown" for the state, "none" for the rest. */
+typedef struct dg_context {
+    const char *ns, *release;
+    const char *state;     /* dg_state_name(), or a host's "no-cluster", ... */
+    const char *shell;     /* the operator's shell's name, or the host's */
+    const char *cluster;   /* the kubectl context, "offline", ... */
+    const char *audited;   /* the kinds the evidence covers: "hpa,svc" */
+    const char *artifact;  /* the baseline: a path or a location; its last
+                            * part is shown */
+} dg_context_t;
+
+/** Append to @kinds ("hpa,svc", at most @size bytes with the NUL) the
+ *  kubectl short name of @group/@kind unless it is there already: how
+ *  every host spells the kinds its evidence covers. */
+void dg_context_add_kind(char *kinds, size_t size, const char *group, const char *kind);
+
+/** The two lines every console shows, the terminal's and both web hosts':
+ *  "context: NS / RELEASE  workflow: helm-release-audit  state: STATE" and
+ *  "shell=S cluster=C audited=KINDS artifact=FILE", into @l1 and @l2. */
+void dg_context_lines(const dg_context_t *c, char *l1, size_t n1, char *l2, size_t n2);
+
+/** The context as the consoles' /api/v1/context says it: {"namespace",
+ *  "release", "workflow": DG_CONTEXT_WORKFLOW, "state", "shell", "cluster",
+ *  "audited", "artifact", "lines": [l1, l2]} (dg_context_lines()).
+ *  Returns a new reference, or NULL out of memory. */
+json_t *dg_context_json(const dg_context_t *c);
+
 #endif

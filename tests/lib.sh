@@ -56,3 +56,21 @@ summary() {
     echo "$1: $checks checks, $fails failed"
     [ "$fails" -eq 0 ]
 }
+
+# free_ports N: print the first of N consecutive loopback ports nobody
+# listens on, below Linux's ephemeral range (32768 up), where outgoing
+# connections take their ports: a random base there collided with another
+# suite's client connections when several ran at once.
+free_ports() {
+    local n=$1 base p
+    for _ in $(seq 50); do
+        base=$((10000 + RANDOM % (22000 - n)))
+        for ((p = base; p < base + n; p++)); do
+            (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue 2
+        done
+        echo "$base"
+        return
+    done
+    echo "no $n free ports on 127.0.0.1" >&2
+    return 1
+}

@@ -10,6 +10,8 @@
 
 #include "console.h"
 #include "decisions.h"
+#include "drift.h"
+#include "events.h"
 #include "log.h"
 #include "metrics.h"
 #include "report.h"
@@ -158,6 +160,7 @@ static void validate(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *res
         resp->status = 200;
         resp->content_type = "application/json";
         judged(g, rv, &d, now_ns() - t0);
+        dg_events_decision(g->events, rv, &d); /* filed, posted later: never waited for */
     }
     dg_decision_free(&d);
     dg_snapshot_release(&snap);
@@ -251,8 +254,11 @@ static json_t *releases(dg_gate_t *g)
 static json_t *variances(dg_gate_t *g)
 {
     dg_snapshot_t *snap = dg_store_acquire(g->store);
-    json_t *v = json_pack("{s:O, s:I, s:b}", "variances", snap->variances, "total",
-                          (json_int_t)snap->nvariances, "synced", snap->synced);
+    /* Each variance carries its drift episode (the audit adds it); the
+     * episodes that ended lately are beside them. */
+    json_t *v = json_pack("{s:O, s:I, s:b, s:o}", "variances", snap->variances, "total",
+                          (json_int_t)snap->nvariances, "synced", snap->synced, "endedEpisodes",
+                          dg_drift_ended(g->drift));
 
     dg_snapshot_release(&snap);
     return v;
@@ -319,16 +325,29 @@ static void console_route(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t
 
     if (strcmp(p, "/api/v1/releases") == 0)
         return set_json(resp, 200, releases(g));
-    if (strcmp(p, "/api/v1/variances") == 0)
-        return set_json(resp, 200, variances(g));
+    if (strcmp(p, "/api/v1/variances") == 0) {
+        json_t *one = dg_console_variances(g, req);
+
+        return set_json(resp, 200, one ? one : variances(g));
+    }
     if (strcmp(p, "/api/v1/decisions") == 0)
         return g->decisions ? set_json(resp, 200, dg_decisions_json(g->decisions))
                             : dg_http_error(resp, 404, "decisions are not kept here");
     if (strcmp(p, "/api/v1/timeline") == 0)
         return timeline(g, req, resp);
-    if (strcmp(p, "/console") == 0 || strcmp(p, "/console/") == 0 || strcmp(p, "/") == 0)
-        return text(resp, 200, "text/html; charset=utf-8", dg_console_html);
-    dg_http_error(resp, 404, "no route %s", p);
+    if (strcmp(p, "/api/v1/context") == 0)
+        return dg_console_context(g, req, resp);
+    if (strcmp(p, "/api/v1/plan") == 0)
+        return dg_console_plan(g, req, resp);
+    if (strcmp(p, "/api/v1/simulate") == 0)
+        return dg_console_simulate(g, req, resp);
+    if (strcmp(p, "/api/v1/reconcile") == 0)
+        return dg_http_error(resp, 405, "driftgate's console is read-only: reconcile with "
+                                        "driftctl reconcile --release NAME -n NS --apply");
+    if (strncmp(p, "/api/v1/assets/", 15) == 0)
+        return dg_console_download(g, req, resp);
+    if (!dg_console_asset(req, resp))
+        dg_http_error(resp, 404, "no route %s", p);
 }
 
 void dg_api_handle(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *resp)
@@ -347,7 +366,9 @@ void dg_api_handle(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *resp)
         resp->content_type = "text/plain; version=0.0.4";
         if (dg_metrics_render(g->metrics, &resp->body,
                               g->tls ? dg_tls_expiry_seconds(g->tls) : 0,
-                              dg_log_dropped(g->log)) != 0)
+                              dg_log_dropped(g->log)) != 0 ||
+            dg_events_metrics(g->events, &resp->body) != 0 ||
+            dg_drift_metrics(g->drift, (int64_t)time(NULL), &resp->body) != 0)
             dg_http_error(resp, 500, "out of memory");
         return;
     }

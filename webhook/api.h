@@ -1,7 +1,7 @@
 /* webhook/api.h: driftgate's routes: on the webhook listener POST
  * /validate, POST /audit, /healthz, /readyz; on the metrics listener
  * /metrics; on the console listener /api/v1/{releases,variances,decisions,
- * timeline} and /console/.
+ * timeline}, the console's own endpoints and its assets (console.h).
  * SPDX-License-Identifier: Apache-2.0 */
 #ifndef DG_API_H
 #define DG_API_H

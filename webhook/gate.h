@@ -44,10 +44,14 @@ typedef struct dg_gate_cfg {
     unsigned dir_poll_s;
     size_t helm_record_max;     /* a Helm record's data.release; 0 = default */
     size_t helm_release_max;    /* a Helm release inflated; 0 = default */
+    bool events;                /* post Kubernetes Events (with a Kubernetes source) */
+    unsigned events_qps, events_burst; /* their token bucket */
 } dg_gate_cfg_t;
 
 typedef struct dg_kube dg_kube_t; /* kube.h */
 typedef struct dg_tls dg_tls_t;   /* tls.h */
+struct dg_events;                 /* events.h */
+struct dg_drift;                  /* drift.h */
 
 /* One gate: everything a running driftgate keeps is reached from here, so
  * two gates in one process (tests) share nothing. */
@@ -62,6 +66,10 @@ typedef struct dg_gate {
     dg_timelines_t *timelines;       /* what POST /audit was sent, or NULL: not kept */
     dg_kube_t *kube;                 /* owned: the Kubernetes source, or NULL: none */
     dg_tls_t *tls;                   /* owned: the serving certificate; NULL in tests */
+    /* The Event poster, or NULL: none posted. Atomic: it starts after the
+     * audit thread that reads it. */
+    struct dg_events *_Atomic events;
+    struct dg_drift *drift;          /* the audit's episodes, or NULL: no audit */
     atomic_long inflight;            /* requests received and not yet completed */
     atomic_size_t inflight_body;     /* their body bytes, against max_inflight_body */
     atomic_bool draining;            /* SIGTERM received: /readyz fails */

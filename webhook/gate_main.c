@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "drift.h"
+#include "events.h"
 #include "gate.h"
 #include "http.h"
 #include "kube.h"
@@ -116,6 +118,17 @@ static const opt_t opts[] = {
     {"helm-release-max-bytes", "N", "DRIFTGATE_HELM_RELEASE_MAX_BYTES", O_SIZE,
      F(cfg.helm_release_max), 1ul << 30,
      "largest Helm release once inflated; a bigger one is logged and skipped\n(default 32Mi)"},
+    {"events", NULL, "DRIFTGATE_EVENTS", O_TRUE, F(cfg.events), 0,
+     "post Kubernetes Events (DriftDenied, DriftBreakGlass, DriftReconciled,\n"
+     "DriftDetected, DriftResolved) on the objects judged and audited (the default\n"
+     "with --kubeconfig or --in-cluster; needs create and patch on events.k8s.io events,\n"
+     "and list for the timeline rebuilt from them on start)"},
+    {"no-events", NULL, NULL, O_FALSE, F(cfg.events), 0, "post no Events"},
+    {"events-qps", "N", "DRIFTGATE_EVENTS_QPS", O_UINT, F(cfg.events_qps), 1000,
+     "Event writes per second, on average (default 5); repeats are counted into\n"
+     "one Event's series while they wait"},
+    {"events-burst", "N", "DRIFTGATE_EVENTS_BURST", O_UINT, F(cfg.events_burst), 10000,
+     "Event writes allowed at once (default 25)"},
     {"log-level", "LEVEL", "DRIFTGATE_LOG_LEVEL", O_STR, F(level), 0,
      "debug, info, warn or error (default info)"},
     {"help", NULL, NULL, O_HELP, 0, 0, "this text"},
@@ -127,8 +140,9 @@ static void usage(FILE *out)
 {
     fputs("Usage: driftgate --tls-cert FILE --tls-key FILE [flags]\n\n"
           "The driftgate admission webhook: judges CREATE, UPDATE and DELETE of governed\n"
-          "objects against their Helm release baselines. Every flag but --help, --version\n"
-          "and --fail-closed has the environment twin shown (booleans: true or false).\n\n",
+          "objects against their Helm release baselines. Every flag but --help, --version,\n"
+          "--fail-closed and --no-events has the environment twin shown (booleans: true or\n"
+          "false).\n\n",
           out);
     for (size_t i = 0; i < NOPTS; i++) {
         const opt_t *o = &opts[i];
@@ -412,6 +426,30 @@ static dg_timelines_t *new_timelines(const dg_gate_t *g, dg_err_t *err)
     return dg_timelines_new(&to, DG_TIMELINES_PER_RELEASE, DG_TIMELINES_RELEASES, err);
 }
 
+/* Events go to the cluster the Kubernetes source reads, from the pod
+ * ($POD_NAME, the chart's downward API; else the host name). Without a
+ * cluster there is nowhere to post them. */
+static int start_events(dg_gate_t *g)
+{
+    const char *pod = getenv("POD_NAME");
+    char host[256] = "";
+    dg_events_t *ev;
+    dg_err_t err = {0};
+    char msg[600];
+
+    if (!g->cfg->events || !(g->cfg->kubeconfig || g->cfg->in_cluster))
+        return 0;
+    if (pod == NULL || !pod[0])
+        gethostname(host, sizeof host - 1);
+    ev = dg_events_start(g, pod && pod[0] ? pod : host, &err);
+    atomic_store(&g->events, ev);
+    if (ev == NULL) {
+        fprintf(stderr, "driftgate: %s\n", dg_err_format(&err, msg, sizeof msg));
+        return -1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     settings_t st = {.cfg = {.listen = ":8443", .metrics_listen = ":9090",
@@ -420,11 +458,13 @@ int main(int argc, char **argv)
                              .max_body = DG_GATE_DEFAULT_MAX_BODY,
                              .max_inflight_body = (size_t)32 << 20, .max_conns_per_ip = 256,
                              .request_timeout_s = 10, .shutdown_delay_s = 5,
-                             .reread_budget_ms = 1000, .audit_interval_s = 60, .dir_poll_s = 1},
+                             .reread_budget_ms = 1000, .audit_interval_s = 60, .dir_poll_s = 1,
+                             .events = true, .events_qps = 5, .events_burst = 25},
                      .level = "info"};
     dg_gate_cfg_t *cfg = &st.cfg;
     dg_gate_t g = {.cfg = cfg};
     dg_reread_t *reread = NULL;
+    dg_events_t *events;
     sigset_t stop;
     dg_err_t err = {0};
     char msg[600];
@@ -449,7 +489,8 @@ int main(int argc, char **argv)
     g.metrics = dg_metrics_new();
     g.store = g.metrics ? dg_store_new(g.metrics, g.log) : NULL;
     g.decisions = dg_decisions_new();
-    if (g.store == NULL || g.decisions == NULL ||
+    g.drift = dg_drift_new();
+    if (g.store == NULL || g.decisions == NULL || g.drift == NULL ||
         (g.tls = dg_tls_new(cfg->tls_cert, cfg->tls_key, cfg->client_ca, cfg->client_names,
                             &err)) == NULL ||
         load_policy(&g, &err) != 0 || start_sources(&g, &err) < 0 ||
@@ -465,15 +506,20 @@ int main(int argc, char **argv)
         fprintf(stderr, "driftgate: out of memory\n");
         goto out;
     }
+    if (start_events(&g) != 0)
+        goto out;
     rc = serve(&g, &stop);
 out:
-    dg_kube_stop(&g.kube);
+    dg_kube_stop(&g.kube); /* the audit posts Events: it stops first */
+    events = atomic_exchange(&g.events, NULL);
+    dg_events_stop(&events);
     dg_reread_free(&reread);
     dg_store_free(&g.store);
     dg_policy_free(&g.policy);
     dg_tls_free(&g.tls);
     dg_decisions_free(&g.decisions);
     dg_timelines_free(&g.timelines);
+    dg_drift_free(&g.drift);
     dg_metrics_free(&g.metrics); /* everything above counted in it ... */
     dg_log_free(&g.log);         /* ... and logged to it: written out here */
     return rc;

@@ -20,8 +20,10 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "assets.h"
 #include "log.h"
 #include "metrics.h"
+#include "report.h"
 #include "tls.h"
 
 /* Per-request state, from the first callback to the completion notice. */
@@ -61,29 +63,32 @@ void dg_http_error(dg_http_resp_t *resp, int status, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
-    json_t *st;
-    char *text;
 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    /* Messages can quote the request; a JSON string must be valid UTF-8, and
-     * a Status with no body would leave the caller guessing. */
-    if ((st = json_string(msg)) == NULL)
-        for (char *c = msg; *c; c++)
-            if ((unsigned char)*c >= 0x80)
-                *c = '?';
-    json_decref(st);
     resp->status = status;
     resp->content_type = "application/json";
-    st = json_pack("{s:s, s:s, s:{}, s:s, s:s, s:i}", "kind", "Status", "apiVersion", "v1",
-                   "metadata", "status", "Failure", "message", msg, "code", status);
-    text = st ? json_dumps(st, JSON_COMPACT) : NULL;
-    dg_buf_reset(&resp->body);
-    if (text == NULL || dg_buf_puts(&resp->body, text) != 0 || dg_buf_puts(&resp->body, "\n"))
+    if (dg_report_status(status, msg, &resp->body) != 0)
         resp->body.len = 0;
-    free(text);
-    json_decref(st);
+}
+
+/* The console listener serves a page: the page's CSP, no sniffing, no
+ * framing, on every answer (an API answer opened directly included). */
+static void console_headers(struct MHD_Response *mr, const dg_http_resp_t *r)
+{
+    char disp[160];
+
+    MHD_add_response_header(mr, "Content-Security-Policy", DG_CONSOLE_CSP);
+    MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(mr, "X-Frame-Options", "DENY");
+    MHD_add_response_header(mr, "Referrer-Policy", "no-referrer");
+    if (r->etag)
+        MHD_add_response_header(mr, "ETag", r->etag);
+    if (r->filename) {
+        snprintf(disp, sizeof disp, "attachment; filename=\"%s\"", r->filename);
+        MHD_add_response_header(mr, "Content-Disposition", disp);
+    }
 }
 
 static enum MHD_Result send_resp(dg_http_t *h, struct MHD_Connection *conn, dg_http_resp_t *r)
@@ -96,7 +101,9 @@ static enum MHD_Result send_resp(dg_http_t *h, struct MHD_Connection *conn, dg_h
     if (mr == NULL)
         return MHD_NO;
     MHD_add_response_header(mr, "Content-Type", r->content_type ? r->content_type : "text/plain");
-    MHD_add_response_header(mr, "Cache-Control", "no-store");
+    MHD_add_response_header(mr, "Cache-Control", r->etag ? DG_CONSOLE_CACHE : "no-store");
+    if (h->role == DG_ROLE_CONSOLE)
+        console_headers(mr, r);
     if (r->status >= 400 && r->status != 404 && r->status != 403)
         dg_metrics_rejected(h->gate->metrics, r->status);
     ret = MHD_queue_response(conn, (unsigned)r->status, mr);
@@ -128,6 +135,8 @@ static bool reserve(dg_http_t *h, conn_req_t *cr, size_t n)
 
 bool dg_http_is_upload(dg_role_t role, const char *path)
 {
+    if (role == DG_ROLE_CONSOLE)
+        return strcmp(path, "/api/v1/simulate") == 0;
     return role == DG_ROLE_WEBHOOK && (strcmp(path, "/validate") == 0 || strcmp(path, "/audit") == 0);
 }
 
@@ -267,7 +276,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (cr->state == FRESH) {
         cr->req = (dg_http_req_t){h->role, method, url, arg(conn, "timeout"), arg(conn, "namespace"),
                                   arg(conn, "release"), arg(conn, "object"),
-                                  cr->body.data ? cr->body.data : "", cr->body.len, NULL};
+                                  cr->body.data ? cr->body.data : "", cr->body.len,
+                                  MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                              "If-None-Match"),
+                                  NULL};
         if (cr->early_status)
             dg_http_error(&cr->resp, cr->early_status, "%s", cr->early_msg);
         else if (cr->too_big)
@@ -276,7 +288,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         else if (cr->over_budget)
             dg_http_error(&cr->resp, 503, "%s",
                           "too many request bodies in flight (--max-inflight-bytes); retry");
-        else if (dg_http_is_upload(h->role, url)) {
+        else if (h->role == DG_ROLE_WEBHOOK && dg_http_is_upload(h->role, url)) {
             cr->conn = conn;
             cr->state = JUDGING;
             enqueue(strcmp(url, "/validate") == 0 ? &h->judge : &h->audit, cr);

@@ -28,6 +28,7 @@ typedef struct dg_http_req {
     const char *ns, *release, *object; /* ?namespace=, ?release=, ?object=, or NULL */
     const char *body;
     size_t len;
+    const char *if_none_match; /* the If-None-Match header, or NULL */
     dg_arena_t *arena;     /* NULL, or the worker's: reused for every request it
                             * judges, reset after each */
 } dg_http_req_t;
@@ -36,6 +37,8 @@ typedef struct dg_http_resp {
     int status;
     const char *content_type; /* static */
     dg_buf_t body;
+    const char *etag;         /* static or NULL: a console asset, revalidated by ETag */
+    const char *filename;     /* static or NULL: sent as an attachment of that name */
 } dg_http_resp_t;
 
 typedef struct dg_http dg_http_t;
@@ -53,7 +56,8 @@ void dg_http_quiesce(dg_http_t *http);
 void dg_http_stop(dg_http_t **http, unsigned grace_s);
 
 /** Whether @path on @role's listener takes a JSON body by POST (/validate,
- *  /audit): those get the method, content-type and size checks. */
+ *  /audit; the console's /api/v1/simulate): those get the method,
+ *  content-type and size checks. */
 bool dg_http_is_upload(dg_role_t role, const char *path);
 
 /** Fill @resp with a Kubernetes-style Status error body. */

@@ -7,9 +7,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "diff.h"
+#include "drift.h"
+#include "episode.h"
+#include "events.h"
+#include "json.h"
 #include "kube_watch.h"
+#include "managed.h"
+#include "rfc3339.h"
+#include "timelines.h"
 #include "log.h"
 #include "metrics.h"
 #include "report.h"
@@ -19,6 +27,12 @@
 #define LIST_TIMEOUT_MS 30000L
 #define MAX_PAGE_BYTES ((size_t)256 << 20)
 #define FIRST_PASS_DELAY_MS 2000L /* let the first lists land */
+#define MAX_EPISODES 20000        /* open drift episodes tracked */
+#define MAX_ENDED 256             /* ended ones shown */
+#define MAX_OWNER_READS 32        /* new episodes per pass whose object is read for who */
+#define VALUE_MAX 120
+#define CAUSE_WINDOW_S 300        /* an episode this young may still learn its cause */
+#define MAX_CAUSE_READS 64        /* objects per pass whose timeline is asked for causes */
 
 struct dg_kube_audit {
     dg_kube_client_t *client;
@@ -28,6 +42,12 @@ struct dg_kube_audit {
     bool started;
     json_t *versions;      /* API group -> preferred version ("v2") */
     json_t *results;       /* "ns/release|objid" -> variances (JSON array) last read */
+    dg_episodes_t *episodes; /* this thread's own; published to g->drift */
+    /* One pass: "ns/release|objid" -> {the object's regarding fields} for
+     * every object read, and the count of objects read again for who. */
+    json_t *read;
+    int owner_reads, cause_reads;
+    const dg_snapshot_t *snap; /* the pass's */
 };
 
 /* One LIST's worth: the baseline objects of one kind in one namespace. */
@@ -248,6 +268,265 @@ static dg_strmap_t *collect(const dg_snapshot_t *snap, const dg_policy_t *pol)
     return buckets;
 }
 
+/* ---- drift episodes and their Events -------------------------------------------------------- */
+
+static int64_t unix_now(void)
+{
+    return (int64_t)time(NULL);
+}
+
+static void show(const json_t *v, char *out, size_t size)
+{
+    char *d = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+
+    snprintf(out, size, "%.*s", VALUE_MAX, d ? d : "absent");
+    free(d);
+}
+
+/* The break-glass expiry on the live object, when it carries break-glass
+ * (the policy's annotations); 0 when none. Read, not judged: whether the
+ * hold was honoured is the gate's business when the change was made. */
+static int64_t hold_until(const dg_policy_t *pol, const json_t *obj)
+{
+    const dg_breakglass_t *bg = dg_policy_breakglass(pol);
+    const json_t *ann = json_object_get(json_object_get(obj, "metadata"), "annotations");
+    const char *why = bg && bg->annotation ? json_string_value(json_object_get(ann, bg->annotation)) : NULL;
+    const char *exp = bg && bg->expires_annotation
+                          ? json_string_value(json_object_get(ann, bg->expires_annotation))
+                          : NULL;
+    int64_t t;
+
+    if (why == NULL || !why[0] || exp == NULL || dg_rfc3339_parse(exp, &t, NULL) != 0)
+        return 0;
+    return t;
+}
+
+/* Who set @path: the field manager owning it, read from the object with
+ * its managedFields (the LIST drops them: most of its bytes). Only for a
+ * new episode, and a bounded number per pass. */
+static char *field_manager(struct dg_kube_audit *a, const bucket_t *b, const char *name,
+                           const char *path)
+{
+    dg_kube_req_t req = {.verb = DG_KUBE_GET, .timeout_ms = LIST_TIMEOUT_MS,
+                         .max_bytes = (size_t)8 << 20};
+    const char *ver = b->ki->group[0] ? json_string_value(json_object_get(a->versions, b->ki->group))
+                                      : "v1";
+    dg_buf_t url, body;
+    json_t *obj = NULL;
+    const char *who = NULL;
+    char *out = NULL;
+    dg_err_t err = {0};
+
+    if (ver == NULL || a->owner_reads++ >= MAX_OWNER_READS)
+        return NULL;
+    dg_buf_init(&url, 0);
+    dg_buf_init(&body, 0);
+    if (list_path(b, ver, NULL, &url) == 0) {
+        char *q = strchr(url.data, '?');
+
+        if (q) {
+            url.len = (size_t)(q - url.data);
+            *q = '\0';
+        }
+        if (dg_buf_puts(&url, "/") == 0 && dg_kube_client_escape(&url, name) == 0 &&
+            dg_kube_client_get(a->conn, url.data, &req, &body, &err) == 200 && err.code == 0)
+            obj = dg_json_parse(body.data ? body.data : "", body.len, 0, "object", NULL);
+    }
+    who = json_string_value(json_object_get(
+        dg_managed_owner(json_object_get(json_object_get(obj, "metadata"), "managedFields"), obj,
+                         path),
+        "manager"));
+    if (who)
+        out = strdup(who);
+    json_decref(obj);
+    dg_buf_free(&url);
+    dg_buf_free(&body);
+    return out;
+}
+
+/* The timeline POST /audit keeps of one object, for the causes of its
+ * young episodes: rendered at most once per object and pass, for at most
+ * MAX_CAUSE_READS objects a pass, and not at all for a release the audit
+ * backend told nothing. NULL when there is nothing to ask. */
+static json_t *object_timeline(struct dg_kube_audit *a, const bucket_t *b, const target_t *t)
+{
+    char spec[400];
+    dg_buf_t out;
+    json_t *doc;
+
+    if (a->g->timelines == NULL || a->cause_reads >= MAX_CAUSE_READS ||
+        dg_timelines_count(a->g->timelines, t->rel->ns, t->rel->name) == 0)
+        return NULL;
+    a->cause_reads++;
+    snprintf(spec, sizeof spec, "%s/%s", b->ki->resource, t->obj->id.name);
+    dg_buf_init(&out, 0);
+    doc = dg_timelines_render(a->g->timelines, t->rel->ns, t->rel->name, spec, DG_FMT_JSON, &out,
+                              NULL) == 0 && out.len
+              ? dg_json_parse(out.data, out.len, 0, "timeline", NULL)
+              : NULL;
+    dg_buf_free(&out);
+    return doc;
+}
+
+/* What the audit log says caused @ep: the newest write to its object let
+ * through (2xx, not a dry run) that set its path: the one whose value the
+ * audit sees. */
+static void cause(struct dg_kube_audit *a, const json_t *doc, dg_episode_t *ep)
+{
+    int64_t last = 0;
+    const char *user = NULL;
+    json_t *e;
+    size_t i;
+
+    json_array_foreach(json_object_get(doc, "events"), i, e) {
+        const char *stage = json_string_value(json_object_get(e, "stage"));
+        json_int_t code = json_integer_value(json_object_get(e, "code"));
+        const json_t *x;
+        size_t j;
+        int64_t when;
+
+        if (!stage || strcmp(stage, "out-of-band-mutation") != 0 || code < 200 || code > 299 ||
+            json_is_true(json_object_get(e, "dryRun")) ||
+            dg_rfc3339_parse(json_string_value(json_object_get(e, "time")), &when, NULL) != 0)
+            continue;
+        json_array_foreach(json_object_get(e, "variances"), j, x) {
+            const char *p = json_string_value(json_object_get(x, "path"));
+
+            if (p && strcmp(p, ep->path) == 0) {
+                last = when;
+                user = json_string_value(json_object_get(e, "user"));
+            }
+        }
+    }
+    if (last && dg_episodes_cause(ep, last, user) != 0)
+        dg_log(a->g->log, DG_LOG_ERROR, "audit: out of memory", NULL);
+}
+
+static void episode_event(struct dg_kube_audit *a, const json_t *reg, const char *reason,
+                          const char *path, const char *desired, const char *live,
+                          const char *by, const char *release)
+{
+    dg_kevent_t e = {.reason = reason, .action = "Audit", .warning = strcmp(reason, "DriftDetected") == 0,
+                     .api_version = json_string_value(json_object_get(reg, "apiVersion")),
+                     .kind = json_string_value(json_object_get(reg, "kind")),
+                     .ns = json_string_value(json_object_get(reg, "namespace")),
+                     .name = json_string_value(json_object_get(reg, "name")),
+                     .uid = json_string_value(json_object_get(reg, "uid")),
+                     .resource_version = json_string_value(json_object_get(reg, "resourceVersion")),
+                     .group = json_string_value(json_object_get(reg, "group")),
+                     .resource = json_string_value(json_object_get(reg, "resource")),
+                     .path = path, .desired = desired, .value = live, .value_label = "live",
+                     .user = by, .release = release};
+
+    dg_events_post(a->g->events, &e);
+}
+
+/* Each variance of one object read this pass: its episode observed (a new
+ * one posts DriftDetected), and carried in its JSON for /api/v1/variances. */
+static void episodes(struct dg_kube_audit *a, const bucket_t *b, const target_t *t,
+                     const json_t *obj, const dg_variances_t *v, json_t *vars)
+{
+    char rel[400], id[400], key[800], want[VALUE_MAX + 1], got[VALUE_MAX + 1], api[200];
+    const json_t *meta = json_object_get(obj, "metadata");
+    int64_t now = unix_now(), hold = hold_until(a->g->policy, obj);
+    json_t *reg, *tl = NULL;
+    bool asked = false;
+
+    snprintf(rel, sizeof rel, "%s/%s", t->rel->ns, t->rel->name);
+    dg_objid_format(&t->obj->id, id, sizeof id);
+    snprintf(key, sizeof key, "%s|%s", rel, id);
+    /* A LIST's items carry no apiVersion: the one it was read at is the
+     * object's (kubectl events --for selects on it). */
+    snprintf(api, sizeof api, "%s%s%s", b->ki->group, b->ki->group[0] ? "/" : "",
+             b->ki->group[0] ? json_string_value(json_object_get(a->versions, b->ki->group)) ?
+                                   json_string_value(json_object_get(a->versions, b->ki->group)) : "v1"
+                             : "v1");
+    reg = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?, s:s, s:s}", "apiVersion", api,
+                    "kind", t->obj->id.kind, "namespace", t->obj->id.ns, "name", t->obj->id.name,
+                    "uid", json_string_value(json_object_get(meta, "uid")), "resourceVersion",
+                    json_string_value(json_object_get(meta, "resourceVersion")), "group",
+                    b->ki->group, "resource", b->ki->resource);
+    if (reg == NULL || json_object_set_new(a->read, key, reg) != 0)
+        return;
+    for (size_t i = 0; i < v->n; i++) {
+        const dg_variance_t *x = &v->items[i];
+        dg_episode_obs_t o = {rel, id, x->path, t->rel->revision, NULL, hold};
+        bool is_new = false;
+        dg_episode_t *ep = dg_episodes_observe(a->episodes, &o, now, &is_new);
+
+        if (ep == NULL)
+            continue;
+        if (is_new) {
+            char *who = obj && x->path[0] ? field_manager(a, b, t->obj->id.name, x->path) : NULL;
+            dg_episode_obs_t again = o;
+
+            if (who) { /* observed again at once: who is recorded */
+                again.changed_by = who;
+                ep = dg_episodes_observe(a->episodes, &again, now, &is_new);
+                free(who);
+                if (ep == NULL)
+                    continue;
+            }
+            show(x->desired, want, sizeof want);
+            show(x->live, got, sizeof got);
+            episode_event(a, reg, "DriftDetected", x->path[0] ? x->path : "(object)", want, got,
+                          ep->changed_by, rel);
+        }
+        /* The audit backend may hear of the write after the audit sees its
+         * drift (it batches, and retries a driftgate that was down): a
+         * young episode still asks. */
+        if (!ep->started_from_audit && now - ep->started <= CAUSE_WINDOW_S) {
+            if (!asked) {
+                tl = object_timeline(a, b, t);
+                asked = true;
+            }
+            if (tl)
+                cause(a, tl, ep);
+        }
+        json_object_set_new(json_array_get(vars, i), "episode", dg_episode_json(ep, now));
+    }
+    json_decref(tl);
+}
+
+static long revision_now(void *ctx, const char *release)
+{
+    const dg_snapshot_t *snap = ((struct dg_kube_audit *)ctx)->snap;
+    const char *slash = strchr(release, '/');
+
+    for (size_t i = 0; slash && i < dg_baselines_count(snap->bases); i++) {
+        const dg_release_t *r = dg_baselines_at(snap->bases, i);
+
+        if (strncmp(r->ns, release, (size_t)(slash - release)) == 0 &&
+            r->ns[slash - release] == '\0' && strcmp(r->name, slash + 1) == 0)
+            return r->revision;
+    }
+    return -1; /* the release is gone: what drifted from it is not reconciled */
+}
+
+static bool was_read(void *ctx, const char *release, const char *object)
+{
+    struct dg_kube_audit *a = ctx;
+    char key[800];
+
+    snprintf(key, sizeof key, "%s|%s", release, object);
+    /* An object read this pass, or one whose release is gone (its
+     * episodes end with it, as adopted: nothing governs the value now). */
+    return json_object_get(a->read, key) != NULL || revision_now(ctx, release) == -1;
+}
+
+static void ended(void *ctx, const dg_episode_t *ep)
+{
+    struct dg_kube_audit *a = ctx;
+    char key[800];
+
+    snprintf(key, sizeof key, "%s|%s", ep->release, ep->object);
+    if (json_object_get(a->read, key) == NULL)
+        return; /* its release is gone: no object to post on */
+    episode_event(a, json_object_get(a->read, key), "DriftResolved", ep->path[0] ? ep->path : "(object)",
+                  ep->end == DG_EPISODE_ADOPTED ? "adopted by a new revision" : "restored",
+                  ep->end == DG_EPISODE_ADOPTED ? "kept" : "reconciled", NULL, ep->release);
+}
+
 /* Compare what was read; keep the last result of what was not. */
 static void judge_bucket(struct dg_kube_audit *a, const bucket_t *b, read_t res, const json_t *live,
                          json_t *now, long *unread)
@@ -265,10 +544,14 @@ static void judge_bucket(struct dg_kube_audit *a, const bucket_t *b, read_t res,
         }
         dg_variances_init(&v);
         if (dg_diff_object(t->obj, json_object_get(live, t->obj->id.name), t->rel->objs,
-                           a->g->policy, &v, NULL) == 0)
-            json_object_set_new(now, t->key, dg_report_variances_json(&v));
-        else
+                           a->g->policy, &v, NULL) == 0) {
+            json_t *vars = dg_report_variances_json(&v);
+
+            episodes(a, b, t, json_object_get(live, t->obj->id.name), &v, vars);
+            json_object_set_new(now, t->key, vars);
+        } else {
             dg_log(a->g->log, DG_LOG_ERROR, "audit: out of memory", NULL);
+        }
         dg_variances_free(&v);
     }
 }
@@ -300,6 +583,10 @@ static void audit_once(struct dg_kube_audit *a)
     bool down = false;
     char msg[600];
 
+    a->snap = snap;
+    a->owner_reads = a->cause_reads = 0;
+    json_object_clear(a->read);
+    dg_episodes_begin(a->episodes);
     while (buckets && dg_strmap_next(buckets, &it, &key, &v)) {
         json_t *live = json_object();
         dg_err_t err = {0};
@@ -315,8 +602,15 @@ static void audit_once(struct dg_kube_audit *a)
         if (dg_kube_client_stopping(a->client))
             break;
     }
-    if (buckets && !dg_kube_client_stopping(a->client))
+    if (buckets && !dg_kube_client_stopping(a->client)) {
+        int64_t t = unix_now();
+
+        dg_episodes_end_pass(a->episodes, t, was_read, revision_now, ended, a);
+        dg_drift_publish(a->g->drift, dg_episodes_ended_json(a->episodes, t),
+                         dg_episodes_oldest(a->episodes), dg_episodes_open(a->episodes),
+                         dg_episodes_untracked(a->episodes));
         publish(a, json_incref(now), unread);
+    }
     if (unread)
         dg_log(a->g->log, DG_LOG_WARN, "audit: objects not read; their last result is kept",
                json_pack("{s:I, s:s}", "unread", (json_int_t)unread, "error",
@@ -353,6 +647,13 @@ dg_kube_audit_t *dg_kube_audit_start(dg_kube_client_t *c, dg_gate_t *g, dg_err_t
     a->g = g;
     a->versions = json_object();
     a->results = json_object();
+    a->read = json_object();
+    a->episodes = dg_episodes_new(MAX_EPISODES, MAX_ENDED);
+    if (a->episodes == NULL || a->read == NULL) {
+        dg_kube_audit_stop(&a);
+        dg_err_set(err, DG_ENOMEM, "out of memory starting the audit");
+        return NULL;
+    }
     a->started = pthread_create(&a->thread, NULL, run, a) == 0;
     if (!a->started) {
         dg_kube_audit_stop(&a);
@@ -373,6 +674,8 @@ void dg_kube_audit_stop(dg_kube_audit_t **ap)
     dg_kube_client_release(a->client, &a->conn);
     json_decref(a->versions);
     json_decref(a->results);
+    json_decref(a->read);
+    dg_episodes_free(&a->episodes);
     free(a);
     *ap = NULL;
 }

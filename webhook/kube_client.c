@@ -321,6 +321,9 @@ static void conn_setup(dg_kube_client_t *c, CURL *h)
     if (c->share)
         curl_easy_setopt(h, CURLOPT_SHARE, c->share);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    /* The API server names the field manager of what driftgate writes
+     * (its Events) after this: "driftgate", which their trust check reads. */
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "driftgate/0.1.0");
     curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
@@ -466,34 +469,42 @@ static struct curl_slist *headers(const dg_kube_client_t *c, dg_err_t *err)
 }
 
 /* "HTTP 403: configmaps is forbidden: ..." from the Status an error carries. */
-static void status_error(const char *path, long status, const dg_buf_t *body, dg_err_t *err)
+static void status_error(const char *method, const char *path, long status, const dg_buf_t *body,
+                         dg_err_t *err)
 {
     json_t *st = body->len ? dg_json_parse(body->data, body->len, 0, "Status", NULL) : NULL;
     const char *msg = json_string_value(json_object_get(st, "message"));
 
-    dg_err_set(err, DG_EIO, "GET %s: HTTP %ld%s%.180s", path, status, msg ? ": " : "",
+    dg_err_set(err, DG_EIO, "%s %s: HTTP %ld%s%.180s", method, path, status, msg ? ": " : "",
                msg ? msg : "");
     json_decref(st);
 }
 
-long dg_kube_client_get(dg_kube_conn_t *conn, const char *path, const dg_kube_req_t *req,
-                        dg_buf_t *body, dg_err_t *err)
+/* One request on @conn: a GET, or a write (@method "POST" or "PATCH")
+ * sending @data of @ctype. 2xx is success for a write, 200 for a read. */
+static long perform(dg_kube_conn_t *conn, const char *method, const char *path, const char *ctype,
+                    const char *data, size_t len, const dg_kube_req_t *req, dg_buf_t *body,
+                    dg_err_t *err)
 {
     dg_kube_client_t *c = conn->client;
     xfer_t x = {.h = conn->h, .req = req, .body = body};
     struct curl_slist *hdr = NULL;
-    bool watch = req->verb == DG_KUBE_WATCH;
-    dg_buf_t url;
+    bool watch = req->verb == DG_KUBE_WATCH, write = ctype != NULL;
+    dg_buf_t url, type;
     long status = 0;
     CURLcode cc;
 
     dg_buf_init(&url, 0);
+    dg_buf_init(&type, 0);
     dg_buf_reset(body);
     dg_metrics_kube_request(c->metrics, req->verb);
-    if (dg_buf_printf(&url, "%s%s", c->server, path) != 0 ||
-        (hdr = headers(c, err)) == NULL) {
+    if (dg_buf_printf(&url, "%s%s", c->server, path) != 0 || (hdr = headers(c, err)) == NULL ||
+        (write && (dg_buf_printf(&type, "Content-Type: %s", ctype) != 0 ||
+                   curl_slist_append(hdr, type.data) == NULL))) {
+        curl_slist_free_all(hdr);
         dg_buf_free(&url);
-        return dg_err_set(err, DG_ENOMEM, "GET %s: out of memory", path), 0;
+        dg_buf_free(&type);
+        return dg_err_set(err, DG_ENOMEM, "%s %s: out of memory", method, path), 0;
     }
     curl_easy_setopt(conn->h, CURLOPT_URL, url.data);
     curl_easy_setopt(conn->h, CURLOPT_HTTPHEADER, hdr);
@@ -502,23 +513,47 @@ long dg_kube_client_get(dg_kube_conn_t *conn, const char *path, const dg_kube_re
     curl_easy_setopt(conn->h, CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : 0L);
     curl_easy_setopt(conn->h, CURLOPT_LOW_SPEED_LIMIT, watch ? 1L : 0L);
     curl_easy_setopt(conn->h, CURLOPT_LOW_SPEED_TIME, watch ? WATCH_STALL_S : 0L);
+    if (write) {
+        curl_easy_setopt(conn->h, CURLOPT_POSTFIELDS, data);
+        curl_easy_setopt(conn->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+        curl_easy_setopt(conn->h, CURLOPT_CUSTOMREQUEST, method);
+    }
     conn->errbuf[0] = '\0';
     cc = dg_kube_client_stopping(c) ? CURLE_ABORTED_BY_CALLBACK : curl_easy_perform(conn->h);
     curl_easy_getinfo(conn->h, CURLINFO_RESPONSE_CODE, &status);
     if (cc != CURLE_OK)
-        dg_err_set(err, DG_EIO, "GET %s: %s", path,
+        dg_err_set(err, DG_EIO, "%s %s: %s", method, path,
                    x.too_big        ? "response too large"
                    : x.stopped      ? "stopped reading"
                    : conn->errbuf[0] ? conn->errbuf
                                     : curl_easy_strerror(cc));
-    else if (status != 200)
-        status_error(path, status, body, err);
-    if (cc != CURLE_OK || status != 200)
+    else if (write ? status / 100 != 2 : status != 200)
+        status_error(method, path, status, body, err);
+    if (cc != CURLE_OK || (write ? status / 100 != 2 : status != 200))
         dg_metrics_kube_error(c->metrics, req->verb);
+    if (write) { /* the handle goes back to reads: GET, no body */
+        curl_easy_setopt(conn->h, CURLOPT_CUSTOMREQUEST, NULL);
+        curl_easy_setopt(conn->h, CURLOPT_HTTPGET, 1L);
+    }
     curl_easy_setopt(conn->h, CURLOPT_HTTPHEADER, NULL);
     curl_slist_free_all(hdr);
     dg_buf_free(&url);
+    dg_buf_free(&type);
     return status;
+}
+
+long dg_kube_client_get(dg_kube_conn_t *conn, const char *path, const dg_kube_req_t *req,
+                        dg_buf_t *body, dg_err_t *err)
+{
+    return perform(conn, "GET", path, NULL, NULL, 0, req, body, err);
+}
+
+long dg_kube_client_send(dg_kube_conn_t *conn, const char *method, const char *path,
+                         const char *ctype, const char *data, size_t len, const dg_kube_req_t *req,
+                         dg_buf_t *body, dg_err_t *err)
+{
+    return perform(conn, method, path, ctype ? ctype : "application/json", data ? data : "", len,
+                   req, body, err);
 }
 
 int dg_kube_client_escape(dg_buf_t *b, const char *s)

@@ -1,6 +1,7 @@
 /* webhook/kube_client.h: the Kubernetes API client: credentials from a
  * kubeconfig or the pod's service account, and GETs over libcurl, read
- * whole (LIST, GET) or a line at a time (WATCH). libcurl's rule is that an
+ * whole (LIST, GET) or a line at a time (WATCH), and the few writes
+ * driftgate makes (its Events: POST, PATCH). libcurl's rule is that an
  * easy handle, and the connections it holds, belong to one thread at a
  * time: a connection (dg_kube_conn_t) is taken from the client's pool,
  * used by one thread, and given back. Only TLS sessions and DNS answers are
@@ -82,6 +83,15 @@ typedef struct dg_kube_req {
  *  returned when a stream broke after its headers). */
 long dg_kube_client_get(dg_kube_conn_t *conn, const char *path, const dg_kube_req_t *req,
                         dg_buf_t *body, dg_err_t *err);
+
+/** A write: @method ("POST", "PATCH") @path with @len bytes of @data of
+ *  content type @ctype (NULL = application/json; a merge patch is
+ *  "application/merge-patch+json"). The answer goes into @body. Returns
+ *  the HTTP status, or 0 when no answer came; @err is set unless it was
+ *  2xx ("POST <path>: HTTP 409: <the server's message>"). */
+long dg_kube_client_send(dg_kube_conn_t *conn, const char *method, const char *path,
+                         const char *ctype, const char *data, size_t len, const dg_kube_req_t *req,
+                         dg_buf_t *body, dg_err_t *err);
 
 /** Append @s to @b percent-encoded for a query string (continue tokens,
  *  names in a labelSelector). Returns 0, DG_ENOMEM or DG_ETOOBIG. */

@@ -41,7 +41,8 @@ struct dg_metrics {
     pthread_mutex_t watch_mu;
 };
 
-static const char *const verb_names[DG_KUBE_NVERBS] = {"get", "list", "watch"};
+static const char *const verb_names[DG_KUBE_NVERBS] = {"get", "list", "watch", "create",
+                                                       "patch"};
 
 /* calloc's zeroes start every counter: the atomics here are lock-free
  * integers, whose zero is all-zero bits on every platform we build for. */

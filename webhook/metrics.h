@@ -48,7 +48,9 @@ void dg_metrics_set_conflicts(dg_metrics_t *m, long n);
 
 /* Requests driftgate makes to the Kubernetes API, by verb; each page of a
  * paginated LIST is one. */
-typedef enum dg_kube_verb { DG_KUBE_GET, DG_KUBE_LIST, DG_KUBE_WATCH, DG_KUBE_NVERBS } dg_kube_verb_t;
+typedef enum dg_kube_verb {
+    DG_KUBE_GET, DG_KUBE_LIST, DG_KUBE_WATCH, DG_KUBE_CREATE, DG_KUBE_PATCH, DG_KUBE_NVERBS
+} dg_kube_verb_t;
 void dg_metrics_kube_request(dg_metrics_t *m, dg_kube_verb_t verb);
 /* One that failed: no answer, or not 200. */
 void dg_metrics_kube_error(dg_metrics_t *m, dg_kube_verb_t verb);

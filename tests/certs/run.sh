@@ -36,7 +36,7 @@ desc="rsa key is RSA" check grep -qF "rsaEncryption" <<<"$(openssl x509 -in "$tm
 desc="a bad flag is named" check grep -qF "unknown flag '--nope'" <<<"$("$certs" init --nope 2>&1)"
 
 # ---- a CA rollover under load ------------------------------------------------------------
-port=$((20000 + RANDOM % 20000))
+port=$(free_ports 1)
 "$gate" --listen "127.0.0.1:$port" --tls-cert "$d/tls.crt" --tls-key "$d/tls.key" --baseline-dir "$tmp" \
     --metrics-listen "" --console-listen "" 2>"$tmp/gate.log" &
 pid=$!

@@ -178,6 +178,12 @@ jq_eq "--set: a reconcile" "$out" .decision reconcile
 expect_exit 2 "simulate --set: a value live already holds is replayed on the baseline" -- "$ctl" simulate "${base[@]}" "${live[@]}" --target hpa/test-nginx --set spec.minReplicas=4
 contains "--set 4: the gate's message" "$out" "desired 6, requested 4"
 contains "--set 4: replayed, and said so" "$err" "live hpa/test-nginx already holds this change; judging it as made to the baseline's object"
+# --from baseline: the web simulator's "Starting from baseline"; the same verdict, nothing to replay.
+expect_exit 2 "simulate --from baseline" -- "$ctl" simulate "${base[@]}" "${live[@]}" --target hpa/test-nginx --set spec.minReplicas=4 --from baseline
+contains "--from baseline: the gate's message" "$out" "desired 6, requested 4"
+checks=$((checks + 1)); [ -z "$err" ] || fail "--from baseline: nothing replayed, nothing said: $err"
+expect_exit 1 "simulate --from elsewhere" -- "$ctl" simulate "${base[@]}" --target hpa/test-nginx --set spec.minReplicas=4 --from yesterday
+contains "--from: live or baseline" "$err" "--from 'yesterday': live or baseline"
 expect_exit 0 "simulate --set a keyed list element, a string value" -- "$ctl" simulate "${base[@]}" "${live[@]}" --target deploy/test-nginx --set 'spec.template.spec.containers[name=nginx].image=nginx:1.29' -o json
 jq_eq "--set image: warn" "$out" .decision warn
 expect_exit 2 "simulate --set twice" -- "$ctl" simulate "${base[@]}" "${live[@]}" --target svc/test-nginx --set spec.type=ClusterIP --set 'spec.ports[name=http].port=9090'

@@ -77,6 +77,14 @@ has "client auth needs its CA" "$(cat "$tmp/err")" "clientAuth.caConfigMap is re
 has "rbac" "$all" "resources: [configmaps]" "verbs: [get, list, watch]" '["horizontalpodautoscalers"]'
 lacks "rbac without the Secret driver" "$all" "resources: [secrets]"
 lacks "rbac is read-only" "$all" "update"
+# The one write: Events, create and patch (a repeat's series), on events.k8s.io only.
+has "rbac: Events" "$all" "apiGroups: [events.k8s.io]" "verbs: [create, patch, list]" "--events-qps=5" \
+    "fieldPath: metadata.name"
+[ "$(grep -c 'verbs: \[create' <<<"$all")" -eq 1 ] || fail "rbac: create granted on more than Events"
+checks=$((checks + 1))
+out=$(render --set events.enabled=false)
+has "events off" "$out" "--no-events"
+lacks "events off: no Events RBAC" "$out" "events.k8s.io"
 
 out=$(render --set helmSecrets=true --set webhook.failurePolicy=Ignore --set failOpen=true \
     --set webhook.url=https://127.0.0.1:8443/validate --set webhook.caBundle=Q0E= \

@@ -60,7 +60,8 @@ PY
 publish "$ex/release-baseline.yaml" test-nginx sandbox-nginx >"$tmp/baselines/test-nginx.yaml"
 
 # ---- running the server -------------------------------------------------------------------
-port=$((20000 + RANDOM % 20000))
+# Below the ephemeral range (32768 up): outgoing connections take ports there.
+port=$((10000 + RANDOM % 20000))
 # Each driftgate gets three ports: the webhook ($port), /metrics ($port+1)
 # and the console ($port+2).
 start() { # LOG ARGS...: start driftgate on fresh ports; waits until /healthz answers
@@ -148,7 +149,44 @@ plain metrics /api/v1/decisions; want_code 404 "the metrics listener serves only
 plain console /metrics; want_code 404 "the console listener does not serve /metrics"
 plain console /validate -X POST; want_code 405 "the console listener does not judge"
 plain console /console/; want_code 200 "console"
-ok; grep -q "fetch('/api/v1/'" <<<"$body" || fail "console page reads the API"
+# The same console as driftctl console --web: the very files of console/,
+# with the page's CSP and ETags; read-only here (no token, no apply).
+for f in index.html app.js api.js views.js console.css; do
+    curl -sS -D "$tmp/console.h" -o "$tmp/console.f" "http://127.0.0.1:$((port + 2))/console/$f"
+    ok; cmp -s "$tmp/console.f" "$src/console/$f" || fail "console/$f is not served as it is in console/"
+    ok; grep -qi "^content-security-policy: default-src 'self'" "$tmp/console.h" || fail "console/$f: no CSP"
+    ok; grep -qi '^x-content-type-options: nosniff' "$tmp/console.h" || fail "console/$f: no nosniff"
+    etag=$(sed -n 's/^[Ee][Tt][Aa][Gg]: *\(.*\)\r$/\1/p' "$tmp/console.h")
+    plain console "/console/$f" -H "If-None-Match: $etag"; want_code 304 "console/$f revalidated by its ETag"
+done
+ok; grep -q '@DG_CSRF@' "$tmp/console.h" && fail "headers carry the token mark"
+plain console /console/app.js -I
+ok; grep -qi '^content-type: text/javascript' <<<"$body" || fail "app.js is served as JavaScript"
+plain console /api/v1/context
+want_jq "console context" '"\(.host) \(.namespace)/\(.release) \(.state) \(.readOnly) \(.reconcile.canApply)"' \
+    "driftgate sandbox-nginx/test-nginx no-cluster true false"
+want_jq "console context: the command instead of a button" .reconcile.command \
+    "driftctl reconcile --release test-nginx -n sandbox-nginx --apply"
+plain console '/api/v1/variances?namespace=sandbox-nginx&release=test-nginx'
+want_jq "console: no live state read is not zero drift" '"\(.total) \(.state)"' "null no-cluster"
+plain console /api/v1/plan
+want_jq "console plan: no apply here" '"\(.canApply) \(.command)"' \
+    "false driftctl reconcile --release test-nginx -n sandbox-nginx --apply"
+plain console /api/v1/reconcile -X POST -H 'Content-Type: application/json' -d '{}'
+want_code 405 "driftgate's console does not reconcile"
+plain console /api/v1/simulate -X POST -H 'Content-Type: application/json' \
+    -d '{"object":"hpa/test-nginx","path":"spec.minReplicas","value":4}'
+want_jq "console simulate: the webhook's answer" \
+    '"\(.admissionReview.response.allowed) \(.admissionReview.response.status.code) \(.decision.decision)"' \
+    "false 403 deny"
+want_jq "console simulate: its message" \
+    '.admissionReview.response.status.message | test("spec.minReplicas.*desired 6, requested 4")' true
+plain console /api/v1/simulate -X POST -H 'Content-Type: application/json' -d '[[[['
+want_code 400 "console simulate: malformed body"
+plain console /api/v1/simulate -X POST -H 'Content-Type: text/plain' -d '{}'
+want_code 415 "console simulate: JSON only"
+plain console /api/v1/assets/baseline
+want_jq "console: the baseline download" '.items | length' 3
 ok; grep -q '"msg":"admission decision".*"uid":"1f7c2e4a-8b3d-4c6e-9a15-7d2b0e6f3c81".*"decision":"deny"' "$tmp/main.log" ||
     fail "decision log line"
 

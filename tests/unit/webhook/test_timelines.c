@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "kevent.h"
 #include "support.h"
 #include "timelines.h"
 
@@ -145,6 +146,60 @@ START_TEST(test_renders_as_driftctl)
 }
 END_TEST
 
+/* A restarted driftgate's timeline, from the Event it posted for a denial:
+ * classified like the API server's record of the request, told apart by
+ * its userAgent. */
+START_TEST(test_rebuilt_from_event)
+{
+    dg_policy_t *pol;
+    dg_timelines_t *t = store(&pol, 16, 8);
+    dg_kevent_t e = {.api_version = "autoscaling/v2", .kind = "HorizontalPodAutoscaler",
+                     .ns = "sandbox-nginx", .name = "test-nginx", .uid = "u-1",
+                     .group = "autoscaling", .resource = "horizontalpodautoscalers",
+                     .path = "spec.minReplicas", .desired = "6", .value = "4", .user = "jane",
+                     .release = "sandbox-nginx/test-nginx", .variances = "spec.minReplicas: 6 -> 4",
+                     .rule = "hpa-bounds"};
+    json_t *ev, *au, *list, *got, *want;
+    dg_buf_t out;
+    size_t skipped = 0;
+
+    ck_assert_int_eq(dg_kevent_for_decision("deny", &e), 0);
+    ev = dg_kevent_json(&e, "note", "test-nginx.1", "driftgate-5d-x", 1764630000LL * 1000000000);
+    json_object_set_new(json_object_get(ev, "metadata"), "uid", json_string("ev-uid"));
+    au = dg_kevent_to_audit(ev, "validate.driftgate.io", INT64_MAX);
+    ck_assert_ptr_nonnull(au);
+    list = json_pack("{s:s, s:s, s:[o]}", "kind", "EventList", "apiVersion", "audit.k8s.io/v1",
+                     "items", au);
+    ck_assert_int_eq(dg_timelines_add(t, list, &skipped, NULL), 0);
+    ck_assert_uint_eq(skipped, 0);
+    ck_assert_uint_eq(dg_timelines_count(t, "sandbox-nginx", "test-nginx"), 1);
+    dg_buf_init(&out, 0);
+    ck_assert_int_eq(dg_timelines_render(t, "sandbox-nginx", "test-nginx", NULL, DG_FMT_JSON, &out, NULL), 0);
+    got = dg_test_json(out.data);
+    want = dg_test_json("{\"time\":\"2025-12-01T23:00:00.000000Z\",\"stage\":\"out-of-band-mutation\","
+                        "\"user\":\"jane\",\"userAgent\":\"driftgate/event\",\"code\":403,\"decision\":\"deny\","
+                        "\"release\":\"sandbox-nginx/test-nginx\",\"rule\":\"hpa-bounds\","
+                        "\"variances\":[{\"path\":\"spec.minReplicas\",\"desired\":6,\"requested\":4}]}");
+    {
+        json_t *e0 = json_array_get(json_object_get(got, "events"), 0);
+        const char *k;
+        json_t *v;
+
+        ck_assert_ptr_nonnull(e0);
+        json_object_foreach(want, k, v)
+            ck_assert_msg(json_equal(json_object_get(e0, k), v), "%s: %s", k,
+                          json_dumps(e0, JSON_COMPACT));
+    }
+    json_decref(got);
+    json_decref(want);
+    json_decref(list);
+    json_decref(ev);
+    dg_buf_free(&out);
+    dg_timelines_free(&t);
+    dg_policy_free(&pol);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("webhook/timelines");
@@ -155,6 +210,7 @@ int main(void)
     tcase_add_test(tc, test_oldest_release_evicted);
     tcase_add_test(tc, test_not_an_event_list);
     tcase_add_test(tc, test_renders_as_driftctl);
+    tcase_add_test(tc, test_rebuilt_from_event);
     suite_add_tcase(s, tc);
     return dg_test_run(s);
 }
