@@ -414,7 +414,7 @@ eq "restart: the floor's denial once (its copy with another note not believed)" 
 [ "$(jq length <<<"$floor_rebuilt")" = 1 ] ||
     echo "rebuilt: $(rebuilt | jq -c '[.[] | [.time, .decision, .user, .variances]]'); $(grep 'not believed' "$work/driftgate.log")" >&2
 eq "restart: its series moved to 2099, filed no later than now" \
-    "$(jq -r --arg now "$(date -u +%Y-%m-%dT%H:%M:%S)" '.[0].time < $now' <<<"$floor_rebuilt")" true
+    "$(jq -r '(.[0].time | sub("\\.[0-9]+"; "") | fromdateiso8601) <= (now | floor)' <<<"$floor_rebuilt")" true
 eq "restart: nothing forged in the timeline" "$(gate '/api/v1/timeline?namespace=sandbox-nginx&release=test-nginx' |
     jq '[.events[] | select(.user == "forged-by-jane" or (.variances // [] | tostring | contains("\"requested\":1")))] | length')" 0
 eq "restart: the forgeries counted as distrusted" "$(gate /metrics | awk '$1 == "driftgate_events_distrusted" {print $2}')" 3
