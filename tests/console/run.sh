@@ -10,34 +10,18 @@ ctl=$(realpath "${1:?usage: run.sh DRIFTCTL SRCDIR}")
 src=$(realpath "${2:?usage: run.sh DRIFTCTL SRCDIR}")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fails=0
-checks=0
-
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+scratch=$tmp # for tests/lib.sh
+export scratch
+# shellcheck source=../lib.sh
+. "$src/tests/lib.sh"
 
 # piped WANT NAME ARGS... <<< SCRIPT: the console fed SCRIPT; $out, $err kept.
 piped() {
     local want=$1 name=$2
     shift 2
-    checks=$((checks + 1))
-    (cd "$tmp/work" && "$ctl" console "$@" >"$tmp/out" 2>"$tmp/err")
-    local got=$?
-    out=$(cat "$tmp/out")
-    err=$(cat "$tmp/err")
-    [ "$got" -eq "$want" ] || fail "$name: exit $got, want $want; stderr: $err"
+    run "$name" "$want" -- env -C "$tmp/work" "$ctl" console "$@"
 }
-
-contains() { # NAME HAYSTACK NEEDLE
-    checks=$((checks + 1))
-    case $2 in *"$3"*) ;; *) fail "$1: output lacks '$3'. Output was:
-$2" ;; esac
-}
-
-lacks() { # NAME HAYSTACK NEEDLE
-    checks=$((checks + 1))
-    case $2 in *"$3"*) fail "$1: output has '$3'. Output was:
-$2" ;; esac
-}
+contains() { has "$@"; }
 
 mkdir -p "$tmp/work" "$tmp/fake/bin"
 cp -r "$src/examples/." "$tmp/work/"
