@@ -118,6 +118,16 @@ start_gate || { fail "driftgate did not become ready"; exit 1; }
 # an UPDATE that changes nothing governed (a label on the API server's own
 # Service) until it reaches driftgate, or passes, or is refused.
 probe() { kubectl label svc kubernetes -n default "driftgate-probe=$RANDOM" --overwrite; }
+# gate_down_open NAME: failurePolicy Ignore, driftgate stopped (SIGTERM), and
+# waited for until the API server lets changes through unjudged.
+gate_down_open() {
+    register Ignore
+    kill -TERM "$gate_pid"
+    wait "$gate_pid" 2>/dev/null
+    eq "$1: driftgate exits 0 on SIGTERM" "$?" 0
+    checks=$((checks + 1))
+    wait_for 30 probe >/dev/null 2>&1 || fail "$1: failurePolicy Ignore never took effect"
+}
 judged() { local before=$1; [ "$(gate /api/v1/decisions | jq .total)" -gt "$before" ]; }
 probe_judged() { local n; n=$(gate /api/v1/decisions | jq .total); probe >/dev/null 2>&1 && judged "$n"; }
 probe_refused() { ! probe >/dev/null 2>&1; }
@@ -320,12 +330,7 @@ wait_for 60 release_has test-nginx '.revision == 4' || fail "driftgate did not r
 
 # ---- 8. driftgate down: failurePolicy Ignore, then Fail; restart --------------------------------
 step "8. driftgate stopped: Ignore, Fail, restart"
-register Ignore
-kill -TERM "$gate_pid"
-wait "$gate_pid" 2>/dev/null
-eq "driftgate exits 0 on SIGTERM" "$?" 0
-checks=$((checks + 1))
-wait_for 30 probe >/dev/null 2>&1 || fail "failurePolicy Ignore never took effect"
+gate_down_open "8. gate down"
 run "Ignore: the change passes" 0 -- patch_min 2
 eq "stored floor with the gate down" "$(hpa_min)" 2
 run "driftctl capture" 0 -- "$build/driftctl" capture --baseline "$work/approved.yaml" -n sandbox-nginx \
@@ -754,11 +759,7 @@ has "timeline table: the three stages and the floor's story" "$out" "  baseline-
 
 # ---- 12. driftctl reconcile: drift let through while driftgate was down, put back through it ----
 step "12. driftctl reconcile: the gate down, drift let through, a gated reconcile"
-register Ignore
-kill -TERM "$gate_pid"
-wait "$gate_pid" 2>/dev/null
-checks=$((checks + 1))
-wait_for 30 probe >/dev/null 2>&1 || fail "12. failurePolicy Ignore never took effect"
+gate_down_open "12. gate down"
 run "12. gate down: the floor lowered" 0 -- patch_min 2
 run "12. gate down: the port moved, NodePort" 0 -- kubectl patch svc test-nginx -n sandbox-nginx --type json \
     -p '[{"op":"replace","path":"/spec/ports/0/port","value":8080},{"op":"replace","path":"/spec/type","value":"NodePort"}]'
@@ -867,11 +868,7 @@ eq "13. the gate: configuration, failure policy" "$(jq -r '"\(.gate.configuratio
 eq "13. the caBundle verifies driftgate's certificate" "$(jq -r .gate.caBundle.verifies <<<"$out")" true
 eq "13. deployers configured (the helm-records webhook)" "$(jq -r .gate.deployers.configured <<<"$out")" true
 # A Service port changed while the gate is down and fails open, as in step 8.
-register Ignore
-kill -TERM "$gate_pid"
-wait "$gate_pid" 2>/dev/null
-checks=$((checks + 1))
-wait_for 30 probe >/dev/null 2>&1 || fail "13. failurePolicy Ignore never took effect"
+gate_down_open "13. gate down"
 run "13. kubectl patch of the port, the gate down" 0 -- kubectl patch svc test-nginx -n sandbox-nginx --type json \
     -p '[{"op":"replace","path":"/spec/ports/0/port","value":8080}]'
 run "status with the drift" 2 -- st
@@ -923,11 +920,7 @@ eq "13. the gate enforcing again, its certificate verified" "$(jq -r '"\(.gate.f
 
 # ---- 14. the web console: a drift let through (the gate down), put back from the browser ----
 step "14. driftctl console --web: the plan judged, applied from the browser, in-sync"
-register Ignore
-kill -TERM "$gate_pid"
-wait "$gate_pid" 2>/dev/null
-checks=$((checks + 1))
-wait_for 30 probe >/dev/null 2>&1 || fail "14. failurePolicy Ignore never took effect"
+gate_down_open "14. gate down"
 run "14. kubectl patch of the floor, the gate down" 0 -- kubectl patch hpa test-nginx -n sandbox-nginx --type merge \
     -p '{"spec":{"minReplicas":3}}'
 start_gate || fail "14. driftgate did not restart"
