@@ -380,7 +380,7 @@ void ctl_lines_close(ctl_lines_t **l);
 
 /* The field manager of every reconcile change: the audit log's request URI
  * and the object's managedFields name it. */
-#define CTL_RECONCILE_MANAGER "driftctl-reconcile"
+#define CTL_RECONCILE_MANAGER DG_PLAN_FIELD_MANAGER
 #define CTL_MAX_GROUPS 64
 
 typedef struct ctl_reconcile {
@@ -422,9 +422,11 @@ int ctl_apply_plan(ctl_reconcile_t *r, dg_err_t *err);
 void ctl_reconcile_identify(ctl_reconcile_t *r, bool offline);
 
 /** Plan the reconcile of r->rel against r->live (covering r->covered) into
- *  r->plan (init'd): the drift, who changed it, the plan (@po). Returns 0,
- *  or as dg_diff_sets() / dg_plan_build(). */
-int ctl_reconcile_build(ctl_reconcile_t *r, const dg_plan_opts_t *po, dg_err_t *err);
+ *  r->plan (init'd) with dg_plan_release(): the drift (into @drift when not
+ *  NULL), who changed it, the plan (@po). Returns 0, or as dg_diff_sets() /
+ *  dg_plan_build(). */
+int ctl_reconcile_build(ctl_reconcile_t *r, const dg_plan_opts_t *po, dg_variances_t *drift,
+                        dg_err_t *err);
 
 /** Judge r->plan as driftgate will (r->bases made from r->rel; r->env set
  *  from r->started and the live HPAs). Returns 0, DG_EINVAL or DG_ENOMEM. */

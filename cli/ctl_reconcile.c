@@ -253,51 +253,36 @@ static int make_plan(const rec_opts_t *o, ctl_reconcile_t *r, dg_err_t *err)
 
     if (o->apply_file) /* read before live state: a stale plan needs no cluster */
         return 0;
-    if ((rc = ctl_reconcile_build(r, &po, &why)) != 0)
+    if ((rc = ctl_reconcile_build(r, &po, NULL, &why)) != 0)
         dg_err_set(err, rc, "%s%s", o->nonly && rc == DG_EINVAL ? "--only: " : "", why.msg);
     return rc;
 }
 
-int ctl_reconcile_build(ctl_reconcile_t *r, const dg_plan_opts_t *po, dg_err_t *err)
+/* The live state read, as policy/plan.c takes it. */
+static dg_plan_live_t live_of(const ctl_reconcile_t *r)
 {
-    dg_variances_t v;
-    int rc;
-
-    dg_variances_init(&v);
-    rc = dg_diff_sets(r->rel->objs, r->live, r->covered, r->ncovered, r->pol, &v, err);
-    /* Who changed each value the plan puts back, when live says. */
-    if (!rc)
-        rc = dg_managed_attribute(r->live, &v, err);
-    if (!rc)
-        rc = dg_plan_build(r->rel, r->live, &v, r->pol, po, &r->plan, err);
-    dg_variances_free(&v);
-    return rc;
+    return (dg_plan_live_t){r->live, r->covered, r->ncovered};
 }
 
-/* The live HPAs own the replicas of what they target, as the store's watch
- * tells driftgate: when live covers HPAs, judge with them (diff does too). */
-static bool covers_hpas(const ctl_reconcile_t *r)
+int ctl_reconcile_build(ctl_reconcile_t *r, const dg_plan_opts_t *po, dg_variances_t *drift,
+                        dg_err_t *err)
 {
-    for (size_t i = 0; i < r->ncovered; i++)
-        if (strcmp(r->covered[i].kind, "HorizontalPodAutoscaler") == 0)
-            return true;
-    for (size_t i = 0; r->covered == NULL && i < dg_objset_count(r->live); i++)
-        if (strcmp(dg_objset_at(r->live, i)->id.kind, "HorizontalPodAutoscaler") == 0)
-            return true;
-    return false;
+    dg_plan_live_t live = live_of(r);
+
+    return dg_plan_release(r->rel, &live, r->pol, po, drift, &r->plan, err);
 }
 
 int ctl_reconcile_judge(ctl_reconcile_t *r, dg_err_t *err)
 {
+    dg_plan_live_t live = live_of(r);
     int rc;
 
     if ((r->bases = dg_baselines_new()) == NULL)
         return dg_err_set(err, DG_ENOMEM, "out of memory");
     if ((rc = dg_baselines_add(r->bases, dg_release_ref(r->rel), err)) != 0)
         return rc;
-    r->env = (dg_decide_env_t){.now = r->started, .synced = true,
-                               .hpas = covers_hpas(r) ? r->live : NULL};
-    return dg_plan_judge(&r->plan, r->live, r->bases, r->pol, &r->env, &r->who, err);
+    return dg_plan_judge_live(&r->plan, &live, r->bases, r->pol, r->started, &r->who, &r->env,
+                              err);
 }
 
 /* Anything but reconcile or allow stops the plan, with the gate's words. */

@@ -149,18 +149,15 @@ static int card(ctl_view_t *v, dg_err_t *err)
     return rc;
 }
 
-/* Drift, who changed it, and the judged plan: diff and reconcile's code. */
+/* Drift, who changed it, and the judged plan: reconcile's code. */
 static int judge_all(ctl_view_t *v, dg_err_t *err)
 {
     dg_plan_opts_t po = {0};
     int rc;
 
-    if ((rc = dg_diff_sets(v->rec.rel->objs, v->rec.live, v->rec.covered, v->rec.ncovered,
-                           v->rec.pol, &v->v, err)) ||
-        (rc = dg_managed_attribute(v->rec.live, &v->v, err)))
-        return rc;
     ctl_reconcile_identify(&v->rec, v->src->baseline != NULL);
-    if ((rc = ctl_reconcile_build(&v->rec, &po, err)) || (rc = ctl_reconcile_judge(&v->rec, err)))
+    if ((rc = ctl_reconcile_build(&v->rec, &po, &v->v, err)) ||
+        (rc = ctl_reconcile_judge(&v->rec, err)))
         return rc;
     return 0;
 }

@@ -936,6 +936,18 @@ checks=$((checks + 1))
 wait_for 30 web_up || fail "14. driftctl console --web did not answer: $(cat "$work/console-web.log")"
 run "14. the console's context" 0 -- curl -sf "http://127.0.0.1:$web_port/api/v1/context"
 eq "14. online, variance-detected" "$(jq -r '"\(.mode) \(.state) \(.reconcile.canApply)"' <<<"$out")" "online variance-detected true"
+# driftgate's console answers the same, from the objects it reads now.
+q='namespace=sandbox-nginx&release=test-nginx'
+run "14. driftgate's live download" 0 -- gate "/api/v1/assets/live?$q" -f
+eq "14. driftgate's live HPA holds the drifted floor" "$(jq -r '.kind as $k | .items[] |
+    select(.kind == "HorizontalPodAutoscaler" and .metadata.name == "test-nginx") | "\($k) \(.spec.minReplicas)"' <<<"$out")" "List 3"
+run "14. driftgate's plan" 0 -- gate "/api/v1/plan?$q" -f
+eq "14. driftgate's plan: the HPA's patch judged a reconcile" "$(jq -r '[.operations[] |
+    select(.object.kind == "HorizontalPodAutoscaler") | "\(.action) \(.decision)"] | join(",")' <<<"$out") $(jq -r '"\(.known) \(.canApply)"' <<<"$out")" \
+    "patch reconcile true false"
+run "14. driftgate's SARIF" 0 -- gate "/api/v1/assets/sarif?$q" -f
+eq "14. driftgate's SARIF: 2.1.0, the floor's variance" "$(jq -r '"\(.version) \([.runs[0].results[] |
+    select(tostring | test("spec.minReplicas"))] | length > 0)"' <<<"$out")" "2.1.0 true"
 run "14. a reconcile without the page's token" 0 -- curl -s -o /dev/null -w '%{http_code}' -X POST \
     -H 'Content-Type: application/json' -d '{}' "http://127.0.0.1:$web_port/api/v1/reconcile"
 eq "14. refused without the token" "$out" 403

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "managed.h"
 #include "norm.h"
 #include "patch.h"
 #include "path.h"
@@ -642,6 +643,48 @@ int dg_plan_judge(dg_plan_t *plan, const dg_objset_t *live, const dg_baselines_t
     for (size_t i = 0; i < plan->n && !rc; i++)
         rc = judge_op(&plan->ops[i], live, bases, pol, env, who, err);
     return rc;
+}
+
+int dg_plan_release(const dg_release_t *rel, const dg_plan_live_t *live, const dg_policy_t *pol,
+                    const dg_plan_opts_t *opts, dg_variances_t *drift, dg_plan_t *out,
+                    dg_err_t *err)
+{
+    dg_variances_t own, *v = drift ? drift : &own;
+    int rc;
+
+    if (drift == NULL)
+        dg_variances_init(&own);
+    rc = dg_diff_sets(rel->objs, live->objs, live->covered, live->ncovered, pol, v, err);
+    /* Who changed each value the plan puts back, when live says. */
+    if (!rc)
+        rc = dg_managed_attribute(live->objs, v, err);
+    if (!rc)
+        rc = dg_plan_build(rel, live->objs, v, pol, opts, out, err);
+    if (drift == NULL)
+        dg_variances_free(&own);
+    return rc;
+}
+
+/* The live HPAs own the replicas of what they target, as the store's watch
+ * tells driftgate: when live covers HPAs, judge with them (diff does too). */
+static bool covers_hpas(const dg_plan_live_t *live)
+{
+    for (size_t i = 0; i < live->ncovered; i++)
+        if (strcmp(live->covered[i].kind, "HorizontalPodAutoscaler") == 0)
+            return true;
+    for (size_t i = 0; live->covered == NULL && i < dg_objset_count(live->objs); i++)
+        if (strcmp(dg_objset_at(live->objs, i)->id.kind, "HorizontalPodAutoscaler") == 0)
+            return true;
+    return false;
+}
+
+int dg_plan_judge_live(dg_plan_t *plan, const dg_plan_live_t *live, const dg_baselines_t *bases,
+                       const dg_policy_t *pol, int64_t now, const dg_plan_requester_t *who,
+                       dg_decide_env_t *env, dg_err_t *err)
+{
+    *env = (dg_decide_env_t){.now = now, .synced = true,
+                             .hpas = covers_hpas(live) ? live->objs : NULL};
+    return dg_plan_judge(plan, live->objs, bases, pol, env, who, err);
 }
 
 /* ---- JSON ---------------------------------------------------------------------- */

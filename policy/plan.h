@@ -114,6 +114,36 @@ DG_MUST_CHECK int dg_plan_judge(dg_plan_t *plan, const dg_objset_t *live,
                                 const dg_decide_env_t *env, const dg_plan_requester_t *who,
                                 dg_err_t *err);
 
+/* Live state as read for one release: the objects, and the kinds the read
+ * covered (NULL: the kinds it holds), as dg_diff_sets() takes them. */
+typedef struct dg_plan_live {
+    const dg_objset_t *objs;
+    const dg_gk_t *covered;
+    size_t ncovered;
+} dg_plan_live_t;
+
+/* The field manager and requester a reconcile names when it cannot ask
+ * the API server who it is: driftctl's, and driftgate's console's. */
+#define DG_PLAN_FIELD_MANAGER "driftctl-reconcile"
+
+/** The reconcile of @rel against @live as `driftctl reconcile` plans it,
+ *  on both console hosts: the drift (dg_diff_sets()), who changed each
+ *  value (dg_managed_attribute()) into @drift (init'd; NULL: not kept),
+ *  and the plan (dg_plan_build(), @opts) into @out (init'd). Returns 0, or
+ *  as those. */
+DG_MUST_CHECK int dg_plan_release(const dg_release_t *rel, const dg_plan_live_t *live,
+                                  const dg_policy_t *pol, const dg_plan_opts_t *opts,
+                                  dg_variances_t *drift, dg_plan_t *out, dg_err_t *err);
+
+/** Judge @plan against @live with dg_plan_judge() in the environment a
+ *  reconcile meets, written to *@env: @now, synced, and the live HPAs
+ *  (owners of their targets' replicas) when @live covers HPAs. Returns as
+ *  dg_plan_judge(). */
+DG_MUST_CHECK int dg_plan_judge_live(dg_plan_t *plan, const dg_plan_live_t *live,
+                                     const dg_baselines_t *bases, const dg_policy_t *pol,
+                                     int64_t now, const dg_plan_requester_t *who,
+                                     dg_decide_env_t *env, dg_err_t *err);
+
 /** Judge @op as driftgate will judge the request that stores @object over
  *  @old (NULL: a CREATE): what a server-side apply's dry run returned, for
  *  DG_PLAN_APPLY. Sets the op's state, verdict, message and warnings as

@@ -1,7 +1,9 @@
 /* webhook/console.c: the console on driftgate's listener. The page is the
  * embedded console/ (one set of assets, two hosts); what the page asks is
- * answered from the store's snapshot, never from a request's say-so. Read
- * only: nothing here changes the cluster or the store.
+ * answered from the store's snapshot, never from a request's say-so, and
+ * the live objects, plan and SARIF from the release's objects read on
+ * demand (kube_audit.c's reader). Read only: nothing here changes the
+ * cluster or the store.
  * SPDX-License-Identifier: Apache-2.0 */
 #include "console.h"
 
@@ -12,6 +14,8 @@
 
 #include "assets.h"
 #include "json.h"
+#include "kube.h"
+#include "plan.h"
 #include "report.h"
 #include "simulate.h"
 #include "status.h"
@@ -135,7 +139,7 @@ static json_t *context_json(const dg_gate_t *g, const dg_snapshot_t *snap, const
         .artifact = rel ? rel->source : NULL});
     if (ctx == NULL || json_object_update_new(ctx, json_pack(
         "{s:s, s:s, s:s?, s:{s:s, s:{s:s, s:s, s:I, s:s?, s:s?}}, s:{s:b, s:s, s:s}, s:s, "
-        "s:[s, s], s:o, s:o, s:b}",
+        "s:o, s:o, s:o, s:b}",
         "host", "driftgate", "mode", "cluster", "error",
         !snap->synced ? "the baseline store has not synced yet"
         : rel == NULL ? "no release baseline is loaded"
@@ -147,7 +151,9 @@ static json_t *context_json(const dg_gate_t *g, const dg_snapshot_t *snap, const
         "revision", (json_int_t)(rel ? rel->revision : 0), "chart", rel ? rel->chart : NULL,
         "digest", rel ? rel->digest : NULL, "reconcile", "canApply", 0, "command", cmd, "why",
         "driftgate's console is read-only: run the command from a terminal",
-        "timeline", g->timelines ? "audit-log" : "none", "assets", "baseline", "bundle",
+        "timeline", g->timelines ? "audit-log" : "none", "assets",
+        dg_kube_reads_live(g) ? json_pack("[s, s, s, s]", "baseline", "live", "sarif", "bundle")
+                              : json_pack("[s, s]", "baseline", "bundle"),
         "objects", objs, "releases",
         json_integer((json_int_t)dg_baselines_count(snap->bases)), "readOnly", 1)) != 0) {
         json_decref(ctx);
@@ -231,11 +237,117 @@ static json_t *plan_json(const dg_gate_t *g, const dg_snapshot_t *snap, const dg
                      "patches, judges each one as this gate will, and applies them.");
 }
 
+/* ---- live state, read on demand ------------------------------------------------------------ */
+
+/* @rel's objects read live now, their drift and the plan reconcile makes
+ * of it, judged as this gate judges (dg_plan_judge_live(), as driftctl's
+ * host does): what driftctl's console shows, from the same code. */
+typedef struct live_view {
+    dg_live_read_t live;
+    dg_variances_t v;
+    dg_plan_t plan;
+    dg_decide_env_t env;
+} live_view_t;
+
+static int live_view(dg_gate_t *g, const dg_snapshot_t *snap, const dg_release_t *rel,
+                     live_view_t *lv, dg_err_t *err)
+{
+    /* driftgate cannot ask who will apply: judged as driftctl judges when
+     * kubectl cannot say. */
+    const dg_plan_requester_t who = {DG_PLAN_FIELD_MANAGER, NULL, 0, DG_PLAN_FIELD_MANAGER};
+    const dg_plan_opts_t po = {0};
+    dg_plan_live_t live;
+    int rc;
+
+    if ((rc = dg_kube_read_live(g, rel, &lv->live, err)) != 0)
+        return rc;
+    live = (dg_plan_live_t){lv->live.objs, lv->live.kinds, lv->live.nkinds};
+    if ((rc = dg_plan_release(rel, &live, g->policy, &po, &lv->v, &lv->plan, err)) != 0)
+        return rc;
+    return dg_plan_judge_live(&lv->plan, &live, snap->bases, g->policy, (int64_t)time(NULL), &who,
+                              &lv->env, err);
+}
+
+static json_t *items_of(const dg_objset_t *set)
+{
+    json_t *items = json_array();
+
+    for (size_t i = 0; i < dg_objset_count(set); i++)
+        json_array_append(items, dg_objset_at(set, i)->json);
+    return json_pack("{s:s, s:s, s:o}", "apiVersion", "v1", "kind", "List", "items", items);
+}
+
+/* The plan as driftctl's host answers it, without its apply. */
+static void answer_plan(const dg_release_t *rel, const live_view_t *lv, dg_http_resp_t *resp)
+{
+    json_t *p = dg_plan_json(&lv->plan);
+    char cmd[600];
+
+    command(rel, cmd, sizeof cmd);
+    if (p && json_object_update_new(p, json_pack("{s:s, s:b, s:b}", "command", cmd, "canApply",
+                                                 0, "known", 1)) != 0)
+        p = (json_decref(p), NULL);
+    reply(resp, p, NULL);
+}
+
+static void answer_live(const dg_release_t *rel, const live_view_t *lv, dg_http_resp_t *resp)
+{
+    (void)rel;
+    reply(resp, items_of(lv->live.objs), "live-snapshot.json");
+}
+
+/* `driftctl diff -o sarif`'s rendering, without template lines (the
+ * render is not a file here). */
+static void answer_sarif(const dg_release_t *rel, const live_view_t *lv, dg_http_resp_t *resp)
+{
+    dg_report_ctx_t ctx = {.release = rel->name, .ns = rel->ns, .baseline_uri = "baseline.yaml",
+                           .live_uri = "live.yaml"};
+    dg_err_t err = {0};
+    char msg[600];
+
+    resp->status = 200;
+    resp->content_type = "application/sarif+json";
+    resp->filename = "drift.sarif";
+    if (dg_report_variances(&lv->v, DG_FMT_SARIF, &ctx, &resp->body, &err) != 0)
+        dg_http_error(resp, 500, "%s", dg_err_format(&err, msg, sizeof msg));
+}
+
+typedef void answer_fn(const dg_release_t *rel, const live_view_t *lv, dg_http_resp_t *resp);
+
+/* Read @rel live and @answer from it; an unreadable object is the API
+ * server's failure (502), named; no Kubernetes source is a conflict with
+ * what was asked (409), never an empty answer. */
+static void with_live(dg_gate_t *g, const dg_snapshot_t *snap, const dg_release_t *rel,
+                      answer_fn *answer, dg_http_resp_t *resp)
+{
+    live_view_t lv = {0};
+    dg_err_t err = {0};
+    char msg[700];
+    int rc;
+
+    dg_variances_init(&lv.v);
+    dg_plan_init(&lv.plan);
+    if ((rc = live_view(g, snap, rel, &lv, &err)) != 0)
+        dg_http_error(resp, rc == DG_ENOMEM ? 500 : rc == DG_ENOTFOUND ? 409 : 502, "%s",
+                      dg_err_format(&err, msg, sizeof msg));
+    else
+        answer(rel, &lv, resp);
+    dg_plan_free(&lv.plan);
+    dg_variances_free(&lv.v);
+    dg_live_read_free(&lv.live);
+}
+
+/* Judged from live state read now when there is a Kubernetes source;
+ * else the preview (known: false), as before. */
 void dg_console_plan(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *resp)
 {
     dg_snapshot_t *snap = dg_store_acquire(g->store);
+    const dg_release_t *rel = pick(snap, req);
 
-    reply(resp, plan_json(g, snap, pick(snap, req)), NULL);
+    if (snap->synced && rel && dg_kube_reads_live(g))
+        with_live(g, snap, rel, answer_plan, resp);
+    else
+        reply(resp, plan_json(g, snap, rel), NULL);
     dg_snapshot_release(&snap);
 }
 
@@ -282,26 +394,22 @@ void dg_console_download(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t 
     const char *name = req->path + strlen("/api/v1/assets/");
     dg_snapshot_t *snap = dg_store_acquire(g->store);
     const dg_release_t *rel = pick(snap, req);
-    json_t *items = json_array();
 
     if (rel == NULL)
         dg_http_error(resp, 404, "no release baseline is loaded");
-    else if (strcmp(name, "baseline") == 0) {
-        for (size_t i = 0; i < dg_objset_count(rel->objs); i++)
-            json_array_append(items, dg_objset_at(rel->objs, i)->json);
-        reply(resp, json_pack("{s:s, s:s, s:O}", "apiVersion", "v1", "kind", "List", "items",
-                              items), "release-baseline.json");
-    } else if (strcmp(name, "bundle") == 0) {
+    else if (strcmp(name, "baseline") == 0)
+        reply(resp, items_of(rel->objs), "release-baseline.json");
+    else if (strcmp(name, "live") == 0)
+        with_live(g, snap, rel, answer_live, resp);
+    else if (strcmp(name, "sarif") == 0)
+        with_live(g, snap, rel, answer_sarif, resp);
+    else if (strcmp(name, "bundle") == 0)
         reply(resp, json_pack("{s:s, s:o, s:o, s:o, s:o*}", "kind", "DriftEvidenceBundle",
                               "context", context_json(g, snap, rel), "variances",
                               release_variances(snap, rel), "plan", plan_json(g, snap, rel),
                               "decisions", g->decisions ? dg_decisions_json(g->decisions) : NULL),
               "evidence-bundle.json");
-    } else {
-        dg_http_error(resp, 404, "asset '%s' is driftctl's (live, sarif: driftctl console --web, "
-                                 "or driftctl capture / diff -o sarif); here: baseline, bundle",
-                      name);
-    }
-    json_decref(items);
+    else
+        dg_http_error(resp, 404, "no asset '%s' (baseline, live, sarif, bundle)", name);
     dg_snapshot_release(&snap);
 }

@@ -294,6 +294,19 @@ static int kube_init(dg_kube_t *k, dg_gate_t *g, dg_err_t *err)
     return 0;
 }
 
+bool dg_kube_reads_live(const dg_gate_t *g)
+{
+    return g->kube && g->kube->client;
+}
+
+int dg_kube_read_live(dg_gate_t *g, const dg_release_t *rel, dg_live_read_t *out, dg_err_t *err)
+{
+    if (!dg_kube_reads_live(g))
+        return dg_err_set(err, DG_ENOTFOUND, "driftgate reads no live state here (no Kubernetes "
+                          "source)");
+    return dg_kube_read_release(g->kube->client, rel, g->policy, out, err);
+}
+
 int dg_kube_start(dg_gate_t *g, dg_err_t *err)
 {
     dg_kube_t *k = calloc(1, sizeof *k);

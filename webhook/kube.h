@@ -7,6 +7,7 @@
 
 #include "err.h"
 #include "gate.h"
+#include "kube_audit.h"
 
 /* dg_kube_t (declared in gate.h): one gate's Kubernetes source, opaque. */
 
@@ -24,6 +25,13 @@ int dg_kube_start(dg_gate_t *g, dg_err_t *err);
  *  cluster, once g->kube is started), else DG_BASELINE_NS. Borrowed: lives
  *  as long as g->cfg, the environment or g->kube. */
 const char *dg_kube_baseline_namespace(const dg_gate_t *g);
+
+/** Whether @g has a Kubernetes source to read live objects from. */
+bool dg_kube_reads_live(const dg_gate_t *g);
+
+/** @rel's governed objects read live now (dg_kube_read_release()), for
+ *  the console. DG_ENOTFOUND when there is no Kubernetes source. */
+int dg_kube_read_live(dg_gate_t *g, const dg_release_t *rel, dg_live_read_t *out, dg_err_t *err);
 
 /** Stop the threads, clear the gate's refresh, free everything and set
  *  *@kube to NULL. NULL-safe. */

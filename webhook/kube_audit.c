@@ -34,13 +34,20 @@
 #define CAUSE_WINDOW_S 300        /* an episode this young may still learn its cause */
 #define MAX_CAUSE_READS 64        /* objects per pass whose timeline is asked for causes */
 
+/* What reads live objects at the preferred version of their group: a
+ * connection and the versions discovered on it. The audit's passes keep
+ * one; an on-demand read (dg_kube_read_release()) makes its own. */
+typedef struct reader {
+    dg_kube_conn_t *conn;
+    json_t *versions;      /* API group -> preferred version ("v2") */
+} reader_t;
+
 struct dg_kube_audit {
     dg_kube_client_t *client;
-    dg_kube_conn_t *conn;  /* this thread's own */
+    reader_t rd;           /* this thread's own */
     dg_gate_t *g;
     pthread_t thread;
     bool started;
-    json_t *versions;      /* API group -> preferred version ("v2") */
     json_t *results;       /* "ns/release|objid" -> variances (JSON array) last read */
     dg_episodes_t *episodes; /* this thread's own; published to g->drift */
     /* One pass: "ns/release|objid" -> {the object's regarding fields} for
@@ -70,7 +77,7 @@ typedef enum { READ_OK, READ_MISSING, READ_FAILED, READ_UNREACHABLE } read_t;
 
 /* ---- the preferred version of a group -------------------------------------------------------- */
 
-static read_t discover(struct dg_kube_audit *a, const char *group, dg_err_t *err)
+static read_t discover(reader_t *a, const char *group, dg_err_t *err)
 {
     dg_kube_req_t req = {.verb = DG_KUBE_GET, .timeout_ms = LIST_TIMEOUT_MS,
                          .max_bytes = (size_t)1 << 20};
@@ -122,7 +129,7 @@ static int list_path(const bucket_t *b, const char *ver, const char *cont, dg_bu
 
 /* The live objects @b names, by name, into @live; READ_MISSING when the
  * resource is not served at @ver. */
-static read_t list_bucket(struct dg_kube_audit *a, const bucket_t *b, const char *ver,
+static read_t list_bucket(reader_t *a, const bucket_t *b, const char *ver,
                           json_t *live, dg_err_t *err)
 {
     dg_kube_req_t req = {.verb = DG_KUBE_LIST, .timeout_ms = LIST_TIMEOUT_MS,
@@ -175,7 +182,7 @@ static read_t list_bucket(struct dg_kube_audit *a, const bucket_t *b, const char
 /* The bucket's live objects at the group's preferred version. A version
  * that stopped being served (the cluster was upgraded) is discovered again
  * before anything is called missing. */
-static read_t read_bucket(struct dg_kube_audit *a, const bucket_t *b, json_t *live, dg_err_t *err)
+static read_t read_bucket(reader_t *a, const bucket_t *b, json_t *live, dg_err_t *err)
 {
     const char *group = b->ki->group;
     bool fresh = false;
@@ -301,6 +308,37 @@ static int64_t hold_until(const dg_policy_t *pol, const json_t *obj)
     return t;
 }
 
+/* GET one object of @b's kind and namespace at @ver, parsed with @flags
+ * into *@obj (NULL unless 200), its size added to *@bytes. Returns the
+ * HTTP status (0: no answer); @err is set unless the object was read. */
+static long get_object(reader_t *rd, const bucket_t *b, const char *ver, const char *name,
+                       const dg_kube_req_t *req, unsigned flags, json_t **obj, size_t *bytes,
+                       dg_err_t *err)
+{
+    dg_buf_t url, body;
+    long status = 0;
+    char *q;
+
+    *obj = NULL;
+    dg_buf_init(&url, 0);
+    dg_buf_init(&body, 0);
+    if (list_path(b, ver, NULL, &url) != 0 || (q = strchr(url.data, '?')) == NULL)
+        dg_err_set(err, DG_ENOMEM, "out of memory");
+    else {
+        url.len = (size_t)(q - url.data); /* the LIST's path without its query */
+        *q = '\0';
+        if (dg_buf_puts(&url, "/") || dg_kube_client_escape(&url, name))
+            dg_err_set(err, DG_ENOMEM, "out of memory");
+        else if ((status = dg_kube_client_get(rd->conn, url.data, req, &body, err)) == 200 &&
+                 err->code == 0)
+            *obj = dg_json_parse(body.data ? body.data : "", body.len, flags, "object", err);
+    }
+    *bytes += body.len;
+    dg_buf_free(&url);
+    dg_buf_free(&body);
+    return status;
+}
+
 /* Who set @path: the field manager owning it, read from the object with
  * its managedFields (the LIST drops them: most of its bytes). Only for a
  * new episode, and a bounded number per pass. */
@@ -309,29 +347,17 @@ static char *field_manager(struct dg_kube_audit *a, const bucket_t *b, const cha
 {
     dg_kube_req_t req = {.verb = DG_KUBE_GET, .timeout_ms = LIST_TIMEOUT_MS,
                          .max_bytes = (size_t)8 << 20};
-    const char *ver = b->ki->group[0] ? json_string_value(json_object_get(a->versions, b->ki->group))
-                                      : "v1";
-    dg_buf_t url, body;
+    const char *ver =
+        b->ki->group[0] ? json_string_value(json_object_get(a->rd.versions, b->ki->group)) : "v1";
     json_t *obj = NULL;
-    const char *who = NULL;
+    const char *who;
     char *out = NULL;
     dg_err_t err = {0};
+    size_t bytes = 0;
 
     if (ver == NULL || a->owner_reads++ >= MAX_OWNER_READS)
         return NULL;
-    dg_buf_init(&url, 0);
-    dg_buf_init(&body, 0);
-    if (list_path(b, ver, NULL, &url) == 0) {
-        char *q = strchr(url.data, '?');
-
-        if (q) {
-            url.len = (size_t)(q - url.data);
-            *q = '\0';
-        }
-        if (dg_buf_puts(&url, "/") == 0 && dg_kube_client_escape(&url, name) == 0 &&
-            dg_kube_client_get(a->conn, url.data, &req, &body, &err) == 200 && err.code == 0)
-            obj = dg_json_parse(body.data ? body.data : "", body.len, 0, "object", NULL);
-    }
+    (void)get_object(&a->rd, b, ver, name, &req, 0, &obj, &bytes, &err);
     who = json_string_value(json_object_get(
         dg_managed_owner(json_object_get(json_object_get(obj, "metadata"), "managedFields"), obj,
                          path),
@@ -339,8 +365,6 @@ static char *field_manager(struct dg_kube_audit *a, const bucket_t *b, const cha
     if (who)
         out = strdup(who);
     json_decref(obj);
-    dg_buf_free(&url);
-    dg_buf_free(&body);
     return out;
 }
 
@@ -438,8 +462,8 @@ static void episodes(struct dg_kube_audit *a, const bucket_t *b, const target_t 
     /* A LIST's items carry no apiVersion: the one it was read at is the
      * object's (kubectl events --for selects on it). */
     snprintf(api, sizeof api, "%s%s%s", b->ki->group, b->ki->group[0] ? "/" : "",
-             b->ki->group[0] ? json_string_value(json_object_get(a->versions, b->ki->group)) ?
-                                   json_string_value(json_object_get(a->versions, b->ki->group)) : "v1"
+             b->ki->group[0] ? json_string_value(json_object_get(a->rd.versions, b->ki->group)) ?
+                                   json_string_value(json_object_get(a->rd.versions, b->ki->group)) : "v1"
                              : "v1");
     reg = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?, s:s, s:s}", "apiVersion", api,
                     "kind", t->obj->id.kind, "namespace", t->obj->id.ns, "name", t->obj->id.name,
@@ -592,7 +616,7 @@ static void audit_once(struct dg_kube_audit *a)
         dg_err_t err = {0};
         /* Once the API server does not answer, the rest of the pass would
          * only wait out a timeout per LIST: the rest is not read either. */
-        read_t res = down ? READ_UNREACHABLE : read_bucket(a, v, live, &err);
+        read_t res = down ? READ_UNREACHABLE : read_bucket(&a->rd, v, live, &err);
 
         down |= res == READ_UNREACHABLE;
         if ((res == READ_FAILED || res == READ_UNREACHABLE) && first.code == 0)
@@ -620,6 +644,103 @@ static void audit_once(struct dg_kube_audit *a)
     dg_snapshot_release(&snap);
 }
 
+/* ---- on demand: one release's objects, for the console ------------------------------------- */
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One baseline object's live copy into @out->objs: absent (404, or its
+ * group not served) is no error, the plan creates it; anything else names
+ * the object and the answer. @deadline and *@bytes: the read's budget. */
+static int read_one(reader_t *rd, const dg_obj_t *o, const dg_kindinfo_t *ki, int64_t deadline,
+                    size_t *bytes, dg_live_read_t *out, dg_err_t *err)
+{
+    bucket_t b = {.ki = ki, .ns = ki->namespaced ? o->id.ns : ""};
+    const char *ver =
+        ki->group[0] ? json_string_value(json_object_get(rd->versions, ki->group)) : "v1";
+    dg_kube_req_t req = {.verb = DG_KUBE_GET, .timeout_ms = (long)(deadline - mono_ms()),
+                         .max_bytes = DG_LIVE_MAX_BYTES - *bytes};
+    char shown[256], why[600];
+    read_t res = READ_OK;
+    json_t *obj = NULL;
+    long status = 0;
+
+    dg_objid_short(&o->id, shown, sizeof shown);
+    if (req.timeout_ms <= 0 || *bytes >= DG_LIVE_MAX_BYTES)
+        return dg_err_set(err, DG_ETOOBIG, "reading %s live: the budget (%ld ms, %zu bytes) is "
+                          "spent", shown, DG_LIVE_BUDGET_MS, DG_LIVE_MAX_BYTES);
+    if (ver == NULL && (res = discover(rd, ki->group, err)) == READ_OK)
+        ver = json_string_value(json_object_get(rd->versions, ki->group));
+    if (res == READ_MISSING)
+        return dg_err_clear(err), 0;
+    if (res == READ_OK)
+        status = get_object(rd, &b, ver, o->id.name, &req, DG_JSON_PRUNE_SERVER, &obj, bytes,
+                            err);
+    if (status == 404)
+        return dg_err_clear(err), 0;
+    if (obj == NULL) {
+        dg_err_format(err, why, sizeof why);
+        return dg_err_set(err, DG_EIO, "reading %s live (HTTP %ld): %s", shown, status, why);
+    }
+    return dg_objset_add(out->objs, obj, o->id.ns, "live", 0, err);
+}
+
+/* The kind of @o among those read, once. */
+static int add_kind(dg_live_read_t *out, const dg_obj_t *o)
+{
+    dg_gk_t *k;
+
+    for (size_t i = 0; i < out->nkinds; i++)
+        if (strcmp(out->kinds[i].group, o->id.group) == 0 &&
+            strcmp(out->kinds[i].kind, o->id.kind) == 0)
+            return 0;
+    if ((k = realloc(out->kinds, (out->nkinds + 1) * sizeof *k)) == NULL)
+        return DG_ENOMEM;
+    out->kinds = k;
+    out->kinds[out->nkinds++] = (dg_gk_t){o->id.group, o->id.kind};
+    return 0;
+}
+
+int dg_kube_read_release(dg_kube_client_t *c, const dg_release_t *rel, const dg_policy_t *pol,
+                         dg_live_read_t *out, dg_err_t *err)
+{
+    reader_t rd = {dg_kube_client_acquire(c), json_object()};
+    int64_t deadline = mono_ms() + DG_LIVE_BUDGET_MS;
+    size_t bytes = 0, n = 0;
+    int rc = rd.conn && rd.versions && (out->objs = dg_objset_new()) ? 0 : DG_ENOMEM;
+
+    for (size_t i = 0; rc == 0 && i < dg_objset_count(rel->objs); i++) {
+        const dg_obj_t *o = dg_objset_at(rel->objs, i);
+        const dg_kindinfo_t *ki = dg_kind_by_kind(o->id.group, o->id.kind);
+
+        if (ki == NULL || !dg_policy_governs(pol, o->id.group, o->id.kind))
+            continue; /* what the audit does not read either */
+        if (++n > DG_LIVE_MAX_OBJECTS)
+            rc = dg_err_set(err, DG_ETOOBIG, "release %s/%s has more than %d governed objects "
+                            "to read live", rel->ns, rel->name, DG_LIVE_MAX_OBJECTS);
+        else if ((rc = add_kind(out, o)) == 0)
+            rc = read_one(&rd, o, ki, deadline, &bytes, out, err);
+    }
+    if (rc == DG_ENOMEM && err->code == 0)
+        dg_err_set(err, DG_ENOMEM, "out of memory");
+    dg_kube_client_release(c, &rd.conn);
+    json_decref(rd.versions);
+    return rc;
+}
+
+void dg_live_read_free(dg_live_read_t *r)
+{
+    dg_objset_free(&r->objs);
+    free(r->kinds);
+    r->kinds = NULL;
+    r->nkinds = 0;
+}
+
 /* ---- the thread ------------------------------------------------------------------------------- */
 
 static void *run(void *arg)
@@ -638,14 +759,14 @@ dg_kube_audit_t *dg_kube_audit_start(dg_kube_client_t *c, dg_gate_t *g, dg_err_t
 {
     struct dg_kube_audit *a = calloc(1, sizeof *a);
 
-    if (a == NULL || (a->conn = dg_kube_client_acquire(c)) == NULL) {
+    if (a == NULL || (a->rd.conn = dg_kube_client_acquire(c)) == NULL) {
         free(a);
         dg_err_set(err, DG_ENOMEM, "out of memory starting the audit");
         return NULL;
     }
     a->client = c;
     a->g = g;
-    a->versions = json_object();
+    a->rd.versions = json_object();
     a->results = json_object();
     a->read = json_object();
     a->episodes = dg_episodes_new(MAX_EPISODES, MAX_ENDED);
@@ -671,8 +792,8 @@ void dg_kube_audit_stop(dg_kube_audit_t **ap)
         return;
     if (a->started)
         pthread_join(a->thread, NULL);
-    dg_kube_client_release(a->client, &a->conn);
-    json_decref(a->versions);
+    dg_kube_client_release(a->client, &a->rd.conn);
+    json_decref(a->rd.versions);
     json_decref(a->results);
     json_decref(a->read);
     dg_episodes_free(&a->episodes);

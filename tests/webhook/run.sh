@@ -187,6 +187,14 @@ plain console /api/v1/simulate -X POST -H 'Content-Type: text/plain' -d '{}'
 want_code 415 "console simulate: JSON only"
 plain console /api/v1/assets/baseline
 want_jq "console: the baseline download" '.items | length' 3
+for a in live sarif; do # no Kubernetes source: no live state, said so, never an empty answer
+    plain console "/api/v1/assets/$a"; want_code 409 "console: no $a without a cluster"
+    want_jq "console: why no $a" '.message | test("no live state here")' true
+done
+plain console /api/v1/context
+want_jq "console context: the downloads this host has" '.assets | join(",")' "baseline,bundle"
+plain console /api/v1/plan
+want_jq "console plan: a preview, not known, without a cluster" '"\(.known) \(.preview)"' "false true"
 ok; grep -q '"msg":"admission decision".*"uid":"1f7c2e4a-8b3d-4c6e-9a15-7d2b0e6f3c81".*"decision":"deny"' "$tmp/main.log" ||
     fail "decision log line"
 
