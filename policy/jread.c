@@ -89,31 +89,35 @@ static inline unsigned special16(pos_t p)
 }
 #endif
 
-/* r->p past the plain bytes at r->p. Most strings of a review are short
- * keys: their first probe finds the closing quote. */
-static inline void skip_plain(reader_t *r)
+/* The first byte at or after @p that is not plain(). Most strings of a
+ * review are short keys: their first probe finds the closing quote. */
+static inline pos_t plain_run(pos_t p, pos_t end)
 {
 #ifdef __SSE2__
-    while (r->end - r->p >= 16) {
-        unsigned m = special16(r->p);
+    while (end - p >= 16) {
+        unsigned m = special16(p);
 
-        if (m) {
-            r->p += __builtin_ctz(m);
-            return;
-        }
-        r->p += 16;
+        if (m)
+            return p + __builtin_ctz(m);
+        p += 16;
     }
 #endif
-    while (r->end - r->p >= 8) {
+    while (end - p >= 8) {
         uint64_t x;
 
-        memcpy(&x, r->p, 8);
+        memcpy(&x, p, 8);
         if (!plain8(x))
             break;
-        r->p += 8;
+        p += 8;
     }
-    while (r->p < r->end && plain(*r->p))
-        r->p++;
+    while (p < end && plain(*p))
+        p++;
+    return p;
+}
+
+static inline void skip_plain(reader_t *r)
+{
+    r->p = plain_run(r->p, r->end);
 }
 
 /* The 1-based line and column of @at; columns count characters, as
@@ -646,20 +650,24 @@ static int duplicate(reader_t *r, struct object *o, const char *k, size_t n)
 
 /* ---- values ------------------------------------------------------------------- */
 
-/* Past the whitespace and the @c at r->p, if @c comes next; else false,
- * r->p past the whitespace. Compact JSON has none: one test. */
-static inline bool eat(reader_t *r, unsigned char c)
+/* The byte at r->p once past whitespace, or -1 at the end of the input.
+ * Compact JSON has no whitespace: one test. */
+static inline int peek(reader_t *r)
 {
-    if (r->p < r->end && *r->p == c) {
-        r->p++;
-        return true;
-    }
-    ws(r);
-    if (r->p < r->end && *r->p == c) {
-        r->p++;
-        return true;
-    }
-    return false;
+    if (r->p < r->end && *r->p > ' ')
+        return *r->p;
+    ws_run(r);
+    return r->p < r->end ? *r->p : -1;
+}
+
+/* Past the whitespace and the @c at r->p, if @c comes next; else false,
+ * r->p past the whitespace. */
+static inline bool eat(reader_t *r, int c)
+{
+    if (peek(r) != c)
+        return false;
+    r->p++;
+    return true;
 }
 
 /* One "key": value member of object @o. */
@@ -706,7 +714,7 @@ static int container(reader_t *r, dg_jnode_t *out, bool is_object, bool is_metad
 {
     unsigned char close = is_object ? '}' : ']';
     struct object o = {.base = r->top, .is_metadata = is_metadata};
-    int rc = 0;
+    int rc = 0, c;
 
     if (++r->depth > DG_JSON_MAX_DEPTH)
         return fail(r, r->p, "nested deeper than %d levels", DG_JSON_MAX_DEPTH);
@@ -721,11 +729,14 @@ static int container(reader_t *r, dg_jnode_t *out, bool is_object, bool is_metad
                 rc = member(r, &o);
             else if ((rc = value(r, &v, false)) == 0)
                 rc = push(r, &v);
-            if (rc == 0 && eat(r, ','))
+            if (rc == 0 && (c = peek(r)) == ',') {
+                r->p++;
                 continue;
-            if (rc == 0 && !eat(r, close))
-                rc = fail(r, r->p, r->p < r->end ? "expected ',' or '%c'" : "unexpected end of input",
-                          close);
+            }
+            if (rc == 0 && c == close)
+                r->p++;
+            else if (rc == 0)
+                rc = fail(r, r->p, c >= 0 ? "expected ',' or '%c'" : "unexpected end of input", close);
             break;
         }
     }
@@ -737,7 +748,7 @@ static int container(reader_t *r, dg_jnode_t *out, bool is_object, bool is_metad
     return rc;
 }
 
-static int string_value(reader_t *r, dg_jnode_t *out)
+static inline int string_value(reader_t *r, dg_jnode_t *out)
 {
     pos_t at = r->p;
     const char *s;
@@ -777,60 +788,103 @@ static inline int scalar(reader_t *r, dg_jnode_t *out)
 
 /* ---- skipping: pruned subtrees, dg_jread_locate ---------------------------------- */
 
-/* What skip() reads next. */
-enum { NEXT_VALUE = 1, NEXT_KEY, NEXT_END };
+/* The skipper keeps its place in a local pointer (the reader's, behind
+ * calls and char stores, would be reloaded at every step); r->p is set
+ * only for the calls that read it. */
 
-/* The '"key":' of a member of a skipped object. */
-static inline int skip_key(reader_t *r)
+/* The byte at *@p once past whitespace, or -1 at the end of the input.
+ * Compact JSON has no whitespace: one test. */
+static inline int at(pos_t *p, pos_t end)
 {
-    const char *k;
-    size_t n;
-    int rc;
+    if (*p < end && **p > ' ')
+        return **p;
+    while (*p < end && (**p == ' ' || **p == '\n' || **p == '\r' || **p == '\t'))
+        ++*p;
+    return *p < end ? **p : -1;
+}
 
-    if (!eat(r, '"'))
-        return fail(r, r->p, r->p < r->end ? "expected a key string" : "unexpected end of input");
-    if ((rc = string(r, &k, &n, false)))
+/* Past the string whose opening quote is at @p, checked; NULL with *@rc
+ * set when it is not a string. */
+static inline pos_t skip_string(reader_t *r, pos_t p, int *rc)
+{
+    pos_t q = plain_run(p + 1, r->end);
+    const char *s;
+    size_t n;
+
+    if (q < r->end && *q == '"')
+        return q + 1;
+    r->p = q;
+    return (*rc = string_rest(r, p + 1, &s, &n, false)) ? NULL : r->p;
+}
+
+/* Past the '"key":' at *@p of a member of a skipped object. */
+static inline int skip_key(reader_t *r, pos_t *p)
+{
+    int rc = 0, c = at(p, r->end);
+
+    if (c != '"')
+        return fail(r, *p, c >= 0 ? "expected a key string" : "unexpected end of input");
+    if ((*p = skip_string(r, *p, &rc)) == NULL)
         return rc;
-    if (!eat(r, ':'))
-        return fail(r, r->p, "expected ':' after a key");
+    if (at(p, r->end) != ':')
+        return fail(r, *p, "expected ':' after a key");
+    ++*p;
     return 0;
 }
 
-/* Open the object or array at r->p: NEXT_KEY or NEXT_VALUE for its first
- * member or element, 0 when it was empty (r->p past its end). */
-static inline int skip_open(reader_t *r)
-{
-    bool is_object = *r->p == '{';
-    unsigned d;
-    uint64_t bit;
+/* What skip() reads next. */
+enum { NEXT_VALUE = 1, NEXT_KEY, NEXT_END };
 
-    if (++r->depth > DG_JSON_MAX_DEPTH)
-        return fail(r, r->p, "nested deeper than %d levels", DG_JSON_MAX_DEPTH);
-    d = (unsigned)r->depth;
-    bit = (uint64_t)1 << d % 64;
-    r->objects[d / 64] = is_object ? r->objects[d / 64] | bit : r->objects[d / 64] & ~bit;
-    r->p++;
-    if (eat(r, is_object ? '}' : ']')) {
+/* Past the value at *@p: into an object or array (NEXT_KEY or NEXT_VALUE
+ * for its first member or element), or past it (0). */
+static inline int skip_value(reader_t *r, pos_t *p)
+{
+    int rc = 0, c = at(p, r->end);
+
+    if (c == '{' || c == '[') {
+        bool is_object = c == '{';
+        unsigned d;
+        uint64_t bit;
+
+        if (++r->depth > DG_JSON_MAX_DEPTH)
+            return fail(r, *p, "nested deeper than %d levels", DG_JSON_MAX_DEPTH);
+        d = (unsigned)r->depth;
+        bit = (uint64_t)1 << d % 64;
+        r->objects[d / 64] = is_object ? r->objects[d / 64] | bit : r->objects[d / 64] & ~bit;
+        ++*p;
+        if (at(p, r->end) != (is_object ? '}' : ']'))
+            return is_object ? NEXT_KEY : NEXT_VALUE;
+        ++*p;
         r->depth--;
-        return 0;
+    } else if (c == '"') {
+        if ((*p = skip_string(r, *p, &rc)) == NULL)
+            return rc;
+    } else {
+        r->p = *p;
+        if ((rc = scalar(r, NULL)))
+            return rc;
+        *p = r->p;
     }
-    return is_object ? NEXT_KEY : NEXT_VALUE;
+    return 0;
 }
 
-/* After a value: past the ',' before the next one of its container
+/* After a value at *@p: past the ',' before the next one of its container
  * (NEXT_KEY, NEXT_VALUE), or past the ends of the containers it closes;
  * NEXT_END once that closes the skipped value, opened at depth @base. */
-static inline int skip_next(reader_t *r, int base)
+static inline int skip_next(reader_t *r, pos_t *p, int base)
 {
     while (r->depth > base) {
         unsigned d = (unsigned)r->depth;
         bool is_object = r->objects[d / 64] >> d % 64 & 1;
-        unsigned char close = is_object ? '}' : ']';
+        int close = is_object ? '}' : ']', c = at(p, r->end);
 
-        if (eat(r, ','))
+        if (c == ',') {
+            ++*p;
             return is_object ? NEXT_KEY : NEXT_VALUE;
-        if (!eat(r, close))
-            return fail(r, r->p, r->p < r->end ? "expected ',' or '%c'" : "unexpected end of input", close);
+        }
+        if (c != close)
+            return fail(r, *p, c >= 0 ? "expected ',' or '%c'" : "unexpected end of input", close);
+        ++*p;
         r->depth--;
     }
     return NEXT_END;
@@ -842,27 +896,20 @@ static inline int skip_next(reader_t *r, int base)
  * reads these keys). */
 static int skip(reader_t *r)
 {
-    int base = r->depth, rc;
+    int base = r->depth, next = NEXT_VALUE;
+    pos_t p = r->p;
 
     for (;;) {
-        ws(r);
-        if (r->p < r->end && (*r->p == '{' || *r->p == '[')) {
-            rc = skip_open(r);
-        } else if (r->p < r->end && *r->p == '"') {
-            const char *s;
-            size_t n;
-
-            r->p++;
-            rc = string(r, &s, &n, false);
-        } else {
-            rc = scalar(r, NULL);
+        if (next == NEXT_KEY && (next = skip_key(r, &p)) != 0)
+            return next;
+        if ((next = skip_value(r, &p)) == 0)
+            next = skip_next(r, &p, base);
+        if (next < 0)
+            return next;
+        if (next == NEXT_END) {
+            r->p = p;
+            return 0;
         }
-        if (rc == 0)
-            rc = skip_next(r, base);
-        if (rc < 0 || rc == NEXT_END)
-            return rc < 0 ? rc : 0;
-        if (rc == NEXT_KEY && (rc = skip_key(r)))
-            return rc;
     }
 }
 
@@ -870,14 +917,15 @@ static int skip(reader_t *r)
  * when @out is NULL. */
 static inline int value(reader_t *r, dg_jnode_t *out, bool is_metadata)
 {
+    int c;
+
     if (out == NULL)
         return skip(r);
-    ws(r);
-    if (r->p >= r->end)
+    if ((c = peek(r)) < 0)
         return fail(r, r->p, "unexpected end of input");
     if (++r->nodes > DG_JSON_MAX_NODES)
         return fail(r, r->p, "more than %d values", DG_JSON_MAX_NODES);
-    switch (*r->p) {
+    switch (c) {
     case '{': return container(r, out, true, is_metadata);
     case '[': return container(r, out, false, false);
     default: return scalar(r, out);

@@ -199,6 +199,219 @@ START_TEST(test_prune)
 }
 END_TEST
 
+/* @text parsed from a buffer of exactly its length (so that ASan sees a
+ * read past the end), @flags as given. */
+static const dg_jnode_t *parse_exact(dg_arena_t *a, const char *text, size_t len, unsigned flags,
+                                     dg_err_t *err, char **keep)
+{
+    char *buf = malloc(len ? len : 1);
+
+    memcpy(buf, text, len);
+    *keep = buf;
+    return dg_jread_parse(a, buf, len, flags, "t", err);
+}
+
+/* Strings and keys of every length around the 16-byte blocks the reader
+ * scans them in, with the closing quote at a block's edge, right at the end
+ * of the input, and short of a block's worth of input left; built and in
+ * a pruned subtree. */
+START_TEST(test_string_blocks)
+{
+    dg_arena_t a;
+
+    dg_arena_init(&a, 0);
+    for (int len = 0; len <= 70; len++) {
+        char str[80], doc[512], *buf;
+        const dg_jnode_t *root, *v;
+        dg_err_t err = {0};
+        int n;
+
+        for (int i = 0; i < len; i++)
+            str[i] = (char)('a' + i % 26);
+        str[len] = '\0';
+        /* The string alone: its quote is the input's last byte. */
+        n = snprintf(doc, sizeof doc, "\"%s\"", str);
+        root = parse_exact(&a, doc, (size_t)n, 0, &err, &buf);
+        ck_assert_msg(root != NULL, "len %d: %s", len, err.msg);
+        ck_assert_uint_eq(root->n, (unsigned)len);
+        ck_assert_str_eq(root->v.s, str);
+        free(buf);
+        /* As a key and a value, then skipped in a pruned status. */
+        n = snprintf(doc, sizeof doc, "{\"kind\":\"K\",\"%s\":\"%s\",\"status\":{\"%s\":\"%s\"}}", str,
+                     str, str, str);
+        root = parse_exact(&a, doc, (size_t)n, DG_JSON_PRUNE_SERVER, &err, &buf);
+        ck_assert_msg(root != NULL, "len %d: %s", len, err.msg);
+        ck_assert_uint_eq(root->n, 2);
+        v = &root->v.kids[1];
+        ck_assert_uint_eq(v->keylen, (unsigned)len);
+        ck_assert_str_eq(v->key, str);
+        ck_assert_uint_eq(v->n, (unsigned)len);
+        ck_assert_str_eq(v->v.s, str);
+        free(buf);
+        dg_arena_reset(&a);
+    }
+    dg_arena_free(&a);
+}
+END_TEST
+
+static const struct {
+    int pad;          /* plain bytes before the problem */
+    const char *bad;  /* then these, then '"' */
+    int at;           /* the problem's byte in @bad */
+    const char *msg;
+} edge[] = {
+    {15, "\x01", 0, "control character 0x01"},        /* last byte of the first block */
+    {16, "\x1f", 0, "control character 0x1F"},        /* first byte of the second */
+    {14, "\x7f\x01", 1, "control character 0x01"},    /* DEL is plain in JSON */
+    {14, "\xc3", 0, "invalid UTF-8"},                 /* a lead byte, then the quote */
+    {15, "\xe2\x82", 0, "invalid UTF-8"},             /* straddling the block's edge */
+    {15, "\xf0\x9f\x98", 0, "invalid UTF-8"},         /* one byte short, across the edge */
+    {31, "\xed\xa0\x80", 0, "invalid UTF-8"},         /* a surrogate */
+    {15, "\\q", 0, "invalid escape '\\q'"},
+    {16, "\\u12", 0, "invalid \\u escape"},
+};
+
+/* A problem in a string at each place in and around a block is found at
+ * its column, in a built value and in a skipped one. */
+START_TEST(test_string_edges)
+{
+    dg_arena_t a;
+
+    dg_arena_init(&a, 0);
+    for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++) {
+        for (int pruned = 0; pruned < 2; pruned++) {
+            char doc[256], *buf;
+            dg_err_t err = {0};
+            const char *lead = pruned ? "{\"kind\":\"K\",\"status\":\"" : "{\"kind\":\"K\",\"spec\":\"";
+            int n = snprintf(doc, sizeof doc, "%s%.*s%s\"}", lead, edge[i].pad,
+                             "................................................", edge[i].bad);
+            int col = (int)strlen(lead) + edge[i].pad + edge[i].at + 1;
+
+            ck_assert_ptr_null(parse_exact(&a, doc, (size_t)n, DG_JSON_PRUNE_SERVER, &err, &buf));
+            ck_assert_msg(strstr(err.msg, edge[i].msg) != NULL, "case %zu/%d: %s", i, pruned, err.msg);
+            if (edge[i].bad[0] != '\\')
+                ck_assert_msg(err.line == 1 && err.col == col, "case %zu/%d: at %d, not %d", i, pruned,
+                              err.col, col);
+            free(buf);
+            dg_arena_reset(&a);
+        }
+    }
+    dg_arena_free(&a);
+}
+END_TEST
+
+static const struct {
+    const char *in;
+    int ok;
+    long long i;
+} ints[] = {
+    {"0", 1, 0},
+    {"-0", 1, 0},
+    {"7", 1, 7},
+    {"123456789012345678", 1, 123456789012345678LL},   /* 18 digits: read directly */
+    {"-123456789012345678", 1, -123456789012345678LL},
+    {"1234567890123456789", 1, 1234567890123456789LL}, /* 19: through strtoll */
+    {"9223372036854775807", 1, 9223372036854775807LL},
+    {"-9223372036854775808", 1, -9223372036854775807LL - 1},
+    {"9223372036854775808", 0, 0},
+    {"-9223372036854775809", 0, 0},
+    {"00012", 0, 0},
+};
+
+/* Integers, each the last bytes of the input, agree with strtoll: the
+ * short ones are summed directly, overflow is refused. */
+START_TEST(test_integers)
+{
+    dg_arena_t a;
+
+    dg_arena_init(&a, 0);
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        char *buf;
+        dg_err_t err = {0};
+        const dg_jnode_t *v = parse_exact(&a, ints[i].in, strlen(ints[i].in), 0, &err, &buf);
+
+        if (ints[i].ok) {
+            ck_assert_msg(v != NULL, "%s: %s", ints[i].in, err.msg);
+            ck_assert_int_eq(v->type, DG_JINT);
+            ck_assert_msg(v->v.i == ints[i].i, "%s read as %lld", ints[i].in, v->v.i);
+        } else {
+            ck_assert_msg(v == NULL, "%s read", ints[i].in);
+        }
+        free(buf);
+        dg_arena_reset(&a);
+    }
+    ck_assert_ptr_null(parse(&a, "[1,99999999999999999999]", 0, NULL));
+    ck_assert_ptr_nonnull(parse(&a, "[1,2.5e3,-0.0]", 0, NULL));
+    dg_arena_free(&a);
+}
+END_TEST
+
+/* Keys that share a bit of the small objects' filter ("ab", "ba": same
+ * length, the same bytes at the places hashed) are told apart by the scan;
+ * a key with escapes is compared decoded. */
+START_TEST(test_key_filter)
+{
+    dg_arena_t a;
+    dg_err_t err = {0};
+    const dg_jnode_t *root;
+
+    dg_arena_init(&a, 0);
+    root = parse(&a, "{\"ab\":1,\"ba\":2,\"\":3,\"a\":4}", 0, &err);
+    ck_assert_msg(root != NULL, "%s", err.msg);
+    ck_assert_uint_eq(root->n, 4);
+    ck_assert_ptr_null(parse(&a, "{\"ab\":1,\"ba\":2,\"a\\u0062\":3}", 0, &err));
+    ck_assert_msg(strstr(err.msg, "duplicate key \"ab\"") != NULL, "%s", err.msg);
+    ck_assert_ptr_null(parse(&a, "{\"\":1,\"\":2}", 0, NULL));
+    dg_arena_free(&a);
+}
+END_TEST
+
+/* Whitespace everywhere it may be, in built and skipped values alike. */
+START_TEST(test_whitespace)
+{
+    static const char in[] = " {\n\t\"kind\" : \"K\" ,\r\n \"status\" : { \"a\" : [ 1 , { } , [ ] , "
+                             "\"x\" , true ] , \"b\" : { \"c\" : null } } , \"spec\" : [ 1 , \"s\" , "
+                             "{ \"k\" : false } ] } \n";
+    dg_arena_t a;
+    const dg_jnode_t *root;
+    dg_err_t err = {0};
+
+    dg_arena_init(&a, 0);
+    root = parse(&a, in, DG_JSON_PRUNE_SERVER, &err);
+    ck_assert_msg(root != NULL, "%s", err.msg);
+    ck_assert_uint_eq(root->n, 2);
+    ck_assert_uint_eq(dg_jread_get(root, "spec")->n, 3);
+    root = parse(&a, in, 0, &err);
+    ck_assert_msg(root != NULL, "%s", err.msg);
+    ck_assert_uint_eq(dg_jread_get(dg_jread_get(root, "status"), "a")->n, 5);
+    dg_arena_free(&a);
+}
+END_TEST
+
+/* The depth limit holds inside a pruned subtree too. */
+START_TEST(test_pruned_depth)
+{
+    size_t n = DG_JSON_MAX_DEPTH, k = 0;
+    char *doc = malloc(2 * n + 64);
+    dg_arena_t a;
+    dg_err_t err = {0};
+
+    k += (size_t)sprintf(doc, "{\"kind\":\"K\",\"status\":");
+    memset(doc + k, '[', n);
+    memset(doc + k + n, ']', n);
+    strcpy(doc + k + 2 * n, "}");
+    dg_arena_init(&a, 0);
+    ck_assert_ptr_null(parse(&a, doc, DG_JSON_PRUNE_SERVER, &err));
+    ck_assert_msg(strstr(err.msg, "nested deeper than 400 levels") != NULL, "%s", err.msg);
+    ck_assert_int_eq(err.col, (int)k + (int)n);
+    doc[k] = ' '; /* one level less */
+    doc[k + 2 * n - 1] = ' ';
+    ck_assert_ptr_nonnull(parse(&a, doc, DG_JSON_PRUNE_SERVER, NULL));
+    dg_arena_free(&a);
+    free(doc);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("policy/jread");
@@ -210,6 +423,12 @@ int main(void)
     tcase_add_loop_test(tc, test_duplicates, 0, sizeof dups / sizeof dups[0]);
     tcase_add_test(tc, test_limits);
     tcase_add_test(tc, test_prune);
+    tcase_add_test(tc, test_string_blocks);
+    tcase_add_test(tc, test_string_edges);
+    tcase_add_test(tc, test_integers);
+    tcase_add_test(tc, test_key_filter);
+    tcase_add_test(tc, test_whitespace);
+    tcase_add_test(tc, test_pruned_depth);
     suite_add_tcase(s, tc);
     return dg_test_run(s);
 }
