@@ -650,14 +650,20 @@ static int duplicate(reader_t *r, struct object *o, const char *k, size_t n)
 
 /* ---- values ------------------------------------------------------------------- */
 
-/* The byte at r->p once past whitespace, or -1 at the end of the input.
+/* The byte at *@p once past whitespace, or -1 at the end of the input.
  * Compact JSON has no whitespace: one test. */
+static inline int next_byte(pos_t *p, pos_t end)
+{
+    if (*p < end && **p > ' ')
+        return **p;
+    while (*p < end && (**p == ' ' || **p == '\n' || **p == '\r' || **p == '\t'))
+        ++*p;
+    return *p < end ? **p : -1;
+}
+
 static inline int peek(reader_t *r)
 {
-    if (r->p < r->end && *r->p > ' ')
-        return *r->p;
-    ws_run(r);
-    return r->p < r->end ? *r->p : -1;
+    return next_byte(&r->p, r->end);
 }
 
 /* Past the whitespace and the @c at r->p, if @c comes next; else false,
@@ -673,18 +679,27 @@ static inline bool eat(reader_t *r, int c)
 /* One "key": value member of object @o. */
 static int member(reader_t *r, struct object *o)
 {
-    pos_t at;
+    pos_t p = r->p, at, q;
     dg_jnode_t v = {0};
     const char *k;
     size_t n;
     bool skip;
-    int rc, dup;
+    int rc, dup, c = next_byte(&p, r->end);
 
-    if (!eat(r, '"'))
-        return fail(r, r->p, r->p < r->end ? "expected a key string" : "unexpected end of input");
-    at = r->p - 1;
-    if ((rc = string(r, &k, &n, true)))
-        return rc;
+    if (c != '"')
+        return fail(r, p, c >= 0 ? "expected a key string" : "unexpected end of input");
+    at = p;
+    /* string(), on a local pointer: most keys are plain. */
+    if ((q = plain_run(p + 1, r->end)) < r->end && *q == '"') {
+        k = (const char *)p + 1;
+        n = (size_t)(q - p - 1);
+        p = q + 1;
+    } else {
+        r->p = q;
+        if ((rc = string_rest(r, at + 1, &k, &n, true)))
+            return rc;
+        p = r->p;
+    }
     /* The key may live in r->scratch, which the value's strings reuse. */
     if (n > UINT32_MAX)
         return fail(r, at, "key longer than %u bytes", UINT32_MAX);
@@ -695,8 +710,9 @@ static int member(reader_t *r, struct object *o)
            ((o->is_metadata && IS(k, n, "managedFields")) || (o->has_kind && IS(k, n, "status")));
     if (IS(k, n, "kind"))
         o->has_kind = true;
-    if (!eat(r, ':'))
-        return fail(r, r->p, "expected ':' after a key");
+    if (next_byte(&p, r->end) != ':')
+        return fail(r, p, "expected ':' after a key");
+    r->p = p + 1;
     if (skip)
         return value(r, NULL, false);
     if ((dup = duplicate(r, o, v.key, n)) != 0)
@@ -714,6 +730,7 @@ static int container(reader_t *r, dg_jnode_t *out, bool is_object, bool is_metad
 {
     unsigned char close = is_object ? '}' : ']';
     struct object o = {.base = r->top, .is_metadata = is_metadata};
+    pos_t p;
     int rc = 0, c;
 
     if (++r->depth > DG_JSON_MAX_DEPTH)
@@ -729,14 +746,17 @@ static int container(reader_t *r, dg_jnode_t *out, bool is_object, bool is_metad
                 rc = member(r, &o);
             else if ((rc = value(r, &v, false)) == 0)
                 rc = push(r, &v);
-            if (rc == 0 && (c = peek(r)) == ',') {
-                r->p++;
+            if (rc)
+                break;
+            p = r->p;
+            if ((c = next_byte(&p, r->end)) == ',') {
+                r->p = p + 1;
                 continue;
             }
-            if (rc == 0 && c == close)
-                r->p++;
-            else if (rc == 0)
-                rc = fail(r, r->p, c >= 0 ? "expected ',' or '%c'" : "unexpected end of input", close);
+            if (c == close)
+                r->p = p + 1;
+            else
+                rc = fail(r, p, c >= 0 ? "expected ',' or '%c'" : "unexpected end of input", close);
             break;
         }
     }
@@ -792,17 +812,6 @@ static inline int scalar(reader_t *r, dg_jnode_t *out)
  * calls and char stores, would be reloaded at every step); r->p is set
  * only for the calls that read it. */
 
-/* The byte at *@p once past whitespace, or -1 at the end of the input.
- * Compact JSON has no whitespace: one test. */
-static inline int at(pos_t *p, pos_t end)
-{
-    if (*p < end && **p > ' ')
-        return **p;
-    while (*p < end && (**p == ' ' || **p == '\n' || **p == '\r' || **p == '\t'))
-        ++*p;
-    return *p < end ? **p : -1;
-}
-
 /* Past the string whose opening quote is at @p, checked; NULL with *@rc
  * set when it is not a string. */
 static inline pos_t skip_string(reader_t *r, pos_t p, int *rc)
@@ -820,13 +829,13 @@ static inline pos_t skip_string(reader_t *r, pos_t p, int *rc)
 /* Past the '"key":' at *@p of a member of a skipped object. */
 static inline int skip_key(reader_t *r, pos_t *p)
 {
-    int rc = 0, c = at(p, r->end);
+    int rc = 0, c = next_byte(p, r->end);
 
     if (c != '"')
         return fail(r, *p, c >= 0 ? "expected a key string" : "unexpected end of input");
     if ((*p = skip_string(r, *p, &rc)) == NULL)
         return rc;
-    if (at(p, r->end) != ':')
+    if (next_byte(p, r->end) != ':')
         return fail(r, *p, "expected ':' after a key");
     ++*p;
     return 0;
@@ -839,7 +848,7 @@ enum { NEXT_VALUE = 1, NEXT_KEY, NEXT_END };
  * for its first member or element), or past it (0). */
 static inline int skip_value(reader_t *r, pos_t *p)
 {
-    int rc = 0, c = at(p, r->end);
+    int rc = 0, c = next_byte(p, r->end);
 
     if (c == '{' || c == '[') {
         bool is_object = c == '{';
@@ -852,7 +861,7 @@ static inline int skip_value(reader_t *r, pos_t *p)
         bit = (uint64_t)1 << d % 64;
         r->objects[d / 64] = is_object ? r->objects[d / 64] | bit : r->objects[d / 64] & ~bit;
         ++*p;
-        if (at(p, r->end) != (is_object ? '}' : ']'))
+        if (next_byte(p, r->end) != (is_object ? '}' : ']'))
             return is_object ? NEXT_KEY : NEXT_VALUE;
         ++*p;
         r->depth--;
@@ -876,7 +885,7 @@ static inline int skip_next(reader_t *r, pos_t *p, int base)
     while (r->depth > base) {
         unsigned d = (unsigned)r->depth;
         bool is_object = r->objects[d / 64] >> d % 64 & 1;
-        int close = is_object ? '}' : ']', c = at(p, r->end);
+        int close = is_object ? '}' : ']', c = next_byte(p, r->end);
 
         if (c == ',') {
             ++*p;
