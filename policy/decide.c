@@ -818,9 +818,11 @@ static int refresh_and_rejudge(judge_t *j, dg_release_t **fresh, dg_err_t *err)
 
     if (j->rel->origin != DG_RELSRC_HELM || ops == NULL || ops->refresh == NULL)
         return 0;
+    rc = ops->refresh(ops->ctx, j->rel->name, j->rel->ns, j->rv->timeout_ms, fresh, &ignored);
+    if (rc == DG_EWAIT)
+        return rc; /* not a decision: the caller judges again where it may wait */
     /* A failed re-read leaves the stored judgement standing. */
-    if (ops->refresh(ops->ctx, j->rel->name, j->rel->ns, j->rv->timeout_ms, fresh, &ignored) != 0 ||
-        *fresh == NULL)
+    if (rc != 0 || *fresh == NULL)
         return 0;
     base = dg_objset_find((*fresh)->objs, &j->id);
     if (base == NULL)
