@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "jwrite.h"
 #include "rfc3339.h"
 
 /* status.message is shown by kubectl in full; keep it readable. */
@@ -102,20 +103,28 @@ static dg_response_t *resp(judge_t *j)
  * as "(none)"; cut at VALUE_SHOW_MAX. */
 static void show(const json_t *v, char *buf, size_t size)
 {
-    char *dump;
+    char *dump = NULL;
+    const char *text = "?";
+    dg_buf_t scalar;
+    size_t n;
 
-    if (v == NULL) {
-        snprintf(buf, size, "(none)");
-        return;
-    }
-    if (json_is_string(v)) {
-        snprintf(buf, size, "%s", json_string_value(v));
-    } else {
-        dump = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_SORT_KEYS);
-        snprintf(buf, size, "%s", dump ? dump : "?");
-        free(dump);
-    }
-    if (strlen(buf) > VALUE_SHOW_MAX && size > VALUE_SHOW_MAX)
+    dg_buf_init(&scalar, 0);
+    if (v == NULL)
+        text = "(none)";
+    else if (json_is_string(v))
+        text = json_string_value(v);
+    else if (json_is_object(v) || json_is_array(v))
+        text = (dump = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS)) ? dump : "?";
+    else if (dg_jwrite_value(&scalar, v, 0) == 0) /* json_dumps' text, a tenth of its cost */
+        text = scalar.data;
+    n = strlen(text);
+    if (n >= size)
+        n = size - 1;
+    memcpy(buf, text, n);
+    buf[n] = '\0';
+    free(dump);
+    dg_buf_free(&scalar);
+    if (n > VALUE_SHOW_MAX && size > VALUE_SHOW_MAX)
         memcpy(buf + VALUE_SHOW_MAX - 3, "...", 4);
 }
 
@@ -131,20 +140,22 @@ static bool same_type(const json_t *a, const json_t *b)
 static void show_pair(const json_t *a, const json_t *b, char *abuf, char *bbuf, size_t size)
 {
     bool quote = a && b && !same_type(a, b);
-    char *d;
 
     show(a, abuf, size);
     show(b, bbuf, size);
     for (int i = 0; i < 2 && quote; i++) {
         const json_t *v = i ? b : a;
         char *buf = i ? bbuf : abuf;
+        dg_buf_t q;
 
-        if (!json_is_string(v) || (d = json_dumps(v, JSON_ENCODE_ANY)) == NULL)
-            continue;
-        snprintf(buf, size, "%s", d);
-        free(d);
-        if (strlen(buf) > VALUE_SHOW_MAX && size > VALUE_SHOW_MAX)
-            memcpy(buf + VALUE_SHOW_MAX - 3, "...", 4);
+        dg_buf_init(&q, 0);
+        if (json_is_string(v) &&
+            dg_jwrite_strn(&q, json_string_value(v), json_string_length(v)) == 0) {
+            snprintf(buf, size, "%s", q.data);
+            if (strlen(buf) > VALUE_SHOW_MAX && size > VALUE_SHOW_MAX)
+                memcpy(buf + VALUE_SHOW_MAX - 3, "...", 4);
+        }
+        dg_buf_free(&q);
     }
 }
 
