@@ -2,9 +2,8 @@
  * writer thread takes all that is queued and writes it in as few
  * writev(2)s as keep every line whole (short writes finished), so lines
  * never interleave, a busy gate wakes the writer once for many requests,
- * and a stalled reader of stderr (a
- * full pipe, a paused log shipper) costs a dropped, counted line instead of
- * a blocked request. Each gate has its own (level, queue, writer, dropped
+ * and a stalled reader of stderr (a full pipe, a paused log shipper)
+ * costs a dropped, counted line instead of a blocked request. Each gate has its own (level, queue, writer, dropped
  * count); two in one process still never interleave within a line.
  * SPDX-License-Identifier: Apache-2.0 */
 #include "log.h"
