@@ -40,7 +40,10 @@ const char *dg_verdict_name(dg_verdict_t v);
  * API), bounded by @timeout_ms. Called at most once per decision, only before
  * denying a change to a Helm-owned object, because the store's watch can
  * trail Helm's own write (DESIGN.md step 7). On success *@fresh is a new
- * release (ownership passes to dg_decide) or NULL if there is nothing newer. */
+ * release (ownership passes to dg_decide) or NULL if there is nothing newer.
+ * A failed re-read leaves the stored judgement standing, except DG_EWAIT
+ * ("this caller may not wait": a polling thread): dg_decide then returns
+ * DG_EWAIT, decides nothing, and the caller judges again where it may wait. */
 typedef struct dg_refresh_ops {
     int (*refresh)(void *ctx, const char *release, const char *ns, long timeout_ms,
                    dg_release_t **fresh, dg_err_t *err);
@@ -76,7 +79,8 @@ void dg_decision_free(dg_decision_t *d);
 /** Judge @rv against @bases under @pol, implementing every step of "The
  *  gate's decision" in DESIGN.md, and fill @out (init'd by the caller).
  *  Always produces a response for a parsed review; returns DG_ENOMEM only
- *  when out of memory (the caller then answers 500). */
+ *  when out of memory (the caller then answers 500), and DG_EWAIT only
+ *  when @env's refresh returned it (@out is then no decision). */
 DG_MUST_CHECK int dg_decide(const dg_review_t *rv, const dg_baselines_t *bases,
                             const dg_policy_t *pol, const dg_decide_env_t *env,
                             dg_decision_t *out, dg_err_t *err);

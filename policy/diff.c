@@ -235,23 +235,19 @@ static int leaf(walk_t *w, const json_t *b, const json_t *l, const json_t *bpare
     return rc;
 }
 
-/* Run @fn with @seg text appended to both paths, then restore them. */
-static int descend(walk_t *w, size_t seg, const json_t *b, const json_t *l, const json_t *bparent,
-                   const char *field, const char *ctext, const char *gtext)
+/* Walk on from @seg with its text already appended to both paths (after
+ * @plen and @glen bytes), then restore them. */
+static int enter(walk_t *w, size_t seg, const json_t *b, const json_t *l, const json_t *bparent,
+                 const char *field, bool element, size_t plen, size_t glen)
 {
-    size_t plen = w->path.len, glen = w->gpath.len;
     bool q = w->quantities;
     int rc;
 
-    rc = dg_buf_puts(&w->path, ctext);
-    if (!rc)
-        rc = dg_buf_puts(&w->gpath, gtext);
     if (field && strcmp(field, "resources") == 0)
         w->quantities = true;
     /* An element on one side only is one variance, not one per field. */
-    if (!rc)
-        rc = gtext[0] == '[' && (b == NULL || l == NULL) ? leaf(w, b, l, NULL, NULL)
-                                                          : walk(w, seg + 1, b, l, bparent, field);
+    rc = element && (b == NULL || l == NULL) ? leaf(w, b, l, NULL, NULL)
+                                             : walk(w, seg + 1, b, l, bparent, field);
     w->quantities = q;
     w->path.len = plen;
     w->gpath.len = glen;
@@ -262,26 +258,31 @@ static int descend(walk_t *w, size_t seg, const json_t *b, const json_t *l, cons
     return rc;
 }
 
+/* Run @fn with @seg text appended to both paths, then restore them. */
+static int descend(walk_t *w, size_t seg, const json_t *b, const json_t *l, const json_t *bparent,
+                   const char *field, const char *ctext, const char *gtext)
+{
+    size_t plen = w->path.len, glen = w->gpath.len;
+    int rc = dg_buf_puts(&w->path, ctext);
+
+    if (!rc)
+        rc = dg_buf_puts(&w->gpath, gtext);
+    return rc ? rc : enter(w, seg, b, l, bparent, field, gtext[0] == '[', plen, glen);
+}
+
+/* ".name" (or "['na.me']", or "name" first) is the same text in both
+ * paths: rendered once, into the concrete one, and copied. A quoted name
+ * is taken as an element, as descend() takes any text starting with '['. */
 static int walk_field(walk_t *w, size_t seg, const char *name, const json_t *b, const json_t *l)
 {
-    dg_buf_t t;
-    const char *txt;
-    int rc;
+    size_t plen = w->path.len, glen = w->gpath.len;
+    int rc = dg_path_buf_field(&w->path, name);
 
-    /* Render ".name" (or "['na.me']") by appending to a one-byte stub. */
-    dg_buf_init(&t, 0);
-    rc = dg_buf_puts(&t, "x");
     if (!rc)
-        rc = dg_path_buf_field(&t, name);
-    if (!rc) {
-        txt = t.data + 1;
-        if (w->path.len == 0 && txt[0] == '.')
-            txt++;
-        rc = descend(w, seg, json_object_get(b, name), json_object_get(l, name), b, name, txt,
-                     txt);
-    }
-    dg_buf_free(&t);
-    return rc;
+        rc = dg_buf_append(&w->gpath, w->path.data + plen, w->path.len - plen);
+    return rc ? rc
+              : enter(w, seg, json_object_get(b, name), json_object_get(l, name), b, name,
+                      w->path.data[plen] == '[', plen, glen);
 }
 
 static const json_t *find_keyed(const json_t *arr, const char *field, const dg_mergekey_t *k)

@@ -27,7 +27,8 @@
     XX(EIO, -6, "input/output error")                    \
     XX(ENOTFOUND, -7, "not found")                       \
     XX(EUNSUPPORTED, -8, "unsupported")                  \
-    XX(ECONFLICT, -9, "the object changed")
+    XX(ECONFLICT, -9, "the object changed")             \
+    XX(EWAIT, -10, "would wait where waiting is not allowed")
 
 enum {
     DG_OK = 0,

@@ -230,14 +230,6 @@ static int read_object(jnode_t *req, const char *key, jnode_t **out, const char 
     return rc;
 }
 
-/* The judged objects as jansson trees, which dg_decide reads. */
-static int to_json(jnode_t *obj, json_t **out, dg_err_t *err)
-{
-    if (obj && (*out = dg_jread_to_json(obj)) == NULL)
-        return dg_err_set(err, DG_ENOMEM, "out of memory reading the request's objects");
-    return 0;
-}
-
 static int read_request(dg_review_t *rv, jnode_t *req, const char *where, dg_err_t *err)
 {
     jnode_t *dry, *obj, *old;
@@ -269,8 +261,9 @@ static int read_request(dg_review_t *rv, jnode_t *req, const char *where, dg_err
     if (rv->name[0] == '\0' && opt_string(dg_jread_get(obj, "metadata"), "", "name", &name,
                                           where, NULL) == 0)
         rv->name = name;
-    rc = to_json(obj, &rv->object, err);
-    return rc ? rc : to_json(old, &rv->old_object, err);
+    rv->object = obj;
+    rv->old_object = old;
+    return 0;
 }
 
 /* Every refusal of a field names it first ("request.uid is a number, ...",
@@ -387,8 +380,6 @@ void dg_review_free(dg_review_t **rv)
 
     if (rv == NULL || *rv == NULL)
         return;
-    json_decref((*rv)->object);
-    json_decref((*rv)->old_object);
     /* The review lives in its arena: nothing of it is read after this. */
     a = (*rv)->owns_arena ? (*rv)->arena : NULL;
     *rv = NULL;

@@ -12,6 +12,7 @@
 #include "arena.h"
 #include "buf.h"
 #include "err.h"
+#include "jread.h"
 #include "obj.h"
 
 /* Cap on a review body: an UPDATE carries two objects of up to ~3 MiB each. */
@@ -38,8 +39,9 @@ typedef struct dg_review {
     const char *user;         /* request.userInfo.username, "" if none */
     const char *const *groups;/* request.userInfo.groups (in @arena) */
     size_t ngroups;
-    json_t *object;           /* owned; NULL if absent or null */
-    json_t *old_object;       /* owned; NULL if absent or null */
+    const dg_jnode_t *object;     /* in @arena; NULL if absent or null: dg_decide
+                                   * builds as jansson only what it reads */
+    const dg_jnode_t *old_object; /* in @arena; NULL if absent or null */
     bool dry_run;
     long timeout_ms;          /* from the HTTP ?timeout= (set by the caller); 0 = none */
 } dg_review_t;
@@ -57,7 +59,7 @@ dg_review_t *dg_review_parse(const char *data, size_t len, const char *where,
 /** As dg_review_parse(), but the review and what it reads live in @arena,
  *  which the caller resets after dg_review_free() (never before): a worker
  *  thread reuses one arena for every request, so a review costs no
- *  allocation but the jansson trees of its objects. */
+ *  allocation. */
 dg_review_t *dg_review_parse_in(dg_arena_t *arena, const char *data, size_t len,
                                 const char *where, size_t max_bytes, dg_err_t *err);
 

@@ -140,6 +140,18 @@ static void internal_error(dg_gate_t *g, const dg_review_t *rv, dg_decision_t *d
     }
 }
 
+/* A polling thread serves many connections: it never waits on the API
+ * server, and hands a decision that needs the re-read to a worker. */
+static int would_wait(void *ctx, const char *release, const char *ns, long timeout_ms,
+                      dg_release_t **fresh, dg_err_t *err)
+{
+    (void)ctx, (void)release, (void)ns, (void)timeout_ms, (void)err;
+    *fresh = NULL;
+    return DG_EWAIT;
+}
+
+static const dg_refresh_ops_t polling_refresh = {would_wait, NULL};
+
 static void validate(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *resp)
 {
     uint64_t t0 = now_ns();
@@ -164,13 +176,18 @@ static void validate(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *res
     rv->timeout_ms = dg_api_timeout_ms(req->timeout);
     snap = dg_store_acquire(g->store);
     env = (dg_decide_env_t){.now = (int64_t)time(NULL), .synced = snap->synced,
-                            .fail_open = g->cfg->fail_open, .refresh = g->refresh,
+                            .fail_open = g->cfg->fail_open,
+                            .refresh = req->polling && g->refresh ? &polling_refresh : g->refresh,
                             .hpas = snap->hpas};
     dg_decision_init(&d);
     rc = dg_decide(rv, snap->bases, g->policy, &env, &d, &err);
-    if (rc)
+    if (rc == DG_EWAIT)
+        resp->to_worker = true;
+    else if (rc)
         internal_error(g, rv, &d, &err);
-    if (dg_review_encode_to(&resp->body, rv->api_version, rv->uid, &d.response) != 0) {
+    if (resp->to_worker) {
+        /* no decision yet: the worker's is the one logged, counted and filed */
+    } else if (dg_review_encode_to(&resp->body, rv->api_version, rv->uid, &d.response) != 0) {
         dg_http_error(resp, 500, "cannot judge request %s: out of memory", rv->uid);
     } else {
         resp->status = 200;

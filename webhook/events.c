@@ -119,9 +119,11 @@ static void show(const json_t *v, char *out, size_t size)
     free(d);
 }
 
-static const char *meta(const json_t *o, const char *k)
+static const char *meta(const dg_jnode_t *o, const char *k)
 {
-    return json_string_value(json_object_get(json_object_get(o, "metadata"), k));
+    const dg_jnode_t *v = dg_jread_get(dg_jread_get(o, "metadata"), k);
+
+    return v && v->type == DG_JSTRING ? v->v.s : NULL;
 }
 
 static const char *annotation(const dg_response_t *r, const char *key)
@@ -137,7 +139,7 @@ void dg_events_decision(dg_events_t *ev, const dg_review_t *rv, const dg_decisio
     dg_kevent_t e = {0};
     const dg_variances_t *v;
     const dg_variance_t *x;
-    const json_t *obj;
+    const dg_jnode_t *obj;
     char api[200], want[VALUE_MAX + 1], got[VALUE_MAX + 1];
 
     if (ev == NULL || rv->dry_run || dg_kevent_for_decision(dg_verdict_name(d->verdict), &e) != 0)

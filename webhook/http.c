@@ -1,9 +1,11 @@
 /* webhook/http.c: libmicrohttpd with its GnuTLS back end; a thread pool
- * polls with epoll and only moves bytes: /validate is judged by a pool of
- * workers while its connection is suspended, because the re-read before a
- * denial waits on the API server and would stall every connection sharing
- * the polling thread. /audit has a worker of its own, so a large batch of
- * audit events never waits in front of a review, nor on a polling thread.
+ * polls with epoll. /validate is judged on the polling thread, which costs
+ * no suspend, queue, wake-up and resume per request; only a decision that
+ * needs the re-read before a denial goes to a pool of workers while its
+ * connection is suspended, because that re-read waits on the API server
+ * and would stall every connection sharing the polling thread. /audit has
+ * a worker of its own, so a large batch of audit events never waits in
+ * front of a review, nor on a polling thread.
  * SPDX-License-Identifier: Apache-2.0 */
 #include "http.h"
 
@@ -13,6 +15,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +36,7 @@ typedef struct conn_req {
     dg_http_req_t req;         /* for the worker; strings owned by libmicrohttpd */
     dg_http_resp_t resp;       /* the worker's answer */
     enum { FRESH, JUDGING, JUDGED } state;
+    bool suspended;            /* counted in h->suspended until taken back */
     dg_buf_t body;
     size_t reserved;           /* bytes counted in gate->inflight_body */
     bool too_big, over_budget;
@@ -57,6 +61,8 @@ struct dg_http {
     dg_role_t role;
     queue_t judge; /* /validate */
     queue_t audit; /* /audit */
+    atomic_bool closing;  /* quiesced: each answer closes its connection */
+    atomic_uint suspended; /* connections a worker has or had, not yet taken back */
 };
 
 void dg_http_error(dg_http_resp_t *resp, int status, const char *fmt, ...)
@@ -104,6 +110,9 @@ static enum MHD_Result send_resp(dg_http_t *h, struct MHD_Connection *conn, dg_h
     MHD_add_response_header(mr, "Cache-Control", r->etag ? DG_CONSOLE_CACHE : "no-store");
     if (h->role == DG_ROLE_CONSOLE)
         console_headers(mr, r);
+    /* Draining: a kept-alive client would otherwise go on sending here. */
+    if (atomic_load(&h->closing))
+        MHD_add_response_header(mr, "Connection", "close");
     if (r->status >= 400 && r->status != 404 && r->status != 403)
         dg_metrics_rejected(h->gate->metrics, r->status);
     ret = MHD_queue_response(conn, (unsigned)r->status, mr);
@@ -183,11 +192,20 @@ static void precheck(dg_http_t *h, struct MHD_Connection *conn, const char *url,
     cr->early_status = status;
 }
 
-/* Hand a complete upload to @q's workers; its connection sleeps meanwhile. */
-static void enqueue(queue_t *q, conn_req_t *cr)
+/* Hand a complete upload to @q's workers; its connection sleeps meanwhile.
+ * False once they are stopping: nobody would resume it, and
+ * MHD_stop_daemon aborts on a connection still suspended. */
+static bool enqueue(dg_http_t *h, queue_t *q, conn_req_t *cr)
 {
-    MHD_suspend_connection(cr->conn);
     pthread_mutex_lock(&q->mu);
+    if (q->stopping) {
+        pthread_mutex_unlock(&q->mu);
+        return false;
+    }
+    cr->state = JUDGING;
+    cr->suspended = true;
+    atomic_fetch_add(&h->suspended, 1);
+    MHD_suspend_connection(cr->conn);
     cr->next = NULL;
     if (q->tail)
         q->tail->next = cr;
@@ -196,6 +214,38 @@ static void enqueue(queue_t *q, conn_req_t *cr)
     q->tail = cr;
     pthread_cond_signal(&q->work);
     pthread_mutex_unlock(&q->mu);
+    return true;
+}
+
+/* The polling thread has the connection back (or it is gone). */
+static void taken_back(dg_http_t *h, conn_req_t *cr)
+{
+    if (cr->suspended)
+        atomic_fetch_sub(&h->suspended, 1);
+    cr->suspended = false;
+}
+
+/* A complete /validate or /audit: judge /validate here unless it needs the
+ * re-read that waits; /audit always goes to its worker. True when the
+ * connection was handed to a worker, which resumes it. */
+static bool judge_or_hand_off(dg_http_t *h, struct MHD_Connection *conn, conn_req_t *cr)
+{
+    bool audit = strcmp(cr->req.path, "/audit") == 0;
+
+    if (!audit) {
+        cr->req.polling = true;
+        dg_api_handle(h->gate, &cr->req, &cr->resp);
+        cr->req.polling = false;
+        if (!cr->resp.to_worker)
+            return false;
+        cr->resp.to_worker = false;
+    }
+    cr->conn = conn;
+    if (enqueue(h, audit ? &h->audit : &h->judge, cr))
+        return true;
+    /* Stopping, no worker left: judge here, waiting if need be. */
+    dg_api_handle(h->gate, &cr->req, &cr->resp);
+    return false;
 }
 
 static void *run_worker(void *arg)
@@ -273,13 +323,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (cr->state == JUDGING)
         return MHD_YES; /* the worker resumes the connection once it has judged */
+    taken_back(h, cr);
     if (cr->state == FRESH) {
         cr->req = (dg_http_req_t){h->role, method, url, arg(conn, "timeout"), arg(conn, "namespace"),
                                   arg(conn, "release"), arg(conn, "object"),
                                   cr->body.data ? cr->body.data : "", cr->body.len,
                                   MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                               "If-None-Match"),
-                                  NULL};
+                                  NULL, false};
         if (cr->early_status)
             dg_http_error(&cr->resp, cr->early_status, "%s", cr->early_msg);
         else if (cr->too_big)
@@ -289,10 +340,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             dg_http_error(&cr->resp, 503, "%s",
                           "too many request bodies in flight (--max-inflight-bytes); retry");
         else if (h->role == DG_ROLE_WEBHOOK && dg_http_is_upload(h->role, url)) {
-            cr->conn = conn;
-            cr->state = JUDGING;
-            enqueue(strcmp(url, "/validate") == 0 ? &h->judge : &h->audit, cr);
-            return MHD_YES;
+            if (judge_or_hand_off(h, conn, cr))
+                return MHD_YES;
         } else
             dg_api_handle(h->gate, &cr->req, &cr->resp);
     }
@@ -308,6 +357,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)conn;
     if (cr == NULL)
         return;
+    taken_back(h, cr);
     if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED)
         dg_log(h->gate->log, DG_LOG_WARN,
                "request dropped: the client stalled past the request timeout",
@@ -442,10 +492,22 @@ static void stop_workers(queue_t *q)
     pthread_mutex_destroy(&q->mu);
 }
 
+/* MHD_stop_daemon aborts the process while a connection is suspended:
+ * wait until the polling threads have taken back every connection the
+ * (joined) workers resumed. */
+static void wait_taken_back(dg_http_t *h)
+{
+    struct timespec tick = {0, 10 * 1000 * 1000};
+
+    while (atomic_load(&h->suspended) > 0)
+        nanosleep(&tick, NULL);
+}
+
 static void http_free(dg_http_t *h)
 {
     stop_workers(&h->judge);
     stop_workers(&h->audit);
+    wait_taken_back(h);
     if (h->mhd)
         MHD_stop_daemon(h->mhd);
     free(h);
@@ -549,6 +611,7 @@ void dg_http_quiesce(dg_http_t *h)
 
     if (h == NULL || h->mhd == NULL)
         return;
+    atomic_store(&h->closing, true);
     lsock = MHD_quiesce_daemon(h->mhd); /* no new connections from here on */
     if (lsock != MHD_INVALID_SOCKET)
         close(lsock);

@@ -31,6 +31,8 @@ typedef struct dg_http_req {
     const char *if_none_match; /* the If-None-Match header, or NULL */
     dg_arena_t *arena;     /* NULL, or the worker's: reused for every request it
                             * judges, reset after each */
+    bool polling;          /* judged on a polling thread: a re-read that would
+                            * wait is not made; resp->to_worker is set instead */
 } dg_http_req_t;
 
 typedef struct dg_http_resp {
@@ -39,6 +41,7 @@ typedef struct dg_http_resp {
     dg_buf_t body;
     const char *etag;         /* static or NULL: a console asset, revalidated by ETag */
     const char *filename;     /* static or NULL: sent as an attachment of that name */
+    bool to_worker;           /* nothing answered: judge it again off the polling thread */
 } dg_http_resp_t;
 
 typedef struct dg_http dg_http_t;

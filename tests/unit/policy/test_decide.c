@@ -51,15 +51,22 @@ typedef struct refresher {
     int calls;
 } refresher_t;
 
+/* As on driftgate's polling thread: the re-read would wait, so it answers
+ * DG_EWAIT, which dg_decide must hand back instead of deciding. */
+static bool polling;
+
 static int refresh(void *ctx, const char *release, const char *ns, long timeout_ms,
                    dg_release_t **fresh, dg_err_t *err)
 {
     refresher_t *r = ctx;
-    dg_objset_t *pending = load_set(r->c, "refresh.yaml", r->ns, NULL);
+    dg_objset_t *pending;
 
     (void)timeout_ms, (void)err;
     r->calls++;
     *fresh = NULL;
+    if (polling)
+        return DG_EWAIT;
+    pending = load_set(r->c, "refresh.yaml", r->ns, NULL);
     if (pending == NULL)
         return 0;
     *fresh = dg_release_new(release, ns);
@@ -147,6 +154,7 @@ static char *judge(const char *c, const char *review_text, size_t len, bool flip
     dg_baselines_t *b;
     dg_policy_t *p = policy(c);
     dg_err_t err = {0};
+    int rc;
 
     if (flip_dry_run)
         json_object_set_new(req, "dryRun", json_boolean(!json_is_true(json_object_get(req, "dryRun"))));
@@ -156,7 +164,8 @@ static char *judge(const char *c, const char *review_text, size_t len, bool flip
     r.ns = rv->ns;
     b = baselines(c, rv->ns);
     env.hpas = hpas = load_set(c, "hpas.yaml", rv->ns, NULL);
-    ck_assert_int_eq(dg_decide(rv, b, p, &env, d, &err), 0);
+    rc = dg_decide(rv, b, p, &env, d, &err);
+    ck_assert_msg(rc == (polling && r.calls ? DG_EWAIT : 0), "%s: dg_decide returned %d", c, rc);
     out = dg_review_encode(rv->api_version, rv->uid, &d->response);
     *refresh_calls = r.calls;
     dg_baselines_free(&b);
@@ -277,6 +286,15 @@ START_TEST(test_case)
     dg_decision_init(&d2);
     flipped = judge(c, review, len, true, &d2, &calls2);
     ck_assert_msg(strcmp(wire, flipped) == 0, "%s: dryRun changed the answer:\n%s\n%s", c, wire, flipped);
+    dg_decision_free(&d2);
+    free(flipped);
+    /* On a polling thread: the same answer when no re-read is needed, else DG_EWAIT (asserted in judge). */
+    polling = true;
+    dg_decision_init(&d2);
+    flipped = judge(c, review, len, false, &d2, &calls2);
+    polling = false;
+    ck_assert_int_eq(calls2, calls);
+    ck_assert_msg(calls || strcmp(wire, flipped) == 0, "%s: polling changed the answer", c);
     dg_decision_free(&d);
     dg_decision_free(&d2);
     free(wire);

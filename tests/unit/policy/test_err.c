@@ -1,5 +1,8 @@
 /* tests/unit/policy/test_err.c: dg_err_t and dg_buf_t.
  * SPDX-License-Identifier: Apache-2.0 */
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,6 +47,52 @@ START_TEST(test_buf_cap)
 }
 END_TEST
 
+/* dg_buf_printf formats the common conversions itself: each must read
+ * exactly as snprintf writes it, and a format it does not know must still
+ * work (through vsnprintf). */
+#define SAME(...)                                                                      \
+    do {                                                                               \
+        char want[256];                                                                \
+        dg_buf_t b;                                                                    \
+        dg_buf_init(&b, 0);                                                            \
+        snprintf(want, sizeof want, __VA_ARGS__);                                      \
+        ck_assert_int_eq(dg_buf_printf(&b, __VA_ARGS__), 0);                           \
+        ck_assert_str_eq(b.data, want);                                                \
+        ck_assert_uint_eq(b.len, strlen(want));                                        \
+        dg_buf_free(&b);                                                               \
+    } while (0)
+
+START_TEST(test_buf_printf_like_snprintf)
+{
+    SAME("plain");
+    SAME("%s-%s.", "a", "");
+    SAME("%d %d %d %u", 0, -1, INT_MIN, UINT_MAX);
+    SAME("%ld %lu %lld %llu", LONG_MIN, ULONG_MAX, LLONG_MIN, ULLONG_MAX);
+    SAME("%zu items, 100%% done, %c%c", (size_t)SIZE_MAX, 'o', 'k');
+    SAME("trailing %s", "text%");
+    SAME("%02d:%04d %.1f %x %-5s|%.*s", 7, 42, 2.25, 255u, "ab", 2, "xyz");
+}
+END_TEST
+
+/* All or nothing: a result past the cap leaves the buffer as it was, on
+ * the fast path as on the vsnprintf one. */
+START_TEST(test_buf_printf_cap)
+{
+    dg_buf_t b;
+
+    dg_buf_init(&b, 8);
+    ck_assert_int_eq(dg_buf_puts(&b, "abc"), 0);
+    ck_assert_int_eq(dg_buf_printf(&b, "%s%d", "de", 123456), DG_ETOOBIG);
+    ck_assert_str_eq(b.data, "abc");
+    ck_assert_uint_eq(b.len, 3);
+    ck_assert_int_eq(dg_buf_printf(&b, "%05d", 123456), DG_ETOOBIG);
+    ck_assert_str_eq(b.data, "abc");
+    ck_assert_int_eq(dg_buf_printf(&b, "%s%d", "de", 123), 0);
+    ck_assert_str_eq(b.data, "abcde123");
+    dg_buf_free(&b);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("policy/err");
@@ -52,6 +101,8 @@ int main(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_first_wins);
     tcase_add_test(tc, test_buf_cap);
+    tcase_add_test(tc, test_buf_printf_like_snprintf);
+    tcase_add_test(tc, test_buf_printf_cap);
     suite_add_tcase(s, tc);
     return dg_test_run(s);
 }
