@@ -1,12 +1,15 @@
 /* bench/judge.c: the handler alone, as the server runs it: dg_api_handle()
  * on one AdmissionReview body, N times, against baselines from a directory.
  * Prints microseconds per request. Usage: bench_judge BASELINE_DIR REVIEW [N]
+ * DG_BENCH_LOG=1 logs at info, as the server does by default (the lines go
+ * to stderr); DG_BENCH_RING=1 keeps the decisions, as the server always does.
  * SPDX-License-Identifier: Apache-2.0 */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "api.h"
+#include "decisions.h"
 #include "log.h"
 
 static char *slurp(const char *path, size_t *len)
@@ -44,6 +47,8 @@ int main(int argc, char **argv)
         return 1;
     }
     gate.log = dg_log_new(getenv("DG_BENCH_LOG") ? DG_LOG_INFO : DG_LOG_ERROR);
+    if (getenv("DG_BENCH_RING"))
+        gate.decisions = dg_decisions_new();
     gate.metrics = dg_metrics_new();
     gate.store = dg_store_new(gate.metrics, gate.log);
     gate.policy = dg_policy_default(&err);
@@ -76,6 +81,7 @@ int main(int argc, char **argv)
     dg_store_free(&gate.store);
     dg_metrics_free(&gate.metrics);
     dg_log_free(&gate.log);
+    dg_decisions_free(&gate.decisions);
     dg_arena_free(&arena);
     free(body);
     return 0;

@@ -38,6 +38,11 @@ static int reserve(dg_buf_t *b, size_t n)
     return 0;
 }
 
+int dg_buf_reserve(dg_buf_t *b, size_t n)
+{
+    return reserve(b, n);
+}
+
 int dg_buf_append(dg_buf_t *b, const void *p, size_t n)
 {
     int rc = reserve(b, n);

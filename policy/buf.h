@@ -19,6 +19,10 @@ typedef struct dg_buf {
 /** Start empty, holding at most @max bytes (0 = no cap). */
 void dg_buf_init(dg_buf_t *b, size_t max);
 
+/** Make room for @n more bytes, so that appending them does not
+ *  reallocate. Returns 0, DG_ENOMEM or DG_ETOOBIG. */
+DG_MUST_CHECK int dg_buf_reserve(dg_buf_t *b, size_t n);
+
 /** Append @n bytes. Returns 0, DG_ENOMEM or DG_ETOOBIG (buffer unchanged). */
 DG_MUST_CHECK int dg_buf_append(dg_buf_t *b, const void *p, size_t n);
 

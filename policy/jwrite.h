@@ -17,6 +17,15 @@
  *  it is. Returns 0, or DG_ENOMEM / DG_ETOOBIG from @b. */
 DG_MUST_CHECK int dg_jwrite_strn(dg_buf_t *b, const char *s, size_t len);
 
+/** Append @v in decimal, as jansson writes an integer. Returns 0, or
+ *  DG_ENOMEM / DG_ETOOBIG from @b. */
+DG_MUST_CHECK int dg_jwrite_int(dg_buf_t *b, long long v);
+
+/** Append @d as jansson writes a real with JSON_REAL_PRECISION(@precision)
+ *  (@precision 0: 17 digits). Returns 0, or DG_ENOMEM / DG_ETOOBIG from
+ *  @b. */
+DG_MUST_CHECK int dg_jwrite_real(dg_buf_t *b, double d, int precision);
+
 /** Append @v as json_dumps(@v, JSON_COMPACT | JSON_REAL_PRECISION(@precision))
  *  writes it (@precision 0: 17 digits): members in insertion order, reals
  *  with "%.*g" plus ".0" when that reads as an integer. Returns 0, or

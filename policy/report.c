@@ -2,6 +2,8 @@
  * and tools (json, yaml, sarif). SPDX-License-Identifier: Apache-2.0 */
 #include "report.h"
 
+#include "jwrite.h"
+#include "review.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,51 +239,133 @@ static int markdown(const dg_variances_t *v, const dg_report_ctx_t *ctx, dg_buf_
 
 /* ---- json / yaml ------------------------------------------------------------------------ */
 
-/* {"manager", "operation", "time"}: who last set the live value. */
-static json_t *changed_by_json(const dg_changed_by_t *c)
+/* The records below (variances, decisions) have one writer, their text:
+ * the server logs and keeps it as it is, and the reports that build on a
+ * tree read it back. */
+#define PUT_LIT(b, lit) dg_buf_append((b), (lit), sizeof(lit) - 1)
+
+static int put_str(dg_buf_t *b, const char *s)
 {
-    return json_pack("{s:s, s:s, s:s}", "manager", c->manager, "operation", c->operation,
-                     "time", c->time);
+    return s ? dg_jwrite_strn(b, s, strlen(s)) : PUT_LIT(b, "null");
 }
 
-/* @side names the second value: "live" in a diff; in a decision
- * "requested" (what the request asks for), "before" (what it moves back to
- * the baseline) or "live" (drift it leaves untouched). "changedBy" only
- * when known. */
-static json_t *variances_json(const dg_variances_t *v, const char *side)
+/* The tree @b's text reads as; NULL when out of memory. */
+static json_t *from_text(dg_buf_t *b, int rc)
 {
-    json_t *arr = json_array();
+    json_t *j = rc ? NULL : json_loadb(b->data, b->len, JSON_ALLOW_NUL, NULL);
 
-    for (size_t i = 0; arr && i < v->n; i++) {
-        const dg_variance_t *x = &v->items[i];
-        json_t *item = json_pack(
-            "{s:{s:s, s:s, s:s, s:s}, s:s, s:O?, s:O?, s:s, s:s, s:s}", "object", "group",
-            x->obj.group, "kind", x->obj.kind, "namespace", x->obj.ns, "name", x->obj.name, "path",
-            x->path, "desired", x->desired, side, x->live, "type",
-            x->type == DG_VAR_MISSING ? "missing" : "changed", "rule", x->rule, "action",
-            dg_action_name(x->action));
+    dg_buf_free(b);
+    return j;
+}
 
-        if (item == NULL || json_array_append_new(arr, item) != 0) {
-            json_decref(arr);
-            return NULL;
-        }
-        /* null, not absent: a JSON reader sees both sides of every variance */
-        if (!json_object_get(item, "desired"))
-            json_object_set_new(item, "desired", json_null());
-        if (!json_object_get(item, side))
-            json_object_set_new(item, side, json_null());
-        if (x->changed_by && json_object_set_new(item, "changedBy",
-                                                 changed_by_json(x->changed_by)) != 0) {
-            json_decref(arr);
-            return NULL;
-        }
-    }
-    return arr;
+/* {"manager", "operation", "time"}: who last set the live value. */
+static int put_changed_by(dg_buf_t *b, const dg_changed_by_t *c)
+{
+    int rc = PUT_LIT(b, "{\"manager\":");
+
+    if (!rc)
+        rc = put_str(b, c->manager);
+    if (!rc)
+        rc = PUT_LIT(b, ",\"operation\":");
+    if (!rc)
+        rc = put_str(b, c->operation);
+    if (!rc)
+        rc = PUT_LIT(b, ",\"time\":");
+    if (!rc)
+        rc = put_str(b, c->time);
+    return rc ? rc : PUT_LIT(b, "}");
+}
+
+static json_t *changed_by_json(const dg_changed_by_t *c)
+{
+    dg_buf_t b;
+
+    dg_buf_init(&b, 0);
+    return from_text(&b, put_changed_by(&b, c));
+}
+
+/* A value of the object, or null when it has none. */
+static int put_value(dg_buf_t *b, const json_t *v)
+{
+    return v ? dg_jwrite_value(b, v, 0) : PUT_LIT(b, "null");
+}
+
+/* "object":{"group","kind","namespace","name"},"path": the members that
+ * say where a variance is. */
+static int put_where(dg_buf_t *b, const dg_variance_t *x)
+{
+    int rc = PUT_LIT(b, "{\"object\":{\"group\":");
+
+    if (!rc)
+        rc = put_str(b, x->obj.group);
+    if (!rc)
+        rc = PUT_LIT(b, ",\"kind\":");
+    if (!rc)
+        rc = put_str(b, x->obj.kind);
+    if (!rc)
+        rc = PUT_LIT(b, ",\"namespace\":");
+    if (!rc)
+        rc = put_str(b, x->obj.ns);
+    if (!rc)
+        rc = PUT_LIT(b, ",\"name\":");
+    if (!rc)
+        rc = put_str(b, x->obj.name);
+    if (!rc)
+        rc = PUT_LIT(b, "},\"path\":");
+    return rc ? rc : put_str(b, x->path);
+}
+
+/* One variance. @side names the second value: "live" in a diff; in a
+ * decision "requested" (what the request asks for), "before" (what it
+ * moves back to the baseline) or "live" (drift it leaves untouched). Both
+ * values are there, null when absent, so a JSON reader sees both sides;
+ * "changedBy" only when known. */
+static int put_variance(dg_buf_t *b, const dg_variance_t *x, const char *side)
+{
+    int rc = put_where(b, x);
+
+    if (!rc)
+        rc = PUT_LIT(b, ",\"desired\":");
+    if (!rc)
+        rc = put_value(b, x->desired);
+    if (!rc)
+        rc = PUT_LIT(b, ",");
+    if (!rc)
+        rc = put_str(b, side);
+    if (!rc)
+        rc = PUT_LIT(b, ":");
+    if (!rc)
+        rc = put_value(b, x->live);
+    if (!rc)
+        rc = x->type == DG_VAR_MISSING ? PUT_LIT(b, ",\"type\":\"missing\",\"rule\":")
+                                       : PUT_LIT(b, ",\"type\":\"changed\",\"rule\":");
+    if (!rc)
+        rc = put_str(b, x->rule);
+    if (!rc)
+        rc = PUT_LIT(b, ",\"action\":");
+    if (!rc)
+        rc = put_str(b, dg_action_name(x->action));
+    if (!rc && x->changed_by && (rc = PUT_LIT(b, ",\"changedBy\":")) == 0)
+        rc = put_changed_by(b, x->changed_by);
+    return rc ? rc : PUT_LIT(b, "}");
+}
+
+static int put_variances(dg_buf_t *b, const dg_variances_t *v, const char *side)
+{
+    int rc = PUT_LIT(b, "[");
+
+    for (size_t i = 0; i < v->n && !rc; i++)
+        if ((rc = i ? PUT_LIT(b, ",") : 0) == 0)
+            rc = put_variance(b, &v->items[i], side);
+    return rc ? rc : PUT_LIT(b, "]");
 }
 
 json_t *dg_report_variances_json(const dg_variances_t *v)
 {
-    return variances_json(v, "live");
+    dg_buf_t b;
+
+    dg_buf_init(&b, 0);
+    return from_text(&b, put_variances(&b, v, "live"));
 }
 
 static json_t *report_json(const dg_variances_t *v, const dg_report_ctx_t *ctx)
@@ -547,48 +631,140 @@ static const char *decision_reason(const dg_decision_t *d)
     return r;
 }
 
-json_t *dg_report_decision_json(const dg_decision_t *d, const dg_review_t *rv)
+/* "object":{"group","resource","namespace","name"}: what the request is
+ * about, as the API server names it. */
+static int put_request_object(dg_buf_t *b, const dg_review_t *rv)
+{
+    int rc = PUT_LIT(b, ",\"object\":{\"group\":");
+
+    if (!rc)
+        rc = put_str(b, rv->group);
+    if (!rc)
+        rc = PUT_LIT(b, ",\"resource\":");
+    if (!rc)
+        rc = put_str(b, rv->resource);
+    if (!rc)
+        rc = PUT_LIT(b, ",\"namespace\":");
+    if (!rc)
+        rc = put_str(b, rv->ns);
+    if (!rc)
+        rc = PUT_LIT(b, ",\"name\":");
+    if (!rc)
+        rc = put_str(b, rv->name);
+    return rc ? rc : PUT_LIT(b, "}");
+}
+
+/* uid, user, operation, object, subresource, dry_run: the request. */
+static int put_request(dg_buf_t *b, const dg_review_t *rv)
+{
+    int rc = PUT_LIT(b, "{\"uid\":");
+
+    if (!rc)
+        rc = put_str(b, rv->uid);
+    if (!rc)
+        rc = PUT_LIT(b, ",\"user\":");
+    if (!rc)
+        rc = put_str(b, rv->user);
+    if (!rc)
+        rc = PUT_LIT(b, ",\"operation\":");
+    if (!rc)
+        rc = put_str(b, rv->operation);
+    if (!rc)
+        rc = put_request_object(b, rv);
+    if (!rc)
+        rc = PUT_LIT(b, ",\"subresource\":");
+    if (!rc)
+        rc = put_str(b, rv->subresource[0] ? rv->subresource : NULL);
+    return rc ? rc : rv->dry_run ? PUT_LIT(b, ",\"dry_run\":true") : PUT_LIT(b, ",\"dry_run\":false");
+}
+
+/* decision, allowed, code, release, message, reason, warnings: the answer. */
+static int put_answer(dg_buf_t *b, const dg_decision_t *d)
 {
     const dg_response_t *r = &d->response;
-    json_t *warnings = json_array();
+    int rc = PUT_LIT(b, ",\"decision\":");
 
-    for (size_t i = 0; warnings && i < r->nwarnings; i++)
-        json_array_append_new(warnings, json_string(r->warnings[i]));
-    return json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s}, s:s?, s:b, s:s, s:b, s:i, "
-                     "s:s?, s:s?, s:s?, s:o, s:o, s:o, s:o}",
-                     "uid", rv->uid, "user", rv->user, "operation", rv->operation, "object",
-                     "group", rv->group, "resource", rv->resource, "namespace", rv->ns, "name",
-                     rv->name, "subresource", rv->subresource[0] ? rv->subresource : NULL,
-                     "dry_run", rv->dry_run, "decision", dg_verdict_name(d->verdict), "allowed",
-                     r->allowed, "code", r->allowed ? 200 : r->code, "release", d->release,
-                     "message", r->allowed ? NULL : r->message, "reason", decision_reason(d),
-                     "warnings", warnings, "variances", variances_json(&d->introduced, "requested"),
-                     "reconciled", variances_json(&d->reconciled, "before"), "preexisting",
-                     variances_json(&d->preexisting, "live"));
+    if (!rc)
+        rc = put_str(b, dg_verdict_name(d->verdict));
+    if (!rc)
+        rc = r->allowed ? PUT_LIT(b, ",\"allowed\":true,\"code\":")
+                        : PUT_LIT(b, ",\"allowed\":false,\"code\":");
+    if (!rc)
+        rc = dg_jwrite_int(b, r->allowed ? 200 : r->code);
+    if (!rc)
+        rc = PUT_LIT(b, ",\"release\":");
+    if (!rc)
+        rc = put_str(b, d->release);
+    if (!rc)
+        rc = PUT_LIT(b, ",\"message\":");
+    if (!rc)
+        rc = put_str(b, r->allowed ? NULL : r->message);
+    if (!rc)
+        rc = PUT_LIT(b, ",\"reason\":");
+    if (!rc)
+        rc = put_str(b, decision_reason(d));
+    if (!rc)
+        rc = PUT_LIT(b, ",\"warnings\":[");
+    for (size_t i = 0; i < r->nwarnings && !rc; i++)
+        if ((rc = i ? PUT_LIT(b, ",") : 0) == 0)
+            rc = put_str(b, r->warnings[i]);
+    return rc ? rc : PUT_LIT(b, "]");
+}
+
+int dg_report_decision_record(dg_buf_t *b, const dg_decision_t *d, const dg_review_t *rv)
+{
+    int rc = put_request(b, rv);
+
+    if (!rc)
+        rc = put_answer(b, d);
+    if (!rc)
+        rc = PUT_LIT(b, ",\"variances\":");
+    if (!rc)
+        rc = put_variances(b, &d->introduced, "requested");
+    if (!rc)
+        rc = PUT_LIT(b, ",\"reconciled\":");
+    if (!rc)
+        rc = put_variances(b, &d->reconciled, "before");
+    if (!rc)
+        rc = PUT_LIT(b, ",\"preexisting\":");
+    return rc ? rc : put_variances(b, &d->preexisting, "live");
+}
+
+json_t *dg_report_decision_json(const dg_decision_t *d, const dg_review_t *rv)
+{
+    dg_buf_t b;
+    int rc;
+
+    dg_buf_init(&b, 0);
+    rc = dg_report_decision_record(&b, d, rv);
+    return from_text(&b, rc ? rc : PUT_LIT(&b, "}"));
+}
+
+/* The record driftgate keeps, and the response it sends. */
+static json_t *decision_with_response(const dg_decision_t *d, const dg_review_t *rv)
+{
+    dg_buf_t b;
+    int rc;
+
+    dg_buf_init(&b, 0);
+    rc = dg_report_decision_record(&b, d, rv);
+    if (!rc)
+        rc = PUT_LIT(&b, ",\"response\":");
+    if (!rc)
+        rc = dg_review_encode_to(&b, rv->api_version, rv->uid, &d->response);
+    return from_text(&b, rc ? rc : PUT_LIT(&b, "}"));
 }
 
 int dg_report_decision(const dg_decision_t *d, const dg_review_t *rv, dg_format_t fmt,
                        dg_buf_t *out, dg_err_t *err)
 {
-    char *text;
-    json_t *resp, *j;
     int rc;
 
     if (fmt == DG_FMT_TABLE)
         rc = decision_table(d, rv, out);
-    else if (fmt == DG_FMT_JSON) {
-        /* The record driftgate keeps, and the response it sends. */
-        text = dg_review_encode(rv->api_version, rv->uid, &d->response);
-        resp = text ? json_loads(text, 0, NULL) : NULL;
-        free(text);
-        j = resp ? dg_report_decision_json(d, rv) : NULL;
-        if (j && json_object_set_new(j, "response", resp) != 0) {
-            json_decref(j);
-            j = NULL;
-        } else if (j == NULL)
-            json_decref(resp);
-        rc = dump(out, j);
-    } else
+    else if (fmt == DG_FMT_JSON)
+        rc = dump(out, decision_with_response(d, rv));
+    else
         return dg_err_set(err, DG_EINVAL, "a decision renders as table or json");
     return rc ? dg_err_set(err, DG_ENOMEM, "out of memory rendering the decision") : 0;
 }

@@ -64,13 +64,21 @@ json_t *dg_report_variances_json(const dg_variances_t *v);
 /** The decision record: what driftgate logs and serves at
  *  /api/v1/decisions, and what `driftctl simulate -o json` prints (there
  *  with the AdmissionReview response under "response"). Fields: uid, user,
- *  operation, object {group, resource, namespace, name}, subresource (when
- *  one), dry_run, decision (dg_verdict_name), allowed, code (200 when
+ *  operation, object {group, resource, namespace, name}, subresource (null
+ *  when none), dry_run, decision (dg_verdict_name), allowed, code (200 when
  *  allowed), release, message (the denial's; null when allowed), reason
  *  (why no-baseline, skip, excluded...; null when none), warnings,
  *  variances (introduced: "desired" and "requested"), reconciled (moved back:
  *  "desired" and "before"), preexisting (untouched: "desired" and "live").
- *  Returns a new reference, NULL when out of memory. */
+ *  Appended to @b as compact JSON, the values of the objects as jansson
+ *  dumps them (17 digits for reals), WITHOUT the closing '}': the caller
+ *  adds its members (",\"time\":...") and closes it. This is the record's
+ *  one writer. Returns 0, or DG_ENOMEM / DG_ETOOBIG from @b. */
+DG_MUST_CHECK int dg_report_decision_record(dg_buf_t *b, const dg_decision_t *d,
+                                            const dg_review_t *rv);
+
+/** The decision record as a tree (read back from its text). Returns a new
+ *  reference, NULL when out of memory. */
 json_t *dg_report_decision_json(const dg_decision_t *d, const dg_review_t *rv);
 
 /** Render a decision for people (table: verdict, message, warnings,

@@ -444,74 +444,87 @@ static size_t utf8_seq(const unsigned char *s, size_t avail)
     return n;
 }
 
-/* A copy of @s that is valid UTF-8 (bad bytes become '?', control
- * characters a space), at most @max bytes: when longer, cut on a character
- * boundary and end with "...". Returns malloced text or NULL (ENOMEM). */
-static char *clean_text(const char *s, size_t max)
+/* Make the @len bytes at @s valid UTF-8 in place (bad bytes become '?',
+ * control characters a space), at most @max bytes: when longer, cut on a
+ * character boundary and end with "...". Each byte maps to one byte, so
+ * the text never moves. Returns the new length; @s is NUL-terminated. */
+static size_t clean(char *s, size_t len, size_t max)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    size_t len = strlen(s), i = 0, o = 0, cut = 0;
-    char *out = malloc((len < max ? len : max) + 1);
+    unsigned char *p = (unsigned char *)s;
+    size_t i = 0, cut = 0;
 
-    if (out == NULL)
-        return NULL;
     while (i < len) {
         size_t n = utf8_seq(p + i, len - i);
         size_t w = n ? n : 1;
 
-        if (o + w > max) {
+        if (i + w > max) {
             /* Back up to the last boundary that leaves room for "...". */
-            o = cut;
-            memcpy(out + o, "...", 3);
-            o += 3;
+            memcpy(s + cut, "...", 3);
+            i = cut + 3;
             break;
         }
         if (n == 0)
-            out[o] = '?';
+            p[i] = '?';
         else if (n == 1 && (p[i] < 0x20 || p[i] == 0x7f))
-            out[o] = ' ';
-        else
-            memcpy(out + o, p + i, n);
-        o += w;
+            p[i] = ' ';
         i += w;
-        if (o + 3 <= max)
-            cut = o;
+        if (i + 3 <= max)
+            cut = i;
     }
-    out[o] = '\0';
-    return out;
+    s[i] = '\0';
+    return i;
 }
 
-DG_VPRINTF(1)
-static char *vformat(const char *fmt, va_list ap)
+/* The text @fmt makes, appended to @b. Nearly every warning and
+ * annotation is literals and "%s": those are appended as they are, which
+ * costs a tenth of vsnprintf's two passes; any other conversion goes
+ * through it. */
+DG_VPRINTF(2)
+static int vformat(dg_buf_t *b, const char *fmt, va_list ap)
 {
-    va_list ap2;
-    char *s;
-    int n;
+    const char *p, *pct;
+    int rc = 0;
 
-    va_copy(ap2, ap);
-    n = vsnprintf(NULL, 0, fmt, ap2);
-    va_end(ap2);
-    if (n < 0)
+    for (p = fmt; (p = strchr(p, '%')) != NULL; p += 2)
+        if (p[1] != 's')
+            return dg_buf_vprintf(b, fmt, ap);
+    for (p = fmt; !rc && *p; p = pct ? pct + 2 : p + strlen(p)) {
+        const char *arg;
+
+        pct = strchr(p, '%');
+        rc = dg_buf_append(b, p, pct ? (size_t)(pct - p) : strlen(p));
+        if (!rc && pct && (arg = va_arg(ap, const char *)) != NULL)
+            rc = dg_buf_puts(b, arg);
+    }
+    return rc;
+}
+
+/* What @fmt makes, cleaned and cut to @max bytes: malloced, or NULL when
+ * out of memory. */
+DG_VPRINTF(2)
+static char *clean_format(size_t max, const char *fmt, va_list ap)
+{
+    dg_buf_t b;
+
+    dg_buf_init(&b, 0);
+    if (vformat(&b, fmt, ap) != 0) {
+        dg_buf_free(&b);
         return NULL;
-    s = malloc((size_t)n + 1);
-    if (s != NULL)
-        vsnprintf(s, (size_t)n + 1, fmt, ap);
-    return s;
+    }
+    if (b.data)
+        clean(b.data, b.len, max);
+    return dg_buf_take(&b);
 }
 
 int dg_response_warn(dg_response_t *r, const char *fmt, ...)
 {
     size_t total = 0;
-    char *text, *w, **grown;
+    char *w, **grown;
     va_list ap;
 
     va_start(ap, fmt);
-    text = vformat(fmt, ap);
+    w = clean_format(WARN_MAX_LEN, fmt, ap);
     va_end(ap);
-    if (text == NULL)
-        return DG_ENOMEM;
-    w = clean_text(text, WARN_MAX_LEN);
-    free(text);
     if (w == NULL)
         return DG_ENOMEM;
     for (size_t i = 0; i < r->nwarnings; i++)
@@ -554,18 +567,14 @@ static int valid_key(const char *k)
 int dg_response_annotate(dg_response_t *r, const char *key, const char *fmt, ...)
 {
     dg_annotation_t *grown;
-    char *text, *value, *k;
+    char *value, *k;
     va_list ap;
 
     if (key == NULL || !valid_key(key))
         return DG_EINVAL;
     va_start(ap, fmt);
-    text = vformat(fmt, ap);
+    value = clean_format(ANNOT_VALUE_MAX, fmt, ap);
     va_end(ap);
-    if (text == NULL)
-        return DG_ENOMEM;
-    value = clean_text(text, ANNOT_VALUE_MAX);
-    free(text);
     if (value == NULL)
         return DG_ENOMEM;
     for (size_t i = 0; i < r->nannotations; i++) {
@@ -597,20 +606,19 @@ int dg_response_annotate(dg_response_t *r, const char *key, const char *fmt, ...
 static int put_str(dg_buf_t *b, const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
-    size_t len = strlen(s);
-    char *clean = NULL;
+    size_t len = strlen(s), i = 0, n = 1;
+    char *copy;
     int rc;
 
-    for (size_t i = 0, n; i < len; i += n)
-        if ((n = utf8_seq(p + i, len - i)) == 0) {
-            if ((clean = clean_text(s, len + 3)) == NULL)
-                return DG_ENOMEM;
-            s = clean;
-            len = strlen(clean);
-            break;
-        }
-    rc = dg_jwrite_strn(b, s, len);
-    free(clean);
+    /* ASCII, most of an answer, needs no decoding. */
+    for (; i < len && n; i += n)
+        n = p[i] < 0x80 ? 1 : utf8_seq(p + i, len - i);
+    if (n)
+        return dg_jwrite_strn(b, s, len);
+    if ((copy = strdup(s)) == NULL)
+        return DG_ENOMEM;
+    rc = dg_jwrite_strn(b, copy, clean(copy, len, len + 3));
+    free(copy);
     return rc;
 }
 
@@ -628,8 +636,10 @@ static int put_member(dg_buf_t *b, const char *sep, const char *key, const char 
 
 static int encode_status(dg_buf_t *b, const dg_response_t *r)
 {
-    int rc = dg_buf_printf(b, ",\"status\":{\"code\":%d", r->code ? r->code : 403);
+    int rc = dg_buf_puts(b, ",\"status\":{\"code\":");
 
+    if (!rc)
+        rc = dg_jwrite_int(b, r->code ? r->code : 403);
     if (!rc)
         rc = put_member(b, ",", "reason", r->reason ? r->reason : "Forbidden");
     if (!rc && r->message)

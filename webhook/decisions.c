@@ -1,13 +1,22 @@
-/* webhook/decisions.c: a ring of records under a mutex held only to swap a
- * pointer. SPDX-License-Identifier: Apache-2.0 */
+/* webhook/decisions.c: a ring of records, kept as the text they were
+ * written as (policy/report.c) under a mutex held only to swap a pointer:
+ * a request pays for no tree, and /api/v1/decisions splices the texts.
+ * SPDX-License-Identifier: Apache-2.0 */
 #include "decisions.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "jwrite.h"
+
+typedef struct record {
+    char *text; /* malloced compact JSON object */
+    size_t len;
+} record_t;
+
 struct dg_decisions {
     pthread_mutex_t mu;
-    json_t *items[DG_DECISIONS_KEPT];
+    record_t items[DG_DECISIONS_KEPT];
     size_t next;
     unsigned long total;
 };
@@ -28,40 +37,72 @@ void dg_decisions_free(dg_decisions_t **dp)
     if (d == NULL)
         return;
     for (size_t i = 0; i < DG_DECISIONS_KEPT; i++)
-        json_decref(d->items[i]);
+        free(d->items[i].text);
     pthread_mutex_destroy(&d->mu);
     free(d);
     *dp = NULL;
 }
 
-void dg_decisions_push(dg_decisions_t *d, json_t *rec)
+void dg_decisions_push(dg_decisions_t *d, char *text, size_t len)
 {
-    json_t *old;
+    char *old;
 
-    json_incref(rec);
     pthread_mutex_lock(&d->mu);
-    old = d->items[d->next];
-    d->items[d->next] = rec;
+    old = d->items[d->next].text;
+    d->items[d->next] = (record_t){text, len};
     d->next = (d->next + 1) % DG_DECISIONS_KEPT;
     d->total++;
     pthread_mutex_unlock(&d->mu);
-    json_decref(old); /* outside the lock: freeing a record takes a while */
+    free(old);
+}
+
+/* The texts are copied under the lock: a push only waits for a copy of
+ * what is kept, never for a record being freed. */
+static int put_items(dg_decisions_t *d, dg_buf_t *out, unsigned long *total)
+{
+    int rc = 0;
+    size_t n = 0;
+
+    pthread_mutex_lock(&d->mu);
+    for (size_t i = 0; i < DG_DECISIONS_KEPT && !rc; i++) {
+        const record_t *r = &d->items[(d->next + i) % DG_DECISIONS_KEPT];
+
+        if (r->text == NULL)
+            continue;
+        rc = n++ ? dg_buf_append(out, ",\n", 2) : dg_buf_append(out, "\n", 1);
+        if (!rc)
+            rc = dg_buf_append(out, r->text, r->len);
+    }
+    *total = d->total;
+    pthread_mutex_unlock(&d->mu);
+    return rc;
+}
+
+int dg_decisions_write(dg_decisions_t *d, dg_buf_t *out)
+{
+    unsigned long total;
+    int rc = dg_buf_append(out, "{\"decisions\":[", 14);
+
+    if (!rc)
+        rc = put_items(d, out, &total);
+    if (!rc)
+        rc = dg_buf_puts(out, "\n],\"total\":");
+    if (!rc)
+        rc = dg_jwrite_int(out, (long long)total);
+    if (!rc)
+        rc = dg_buf_puts(out, ",\"kept\":");
+    if (!rc)
+        rc = dg_jwrite_int(out, DG_DECISIONS_KEPT);
+    return rc ? rc : dg_buf_puts(out, "}\n");
 }
 
 json_t *dg_decisions_json(dg_decisions_t *d)
 {
-    json_t *items = json_array();
-    unsigned long total;
+    dg_buf_t b;
+    json_t *j;
 
-    pthread_mutex_lock(&d->mu);
-    for (size_t i = 0; i < DG_DECISIONS_KEPT; i++) {
-        json_t *r = d->items[(d->next + i) % DG_DECISIONS_KEPT];
-
-        if (r)
-            json_array_append(items, r);
-    }
-    total = d->total;
-    pthread_mutex_unlock(&d->mu);
-    return json_pack("{s:o, s:I, s:i}", "decisions", items, "total", (json_int_t)total, "kept",
-                     DG_DECISIONS_KEPT);
+    dg_buf_init(&b, 0);
+    j = dg_decisions_write(d, &b) ? NULL : json_loadb(b.data, b.len, JSON_ALLOW_NUL, NULL);
+    dg_buf_free(&b);
+    return j;
 }

@@ -5,6 +5,9 @@
 #define DG_DECISIONS_H
 
 #include <jansson.h>
+#include <stddef.h>
+
+#include "buf.h"
 
 #define DG_DECISIONS_KEPT 256
 
@@ -14,10 +17,17 @@ typedef struct dg_decisions dg_decisions_t;
 dg_decisions_t *dg_decisions_new(void);
 void dg_decisions_free(dg_decisions_t **d);
 
-/** Keep @rec (a reference is taken), dropping the oldest past the bound. */
-void dg_decisions_push(dg_decisions_t *d, json_t *rec);
+/** Keep the record @text (malloced compact JSON object of @len bytes;
+ *  taken, freed in time), dropping the oldest past the bound. */
+void dg_decisions_push(dg_decisions_t *d, char *text, size_t len);
 
-/** {"decisions": [oldest..newest], "total": N, "kept": 256}; new reference. */
+/** Append {"decisions": [oldest..newest], "total": N, "kept": 256} and a
+ *  newline to @out, one record a line. Returns 0, or DG_ENOMEM /
+ *  DG_ETOOBIG from @out. */
+DG_MUST_CHECK int dg_decisions_write(dg_decisions_t *d, dg_buf_t *out);
+
+/** The same as a tree (for the evidence bundle); new reference, NULL when
+ *  out of memory. */
 json_t *dg_decisions_json(dg_decisions_t *d);
 
 #endif

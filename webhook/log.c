@@ -217,50 +217,123 @@ int dg_log_level_parse(const char *s)
     return -1;
 }
 
-/* The line is spliced rather than built as one object: the fields are a
- * decision record that is also kept for /api/v1/decisions, and copying it
- * per request cost as much as judging the request. It is written with
- * policy/jwrite.c, the same text jansson's dump gave at a fifth of the
- * cost: a decision's line is on the request's thread. */
-static int format(dg_buf_t *b, dg_log_level_t level, const char *msg, const json_t *fields)
+/* "2026-12-02T01:45:01.123Z": @v in @n digits at @p. */
+static char *digits(char *p, long v, int n)
 {
-    struct timespec ts;
+    for (int i = n - 1; i >= 0; i--, v /= 10)
+        p[i] = (char)('0' + v % 10);
+    return p + n;
+}
+
+/* {"ts":"...","level":"...","msg":"..." and no closing brace, the time
+ * written by hand: printf's cost showed on every decision's line. */
+static int head(dg_buf_t *b, dg_log_level_t level, const char *msg)
+{
+    char ts[64], *p = ts;
+    struct timespec now;
     struct tm tm;
+    int rc;
+
+    clock_gettime(CLOCK_REALTIME, &now);
+    gmtime_r(&now.tv_sec, &tm);
+    memcpy(p, "{\"ts\":\"", 7);
+    p = digits(p + 7, tm.tm_year + 1900, 4);
+    *p++ = '-';
+    p = digits(p, tm.tm_mon + 1, 2);
+    *p++ = '-';
+    p = digits(p, tm.tm_mday, 2);
+    *p++ = 'T';
+    p = digits(p, tm.tm_hour, 2);
+    *p++ = ':';
+    p = digits(p, tm.tm_min, 2);
+    *p++ = ':';
+    p = digits(p, tm.tm_sec, 2);
+    *p++ = '.';
+    p = digits(p, (now.tv_nsec / 1000000) % 1000, 3);
+    memcpy(p, "Z\",\"level\":\"", 12);
+    p += 12;
+    rc = dg_buf_append(b, ts, (size_t)(p - ts));
+    if (!rc)
+        rc = dg_buf_puts(b, names[level]);
+    if (!rc)
+        rc = dg_buf_append(b, "\",\"msg\":", 8);
+    return rc ? rc : dg_jwrite_strn(b, msg, strlen(msg));
+}
+
+/* The fields, an object's compact text, spliced in: their '{' becomes our
+ * ','. No fields, or "{}", close the line as it is. */
+static int splice(dg_buf_t *b, const char *fields, size_t len)
+{
+    int rc = 0;
+
+    if (len > 2 && fields[0] == '{' && (rc = dg_buf_append(b, ",", 1)) == 0)
+        rc = dg_buf_append(b, fields + 1, len - 1);
+    else
+        rc = dg_buf_append(b, "}", 1);
+    return rc ? rc : dg_buf_append(b, "\n", 1);
+}
+
+/* Queue @b's line: one line, one write. */
+static void queue(dg_log_t *q, const dg_buf_t *b)
+{
+    line_t *line = malloc(sizeof *line + b->len);
+
+    if (line == NULL) {
+        atomic_fetch_add(&q->dropped, 1);
+        return;
+    }
+    memcpy(line->text, b->data, b->len);
+    line->len = b->len;
+    emit(q, line);
+}
+
+bool dg_log_enabled(dg_log_t *q, dg_log_level_t level)
+{
+    return q && (int)level >= atomic_load(&q->min_level);
+}
+
+/* A decision's line takes the record's text as it was written for
+ * /api/v1/decisions too (policy/report.c): not built twice, nor read back
+ * into a tree. */
+void dg_log_text(dg_log_t *q, dg_log_level_t level, const char *msg, const char *fields,
+                 size_t len)
+{
+    dg_buf_t b;
+
+    if (!dg_log_enabled(q, level))
+        return;
+    dg_buf_init(&b, 0);
+    if (dg_buf_reserve(&b, 96 + strlen(msg) + len) == 0 && head(&b, level, msg) == 0 &&
+        splice(&b, fields, len) == 0)
+        queue(q, &b);
+    else
+        atomic_fetch_add(&q->dropped, 1);
+    dg_buf_free(&b);
+}
+
+/* Other lines' fields are small trees, written with policy/jwrite.c (as
+ * jansson dumps them, reals to 6 digits) after the head, their '{' then
+ * made our ','. */
+void dg_log_fields(dg_log_t *q, dg_log_level_t level, const char *msg, const json_t *fields)
+{
+    bool some = json_is_object(fields) && json_object_size(fields) > 0;
+    dg_buf_t b;
     size_t brace;
     int rc;
 
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    rc = dg_buf_printf(b, "{\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"level\":\"%s\",\"msg\":",
-                       tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                       tm.tm_sec, (ts.tv_nsec / 1000000) % 1000, names[level]);
-    if (!rc)
-        rc = dg_jwrite_strn(b, msg, strlen(msg));
-    brace = b->len;
-    /* The fields write as "{...}": their '{' becomes our ','. */
-    if (!rc && json_is_object(fields) && json_object_size(fields) > 0 &&
-        (rc = dg_jwrite_value(b, fields, 6)) == 0)
-        b->data[brace] = ',';
-    else if (!rc)
-        rc = dg_buf_puts(b, "}");
-    return rc ? rc : dg_buf_puts(b, "\n");
-}
-
-void dg_log_fields(dg_log_t *q, dg_log_level_t level, const char *msg, const json_t *fields)
-{
-    line_t *line = NULL;
-    dg_buf_t b;
-
-    if (q == NULL || (int)level < atomic_load(&q->min_level))
+    if (!dg_log_enabled(q, level))
         return;
     dg_buf_init(&b, 0);
-    if (format(&b, level, msg, fields) == 0 && (line = malloc(sizeof *line + b.len)) != NULL) {
-        memcpy(line->text, b.data, b.len); /* one line, one write */
-        line->len = b.len;
-        emit(q, line);
-    } else {
+    rc = head(&b, level, msg);
+    brace = b.len;
+    if (!rc && some && (rc = dg_jwrite_value(&b, fields, 6)) == 0)
+        b.data[brace] = ',';
+    else if (!rc)
+        rc = dg_buf_append(&b, "}", 1);
+    if (!rc && (rc = dg_buf_append(&b, "\n", 1)) == 0)
+        queue(q, &b);
+    else
         atomic_fetch_add(&q->dropped, 1);
-    }
     dg_buf_free(&b);
 }
 

@@ -6,6 +6,8 @@
 #define DG_LOG_H
 
 #include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 typedef enum dg_log_level { DG_LOG_DEBUG, DG_LOG_INFO, DG_LOG_WARN, DG_LOG_ERROR } dg_log_level_t;
 
@@ -41,5 +43,14 @@ void dg_log(dg_log_t *log, dg_log_level_t level, const char *msg, json_t *fields
 
 /** The same, with @fields borrowed (may be NULL). */
 void dg_log_fields(dg_log_t *log, dg_log_level_t level, const char *msg, const json_t *fields);
+
+/** The same, the fields given as @len bytes of an object's compact JSON
+ *  text ("{...}", e.g. a decision record), spliced in as they are. */
+void dg_log_text(dg_log_t *log, dg_log_level_t level, const char *msg, const char *fields,
+                 size_t len);
+
+/** Whether a line at @level would be written (false for a NULL @log): a
+ *  caller can skip building fields nothing reads. */
+bool dg_log_enabled(dg_log_t *log, dg_log_level_t level);
 
 #endif

@@ -1,5 +1,6 @@
 /* tests/unit/policy/test_report.c: rendering the seed scenario's variances
  * in every format. SPDX-License-Identifier: Apache-2.0 */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -193,6 +194,109 @@ START_TEST(test_yaml)
 }
 END_TEST
 
+/* The record as driftgate built it before it was written as text: a
+ * jansson tree, dumped compact. The text must read the same, byte for
+ * byte, for the log lines and the CLI's output that tools already read. */
+static json_t *packed_variances(const dg_variances_t *v, const char *side)
+{
+    json_t *arr = json_array();
+
+    for (size_t i = 0; i < v->n; i++) {
+        const dg_variance_t *x = &v->items[i];
+        json_t *item = json_pack(
+            "{s:{s:s, s:s, s:s, s:s}, s:s, s:O?, s:O?, s:s, s:s, s:s}", "object", "group",
+            x->obj.group, "kind", x->obj.kind, "namespace", x->obj.ns, "name", x->obj.name, "path",
+            x->path, "desired", x->desired, side, x->live, "type",
+            x->type == DG_VAR_MISSING ? "missing" : "changed", "rule", x->rule, "action",
+            dg_action_name(x->action));
+
+        if (x->changed_by)
+            json_object_set_new(item, "changedBy",
+                                json_pack("{s:s, s:s, s:s}", "manager", x->changed_by->manager,
+                                          "operation", x->changed_by->operation, "time",
+                                          x->changed_by->time));
+        json_array_append_new(arr, item);
+    }
+    return arr;
+}
+
+static json_t *packed_record(const dg_decision_t *d, const dg_review_t *rv, const char *reason)
+{
+    const dg_response_t *r = &d->response;
+    json_t *warnings = json_array();
+
+    for (size_t i = 0; i < r->nwarnings; i++)
+        json_array_append_new(warnings, json_string(r->warnings[i]));
+    return json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s}, s:s?, s:b, s:s, s:b, s:i, "
+                     "s:s?, s:s?, s:s?, s:o, s:o, s:o, s:o}",
+                     "uid", rv->uid, "user", rv->user, "operation", rv->operation, "object",
+                     "group", rv->group, "resource", rv->resource, "namespace", rv->ns, "name",
+                     rv->name, "subresource", rv->subresource[0] ? rv->subresource : NULL,
+                     "dry_run", rv->dry_run, "decision", dg_verdict_name(d->verdict), "allowed",
+                     r->allowed, "code", r->allowed ? 200 : r->code, "release", d->release,
+                     "message", r->allowed ? NULL : r->message, "reason", reason, "warnings",
+                     warnings, "variances", packed_variances(&d->introduced, "requested"),
+                     "reconciled", packed_variances(&d->reconciled, "before"), "preexisting",
+                     packed_variances(&d->preexisting, "live"));
+}
+
+static const struct {
+    bool allowed, dry_run, with_changed_by;
+    const char *subresource, *release, *skip;
+    dg_verdict_t verdict;
+} records[] = {
+    {false, false, true, "", "sandbox-nginx/test-nginx", "", DG_VERDICT_DENY},
+    {true, true, false, "scale", NULL, "operation \"PROMOTE\"\tis not judged", DG_VERDICT_SKIP},
+    {true, false, false, "", "ns/r\u00e9l", "", DG_VERDICT_WARN},
+};
+
+START_TEST(test_decision_record)
+{
+    dg_review_t rv = {.api_version = "admission.k8s.io/v1", .uid = "u-1", .operation = "UPDATE",
+                      .group = "autoscaling", .resource = "horizontalpodautoscalers",
+                      .subresource = records[_i].subresource, .ns = "sandbox-nginx",
+                      .name = "test-nginx", .user = "kubernetes-admin \"k\"\n",
+                      .dry_run = records[_i].dry_run};
+    dg_decision_t d;
+    dg_buf_t b;
+    json_t *want;
+    char *text;
+
+    dg_decision_init(&d);
+    d.verdict = records[_i].verdict;
+    d.response.allowed = records[_i].allowed;
+    d.response.code = 403;
+    d.response.message = strdup("driftgate: desired 6, requested 4. \"Change it\"");
+    ck_assert_int_eq(dg_response_warn(&d.response, "driftgate: %s", "w\u00e9 1"), 0);
+    ck_assert_int_eq(dg_response_warn(&d.response, "second %d", 2), 0);
+    d.release = records[_i].release ? strdup(records[_i].release) : NULL;
+    snprintf(d.skip_reason, sizeof d.skip_reason, "%s", records[_i].skip);
+    seed(&d.introduced);
+    seed(&d.preexisting);
+    /* Reals as jansson dumps them (17 digits), a value that is an object. */
+    json_decref(d.preexisting.items[0].live);
+    d.preexisting.items[0].live = json_real(0.1);
+    json_decref(d.preexisting.items[1].desired);
+    d.preexisting.items[1].desired = dg_test_json("{\"a\":[1,2.5,null,true],\"b\":\"\\u0001\"}");
+    if (records[_i].with_changed_by) {
+        d.introduced.items[0].changed_by = calloc(1, sizeof(dg_changed_by_t));
+        *d.introduced.items[0].changed_by =
+            (dg_changed_by_t){strdup("kubectl-edit"), strdup("Update"), strdup("")};
+    }
+    want = packed_record(&d, &rv, d.verdict == DG_VERDICT_SKIP ? d.skip_reason : NULL);
+    ck_assert_ptr_nonnull(want);
+    text = json_dumps(want, JSON_COMPACT);
+    dg_buf_init(&b, 0);
+    ck_assert_int_eq(dg_report_decision_record(&b, &d, &rv), 0);
+    ck_assert_int_eq(dg_buf_puts(&b, "}"), 0);
+    ck_assert_str_eq(b.data, text);
+    free(text);
+    json_decref(want);
+    dg_buf_free(&b);
+    dg_decision_free(&d);
+}
+END_TEST
+
 static const struct {
     const char *name;
     int rc;
@@ -221,6 +325,7 @@ int main(void)
     tcase_add_test(tc, test_sarif_locations);
     tcase_add_test(tc, test_markdown);
     tcase_add_test(tc, test_yaml);
+    tcase_add_loop_test(tc, test_decision_record, 0, sizeof records / sizeof records[0]);
     tcase_add_loop_test(tc, test_format_parse, 0, sizeof formats / sizeof formats[0]);
     suite_add_tcase(s, tc);
     return dg_test_run(s);

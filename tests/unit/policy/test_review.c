@@ -508,6 +508,36 @@ START_TEST(test_warn_limits)
 }
 END_TEST
 
+/* Most texts are literals and "%s", appended without printf: they must
+ * read as printf makes them, whatever the format. */
+START_TEST(test_response_formats)
+{
+    char big[1101];
+    dg_response_t r;
+
+    dg_response_init(&r);
+    ck_assert_int_eq(dg_response_annotate(&r, "a", "plain"), 0);
+    ck_assert_int_eq(dg_response_annotate(&r, "b", "%s/%s: %s", "ns", "", "x"), 0);
+    ck_assert_int_eq(dg_response_annotate(&r, "c", "100%% of %s", "it"), 0);
+    ck_assert_int_eq(dg_response_annotate(&r, "d", "rev %ld of %.2s", 42L, "abc"), 0);
+    ck_assert_int_eq(dg_response_annotate(&r, "f", "%s%s", "", ""), 0);
+    ck_assert_str_eq(r.annotations[0].value, "plain");
+    ck_assert_str_eq(r.annotations[1].value, "ns/: x");
+    ck_assert_str_eq(r.annotations[2].value, "100% of it");
+    ck_assert_str_eq(r.annotations[3].value, "rev 42 of ab");
+    ck_assert_str_eq(r.annotations[4].value, "");
+    /* Past 1024 bytes, cut with "...", as the one %s or split in two. */
+    memset(big, 'x', 1100);
+    big[1100] = '\0';
+    ck_assert_int_eq(dg_response_annotate(&r, "g", "%s", big), 0);
+    ck_assert_int_eq(dg_response_annotate(&r, "h", "%s%s", big + 100, big + 100), 0);
+    ck_assert_uint_eq(strlen(r.annotations[5].value), 1024);
+    ck_assert_str_eq(r.annotations[5].value + 1021, "...");
+    ck_assert_str_eq(r.annotations[6].value, r.annotations[5].value);
+    dg_response_free(&r);
+}
+END_TEST
+
 static const struct {
     const char *key;
     int ok;
@@ -570,6 +600,7 @@ int main(void)
     tcase_add_test(tc, test_encode_matches_jansson);
     tcase_add_loop_test(tc, test_encode, 0, sizeof enc / sizeof enc[0]);
     tcase_add_test(tc, test_warn_limits);
+    tcase_add_test(tc, test_response_formats);
     tcase_add_loop_test(tc, test_annotation_keys, 0, sizeof keys / sizeof keys[0]);
     tcase_add_test(tc, test_annotation_values);
     suite_add_tcase(s, tc);
