@@ -27,7 +27,7 @@ static int reserve(dg_buf_t *b, size_t n)
     need = b->len + n + 1;
     if (need <= b->size)
         return 0;
-    size = b->size ? b->size : 64;
+    size = b->size ? b->size : 512; /* most grow past 64: one realloc, not four */
     while (size < need)
         size *= 2;
     p = realloc(b->data, size);
