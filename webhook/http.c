@@ -560,16 +560,18 @@ static struct MHD_Daemon *start_mhd(dg_http_t *h, int fd)
         {ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, (void *)ca},
         {MHD_OPTION_END, 0, NULL},
     };
-    /* The console and metrics are light: two polling threads are plenty. */
+    /* The console and metrics are light: two polling threads are plenty.
+     * One thread is no pool at all (0): libmicrohttpd warns of a pool of one. */
     unsigned threads = tls ? cfg->threads : 2;
 
+    /* The logger first: what libmicrohttpd says while reading the options
+     * that follow is a log line too, never raw text on stderr. */
     return MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, h, MHD_OPTION_LISTEN_SOCKET, fd,
-        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
-        cfg->request_timeout_s, MHD_OPTION_CONNECTION_LIMIT, 4096u,
+        flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
+        MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0u,
+        MHD_OPTION_CONNECTION_TIMEOUT, cfg->request_timeout_s, MHD_OPTION_CONNECTION_LIMIT, 4096u,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_conns_per_ip, MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, h, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
         tls ? MHD_OPTION_ARRAY : MHD_OPTION_END, tls_opts, MHD_OPTION_END);
 }
 

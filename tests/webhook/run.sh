@@ -619,5 +619,15 @@ for round in 1 2 3; do
     [ "$codes" = "000 200 " ] || [ "$codes" = "200 " ] || fail "SIGTERM under load, round $round: answers $codes"
 done
 
+# stderr is JSON lines whatever --threads says: libmicrohttpd's notices
+# while it reads its options (a pool of one thread "is ignored") go
+# through driftgate's logger too.
+start one --threads 1 --log-level debug
+review "$ex/reviews/hpa-floor-4.json"
+want_code 200 "--threads 1: judged"
+stopped "$pid" "--threads 1"
+ok; jq -e . "$tmp/one.log" >/dev/null 2>&1 ||
+    fail "--threads 1: a stderr line that is not JSON: $(grep -v '^{' "$tmp/one.log" | head -1)"
+
 echo "webhook: $checks checks, $fails failed"
 [ "$fails" -eq 0 ]
