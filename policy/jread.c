@@ -44,7 +44,7 @@ typedef struct reader {
     const char *name;
     dg_err_t *err;
     dg_arena_t *arena; /* NULL: only checking (dg_jread_locate) */
-    char *scratch; /* strings with escapes, decoded */
+    char *scratch; /* strings with escapes, decoded (in @arena, if any) */
     size_t cap;
     bool discard;  /* checking a pruned subtree: decode nothing */
     char *pool, *pool_end; /* room left for nodes' strings (in @arena) */
@@ -53,7 +53,8 @@ typedef struct reader {
     struct dupslot *dups; /* open addressing over large objects' keys */
     size_t dcap, dused;
     uint32_t serial;      /* objects opened so far */
-    /* Bit d: the container skip() opened at depth d is an object. */
+    /* Bit d: the container skip() opened d + 65 levels below the value it
+     * skips is an object (the 64 innermost are in a register). */
     uint64_t objects[DG_JSON_MAX_DEPTH / 64 + 1];
 } reader_t;
 
@@ -78,14 +79,18 @@ static inline bool plain8(uint64_t x)
 #ifdef __SSE2__
 /* Bits of the bytes of p[0..16) that are not plain(): '"', '\\', and, in
  * one signed compare, both the control characters and the bytes >= 0x80. */
-static inline unsigned special16(pos_t p)
+static inline unsigned special16v(__m128i x)
 {
-    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
     __m128i q = _mm_cmpeq_epi8(x, _mm_set1_epi8('"'));
     __m128i b = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
     __m128i c = _mm_cmplt_epi8(x, _mm_set1_epi8(0x20));
 
     return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(q, b), c));
+}
+
+static inline unsigned special16(pos_t p)
+{
+    return special16v(_mm_loadu_si128((const __m128i *)(const void *)p));
 }
 #endif
 
@@ -204,30 +209,63 @@ static size_t utf8_cut(const char *s, size_t n, size_t max)
     return max;
 }
 
+/* The scratch grows in the arena when there is one (old copies are left
+ * there, as the stack's are: no malloc, no free per parse); only
+ * dg_jread_locate, with no arena, reallocs it. */
 static int grow_scratch(reader_t *r, size_t need)
 {
-    size_t cap = need * 2;
-    char *s = realloc(r->scratch, cap);
+    size_t cap = need * 2 < 1024 ? 1024 : need * 2;
+    char *s;
 
-    if (s == NULL)
-        return nomem(r);
+    if (r->arena == NULL) {
+        if ((s = realloc(r->scratch, cap)) == NULL)
+            return nomem(r);
+    } else {
+        if ((s = dg_arena_alloc(r->arena, cap)) == NULL)
+            return nomem(r);
+        if (r->cap)
+            memcpy(s, r->scratch, r->cap);
+    }
     r->scratch = s;
     r->cap = cap;
     return 0;
 }
 
 /* Inline: a string full of escapes (kubectl's last-applied annotation is
- * JSON in a string) calls this for every byte. */
+ * JSON in a string) calls this for every run between them. A short run is
+ * copied as 16 bytes where the input has them (there is room for them:
+ * the scratch keeps 16 spare bytes), not by a call. */
 static inline int put(reader_t *r, size_t *n, const void *src, size_t len)
 {
     if (r->discard)
         return 0;
-    if (*n + len + 1 > r->cap && grow_scratch(r, *n + len + 1))
+    if (*n + len + 17 > r->cap && grow_scratch(r, *n + len + 17))
         return DG_ENOMEM;
-    memcpy(r->scratch + *n, src, len);
+    if (len <= 16 && r->end - (pos_t)src >= 16)
+        memcpy(r->scratch + *n, src, 16);
+    else
+        memcpy(r->scratch + *n, src, len);
     *n += len;
     return 0;
 }
+
+/* put() of the one byte @c. */
+static inline int put1(reader_t *r, size_t *n, unsigned char c)
+{
+    if (r->discard)
+        return 0;
+    if (*n + 18 > r->cap && grow_scratch(r, *n + 18))
+        return DG_ENOMEM;
+    r->scratch[(*n)++] = (char)c;
+    return 0;
+}
+
+/* What the escape '\\' @c stands for, when it is one of the one-letter
+ * ones; else 0. */
+static const unsigned char unescape[256] = {
+    ['"'] = '"', ['\\'] = '\\', ['/'] = '/', ['b'] = '\b',
+    ['f'] = '\f', ['n'] = '\n', ['r'] = '\r', ['t'] = '\t',
+};
 
 static int hex4(reader_t *r, pos_t p, unsigned *out)
 {
@@ -279,7 +317,10 @@ static int unicode(reader_t *r, size_t *n)
         u[0] = (unsigned char)(0xF0 | cp >> 18), u[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3F)),
         u[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3F)), u[3] = (unsigned char)(0x80 | (cp & 0x3F)),
         k = 4;
-    return put(r, n, u, k);
+    for (size_t i = 0; i < k; i++)
+        if (put1(r, n, u[i]))
+            return DG_ENOMEM;
+    return 0;
 }
 
 static int escape(reader_t *r, size_t *n)
@@ -305,50 +346,78 @@ static int escape(reader_t *r, size_t *n)
             return fail(r, r->p - 2, "invalid escape '\\%c'", r->p[-1]);
         return fail(r, r->p - 2, "invalid escape: byte 0x%02X after '\\'", r->p[-1]);
     }
-    return put(r, n, &c, 1);
+    return put1(r, n, (unsigned char)c);
 }
 
 /* The rest of a string from r->p, which is not plain, its opening quote
- * at @begin - 1: escapes decoded into r->scratch, UTF-8 checked. */
+ * at @begin - 1: escapes decoded into r->scratch, UTF-8 checked. The
+ * one-letter escapes are decoded here; escape() has the others. */
 static int string_rest(reader_t *r, pos_t begin, const char **s, size_t *len, bool keep)
 {
+    pos_t p = r->p, end = r->end, run;
     size_t n = 0;
     bool escaped = false;
-    int rc;
+    int rc, k;
 
     r->discard = !keep;
     for (;;) {
-        pos_t run = r->p;
-        int k;
+        unsigned char e;
 
-        skip_plain(r);
-        if (escaped && (rc = put(r, &n, run, (size_t)(r->p - run))))
-            return rc;
-        if (r->p >= r->end)
+        if (p >= end)
             return fail(r, begin - 1, "unterminated string");
-        if (*r->p == '"')
+        if (*p == '"')
             break;
-        if (*r->p == '\\') {
+        if (*p == '\\') {
             if (!escaped) {
                 escaped = true;
-                if ((rc = put(r, &n, begin, (size_t)(r->p - begin))))
+                if ((rc = put(r, &n, begin, (size_t)(p - begin))))
                     return rc;
             }
-            if ((rc = escape(r, &n)))
-                return rc;
-        } else if (*r->p < 0x20) {
-            return fail(r, r->p, "control character 0x%02X in a string", *r->p);
-        } else if ((k = utf8_len(r->p, r->end)) == 0) {
-            return fail(r, r->p, "invalid UTF-8 in a string");
+            if (end - p >= 2 && (e = unescape[p[1]]) != 0) {
+                if ((rc = put1(r, &n, e)))
+                    return rc;
+                p += 2;
+            } else {
+                r->p = p;
+                if ((rc = escape(r, &n)))
+                    return rc;
+                p = r->p;
+            }
+        } else if (*p < 0x20) {
+            return fail(r, p, "control character 0x%02X in a string", *p);
+        } else if ((k = utf8_len(p, end)) == 0) {
+            return fail(r, p, "invalid UTF-8 in a string");
         } else {
-            if (escaped && (rc = put(r, &n, r->p, (size_t)k)))
+            if (escaped && (rc = put(r, &n, p, (size_t)k)))
                 return rc;
-            r->p += k;
+            p += k;
         }
+#ifdef __SSE2__
+        /* Decoding: the run to the next special byte is found and copied
+         * 16 bytes at a time, in one pass. */
+        while (escaped && keep && end - p >= 16 && n + 33 <= r->cap) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+            unsigned m = special16v(x);
+
+            _mm_storeu_si128((__m128i *)(void *)(r->scratch + n), x);
+            if (m) {
+                p += __builtin_ctz(m);
+                n += __builtin_ctz(m);
+                goto special;
+            }
+            p += 16;
+            n += 16;
+        }
+#endif
+        run = p;
+        p = plain_run(p, end);
+        if (escaped && (rc = put(r, &n, run, (size_t)(p - run))))
+            return rc;
+    special:;
     }
     *s = escaped ? r->scratch : (const char *)begin;
-    *len = escaped ? n : (size_t)(r->p - begin);
-    r->p++;
+    *len = escaped ? n : (size_t)(p - begin);
+    r->p = p + 1;
     return 0;
 }
 
@@ -403,6 +472,42 @@ static inline const char *keep_str(reader_t *r, const char *s, size_t n)
     c[n] = '\0';
     r->pool += n + 1;
     return c;
+}
+
+/* A plain string of fewer than 64 bytes (most keys and values), the
+ * content at @s: found and copied into the pool in the same 16-byte steps,
+ * NUL-terminated, the copy in *@c and its length in *@n. Returns the end
+ * of the string (past its quote), or NULL to leave it to string() and
+ * keep_str() (longer, escapes, not ASCII, or near the end of the input or
+ * of the pool). */
+static inline pos_t keep_plain(reader_t *r, pos_t s, const char **c, size_t *n)
+{
+#ifdef __SSE2__
+    char *d = r->pool;
+
+    if (r->end - s < 64 || r->pool_end - d < 64)
+        return NULL;
+    for (size_t i = 0; i < 64; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        unsigned m = special16v(x);
+
+        _mm_storeu_si128((__m128i *)(void *)(d + i), x);
+        if (m) {
+            size_t k = i + (size_t)__builtin_ctz(m);
+
+            if (s[k] != '"')
+                return NULL;
+            d[k] = '\0';
+            r->pool = d + k + 1;
+            *c = d;
+            *n = k;
+            return s + k + 1;
+        }
+    }
+#else
+    (void)r, (void)s, (void)c, (void)n;
+#endif
+    return NULL;
 }
 
 static bool digit(reader_t *r)
@@ -689,7 +794,13 @@ static int member(reader_t *r, struct object *o)
     if (c != '"')
         return fail(r, p, c >= 0 ? "expected a key string" : "unexpected end of input");
     at = p;
-    /* string(), on a local pointer: most keys are plain. */
+    /* Most keys are short and plain: kept as they are found. */
+    if ((q = keep_plain(r, p + 1, &v.key, &n)) != NULL) {
+        k = v.key;
+        p = q;
+        goto kept;
+    }
+    /* string(), on a local pointer. */
     if ((q = plain_run(p + 1, r->end)) < r->end && *q == '"') {
         k = (const char *)p + 1;
         n = (size_t)(q - p - 1);
@@ -705,6 +816,7 @@ static int member(reader_t *r, struct object *o)
         return fail(r, at, "key longer than %u bytes", UINT32_MAX);
     if ((v.key = keep_str(r, k, n)) == NULL)
         return DG_ENOMEM;
+kept:
     v.keylen = (uint32_t)n;
     skip = (r->flags & DG_JSON_PRUNE_SERVER) &&
            ((o->is_metadata && IS(k, n, "managedFields")) || (o->has_kind && IS(k, n, "status")));
@@ -770,11 +882,17 @@ static int container(reader_t *r, dg_jnode_t *out, bool is_object, bool is_metad
 
 static inline int string_value(reader_t *r, dg_jnode_t *out)
 {
-    pos_t at = r->p;
+    pos_t at = r->p, q;
     const char *s;
     size_t n;
     int rc;
 
+    if (out && (q = keep_plain(r, at + 1, &out->v.s, &n)) != NULL) {
+        r->p = q;
+        out->type = DG_JSTRING;
+        out->n = (uint32_t)n;
+        return 0;
+    }
     r->p++;
     if ((rc = string(r, &s, &n, out != NULL)) || out == NULL)
         return rc;
@@ -826,100 +944,104 @@ static inline pos_t skip_string(reader_t *r, pos_t p, int *rc)
     return (*rc = string_rest(r, p + 1, &s, &n, false)) ? NULL : r->p;
 }
 
-/* Past the '"key":' at *@p of a member of a skipped object. */
-static inline int skip_key(reader_t *r, pos_t *p)
-{
-    int rc = 0, c = next_byte(p, r->end);
-
-    if (c != '"')
-        return fail(r, *p, c >= 0 ? "expected a key string" : "unexpected end of input");
-    if ((*p = skip_string(r, *p, &rc)) == NULL)
-        return rc;
-    if (next_byte(p, r->end) != ':')
-        return fail(r, *p, "expected ':' after a key");
-    ++*p;
-    return 0;
-}
-
-/* What skip() reads next. */
-enum { NEXT_VALUE = 1, NEXT_KEY, NEXT_END };
-
-/* Past the value at *@p: into an object or array (NEXT_KEY or NEXT_VALUE
- * for its first member or element), or past it (0). */
-static inline int skip_value(reader_t *r, pos_t *p)
-{
-    int rc = 0, c = next_byte(p, r->end);
-
-    if (c == '{' || c == '[') {
-        bool is_object = c == '{';
-        unsigned d;
-        uint64_t bit;
-
-        if (++r->depth > DG_JSON_MAX_DEPTH)
-            return fail(r, *p, "nested deeper than %d levels", DG_JSON_MAX_DEPTH);
-        d = (unsigned)r->depth;
-        bit = (uint64_t)1 << d % 64;
-        r->objects[d / 64] = is_object ? r->objects[d / 64] | bit : r->objects[d / 64] & ~bit;
-        ++*p;
-        if (next_byte(p, r->end) != (is_object ? '}' : ']'))
-            return is_object ? NEXT_KEY : NEXT_VALUE;
-        ++*p;
-        r->depth--;
-    } else if (c == '"') {
-        if ((*p = skip_string(r, *p, &rc)) == NULL)
-            return rc;
-    } else {
-        r->p = *p;
-        if ((rc = scalar(r, NULL)))
-            return rc;
-        *p = r->p;
-    }
-    return 0;
-}
-
-/* After a value at *@p: past the ',' before the next one of its container
- * (NEXT_KEY, NEXT_VALUE), or past the ends of the containers it closes;
- * NEXT_END once that closes the skipped value, opened at depth @base. */
-static inline int skip_next(reader_t *r, pos_t *p, int base)
-{
-    while (r->depth > base) {
-        unsigned d = (unsigned)r->depth;
-        bool is_object = r->objects[d / 64] >> d % 64 & 1;
-        int close = is_object ? '}' : ']', c = next_byte(p, r->end);
-
-        if (c == ',') {
-            ++*p;
-            return is_object ? NEXT_KEY : NEXT_VALUE;
-        }
-        if (c != close)
-            return fail(r, *p, c >= 0 ? "expected ',' or '%c'" : "unexpected end of input", close);
-        ++*p;
-        r->depth--;
-    }
-    return NEXT_END;
-}
-
 /* The value at r->p checked and passed over, nothing built: the grammar,
- * limits and messages of value(), in a loop (the open containers' kinds
- * in r->objects) rather than a recursion, and no duplicate check (nothing
- * reads these keys). */
+ * limits and messages of value(), in one loop of gotos on a local cursor
+ * rather than a recursion, and no duplicate check (nothing reads these
+ * keys). The kinds of the open containers are bits of a register, the
+ * innermost in bit 0 (1: an object); past 64 levels below the skipped
+ * value the outer ones wait in r->objects. Anything but strings,
+ * containers and the literals, and every mistake, go through the
+ * reader's own functions, which give the messages. */
 static int skip(reader_t *r)
 {
-    int base = r->depth, next = NEXT_VALUE;
-    pos_t p = r->p;
+    pos_t p = r->p, end = r->end;
+    const int base = r->depth;
+    int depth = base, rc = 0, c;
+    uint64_t kinds = 0;
 
-    for (;;) {
-        if (next == NEXT_KEY && (next = skip_key(r, &p)) != 0)
-            return next;
-        if ((next = skip_value(r, &p)) == 0)
-            next = skip_next(r, &p, base);
-        if (next < 0)
-            return next;
-        if (next == NEXT_END) {
-            r->p = p;
-            return 0;
-        }
+value:
+    c = next_byte(&p, end);
+    if (c == '"') {
+        if ((p = skip_string(r, p, &rc)) == NULL)
+            return rc;
+        goto after;
     }
+    if (c == '{' || c == '[') {
+        unsigned rel;
+
+        if (++depth > DG_JSON_MAX_DEPTH)
+            return fail(r, p, "nested deeper than %d levels", DG_JSON_MAX_DEPTH);
+        if ((rel = (unsigned)(depth - base)) > 64) {
+            unsigned d = rel - 65;
+            uint64_t bit = (uint64_t)1 << d % 64;
+
+            r->objects[d / 64] = kinds >> 63 ? r->objects[d / 64] | bit : r->objects[d / 64] & ~bit;
+        }
+        kinds = kinds << 1 | (c == '{');
+        p++;
+        if (next_byte(&p, end) != (c == '{' ? '}' : ']')) {
+            if (c == '{')
+                goto key;
+            goto value;
+        }
+        p++;
+        goto close;
+    }
+    if (c == 't' && end - p >= 4 && memcmp(p, "true", 4) == 0) {
+        p += 4;
+        goto after;
+    }
+    if (c == 'n' && end - p >= 4 && memcmp(p, "null", 4) == 0) {
+        p += 4;
+        goto after;
+    }
+    r->p = p;
+    if ((rc = scalar(r, NULL)))
+        return rc;
+    p = r->p;
+    goto after;
+
+key:
+    c = next_byte(&p, end);
+    if (c != '"')
+        return fail(r, p, c >= 0 ? "expected a key string" : "unexpected end of input");
+    if ((p = skip_string(r, p, &rc)) == NULL)
+        return rc;
+    /* managedFields is mostly "f:name":{} */
+    if (end - p >= 3 && p[0] == ':' && p[1] == '{' && p[2] == '}' && depth < DG_JSON_MAX_DEPTH) {
+        p += 3;
+        goto after;
+    }
+    if (next_byte(&p, end) != ':')
+        return fail(r, p, "expected ':' after a key");
+    p++;
+    goto value;
+
+close: /* the innermost container has just been closed */
+    depth--;
+    kinds >>= 1;
+    if (depth - base >= 64) {
+        unsigned d = (unsigned)(depth - base) - 64;
+
+        kinds |= (r->objects[d / 64] >> d % 64 & 1) << 63;
+    }
+after: /* past a value */
+    if (depth == base) {
+        r->p = p;
+        return 0;
+    }
+    c = next_byte(&p, end);
+    if (c == ',') {
+        p++;
+        if (kinds & 1)
+            goto key;
+        goto value;
+    }
+    if (c != ((kinds & 1) ? '}' : ']'))
+        return fail(r, p, c >= 0 ? "expected ',' or '%c'" : "unexpected end of input",
+                    (kinds & 1) ? '}' : ']');
+    p++;
+    goto close;
 }
 
 /* One value at r->p (after whitespace); built into *@out, or only checked
@@ -943,7 +1065,6 @@ static inline int value(reader_t *r, dg_jnode_t *out, bool is_metadata)
 
 static void reader_free(reader_t *r)
 {
-    free(r->scratch);
     free(r->dups);
 }
 

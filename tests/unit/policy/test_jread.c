@@ -412,6 +412,68 @@ START_TEST(test_pruned_depth)
 }
 END_TEST
 
+/* The pruned subtree's "key":{} taken in one step is still an object one
+ * level deeper: refused past the depth limit, at its '{'. */
+START_TEST(test_pruned_empty_object_depth)
+{
+    size_t n = DG_JSON_MAX_DEPTH - 2, k;
+    char *doc = malloc(2 * n + 64);
+    dg_arena_t a;
+    dg_err_t err = {0};
+
+    k = (size_t)sprintf(doc, "{\"kind\":\"K\",\"status\":");
+    memset(doc + k, '[', n); /* depths 2..399 */
+    strcpy(doc + k + n, "{\"a\":{}}");
+    memset(doc + k + n + 8, ']', n);
+    strcpy(doc + k + 2 * n + 8, "}");
+    dg_arena_init(&a, 0);
+    ck_assert_ptr_null(parse(&a, doc, DG_JSON_PRUNE_SERVER, &err));
+    ck_assert_msg(strstr(err.msg, "nested deeper than 400 levels") != NULL, "%s", err.msg);
+    ck_assert_int_eq(err.col, (int)(k + n + 6));
+    doc[k] = ' '; /* one level less */
+    doc[k + 2 * n + 7] = ' ';
+    ck_assert_ptr_nonnull(parse(&a, doc, DG_JSON_PRUNE_SERVER, NULL));
+    dg_arena_free(&a);
+    free(doc);
+}
+END_TEST
+
+/* A pruned subtree nested well past 64 levels, objects and arrays
+ * alternating (the innermost 64 kinds are kept apart from the rest):
+ * read whole, and each wrong closer refused at its place. */
+START_TEST(test_pruned_deep_kinds)
+{
+    enum { LEVELS = 150 };
+    char doc[LEVELS * 8 + 64], want[64];
+    size_t k, at[LEVELS];
+    dg_arena_t a;
+
+    k = (size_t)sprintf(doc, "{\"kind\":\"K\",\"status\":");
+    for (int i = 0; i < LEVELS; i++)
+        k += (size_t)sprintf(doc + k, i % 3 == 1 ? "[" : "{\"k\":");
+    k += (size_t)sprintf(doc + k, "1");
+    for (int i = LEVELS - 1; i >= 0; i--) {
+        at[i] = k;
+        doc[k++] = i % 3 == 1 ? ']' : '}';
+    }
+    strcpy(doc + k, "}");
+    dg_arena_init(&a, 0);
+    ck_assert_ptr_nonnull(parse(&a, doc, DG_JSON_PRUNE_SERVER, NULL));
+    for (int i = 0; i < LEVELS; i++) {
+        dg_err_t err = {0};
+        char c = doc[at[i]];
+
+        doc[at[i]] = c == ']' ? '}' : ']';
+        ck_assert_ptr_null(parse(&a, doc, DG_JSON_PRUNE_SERVER, &err));
+        snprintf(want, sizeof want, "expected ',' or '%c'", c);
+        ck_assert_msg(strstr(err.msg, want) != NULL, "%d: %s", i, err.msg);
+        ck_assert_int_eq(err.col, (int)at[i] + 1);
+        doc[at[i]] = c;
+    }
+    dg_arena_free(&a);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("policy/jread");
@@ -429,6 +491,8 @@ int main(void)
     tcase_add_test(tc, test_key_filter);
     tcase_add_test(tc, test_whitespace);
     tcase_add_test(tc, test_pruned_depth);
+    tcase_add_test(tc, test_pruned_empty_object_depth);
+    tcase_add_test(tc, test_pruned_deep_kinds);
     suite_add_tcase(s, tc);
     return dg_test_run(s);
 }
