@@ -830,8 +830,16 @@ kept:
     if ((dup = duplicate(r, o, v.key, n)) != 0)
         return dup < 0 ? DG_ENOMEM
                        : fail(r, at, "duplicate key \"%.*s\"", (int)utf8_cut(v.key, n, 60), v.key);
-    if ((rc = value(r, &v, IS(v.key, n, "metadata"))))
+    /* value(), for a short plain string: the most common member. */
+    if (r->end - p > 1 && p[1] == '"' && r->nodes < DG_JSON_MAX_NODES &&
+        (q = keep_plain(r, p + 2, &v.v.s, &n)) != NULL) {
+        r->nodes++;
+        r->p = q;
+        v.type = DG_JSTRING;
+        v.n = (uint32_t)n;
+    } else if ((rc = value(r, &v, IS(v.key, n, "metadata")))) {
         return rc;
+    }
     if ((rc = push(r, &v)))
         return rc;
     return r->top - o->base > DUP_LINEAR ? dup_add(r, o->serial, r->top - 1) : 0;
@@ -934,12 +942,30 @@ static inline int scalar(reader_t *r, dg_jnode_t *out)
  * set when it is not a string. */
 static inline pos_t skip_string(reader_t *r, pos_t p, int *rc)
 {
-    pos_t q = plain_run(p + 1, r->end);
+    pos_t q = p + 1;
     const char *s;
     size_t n;
 
+#ifdef __SSE2__
+    /* plain_run(), the quote's test folded into its first find. */
+    while (r->end - q >= 16) {
+        unsigned m = special16(q);
+
+        if (m) {
+            q += __builtin_ctz(m);
+            if (*q == '"')
+                return q + 1;
+            goto rest;
+        }
+        q += 16;
+    }
+#endif
+    q = plain_run(q, r->end);
     if (q < r->end && *q == '"')
         return q + 1;
+#ifdef __SSE2__
+rest:
+#endif
     r->p = q;
     return (*rc = string_rest(r, p + 1, &s, &n, false)) ? NULL : r->p;
 }
@@ -1007,10 +1033,14 @@ key:
         return fail(r, p, c >= 0 ? "expected a key string" : "unexpected end of input");
     if ((p = skip_string(r, p, &rc)) == NULL)
         return rc;
-    /* managedFields is mostly "f:name":{} */
-    if (end - p >= 3 && p[0] == ':' && p[1] == '{' && p[2] == '}' && depth < DG_JSON_MAX_DEPTH) {
-        p += 3;
-        goto after;
+    if (end - p >= 3 && p[0] == ':') {
+        /* managedFields is mostly "f:name":{} */
+        if (p[1] == '{' && p[2] == '}' && depth < DG_JSON_MAX_DEPTH) {
+            p += 3;
+            goto after;
+        }
+        p++;
+        goto value;
     }
     if (next_byte(&p, end) != ':')
         return fail(r, p, "expected ':' after a key");
