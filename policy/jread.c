@@ -363,6 +363,32 @@ static int string_rest(reader_t *r, pos_t begin, const char **s, size_t *len, bo
     for (;;) {
         unsigned char e;
 
+#ifdef __SSE2__
+        /* JSON in a string (kubectl's last-applied annotation): a
+         * one-letter escape and the short run after it, again and again,
+         * decoded in one step each. */
+        if (escaped && keep) {
+            char *d = r->scratch;
+            size_t cap = r->cap;
+
+            while (end - p >= 18 && n + 34 <= cap && p[0] == '\\' && (e = unescape[p[1]]) != 0) {
+                __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + 2));
+                unsigned m = special16v(x);
+
+                d[n] = (char)e;
+                _mm_storeu_si128((__m128i *)(void *)(d + n + 1), x);
+                p += 2;
+                n++;
+                if (m == 0) {
+                    p += 16;
+                    n += 16;
+                    goto run;
+                }
+                p += __builtin_ctz(m);
+                n += __builtin_ctz(m);
+            }
+        }
+#endif
         if (p >= end)
             return fail(r, begin - 1, "unterminated string");
         if (*p == '"')
@@ -393,6 +419,7 @@ static int string_rest(reader_t *r, pos_t begin, const char **s, size_t *len, bo
             p += k;
         }
 #ifdef __SSE2__
+    run:
         /* Decoding: the run to the next special byte is found and copied
          * 16 bytes at a time, in one pass. */
         while (escaped && keep && end - p >= 16 && n + 33 <= r->cap) {
@@ -413,7 +440,9 @@ static int string_rest(reader_t *r, pos_t begin, const char **s, size_t *len, bo
         p = plain_run(p, end);
         if (escaped && (rc = put(r, &n, run, (size_t)(p - run))))
             return rc;
+#ifdef __SSE2__
     special:;
+#endif
     }
     *s = escaped ? r->scratch : (const char *)begin;
     *len = escaped ? n : (size_t)(p - begin);
@@ -938,9 +967,10 @@ static inline int scalar(reader_t *r, dg_jnode_t *out)
  * calls and char stores, would be reloaded at every step); r->p is set
  * only for the calls that read it. */
 
-/* Past the string whose opening quote is at @p, checked; NULL with *@rc
+/* Past the string whose opening quote is at @p (@end: r->end, in a
+ * register), checked; NULL with *@rc
  * set when it is not a string. */
-static inline pos_t skip_string(reader_t *r, pos_t p, int *rc)
+static inline pos_t skip_string(reader_t *r, pos_t p, pos_t end, int *rc)
 {
     pos_t q = p + 1;
     const char *s;
@@ -948,7 +978,7 @@ static inline pos_t skip_string(reader_t *r, pos_t p, int *rc)
 
 #ifdef __SSE2__
     /* plain_run(), the quote's test folded into its first find. */
-    while (r->end - q >= 16) {
+    while (end - q >= 16) {
         unsigned m = special16(q);
 
         if (m) {
@@ -960,8 +990,8 @@ static inline pos_t skip_string(reader_t *r, pos_t p, int *rc)
         q += 16;
     }
 #endif
-    q = plain_run(q, r->end);
-    if (q < r->end && *q == '"')
+    q = plain_run(q, end);
+    if (q < end && *q == '"')
         return q + 1;
 #ifdef __SSE2__
 rest:
@@ -988,7 +1018,7 @@ static int skip(reader_t *r)
 value:
     c = next_byte(&p, end);
     if (c == '"') {
-        if ((p = skip_string(r, p, &rc)) == NULL)
+        if ((p = skip_string(r, p, end, &rc)) == NULL)
             return rc;
         goto after;
     }
@@ -1031,7 +1061,7 @@ key:
     c = next_byte(&p, end);
     if (c != '"')
         return fail(r, p, c >= 0 ? "expected a key string" : "unexpected end of input");
-    if ((p = skip_string(r, p, &rc)) == NULL)
+    if ((p = skip_string(r, p, end, &rc)) == NULL)
         return rc;
     if (end - p >= 3 && p[0] == ':') {
         /* managedFields is mostly "f:name":{} */

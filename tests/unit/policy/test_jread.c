@@ -474,6 +474,66 @@ START_TEST(test_pruned_deep_kinds)
 }
 END_TEST
 
+/* Strings full of escapes (JSON in a string, as kubectl's last-applied
+ * annotation is), decoded in steps of an escape and the run after it:
+ * runs of every length around the 16-byte steps, the string ending right
+ * at the end of the input, as a key and as a value, and long enough to
+ * outgrow the scratch more than once. */
+START_TEST(test_escape_runs)
+{
+    dg_arena_t a;
+
+    dg_arena_init(&a, 0);
+    for (int run = 0; run <= 40; run++) {
+        for (int reps = 1; reps <= 200; reps = reps * 3 + 1) {
+            size_t cap = (size_t)reps * (size_t)(run + 8) + 64, n = 0, w = 0;
+            char *in = malloc(cap), *want = malloc(cap), *doc = malloc(3 * cap + 64), *buf;
+            const dg_jnode_t *root;
+            dg_err_t err = {0};
+            int k;
+
+            for (int i = 0; i < reps; i++) {
+                static const char *esc[] = {"\\\"", "\\\\", "\\n", "\\/", "\\u00e9"};
+                static const char *dec[] = {"\"", "\\", "\n", "/", "\xc3\xa9"};
+                int e = i % 5;
+
+                n += (size_t)sprintf(in + n, "%s", esc[e]);
+                w += (size_t)sprintf(want + w, "%s", dec[e]);
+                for (int j = 0; j < run; j++)
+                    in[n++] = want[w++] = (char)('a' + (i + j) % 26);
+            }
+            in[n] = want[w] = '\0';
+            /* The string alone: its quote is the input's last byte. */
+            k = sprintf(doc, "\"%s\"", in);
+            root = parse_exact(&a, doc, (size_t)k, 0, &err, &buf);
+            ck_assert_msg(root != NULL, "run %d reps %d: %s", run, reps, err.msg);
+            ck_assert_uint_eq(root->n, w);
+            ck_assert_str_eq(root->v.s, want);
+            free(buf);
+            /* As a key and its value, and skipped. */
+            k = sprintf(doc, "{\"kind\":\"K\",\"%s\":\"%s\",\"status\":[\"%s\"]}", in, in, in);
+            root = parse_exact(&a, doc, (size_t)k, DG_JSON_PRUNE_SERVER, &err, &buf);
+            ck_assert_msg(root != NULL, "run %d reps %d: %s", run, reps, err.msg);
+            ck_assert_uint_eq(root->n, 2);
+            ck_assert_str_eq(root->v.kids[1].key, want);
+            ck_assert_str_eq(root->v.kids[1].v.s, want);
+            free(buf);
+            /* An escape left unfinished at the end of the input. */
+            k = sprintf(doc, "\"%s\\", in);
+            ck_assert_ptr_null(parse_exact(&a, doc, (size_t)k, 0, &err, &buf));
+            ck_assert_msg(strstr(err.msg, "unterminated string") != NULL, "%s", err.msg);
+            ck_assert_int_eq(err.col, k);
+            free(buf);
+            dg_arena_reset(&a);
+            free(in);
+            free(want);
+            free(doc);
+        }
+    }
+    dg_arena_free(&a);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("policy/jread");
@@ -493,6 +553,7 @@ int main(void)
     tcase_add_test(tc, test_pruned_depth);
     tcase_add_test(tc, test_pruned_empty_object_depth);
     tcase_add_test(tc, test_pruned_deep_kinds);
+    tcase_add_test(tc, test_escape_runs);
     suite_add_tcase(s, tc);
     return dg_test_run(s);
 }
