@@ -77,17 +77,20 @@ static inline bool plain8(uint64_t x)
 }
 
 #ifdef __SSE2__
-/* Bits of the bytes of p[0..16) that are not plain(): '"', '\\', and, in
- * one signed compare, both the control characters and the bytes >= 0x80. */
+/* Bits of the bytes of @x that are not plain(): '\\', and, in one signed
+ * compare, '"', the control characters and the bytes >= 0x80. Flipping
+ * bit 1 maps '"' to ' ', just above the control characters (which it
+ * keeps below ' '), and no other byte below '!'; the bytes >= 0x80 stay
+ * negative. */
 static inline unsigned special16v(__m128i x)
 {
-    __m128i q = _mm_cmpeq_epi8(x, _mm_set1_epi8('"'));
+    __m128i c = _mm_cmplt_epi8(_mm_xor_si128(x, _mm_set1_epi8(2)), _mm_set1_epi8(0x21));
     __m128i b = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
-    __m128i c = _mm_cmplt_epi8(x, _mm_set1_epi8(0x20));
 
-    return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(q, b), c));
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(c, b));
 }
 
+/* special16v() of p[0..16). */
 static inline unsigned special16(pos_t p)
 {
     return special16v(_mm_loadu_si128((const __m128i *)(const void *)p));

@@ -534,6 +534,51 @@ START_TEST(test_escape_runs)
 }
 END_TEST
 
+/* Every byte at every place of the 16-byte steps strings are scanned in:
+ * printable ASCII is taken as it is, a control character or a lone byte
+ * >= 0x80 refused at its column; built and skipped. */
+START_TEST(test_string_bytes)
+{
+    dg_arena_t a;
+
+    dg_arena_init(&a, 0);
+    for (int b = 1; b < 256; b++) {
+        if (b == '"' || b == '\\')
+            continue;
+        for (int at = 0; at < 40; at++) {
+            char str[48], doc[160], *buf;
+            const dg_jnode_t *root;
+            bool plain = b >= 0x20 && b < 0x80;
+            int n;
+
+            memset(str, 'x', 40);
+            str[40] = '\0';
+            str[at] = (char)b;
+            for (int skip = 0; skip < 2; skip++) {
+                dg_err_t err = {0};
+
+                n = snprintf(doc, sizeof doc, skip ? "{\"kind\":\"K\",\"status\":\"%s\"}" : "{\"k\":\"%s\"}",
+                             str);
+                root = parse_exact(&a, doc, (size_t)n, DG_JSON_PRUNE_SERVER, &err, &buf);
+                if (plain) {
+                    ck_assert_msg(root != NULL, "byte 0x%02X at %d: %s", b, at, err.msg);
+                    if (!skip)
+                        ck_assert_str_eq(root->v.kids[0].v.s, str);
+                } else {
+                    ck_assert_msg(root == NULL, "byte 0x%02X at %d", b, at);
+                    ck_assert_msg(strstr(err.msg, b < 0x20 ? "control character" : "invalid UTF-8"),
+                                  "byte 0x%02X at %d: %s", b, at, err.msg);
+                    ck_assert_int_eq(err.col, (skip ? 23 : 7) + at);
+                }
+                free(buf);
+                dg_arena_reset(&a);
+            }
+        }
+    }
+    dg_arena_free(&a);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("policy/jread");
@@ -554,6 +599,7 @@ int main(void)
     tcase_add_test(tc, test_pruned_empty_object_depth);
     tcase_add_test(tc, test_pruned_deep_kinds);
     tcase_add_test(tc, test_escape_runs);
+    tcase_add_test(tc, test_string_bytes);
     suite_add_tcase(s, tc);
     return dg_test_run(s);
 }
