@@ -1010,12 +1010,17 @@ rest:
  * innermost in bit 0 (1: an object); past 64 levels below the skipped
  * value the outer ones wait in r->objects. Anything but strings,
  * containers and the literals, and every mistake, go through the
- * reader's own functions, which give the messages. */
+ * reader's own functions, which give the messages. An empty object in
+ * "key":{} is taken in one step only below @lim (so within the depth
+ * limit); elsewhere it goes the general way. */
 static int skip(reader_t *r)
 {
     pos_t p = r->p, end = r->end;
     const int base = r->depth;
-    int depth = base, rc = 0, c;
+    /* Levels open below the skipped value; past @lim, either the depth
+     * limit or the kinds that spill to r->objects. */
+    const int lim = DG_JSON_MAX_DEPTH - base < 64 ? DG_JSON_MAX_DEPTH - base : 64;
+    int rel = 0, rc = 0, c;
     uint64_t kinds = 0;
 
 value:
@@ -1026,14 +1031,12 @@ value:
         goto after;
     }
     if (c == '{' || c == '[') {
-        unsigned rel;
-
-        if (++depth > DG_JSON_MAX_DEPTH)
-            return fail(r, p, "nested deeper than %d levels", DG_JSON_MAX_DEPTH);
-        if ((rel = (unsigned)(depth - base)) > 64) {
-            unsigned d = rel - 65;
+        if (++rel > lim) {
+            unsigned d = (unsigned)rel - 65;
             uint64_t bit = (uint64_t)1 << d % 64;
 
+            if (base + rel > DG_JSON_MAX_DEPTH)
+                return fail(r, p, "nested deeper than %d levels", DG_JSON_MAX_DEPTH);
             r->objects[d / 64] = kinds >> 63 ? r->objects[d / 64] | bit : r->objects[d / 64] & ~bit;
         }
         kinds = kinds << 1 | (c == '{');
@@ -1068,7 +1071,7 @@ key:
         return rc;
     if (end - p >= 3 && p[0] == ':') {
         /* managedFields is mostly "f:name":{} */
-        if (p[1] == '{' && p[2] == '}' && depth < DG_JSON_MAX_DEPTH) {
+        if (p[1] == '{' && p[2] == '}' && rel < lim) {
             p += 3;
             goto after;
         }
@@ -1081,15 +1084,15 @@ key:
     goto value;
 
 close: /* the innermost container has just been closed */
-    depth--;
+    rel--;
     kinds >>= 1;
-    if (depth - base >= 64) {
-        unsigned d = (unsigned)(depth - base) - 64;
+    if (rel >= 64) {
+        unsigned d = (unsigned)rel - 64;
 
         kinds |= (r->objects[d / 64] >> d % 64 & 1) << 63;
     }
 after: /* past a value */
-    if (depth == base) {
+    if (rel == 0) {
         r->p = p;
         return 0;
     }

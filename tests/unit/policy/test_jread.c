@@ -579,6 +579,45 @@ START_TEST(test_string_bytes)
 }
 END_TEST
 
+/* A pruned subtree that starts deep (its limit is nearer than 64 levels
+ * below it): "key":{} one level short of the limit is read, at the limit
+ * refused at its '{'. */
+START_TEST(test_pruned_deep_start)
+{
+    size_t outer = 350;
+    char *doc = malloc(1024);
+    dg_arena_t a;
+
+    dg_arena_init(&a, 0);
+    for (size_t m = 47; m <= 48; m++) {
+        dg_err_t err = {0};
+        size_t k = 0, col;
+
+        memset(doc, '[', outer); /* depths 1..350; the object is at 351 */
+        k = outer + (size_t)sprintf(doc + outer, "{\"kind\":\"K\",\"status\":");
+        memset(doc + k, '[', m);
+        k += m;
+        col = k + 6; /* the '{' of {} */
+        k += (size_t)sprintf(doc + k, "{\"a\":{}}");
+        memset(doc + k, ']', m);
+        k += m;
+        doc[k++] = '}';
+        memset(doc + k, ']', outer);
+        doc[k + outer] = '\0';
+        if (m == 47) {
+            ck_assert_msg(parse(&a, doc, DG_JSON_PRUNE_SERVER, &err) != NULL, "%s", err.msg);
+        } else {
+            ck_assert_ptr_null(parse(&a, doc, DG_JSON_PRUNE_SERVER, &err));
+            ck_assert_msg(strstr(err.msg, "nested deeper than 400 levels") != NULL, "%s", err.msg);
+            ck_assert_int_eq(err.col, (int)col);
+        }
+        dg_arena_reset(&a);
+    }
+    dg_arena_free(&a);
+    free(doc);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("policy/jread");
@@ -598,6 +637,7 @@ int main(void)
     tcase_add_test(tc, test_pruned_depth);
     tcase_add_test(tc, test_pruned_empty_object_depth);
     tcase_add_test(tc, test_pruned_deep_kinds);
+    tcase_add_test(tc, test_pruned_deep_start);
     tcase_add_test(tc, test_escape_runs);
     tcase_add_test(tc, test_string_bytes);
     suite_add_tcase(s, tc);
