@@ -1067,12 +1067,17 @@ key:
     c = next_byte(&p, end);
     if (c != '"')
         return fail(r, p, c >= 0 ? "expected a key string" : "unexpected end of input");
+key_string:
     if ((p = skip_string(r, p, end, &rc)) == NULL)
         return rc;
     if (end - p >= 3 && p[0] == ':') {
-        /* managedFields is mostly "f:name":{} */
+        /* managedFields is mostly "f:name":{}, then the next key. */
         if (p[1] == '{' && p[2] == '}' && rel < lim) {
             p += 3;
+            if (end - p >= 2 && p[0] == ',' && p[1] == '"') {
+                p++;
+                goto key_string;
+            }
             goto after;
         }
         p++;
