@@ -110,58 +110,60 @@ bool dg_norm_server_allocated(const char *group, const char *kind, const char *f
 
 /* ---- merge keys --------------------------------------------------------------- */
 
-const char *dg_norm_scalar_text(const json_t *v, char *buf, size_t size)
+const char *dg_norm_scalar_text(dg_val_t v, char *buf, size_t size)
 {
-    switch (json_typeof(v)) {
-    case JSON_STRING:
-        snprintf(buf, size, "%s", json_string_value(v));
-        break;
-    case JSON_INTEGER:
-        snprintf(buf, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        break;
-    case JSON_REAL:
-        snprintf(buf, size, "%.17g", json_real_value(v));
-        break;
-    case JSON_TRUE:
-        snprintf(buf, size, "true");
-        break;
-    case JSON_FALSE:
-        snprintf(buf, size, "false");
-        break;
-    default:
-        if (size)
-            buf[0] = '\0';
-    }
+    long long i;
+    double d;
+    size_t len;
+    const char *s = dg_val_str(v, &len);
+
+    if (s)
+        snprintf(buf, size, "%s", s);
+    else if (dg_val_int(v, &i))
+        snprintf(buf, size, "%lld", i);
+    else if (dg_val_number(v, &d))
+        snprintf(buf, size, "%.17g", d);
+    else if (dg_val_type(v) == DG_JTRUE || dg_val_type(v) == DG_JFALSE)
+        snprintf(buf, size, "%s", dg_val_type(v) == DG_JTRUE ? "true" : "false");
+    else if (size)
+        buf[0] = '\0';
     return buf;
 }
 
-/* The value of key @name in @elem as text; an absent protocol reads "TCP". */
-static bool key_text(const json_t *elem, const char *name, char *buf, size_t size)
+static bool scalar(dg_val_t v)
 {
-    json_t *v = json_object_get(elem, name);
+    dg_jtype_t t = dg_val_type(v);
 
-    if (v == NULL && strcmp(name, "protocol") == 0) {
+    return !dg_val_absent(v) && t != DG_JOBJECT && t != DG_JARRAY && t != DG_JNULL;
+}
+
+/* The value of key @name in @elem as text; an absent protocol reads "TCP". */
+static bool key_text(dg_val_t elem, const char *name, char *buf, size_t size)
+{
+    dg_val_t v = dg_val_get(elem, name);
+
+    if (dg_val_absent(v) && strcmp(name, "protocol") == 0) {
         snprintf(buf, size, "TCP");
         return true;
     }
-    if (v == NULL || json_is_object(v) || json_is_array(v) || json_is_null(v))
+    if (!scalar(v))
         return false;
     dg_norm_scalar_text(v, buf, size);
     return true;
 }
 
-void dg_norm_merge_key(const char *field, const json_t *elem, dg_mergekey_t *key)
+void dg_norm_merge_key(const char *field, dg_val_t elem, dg_mergekey_t *key)
 {
     const char *first = NULL;
 
     key->n = 0;
-    if (!json_is_object(elem))
+    if (dg_val_type(elem) != DG_JOBJECT)
         return;
-    if (json_is_string(json_object_get(elem, "name")))
+    if (dg_val_type(dg_val_get(elem, "name")) == DG_JSTRING)
         first = "name";
-    else if (strcmp(field, "ports") == 0 && json_object_get(elem, "port"))
+    else if (strcmp(field, "ports") == 0 && !dg_val_absent(dg_val_get(elem, "port")))
         first = "port";
-    else if (strcmp(field, "ports") == 0 && json_object_get(elem, "containerPort"))
+    else if (strcmp(field, "ports") == 0 && !dg_val_absent(dg_val_get(elem, "containerPort")))
         first = "containerPort";
     if (first == NULL || !key_text(elem, first, key->vals[0], DG_NORM_KEY_LEN))
         return;
@@ -173,13 +175,12 @@ void dg_norm_merge_key(const char *field, const json_t *elem, dg_mergekey_t *key
     }
 }
 
-bool dg_norm_key_matches(const char *field, const json_t *elem, const char *name,
-                         const char *val)
+bool dg_norm_key_matches(const char *field, dg_val_t elem, const char *name, const char *val)
 {
     char buf[DG_NORM_KEY_LEN];
 
     (void)field;
-    return json_is_object(elem) && key_text(elem, name, buf, sizeof buf) &&
+    return dg_val_type(elem) == DG_JOBJECT && key_text(elem, name, buf, sizeof buf) &&
            strcmp(buf, val) == 0;
 }
 
@@ -187,7 +188,7 @@ bool dg_norm_key_matches(const char *field, const json_t *elem, const char *name
 
 /* A resource.Quantity: a signed decimal number, then a binary (Ki..Ei),
  * decimal (n u m k M G T P E) or exponent (e3) suffix. */
-static bool quantity_value(const json_t *v, long double *out)
+static bool quantity_value(dg_val_t v, long double *out)
 {
     static const struct {
         const char *s;
@@ -201,12 +202,14 @@ static bool quantity_value(const json_t *v, long double *out)
     const char *s, *p;
     char *end;
     long double num;
+    double d;
+    size_t len;
 
-    if (json_is_number(v)) {
-        *out = (long double)json_number_value(v);
+    if (dg_val_number(v, &d)) {
+        *out = (long double)d;
         return true;
     }
-    s = json_string_value(v);
+    s = dg_val_str(v, &len);
     if (s == NULL || *s == '\0')
         return false;
     for (p = s; *p == '+' || *p == '-'; p++)
@@ -226,7 +229,7 @@ static bool quantity_value(const json_t *v, long double *out)
     return false;
 }
 
-bool dg_norm_quantity_equal(const json_t *a, const json_t *b)
+bool dg_norm_quantity_equal(dg_val_t a, dg_val_t b)
 {
     long double x, y, scale;
 
