@@ -196,6 +196,19 @@ static int emit(dg_variances_t *out, const dg_objid_t *id, const char *path, con
 
 /* ---- the walk --------------------------------------------------------------- */
 
+/* One step of the path walked so far: a field, an element by its merge
+ * keys, or the one element of two unkeyed one-element lists. The path's
+ * text is rendered from the steps only when it is needed (a variance, a
+ * default): most walks find nothing. */
+typedef struct step {
+    const char *field;        /* a field; else an element */
+    size_t nkeys;             /* 0: "[*]" */
+    const char *const *keys;
+    const char *const *vals;
+    size_t cap;               /* the key text is cut to cap - 1 bytes, as
+                               * the fixed buffers it was once printed to did */
+} step_t;
+
 /* The baseline side is a jansson tree (a dg_obj_t's); the live side is
  * read through dg_val_t, so a request's nodes are compared as they are. */
 typedef struct walk {
@@ -205,10 +218,35 @@ typedef struct walk {
     const dg_path_t *pat;
     dg_variances_t *out;
     size_t first;     /* this object's first variance in @out (dedup) */
-    dg_buf_t path;    /* the concrete path so far */
-    dg_buf_t gpath;   /* the same with every element as [*], for defaults */
+    step_t steps[DG_PATH_MAX_SEGS];
+    size_t depth;
+    dg_buf_t text;    /* a path rendered from the steps */
     bool quantities;  /* under a resources field: compare as quantities */
 } walk_t;
+
+/* The concrete path ("spec.ports[name=http].port"), or with @generic the
+ * same with every element as [*] ("spec.ports[*].port"), in w->text. */
+static int render(walk_t *w, bool generic)
+{
+    int rc = 0;
+
+    w->text.len = 0;
+    for (size_t i = 0; i < w->depth && !rc; i++) {
+        const step_t *st = &w->steps[i];
+        size_t start = w->text.len;
+
+        if (st->field)
+            rc = dg_path_buf_field(&w->text, st->field);
+        else if (generic || st->nkeys == 0)
+            rc = dg_buf_puts(&w->text, "[*]");
+        else if ((rc = dg_path_buf_key(&w->text, st->nkeys, st->keys, st->vals)) == 0 &&
+                 w->text.len - start >= st->cap) {
+            w->text.len = start + st->cap - 1;
+            w->text.data[w->text.len] = '\0';
+        }
+    }
+    return rc ? rc : dg_buf_append(&w->text, "", 0);
+}
 
 static int walk(walk_t *w, size_t seg, const json_t *b, dg_val_t l, const json_t *bparent,
                 const char *field);
@@ -217,9 +255,10 @@ static int walk(walk_t *w, size_t seg, const json_t *b, dg_val_t l, const json_t
  * the action. */
 static int record(walk_t *w, const json_t *b, dg_val_t l)
 {
-    const char *path = w->path.data ? w->path.data : "";
+    int rc = render(w, false);
+    const char *path = w->text.data ? w->text.data : "";
 
-    for (size_t i = w->first; i < w->out->n; i++) {
+    for (size_t i = w->first; i < w->out->n && !rc; i++) {
         dg_variance_t *x = &w->out->items[i];
 
         if (strcmp(x->path, path) == 0) {
@@ -230,8 +269,8 @@ static int record(walk_t *w, const json_t *b, dg_val_t l)
             return 0;
         }
     }
-    if (dg_policy_ignores(w->pol, w->id, path))
-        return 0;
+    if (rc || dg_policy_ignores(w->pol, w->id, path))
+        return rc;
     return emit(w->out, w->id, path, b, l, DG_VAR_CHANGED, w->rule);
 }
 
@@ -249,8 +288,11 @@ static int leaf(walk_t *w, const json_t *b, dg_val_t l, const json_t *bparent, c
 
     if (b == NULL && dg_val_absent(l))
         return 0;
-    if (b == NULL && field && json_is_object(bparent))
-        b = dflt = dg_norm_default(w->id->group, w->id->kind, w->gpath.data, bparent);
+    if (b == NULL && field && json_is_object(bparent)) {
+        if ((rc = render(w, true)) != 0)
+            return rc;
+        b = dflt = dg_norm_default(w->id->group, w->id->kind, w->text.data, bparent);
+    }
     if (b == NULL && field && dg_norm_server_allocated(w->id->group, w->id->kind, field))
         return 0; /* left to the server to allocate: whatever it chose is intended */
     /* The API server prints `resources: {}` for a field the render left out. */
@@ -262,54 +304,31 @@ static int leaf(walk_t *w, const json_t *b, dg_val_t l, const json_t *bparent, c
     return rc;
 }
 
-/* Walk on from @seg with its text already appended to both paths (after
- * @plen and @glen bytes), then restore them. */
+/* Walk on from @seg with step @st taken. */
 static int enter(walk_t *w, size_t seg, const json_t *b, dg_val_t l, const json_t *bparent,
-                 const char *field, bool element, size_t plen, size_t glen)
+                 const char *field, const step_t *st)
 {
     bool q = w->quantities;
     int rc;
 
     if (field && strcmp(field, "resources") == 0)
         w->quantities = true;
-    /* An element on one side only is one variance, not one per field. */
-    rc = element && (b == NULL || dg_val_absent(l)) ? leaf(w, b, l, NULL, NULL)
-                                                    : walk(w, seg + 1, b, l, bparent, field);
+    w->steps[w->depth++] = *st;
+    /* An element on one side only is one variance, not one per field (a
+     * field written quoted is taken as an element, as it always was). */
+    rc = (b == NULL || dg_val_absent(l)) && (st->field == NULL || !dg_path_plain_name(st->field))
+             ? leaf(w, b, l, NULL, NULL)
+             : walk(w, seg + 1, b, l, bparent, field);
+    w->depth--;
     w->quantities = q;
-    w->path.len = plen;
-    w->gpath.len = glen;
-    if (w->path.data)
-        w->path.data[plen] = '\0';
-    if (w->gpath.data)
-        w->gpath.data[glen] = '\0';
     return rc;
 }
 
-/* Run @fn with @seg text appended to both paths, then restore them. */
-static int descend(walk_t *w, size_t seg, const json_t *b, dg_val_t l, const json_t *bparent,
-                   const char *field, const char *ctext, const char *gtext)
-{
-    size_t plen = w->path.len, glen = w->gpath.len;
-    int rc = dg_buf_puts(&w->path, ctext);
-
-    if (!rc)
-        rc = dg_buf_puts(&w->gpath, gtext);
-    return rc ? rc : enter(w, seg, b, l, bparent, field, gtext[0] == '[', plen, glen);
-}
-
-/* ".name" (or "['na.me']", or "name" first) is the same text in both
- * paths: rendered once, into the concrete one, and copied. A quoted name
- * is taken as an element, as descend() takes any text starting with '['. */
 static int walk_field(walk_t *w, size_t seg, const char *name, const json_t *b, dg_val_t l)
 {
-    size_t plen = w->path.len, glen = w->gpath.len;
-    int rc = dg_path_buf_field(&w->path, name);
+    step_t st = {.field = name};
 
-    if (!rc)
-        rc = dg_buf_append(&w->gpath, w->path.data + plen, w->path.len - plen);
-    return rc ? rc
-              : enter(w, seg, json_object_get(b, name), dg_val_get(l, name), b, name,
-                      w->path.data[plen] == '[', plen, glen);
+    return enter(w, seg, json_object_get(b, name), dg_val_get(l, name), b, name, &st);
 }
 
 static dg_val_t find_keyed(dg_val_t arr, const char *field, const dg_mergekey_t *k)
@@ -326,22 +345,6 @@ static dg_val_t find_keyed(dg_val_t arr, const char *field, const dg_mergekey_t 
     return DG_VAL_ABSENT;
 }
 
-static int key_text(const dg_mergekey_t *k, char *buf, size_t size)
-{
-    dg_buf_t t;
-    const char *vals[DG_NORM_MAX_KEYS];
-    int rc;
-
-    for (size_t j = 0; j < k->n; j++)
-        vals[j] = k->vals[j];
-    dg_buf_init(&t, 0);
-    rc = dg_path_buf_key(&t, k->n, k->names, vals);
-    if (!rc)
-        snprintf(buf, size, "%s", t.data);
-    dg_buf_free(&t);
-    return rc;
-}
-
 /* Can every element of @a be matched by a merge key? */
 static bool keyed_list(const char *field, dg_val_t a)
 {
@@ -355,6 +358,14 @@ static bool keyed_list(const char *field, dg_val_t a)
     return true;
 }
 
+/* An element's step, by merge key @k (@vals: room for its values). */
+static step_t keyed_step(const dg_mergekey_t *k, const char **vals)
+{
+    for (size_t j = 0; j < k->n; j++)
+        vals[j] = k->vals[j];
+    return (step_t){NULL, k->n, k->names, vals, 2 * DG_NORM_KEY_LEN + 32};
+}
+
 /* [*]: pair elements by merge key (never by index), baseline first, then
  * live elements the baseline lacks. Lists without merge keys are compared
  * whole, except one-element lists, which pair with each other. */
@@ -362,45 +373,42 @@ static int walk_all(walk_t *w, size_t seg, const char *field, const json_t *b, d
 {
     dg_val_t ba = dg_val_json(json_is_array(b) ? b : NULL);
     dg_val_t la = dg_val_type(l) == DG_JARRAY ? l : DG_VAL_ABSENT;
-    char ktext[2 * DG_NORM_KEY_LEN + 32];
+    const char *vals[DG_NORM_MAX_KEYS];
     dg_mergekey_t k;
+    step_t st;
     int rc = 0;
 
     if (!keyed_list(field, ba) || !keyed_list(field, la)) {
+        st = (step_t){0};
         if (dg_val_size(ba) == 1 && dg_val_size(la) == 1)
-            return descend(w, seg, dg_val_at(ba, 0).j, dg_val_at(la, 0), NULL, NULL, "[*]",
-                           "[*]");
+            return enter(w, seg, dg_val_at(ba, 0).j, dg_val_at(la, 0), NULL, NULL, &st);
         return leaf(w, b, l, NULL, NULL);
     }
-    for (size_t i = 0; i < dg_val_size(ba); i++) {
+    for (size_t i = 0; i < dg_val_size(ba) && !rc; i++) {
         const json_t *e = dg_val_at(ba, i).j;
 
         dg_norm_merge_key(field, dg_val_json(e), &k);
-        if ((rc = key_text(&k, ktext, sizeof ktext)) != 0 ||
-            (rc = descend(w, seg, e, find_keyed(la, field, &k), e, NULL, ktext, "[*]")) != 0)
-            return rc;
+        st = keyed_step(&k, vals);
+        rc = enter(w, seg, e, find_keyed(la, field, &k), e, NULL, &st);
     }
-    for (size_t i = 0; i < dg_val_size(la); i++) {
+    for (size_t i = 0; i < dg_val_size(la) && !rc; i++) {
         dg_val_t e = dg_val_at(la, i);
 
         dg_norm_merge_key(field, e, &k);
         if (!dg_val_absent(find_keyed(ba, field, &k)))
             continue;
-        if ((rc = key_text(&k, ktext, sizeof ktext)) != 0 ||
-            (rc = descend(w, seg, NULL, e, NULL, NULL, ktext, "[*]")) != 0)
-            return rc;
+        st = keyed_step(&k, vals);
+        rc = enter(w, seg, NULL, e, NULL, NULL, &st);
     }
-    return 0;
+    return rc;
 }
 
 /* [k=v]: the one element with those keys on each side. */
 static int walk_key(walk_t *w, size_t seg, const char *field, const dg_seg_t *s, const json_t *b,
                     dg_val_t l)
 {
-    char ktext[512];
+    step_t st = {NULL, s->nkeys, s->keys, s->vals, 512};
     dg_mergekey_t k = {0};
-    dg_buf_t t;
-    int rc;
 
     if (s->nkeys > DG_NORM_MAX_KEYS)
         return 0; /* no list element has more merge keys than that */
@@ -409,16 +417,9 @@ static int walk_key(walk_t *w, size_t seg, const char *field, const dg_seg_t *s,
         k.names[j] = s->keys[j];
         snprintf(k.vals[j], DG_NORM_KEY_LEN, "%s", s->vals[j]);
     }
-    dg_buf_init(&t, 0);
-    rc = dg_path_buf_key(&t, s->nkeys, s->keys, s->vals);
-    if (!rc)
-        snprintf(ktext, sizeof ktext, "%s", t.data);
-    dg_buf_free(&t);
-    if (rc)
-        return rc;
     b = json_is_array(b) ? find_keyed(dg_val_json(b), field, &k).j : NULL;
     l = dg_val_type(l) == DG_JARRAY ? find_keyed(l, field, &k) : DG_VAL_ABSENT;
-    return descend(w, seg, b, l, b, NULL, ktext, "[*]");
+    return enter(w, seg, b, l, b, NULL, &st);
 }
 
 static int walk(walk_t *w, size_t seg, const json_t *b, dg_val_t l, const json_t *bparent,
@@ -467,24 +468,9 @@ static json_t *target_ref(const dg_obj_t *hpa)
 /* Does an HPA in the scope scale @id? Then it owns spec.replicas. */
 static bool hpa_targets(const scope_t *sc, const dg_objid_t *id)
 {
-    const dg_objset_t *set = sc->base_set;
-    bool hit = false;
-
     if (sc->targets)
         return dg_objset_find(sc->targets, id) != NULL;
-    for (size_t i = 0; set && i < dg_objset_count(set) && !hit; i++) {
-        json_t *ref = target_ref(dg_objset_at(set, i));
-        const char *api = json_string_value(json_object_get(ref, "apiVersion"));
-        char group[128];
-
-        hit = ref && strcmp(json_string_value(json_object_get(ref, "kind")), id->kind) == 0 &&
-              strcmp(json_string_value(json_object_get(json_object_get(ref, "metadata"), "name")),
-                     id->name) == 0 &&
-              strcmp(dg_objset_at(set, i)->id.ns, id->ns) == 0 &&
-              strcmp(dg_obj_group_of(api, group, sizeof group), id->group) == 0;
-        json_decref(ref);
-    }
-    return hit;
+    return dg_diff_hpa_of(sc->base_set, id) != NULL;
 }
 
 const dg_obj_t *dg_diff_hpa_of(const dg_objset_t *hpas, const dg_objid_t *id)
@@ -528,18 +514,24 @@ static int diff_rule(const dg_obj_t *base, dg_val_t live, const scope_t *sc,
                      const dg_policy_t *pol, const dg_rule_t *rule, dg_variances_t *out,
                      size_t first)
 {
-    walk_t w = {.id = &base->id, .rule = rule, .pol = pol, .out = out, .first = first};
+    walk_t w;
     size_t before = out->n;
     int rc = 0;
 
-    dg_buf_init(&w.path, 0);
-    dg_buf_init(&w.gpath, 0);
+    /* Not zeroed whole: the steps are written before they are read. */
+    w.id = &base->id;
+    w.rule = rule;
+    w.pol = pol;
+    w.out = out;
+    w.first = first;
+    w.depth = 0;
+    w.quantities = false;
+    dg_buf_init(&w.text, 0);
     for (size_t p = 0; p < rule->npaths && !rc; p++) {
         w.pat = rule->paths[p];
         rc = walk(&w, 0, base->json, live, NULL, NULL);
     }
-    dg_buf_free(&w.path);
-    dg_buf_free(&w.gpath);
+    dg_buf_free(&w.text);
     /* Checked only once something differs: drift is rare, HPAs are many. */
     if (!rc && rule->unless_hpa && out->n > before && hpa_targets(sc, &base->id)) {
         for (size_t i = before; i < out->n; i++)

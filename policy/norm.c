@@ -110,6 +110,32 @@ bool dg_norm_server_allocated(const char *group, const char *kind, const char *f
 
 /* ---- merge keys --------------------------------------------------------------- */
 
+/* @n bytes of @s, cut to fit @size with its NUL, as snprintf("%s") would. */
+static void put_text(char *buf, size_t size, const char *s, size_t n)
+{
+    if (size == 0)
+        return;
+    if (n >= size)
+        n = size - 1;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+}
+
+/* Without printf: merge keys are rendered for every element of every
+ * list a rule walks. */
+static void put_int(char *buf, size_t size, long long v)
+{
+    char text[24], *p = text + sizeof text;
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+
+    do
+        *--p = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (v < 0)
+        *--p = '-';
+    put_text(buf, size, p, (size_t)(text + sizeof text - p));
+}
+
 const char *dg_norm_scalar_text(dg_val_t v, char *buf, size_t size)
 {
     long long i;
@@ -118,13 +144,14 @@ const char *dg_norm_scalar_text(dg_val_t v, char *buf, size_t size)
     const char *s = dg_val_str(v, &len);
 
     if (s)
-        snprintf(buf, size, "%s", s);
+        put_text(buf, size, s, strnlen(s, size)); /* up to a NUL, as "%s" */
     else if (dg_val_int(v, &i))
-        snprintf(buf, size, "%lld", i);
+        put_int(buf, size, i);
     else if (dg_val_number(v, &d))
         snprintf(buf, size, "%.17g", d);
     else if (dg_val_type(v) == DG_JTRUE || dg_val_type(v) == DG_JFALSE)
-        snprintf(buf, size, "%s", dg_val_type(v) == DG_JTRUE ? "true" : "false");
+        put_text(buf, size, dg_val_type(v) == DG_JTRUE ? "true" : "false",
+                 dg_val_type(v) == DG_JTRUE ? 4 : 5);
     else if (size)
         buf[0] = '\0';
     return buf;
