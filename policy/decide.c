@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "jwrite.h"
+#include "norm.h"
 #include "rfc3339.h"
 
 /* The annotations Helm 3+ stamps on what it manages. */
@@ -112,7 +113,7 @@ static dg_response_t *resp(judge_t *j)
  * as "(none)"; cut at VALUE_SHOW_MAX. */
 static void show(const json_t *v, char *buf, size_t size)
 {
-    char *dump = NULL;
+    char *dump = NULL, digits[24];
     const char *text = "?";
     dg_buf_t scalar;
     size_t n;
@@ -122,6 +123,8 @@ static void show(const json_t *v, char *buf, size_t size)
         text = "(none)";
     else if (json_is_string(v))
         text = json_string_value(v);
+    else if (json_is_integer(v)) /* the common case, without a buffer */
+        text = dg_norm_scalar_text(dg_val_json(v), digits, sizeof digits);
     else if (json_is_object(v) || json_is_array(v))
         text = (dump = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS)) ? dump : "?";
     else if (dg_jwrite_value(&scalar, v, 0) == 0) /* json_dumps' text, a tenth of its cost */
@@ -879,7 +882,7 @@ static int judge_owned(judge_t *j, const dg_baselines_t *bases, dg_err_t *err)
     if (base == NULL)
         return no_baseline(j, rel);
     j->rel = rel;
-    snprintf(j->relname, sizeof j->relname, "%s/%s", rel->ns, rel->name);
+    dg_strjoin(j->relname, sizeof j->relname, rel->ns, "/", rel->name);
     j->out->release = strdup(j->relname);
     if (j->out->release == NULL)
         return dg_err_set(err, DG_ENOMEM, "out of memory judging %s", j->shortid);
