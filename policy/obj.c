@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "buf.h"
+
 /* ---- the kind table ------------------------------------------------------ */
 
 /* The kinds a Helm release commonly holds. Names follow `kubectl
@@ -119,15 +121,12 @@ const char *dg_objid_short(const dg_objid_t *id, char *out, size_t size)
     char lower[64];
     size_t i;
 
-    if (k && k->shortname) {
-        snprintf(out, size, "%s/%s", k->shortname, id->name);
-        return out;
-    }
+    if (k && k->shortname)
+        return dg_strjoin(out, size, k->shortname, "/", id->name);
     for (i = 0; id->kind[i] && i < sizeof lower - 1; i++)
         lower[i] = (char)(id->kind[i] >= 'A' && id->kind[i] <= 'Z' ? id->kind[i] + 32 : id->kind[i]);
     lower[i] = '\0';
-    snprintf(out, size, "%s/%s", lower, id->name);
-    return out;
+    return dg_strjoin(out, size, lower, "/", id->name);
 }
 
 const char *dg_objid_format(const dg_objid_t *id, char *out, size_t size)

@@ -213,7 +213,7 @@ static int read_user(dg_review_t *rv, jnode_t *req, const char *where, dg_err_t 
 static int read_object(jnode_t *req, const char *key, jnode_t **out, const char *where,
                        dg_err_t *err)
 {
-    char ctx[32];
+    bool old = strcmp(key, "oldObject") == 0;
     jnode_t *meta;
     const char *name;
     int rc;
@@ -221,12 +221,11 @@ static int read_object(jnode_t *req, const char *key, jnode_t **out, const char 
     rc = opt_object(req, "request", key, out, where, err);
     if (rc || *out == NULL)
         return rc;
-    snprintf(ctx, sizeof ctx, "request.%s", key);
-    rc = opt_object(*out, ctx, "metadata", &meta, where, err);
-    if (!rc && meta) {
-        snprintf(ctx, sizeof ctx, "request.%s.metadata", key);
-        rc = opt_string(meta, ctx, "name", &name, where, err);
-    }
+    rc = opt_object(*out, old ? "request.oldObject" : "request.object", "metadata", &meta, where,
+                    err);
+    if (!rc && meta)
+        rc = opt_string(meta, old ? "request.oldObject.metadata" : "request.object.metadata",
+                        "name", &name, where, err);
     return rc;
 }
 
