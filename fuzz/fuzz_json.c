@@ -5,7 +5,9 @@
  * and dg_json_parse() (the same reader, converted) must agree too; what
  * policy/jwrite.c writes of the tree is jansson's compact dump. Two
  * differences are by design: nesting past our lower depth limit, and a NUL
- * byte, which jansson takes as the end of its input and we refuse.
+ * byte, which jansson takes as the end of its input and we refuse. And the
+ * input read pruned, as reviews are (DG_JSON_PRUNE_SERVER): accepted
+ * whenever it is read whole, into the whole tree less what pruning drops.
  * SPDX-License-Identifier: Apache-2.0 */
 #include <stdint.h>
 #include <stdlib.h>
@@ -64,6 +66,39 @@ static bool same(const dg_jnode_t *n, const json_t *j)
     return false;
 }
 
+static bool is(const dg_jnode_t *k, const char *name)
+{
+    return k->keylen == strlen(name) && memcmp(k->key, name, k->keylen) == 0;
+}
+
+/* @p (read pruned) is @w (read whole) without metadata.managedFields and
+ * without the status of an object that said its kind before it. */
+static bool same_pruned(const dg_jnode_t *p, const dg_jnode_t *w, bool is_metadata)
+{
+    uint32_t i = 0;
+    bool has_kind = false;
+
+    if (p->type != w->type || (p->type != DG_JARRAY && p->type != DG_JOBJECT))
+        return p->type == w->type && p->n == w->n &&
+               (p->type != DG_JSTRING || memcmp(p->v.s, w->v.s, p->n) == 0) &&
+               (p->type != DG_JINT || p->v.i == w->v.i) &&
+               (p->type != DG_JREAL || p->v.d == w->v.d);
+    for (uint32_t j = 0; j < w->n; j++) {
+        const dg_jnode_t *k = &w->v.kids[j];
+
+        if (w->type == DG_JOBJECT &&
+            ((is_metadata && is(k, "managedFields")) || (has_kind && is(k, "status"))))
+            continue;
+        has_kind |= w->type == DG_JOBJECT && is(k, "kind");
+        if (i == p->n || (k->key && (p->v.kids[i].keylen != k->keylen ||
+                                     memcmp(p->v.kids[i].key, k->key, k->keylen) != 0)) ||
+            !same_pruned(&p->v.kids[i], k, w->type == DG_JOBJECT && is(k, "metadata")))
+            return false;
+        i++;
+    }
+    return i == p->n;
+}
+
 /* policy/jwrite.c writes what jansson's compact dump writes. */
 static bool same_text(const json_t *v)
 {
@@ -80,8 +115,8 @@ static bool same_text(const json_t *v)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static dg_arena_t arena = {.first = 4096};
-    dg_err_t nerr = {0};
+    static dg_arena_t arena = {.first = 4096}, parena = {.first = 4096};
+    dg_err_t nerr = {0}, perr = {0};
     const dg_jnode_t *nodes = dg_jread_parse(&arena, (const char *)data, size, 0, "fuzz", &nerr);
     dg_err_t err = {0};
     json_error_t je;
@@ -103,7 +138,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         __builtin_trap();
     if (nodes == NULL && (nerr.code == 0 || nerr.line < 1 || nerr.col < 1))
         __builtin_trap();
+    if (nodes) {
+        const dg_jnode_t *pruned = dg_jread_parse(&parena, (const char *)data, size,
+                                                  DG_JSON_PRUNE_SERVER, "fuzz", &perr);
+
+        if (pruned == NULL || !same_pruned(pruned, nodes, false))
+            __builtin_trap();
+    }
     dg_arena_reset(&arena);
+    dg_arena_reset(&parena);
     json_decref(ours);
     json_decref(theirs);
     return 0;
