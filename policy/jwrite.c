@@ -3,13 +3,98 @@
 #include "jwrite.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
-/* '"', '\\' or a control character: what cannot be written as it is. */
-static inline bool needs_escape(unsigned char c)
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+/* Printable ASCII other than '"' and '\\': written as it is, and what no
+ * caller ever has to look at twice. */
+static inline bool plain(unsigned char c)
 {
-    return c < 0x20 || c == '"' || c == '\\';
+    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
+/* Whether the 8 bytes of @x are all plain(), in a few word operations
+ * (as policy/jread.c does; 0x7f is the one byte more here). */
+static inline bool plain8(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\'), d = x ^ (ones * 0x7f);
+
+    return ((x & highs) | ((x - ones * 0x20) & ~x & highs) | ((q - ones) & ~q & highs) |
+            ((b - ones) & ~b & highs) | ((d - ones) & ~d & highs)) == 0;
+}
+
+#ifdef __SSE2__
+/* Bits of the bytes of p[0..16) that are not plain(): one signed compare
+ * finds both the control characters and the bytes >= 0x80. */
+static inline unsigned special16(const unsigned char *p)
+{
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i q = _mm_cmpeq_epi8(x, _mm_set1_epi8('"'));
+    __m128i b = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
+    __m128i d = _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f));
+    __m128i c = _mm_cmplt_epi8(x, _mm_set1_epi8(0x20));
+
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(q, b), _mm_or_si128(c, d)));
+}
+#endif
+
+size_t dg_jwrite_plain(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    uint64_t x;
+
+#ifdef __SSE2__
+    for (; len - i >= 16; i += 16) {
+        unsigned m = special16(p + i);
+
+        if (m)
+            return i + (size_t)__builtin_ctz(m);
+    }
+#endif
+    for (; len - i >= 8; i += 8) {
+        memcpy(&x, p + i, 8);
+        if (!plain8(x))
+            break;
+    }
+    while (i < len && plain(p[i]))
+        i++;
+    return i;
+}
+
+size_t dg_jwrite_utf8_seq(const unsigned char *s, size_t avail)
+{
+    size_t n;
+    unsigned cp;
+
+    if (s[0] < 0x80)
+        return 1;
+    if (s[0] >= 0xc2 && s[0] <= 0xdf)
+        n = 2, cp = s[0] & 0x1f;
+    else if (s[0] >= 0xe0 && s[0] <= 0xef)
+        n = 3, cp = s[0] & 0x0f;
+    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+        n = 4, cp = s[0] & 0x07;
+    else
+        return 0;
+    if (n > avail)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    /* Overlong forms, surrogates and values past U+10FFFF. */
+    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n;
 }
 
 static int put_escaped(dg_buf_t *b, unsigned char c)
@@ -22,39 +107,63 @@ static int put_escaped(dg_buf_t *b, unsigned char c)
     return dg_buf_append(b, esc, esc[1] == 'u' ? 6 : 2);
 }
 
-/* Strings up to this long with nothing to escape, most of them, are
- * quoted on the stack and appended at once: an append costs more than the
- * bytes of a short string. */
-#define QUOTED_MAX 254
+/* @s as a JSON string; @check: refuse (DG_EINVAL, @b as it was) bytes
+ * that are not UTF-8. One pass: the plain runs, nearly all of a string,
+ * are found 16 bytes at a time and copied straight into @b. */
+static int put_string(dg_buf_t *b, const char *s, size_t len, bool check)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t start = b->len, i, run;
+    char *o;
+    int rc = dg_buf_reserve(b, len + 2);
+
+    if (rc)
+        return rc;
+    o = b->data + start;
+    *o++ = '"';
+    i = dg_jwrite_plain(s, len);
+    memcpy(o, s, i);
+    if (i == len) {
+        o[len] = '"';
+        o[len + 1] = '\0';
+        b->len = start + len + 2;
+        return 0;
+    }
+    /* Something to escape or to read as UTF-8: the rest as runs. */
+    b->len = start + 1 + i;
+    b->data[b->len] = '\0';
+    for (run = i; i < len;) {
+        if (p[i] >= 0x80 || p[i] == 0x7f) {
+            size_t n = check ? dg_jwrite_utf8_seq(p + i, len - i) : 1;
+
+            if (n == 0) {
+                b->len = start;
+                b->data[start] = '\0';
+                return DG_EINVAL;
+            }
+            i += n;
+        } else {
+            if (i > run && (rc = dg_buf_append(b, s + run, i - run)) != 0)
+                return rc;
+            if ((rc = put_escaped(b, p[i])) != 0)
+                return rc;
+            run = ++i;
+        }
+        i += dg_jwrite_plain(s + i, len - i);
+    }
+    if (i > run && (rc = dg_buf_append(b, s + run, i - run)) != 0)
+        return rc;
+    return dg_buf_append(b, "\"", 1);
+}
 
 int dg_jwrite_strn(dg_buf_t *b, const char *s, size_t len)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0, run = 0;
-    char quoted[QUOTED_MAX + 2];
-    int rc;
+    return put_string(b, s, len, false);
+}
 
-    while (i < len && !needs_escape(p[i]))
-        i++;
-    if (i == len && len <= QUOTED_MAX) {
-        quoted[0] = '"';
-        memcpy(quoted + 1, s, len);
-        quoted[len + 1] = '"';
-        return dg_buf_append(b, quoted, len + 2);
-    }
-    rc = dg_buf_append(b, "\"", 1);
-    while (!rc) {
-        /* A run of bytes written as they are, in one append. */
-        if (i > run)
-            rc = dg_buf_append(b, s + run, i - run);
-        if (rc || i == len)
-            break;
-        rc = put_escaped(b, p[i]);
-        run = ++i;
-        while (i < len && !needs_escape(p[i]))
-            i++;
-    }
-    return rc ? rc : dg_buf_append(b, "\"", 1);
+int dg_jwrite_utf8n(dg_buf_t *b, const char *s, size_t len)
+{
+    return put_string(b, s, len, true);
 }
 
 int dg_jwrite_int(dg_buf_t *b, long long v)
