@@ -43,7 +43,7 @@ int dg_buf_reserve(dg_buf_t *b, size_t n)
     return reserve(b, n);
 }
 
-int dg_buf_append(dg_buf_t *b, const void *p, size_t n)
+int dg_buf_append_grow(dg_buf_t *b, const void *p, size_t n)
 {
     int rc = reserve(b, n);
 
@@ -54,11 +54,6 @@ int dg_buf_append(dg_buf_t *b, const void *p, size_t n)
     b->len += n;
     b->data[b->len] = '\0';
     return 0;
-}
-
-int dg_buf_puts(dg_buf_t *b, const char *s)
-{
-    return dg_buf_append(b, s, strlen(s));
 }
 
 /* The conversions driftgate's messages are made of: %s, %c, %% and
