@@ -205,6 +205,62 @@ int dg_jwrite_real(dg_buf_t *b, double d, int precision)
     return dg_buf_puts(b, text);
 }
 
+/* The powers of ten a uint64_t holds. */
+static const uint64_t pow10[] = {
+    1u, 10u, 100u, 1000u, 10000u, 100000u, 1000000u, 10000000u, 100000000u, 1000000000u,
+    10000000000u, 100000000000u, 1000000000000u, 10000000000000u,
+};
+
+/* "%.6g" of @ns / 1e6 from the integer: its top 6 digits, rounded on the
+ * rest, the point 6 digits from the right, trailing zeros dropped (and
+ * ".0" for none, as jansson adds). The double is within 1e-10 of the
+ * decimal, so the two round alike unless the rest is exactly half (then
+ * the binary value decides) or the rounding carries into a 7th digit;
+ * those, and values printf would write with an exponent (below 1e-4,
+ * from 1e6 up), go through dg_jwrite_real(). */
+int dg_jwrite_ms(dg_buf_t *b, uint64_t ns)
+{
+    char text[32], *p = text;
+    uint64_t q = ns, r, half;
+    int d = 0, k = 0, point;
+
+    while (d < 13 && ns >= pow10[d + 1])
+        d++;
+    d++; /* digits of ns, for ns < 1e13 */
+    if (ns < 100 || ns >= pow10[12])
+        return dg_jwrite_real(b, (double)ns / 1e6, 6);
+    if (d > 6) {
+        k = d - 6;
+        q = ns / pow10[k];
+        r = ns % pow10[k];
+        half = pow10[k] / 2;
+        if (r == half || (r > half && q + 1 == pow10[6]))
+            return dg_jwrite_real(b, (double)ns / 1e6, 6);
+        q += r > half;
+    }
+    /* q: the significant digits (d - k of them); point: integer digits. */
+    point = d - 6;
+    if (point <= 0) {
+        memcpy(p, "0.00000", 2 + (size_t)-point);
+        p += 2 - point;
+    }
+    for (int i = d - k - 1; i >= 0; i--) {
+        *p++ = (char)('0' + q / pow10[i] % 10);
+        if (i && point > 0 && d - k - i == point)
+            *p++ = '.';
+    }
+    if (point > 0 && point == d - k) {
+        memcpy(p, ".0", 2); /* an integer: jansson's ".0" */
+        p += 2;
+    } else {
+        while (p[-1] == '0')
+            p--;
+        if (p[-1] == '.')
+            p++; /* "12.0": the zero after the point stays, as ".0" */
+    }
+    return dg_buf_append(b, text, (size_t)(p - text));
+}
+
 static int put_container(dg_buf_t *b, const json_t *v, int precision)
 {
     bool obj = json_is_object(v);

@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "err.h"
@@ -39,6 +40,11 @@ DG_MUST_CHECK int dg_jwrite_int(dg_buf_t *b, long long v);
  *  (@precision 0: 17 digits). Returns 0, or DG_ENOMEM / DG_ETOOBIG from
  *  @b. */
 DG_MUST_CHECK int dg_jwrite_real(dg_buf_t *b, double d, int precision);
+
+/** Append @ns nanoseconds in milliseconds exactly as dg_jwrite_real(@b,
+ *  (double)@ns / 1e6, 6) does ("0.0123", "12.3457", "12.0"), nearly always
+ *  without printf. Returns 0, or DG_ENOMEM / DG_ETOOBIG from @b. */
+DG_MUST_CHECK int dg_jwrite_ms(dg_buf_t *b, uint64_t ns);
 
 /** Append @v as json_dumps(@v, JSON_COMPACT | JSON_REAL_PRECISION(@precision))
  *  writes it (@precision 0: 17 digits): members in insertion order, reals
