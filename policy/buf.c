@@ -38,7 +38,7 @@ static int reserve(dg_buf_t *b, size_t n)
     return 0;
 }
 
-int dg_buf_reserve(dg_buf_t *b, size_t n)
+int dg_buf_reserve_grow(dg_buf_t *b, size_t n)
 {
     return reserve(b, n);
 }

@@ -20,9 +20,18 @@ typedef struct dg_buf {
 /** Start empty, holding at most @max bytes (0 = no cap). */
 void dg_buf_init(dg_buf_t *b, size_t max);
 
+/** dg_buf_reserve() when @b must grow (or is capped): not called
+ *  directly. */
+DG_MUST_CHECK int dg_buf_reserve_grow(dg_buf_t *b, size_t n);
+
 /** Make room for @n more bytes, so that appending them does not
  *  reallocate. Returns 0, DG_ENOMEM or DG_ETOOBIG. */
-DG_MUST_CHECK int dg_buf_reserve(dg_buf_t *b, size_t n);
+DG_MUST_CHECK static inline int dg_buf_reserve(dg_buf_t *b, size_t n)
+{
+    if (n >= b->size - b->len || b->max)
+        return dg_buf_reserve_grow(b, n);
+    return 0;
+}
 
 /** dg_buf_append() when @b must grow first (or is capped): not called
  *  directly. */

@@ -18,15 +18,25 @@ static inline bool plain(unsigned char c)
     return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
 }
 
-/* Whether the 8 bytes of @x are all plain(), in a few word operations
- * (as policy/jread.c does; 0x7f is the one byte more here). */
-static inline bool plain8(uint64_t x)
+/* The high bit of each byte of the 8 at @x that is not plain(), in a few
+ * word operations (as policy/jread.c does; 0x7f is the one byte more
+ * here). A borrow can mark a byte above one that is marked, never one
+ * below: the lowest mark is the first byte that is not plain. */
+static inline uint64_t special8(uint64_t x)
 {
     const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
     uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\'), d = x ^ (ones * 0x7f);
 
-    return ((x & highs) | ((x - ones * 0x20) & ~x & highs) | ((q - ones) & ~q & highs) |
-            ((b - ones) & ~b & highs) | ((d - ones) & ~d & highs)) == 0;
+    return (x & highs) | ((x - ones * 0x20) & ~x & highs) | ((q - ones) & ~q & highs) |
+           ((b - ones) & ~b & highs) | ((d - ones) & ~d & highs);
+}
+
+static inline uint64_t load8(const unsigned char *p)
+{
+    uint64_t x;
+
+    memcpy(&x, p, 8);
+    return x;
 }
 
 #ifdef __SSE2__
@@ -44,24 +54,50 @@ static inline unsigned special16(const unsigned char *p)
 }
 #endif
 
+/* Nothing is read outside the @len bytes: the last block of a string is
+ * the one that ends with it, overlapping what was read (those bytes were
+ * plain); a string shorter than a block is read as two overlapping halves
+ * (8 + 8, 4 + 4 bytes) put side by side in one word. Only the bytes 1-3
+ * long are looked at one by one. */
 size_t dg_jwrite_plain(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
-    uint64_t x;
+    uint64_t m;
 
 #ifdef __SSE2__
-    for (; len - i >= 16; i += 16) {
-        unsigned m = special16(p + i);
+    if (len >= 16) {
+        unsigned v;
 
-        if (m)
-            return i + (size_t)__builtin_ctz(m);
+        for (; len - i >= 16; i += 16)
+            if ((v = special16(p + i)) != 0)
+                return i + (size_t)__builtin_ctz(v);
+        if (i == len)
+            return len;
+        /* The last 16 bytes: the marks of those already read dropped. */
+        v = special16(p + len - 16) >> (16 - (len - i));
+        return v ? i + (size_t)__builtin_ctz(v) : len;
     }
 #endif
-    for (; len - i >= 8; i += 8) {
-        memcpy(&x, p + i, 8);
-        if (!plain8(x))
-            break;
+    if (len >= 8) {
+        for (; len - i >= 8; i += 8)
+            if ((m = special8(load8(p + i))) != 0)
+                return i + (size_t)__builtin_ctzll(m) / 8;
+        if (i == len)
+            return len;
+        m = special8(load8(p + len - 8)) >> 8 * (8 - (len - i));
+        return m ? i + (size_t)__builtin_ctzll(m) / 8 : len;
+    }
+    if (len >= 4) {
+        uint32_t lo, hi;
+
+        memcpy(&lo, p, 4);
+        memcpy(&hi, p + len - 4, 4);
+        m = special8((uint64_t)lo | (uint64_t)hi << 32);
+        if (m == 0)
+            return len;
+        i = (size_t)__builtin_ctzll(m) / 8;
+        return i < 4 ? i : len - 4 + (i - 4);
     }
     while (i < len && plain(p[i]))
         i++;

@@ -201,6 +201,16 @@ START_TEST(test_plain)
                 memset(s, 'p', n);
                 s[at] = (char)c;
                 ck_assert_uint_eq(dg_jwrite_plain(s, n), plain_ref((unsigned char)c) ? n : at);
+                /* Another after it, or one before it, in the same word. */
+                for (size_t other = 0; other < n; other++) {
+                    if (other == at)
+                        continue;
+                    memset(s, 'p', n);
+                    s[other] = other % 2 ? '\0' : '"';
+                    s[at] = (char)c;
+                    ck_assert_uint_eq(dg_jwrite_plain(s, n),
+                                      plain_ref((unsigned char)c) || other < at ? other : at);
+                }
             }
     ck_assert_uint_eq(dg_jwrite_plain("", 0), 0);
 }
