@@ -201,9 +201,10 @@ START_TEST(test_plain)
                 memset(s, 'p', n);
                 s[at] = (char)c;
                 ck_assert_uint_eq(dg_jwrite_plain(s, n), plain_ref((unsigned char)c) ? n : at);
-                /* Another after it, or one before it, in the same word. */
-                for (size_t other = 0; other < n; other++) {
-                    if (other == at)
+                /* Another just before or after it, or at either end. */
+                for (size_t k = 0, other; k < 4; k++) {
+                    other = k == 0 ? 0 : k == 1 ? at - 1 : k == 2 ? at + 1 : n - 1;
+                    if (other == at || other >= n)
                         continue;
                     memset(s, 'p', n);
                     s[other] = other % 2 ? '\0' : '"';
