@@ -1,6 +1,9 @@
 /* fuzz/fuzz_decide.c: arbitrary bytes as an AdmissionReview body, through
  * the codec and dg_decide() against the example release, as driftgate's
- * /validate does. A parsed review is always answered, with its uid.
+ * /validate does. A parsed review is always answered, with its uid. And
+ * differentially: the request's object diffed as the reader's nodes (as
+ * the gate judges it) and as jansson (as the CLI reads live objects) gives
+ * the same variances against every baseline object.
  * SPDX-License-Identifier: Apache-2.0 */
 #include <stdint.h>
 #include <stdio.h>
@@ -39,6 +42,43 @@ static void setup(void)
         abort();
 }
 
+static void same_variances(const dg_variances_t *a, const dg_variances_t *b)
+{
+    if (a->n != b->n)
+        __builtin_trap();
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->items[i].path, b->items[i].path) != 0 ||
+            a->items[i].action != b->items[i].action || a->items[i].type != b->items[i].type ||
+            !dg_diff_equal(a->items[i].live, b->items[i].live) ||
+            !dg_diff_equal(a->items[i].desired, b->items[i].desired))
+            __builtin_trap();
+}
+
+/* The object as nodes and as jansson, against each object of the release. */
+static void nodes_as_jansson(const dg_jnode_t *obj)
+{
+    const dg_release_t *rel = dg_baselines_at(bases, 0);
+    json_t *j = obj ? dg_jread_to_json(obj) : NULL;
+
+    for (size_t i = 0; j && i < dg_objset_count(rel->objs); i++) {
+        const dg_obj_t *base = dg_objset_at(rel->objs, i);
+        dg_variances_t vn, vj;
+        int rn, rj;
+
+        dg_variances_init(&vn);
+        dg_variances_init(&vj);
+        rn = dg_diff_val(base, dg_val_node(obj), rel->objs, pol, &vn, NULL);
+        rj = dg_diff_object(base, j, rel->objs, pol, &vj, NULL);
+        if (rn != rj)
+            __builtin_trap();
+        if (rn == 0)
+            same_variances(&vn, &vj);
+        dg_variances_free(&vn);
+        dg_variances_free(&vj);
+    }
+    json_decref(j);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     dg_decide_env_t env = {.now = 1764000000, .synced = true};
@@ -68,6 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(out);
     }
     dg_decision_free(&d);
+    nodes_as_jansson(rv->object);
     dg_review_free(&rv);
     return 0;
 }

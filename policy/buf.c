@@ -208,3 +208,20 @@ void dg_buf_free(dg_buf_t *b)
     b->data = NULL;
     b->len = b->size = 0;
 }
+
+char *dg_strjoin(char *out, size_t size, const char *a, const char *sep, const char *b)
+{
+    const char *parts[3] = {a, sep, b};
+    size_t n = 0;
+
+    if (size == 0)
+        return out;
+    for (int i = 0; i < 3; i++) {
+        size_t len = strnlen(parts[i], size - 1 - n);
+
+        memcpy(out + n, parts[i], len);
+        n += len;
+    }
+    out[n] = '\0';
+    return out;
+}

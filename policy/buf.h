@@ -61,6 +61,10 @@ DG_MUST_CHECK static inline int dg_buf_puts(dg_buf_t *b, const char *s)
 DG_MUST_CHECK int dg_buf_printf(dg_buf_t *b, const char *fmt, ...) DG_PRINTF(2, 3);
 DG_MUST_CHECK int dg_buf_vprintf(dg_buf_t *b, const char *fmt, va_list ap) DG_VPRINTF(2);
 
+/** snprintf(@out, @size, "%s%s%s", @a, @sep, @b) without printf: identities
+ *  ("hpa/web", "ns/release") are joined on every request. Returns @out. */
+char *dg_strjoin(char *out, size_t size, const char *a, const char *sep, const char *b);
+
 /** Hand the bytes to the caller (caller frees; "" if empty) and reset @b.
  *  Returns NULL only when out of memory. */
 char *dg_buf_take(dg_buf_t *b);

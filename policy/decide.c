@@ -10,8 +10,12 @@
 
 #include "buf.h"
 #include "jwrite.h"
-#include "project.h"
+#include "norm.h"
 #include "rfc3339.h"
+
+/* The annotations Helm 3+ stamps on what it manages. */
+#define HELM_RELEASE_NAME "meta.helm.sh/release-name"
+#define HELM_RELEASE_NS "meta.helm.sh/release-namespace"
 
 /* status.message is shown by kubectl in full; keep it readable. */
 #define DENY_MSG_MAX 1024
@@ -68,14 +72,12 @@ typedef struct judge {
     char shortid[192];   /* "hpa/test-nginx" */
     dg_requester_t rq;   /* who asks, and for what */
     bool deleting;       /* a DELETE: every governed value goes */
-    json_t *object;      /* what the decision reads of rv->object and */
-    json_t *old_object;  /* rv->old_object (dg_project); owned, NULL if absent */
-    const json_t *body;  /* whose metadata speaks for the request: the new
-                          * object, or the stored one for a DELETE */
+    const dg_jnode_t *body; /* whose metadata speaks for the request: the
+                          * new object, or the stored one for a DELETE */
     bool scale;          /* the scale subresource: only spec.replicas */
-    json_t *live;        /* the object as judged (a partial workload for scale) */
-    json_t *old;         /* the old object as judged; NULL if none */
-    bool owns_live;      /* live/old built here (scale), so decref'd here */
+    dg_val_t live;       /* the object as judged (a workload for scale) */
+    dg_val_t old;        /* the old object as judged; absent if none */
+    json_t *scaled[2];   /* live and old built here for scale; owned */
     const dg_release_t *rel;
     char relname[512];   /* "ns/name" */
     char bg_refusal[256];/* why break-glass was not honoured, "" if n/a */
@@ -84,12 +86,20 @@ typedef struct judge {
 
 static void judge_drop_objects(judge_t *j)
 {
-    if (j->owns_live) {
-        json_decref(j->live);
-        json_decref(j->old);
+    for (int i = 0; i < 2; i++) {
+        json_decref(j->scaled[i]);
+        j->scaled[i] = NULL;
     }
-    j->live = j->old = NULL;
-    j->owns_live = false;
+    j->live = j->old = DG_VAL_ABSENT;
+}
+
+/* Annotation @key of the request's object, if it is a string. */
+static const char *annotation(const judge_t *j, const char *key)
+{
+    const dg_jnode_t *a = dg_jread_get(dg_jread_get(dg_jread_get(j->body, "metadata"),
+                                                    "annotations"), key);
+
+    return a && a->type == DG_JSTRING ? a->v.s : NULL;
 }
 
 static dg_response_t *resp(judge_t *j)
@@ -103,7 +113,7 @@ static dg_response_t *resp(judge_t *j)
  * as "(none)"; cut at VALUE_SHOW_MAX. */
 static void show(const json_t *v, char *buf, size_t size)
 {
-    char *dump = NULL;
+    char *dump = NULL, digits[24];
     const char *text = "?";
     dg_buf_t scalar;
     size_t n;
@@ -113,6 +123,8 @@ static void show(const json_t *v, char *buf, size_t size)
         text = "(none)";
     else if (json_is_string(v))
         text = json_string_value(v);
+    else if (json_is_integer(v)) /* the common case, without a buffer */
+        text = dg_norm_scalar_text(dg_val_json(v), digits, sizeof digits);
     else if (json_is_object(v) || json_is_array(v))
         text = (dump = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS)) ? dump : "?";
     else if (dg_jwrite_value(&scalar, v, 0) == 0) /* json_dumps' text, a tenth of its cost */
@@ -395,17 +407,13 @@ static const dg_obj_t *find_owner(judge_t *j, const dg_baselines_t *bases,
 {
     const dg_obj_t *base = NULL;
 
-    json_t *ann = json_object_get(json_object_get(j->body, "metadata"), "annotations");
-
     *rel = NULL;
     if (j->env->release && j->env->release[0]) {
         *rel = find_named(bases, j->env->release, j->id.ns);
         base = *rel ? dg_objset_find((*rel)->objs, &j->id) : NULL;
     } else {
         /* Two releases claiming one object: the one the object names wins. */
-        *rel = dg_baselines_owner(bases, &j->id,
-                                  json_string_value(json_object_get(ann, DG_HELM_RELEASE_NAME)),
-                                  &base);
+        *rel = dg_baselines_owner(bases, &j->id, annotation(j, HELM_RELEASE_NAME), &base);
     }
     return base;
 }
@@ -435,9 +443,8 @@ static int no_baseline(judge_t *j, const dg_release_t *rel)
  * agree with the identity index, or someone re-homed the object. */
 static int check_helm_owner(judge_t *j)
 {
-    json_t *ann = json_object_get(json_object_get(j->body, "metadata"), "annotations");
-    const char *name = json_string_value(json_object_get(ann, DG_HELM_RELEASE_NAME));
-    const char *ns = json_string_value(json_object_get(ann, DG_HELM_RELEASE_NS));
+    const char *name = annotation(j, HELM_RELEASE_NAME);
+    const char *ns = annotation(j, HELM_RELEASE_NS);
 
     if ((name == NULL || strcmp(name, j->rel->name) == 0) &&
         (ns == NULL || strcmp(ns, j->rel->ns) == 0))
@@ -450,17 +457,17 @@ static int check_helm_owner(judge_t *j)
 /* The scale subresource carries an autoscaling/v1 Scale: judge it as the
  * baseline workload with the Scale's spec.replicas, so only the replicas
  * rules can see a difference (and unless_hpa still applies). */
-static json_t *scale_as_workload(const json_t *base, const json_t *scale)
+static json_t *scale_as_workload(const json_t *base, const dg_jnode_t *scale)
 {
-    json_t *replicas = json_object_get(json_object_get(scale, "spec"), "replicas");
+    const dg_jnode_t *replicas = dg_jread_get(dg_jread_get(scale, "spec"), "replicas");
     json_t *w, *spec;
 
-    if (!json_is_number(replicas))
+    if (replicas == NULL || (replicas->type != DG_JINT && replicas->type != DG_JREAL))
         return NULL;
     w = json_deep_copy(base);
     spec = json_object_get(w, "spec");
     if (w == NULL || !json_is_object(spec) ||
-        json_object_set_new(spec, "replicas", json_deep_copy(replicas)) != 0) {
+        json_object_set_new(spec, "replicas", dg_jread_to_json(replicas)) != 0) {
         json_decref(w);
         return NULL;
     }
@@ -503,7 +510,7 @@ static int sort_variances(judge_t *j, dg_variances_t *vnew, dg_variances_t *vold
     dg_variances_init(&keep);
     for (size_t i = 0; i < vnew->n && !rc; i++) {
         dg_variance_t *x = &vnew->items[i];
-        const dg_variance_t *o = j->old ? find_path(vold, x->path) : NULL;
+        const dg_variance_t *o = !dg_val_absent(j->old) ? find_path(vold, x->path) : NULL;
 
         /* Untouched: the old object already had this very value. */
         if (o && dg_diff_equal(o->live, x->live))
@@ -545,25 +552,25 @@ static int classify(judge_t *j, const dg_release_t *rel, const dg_obj_t *base, d
     dg_variances_free(&j->out->reconciled);
     judge_drop_objects(j);
     if (j->scale) {
-        j->owns_live = true;
-        j->live = scale_as_workload(base->json, j->object);
-        j->old = j->old_object ? scale_as_workload(base->json, j->old_object) : NULL;
-        if (j->live == NULL) /* no replicas in the Scale: it asks for nothing */
-            j->live = json_deep_copy(base->json);
-        if (j->live == NULL)
+        j->scaled[0] = scale_as_workload(base->json, j->rv->object);
+        j->scaled[1] = j->rv->old_object ? scale_as_workload(base->json, j->rv->old_object) : NULL;
+        if (j->scaled[0] == NULL) /* no replicas in the Scale: it asks for nothing */
+            j->scaled[0] = json_deep_copy(base->json);
+        if (j->scaled[0] == NULL)
             return dg_err_set(err, DG_ENOMEM, "out of memory judging %s", j->shortid);
-    } else if (j->deleting) {
-        /* Nothing remains: one "missing" variance stands for every value. */
-        j->live = j->old = NULL;
-    } else {
-        j->live = j->object;
-        j->old = j->old_object; /* NULL on CREATE: an UPDATE from nothing */
+        j->live = dg_val_json(j->scaled[0]);
+        j->old = dg_val_json(j->scaled[1]);
+    } else if (!j->deleting) {
+        /* A DELETE leaves both absent: one "missing" variance stands for
+         * every value. On CREATE, old is absent: an UPDATE from nothing. */
+        j->live = dg_val_node(j->rv->object);
+        j->old = dg_val_node(j->rv->old_object);
     }
     dg_variances_init(&vnew);
     dg_variances_init(&vold);
-    rc = dg_diff_object(base, j->live, hpa_scope(j, rel), j->pol, &vnew, err);
-    if (!rc && j->old)
-        rc = dg_diff_object(base, j->old, hpa_scope(j, rel), j->pol, &vold, err);
+    rc = dg_diff_val(base, j->live, hpa_scope(j, rel), j->pol, &vnew, err);
+    if (!rc && !dg_val_absent(j->old))
+        rc = dg_diff_val(base, j->old, hpa_scope(j, rel), j->pol, &vold, err);
     if (!rc)
         rc = sort_variances(j, &vnew, &vold);
     dg_variances_free(&vnew);
@@ -599,7 +606,7 @@ static int matches_pending(judge_t *j, const dg_release_t *rel, bool *match, dg_
         return 0;
     }
     dg_variances_init(&vp);
-    rc = dg_diff_object(pobj, j->live, rel->pending, j->pol, &vp, err);
+    rc = dg_diff_val(pobj, j->live, rel->pending, j->pol, &vp, err);
     if (!rc) {
         *match = true;
         for (size_t i = 0; i < j->out->introduced.n && *match; i++)
@@ -614,13 +621,11 @@ static int matches_pending(judge_t *j, const dg_release_t *rel, bool *match, dg_
 static bool break_glass(judge_t *j, const char **reason)
 {
     const dg_breakglass_t *bg = dg_policy_breakglass(j->pol);
-    json_t *ann;
     const char *exp;
     int64_t t;
     bool member = false;
 
-    ann = json_object_get(json_object_get(j->body, "metadata"), "annotations");
-    *reason = bg && bg->annotation ? json_string_value(json_object_get(ann, bg->annotation)) : NULL;
+    *reason = bg && bg->annotation ? annotation(j, bg->annotation) : NULL;
     if (*reason == NULL || (*reason)[0] == '\0')
         return false;
     for (size_t g = 0; g < bg->ngroups && !member; g++)
@@ -632,8 +637,7 @@ static bool break_glass(judge_t *j, const char **reason)
                  j->rv->user[0] ? j->rv->user : "the requester");
         return false;
     }
-    exp = bg->expires_annotation ? json_string_value(json_object_get(ann, bg->expires_annotation))
-                                 : NULL;
+    exp = bg->expires_annotation ? annotation(j, bg->expires_annotation) : NULL;
     /* Without an expiry, break-glass would be honoured forever. */
     if (exp == NULL) {
         snprintf(j->bg_refusal, sizeof j->bg_refusal,
@@ -744,9 +748,9 @@ static int helm_change(judge_t *j, const dg_release_t *rel)
     return rc || who == NULL ? rc : dg_response_annotate(resp(j), "deployer", "%s", who);
 }
 
-static const json_t *replicas_of(const json_t *obj)
+static dg_val_t replicas_of(const dg_jnode_t *obj)
 {
-    return json_object_get(json_object_get(obj, "spec"), "replicas");
+    return dg_val_node(dg_jread_get(dg_jread_get(obj, "spec"), "replicas"));
 }
 
 /* An allowed change of replicas that an HPA owns (step 9) says why it was
@@ -756,8 +760,8 @@ static int hpa_reason(judge_t *j, const dg_release_t *rel)
     const dg_obj_t *hpa;
     char name[192];
 
-    if (j->deleting || j->old_object == NULL ||
-        dg_diff_equal(replicas_of(j->object), replicas_of(j->old_object)) ||
+    if (j->deleting || j->rv->old_object == NULL ||
+        dg_diff_equal_val(replicas_of(j->rv->object), replicas_of(j->rv->old_object)) ||
         (hpa = dg_diff_hpa_of(hpa_scope(j, rel), &j->id)) == NULL)
         return 0;
     dg_objid_short(&hpa->id, name, sizeof name);
@@ -878,7 +882,7 @@ static int judge_owned(judge_t *j, const dg_baselines_t *bases, dg_err_t *err)
     if (base == NULL)
         return no_baseline(j, rel);
     j->rel = rel;
-    snprintf(j->relname, sizeof j->relname, "%s/%s", rel->ns, rel->name);
+    dg_strjoin(j->relname, sizeof j->relname, rel->ns, "/", rel->name);
     j->out->release = strdup(j->relname);
     if (j->out->release == NULL)
         return dg_err_set(err, DG_ENOMEM, "out of memory judging %s", j->shortid);
@@ -945,20 +949,6 @@ static int judge_record(judge_t *j)
     return set_status(j, 403, "Forbidden", msg);
 }
 
-/* The objects as jansson trees, cut to what this judgement reads. */
-static int read_objects(judge_t *j)
-{
-    const dg_review_t *rv = j->rv;
-
-    if (rv->object && !(j->object = dg_project(rv->object, j->pol, j->ki->group, j->ki->kind)))
-        return DG_ENOMEM;
-    if (rv->old_object &&
-        !(j->old_object = dg_project(rv->old_object, j->pol, j->ki->group, j->ki->kind)))
-        return DG_ENOMEM;
-    j->body = j->object ? j->object : j->old_object;
-    return 0;
-}
-
 int dg_decide(const dg_review_t *rv, const dg_baselines_t *bases, const dg_policy_t *pol,
               const dg_decide_env_t *env, dg_decision_t *out, dg_err_t *err)
 {
@@ -990,12 +980,8 @@ int dg_decide(const dg_review_t *rv, const dg_baselines_t *bases, const dg_polic
                                          "namespace %s is excluded by policy %s", rv->ns,
                                          dg_policy_name(pol));
     }
-    if (!env->synced)
-        rc = unsynced(&j);
-    else if ((rc = read_objects(&j)) == 0)
-        rc = judge_owned(&j, bases, err);
-    json_decref(j.object);
-    json_decref(j.old_object);
+    j.body = rv->object ? rv->object : rv->old_object;
+    rc = env->synced ? judge_owned(&j, bases, err) : unsynced(&j);
     if (rc == DG_ENOMEM)
         dg_err_set(err, DG_ENOMEM, "out of memory judging %s", j.shortid);
     return rc;

@@ -50,54 +50,63 @@ void dg_variances_free(dg_variances_t *v)
 
 /* ---- equality ---------------------------------------------------------------- */
 
-static bool equal(const json_t *a, const json_t *b, bool quantities);
+static bool equal(dg_val_t a, dg_val_t b, bool quantities);
 
-static bool equal_objects(const json_t *a, const json_t *b, bool quantities)
+static bool equal_objects(dg_val_t a, dg_val_t b, bool quantities)
 {
+    dg_val_iter_t it = dg_val_members(a);
     const char *k;
-    json_t *v;
+    dg_val_t v;
 
-    if (json_object_size(a) != json_object_size(b))
+    if (dg_val_size(a) != dg_val_size(b))
         return false;
-    json_object_foreach((json_t *)a, k, v) {
-        if (!equal(v, json_object_get(b, k), quantities))
+    while (dg_val_next(&it, &k, &v))
+        if (!equal(v, dg_val_get(b, k), quantities))
             return false;
-    }
     return true;
 }
 
-static bool equal(const json_t *a, const json_t *b, bool quantities)
+static bool equal(dg_val_t a, dg_val_t b, bool quantities)
 {
-    if (a == NULL || b == NULL)
-        return a == b;
+    const char *s, *t;
+    size_t n, m;
+    long long i, k;
+    double x, y;
+
+    if (dg_val_absent(a) || dg_val_absent(b))
+        return dg_val_absent(a) && dg_val_absent(b);
     if (quantities && dg_norm_quantity_equal(a, b))
         return true;
-    if (json_is_number(a) && json_is_number(b)) {
-        if (json_is_integer(a) && json_is_integer(b))
-            return json_integer_value(a) == json_integer_value(b);
-        return json_number_value(a) == json_number_value(b);
-    }
-    if (json_typeof(a) != json_typeof(b))
+    /* Numbers by value: two integers exactly, else as doubles (6 == 6.0). */
+    if (dg_val_number(a, &x) && dg_val_number(b, &y))
+        return dg_val_int(a, &i) && dg_val_int(b, &k) ? i == k : x == y;
+    if (dg_val_type(a) != dg_val_type(b))
         return false;
-    switch (json_typeof(a)) {
-    case JSON_OBJECT:
+    switch (dg_val_type(a)) {
+    case DG_JOBJECT:
         return equal_objects(a, b, quantities);
-    case JSON_ARRAY:
-        if (json_array_size(a) != json_array_size(b))
+    case DG_JARRAY:
+        if (dg_val_size(a) != dg_val_size(b))
             return false;
-        for (size_t i = 0; i < json_array_size(a); i++)
-            if (!equal(json_array_get(a, i), json_array_get(b, i), quantities))
+        for (size_t e = 0; e < dg_val_size(a); e++)
+            if (!equal(dg_val_at(a, e), dg_val_at(b, e), quantities))
                 return false;
         return true;
-    case JSON_STRING:
-        return json_string_length(a) == json_string_length(b) &&
-               memcmp(json_string_value(a), json_string_value(b), json_string_length(a)) == 0;
+    case DG_JSTRING:
+        s = dg_val_str(a, &n);
+        t = dg_val_str(b, &m);
+        return n == m && memcmp(s, t, n) == 0;
     default:
         return true; /* true, false, null: same type, same value */
     }
 }
 
 bool dg_diff_equal(const json_t *a, const json_t *b)
+{
+    return equal(dg_val_json(a), dg_val_json(b), false);
+}
+
+bool dg_diff_equal_val(dg_val_t a, dg_val_t b)
 {
     return equal(a, b, false);
 }
@@ -160,17 +169,48 @@ int dg_variances_push(dg_variances_t *v, const dg_variance_t *from)
     return 0;
 }
 
-static int emit(dg_variances_t *out, const dg_objid_t *id, const char *path, const json_t *desired,
-                const json_t *live, dg_vartype_t type, const dg_rule_t *rule)
+/* A live value the variance keeps: the request's nodes are converted
+ * here, once it differs; a jansson tree is copied (it may be shared). */
+static json_t *keep(dg_val_t v)
 {
-    dg_variance_t x = {*id, (char *)path, (json_t *)desired, (json_t *)live, type, rule->name,
-                       rule->action, NULL};
+    return v.n ? dg_jread_to_json(v.n) : json_deep_copy(v.j);
+}
 
-    return dg_variances_push(out, &x);
+static int emit(dg_variances_t *out, const dg_objid_t *id, const char *path, const json_t *desired,
+                dg_val_t live, dg_vartype_t type, const dg_rule_t *rule)
+{
+    dg_variance_t x = {*id, (char *)path, (json_t *)desired, NULL, type, rule->name,
+                       rule->action, NULL};
+    dg_variance_t *last;
+
+    if (dg_variances_push(out, &x))
+        return DG_ENOMEM;
+    last = &out->items[out->n - 1];
+    if (!dg_val_absent(live) && (last->live = keep(live)) == NULL) {
+        variance_clear(last);
+        out->n--;
+        return DG_ENOMEM;
+    }
+    return 0;
 }
 
 /* ---- the walk --------------------------------------------------------------- */
 
+/* One step of the path walked so far: a field, an element by its merge
+ * keys, or the one element of two unkeyed one-element lists. The path's
+ * text is rendered from the steps only when it is needed (a variance, a
+ * default): most walks find nothing. */
+typedef struct step {
+    const char *field;        /* a field; else an element */
+    size_t nkeys;             /* 0: "[*]" */
+    const char *const *keys;
+    const char *const *vals;
+    size_t cap;               /* the key text is cut to cap - 1 bytes, as
+                               * the fixed buffers it was once printed to did */
+} step_t;
+
+/* The baseline side is a jansson tree (a dg_obj_t's); the live side is
+ * read through dg_val_t, so a request's nodes are compared as they are. */
 typedef struct walk {
     const dg_objid_t *id;
     const dg_rule_t *rule;
@@ -178,21 +218,47 @@ typedef struct walk {
     const dg_path_t *pat;
     dg_variances_t *out;
     size_t first;     /* this object's first variance in @out (dedup) */
-    dg_buf_t path;    /* the concrete path so far */
-    dg_buf_t gpath;   /* the same with every element as [*], for defaults */
+    step_t steps[DG_PATH_MAX_SEGS];
+    size_t depth;
+    dg_buf_t text;    /* a path rendered from the steps */
     bool quantities;  /* under a resources field: compare as quantities */
 } walk_t;
 
-static int walk(walk_t *w, size_t seg, const json_t *b, const json_t *l, const json_t *bparent,
+/* The concrete path ("spec.ports[name=http].port"), or with @generic the
+ * same with every element as [*] ("spec.ports[*].port"), in w->text. */
+static int render(walk_t *w, bool generic)
+{
+    int rc = 0;
+
+    w->text.len = 0;
+    for (size_t i = 0; i < w->depth && !rc; i++) {
+        const step_t *st = &w->steps[i];
+        size_t start = w->text.len;
+
+        if (st->field)
+            rc = dg_path_buf_field(&w->text, st->field);
+        else if (generic || st->nkeys == 0)
+            rc = dg_buf_puts(&w->text, "[*]");
+        else if ((rc = dg_path_buf_key(&w->text, st->nkeys, st->keys, st->vals)) == 0 &&
+                 w->text.len - start >= st->cap) {
+            w->text.len = start + st->cap - 1;
+            w->text.data[w->text.len] = '\0';
+        }
+    }
+    return rc ? rc : dg_buf_append(&w->text, "", 0);
+}
+
+static int walk(walk_t *w, size_t seg, const json_t *b, dg_val_t l, const json_t *bparent,
                 const char *field);
 
 /* One variance per concrete path: a second rule reaching it only raises
  * the action. */
-static int record(walk_t *w, const json_t *b, const json_t *l)
+static int record(walk_t *w, const json_t *b, dg_val_t l)
 {
-    const char *path = w->path.data ? w->path.data : "";
+    int rc = render(w, false);
+    const char *path = w->text.data ? w->text.data : "";
 
-    for (size_t i = w->first; i < w->out->n; i++) {
+    for (size_t i = w->first; i < w->out->n && !rc; i++) {
         dg_variance_t *x = &w->out->items[i];
 
         if (strcmp(x->path, path) == 0) {
@@ -203,94 +269,72 @@ static int record(walk_t *w, const json_t *b, const json_t *l)
             return 0;
         }
     }
-    if (dg_policy_ignores(w->pol, w->id, path))
-        return 0;
+    if (rc || dg_policy_ignores(w->pol, w->id, path))
+        return rc;
     return emit(w->out, w->id, path, b, l, DG_VAR_CHANGED, w->rule);
 }
 
-static bool empty_or_absent(const json_t *v)
+static bool empty_or_absent(dg_val_t v)
 {
-    return v == NULL || json_is_null(v) || (json_is_object(v) && json_object_size(v) == 0) ||
-           (json_is_array(v) && json_array_size(v) == 0);
+    dg_jtype_t t = dg_val_type(v);
+
+    return t == DG_JNULL || ((t == DG_JOBJECT || t == DG_JARRAY) && dg_val_size(v) == 0);
 }
 
-static int leaf(walk_t *w, const json_t *b, const json_t *l, const json_t *bparent,
-                const char *field)
+static int leaf(walk_t *w, const json_t *b, dg_val_t l, const json_t *bparent, const char *field)
 {
     json_t *dflt = NULL;
     int rc;
 
-    if (b == NULL && l == NULL)
+    if (b == NULL && dg_val_absent(l))
         return 0;
-    if (b == NULL && field && json_is_object(bparent))
-        b = dflt = dg_norm_default(w->id->group, w->id->kind, w->gpath.data, bparent);
+    if (b == NULL && field && json_is_object(bparent)) {
+        if ((rc = render(w, true)) != 0)
+            return rc;
+        b = dflt = dg_norm_default(w->id->group, w->id->kind, w->text.data, bparent);
+    }
     if (b == NULL && field && dg_norm_server_allocated(w->id->group, w->id->kind, field))
         return 0; /* left to the server to allocate: whatever it chose is intended */
     /* The API server prints `resources: {}` for a field the render left out. */
-    if (empty_or_absent(b) && empty_or_absent(l))
+    if (empty_or_absent(dg_val_json(b)) && empty_or_absent(l))
         rc = 0;
     else
-        rc = equal(b, l, w->quantities) ? 0 : record(w, b, l);
+        rc = equal(dg_val_json(b), l, w->quantities) ? 0 : record(w, b, l);
     json_decref(dflt);
     return rc;
 }
 
-/* Walk on from @seg with its text already appended to both paths (after
- * @plen and @glen bytes), then restore them. */
-static int enter(walk_t *w, size_t seg, const json_t *b, const json_t *l, const json_t *bparent,
-                 const char *field, bool element, size_t plen, size_t glen)
+/* Walk on from @seg with step @st taken. */
+static int enter(walk_t *w, size_t seg, const json_t *b, dg_val_t l, const json_t *bparent,
+                 const char *field, const step_t *st)
 {
     bool q = w->quantities;
     int rc;
 
     if (field && strcmp(field, "resources") == 0)
         w->quantities = true;
-    /* An element on one side only is one variance, not one per field. */
-    rc = element && (b == NULL || l == NULL) ? leaf(w, b, l, NULL, NULL)
-                                             : walk(w, seg + 1, b, l, bparent, field);
+    w->steps[w->depth++] = *st;
+    /* An element on one side only is one variance, not one per field (a
+     * field written quoted is taken as an element, as it always was). */
+    rc = (b == NULL || dg_val_absent(l)) && (st->field == NULL || !dg_path_plain_name(st->field))
+             ? leaf(w, b, l, NULL, NULL)
+             : walk(w, seg + 1, b, l, bparent, field);
+    w->depth--;
     w->quantities = q;
-    w->path.len = plen;
-    w->gpath.len = glen;
-    if (w->path.data)
-        w->path.data[plen] = '\0';
-    if (w->gpath.data)
-        w->gpath.data[glen] = '\0';
     return rc;
 }
 
-/* Run @fn with @seg text appended to both paths, then restore them. */
-static int descend(walk_t *w, size_t seg, const json_t *b, const json_t *l, const json_t *bparent,
-                   const char *field, const char *ctext, const char *gtext)
+static int walk_field(walk_t *w, size_t seg, const char *name, const json_t *b, dg_val_t l)
 {
-    size_t plen = w->path.len, glen = w->gpath.len;
-    int rc = dg_buf_puts(&w->path, ctext);
+    step_t st = {.field = name};
 
-    if (!rc)
-        rc = dg_buf_puts(&w->gpath, gtext);
-    return rc ? rc : enter(w, seg, b, l, bparent, field, gtext[0] == '[', plen, glen);
+    return enter(w, seg, json_object_get(b, name), dg_val_get(l, name), b, name, &st);
 }
 
-/* ".name" (or "['na.me']", or "name" first) is the same text in both
- * paths: rendered once, into the concrete one, and copied. A quoted name
- * is taken as an element, as descend() takes any text starting with '['. */
-static int walk_field(walk_t *w, size_t seg, const char *name, const json_t *b, const json_t *l)
+static dg_val_t find_keyed(dg_val_t arr, const char *field, const dg_mergekey_t *k)
 {
-    size_t plen = w->path.len, glen = w->gpath.len;
-    int rc = dg_path_buf_field(&w->path, name);
-
-    if (!rc)
-        rc = dg_buf_append(&w->gpath, w->path.data + plen, w->path.len - plen);
-    return rc ? rc
-              : enter(w, seg, json_object_get(b, name), json_object_get(l, name), b, name,
-                      w->path.data[plen] == '[', plen, glen);
-}
-
-static const json_t *find_keyed(const json_t *arr, const char *field, const dg_mergekey_t *k)
-{
-    size_t i;
-    json_t *e;
-
-    json_array_foreach(arr, i, e) {
+    for (size_t i = 0; i < dg_val_size(arr); i++) {
+        dg_val_t e = dg_val_at(arr, i);
         bool all = true;
 
         for (size_t j = 0; j < k->n && all; j++)
@@ -298,83 +342,73 @@ static const json_t *find_keyed(const json_t *arr, const char *field, const dg_m
         if (all)
             return e;
     }
-    return NULL;
-}
-
-static int key_text(const dg_mergekey_t *k, char *buf, size_t size)
-{
-    dg_buf_t t;
-    const char *vals[DG_NORM_MAX_KEYS];
-    int rc;
-
-    for (size_t j = 0; j < k->n; j++)
-        vals[j] = k->vals[j];
-    dg_buf_init(&t, 0);
-    rc = dg_path_buf_key(&t, k->n, k->names, vals);
-    if (!rc)
-        snprintf(buf, size, "%s", t.data);
-    dg_buf_free(&t);
-    return rc;
+    return DG_VAL_ABSENT;
 }
 
 /* Can every element of @a be matched by a merge key? */
-static bool keyed_list(const char *field, const json_t *a)
+static bool keyed_list(const char *field, dg_val_t a)
 {
     dg_mergekey_t k;
-    size_t i;
-    json_t *e;
 
-    json_array_foreach(a, i, e) {
-        dg_norm_merge_key(field, e, &k);
+    for (size_t i = 0; i < dg_val_size(a); i++) {
+        dg_norm_merge_key(field, dg_val_at(a, i), &k);
         if (k.n == 0)
             return false;
     }
     return true;
 }
 
+/* An element's step, by merge key @k (@vals: room for its values). */
+static step_t keyed_step(const dg_mergekey_t *k, const char **vals)
+{
+    for (size_t j = 0; j < k->n; j++)
+        vals[j] = k->vals[j];
+    return (step_t){NULL, k->n, k->names, vals, 2 * DG_NORM_KEY_LEN + 32};
+}
+
 /* [*]: pair elements by merge key (never by index), baseline first, then
  * live elements the baseline lacks. Lists without merge keys are compared
  * whole, except one-element lists, which pair with each other. */
-static int walk_all(walk_t *w, size_t seg, const char *field, const json_t *b, const json_t *l)
+static int walk_all(walk_t *w, size_t seg, const char *field, const json_t *b, dg_val_t l)
 {
-    const json_t *ba = json_is_array(b) ? b : NULL, *la = json_is_array(l) ? l : NULL;
-    char ktext[2 * DG_NORM_KEY_LEN + 32];
+    dg_val_t ba = dg_val_json(json_is_array(b) ? b : NULL);
+    dg_val_t la = dg_val_type(l) == DG_JARRAY ? l : DG_VAL_ABSENT;
+    const char *vals[DG_NORM_MAX_KEYS];
     dg_mergekey_t k;
-    size_t i;
-    json_t *e;
+    step_t st;
     int rc = 0;
 
     if (!keyed_list(field, ba) || !keyed_list(field, la)) {
-        if (json_array_size(ba) == 1 && json_array_size(la) == 1)
-            return descend(w, seg, json_array_get(ba, 0), json_array_get(la, 0), NULL, NULL,
-                           "[*]", "[*]");
+        st = (step_t){0};
+        if (dg_val_size(ba) == 1 && dg_val_size(la) == 1)
+            return enter(w, seg, dg_val_at(ba, 0).j, dg_val_at(la, 0), NULL, NULL, &st);
         return leaf(w, b, l, NULL, NULL);
     }
-    json_array_foreach(ba, i, e) {
-        dg_norm_merge_key(field, e, &k);
-        if ((rc = key_text(&k, ktext, sizeof ktext)) != 0 ||
-            (rc = descend(w, seg, e, find_keyed(la, field, &k), e, NULL, ktext, "[*]")) != 0)
-            return rc;
+    for (size_t i = 0; i < dg_val_size(ba) && !rc; i++) {
+        const json_t *e = dg_val_at(ba, i).j;
+
+        dg_norm_merge_key(field, dg_val_json(e), &k);
+        st = keyed_step(&k, vals);
+        rc = enter(w, seg, e, find_keyed(la, field, &k), e, NULL, &st);
     }
-    json_array_foreach(la, i, e) {
+    for (size_t i = 0; i < dg_val_size(la) && !rc; i++) {
+        dg_val_t e = dg_val_at(la, i);
+
         dg_norm_merge_key(field, e, &k);
-        if (find_keyed(ba, field, &k))
+        if (!dg_val_absent(find_keyed(ba, field, &k)))
             continue;
-        if ((rc = key_text(&k, ktext, sizeof ktext)) != 0 ||
-            (rc = descend(w, seg, NULL, e, NULL, NULL, ktext, "[*]")) != 0)
-            return rc;
+        st = keyed_step(&k, vals);
+        rc = enter(w, seg, NULL, e, NULL, NULL, &st);
     }
-    return 0;
+    return rc;
 }
 
 /* [k=v]: the one element with those keys on each side. */
 static int walk_key(walk_t *w, size_t seg, const char *field, const dg_seg_t *s, const json_t *b,
-                    const json_t *l)
+                    dg_val_t l)
 {
-    char ktext[512];
+    step_t st = {NULL, s->nkeys, s->keys, s->vals, 512};
     dg_mergekey_t k = {0};
-    dg_buf_t t;
-    int rc;
 
     if (s->nkeys > DG_NORM_MAX_KEYS)
         return 0; /* no list element has more merge keys than that */
@@ -383,26 +417,19 @@ static int walk_key(walk_t *w, size_t seg, const char *field, const dg_seg_t *s,
         k.names[j] = s->keys[j];
         snprintf(k.vals[j], DG_NORM_KEY_LEN, "%s", s->vals[j]);
     }
-    dg_buf_init(&t, 0);
-    rc = dg_path_buf_key(&t, s->nkeys, s->keys, s->vals);
-    if (!rc)
-        snprintf(ktext, sizeof ktext, "%s", t.data);
-    dg_buf_free(&t);
-    if (rc)
-        return rc;
-    b = json_is_array(b) ? find_keyed(b, field, &k) : NULL;
-    l = json_is_array(l) ? find_keyed(l, field, &k) : NULL;
-    return descend(w, seg, b, l, b, NULL, ktext, "[*]");
+    b = json_is_array(b) ? find_keyed(dg_val_json(b), field, &k).j : NULL;
+    l = dg_val_type(l) == DG_JARRAY ? find_keyed(l, field, &k) : DG_VAL_ABSENT;
+    return enter(w, seg, b, l, b, NULL, &st);
 }
 
-static int walk(walk_t *w, size_t seg, const json_t *b, const json_t *l, const json_t *bparent,
+static int walk(walk_t *w, size_t seg, const json_t *b, dg_val_t l, const json_t *bparent,
                 const char *field)
 {
     const dg_seg_t *s;
 
     if (seg == dg_path_len(w->pat))
         return leaf(w, b, l, bparent, field);
-    if (b == NULL && l == NULL)
+    if (b == NULL && dg_val_absent(l))
         return 0;
     s = dg_path_seg(w->pat, seg);
     switch (s->kind) {
@@ -441,24 +468,9 @@ static json_t *target_ref(const dg_obj_t *hpa)
 /* Does an HPA in the scope scale @id? Then it owns spec.replicas. */
 static bool hpa_targets(const scope_t *sc, const dg_objid_t *id)
 {
-    const dg_objset_t *set = sc->base_set;
-    bool hit = false;
-
     if (sc->targets)
         return dg_objset_find(sc->targets, id) != NULL;
-    for (size_t i = 0; set && i < dg_objset_count(set) && !hit; i++) {
-        json_t *ref = target_ref(dg_objset_at(set, i));
-        const char *api = json_string_value(json_object_get(ref, "apiVersion"));
-        char group[128];
-
-        hit = ref && strcmp(json_string_value(json_object_get(ref, "kind")), id->kind) == 0 &&
-              strcmp(json_string_value(json_object_get(json_object_get(ref, "metadata"), "name")),
-                     id->name) == 0 &&
-              strcmp(dg_objset_at(set, i)->id.ns, id->ns) == 0 &&
-              strcmp(dg_obj_group_of(api, group, sizeof group), id->group) == 0;
-        json_decref(ref);
-    }
-    return hit;
+    return dg_diff_hpa_of(sc->base_set, id) != NULL;
 }
 
 const dg_obj_t *dg_diff_hpa_of(const dg_objset_t *hpas, const dg_objid_t *id)
@@ -498,22 +510,28 @@ static dg_objset_t *hpa_target_index(const dg_objset_t *set)
     return targets;
 }
 
-static int diff_rule(const dg_obj_t *base, const json_t *live, const scope_t *sc,
+static int diff_rule(const dg_obj_t *base, dg_val_t live, const scope_t *sc,
                      const dg_policy_t *pol, const dg_rule_t *rule, dg_variances_t *out,
                      size_t first)
 {
-    walk_t w = {.id = &base->id, .rule = rule, .pol = pol, .out = out, .first = first};
+    walk_t w;
     size_t before = out->n;
     int rc = 0;
 
-    dg_buf_init(&w.path, 0);
-    dg_buf_init(&w.gpath, 0);
+    /* Not zeroed whole: the steps are written before they are read. */
+    w.id = &base->id;
+    w.rule = rule;
+    w.pol = pol;
+    w.out = out;
+    w.first = first;
+    w.depth = 0;
+    w.quantities = false;
+    dg_buf_init(&w.text, 0);
     for (size_t p = 0; p < rule->npaths && !rc; p++) {
         w.pat = rule->paths[p];
         rc = walk(&w, 0, base->json, live, NULL, NULL);
     }
-    dg_buf_free(&w.path);
-    dg_buf_free(&w.gpath);
+    dg_buf_free(&w.text);
     /* Checked only once something differs: drift is rare, HPAs are many. */
     if (!rc && rule->unless_hpa && out->n > before && hpa_targets(sc, &base->id)) {
         for (size_t i = before; i < out->n; i++)
@@ -534,10 +552,10 @@ static int diff_missing(const dg_obj_t *base, const dg_policy_t *pol, dg_varianc
             (worst == NULL || r->action > worst->action))
             worst = r;
     }
-    return worst ? emit(out, &base->id, "", NULL, NULL, DG_VAR_MISSING, worst) : 0;
+    return worst ? emit(out, &base->id, "", NULL, DG_VAL_ABSENT, DG_VAR_MISSING, worst) : 0;
 }
 
-static int diff_object(const dg_obj_t *base, const json_t *live, const scope_t *sc,
+static int diff_object(const dg_obj_t *base, dg_val_t live, const scope_t *sc,
                        const dg_policy_t *pol, dg_variances_t *out, dg_err_t *err)
 {
     size_t first = out->n;
@@ -546,9 +564,9 @@ static int diff_object(const dg_obj_t *base, const json_t *live, const scope_t *
 
     if (dg_policy_ns_excluded(pol, base->id.ns))
         return 0;
-    if (live == NULL)
+    if (dg_val_absent(live))
         rc = diff_missing(base, pol, out);
-    for (size_t i = 0; live && i < dg_policy_nrules(pol) && !rc; i++) {
+    for (size_t i = 0; !dg_val_absent(live) && i < dg_policy_nrules(pol) && !rc; i++) {
         const dg_rule_t *r = dg_policy_rule(pol, i);
 
         if (dg_rule_applies(r, base->id.group, base->id.kind))
@@ -560,12 +578,18 @@ static int diff_object(const dg_obj_t *base, const json_t *live, const scope_t *
     return 0;
 }
 
-int dg_diff_object(const dg_obj_t *base, const json_t *live, const dg_objset_t *hpas,
-                   const dg_policy_t *pol, dg_variances_t *out, dg_err_t *err)
+int dg_diff_val(const dg_obj_t *base, dg_val_t live, const dg_objset_t *hpas,
+                const dg_policy_t *pol, dg_variances_t *out, dg_err_t *err)
 {
     scope_t sc = {hpas, NULL};
 
     return diff_object(base, live, &sc, pol, out, err);
+}
+
+int dg_diff_object(const dg_obj_t *base, const json_t *live, const dg_objset_t *hpas,
+                   const dg_policy_t *pol, dg_variances_t *out, dg_err_t *err)
+{
+    return dg_diff_val(base, dg_val_json(live), hpas, pol, out, err);
 }
 
 /* The kinds a snapshot covers when --kinds does not say: those it holds. */
@@ -604,7 +628,7 @@ int dg_diff_sets(const dg_objset_t *base, const dg_objset_t *live, const dg_gk_t
         if (!dg_policy_governs(pol, b->id.group, b->id.kind) ||
             (l == NULL && !covers(covered, ncovered, live, &b->id)))
             continue;
-        rc = diff_object(b, l ? l->json : NULL, &sc, pol, out, err);
+        rc = diff_object(b, dg_val_json(l ? l->json : NULL), &sc, pol, out, err);
     }
     dg_objset_free(&sc.targets);
     return rc;

@@ -13,6 +13,7 @@
 #include "err.h"
 #include "obj.h"
 #include "policy.h"
+#include "val.h"
 
 typedef enum dg_vartype {
     DG_VAR_CHANGED, /* the value at @path differs */
@@ -69,6 +70,12 @@ DG_MUST_CHECK int dg_diff_object(const dg_obj_t *base, const json_t *live,
                                  const dg_objset_t *hpas, const dg_policy_t *pol,
                                  dg_variances_t *out, dg_err_t *err);
 
+/** dg_diff_object() of a live value read through dg_val_t: a request's
+ *  nodes are compared without building jansson of them; only a value
+ *  that differs is converted, into its variance. */
+DG_MUST_CHECK int dg_diff_val(const dg_obj_t *base, dg_val_t live, const dg_objset_t *hpas,
+                              const dg_policy_t *pol, dg_variances_t *out, dg_err_t *err);
+
 /** Variances of a whole live snapshot against a baseline. An object absent
  *  from @live is reported missing only when its kind is covered: listed in
  *  @covered (@ncovered entries), or, when @covered is NULL, present in @live.
@@ -87,5 +94,9 @@ const dg_obj_t *dg_diff_hpa_of(const dg_objset_t *hpas, const dg_objid_t *id);
  *  exactly ("80" != 80), objects by keys, arrays in order; resource
  *  quantities ("500m" vs "0.5") are not special here (see dg_norm). */
 bool dg_diff_equal(const json_t *a, const json_t *b);
+
+/** dg_diff_equal() of two values read through dg_val_t (either side a
+ *  jansson tree or the reader's nodes); absent equals only absent. */
+bool dg_diff_equal_val(dg_val_t a, dg_val_t b);
 
 #endif

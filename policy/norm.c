@@ -110,58 +110,87 @@ bool dg_norm_server_allocated(const char *group, const char *kind, const char *f
 
 /* ---- merge keys --------------------------------------------------------------- */
 
-const char *dg_norm_scalar_text(const json_t *v, char *buf, size_t size)
+/* @n bytes of @s, cut to fit @size with its NUL, as snprintf("%s") would. */
+static void put_text(char *buf, size_t size, const char *s, size_t n)
 {
-    switch (json_typeof(v)) {
-    case JSON_STRING:
-        snprintf(buf, size, "%s", json_string_value(v));
-        break;
-    case JSON_INTEGER:
-        snprintf(buf, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        break;
-    case JSON_REAL:
-        snprintf(buf, size, "%.17g", json_real_value(v));
-        break;
-    case JSON_TRUE:
-        snprintf(buf, size, "true");
-        break;
-    case JSON_FALSE:
-        snprintf(buf, size, "false");
-        break;
-    default:
-        if (size)
-            buf[0] = '\0';
-    }
+    if (size == 0)
+        return;
+    if (n >= size)
+        n = size - 1;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+}
+
+/* Without printf: merge keys are rendered for every element of every
+ * list a rule walks. */
+static void put_int(char *buf, size_t size, long long v)
+{
+    char text[24], *p = text + sizeof text;
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+
+    do
+        *--p = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (v < 0)
+        *--p = '-';
+    put_text(buf, size, p, (size_t)(text + sizeof text - p));
+}
+
+const char *dg_norm_scalar_text(dg_val_t v, char *buf, size_t size)
+{
+    long long i;
+    double d;
+    size_t len;
+    const char *s = dg_val_str(v, &len);
+
+    if (s)
+        put_text(buf, size, s, strnlen(s, size)); /* up to a NUL, as "%s" */
+    else if (dg_val_int(v, &i))
+        put_int(buf, size, i);
+    else if (dg_val_number(v, &d))
+        snprintf(buf, size, "%.17g", d);
+    else if (dg_val_type(v) == DG_JTRUE || dg_val_type(v) == DG_JFALSE)
+        put_text(buf, size, dg_val_type(v) == DG_JTRUE ? "true" : "false",
+                 dg_val_type(v) == DG_JTRUE ? 4 : 5);
+    else if (size)
+        buf[0] = '\0';
     return buf;
 }
 
-/* The value of key @name in @elem as text; an absent protocol reads "TCP". */
-static bool key_text(const json_t *elem, const char *name, char *buf, size_t size)
+static bool scalar(dg_val_t v)
 {
-    json_t *v = json_object_get(elem, name);
+    dg_jtype_t t = dg_val_type(v);
 
-    if (v == NULL && strcmp(name, "protocol") == 0) {
+    return !dg_val_absent(v) && t != DG_JOBJECT && t != DG_JARRAY && t != DG_JNULL;
+}
+
+/* The value of key @name in @elem as text; an absent protocol reads "TCP". */
+static bool key_text(dg_val_t elem, const char *name, char *buf, size_t size)
+{
+    dg_val_t v = dg_val_get(elem, name);
+
+    if (dg_val_absent(v) && strcmp(name, "protocol") == 0) {
         snprintf(buf, size, "TCP");
         return true;
     }
-    if (v == NULL || json_is_object(v) || json_is_array(v) || json_is_null(v))
+    if (!scalar(v))
         return false;
     dg_norm_scalar_text(v, buf, size);
     return true;
 }
 
-void dg_norm_merge_key(const char *field, const json_t *elem, dg_mergekey_t *key)
+void dg_norm_merge_key(const char *field, dg_val_t elem, dg_mergekey_t *key)
 {
     const char *first = NULL;
 
     key->n = 0;
-    if (!json_is_object(elem))
+    if (dg_val_type(elem) != DG_JOBJECT)
         return;
-    if (json_is_string(json_object_get(elem, "name")))
+    if (dg_val_type(dg_val_get(elem, "name")) == DG_JSTRING)
         first = "name";
-    else if (strcmp(field, "ports") == 0 && json_object_get(elem, "port"))
+    else if (strcmp(field, "ports") == 0 && !dg_val_absent(dg_val_get(elem, "port")))
         first = "port";
-    else if (strcmp(field, "ports") == 0 && json_object_get(elem, "containerPort"))
+    else if (strcmp(field, "ports") == 0 && !dg_val_absent(dg_val_get(elem, "containerPort")))
         first = "containerPort";
     if (first == NULL || !key_text(elem, first, key->vals[0], DG_NORM_KEY_LEN))
         return;
@@ -173,13 +202,12 @@ void dg_norm_merge_key(const char *field, const json_t *elem, dg_mergekey_t *key
     }
 }
 
-bool dg_norm_key_matches(const char *field, const json_t *elem, const char *name,
-                         const char *val)
+bool dg_norm_key_matches(const char *field, dg_val_t elem, const char *name, const char *val)
 {
     char buf[DG_NORM_KEY_LEN];
 
     (void)field;
-    return json_is_object(elem) && key_text(elem, name, buf, sizeof buf) &&
+    return dg_val_type(elem) == DG_JOBJECT && key_text(elem, name, buf, sizeof buf) &&
            strcmp(buf, val) == 0;
 }
 
@@ -187,7 +215,7 @@ bool dg_norm_key_matches(const char *field, const json_t *elem, const char *name
 
 /* A resource.Quantity: a signed decimal number, then a binary (Ki..Ei),
  * decimal (n u m k M G T P E) or exponent (e3) suffix. */
-static bool quantity_value(const json_t *v, long double *out)
+static bool quantity_value(dg_val_t v, long double *out)
 {
     static const struct {
         const char *s;
@@ -201,12 +229,14 @@ static bool quantity_value(const json_t *v, long double *out)
     const char *s, *p;
     char *end;
     long double num;
+    double d;
+    size_t len;
 
-    if (json_is_number(v)) {
-        *out = (long double)json_number_value(v);
+    if (dg_val_number(v, &d)) {
+        *out = (long double)d;
         return true;
     }
-    s = json_string_value(v);
+    s = dg_val_str(v, &len);
     if (s == NULL || *s == '\0')
         return false;
     for (p = s; *p == '+' || *p == '-'; p++)
@@ -226,7 +256,7 @@ static bool quantity_value(const json_t *v, long double *out)
     return false;
 }
 
-bool dg_norm_quantity_equal(const json_t *a, const json_t *b)
+bool dg_norm_quantity_equal(dg_val_t a, dg_val_t b)
 {
     long double x, y, scale;
 

@@ -2,13 +2,16 @@
  * does not show, so that the diff never reports it as drift: defaults it
  * fills in, fields it allocates, the merge keys it matches lists by, and
  * resource quantities it canonicalizes ("0.5" is stored as "500m").
- * Pure: libc, jansson. SPDX-License-Identifier: Apache-2.0 */
+ * Elements and quantities are read through dg_val_t, from jansson or
+ * the reader's nodes alike. Pure: libc, jansson. SPDX-License-Identifier: Apache-2.0 */
 #ifndef DG_NORM_H
 #define DG_NORM_H
 
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "val.h"
 
 /** The default the API server applies when field @gpath is absent from a
  *  @group/@kind object. @gpath is the generic path, every list element
@@ -36,19 +39,18 @@ typedef struct dg_mergekey {
 /** The merge key of element @elem of list @field: "name" where it has one;
  *  Service ports by port+protocol, container ports by containerPort+protocol
  *  (protocol defaulting to TCP). Fills @key (key->n = 0 when none). */
-void dg_norm_merge_key(const char *field, const json_t *elem, dg_mergekey_t *key);
+void dg_norm_merge_key(const char *field, dg_val_t elem, dg_mergekey_t *key);
 
 /** Does element @elem of list @field have @name = @val (text form; an absent
  *  protocol reads as TCP)? */
-bool dg_norm_key_matches(const char *field, const json_t *elem, const char *name,
-                         const char *val);
+bool dg_norm_key_matches(const char *field, dg_val_t elem, const char *name, const char *val);
 
 /** A scalar as text: strings as they are, numbers and booleans as JSON
  *  writes them. Returns @buf; "" for objects, arrays and null. */
-const char *dg_norm_scalar_text(const json_t *v, char *buf, size_t size);
+const char *dg_norm_scalar_text(dg_val_t v, char *buf, size_t size);
 
 /** Are @a and @b equal as Kubernetes resource quantities ("500m" == "0.5"
  *  == 0.5, "1Gi" == "1024Mi")? False when either is not a quantity. */
-bool dg_norm_quantity_equal(const json_t *a, const json_t *b);
+bool dg_norm_quantity_equal(dg_val_t a, dg_val_t b);
 
 #endif

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "buf.h"
+
 /* ---- the kind table ------------------------------------------------------ */
 
 /* The kinds a Helm release commonly holds. Names follow `kubectl
@@ -113,25 +115,6 @@ const char *dg_obj_group_of(const char *api_version, char *out, size_t size)
     return out;
 }
 
-/* "@a/@b" into @out as snprintf(out, size, "%s/%s", a, b) writes it (cut
- * to size - 1 bytes), without printf: every judged request names its
- * object so. */
-static const char *slash_join(char *out, size_t size, const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b), n;
-
-    if (size == 0)
-        return out;
-    n = la < size - 1 ? la : size - 1;
-    memcpy(out, a, n);
-    if (n < size - 1)
-        out[n++] = '/';
-    lb = lb < size - 1 - n ? lb : size - 1 - n;
-    memcpy(out + n, b, lb);
-    out[n + lb] = '\0';
-    return out;
-}
-
 const char *dg_objid_short(const dg_objid_t *id, char *out, size_t size)
 {
     const dg_kindinfo_t *k = dg_kind_by_kind(id->group, id->kind);
@@ -139,11 +122,11 @@ const char *dg_objid_short(const dg_objid_t *id, char *out, size_t size)
     size_t i;
 
     if (k && k->shortname)
-        return slash_join(out, size, k->shortname, id->name);
+        return dg_strjoin(out, size, k->shortname, "/", id->name);
     for (i = 0; id->kind[i] && i < sizeof lower - 1; i++)
         lower[i] = (char)(id->kind[i] >= 'A' && id->kind[i] <= 'Z' ? id->kind[i] + 32 : id->kind[i]);
     lower[i] = '\0';
-    return slash_join(out, size, lower, id->name);
+    return dg_strjoin(out, size, lower, "/", id->name);
 }
 
 const char *dg_objid_format(const dg_objid_t *id, char *out, size_t size)

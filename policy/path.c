@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_SEGS 64
 #define MAX_KEYS 8
 
 struct dg_path {
@@ -67,7 +66,7 @@ static dg_seg_t *new_seg(parser_t *ps, dg_seg_kind_t kind)
 {
     dg_seg_t *s;
 
-    if (ps->path->n == MAX_SEGS) {
+    if (ps->path->n == DG_PATH_MAX_SEGS) {
         perr(ps, "path is too long");
         return NULL;
     }
@@ -257,7 +256,7 @@ dg_path_t *dg_path_parse(const char *text, dg_err_t *err)
     parser_t ps = {text ? text : "", text ? text : "", err, calloc(1, sizeof(dg_path_t))};
     int rc;
 
-    if (ps.path == NULL || (ps.path->segs = calloc(MAX_SEGS, sizeof(dg_seg_t))) == NULL) {
+    if (ps.path == NULL || (ps.path->segs = calloc(DG_PATH_MAX_SEGS, sizeof(dg_seg_t))) == NULL) {
         free(ps.path);
         dg_err_set(err, DG_ENOMEM, "out of memory parsing a path");
         return NULL;
@@ -290,7 +289,7 @@ const dg_seg_t *dg_path_seg(const dg_path_t *path, size_t i)
     return i < path->n ? &path->segs[i] : NULL;
 }
 
-static bool plain_name(const char *s)
+bool dg_path_plain_name(const char *s)
 {
     if (*s == '\0')
         return false;
@@ -313,7 +312,7 @@ int dg_path_buf_field(dg_buf_t *b, const char *name)
 {
     int rc;
 
-    if (!plain_name(name)) {
+    if (!dg_path_plain_name(name)) {
         rc = dg_buf_puts(b, "[");
         if (!rc)
             rc = put_quoted(b, name);

@@ -16,6 +16,9 @@
 #include "buf.h"
 #include "err.h"
 
+/* A path has at most this many segments. */
+#define DG_PATH_MAX_SEGS 64
+
 typedef enum dg_seg_kind {
     DG_SEG_FIELD, /* .name or ['name'] */
     DG_SEG_ALL,   /* [*] */
@@ -54,6 +57,9 @@ const dg_seg_t *dg_path_seg(const dg_path_t *path, size_t i);
  *  pattern that is a prefix of @concrete covers it (spec.ports covers
  *  spec.ports[name=http].port). */
 bool dg_path_covers(const dg_path_t *pat, const dg_path_t *concrete);
+
+/** Is @name written as it is (".name"), not quoted ("['na.me']")? */
+bool dg_path_plain_name(const char *name);
 
 /** Append one field segment's canonical text to a path being built in @b:
  *  ".name", or "['na.me']" when the name needs quoting; no leading dot when

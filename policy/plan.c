@@ -220,7 +220,7 @@ static long element(const json_t *arr, const char *field, const dg_seg_t *s)
         bool all = true;
 
         for (size_t k = 0; k < s->nkeys && all; k++)
-            all = dg_norm_key_matches(field, e, s->keys[k], s->vals[k]);
+            all = dg_norm_key_matches(field, dg_val_json(e), s->keys[k], s->vals[k]);
         if (all)
             return (long)i;
     }

@@ -210,12 +210,10 @@ static int read_user(dg_review_t *rv, jnode_t *req, const char *where, dg_err_t 
 
 /* object/oldObject must be objects; their metadata and metadata.name must
  * have the right types because the gate derives identity from them. */
-/* request.object or request.oldObject (@key), named @ctx in messages, its
- * metadata @mctx: the names are the caller's literals, not made for each
- * request when only an error reads them. */
-static int read_object(jnode_t *req, const char *key, const char *ctx, const char *mctx,
-                       jnode_t **out, const char *where, dg_err_t *err)
+static int read_object(jnode_t *req, const char *key, jnode_t **out, const char *where,
+                       dg_err_t *err)
 {
+    bool old = strcmp(key, "oldObject") == 0;
     jnode_t *meta;
     const char *name;
     int rc;
@@ -223,9 +221,11 @@ static int read_object(jnode_t *req, const char *key, const char *ctx, const cha
     rc = opt_object(req, "request", key, out, where, err);
     if (rc || *out == NULL)
         return rc;
-    rc = opt_object(*out, ctx, "metadata", &meta, where, err);
+    rc = opt_object(*out, old ? "request.oldObject" : "request.object", "metadata", &meta, where,
+                    err);
     if (!rc && meta)
-        rc = opt_string(meta, mctx, "name", &name, where, err);
+        rc = opt_string(meta, old ? "request.oldObject.metadata" : "request.object.metadata",
+                        "name", &name, where, err);
     return rc;
 }
 
@@ -247,11 +247,9 @@ static int read_request(dg_review_t *rv, jnode_t *req, const char *where, dg_err
     if (!rc)
         rc = read_user(rv, req, where, err);
     if (!rc)
-        rc = read_object(req, "object", "request.object", "request.object.metadata", &obj, where,
-                         err);
+        rc = read_object(req, "object", &obj, where, err);
     if (!rc)
-        rc = read_object(req, "oldObject", "request.oldObject", "request.oldObject.metadata", &old,
-                         where, err);
+        rc = read_object(req, "oldObject", &old, where, err);
     if (rc)
         return rc;
     dry = dg_jread_get(req, "dryRun");

@@ -29,9 +29,28 @@ static dg_objset_t *load(const char *text)
     return set;
 }
 
+/* @v as the reader's nodes in @a, as a request's object is judged. */
+static dg_val_t as_nodes(dg_arena_t *a, const json_t *v)
+{
+    char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+    dg_err_t err = {0};
+    const dg_jnode_t *n;
+
+    ck_assert_ptr_nonnull(text);
+    n = dg_jread_parse(a, text, strlen(text), 0, "live", &err);
+    ck_assert_msg(n != NULL, "%s", err.msg);
+    free(text);
+    return dg_val_node(n);
+}
+
+/* Each case twice: the live object as jansson (the CLI) and as the
+ * reader's nodes (a request); the same variances either way. */
 START_TEST(test_object)
 {
-    dg_objset_t *base = load(diff_cases[_i].base), *live = diff_cases[_i].live ? load(diff_cases[_i].live) : NULL;
+    bool nodes = _i % 2;
+    dg_arena_t arena;
+    size_t c = (size_t)_i / 2;
+    dg_objset_t *base = load(diff_cases[c].base), *live = diff_cases[c].live ? load(diff_cases[c].live) : NULL;
     const dg_obj_t *target = dg_objset_at(base, dg_objset_count(base) - 1);
     const dg_obj_t *lo = live ? dg_objset_find(live, &target->id) : NULL;
     dg_policy_t *pol = dg_policy_default(NULL);
@@ -41,7 +60,10 @@ START_TEST(test_object)
 
     dg_variances_init(&v);
     dg_buf_init(&got, 0);
-    ck_assert_int_eq(dg_diff_object(target, lo ? lo->json : NULL, base, pol, &v, &err), 0);
+    dg_arena_init(&arena, 4096);
+    ck_assert_int_eq(dg_diff_val(target, lo && nodes ? as_nodes(&arena, lo->json) : dg_val_json(lo ? lo->json : NULL),
+                                 base, pol, &v, &err),
+                     0);
     for (size_t i = 0; i < v.n; i++) {
         ck_assert_int_eq(dg_buf_printf(&got, "%s|", v.items[i].path), 0);
         show(v.items[i].desired, &got);
@@ -53,8 +75,10 @@ START_TEST(test_object)
         ck_assert_int_eq(v.items[i].type, lo ? DG_VAR_CHANGED : DG_VAR_MISSING);
         ck_assert_str_eq(v.items[i].obj.name, "web");
     }
-    ck_assert_msg(strcmp(got.data ? got.data : "", diff_cases[_i].want) == 0, "%s:\ngot:\n%swant:\n%s",
-                  diff_cases[_i].name, got.data ? got.data : "", diff_cases[_i].want);
+    ck_assert_msg(strcmp(got.data ? got.data : "", diff_cases[c].want) == 0, "%s (%s):\ngot:\n%swant:\n%s",
+                  diff_cases[c].name, nodes ? "nodes" : "jansson", got.data ? got.data : "",
+                  diff_cases[c].want);
+    dg_arena_free(&arena);
     dg_buf_free(&got);
     dg_variances_free(&v);
     dg_policy_free(&pol);
@@ -133,13 +157,28 @@ static const struct {
     {"6", "6.0", true},          {"\"80\"", "80", false},      {"{\"a\":[1,2]}", "{\"a\":[1,2]}", true},
     {"[1,2]", "[2,1]", false},   {"null", "false", false},     {"{\"a\":1}", "{\"a\":1,\"b\":2}", false},
     {"\"x\"", "\"x\"", true},    {"0.1", "0.10", true},
+    {"{\"a\":1,\"b\":[true]}", "{\"b\":[true],\"a\":1.0}", true},
+    {"{\"a\":1}", "{\"b\":1}", false}, {"9007199254740993", "9007199254740992", false},
+    {"[]", "{}", false},         {"\"\"", "null", false},
 };
 
+/* Either side as jansson or as nodes: the same answer, both ways round. */
 START_TEST(test_equal)
 {
     json_t *a = dg_test_json(eq[_i].a), *b = dg_test_json(eq[_i].b);
+    dg_arena_t arena;
+    dg_val_t an, bn;
 
+    dg_arena_init(&arena, 4096);
+    an = as_nodes(&arena, a);
+    bn = as_nodes(&arena, b);
     ck_assert_msg(dg_diff_equal(a, b) == eq[_i].equal, "%s vs %s", eq[_i].a, eq[_i].b);
+    ck_assert(dg_diff_equal_val(dg_val_json(a), bn) == eq[_i].equal);
+    ck_assert(dg_diff_equal_val(an, dg_val_json(b)) == eq[_i].equal);
+    ck_assert(dg_diff_equal_val(an, bn) == eq[_i].equal);
+    ck_assert(dg_diff_equal_val(bn, an) == eq[_i].equal);
+    ck_assert(!dg_diff_equal_val(an, DG_VAL_ABSENT) && dg_diff_equal_val(DG_VAL_ABSENT, DG_VAL_ABSENT));
+    dg_arena_free(&arena);
     json_decref(a);
     json_decref(b);
 }
@@ -187,7 +226,7 @@ int main(void)
     TCase *tc = tcase_create("core");
 
     tcase_set_timeout(tc, 30);
-    tcase_add_loop_test(tc, test_object, 0, sizeof diff_cases / sizeof diff_cases[0]);
+    tcase_add_loop_test(tc, test_object, 0, 2 * (sizeof diff_cases / sizeof diff_cases[0]));
     tcase_add_loop_test(tc, test_coverage, 0, sizeof coverage / sizeof coverage[0]);
     tcase_add_test(tc, test_excluded_namespace);
     tcase_add_loop_test(tc, test_equal, 0, sizeof eq / sizeof eq[0]);

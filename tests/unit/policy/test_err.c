@@ -80,6 +80,23 @@ END_TEST
 
 /* All or nothing: a result past the cap leaves the buffer as it was, on
  * the fast path as on the vsnprintf one. */
+/* dg_strjoin() writes what snprintf("%s%s%s") would, cut at every size. */
+START_TEST(test_strjoin_like_snprintf)
+{
+    static const char *const parts[][3] = {
+        {"hpa", "/", "web"}, {"", "/", ""}, {"sandbox-nginx", "/", "test-nginx"}, {"a", "", "b"}};
+
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+        for (size_t size = 1; size < 32; size++) {
+            char want[32], got[32];
+
+            snprintf(want, size, "%s%s%s", parts[i][0], parts[i][1], parts[i][2]);
+            ck_assert_ptr_eq(dg_strjoin(got, size, parts[i][0], parts[i][1], parts[i][2]), got);
+            ck_assert_str_eq(got, want);
+        }
+}
+END_TEST
+
 START_TEST(test_buf_printf_cap)
 {
     dg_buf_t b;
@@ -114,6 +131,7 @@ int main(void)
     tcase_add_test(tc, test_buf_cap);
     tcase_add_test(tc, test_buf_printf_like_snprintf);
     tcase_add_test(tc, test_buf_printf_cap);
+    tcase_add_test(tc, test_strjoin_like_snprintf);
     suite_add_tcase(s, tc);
     return dg_test_run(s);
 }

@@ -81,23 +81,40 @@ static const struct {
     {"tolerations", "{\"key\": \"a\"}", 0, ""},
 };
 
+/* @text as the reader's nodes in @a. */
+static dg_val_t nodes(dg_arena_t *a, const char *text)
+{
+    dg_err_t err = {0};
+    const dg_jnode_t *n = dg_jread_parse(a, text, strlen(text), 0, "t", &err);
+
+    ck_assert_msg(n != NULL, "%s", err.msg);
+    return dg_val_node(n);
+}
+
+/* Each element twice: as jansson (a baseline) and as nodes (a request). */
 START_TEST(test_merge_key)
 {
-    json_t *elem = dg_test_json(keys[_i].elem);
+    size_t c = (size_t)_i / 2;
+    json_t *json = dg_test_json(keys[c].elem);
+    dg_arena_t a;
+    dg_val_t elem;
     dg_mergekey_t k;
     char text[256] = "";
 
-    dg_norm_merge_key(keys[_i].field, elem, &k);
-    ck_assert_uint_eq(k.n, keys[_i].n);
+    dg_arena_init(&a, 4096);
+    elem = _i % 2 ? nodes(&a, keys[c].elem) : dg_val_json(json);
+    dg_norm_merge_key(keys[c].field, elem, &k);
+    ck_assert_uint_eq(k.n, keys[c].n);
     for (size_t j = 0; j < k.n; j++) {
         strcat(text, j ? "," : "");
         strcat(text, k.names[j]);
         strcat(text, "=");
         strcat(text, k.vals[j]);
-        ck_assert(dg_norm_key_matches(keys[_i].field, elem, k.names[j], k.vals[j]));
+        ck_assert(dg_norm_key_matches(keys[c].field, elem, k.names[j], k.vals[j]));
     }
-    ck_assert_str_eq(text, keys[_i].text);
-    json_decref(elem);
+    ck_assert_str_eq(text, keys[c].text);
+    json_decref(json);
+    dg_arena_free(&a);
 }
 END_TEST
 
@@ -114,9 +131,16 @@ static const struct {
 START_TEST(test_quantity)
 {
     json_t *a = dg_test_json(quantities[_i].a), *b = dg_test_json(quantities[_i].b);
+    dg_arena_t arena;
 
-    ck_assert_msg(dg_norm_quantity_equal(a, b) == quantities[_i].equal, "%s vs %s",
-                  quantities[_i].a, quantities[_i].b);
+    dg_arena_init(&arena, 4096);
+    ck_assert_msg(dg_norm_quantity_equal(dg_val_json(a), dg_val_json(b)) == quantities[_i].equal,
+                  "%s vs %s", quantities[_i].a, quantities[_i].b);
+    ck_assert(dg_norm_quantity_equal(nodes(&arena, quantities[_i].a), dg_val_json(b)) ==
+              quantities[_i].equal);
+    ck_assert(dg_norm_quantity_equal(dg_val_json(a), nodes(&arena, quantities[_i].b)) ==
+              quantities[_i].equal);
+    dg_arena_free(&arena);
     json_decref(a);
     json_decref(b);
 }
@@ -130,7 +154,7 @@ int main(void)
     tcase_set_timeout(tc, 30);
     tcase_add_loop_test(tc, test_default, 0, sizeof defaults / sizeof defaults[0]);
     tcase_add_loop_test(tc, test_allocated, 0, sizeof allocated / sizeof allocated[0]);
-    tcase_add_loop_test(tc, test_merge_key, 0, sizeof keys / sizeof keys[0]);
+    tcase_add_loop_test(tc, test_merge_key, 0, 2 * (sizeof keys / sizeof keys[0]));
     tcase_add_loop_test(tc, test_quantity, 0, sizeof quantities / sizeof quantities[0]);
     suite_add_tcase(s, tc);
     return dg_test_run(s);

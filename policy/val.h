@@ -1,0 +1,80 @@
+/* policy/val.h: one JSON value, read the same way whether it is a jansson
+ * tree (a baseline, the CLI's live objects) or the reader's nodes (a
+ * request's objects, policy/jread.h). The diff walks a baseline and a live
+ * object side by side through this, so a request is judged on the nodes
+ * it was read into, never converted to jansson first.
+ * Pure: libc, jansson. SPDX-License-Identifier: Apache-2.0 */
+#ifndef DG_VAL_H
+#define DG_VAL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "jread.h"
+
+/* At most one of the two is set; neither: the value is absent. Small, and
+ * passed by value. */
+typedef struct dg_val {
+    const json_t *j;
+    const dg_jnode_t *n;
+} dg_val_t;
+
+#define DG_VAL_ABSENT ((dg_val_t){NULL, NULL})
+
+static inline dg_val_t dg_val_json(const json_t *j)
+{
+    return (dg_val_t){j, NULL};
+}
+
+static inline dg_val_t dg_val_node(const dg_jnode_t *n)
+{
+    return (dg_val_t){NULL, n};
+}
+
+static inline bool dg_val_absent(dg_val_t v)
+{
+    return v.j == NULL && v.n == NULL;
+}
+
+/** @v's type; DG_JNULL when @v is absent (test dg_val_absent() first
+ *  where absent and null differ). */
+dg_jtype_t dg_val_type(dg_val_t v);
+
+/** Member @key of object @obj; absent when @obj is not an object or has
+ *  no such member. */
+dg_val_t dg_val_get(dg_val_t obj, const char *key);
+
+/** Elements of an array, members of an object; 0 for anything else. */
+size_t dg_val_size(dg_val_t v);
+
+/** Element @i of array @arr; absent when out of range or not an array. */
+dg_val_t dg_val_at(dg_val_t arr, size_t i);
+
+/** A string's bytes and length; NULL (and *@len untouched) otherwise. */
+const char *dg_val_str(dg_val_t v, size_t *len);
+
+/** An integer's value: true only for DG_JINT. */
+bool dg_val_int(dg_val_t v, long long *out);
+
+/** A number's value (an integer converted): true for DG_JINT, DG_JREAL. */
+bool dg_val_number(dg_val_t v, double *out);
+
+/* The members of an object in document (insertion) order. */
+typedef struct dg_val_iter {
+    dg_val_t obj;
+    void *it;   /* jansson's iterator */
+    uint32_t i; /* the next node */
+} dg_val_iter_t;
+
+/** Start iterating the members of @obj (none when it is not an object). */
+dg_val_iter_t dg_val_members(dg_val_t obj);
+
+/** The next member: its key and value; false after the last. */
+bool dg_val_next(dg_val_iter_t *it, const char **key, dg_val_t *value);
+
+/** @v as a jansson tree: a new reference (shared when @v is one), or NULL
+ *  when @v is absent or out of memory. */
+json_t *dg_val_to_json(dg_val_t v);
+
+#endif
