@@ -38,12 +38,12 @@ static int reserve(dg_buf_t *b, size_t n)
     return 0;
 }
 
-int dg_buf_reserve(dg_buf_t *b, size_t n)
+int dg_buf_reserve_grow(dg_buf_t *b, size_t n)
 {
     return reserve(b, n);
 }
 
-int dg_buf_append(dg_buf_t *b, const void *p, size_t n)
+int dg_buf_append_grow(dg_buf_t *b, const void *p, size_t n)
 {
     int rc = reserve(b, n);
 
@@ -54,11 +54,6 @@ int dg_buf_append(dg_buf_t *b, const void *p, size_t n)
     b->len += n;
     b->data[b->len] = '\0';
     return 0;
-}
-
-int dg_buf_puts(dg_buf_t *b, const char *s)
-{
-    return dg_buf_append(b, s, strlen(s));
 }
 
 /* The conversions driftgate's messages are made of: %s, %c, %% and
@@ -79,18 +74,6 @@ static char simple_conv(const char **p, int *len)
         return 0;
     *p = q + 1;
     return c;
-}
-
-static bool simple_format(const char *fmt)
-{
-    int len;
-
-    for (const char *p = fmt; (p = strchr(p, '%')) != NULL;) {
-        p++;
-        if (simple_conv(&p, &len) == 0)
-            return false;
-    }
-    return true;
 }
 
 static int put_unsigned(dg_buf_t *b, unsigned long long v, bool minus)
@@ -125,19 +108,25 @@ static int put_integer(dg_buf_t *b, char conv, int len, va_list *ap)
     return put_unsigned(b, s < 0 ? (unsigned long long)-(s + 1) + 1 : (unsigned long long)s, s < 0);
 }
 
+/* Not one of simple_conv()'s: simple_printf() gives way to vsnprintf. */
+#define NOT_SIMPLE 1
+
 /* One pass, no vsnprintf: what every judged request's messages and
- * annotations use (vsnprintf cost ~2k instructions a call here). */
+ * annotations use (vsnprintf cost ~2k instructions a call here). Returns
+ * 0, DG_ENOMEM / DG_ETOOBIG, or NOT_SIMPLE at the first conversion that
+ * is not one of those; the caller takes back what was appended. */
 static int simple_printf(dg_buf_t *b, const char *fmt, va_list *ap)
 {
-    const char *p = fmt, *pct;
+    const char *p = fmt, *pct, *lit;
     char conv, c;
     int len, rc = 0;
 
     while (rc == 0 && (pct = strchr(p, '%')) != NULL) {
-        rc = dg_buf_append(b, p, (size_t)(pct - p));
+        lit = p;
         p = pct + 1;
-        conv = simple_conv(&p, &len);
-        if (rc)
+        if ((conv = simple_conv(&p, &len)) == 0)
+            return NOT_SIMPLE;
+        if ((rc = dg_buf_append(b, lit, (size_t)(pct - lit))) != 0)
             break;
         if (conv == 's') {
             const char *s = va_arg(*ap, const char *);
@@ -160,16 +149,15 @@ int dg_buf_vprintf(dg_buf_t *b, const char *fmt, va_list ap)
     va_list ap2;
     int n, rc;
 
-    if (simple_format(fmt)) {
-        va_copy(ap2, ap);
-        rc = simple_printf(b, fmt, &ap2);
-        va_end(ap2);
-        if (rc && b->data) { /* all or nothing, as below */
-            b->len = start;
-            b->data[start] = '\0';
-        }
-        return rc;
+    va_copy(ap2, ap);
+    rc = simple_printf(b, fmt, &ap2);
+    va_end(ap2);
+    if (rc && b->data) { /* all or nothing, as below */
+        b->len = start;
+        b->data[start] = '\0';
     }
+    if (rc != NOT_SIMPLE)
+        return rc;
     va_copy(ap2, ap);
     n = vsnprintf(NULL, 0, fmt, ap2);
     va_end(ap2);

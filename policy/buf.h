@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "err.h"
 
@@ -19,15 +20,42 @@ typedef struct dg_buf {
 /** Start empty, holding at most @max bytes (0 = no cap). */
 void dg_buf_init(dg_buf_t *b, size_t max);
 
+/** dg_buf_reserve() when @b must grow (or is capped): not called
+ *  directly. */
+DG_MUST_CHECK int dg_buf_reserve_grow(dg_buf_t *b, size_t n);
+
 /** Make room for @n more bytes, so that appending them does not
  *  reallocate. Returns 0, DG_ENOMEM or DG_ETOOBIG. */
-DG_MUST_CHECK int dg_buf_reserve(dg_buf_t *b, size_t n);
+DG_MUST_CHECK static inline int dg_buf_reserve(dg_buf_t *b, size_t n)
+{
+    if (n >= b->size - b->len || b->max)
+        return dg_buf_reserve_grow(b, n);
+    return 0;
+}
 
-/** Append @n bytes. Returns 0, DG_ENOMEM or DG_ETOOBIG (buffer unchanged). */
-DG_MUST_CHECK int dg_buf_append(dg_buf_t *b, const void *p, size_t n);
+/** dg_buf_append() when @b must grow first (or is capped): not called
+ *  directly. */
+DG_MUST_CHECK int dg_buf_append_grow(dg_buf_t *b, const void *p, size_t n);
+
+/** Append @n bytes. Returns 0, DG_ENOMEM or DG_ETOOBIG (buffer unchanged).
+ *  Inline: most appends are a few bytes, often a literal, into room there
+ *  is; the call and the copy cost more than the bytes. */
+DG_MUST_CHECK static inline int dg_buf_append(dg_buf_t *b, const void *p, size_t n)
+{
+    if (n >= b->size - b->len || (b->max && n > b->max - b->len))
+        return dg_buf_append_grow(b, p, n);
+    if (n)
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return 0;
+}
 
 /** Append a NUL-terminated string. Same returns as dg_buf_append(). */
-DG_MUST_CHECK int dg_buf_puts(dg_buf_t *b, const char *s);
+DG_MUST_CHECK static inline int dg_buf_puts(dg_buf_t *b, const char *s)
+{
+    return dg_buf_append(b, s, strlen(s));
+}
 
 /** Append formatted text. Same returns as dg_buf_append(). */
 DG_MUST_CHECK int dg_buf_printf(dg_buf_t *b, const char *fmt, ...) DG_PRINTF(2, 3);

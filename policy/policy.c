@@ -766,10 +766,13 @@ const dg_rule_t *dg_policy_rule(const dg_policy_t *pol, size_t i)
     return i < pol->nrules ? &pol->rules[i] : NULL;
 }
 
+/* Asked for every rule at every object judged: the first letter of the
+ * kind turns most away before a strcmp. */
 static bool gk_in(const dg_gk_t *kinds, size_t n, const char *group, const char *kind)
 {
     for (size_t i = 0; i < n; i++)
-        if (strcmp(kinds[i].kind, kind) == 0 && strcmp(kinds[i].group, group) == 0)
+        if (kinds[i].kind[0] == kind[0] && strcmp(kinds[i].kind, kind) == 0 &&
+            strcmp(kinds[i].group, group) == 0)
             return true;
     return false;
 }

@@ -395,52 +395,73 @@ void dg_response_init(dg_response_t *r)
     memset(r, 0, sizeof *r);
 }
 
+/* The warnings and annotations, strings and arrays alike, live in a few
+ * blocks that the response frees at once: a decision's half dozen of them
+ * cost one allocation, not three each. A block is malloced whole at this
+ * size, under glibc's per-thread cache limit, so it is cheap to get back. */
+#define POOL_BLOCK 1000
+
+struct dg_response_pool {
+    struct dg_response_pool *next;
+    size_t used, size;
+    char data[]; /* after three words: aligned for a pointer */
+};
+
 void dg_response_free(dg_response_t *r)
 {
+    struct dg_response_pool *p, *next;
+
     if (r == NULL)
         return;
     free(r->reason);
     free(r->message);
-    for (size_t i = 0; i < r->nwarnings; i++)
-        free(r->warnings[i]);
-    free(r->warnings);
-    for (size_t i = 0; i < r->nannotations; i++) {
-        free(r->annotations[i].key);
-        free(r->annotations[i].value);
+    for (p = r->pool; p; p = next) {
+        next = p->next;
+        free(p);
     }
-    free(r->annotations);
     memset(r, 0, sizeof *r);
 }
 
-/* Length of the valid UTF-8 sequence at @s (at most @avail bytes), or 0 if
- * the bytes there are not one. */
-static size_t utf8_seq(const unsigned char *s, size_t avail)
+/* @n bytes aligned to @align (a power of two) in @r's pool, or NULL. */
+static void *pool_alloc(dg_response_t *r, size_t n, size_t align)
 {
-    size_t n;
-    unsigned cp;
+    struct dg_response_pool *p = r->pool;
+    size_t at, size;
 
-    if (s[0] < 0x80)
-        return 1;
-    if (s[0] >= 0xc2 && s[0] <= 0xdf)
-        n = 2, cp = s[0] & 0x1f;
-    else if (s[0] >= 0xe0 && s[0] <= 0xef)
-        n = 3, cp = s[0] & 0x0f;
-    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-        n = 4, cp = s[0] & 0x07;
-    else
-        return 0;
-    if (n > avail)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
+    if (p) {
+        at = (p->used + align - 1) & ~(align - 1);
+        if (at <= p->size && n <= p->size - at) {
+            p->used = at + n;
+            return p->data + at;
+        }
     }
-    /* Overlong forms, surrogates and values past U+10FFFF. */
-    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-        (cp >= 0xd800 && cp <= 0xdfff))
+    if (n > (size_t)-1 / 2)
+        return NULL;
+    size = sizeof *p + n > POOL_BLOCK ? sizeof *p + n : POOL_BLOCK;
+    if ((p = malloc(size)) == NULL)
+        return NULL;
+    p->next = r->pool;
+    p->size = size - sizeof *p;
+    p->used = n;
+    r->pool = p;
+    return p->data;
+}
+
+/* Room for one more after the @n items of @size at *@items: the arrays
+ * live in the pool too, with room for 4, 8, 16... (the old one is left
+ * there). Returns 0 or DG_ENOMEM. */
+static int grow(dg_response_t *r, void **items, size_t n, size_t size)
+{
+    void *p;
+
+    if (n && (n < 4 || (n & (n - 1))))
         return 0;
-    return n;
+    if ((p = pool_alloc(r, (n ? 2 * n : 4) * size, sizeof(void *))) == NULL)
+        return DG_ENOMEM;
+    if (n)
+        memcpy(p, *items, n * size);
+    *items = p;
+    return 0;
 }
 
 /* Make the @len bytes at @s valid UTF-8 in place (bad bytes become '?',
@@ -453,9 +474,19 @@ static size_t clean(char *s, size_t len, size_t max)
     size_t i = 0, cut = 0;
 
     while (i < len) {
-        size_t n = utf8_seq(p + i, len - i);
-        size_t w = n ? n : 1;
+        size_t n, w, j;
 
+        /* A run of printable ASCII, most of any text, stays as it is: only
+         * where it may be cut is noted, the last boundary before max - 3. */
+        j = i + dg_jwrite_plain(s + i, (len < max ? len : max) - i);
+        if (j > i && max >= 3 && (j < max - 3 ? j : max - 3) > i)
+            cut = j < max - 3 ? j : max - 3;
+        if ((i = j) == len)
+            break;
+        /* '"' and '\\' are printable too; the rest is read one character at
+         * a time. */
+        n = dg_jwrite_utf8_seq(p + i, len - i);
+        w = n ? n : 1;
         if (i + w > max) {
             /* Back up to the last boundary that leaves room for "...". */
             memcpy(s + cut, "...", 3);
@@ -474,72 +505,86 @@ static size_t clean(char *s, size_t len, size_t max)
     return i;
 }
 
-/* The text @fmt makes, appended to @b. Nearly every warning and
- * annotation is literals and "%s": those are appended as they are, which
- * costs a tenth of vsnprintf's two passes; any other conversion goes
- * through it. */
-DG_VPRINTF(2)
-static int vformat(dg_buf_t *b, const char *fmt, va_list ap)
+/* What @fmt makes, cleaned and cut to @max bytes, in @r's pool: NULL when
+ * out of memory. Nearly every warning and annotation is literals and "%s"
+ * (a NULL argument adds nothing): those are measured, then copied into
+ * place; any other conversion goes through dg_buf_vprintf(). Only the
+ * first max + 4 bytes are kept: clean() cuts there all the same, reading
+ * at most the 4 bytes of one character past @max. */
+DG_VPRINTF(3)
+static char *clean_format(dg_response_t *r, size_t max, const char *fmt, va_list ap)
 {
-    const char *p, *pct;
-    int rc = 0;
+    const char *p, *pct, *arg;
+    size_t total = 0, keep, n;
+    char *s, *o;
+    va_list aq;
+    dg_buf_t b;
 
     for (p = fmt; (p = strchr(p, '%')) != NULL; p += 2)
         if (p[1] != 's')
-            return dg_buf_vprintf(b, fmt, ap);
-    for (p = fmt; !rc && *p; p = pct ? pct + 2 : p + strlen(p)) {
-        const char *arg;
-
-        pct = strchr(p, '%');
-        rc = dg_buf_append(b, p, pct ? (size_t)(pct - p) : strlen(p));
-        if (!rc && pct && (arg = va_arg(ap, const char *)) != NULL)
-            rc = dg_buf_puts(b, arg);
-    }
-    return rc;
-}
-
-/* What @fmt makes, cleaned and cut to @max bytes: malloced, or NULL when
- * out of memory. */
-DG_VPRINTF(2)
-static char *clean_format(size_t max, const char *fmt, va_list ap)
-{
-    dg_buf_t b;
-
-    dg_buf_init(&b, 0);
-    if (vformat(&b, fmt, ap) != 0) {
+            break;
+    if (p) {
+        dg_buf_init(&b, 0);
+        s = dg_buf_vprintf(&b, fmt, ap) == 0 ? pool_alloc(r, b.len + 1, 1) : NULL;
+        if (s) {
+            memcpy(s, b.data ? b.data : "", b.len + 1);
+            clean(s, b.len, max);
+        }
         dg_buf_free(&b);
-        return NULL;
+        return s;
     }
-    if (b.data)
-        clean(b.data, b.len, max);
-    return dg_buf_take(&b);
+    va_copy(aq, ap);
+    for (p = fmt; (pct = strchr(p, '%')) != NULL; p = pct + 2) {
+        total += (size_t)(pct - p);
+        if ((arg = va_arg(aq, const char *)) != NULL)
+            total += strlen(arg);
+    }
+    va_end(aq);
+    total += strlen(p);
+    keep = total < max + 4 ? total : max + 4;
+    if ((s = pool_alloc(r, keep + 1, 1)) == NULL)
+        return NULL;
+    /* The same walk, copying what is kept. */
+    for (o = s, p = fmt; o < s + keep; p = pct + 2) {
+        pct = strchr(p, '%');
+        n = pct ? (size_t)(pct - p) : strlen(p);
+        n = n < (size_t)(s + keep - o) ? n : (size_t)(s + keep - o);
+        memcpy(o, p, n);
+        o += n;
+        if (pct == NULL)
+            break;
+        if ((arg = va_arg(ap, const char *)) != NULL) {
+            n = strlen(arg);
+            n = n < (size_t)(s + keep - o) ? n : (size_t)(s + keep - o);
+            memcpy(o, arg, n);
+            o += n;
+        }
+    }
+    clean(s, keep, max);
+    return s;
 }
 
 int dg_response_warn(dg_response_t *r, const char *fmt, ...)
 {
     size_t total = 0;
-    char *w, **grown;
+    char *w;
     va_list ap;
 
+    /* Past the API server's limits a warning is dropped, not an error: the
+     * answer itself must still go out. */
+    if (r->nwarnings >= WARN_MAX_COUNT)
+        return 0;
     va_start(ap, fmt);
-    w = clean_format(WARN_MAX_LEN, fmt, ap);
+    w = clean_format(r, WARN_MAX_LEN, fmt, ap);
     va_end(ap);
     if (w == NULL)
         return DG_ENOMEM;
     for (size_t i = 0; i < r->nwarnings; i++)
         total += strlen(r->warnings[i]);
-    /* Past the API server's limits a warning is dropped, not an error: the
-     * answer itself must still go out. */
-    if (r->nwarnings >= WARN_MAX_COUNT || total + strlen(w) > WARN_MAX_TOTAL) {
-        free(w);
-        return 0;
-    }
-    grown = realloc(r->warnings, (r->nwarnings + 1) * sizeof *grown);
-    if (grown == NULL) {
-        free(w);
+    if (total + strlen(w) > WARN_MAX_TOTAL)
+        return 0; /* the text stays in the pool until the response goes */
+    if (grow(r, (void **)&r->warnings, r->nwarnings, sizeof *r->warnings) != 0)
         return DG_ENOMEM;
-    }
-    r->warnings = grown;
     r->warnings[r->nwarnings++] = w;
     return 0;
 }
@@ -550,8 +595,9 @@ static int is_alnum(char c)
 }
 
 /* A qualified name without prefix: the API server prepends the webhook's
- * name and "/" itself, so a key with a "/" would be rejected there. */
-static int valid_key(const char *k)
+ * name and "/" itself, so a key with a "/" would be rejected there.
+ * Returns its length, 0 when it is not one. */
+static size_t valid_key(const char *k)
 {
     size_t n = strlen(k);
 
@@ -560,37 +606,32 @@ static int valid_key(const char *k)
     for (size_t i = 1; i + 1 < n; i++)
         if (!is_alnum(k[i]) && k[i] != '-' && k[i] != '_' && k[i] != '.')
             return 0;
-    return 1;
+    return n;
 }
 
 int dg_response_annotate(dg_response_t *r, const char *key, const char *fmt, ...)
 {
-    dg_annotation_t *grown;
+    size_t klen = key ? valid_key(key) : 0;
     char *value, *k;
     va_list ap;
 
-    if (key == NULL || !valid_key(key))
+    if (klen == 0)
         return DG_EINVAL;
     va_start(ap, fmt);
-    value = clean_format(ANNOT_VALUE_MAX, fmt, ap);
+    value = clean_format(r, ANNOT_VALUE_MAX, fmt, ap);
     va_end(ap);
     if (value == NULL)
         return DG_ENOMEM;
     for (size_t i = 0; i < r->nannotations; i++) {
         if (strcmp(r->annotations[i].key, key) == 0) {
-            free(r->annotations[i].value);
-            r->annotations[i].value = value;
+            r->annotations[i].value = value; /* the old one stays in the pool */
             return 0;
         }
     }
-    k = strdup(key);
-    grown = k ? realloc(r->annotations, (r->nannotations + 1) * sizeof *grown) : NULL;
-    if (grown == NULL) {
-        free(k);
-        free(value);
+    if ((k = pool_alloc(r, klen + 1, 1)) == NULL ||
+        grow(r, (void **)&r->annotations, r->nannotations, sizeof *r->annotations) != 0)
         return DG_ENOMEM;
-    }
-    r->annotations = grown;
+    memcpy(k, key, klen + 1);
     r->annotations[r->nannotations].key = k;
     r->annotations[r->nannotations].value = value;
     r->nannotations++;
@@ -599,21 +640,19 @@ int dg_response_annotate(dg_response_t *r, const char *key, const char *fmt, ...
 
 /* ---- encoding ------------------------------------------------------------ */
 
+#define PUT_LIT(b, lit) dg_buf_append((b), (lit), sizeof(lit) - 1)
+
 /* @s as a JSON string, as jansson's compact dump writes one (so the answer
  * is byte for byte what it always was). A string that is not valid UTF-8
  * is written as its cleaned copy, so a bad byte never costs the answer. */
 static int put_str(dg_buf_t *b, const char *s)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    size_t len = strlen(s), i = 0, n = 1;
+    size_t len = strlen(s);
     char *copy;
-    int rc;
+    int rc = dg_jwrite_utf8n(b, s, len);
 
-    /* ASCII, most of an answer, needs no decoding. */
-    for (; i < len && n; i += n)
-        n = p[i] < 0x80 ? 1 : utf8_seq(p + i, len - i);
-    if (n)
-        return dg_jwrite_strn(b, s, len);
+    if (rc != DG_EINVAL)
+        return rc;
     if ((copy = strdup(s)) == NULL)
         return DG_ENOMEM;
     rc = dg_jwrite_strn(b, copy, clean(copy, len, len + 3));
@@ -621,29 +660,19 @@ static int put_str(dg_buf_t *b, const char *s)
     return rc;
 }
 
-/* "KEY":"VALUE" with @sep before it. */
-static int put_member(dg_buf_t *b, const char *sep, const char *key, const char *value)
-{
-    int rc = dg_buf_puts(b, sep);
-
-    if (!rc)
-        rc = put_str(b, key);
-    if (!rc)
-        rc = dg_buf_puts(b, ":");
-    return rc ? rc : put_str(b, value);
-}
-
 static int encode_status(dg_buf_t *b, const dg_response_t *r)
 {
-    int rc = dg_buf_puts(b, ",\"status\":{\"code\":");
+    int rc = PUT_LIT(b, ",\"status\":{\"code\":");
 
     if (!rc)
         rc = dg_jwrite_int(b, r->code ? r->code : 403);
     if (!rc)
-        rc = put_member(b, ",", "reason", r->reason ? r->reason : "Forbidden");
-    if (!rc && r->message)
-        rc = put_member(b, ",", "message", r->message);
-    return rc ? rc : dg_buf_puts(b, "}");
+        rc = PUT_LIT(b, ",\"reason\":");
+    if (!rc)
+        rc = put_str(b, r->reason ? r->reason : "Forbidden");
+    if (!rc && r->message && (rc = PUT_LIT(b, ",\"message\":")) == 0)
+        rc = put_str(b, r->message);
+    return rc ? rc : PUT_LIT(b, "}");
 }
 
 static int encode_lists(dg_buf_t *b, const dg_response_t *r)
@@ -651,18 +680,24 @@ static int encode_lists(dg_buf_t *b, const dg_response_t *r)
     int rc = 0;
 
     if (r->nwarnings)
-        rc = dg_buf_puts(b, ",\"warnings\":[");
+        rc = PUT_LIT(b, ",\"warnings\":[");
     for (size_t i = 0; i < r->nwarnings && !rc; i++)
-        if ((rc = dg_buf_puts(b, i ? "," : "")) == 0)
+        if ((rc = i ? PUT_LIT(b, ",") : 0) == 0)
             rc = put_str(b, r->warnings[i]);
     if (!rc && r->nwarnings)
-        rc = dg_buf_puts(b, "]");
+        rc = PUT_LIT(b, "]");
     if (!rc && r->nannotations)
-        rc = dg_buf_puts(b, ",\"auditAnnotations\":{");
-    for (size_t i = 0; i < r->nannotations && !rc; i++)
-        rc = put_member(b, i ? "," : "", r->annotations[i].key, r->annotations[i].value);
+        rc = PUT_LIT(b, ",\"auditAnnotations\":{");
+    for (size_t i = 0; i < r->nannotations && !rc; i++) {
+        if ((rc = i ? PUT_LIT(b, ",") : 0) == 0)
+            rc = put_str(b, r->annotations[i].key);
+        if (!rc)
+            rc = PUT_LIT(b, ":");
+        if (!rc)
+            rc = put_str(b, r->annotations[i].value);
+    }
     if (!rc && r->nannotations)
-        rc = dg_buf_puts(b, "}");
+        rc = PUT_LIT(b, "}");
     return rc;
 }
 
@@ -672,19 +707,21 @@ static int encode_lists(dg_buf_t *b, const dg_response_t *r)
 int dg_review_encode_to(dg_buf_t *b, const char *api_version, const char *uid,
                         const dg_response_t *r)
 {
-    int rc = put_member(b, "{", "apiVersion", api_version ? api_version : API_V1);
+    int rc = PUT_LIT(b, "{\"apiVersion\":");
 
     if (!rc)
-        rc = put_member(b, ",", "kind", "AdmissionReview");
+        rc = put_str(b, api_version ? api_version : API_V1);
     if (!rc)
-        rc = put_member(b, ",\"response\":{", "uid", uid ? uid : "");
+        rc = PUT_LIT(b, ",\"kind\":\"AdmissionReview\",\"response\":{\"uid\":");
     if (!rc)
-        rc = dg_buf_puts(b, r->allowed ? ",\"allowed\":true" : ",\"allowed\":false");
+        rc = put_str(b, uid ? uid : "");
+    if (!rc)
+        rc = r->allowed ? PUT_LIT(b, ",\"allowed\":true") : PUT_LIT(b, ",\"allowed\":false");
     if (!rc && !r->allowed)
         rc = encode_status(b, r);
     if (!rc)
         rc = encode_lists(b, r);
-    return rc ? rc : dg_buf_puts(b, "}}");
+    return rc ? rc : PUT_LIT(b, "}}");
 }
 
 char *dg_review_encode(const char *api_version, const char *uid, const dg_response_t *r)

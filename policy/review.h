@@ -95,19 +95,25 @@ dg_review_t *dg_review_build(const dg_review_req_t *req, dg_err_t *err);
 
 /* The gate's answer, before encoding. */
 typedef struct dg_annotation {
-    char *key;   /* malloced: a valid single-segment qualified name, <= 63 chars */
-    char *value; /* malloced */
+    char *key;   /* a valid single-segment qualified name, <= 63 chars */
+    char *value;
 } dg_annotation_t;
+
+struct dg_response_pool; /* private to policy/review.c */
 
 typedef struct dg_response {
     bool allowed;
     int code;            /* HTTP-style status for a refusal (403, 503); 0 when allowed */
     char *reason;        /* NULL or malloced: status.reason ("Forbidden") */
     char *message;       /* NULL or malloced: status.message */
-    char **warnings;     /* malloced array of malloced strings, each <= 120 chars */
+    char **warnings;     /* each <= 120 chars */
     size_t nwarnings;
-    dg_annotation_t *annotations; /* malloced array, in insertion order */
+    dg_annotation_t *annotations; /* in insertion order */
     size_t nannotations;
+    struct dg_response_pool *pool; /* where the warnings and annotations live,
+                                    * arrays and strings: dg_response_warn()
+                                    * and dg_response_annotate() alone add to
+                                    * them; dg_response_free() frees them */
 } dg_response_t;
 
 void dg_response_init(dg_response_t *r);

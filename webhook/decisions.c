@@ -12,6 +12,7 @@
 typedef struct record {
     char *text; /* malloced compact JSON object */
     size_t len;
+    size_t size; /* bytes allocated at @text */
 } record_t;
 
 struct dg_decisions {
@@ -19,6 +20,7 @@ struct dg_decisions {
     record_t items[DG_DECISIONS_KEPT];
     size_t next;
     unsigned long total;
+    record_t spare; /* the last one dropped: the next record's bytes */
 };
 
 dg_decisions_t *dg_decisions_new(void)
@@ -38,22 +40,47 @@ void dg_decisions_free(dg_decisions_t **dp)
         return;
     for (size_t i = 0; i < DG_DECISIONS_KEPT; i++)
         free(d->items[i].text);
+    free(d->spare.text);
     pthread_mutex_destroy(&d->mu);
     free(d);
     *dp = NULL;
 }
 
-void dg_decisions_push(dg_decisions_t *d, char *text, size_t len)
+void dg_decisions_push(dg_decisions_t *d, dg_buf_t *rec)
 {
-    char *old;
+    record_t r = {rec->data, rec->len, rec->size}, old;
+    char *drop = NULL;
 
+    dg_buf_init(rec, 0);
+    if (r.text == NULL)
+        return;
     pthread_mutex_lock(&d->mu);
-    old = d->items[d->next].text;
-    d->items[d->next] = (record_t){text, len};
+    old = d->items[d->next];
+    d->items[d->next] = r;
     d->next = (d->next + 1) % DG_DECISIONS_KEPT;
     d->total++;
+    if (d->spare.text == NULL)
+        d->spare = old;
+    else
+        drop = old.text;
     pthread_mutex_unlock(&d->mu);
-    free(old);
+    free(drop);
+}
+
+void dg_decisions_reuse(dg_decisions_t *d, dg_buf_t *rec)
+{
+    record_t r;
+
+    dg_buf_init(rec, 0);
+    pthread_mutex_lock(&d->mu);
+    r = d->spare;
+    d->spare = (record_t){0};
+    pthread_mutex_unlock(&d->mu);
+    if (r.text) {
+        rec->data = r.text;
+        rec->size = r.size;
+        rec->data[0] = '\0';
+    }
 }
 
 /* The texts are copied under the lock: a push only waits for a copy of

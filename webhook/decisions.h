@@ -17,9 +17,15 @@ typedef struct dg_decisions dg_decisions_t;
 dg_decisions_t *dg_decisions_new(void);
 void dg_decisions_free(dg_decisions_t **d);
 
-/** Keep the record @text (malloced compact JSON object of @len bytes;
- *  taken, freed in time), dropping the oldest past the bound. */
-void dg_decisions_push(dg_decisions_t *d, char *text, size_t len);
+/** Keep the record written in @rec (a compact JSON object; its bytes are
+ *  taken and @rec left empty), dropping the oldest past the bound: the
+ *  bytes of the one dropped are kept for dg_decisions_reuse(). */
+void dg_decisions_push(dg_decisions_t *d, dg_buf_t *rec);
+
+/** Start @rec, as dg_buf_init(@rec, 0) does, but on the bytes of the record
+ *  the ring last dropped when it has them: a busy gate writes each record
+ *  into the allocation of one that went, not into a new 4 KiB. */
+void dg_decisions_reuse(dg_decisions_t *d, dg_buf_t *rec);
 
 /** Append {"decisions": [oldest..newest], "total": N, "kept": 256} and a
  *  newline to @out, one record a line. Returns 0, or DG_ENOMEM /

@@ -71,6 +71,10 @@ START_TEST(test_buf_printf_like_snprintf)
     SAME("%zu items, 100%% done, %c%c", (size_t)SIZE_MAX, 'o', 'k');
     SAME("trailing %s", "text%");
     SAME("%02d:%04d %.1f %x %-5s|%.*s", 7, 42, 2.25, 255u, "ab", 2, "xyz");
+    /* Simple conversions first, then one that is not: all through vsnprintf. */
+    SAME("%s then %x and %s", "a", 255u, "b");
+    SAME("%d%%%s %5s %c", 1, "x", "y", 'z');
+    SAME("%s%s%s%ld%.3s", "a", "b", "c", 7L, "defg");
 }
 END_TEST
 
@@ -106,6 +110,13 @@ START_TEST(test_buf_printf_cap)
     ck_assert_str_eq(b.data, "abc");
     ck_assert_int_eq(dg_buf_printf(&b, "%s%d", "de", 123), 0);
     ck_assert_str_eq(b.data, "abcde123");
+    dg_buf_free(&b);
+    /* Given way to vsnprintf after appending: what was there stays. */
+    dg_buf_init(&b, 0);
+    ck_assert_int_eq(dg_buf_puts(&b, "abc"), 0);
+    ck_assert_int_eq(dg_buf_printf(&b, "%s-%x-%s", "de", 255u, "f"), 0);
+    ck_assert_str_eq(b.data, "abcde-ff-f");
+    ck_assert_uint_eq(b.len, 10);
     dg_buf_free(&b);
 }
 END_TEST

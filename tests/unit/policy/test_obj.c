@@ -138,6 +138,19 @@ START_TEST(test_short)
 
     ck_assert_str_eq(dg_objid_short(&hpa, buf, sizeof buf), "hpa/web");
     ck_assert_str_eq(dg_objid_short(&w, buf, sizeof buf), "widget/w");
+    /* Cut as snprintf cuts "%s/%s", at every size. */
+    for (size_t size = 0; size < 12; size++) {
+        char want[16], got[16];
+
+        memset(got, '#', sizeof got);
+        snprintf(want, sizeof want, "%s", "hpa/web");
+        if (size)
+            want[size - 1 < 7 ? size - 1 : 7] = '\0';
+        ck_assert_ptr_eq(dg_objid_short(&hpa, got, size), got);
+        if (size)
+            ck_assert_str_eq(got, want);
+        ck_assert_int_eq(got[size < 9 ? size : 9], '#'); /* nothing past it */
+    }
     ck_assert_str_eq(dg_obj_group_of("apps/v1", buf, sizeof buf), "apps");
     ck_assert_str_eq(dg_obj_group_of("v1", buf, sizeof buf), "");
 }

@@ -584,6 +584,163 @@ START_TEST(test_annotation_values)
 }
 END_TEST
 
+
+/* ---- cleaning, against the way it always was ----------------------------- */
+
+/* The cleaning of warnings and annotations as review.c first wrote it, a
+ * character at a time over the whole formatted text: the reference. */
+static size_t ref_seq(const unsigned char *s, size_t avail)
+{
+    size_t n;
+    unsigned cp;
+
+    if (s[0] < 0x80)
+        return 1;
+    if (s[0] >= 0xc2 && s[0] <= 0xdf)
+        n = 2, cp = s[0] & 0x1f;
+    else if (s[0] >= 0xe0 && s[0] <= 0xef)
+        n = 3, cp = s[0] & 0x0f;
+    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+        n = 4, cp = s[0] & 0x07;
+    else
+        return 0;
+    if (n > avail)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n;
+}
+
+static size_t ref_clean(char *s, size_t len, size_t max)
+{
+    unsigned char *p = (unsigned char *)s;
+    size_t i = 0, cut = 0;
+
+    while (i < len) {
+        size_t n = ref_seq(p + i, len - i);
+        size_t w = n ? n : 1;
+
+        if (i + w > max) {
+            memcpy(s + cut, "...", 3);
+            i = cut + 3;
+            break;
+        }
+        if (n == 0)
+            p[i] = '?';
+        else if (n == 1 && (p[i] < 0x20 || p[i] == 0x7f))
+            p[i] = ' ';
+        i += w;
+        if (i + 3 <= max)
+            cut = i;
+    }
+    s[i] = '\0';
+    return i;
+}
+
+/* What texts are made of: plain runs, controls, DEL, quotes, characters
+ * of 2 to 4 bytes, and bytes that are not UTF-8 (stray continuations,
+ * overlong forms, surrogates, cut sequences). */
+static const char *const bits[] = {
+    "abcdefgh", "x", "\"", "\\", "\t", "\n", "\x01", "\x7f", "\xc3\xa9", "\xe2\x82\xac",
+    "\xf0\x9f\x98\x80", "\xff", "\x80", "\xc0\xaf", "\xed\xa0\x80", "\xe2\x82", "\xf4\x90\x80\x80",
+};
+
+static size_t random_text(char *s, size_t want)
+{
+    size_t len = 0;
+
+    while (len < want) {
+        const char *b = rand() % 3 ? "abcdefgh" : bits[rand() % (int)(sizeof bits / sizeof bits[0])];
+
+        memcpy(s + len, b, strlen(b));
+        len += strlen(b);
+    }
+    s[len] = '\0';
+    return len;
+}
+
+/* Warnings (120 bytes) and annotations (1024), of one "%s", of literal
+ * text around two, and with a NULL argument (nothing), at every length
+ * around the limits and past them: as the reference cleans the whole
+ * text. The answer writes each as JSON that jansson reads back to it. */
+START_TEST(test_clean_as_always)
+{
+    static char text[4200], other[4200], want[8500];
+    const char *volatile none = NULL; /* a NULL argument adds nothing */
+    dg_response_t r;
+
+    srand(14);
+    for (int k = 0; k < 4000; k++) {
+        size_t len = random_text(text, k < 1400 ? (size_t)k : (size_t)(rand() % 4000));
+        size_t olen = random_text(other, (size_t)(rand() % 200));
+        const char *v;
+        char *out;
+        json_t *tree;
+
+        dg_response_init(&r);
+        ck_assert_int_eq(dg_response_warn(&r, "%s", text), 0);
+        ck_assert_int_eq(dg_response_annotate(&r, "a", "%s", text), 0);
+        ck_assert_int_eq(dg_response_annotate(&r, "b", "<%s|%s>%s", other, text, none), 0);
+        memcpy(want, text, len + 1);
+        ref_clean(want, len, 120);
+        ck_assert_str_eq(r.warnings[0], want);
+        memcpy(want, text, len + 1);
+        ref_clean(want, len, 1024);
+        ck_assert_str_eq(r.annotations[0].value, want);
+        snprintf(want, sizeof want, "<%s|%s>", other, text);
+        ref_clean(want, olen + len + 3, 1024);
+        ck_assert_str_eq(r.annotations[1].value, want);
+        out = dg_review_encode("admission.k8s.io/v1", "u", &r);
+        tree = dg_test_json(out);
+        v = json_string_value(json_array_get(
+            json_object_get(json_object_get(tree, "response"), "warnings"), 0));
+        ck_assert_str_eq(v, r.warnings[0]);
+        json_decref(tree);
+        free(out);
+        dg_response_free(&r);
+    }
+}
+END_TEST
+
+/* A response's texts are kept in blocks of its own: many of them, large
+ * and small, replaced and dropped, all read back as written. */
+START_TEST(test_response_pool)
+{
+    char big[3001], want[64];
+    dg_response_t r;
+
+    memset(big, 'b', 3000);
+    big[3000] = '\0';
+    dg_response_init(&r);
+    for (int k = 0; k < 40; k++) {
+        char key[16];
+
+        snprintf(key, sizeof key, "k%d", k);
+        ck_assert_int_eq(dg_response_annotate(&r, key, "value %d", k), 0);
+        ck_assert_int_eq(dg_response_annotate(&r, "big", "%s", big), 0); /* replaced each time */
+        ck_assert_int_eq(dg_response_warn(&r, "w%s", k % 2 ? big : "x"), 0);
+    }
+    ck_assert_uint_eq(r.nannotations, 41);
+    ck_assert_uint_eq(r.nwarnings, 16);
+    for (int k = 0; k < 40; k++) {
+        snprintf(want, sizeof want, "value %d", k);
+        ck_assert_str_eq(r.annotations[k < 1 ? 0 : k + 1].value, want);
+    }
+    ck_assert_str_eq(r.annotations[1].key, "big");
+    ck_assert_uint_eq(strlen(r.annotations[1].value), 1024);
+    ck_assert_str_eq(r.warnings[0], "wx");
+    ck_assert_uint_eq(strlen(r.warnings[1]), 120);
+    dg_response_free(&r);
+    ck_assert_ptr_null(r.pool);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("policy/review");
@@ -598,6 +755,8 @@ int main(void)
     tcase_add_test(tc, test_fields);
     tcase_add_test(tc, test_encode_order);
     tcase_add_test(tc, test_encode_matches_jansson);
+    tcase_add_test(tc, test_clean_as_always);
+    tcase_add_test(tc, test_response_pool);
     tcase_add_loop_test(tc, test_encode, 0, sizeof enc / sizeof enc[0]);
     tcase_add_test(tc, test_warn_limits);
     tcase_add_test(tc, test_response_formats);

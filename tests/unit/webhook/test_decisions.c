@@ -11,12 +11,17 @@
 #include "log.h"
 #include "support.h"
 
+/* As the gate pushes one: written into the bytes of one dropped. */
 static void push(dg_decisions_t *d, int i)
 {
-    char text[64];
-    int n = snprintf(text, sizeof text, "{\"uid\":\"u%d\",\"n\":%d}", i, i);
+    dg_buf_t b;
 
-    dg_decisions_push(d, strndup(text, (size_t)n), (size_t)n);
+    dg_decisions_reuse(d, &b);
+    ck_assert_uint_eq(b.len, 0);
+    ck_assert(b.data == NULL || b.data[0] == '\0');
+    ck_assert_int_eq(dg_buf_printf(&b, "{\"uid\":\"u%d\",\"n\":%d}", i, i), 0);
+    dg_decisions_push(d, &b);
+    ck_assert_ptr_null(b.data); /* taken */
 }
 
 static json_t *written(dg_decisions_t *d)
@@ -57,6 +62,44 @@ START_TEST(test_ring)
     json_decref(j);
     dg_decisions_free(&d);
     ck_assert_ptr_null(d);
+}
+END_TEST
+
+/* Once the ring is full, each record it drops is the next one's bytes: one
+ * spare, and no more (a second one dropped is freed). */
+START_TEST(test_reuse)
+{
+    dg_decisions_t *d = dg_decisions_new();
+    dg_buf_t b, c;
+    char *bytes;
+    json_t *j;
+
+    dg_decisions_reuse(d, &b);
+    ck_assert_ptr_null(b.data); /* nothing dropped yet */
+    for (int i = 0; i < DG_DECISIONS_KEPT + 2; i++) {
+        ck_assert_int_eq(dg_buf_printf(&b, "{\"n\":%d,\"pad\":\"%0300d\"}", i, 0), 0);
+        dg_decisions_push(d, &b);
+    }
+    dg_decisions_reuse(d, &b);
+    ck_assert_ptr_nonnull(b.data);
+    ck_assert_uint_eq(b.len, 0);
+    ck_assert_str_eq(b.data, "");
+    ck_assert_uint_ge(b.size, 300);
+    bytes = b.data;
+    dg_decisions_reuse(d, &c);
+    ck_assert_ptr_null(c.data); /* one spare */
+    ck_assert_int_eq(dg_buf_puts(&b, "{\"n\":-1}"), 0);
+    dg_decisions_push(d, &b);
+    dg_decisions_reuse(d, &c);
+    ck_assert_ptr_nonnull(c.data);
+    ck_assert_ptr_ne(c.data, bytes); /* the one just dropped, not the one just kept */
+    dg_buf_free(&c);
+    c = (dg_buf_t){0};
+    dg_decisions_push(d, &c); /* nothing written: nothing kept */
+    j = written(d);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "total")), DG_DECISIONS_KEPT + 3);
+    json_decref(j);
+    dg_decisions_free(&d);
 }
 END_TEST
 
@@ -128,6 +171,7 @@ int main(void)
     TCase *tc = tcase_create("core");
 
     tcase_add_loop_test(tc, test_ring, 0, sizeof pushes / sizeof pushes[0]);
+    tcase_add_test(tc, test_reuse);
     tcase_add_loop_test(tc, test_log_text, 0, sizeof fields / sizeof fields[0]);
     tcase_add_test(tc, test_log_enabled);
     suite_add_tcase(s, tc);
