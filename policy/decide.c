@@ -74,6 +74,7 @@ typedef struct judge {
     bool deleting;       /* a DELETE: every governed value goes */
     const dg_jnode_t *body; /* whose metadata speaks for the request: the
                           * new object, or the stored one for a DELETE */
+    const dg_jnode_t *annotations; /* body's metadata.annotations, or NULL */
     bool scale;          /* the scale subresource: only spec.replicas */
     dg_val_t live;       /* the object as judged (a workload for scale) */
     dg_val_t old;        /* the old object as judged; absent if none */
@@ -96,8 +97,7 @@ static void judge_drop_objects(judge_t *j)
 /* Annotation @key of the request's object, if it is a string. */
 static const char *annotation(const judge_t *j, const char *key)
 {
-    const dg_jnode_t *a = dg_jread_get(dg_jread_get(dg_jread_get(j->body, "metadata"),
-                                                    "annotations"), key);
+    const dg_jnode_t *a = dg_jread_get(j->annotations, key);
 
     return a && a->type == DG_JSTRING ? a->v.s : NULL;
 }
@@ -981,6 +981,7 @@ int dg_decide(const dg_review_t *rv, const dg_baselines_t *bases, const dg_polic
                                          dg_policy_name(pol));
     }
     j.body = rv->object ? rv->object : rv->old_object;
+    j.annotations = dg_jread_get(dg_jread_get(j.body, "metadata"), "annotations");
     rc = env->synced ? judge_owned(&j, bases, err) : unsynced(&j);
     if (rc == DG_ENOMEM)
         dg_err_set(err, DG_ENOMEM, "out of memory judging %s", j.shortid);

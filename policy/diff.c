@@ -66,10 +66,16 @@ static bool equal_objects(dg_val_t a, dg_val_t b, bool quantities)
     return true;
 }
 
+static bool is_number(dg_jtype_t t)
+{
+    return t == DG_JINT || t == DG_JREAL;
+}
+
 static bool equal(dg_val_t a, dg_val_t b, bool quantities)
 {
+    dg_jtype_t ta = dg_val_type(a), tb = dg_val_type(b);
     const char *s, *t;
-    size_t n, m;
+    size_t n = 0, m = 0;
     long long i, k;
     double x, y;
 
@@ -78,11 +84,14 @@ static bool equal(dg_val_t a, dg_val_t b, bool quantities)
     if (quantities && dg_norm_quantity_equal(a, b))
         return true;
     /* Numbers by value: two integers exactly, else as doubles (6 == 6.0). */
-    if (dg_val_number(a, &x) && dg_val_number(b, &y))
-        return dg_val_int(a, &i) && dg_val_int(b, &k) ? i == k : x == y;
-    if (dg_val_type(a) != dg_val_type(b))
+    if (is_number(ta) && is_number(tb)) {
+        if (ta == DG_JINT && tb == DG_JINT)
+            return dg_val_int(a, &i) && dg_val_int(b, &k) && i == k;
+        return dg_val_number(a, &x) && dg_val_number(b, &y) && x == y;
+    }
+    if (ta != tb)
         return false;
-    switch (dg_val_type(a)) {
+    switch (ta) {
     case DG_JOBJECT:
         return equal_objects(a, b, quantities);
     case DG_JARRAY:

@@ -1168,9 +1168,14 @@ const dg_jnode_t *dg_jread_get(const dg_jnode_t *obj, const char *key)
     if (obj == NULL || obj->type != DG_JOBJECT)
         return NULL;
     n = strlen(key);
-    for (uint32_t i = 0; i < obj->n; i++)
-        if (obj->v.kids[i].keylen == n && memcmp(obj->v.kids[i].key, key, n) == 0)
-            return &obj->v.kids[i];
+    /* The first byte first: most members differ there, and a call to
+     * memcmp costs more than the keys it compares. */
+    for (uint32_t i = 0; i < obj->n; i++) {
+        const dg_jnode_t *k = &obj->v.kids[i];
+
+        if (k->keylen == n && k->key[0] == key[0] && memcmp(k->key, key, n) == 0)
+            return k;
+    }
     return NULL;
 }
 

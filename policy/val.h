@@ -37,28 +37,89 @@ static inline bool dg_val_absent(dg_val_t v)
     return v.j == NULL && v.n == NULL;
 }
 
+/* The readers are inline: the diff asks them several times for every
+ * step of every path it walks. */
+
 /** @v's type; DG_JNULL when @v is absent (test dg_val_absent() first
  *  where absent and null differ). */
-dg_jtype_t dg_val_type(dg_val_t v);
+static inline dg_jtype_t dg_val_type(dg_val_t v)
+{
+    static const dg_jtype_t of[] = {[JSON_OBJECT] = DG_JOBJECT, [JSON_ARRAY] = DG_JARRAY,
+                                    [JSON_STRING] = DG_JSTRING, [JSON_INTEGER] = DG_JINT,
+                                    [JSON_REAL] = DG_JREAL,     [JSON_TRUE] = DG_JTRUE,
+                                    [JSON_FALSE] = DG_JFALSE,   [JSON_NULL] = DG_JNULL};
+
+    return v.n ? v.n->type : v.j ? of[json_typeof(v.j)] : DG_JNULL;
+}
 
 /** Member @key of object @obj; absent when @obj is not an object or has
  *  no such member. */
-dg_val_t dg_val_get(dg_val_t obj, const char *key);
+static inline dg_val_t dg_val_get(dg_val_t obj, const char *key)
+{
+    if (obj.n)
+        return dg_val_node(dg_jread_get(obj.n, key));
+    return dg_val_json(obj.j ? json_object_get(obj.j, key) : NULL);
+}
 
 /** Elements of an array, members of an object; 0 for anything else. */
-size_t dg_val_size(dg_val_t v);
+static inline size_t dg_val_size(dg_val_t v)
+{
+    if (v.n)
+        return v.n->type == DG_JARRAY || v.n->type == DG_JOBJECT ? v.n->n : 0;
+    if (json_is_array(v.j))
+        return json_array_size(v.j);
+    return json_is_object(v.j) ? json_object_size(v.j) : 0;
+}
 
 /** Element @i of array @arr; absent when out of range or not an array. */
-dg_val_t dg_val_at(dg_val_t arr, size_t i);
+static inline dg_val_t dg_val_at(dg_val_t arr, size_t i)
+{
+    if (arr.n)
+        return dg_val_node(arr.n->type == DG_JARRAY && i < arr.n->n ? &arr.n->v.kids[i] : NULL);
+    return dg_val_json(json_array_get(arr.j, i));
+}
 
 /** A string's bytes and length; NULL (and *@len untouched) otherwise. */
-const char *dg_val_str(dg_val_t v, size_t *len);
+static inline const char *dg_val_str(dg_val_t v, size_t *len)
+{
+    if (v.n && v.n->type == DG_JSTRING) {
+        *len = v.n->n;
+        return v.n->v.s;
+    }
+    if (json_is_string(v.j)) {
+        *len = json_string_length(v.j);
+        return json_string_value(v.j);
+    }
+    return NULL;
+}
 
 /** An integer's value: true only for DG_JINT. */
-bool dg_val_int(dg_val_t v, long long *out);
+static inline bool dg_val_int(dg_val_t v, long long *out)
+{
+    if (v.n && v.n->type == DG_JINT)
+        *out = v.n->v.i;
+    else if (json_is_integer(v.j))
+        *out = json_integer_value(v.j);
+    else
+        return false;
+    return true;
+}
 
 /** A number's value (an integer converted): true for DG_JINT, DG_JREAL. */
-bool dg_val_number(dg_val_t v, double *out);
+static inline bool dg_val_number(dg_val_t v, double *out)
+{
+    long long i;
+
+    if (dg_val_int(v, &i))
+        *out = (double)i;
+    else if (v.n && v.n->type == DG_JREAL)
+        *out = v.n->v.d;
+    else if (json_is_real(v.j))
+        *out = json_real_value(v.j);
+    else
+        return false;
+    return true;
+}
 
 /* The members of an object in document (insertion) order. */
 typedef struct dg_val_iter {
