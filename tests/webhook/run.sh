@@ -609,7 +609,10 @@ for round in 1 2 3; do
             >"$tmp/busy.$i" 2>/dev/null &
         busy+=($!)
     done
-    sleep 1
+    # Under load means answers flowing: wait for the first (a loaded
+    # machine is slow to shake hands), then let them run on a while.
+    for _ in $(seq 100); do grep -qs 200 "$tmp"/busy.[0-9]* && break; sleep 0.1; done
+    sleep 0.5
     stopped "$pid" "SIGTERM under load, round $round"
     kill "${busy[@]}" 2>/dev/null
     wait "${busy[@]}" 2>/dev/null
