@@ -182,6 +182,20 @@ int dg_buf_printf(dg_buf_t *b, const char *fmt, ...)
     return rc;
 }
 
+int dg_buf_catv(dg_buf_t *b, const char *const *parts, size_t n)
+{
+    size_t start = b->len;
+    int rc = 0;
+
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = dg_buf_puts(b, parts[i] ? parts[i] : "(null)");
+    if (rc && b->data) { /* all or nothing, as dg_buf_vprintf() */
+        b->len = start;
+        b->data[start] = '\0';
+    }
+    return rc;
+}
+
 char *dg_buf_take(dg_buf_t *b)
 {
     char *p = b->data;

@@ -61,6 +61,19 @@ DG_MUST_CHECK static inline int dg_buf_puts(dg_buf_t *b, const char *s)
 DG_MUST_CHECK int dg_buf_printf(dg_buf_t *b, const char *fmt, ...) DG_PRINTF(2, 3);
 DG_MUST_CHECK int dg_buf_vprintf(dg_buf_t *b, const char *fmt, va_list ap) DG_VPRINTF(2);
 
+/** Append the @n NUL-terminated strings at @parts, one after another, as
+ *  dg_buf_printf() with "%s" for each would (a NULL part reads "(null)",
+ *  as glibc prints it), without a format to read: the judged request's
+ *  messages and annotations are put together from pieces. All or nothing;
+ *  same returns as dg_buf_append(). Called through dg_buf_cat(). */
+DG_MUST_CHECK int dg_buf_catv(dg_buf_t *b, const char *const *parts, size_t n);
+
+/** dg_buf_cat(b, "driftgate: ", id, " ", path): the strings after @b, counted
+ *  by the compiler, given to dg_buf_catv(). */
+#define dg_buf_cat(b, ...)                                                                     \
+    dg_buf_catv((b), (const char *const[]){__VA_ARGS__},                                       \
+                sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
+
 /** snprintf(@out, @size, "%s%s%s", @a, @sep, @b) without printf: identities
  *  ("hpa/web", "ns/release") are joined on every request. Returns @out. */
 char *dg_strjoin(char *out, size_t size, const char *a, const char *sep, const char *b);

@@ -113,18 +113,21 @@ static dg_response_t *resp(judge_t *j)
  * as "(none)"; cut at VALUE_SHOW_MAX. */
 static void show(const json_t *v, char *buf, size_t size)
 {
-    char *dump = NULL, digits[24];
+    char *dump = NULL;
     const char *text = "?";
     dg_buf_t scalar;
     size_t n;
 
+    /* The common case, written in place: at most 20 digits, never cut. */
+    if (json_is_integer(v) && size > VALUE_SHOW_MAX) {
+        dg_norm_scalar_text(dg_val_json(v), buf, size);
+        return;
+    }
     dg_buf_init(&scalar, 0);
     if (v == NULL)
         text = "(none)";
     else if (json_is_string(v))
         text = json_string_value(v);
-    else if (json_is_integer(v)) /* the common case, without a buffer */
-        text = dg_norm_scalar_text(dg_val_json(v), digits, sizeof digits);
     else if (json_is_object(v) || json_is_array(v))
         text = (dump = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS)) ? dump : "?";
     else if (dg_jwrite_value(&scalar, v, 0) == 0) /* json_dumps' text, a tenth of its cost */
@@ -194,30 +197,28 @@ static int list_variances(dg_buf_t *b, const dg_variances_t *v, int mode)
         if (b->len > ANNOT_LIST_MAX)
             return dg_buf_printf(b, " (+%zu more)", v->n - i);
         if (x->type == DG_VAR_MISSING) {
-            rc = dg_buf_printf(b, "%s(object): rendered -> deleted", b->len ? "; " : "");
+            rc = dg_buf_cat(b, b->len ? "; " : "", "(object): rendered -> deleted");
             continue;
         }
         /* mode 0: desired -> requested; mode 1: previous live -> desired. */
         show_pair(mode == 0 ? x->desired : x->live, mode == 0 ? x->live : x->desired, from, to,
                   sizeof from);
-        rc = dg_buf_printf(b, "%s%s: %s -> %s", b->len ? "; " : "", x->path, from, to);
+        rc = dg_buf_cat(b, b->len ? "; " : "", x->path, ": ", from, " -> ", to);
     }
     return rc;
 }
 
-static int annotate_list(judge_t *j, const char *key, const dg_variances_t *v, int mode)
+/* Annotation @key: the list of @v, written in @text (emptied first). */
+static int annotate_list(judge_t *j, dg_buf_t *text, const char *key, const dg_variances_t *v,
+                         int mode)
 {
-    dg_buf_t b;
     int rc;
 
     if (v->n == 0)
         return 0;
-    dg_buf_init(&b, 0);
-    rc = list_variances(&b, v, mode);
-    if (!rc)
-        rc = dg_response_annotate(resp(j), key, "%s", b.data ? b.data : "");
-    dg_buf_free(&b);
-    return rc;
+    dg_buf_reset(text);
+    rc = list_variances(text, v, mode);
+    return rc ? rc : dg_response_annotate_str(resp(j), key, text->data ? text->data : "");
 }
 
 static int add_rules(dg_buf_t *b, const dg_variances_t *v)
@@ -239,37 +240,38 @@ static int add_rules(dg_buf_t *b, const dg_variances_t *v)
             p = c ? c + 1 : NULL;
         }
         if (!seen && n)
-            rc = dg_buf_printf(b, "%s%s", b->len ? "," : "", r);
+            rc = dg_buf_cat(b, b->len ? "," : "", r);
     }
     return rc;
 }
 
-/* decision, release, rule, variances, reconciled, preexisting. */
+/* decision, release, rule, variances, reconciled, preexisting; the texts
+ * put together in one buffer in turn. */
 static int annotate_judged(judge_t *j)
 {
     dg_decision_t *d = j->out;
-    dg_buf_t rules;
+    dg_buf_t text;
     int rc;
 
-    rc = dg_response_annotate(resp(j), "decision", "%s", dg_verdict_name(d->verdict));
+    rc = dg_response_annotate_str(resp(j), "decision", dg_verdict_name(d->verdict));
     if (!rc)
-        rc = dg_response_annotate(resp(j), "release", "%s", j->relname);
-    dg_buf_init(&rules, 0);
+        rc = dg_response_annotate_str(resp(j), "release", j->relname);
+    dg_buf_init(&text, 0);
     if (!rc)
-        rc = add_rules(&rules, &d->introduced);
+        rc = add_rules(&text, &d->introduced);
     if (!rc)
-        rc = add_rules(&rules, &d->reconciled);
+        rc = add_rules(&text, &d->reconciled);
     if (!rc)
-        rc = add_rules(&rules, &d->preexisting);
-    if (!rc && rules.len)
-        rc = dg_response_annotate(resp(j), "rule", "%s", rules.data);
-    dg_buf_free(&rules);
+        rc = add_rules(&text, &d->preexisting);
+    if (!rc && text.len)
+        rc = dg_response_annotate_str(resp(j), "rule", text.data);
     if (!rc)
-        rc = annotate_list(j, "variances", &d->introduced, 0);
+        rc = annotate_list(j, &text, "variances", &d->introduced, 0);
     if (!rc)
-        rc = annotate_list(j, "reconciled", &d->reconciled, 1);
+        rc = annotate_list(j, &text, "reconciled", &d->reconciled, 1);
     if (!rc)
-        rc = annotate_list(j, "preexisting", &d->preexisting, 0);
+        rc = annotate_list(j, &text, "preexisting", &d->preexisting, 0);
+    dg_buf_free(&text);
     return rc;
 }
 
@@ -279,22 +281,28 @@ static int warn_each(judge_t *j, const dg_variances_t *v, dg_action_t min_action
                      dg_action_t max_action, const char *verb, const char *noun)
 {
     char want[VALUE_SHOW_MAX + 8], got[VALUE_SHOW_MAX + 8];
+    dg_buf_t text;
     int rc = 0;
 
+    dg_buf_init(&text, 0);
     for (size_t i = 0; i < v->n && !rc; i++) {
         const dg_variance_t *x = &v->items[i];
 
         if (x->action < min_action || x->action > max_action)
             continue;
+        dg_buf_reset(&text);
         if (x->type == DG_VAR_MISSING) {
-            rc = dg_response_warn(resp(j), "driftgate: %s is deleted; release %s renders it",
-                                  j->shortid, j->relname);
-            continue;
+            rc = dg_buf_cat(&text, "driftgate: ", j->shortid, " is deleted; release ",
+                            j->relname, " renders it");
+        } else {
+            show_pair(x->desired, x->live, want, got, sizeof want);
+            rc = dg_buf_cat(&text, "driftgate: ", j->shortid, " ", short_path(x->path), verb,
+                            ": desired ", want, ", ", noun, " ", got);
         }
-        show_pair(x->desired, x->live, want, got, sizeof want);
-        rc = dg_response_warn(resp(j), "driftgate: %s %s%s: desired %s, %s %s", j->shortid,
-                              short_path(x->path), verb, want, noun, got);
+        if (!rc)
+            rc = dg_response_warn_str(resp(j), text.data);
     }
+    dg_buf_free(&text);
     return rc;
 }
 
@@ -306,11 +314,10 @@ static int set_status(judge_t *j, int code, const char *reason, char *message)
 
     r->allowed = false;
     r->code = code;
-    free(r->reason);
-    r->reason = strdup(reason);
+    r->reason = reason;
     free(r->message);
     r->message = message;
-    return r->reason && r->message ? 0 : DG_ENOMEM;
+    return r->message ? 0 : DG_ENOMEM;
 }
 
 static bool op_is(const judge_t *j, const char *op)
@@ -361,11 +368,11 @@ static int unsynced(judge_t *j)
     if (ex) {
         j->out->verdict = DG_VERDICT_EXEMPT;
         resp(j)->allowed = true;
-        rc = dg_response_annotate(resp(j), "decision", "exempt");
-        return rc ? rc : dg_response_annotate(resp(j), "exempt", "%s", ex);
+        rc = dg_response_annotate_str(resp(j), "decision", "exempt");
+        return rc ? rc : dg_response_annotate_str(resp(j), "exempt", ex);
     }
     j->out->verdict = DG_VERDICT_UNSYNCED;
-    rc = dg_response_annotate(resp(j), "decision", "unsynced");
+    rc = dg_response_annotate_str(resp(j), "decision", "unsynced");
     if (rc)
         return rc;
     if (j->env->fail_open) {
@@ -424,11 +431,11 @@ static int no_baseline(judge_t *j, const dg_release_t *rel)
 
     j->out->verdict = DG_VERDICT_NO_BASELINE;
     resp(j)->allowed = true;
-    rc = dg_response_annotate(resp(j), "decision", "no-baseline");
+    rc = dg_response_annotate_str(resp(j), "decision", "no-baseline");
     if (rc)
         return rc;
     if (j->id.name[0] == '\0')
-        return dg_response_annotate(resp(j), "reason", "request names no object");
+        return dg_response_annotate_str(resp(j), "reason", "request names no object");
     if (rel)
         return dg_response_annotate(resp(j), "reason", "release %s/%s holds no %s", rel->ns,
                                     rel->name, j->shortid);
@@ -678,9 +685,9 @@ static int deny(judge_t *j)
     for (size_t i = 0; i < v->n; i++)
         ndeny += v->items[i].action == DG_ACTION_DENY;
     dg_buf_init(&b, 0);
-    rc = ndeny == 1 ? dg_buf_printf(&b, "driftgate: %s ", j->shortid)
-                    : dg_buf_printf(&b, "driftgate: %s is governed by release %s: ", j->shortid,
-                                    j->relname);
+    rc = ndeny == 1 ? dg_buf_cat(&b, "driftgate: ", j->shortid, " ")
+                    : dg_buf_cat(&b, "driftgate: ", j->shortid, " is governed by release ",
+                                 j->relname, ": ");
     for (size_t i = 0; i < v->n && !rc; i++) {
         const dg_variance_t *x = &v->items[i];
 
@@ -692,25 +699,24 @@ static int deny(judge_t *j)
         }
         show_pair(x->desired, x->live, want, got, sizeof want);
         if (x->type == DG_VAR_MISSING)
-            rc = dg_buf_printf(&b, "is governed by release %s (rule %s): deleting it removes "
-                               "every governed value",
-                               j->relname, x->rule);
+            rc = dg_buf_cat(&b, "is governed by release ", j->relname, " (rule ", x->rule,
+                            "): deleting it removes every governed value");
         else if (ndeny == 1)
-            rc = dg_buf_printf(&b, "%s is governed by release %s (rule %s): desired %s, requested %s",
-                               x->path, j->relname, x->rule, want, got);
+            rc = dg_buf_cat(&b, x->path, " is governed by release ", j->relname, " (rule ",
+                            x->rule, "): desired ", want, ", requested ", got);
         else
-            rc = dg_buf_printf(&b, "%s%s (rule %s): desired %s, requested %s", shown ? "; " : "",
-                               x->path, x->rule, want, got);
+            rc = dg_buf_cat(&b, shown ? "; " : "", x->path, " (rule ", x->rule, "): desired ",
+                            want, ", requested ", got);
         shown++;
     }
     if (!rc)
-        rc = dg_buf_printf(&b, ". Change %s through Helm, or see driftctl diff.",
-                           ndeny == 1 ? "it" : "them");
+        rc = dg_buf_cat(&b, ". Change ", ndeny == 1 ? "it" : "them",
+                        " through Helm, or see driftctl diff.");
     for (int i = 0; i < 2 && !rc; i++) {
         const char *why = i ? j->bg_refusal : j->helm_refusal;
 
         if (why[0])
-            rc = dg_buf_printf(&b, " (%s.)", why);
+            rc = dg_buf_cat(&b, " (", why, ".)");
     }
     j->out->verdict = DG_VERDICT_DENY;
     if (!rc)
@@ -745,7 +751,7 @@ static int helm_change(judge_t *j, const dg_release_t *rel)
     rc = dg_response_annotate(resp(j), "reason", "matches %s revision %ld",
                               rel->pending_status ? rel->pending_status : "pending",
                               rel->pending_revision);
-    return rc || who == NULL ? rc : dg_response_annotate(resp(j), "deployer", "%s", who);
+    return rc || who == NULL ? rc : dg_response_annotate_str(resp(j), "deployer", who);
 }
 
 static dg_val_t replicas_of(const dg_jnode_t *obj)
@@ -803,14 +809,14 @@ static int outcome(judge_t *j, const dg_release_t *rel, dg_err_t *err)
     ex = dg_policy_exempt(j->pol, &j->rq);
     if (ex) {
         d->verdict = DG_VERDICT_EXEMPT;
-        return dg_response_annotate(resp(j), "exempt", "%s", ex);
+        return dg_response_annotate_str(resp(j), "exempt", ex);
     }
     j->bg_refusal[0] = '\0';
     if (break_glass(j, &bgr)) {
         d->verdict = DG_VERDICT_BREAK_GLASS;
-        rc = dg_response_annotate(resp(j), "break-glass-reason", "%s", bgr);
+        rc = dg_response_annotate_str(resp(j), "break-glass-reason", bgr);
         if (!rc)
-            rc = dg_response_annotate(resp(j), "break-glass-user", "%s", j->rv->user);
+            rc = dg_response_annotate_str(resp(j), "break-glass-user", j->rv->user);
         return rc ? rc
                   : dg_response_warn(resp(j),
                                      "driftgate: break-glass by %s (%s): %s drifts from release "
@@ -931,11 +937,12 @@ static int judge_record(judge_t *j)
     int rc;
 
     j->out->verdict = who ? DG_VERDICT_ALLOW : ex ? DG_VERDICT_EXEMPT : DG_VERDICT_DENY;
-    rc = dg_response_annotate(resp(j), "decision", "%s", dg_verdict_name(j->out->verdict));
+    rc = dg_response_annotate_str(resp(j), "decision", dg_verdict_name(j->out->verdict));
     if (!rc && (who || ex))
-        return dg_response_annotate(resp(j), who ? "deployer" : "exempt", "%s", who ? who : ex);
+        return dg_response_annotate_str(resp(j), who ? "deployer" : "exempt", who ? who : ex);
     if (!rc)
-        rc = dg_response_annotate(resp(j), "reason", "helm release record written by a non-deployer");
+        rc = dg_response_annotate_str(resp(j), "reason",
+                                      "helm release record written by a non-deployer");
     if (rc)
         return rc;
     if ((msg = malloc(MSG_MAX)) == NULL)
@@ -971,10 +978,10 @@ int dg_decide(const dg_review_t *rv, const dg_baselines_t *bases, const dg_polic
     j.id.kind = j.ki->kind;
     j.id.ns = rv->ns;
     j.id.name = rv->name;
-    dg_objid_short(&j.id, j.shortid, sizeof j.shortid);
+    dg_kind_short(j.ki, rv->name, j.shortid, sizeof j.shortid);
     if (dg_policy_ns_excluded(pol, rv->ns)) {
         out->verdict = DG_VERDICT_EXCLUDED;
-        rc = dg_response_annotate(&out->response, "decision", "excluded");
+        rc = dg_response_annotate_str(&out->response, "decision", "excluded");
         return rc ? rc
                   : dg_response_annotate(&out->response, "reason",
                                          "namespace %s is excluded by policy %s", rv->ns,

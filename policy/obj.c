@@ -118,18 +118,30 @@ const char *dg_obj_group_of(const char *api_version, char *out, size_t size)
     return out;
 }
 
-const char *dg_objid_short(const dg_objid_t *id, char *out, size_t size)
+/* "kind/name" with @kind in lower case. */
+static const char *lower_join(const char *kind, const char *name, char *out, size_t size)
 {
-    const dg_kindinfo_t *k = dg_kind_by_kind(id->group, id->kind);
     char lower[64];
     size_t i;
 
-    if (k && k->shortname)
-        return dg_strjoin(out, size, k->shortname, "/", id->name);
-    for (i = 0; id->kind[i] && i < sizeof lower - 1; i++)
-        lower[i] = (char)(id->kind[i] >= 'A' && id->kind[i] <= 'Z' ? id->kind[i] + 32 : id->kind[i]);
+    for (i = 0; kind[i] && i < sizeof lower - 1; i++)
+        lower[i] = (char)(kind[i] >= 'A' && kind[i] <= 'Z' ? kind[i] + 32 : kind[i]);
     lower[i] = '\0';
-    return dg_strjoin(out, size, lower, "/", id->name);
+    return dg_strjoin(out, size, lower, "/", name);
+}
+
+const char *dg_kind_short(const dg_kindinfo_t *k, const char *name, char *out, size_t size)
+{
+    if (k->shortname)
+        return dg_strjoin(out, size, k->shortname, "/", name);
+    return lower_join(k->kind, name, out, size);
+}
+
+const char *dg_objid_short(const dg_objid_t *id, char *out, size_t size)
+{
+    const dg_kindinfo_t *k = dg_kind_by_kind(id->group, id->kind);
+
+    return k ? dg_kind_short(k, id->name, out, size) : lower_join(id->kind, id->name, out, size);
 }
 
 const char *dg_objid_format(const dg_objid_t *id, char *out, size_t size)

@@ -52,6 +52,10 @@ const char *dg_obj_group_of(const char *api_version, char *out, size_t size);
  *  into @out. Returns @out. */
 const char *dg_objid_short(const dg_objid_t *id, char *out, size_t size);
 
+/** The same for @name of kind @k, a row of the kind table (its kind's own
+ *  row, so the table is not searched again). Returns @out. */
+const char *dg_kind_short(const dg_kindinfo_t *k, const char *name, char *out, size_t size);
+
 /** Full display form "autoscaling/HorizontalPodAutoscaler sandbox-nginx/test-nginx"
  *  into @out. Returns @out. */
 const char *dg_objid_format(const dg_objid_t *id, char *out, size_t size);

@@ -413,7 +413,6 @@ void dg_response_free(dg_response_t *r)
 
     if (r == NULL)
         return;
-    free(r->reason);
     free(r->message);
     for (p = r->pool; p; p = next) {
         next = p->next;
@@ -467,11 +466,15 @@ static int grow(dg_response_t *r, void **items, size_t n, size_t size)
 /* Make the @len bytes at @s valid UTF-8 in place (bad bytes become '?',
  * control characters a space), at most @max bytes: when longer, cut on a
  * character boundary and end with "...". Each byte maps to one byte, so
- * the text never moves. Returns the new length; @s is NUL-terminated. */
-static size_t clean(char *s, size_t len, size_t max)
+ * the text never moves. Returns the new length; @s is NUL-terminated.
+ * *@plain (when not NULL) is true when no '"', '\\' or non-ASCII character
+ * was kept: the text is then a JSON string as it is (no control character
+ * is left either). It may be false of a text that is plain after a cut. */
+static size_t clean(char *s, size_t len, size_t max, bool *plain)
 {
     unsigned char *p = (unsigned char *)s;
     size_t i = 0, cut = 0;
+    bool verbatim = true;
 
     while (i < len) {
         size_t n, w, j;
@@ -497,12 +500,47 @@ static size_t clean(char *s, size_t len, size_t max)
             p[i] = '?';
         else if (n == 1 && (p[i] < 0x20 || p[i] == 0x7f))
             p[i] = ' ';
+        else
+            verbatim = false; /* '"', '\\' or a character past ASCII */
         i += w;
         if (i + 3 <= max)
             cut = i;
     }
     s[i] = '\0';
+    if (plain)
+        *plain = verbatim;
     return i;
+}
+
+/* A warning's or an annotation's text as kept: in the pool, cleaned. */
+typedef struct cleaned {
+    char *s;    /* NULL when out of memory */
+    size_t len; /* strlen(s) */
+    bool plain; /* as clean() says */
+} cleaned_t;
+
+/* The @len bytes at @text, cleaned and cut to @max bytes, in @r's pool.
+ * Only the first max + 4 bytes are copied: clean() cuts there all the
+ * same, reading at most the 4 bytes of one character past @max. */
+static cleaned_t clean_copy(dg_response_t *r, size_t max, const char *text, size_t len)
+{
+    size_t keep = len < max + 4 ? len : max + 4;
+    cleaned_t c = {pool_alloc(r, keep + 1, 1), 0, false};
+
+    if (c.s == NULL)
+        return c;
+    /* Printable ASCII through and through, and short enough: clean() would
+     * leave it as it is. */
+    if (len <= max && dg_jwrite_plain(text, len) == len) {
+        memcpy(c.s, text, len);
+        c.s[len] = '\0';
+        c.len = len;
+        c.plain = true;
+        return c;
+    }
+    memcpy(c.s, text, keep);
+    c.len = clean(c.s, keep, max, &c.plain);
+    return c;
 }
 
 /* What @fmt makes, cleaned and cut to @max bytes, in @r's pool: NULL when
@@ -512,10 +550,11 @@ static size_t clean(char *s, size_t len, size_t max)
  * first max + 4 bytes are kept: clean() cuts there all the same, reading
  * at most the 4 bytes of one character past @max. */
 DG_VPRINTF(3)
-static char *clean_format(dg_response_t *r, size_t max, const char *fmt, va_list ap)
+static cleaned_t clean_format(dg_response_t *r, size_t max, const char *fmt, va_list ap)
 {
     const char *p, *pct, *arg;
     size_t total = 0, keep, n;
+    cleaned_t c = {NULL, 0, false};
     char *s, *o;
     va_list aq;
     dg_buf_t b;
@@ -525,13 +564,13 @@ static char *clean_format(dg_response_t *r, size_t max, const char *fmt, va_list
             break;
     if (p) {
         dg_buf_init(&b, 0);
-        s = dg_buf_vprintf(&b, fmt, ap) == 0 ? pool_alloc(r, b.len + 1, 1) : NULL;
-        if (s) {
-            memcpy(s, b.data ? b.data : "", b.len + 1);
-            clean(s, b.len, max);
+        c.s = dg_buf_vprintf(&b, fmt, ap) == 0 ? pool_alloc(r, b.len + 1, 1) : NULL;
+        if (c.s) {
+            memcpy(c.s, b.data ? b.data : "", b.len + 1);
+            c.len = clean(c.s, b.len, max, &c.plain);
         }
         dg_buf_free(&b);
-        return s;
+        return c;
     }
     va_copy(aq, ap);
     for (p = fmt; (pct = strchr(p, '%')) != NULL; p = pct + 2) {
@@ -543,7 +582,7 @@ static char *clean_format(dg_response_t *r, size_t max, const char *fmt, va_list
     total += strlen(p);
     keep = total < max + 4 ? total : max + 4;
     if ((s = pool_alloc(r, keep + 1, 1)) == NULL)
-        return NULL;
+        return c;
     /* The same walk, copying what is kept. */
     for (o = s, p = fmt; o < s + keep; p = pct + 2) {
         pct = strchr(p, '%');
@@ -560,14 +599,31 @@ static char *clean_format(dg_response_t *r, size_t max, const char *fmt, va_list
             o += n;
         }
     }
-    clean(s, keep, max);
-    return s;
+    c.s = s;
+    c.len = clean(s, keep, max, &c.plain);
+    return c;
+}
+
+/* Add the cleaned warning @w, within the API server's limits. */
+static int add_warning(dg_response_t *r, cleaned_t w)
+{
+    size_t total = 0;
+
+    if (w.s == NULL)
+        return DG_ENOMEM;
+    for (size_t i = 0; i < r->nwarnings; i++)
+        total += strlen(r->warnings[i]);
+    if (total + w.len > WARN_MAX_TOTAL)
+        return 0; /* the text stays in the pool until the response goes */
+    if (grow(r, (void **)&r->warnings, r->nwarnings, sizeof *r->warnings) != 0)
+        return DG_ENOMEM;
+    r->warnings[r->nwarnings++] = w.s;
+    return 0;
 }
 
 int dg_response_warn(dg_response_t *r, const char *fmt, ...)
 {
-    size_t total = 0;
-    char *w;
+    cleaned_t w;
     va_list ap;
 
     /* Past the API server's limits a warning is dropped, not an error: the
@@ -577,16 +633,15 @@ int dg_response_warn(dg_response_t *r, const char *fmt, ...)
     va_start(ap, fmt);
     w = clean_format(r, WARN_MAX_LEN, fmt, ap);
     va_end(ap);
-    if (w == NULL)
-        return DG_ENOMEM;
-    for (size_t i = 0; i < r->nwarnings; i++)
-        total += strlen(r->warnings[i]);
-    if (total + strlen(w) > WARN_MAX_TOTAL)
-        return 0; /* the text stays in the pool until the response goes */
-    if (grow(r, (void **)&r->warnings, r->nwarnings, sizeof *r->warnings) != 0)
-        return DG_ENOMEM;
-    r->warnings[r->nwarnings++] = w;
-    return 0;
+    return add_warning(r, w);
+}
+
+int dg_response_warn_str(dg_response_t *r, const char *text)
+{
+    if (r->nwarnings >= WARN_MAX_COUNT)
+        return 0;
+    text = text ? text : ""; /* as "%s" of NULL adds nothing here */
+    return add_warning(r, clean_copy(r, WARN_MAX_LEN, text, strlen(text)));
 }
 
 static int is_alnum(char c)
@@ -609,22 +664,20 @@ static size_t valid_key(const char *k)
     return n;
 }
 
-int dg_response_annotate(dg_response_t *r, const char *key, const char *fmt, ...)
+/* Set @key (@klen bytes, valid) to the cleaned @value. */
+static int annotate(dg_response_t *r, const char *key, size_t klen, cleaned_t value)
 {
-    size_t klen = key ? valid_key(key) : 0;
-    char *value, *k;
-    va_list ap;
+    dg_annotation_t *a;
+    char *k;
 
-    if (klen == 0)
-        return DG_EINVAL;
-    va_start(ap, fmt);
-    value = clean_format(r, ANNOT_VALUE_MAX, fmt, ap);
-    va_end(ap);
-    if (value == NULL)
+    if (value.s == NULL)
         return DG_ENOMEM;
     for (size_t i = 0; i < r->nannotations; i++) {
-        if (strcmp(r->annotations[i].key, key) == 0) {
-            r->annotations[i].value = value; /* the old one stays in the pool */
+        a = &r->annotations[i];
+        if (a->key_len == klen && memcmp(a->key, key, klen) == 0) {
+            a->value = value.s; /* the old one stays in the pool */
+            a->value_len = value.len;
+            a->value_plain = value.plain;
             return 0;
         }
     }
@@ -632,10 +685,32 @@ int dg_response_annotate(dg_response_t *r, const char *key, const char *fmt, ...
         grow(r, (void **)&r->annotations, r->nannotations, sizeof *r->annotations) != 0)
         return DG_ENOMEM;
     memcpy(k, key, klen + 1);
-    r->annotations[r->nannotations].key = k;
-    r->annotations[r->nannotations].value = value;
-    r->nannotations++;
+    r->annotations[r->nannotations++] = (dg_annotation_t){k, value.s, klen, value.len, value.plain};
     return 0;
+}
+
+int dg_response_annotate(dg_response_t *r, const char *key, const char *fmt, ...)
+{
+    size_t klen = key ? valid_key(key) : 0;
+    cleaned_t value;
+    va_list ap;
+
+    if (klen == 0)
+        return DG_EINVAL;
+    va_start(ap, fmt);
+    value = clean_format(r, ANNOT_VALUE_MAX, fmt, ap);
+    va_end(ap);
+    return annotate(r, key, klen, value);
+}
+
+int dg_response_annotate_str(dg_response_t *r, const char *key, const char *value)
+{
+    size_t klen = key ? valid_key(key) : 0;
+
+    if (klen == 0)
+        return DG_EINVAL;
+    value = value ? value : "";
+    return annotate(r, key, klen, clean_copy(r, ANNOT_VALUE_MAX, value, strlen(value)));
 }
 
 /* ---- encoding ------------------------------------------------------------ */
@@ -655,7 +730,7 @@ static int put_str(dg_buf_t *b, const char *s)
         return rc;
     if ((copy = strdup(s)) == NULL)
         return DG_ENOMEM;
-    rc = dg_jwrite_strn(b, copy, clean(copy, len, len + 3));
+    rc = dg_jwrite_strn(b, copy, clean(copy, len, len + 3, NULL));
     free(copy);
     return rc;
 }
@@ -669,10 +744,45 @@ static int encode_status(dg_buf_t *b, const dg_response_t *r)
     if (!rc)
         rc = PUT_LIT(b, ",\"reason\":");
     if (!rc)
-        rc = put_str(b, r->reason ? r->reason : "Forbidden");
+        rc = r->reason == NULL || strcmp(r->reason, "Forbidden") == 0 ? PUT_LIT(b, "\"Forbidden\"")
+                                                                      : put_str(b, r->reason);
     if (!rc && r->message && (rc = PUT_LIT(b, ",\"message\":")) == 0)
         rc = put_str(b, r->message);
     return rc ? rc : PUT_LIT(b, "}");
+}
+
+/* "key":"value", after a comma unless @first. A key is plain (valid_key()
+ * allows nothing else), and so is nearly every value: those two are copied
+ * in one go, without a pass over either. */
+static int put_annotation(dg_buf_t *b, const dg_annotation_t *a, bool first)
+{
+    char *o;
+    int rc;
+
+    if (!a->value_plain) {
+        rc = first ? 0 : PUT_LIT(b, ",");
+        if (!rc)
+            rc = put_str(b, a->key);
+        if (!rc)
+            rc = PUT_LIT(b, ":");
+        return rc ? rc : put_str(b, a->value);
+    }
+    if ((rc = dg_buf_reserve(b, a->key_len + a->value_len + 6)) != 0)
+        return rc;
+    o = b->data + b->len;
+    if (!first)
+        *o++ = ',';
+    *o++ = '"';
+    memcpy(o, a->key, a->key_len);
+    o += a->key_len;
+    memcpy(o, "\":\"", 3);
+    o += 3;
+    memcpy(o, a->value, a->value_len);
+    o += a->value_len;
+    *o++ = '"';
+    *o = '\0';
+    b->len = (size_t)(o - b->data);
+    return 0;
 }
 
 static int encode_lists(dg_buf_t *b, const dg_response_t *r)
@@ -688,14 +798,8 @@ static int encode_lists(dg_buf_t *b, const dg_response_t *r)
         rc = PUT_LIT(b, "]");
     if (!rc && r->nannotations)
         rc = PUT_LIT(b, ",\"auditAnnotations\":{");
-    for (size_t i = 0; i < r->nannotations && !rc; i++) {
-        if ((rc = i ? PUT_LIT(b, ",") : 0) == 0)
-            rc = put_str(b, r->annotations[i].key);
-        if (!rc)
-            rc = PUT_LIT(b, ":");
-        if (!rc)
-            rc = put_str(b, r->annotations[i].value);
-    }
+    for (size_t i = 0; i < r->nannotations && !rc; i++)
+        rc = put_annotation(b, &r->annotations[i], i == 0);
     if (!rc && r->nannotations)
         rc = PUT_LIT(b, "}");
     return rc;
@@ -707,11 +811,13 @@ static int encode_lists(dg_buf_t *b, const dg_response_t *r)
 int dg_review_encode_to(dg_buf_t *b, const char *api_version, const char *uid,
                         const dg_response_t *r)
 {
-    int rc = PUT_LIT(b, "{\"apiVersion\":");
+    int rc;
 
-    if (!rc)
-        rc = put_str(b, api_version ? api_version : API_V1);
-    if (!rc)
+    /* The review's own, nearly always: written with what follows it. */
+    if (api_version == NULL || strcmp(api_version, API_V1) == 0)
+        rc = PUT_LIT(b, "{\"apiVersion\":\"" API_V1
+                        "\",\"kind\":\"AdmissionReview\",\"response\":{\"uid\":");
+    else if ((rc = PUT_LIT(b, "{\"apiVersion\":")) == 0 && (rc = put_str(b, api_version)) == 0)
         rc = PUT_LIT(b, ",\"kind\":\"AdmissionReview\",\"response\":{\"uid\":");
     if (!rc)
         rc = put_str(b, uid ? uid : "");

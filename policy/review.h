@@ -97,6 +97,11 @@ dg_review_t *dg_review_build(const dg_review_req_t *req, dg_err_t *err);
 typedef struct dg_annotation {
     char *key;   /* a valid single-segment qualified name, <= 63 chars */
     char *value;
+    /* Set with them by dg_response_annotate(), for the encoder: their
+     * strlen, and whether @value is printable ASCII but '"' and '\\' (a
+     * JSON string as it is, between quotes). */
+    size_t key_len, value_len;
+    bool value_plain;
 } dg_annotation_t;
 
 struct dg_response_pool; /* private to policy/review.c */
@@ -104,7 +109,7 @@ struct dg_response_pool; /* private to policy/review.c */
 typedef struct dg_response {
     bool allowed;
     int code;            /* HTTP-style status for a refusal (403, 503); 0 when allowed */
-    char *reason;        /* NULL or malloced: status.reason ("Forbidden") */
+    const char *reason;  /* NULL or a string constant: status.reason ("Forbidden") */
     char *message;       /* NULL or malloced: status.message */
     char **warnings;     /* each <= 120 chars */
     size_t nwarnings;
@@ -124,11 +129,18 @@ void dg_response_free(dg_response_t *r);
  *  Returns 0 or DG_ENOMEM. */
 DG_MUST_CHECK int dg_response_warn(dg_response_t *r, const char *fmt, ...) DG_PRINTF(2, 3);
 
+/** dg_response_warn(@r, "%s", @text), with no format to read. */
+DG_MUST_CHECK int dg_response_warn_str(dg_response_t *r, const char *text);
+
 /** Set (or replace) an audit annotation. @key must be a valid single-segment
  *  qualified name (DG_EINVAL otherwise); values are capped at 1024 bytes.
  *  Returns 0, DG_EINVAL or DG_ENOMEM. */
 DG_MUST_CHECK int dg_response_annotate(dg_response_t *r, const char *key, const char *fmt,
                                        ...) DG_PRINTF(3, 4);
+
+/** dg_response_annotate(@r, @key, "%s", @value), with no format to read:
+ *  the value cleaned and capped all the same. */
+DG_MUST_CHECK int dg_response_annotate_str(dg_response_t *r, const char *key, const char *value);
 
 /** Encode the AdmissionReview answering @uid in @api_version: apiVersion,
  *  kind, response {uid, allowed, status {code, reason, message} when refused,

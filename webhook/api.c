@@ -154,7 +154,7 @@ static void internal_error(dg_gate_t *g, const dg_review_t *rv, dg_decision_t *d
         return; /* out of memory: the bare answer still carries the uid */
     if (!g->cfg->fail_open) {
         d->response.code = 500;
-        d->response.reason = strdup("InternalError");
+        d->response.reason = "InternalError";
         d->response.message = strdup("driftgate: internal error judging this request; retry shortly");
     }
 }

@@ -97,6 +97,37 @@ START_TEST(test_strjoin_like_snprintf)
 }
 END_TEST
 
+/* dg_buf_cat() appends what dg_buf_printf() with "%s" for each piece does,
+ * a NULL piece included; past the cap, nothing. */
+START_TEST(test_buf_cat_like_printf)
+{
+    dg_buf_t a, b;
+
+    dg_buf_init(&a, 0);
+    dg_buf_init(&b, 0);
+    ck_assert_int_eq(dg_buf_cat(&a, "driftgate: ", "hpa/web", "", " ", "; é%s"), 0);
+    ck_assert_int_eq(dg_buf_printf(&b, "%s%s%s%s%s", "driftgate: ", "hpa/web", "", " ", "; é%s"),
+                     0);
+    ck_assert_str_eq(a.data, b.data);
+    ck_assert_uint_eq(a.len, b.len);
+    ck_assert_int_eq(dg_buf_cat(&a, ""), 0);
+    ck_assert_str_eq(a.data, b.data);
+    /* NULL reads as glibc's (and dg_buf_printf()'s) "(null)". */
+    ck_assert_int_eq(dg_buf_cat(&a, "(rule ", NULL, ")"), 0);
+    ck_assert_str_eq(a.data, "driftgate: hpa/web ; é%s(rule (null))");
+    dg_buf_free(&a);
+    dg_buf_free(&b);
+    dg_buf_init(&a, 8);
+    ck_assert_int_eq(dg_buf_cat(&a, "abc", "de"), 0);
+    ck_assert_int_eq(dg_buf_cat(&a, "f", "ghi"), DG_ETOOBIG);
+    ck_assert_str_eq(a.data, "abcde");
+    ck_assert_uint_eq(a.len, 5);
+    ck_assert_int_eq(dg_buf_cat(&a, "fgh"), 0);
+    ck_assert_str_eq(a.data, "abcdefgh");
+    dg_buf_free(&a);
+}
+END_TEST
+
 START_TEST(test_buf_printf_cap)
 {
     dg_buf_t b;
@@ -131,6 +162,7 @@ int main(void)
     tcase_add_test(tc, test_buf_cap);
     tcase_add_test(tc, test_buf_printf_like_snprintf);
     tcase_add_test(tc, test_buf_printf_cap);
+    tcase_add_test(tc, test_buf_cat_like_printf);
     tcase_add_test(tc, test_strjoin_like_snprintf);
     suite_add_tcase(s, tc);
     return dg_test_run(s);

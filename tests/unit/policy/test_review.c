@@ -359,7 +359,7 @@ START_TEST(test_encode_order)
     dg_response_init(&r);
     r.allowed = false;
     r.code = 403;
-    r.reason = strdup("Forbidden");
+    r.reason = "Forbidden";
     r.message = strdup("no");
     ck_assert_int_eq(dg_response_warn(&r, "w%d", 1), 0);
     ck_assert_int_eq(dg_response_annotate(&r, "decision", "%s", "deny"), 0);
@@ -408,7 +408,7 @@ START_TEST(test_encode)
     dg_response_init(&r);
     r.allowed = enc[_i].allowed;
     r.code = enc[_i].code;
-    r.reason = enc[_i].reason ? strdup(enc[_i].reason) : NULL;
+    r.reason = enc[_i].reason;
     r.message = enc[_i].message ? strdup(enc[_i].message) : NULL;
     for (int k = 0; k < enc[_i].nwarn; k++)
         ck_assert_int_eq(dg_response_warn(&r, "warning %d", k), 0);
@@ -438,7 +438,7 @@ START_TEST(test_encode_matches_jansson)
     ctl[31] = '\0';
     dg_response_init(&r);
     r.code = 403;
-    r.reason = strdup("Forbidden");
+    r.reason = "Forbidden";
     r.message = strdup("quote \" backslash \\ slash / caf\xc3\xa9 \xe2\x82\xac");
     ck_assert_int_eq(dg_response_annotate(&r, "ctl", "%s", ctl), 0);
     ck_assert_int_eq(dg_response_annotate(&r, "k2", "v\x7f"), 0);
