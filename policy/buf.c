@@ -223,6 +223,24 @@ void dg_buf_free(dg_buf_t *b)
     b->len = b->size = 0;
 }
 
+size_t dg_int_text(char out[DG_INT_TEXT], long long v)
+{
+    char digits[DG_INT_TEXT], *d = digits + sizeof digits;
+    /* Negated as unsigned: LLONG_MIN has no positive counterpart. */
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    size_t n;
+
+    do
+        *--d = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (v < 0)
+        *--d = '-';
+    n = (size_t)(digits + sizeof digits - d);
+    memcpy(out, d, n);
+    out[n] = '\0';
+    return n;
+}
+
 char *dg_strjoin(char *out, size_t size, const char *a, const char *sep, const char *b)
 {
     const char *parts[3] = {a, sep, b};

@@ -74,6 +74,13 @@ DG_MUST_CHECK int dg_buf_catv(dg_buf_t *b, const char *const *parts, size_t n);
     dg_buf_catv((b), (const char *const[]){__VA_ARGS__},                                       \
                 sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
 
+/** Room for any long long in decimal, its sign and the NUL. */
+#define DG_INT_TEXT 24
+
+/** @v in decimal into @out, NUL-terminated, as "%lld" writes it (values
+ *  are shown on every judged request). Returns its length. */
+size_t dg_int_text(char out[DG_INT_TEXT], long long v);
+
 /** snprintf(@out, @size, "%s%s%s", @a, @sep, @b) without printf: identities
  *  ("hpa/web", "ns/release") are joined on every request. Returns @out. */
 char *dg_strjoin(char *out, size_t size, const char *a, const char *sep, const char *b);

@@ -10,7 +10,6 @@
 
 #include "buf.h"
 #include "jwrite.h"
-#include "norm.h"
 #include "rfc3339.h"
 
 /* The annotations Helm 3+ stamps on what it manages. */
@@ -119,8 +118,8 @@ static void show(const json_t *v, char *buf, size_t size)
     size_t n;
 
     /* The common case, written in place: at most 20 digits, never cut. */
-    if (json_is_integer(v) && size > VALUE_SHOW_MAX) {
-        dg_norm_scalar_text(dg_val_json(v), buf, size);
+    if (json_is_integer(v) && size >= DG_INT_TEXT) {
+        dg_int_text(buf, json_integer_value(v));
         return;
     }
     dg_buf_init(&scalar, 0);

@@ -310,17 +310,22 @@ static int put_quoted(dg_buf_t *b, const char *s)
 
 int dg_path_buf_field(dg_buf_t *b, const char *name)
 {
+    size_t n = 0;
     int rc;
 
-    if (!dg_path_plain_name(name)) {
+    /* dg_path_plain_name() and the length in one pass: every variance's
+     * path is written with this. */
+    while (ident_char(name[n]))
+        n++;
+    if (n == 0 || name[n] != '\0') {
         rc = dg_buf_puts(b, "[");
         if (!rc)
             rc = put_quoted(b, name);
         return rc ? rc : dg_buf_puts(b, "]");
     }
-    if (b->len && (rc = dg_buf_puts(b, ".")) != 0)
+    if (b->len && (rc = dg_buf_append(b, ".", 1)) != 0)
         return rc;
-    return dg_buf_puts(b, name);
+    return dg_buf_append(b, name, n);
 }
 
 int dg_path_buf_key(dg_buf_t *b, size_t nkeys, const char *const *keys, const char *const *vals)

@@ -421,19 +421,12 @@ void dg_response_free(dg_response_t *r)
     memset(r, 0, sizeof *r);
 }
 
-/* @n bytes aligned to @align (a power of two) in @r's pool, or NULL. */
-static void *pool_alloc(dg_response_t *r, size_t n, size_t align)
+/* @n bytes in a new block of @r's pool, or NULL. */
+static void *pool_grow(dg_response_t *r, size_t n)
 {
-    struct dg_response_pool *p = r->pool;
-    size_t at, size;
+    struct dg_response_pool *p;
+    size_t size;
 
-    if (p) {
-        at = (p->used + align - 1) & ~(align - 1);
-        if (at <= p->size && n <= p->size - at) {
-            p->used = at + n;
-            return p->data + at;
-        }
-    }
     if (n > (size_t)-1 / 2)
         return NULL;
     size = sizeof *p + n > POOL_BLOCK ? sizeof *p + n : POOL_BLOCK;
@@ -444,6 +437,23 @@ static void *pool_alloc(dg_response_t *r, size_t n, size_t align)
     p->used = n;
     r->pool = p;
     return p->data;
+}
+
+/* @n bytes aligned to @align (a power of two) in @r's pool, or NULL.
+ * Inline: each warning and annotation takes two or three. */
+static inline void *pool_alloc(dg_response_t *r, size_t n, size_t align)
+{
+    struct dg_response_pool *p = r->pool;
+    size_t at;
+
+    if (p) {
+        at = (p->used + align - 1) & ~(align - 1);
+        if (at <= p->size && n <= p->size - at) {
+            p->used = at + n;
+            return p->data + at;
+        }
+    }
+    return pool_grow(r, n);
 }
 
 /* Room for one more after the @n items of @size at *@items: the arrays

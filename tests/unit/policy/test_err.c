@@ -128,6 +128,22 @@ START_TEST(test_buf_cat_like_printf)
 }
 END_TEST
 
+/* dg_int_text() writes what "%lld" does, at both ends of the range. */
+START_TEST(test_int_text_like_printf)
+{
+    static const long long v[] = {0, 1, -1, 9, 10, -10, 6, 1234567890, -987654321,
+                                  LLONG_MAX, LLONG_MIN, LLONG_MIN + 1, 9007199254740993LL};
+
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        char want[DG_INT_TEXT], got[DG_INT_TEXT];
+        int n = snprintf(want, sizeof want, "%lld", v[i]);
+
+        ck_assert_uint_eq(dg_int_text(got, v[i]), (size_t)n);
+        ck_assert_str_eq(got, want);
+    }
+}
+END_TEST
+
 START_TEST(test_buf_printf_cap)
 {
     dg_buf_t b;
@@ -163,6 +179,7 @@ int main(void)
     tcase_add_test(tc, test_buf_printf_like_snprintf);
     tcase_add_test(tc, test_buf_printf_cap);
     tcase_add_test(tc, test_buf_cat_like_printf);
+    tcase_add_test(tc, test_int_text_like_printf);
     tcase_add_test(tc, test_strjoin_like_snprintf);
     suite_add_tcase(s, tc);
     return dg_test_run(s);

@@ -151,6 +151,23 @@ START_TEST(test_short)
             ck_assert_str_eq(got, want);
         ck_assert_int_eq(got[size < 9 ? size : 9], '#'); /* nothing past it */
     }
+    /* From the kind's row, as from its identity: with a short name, and
+     * without one (lower case). */
+    static const char *const rows[][2] = {{"autoscaling", "HorizontalPodAutoscaler"},
+                                          {"", "Secret"},
+                                          {"apps", "Deployment"},
+                                          {"admissionregistration.k8s.io",
+                                           "ValidatingWebhookConfiguration"}};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        const dg_kindinfo_t *k = dg_kind_by_kind(rows[i][0], rows[i][1]);
+        dg_objid_t id = {rows[i][0], rows[i][1], "ns", "web"};
+        char want[128];
+
+        ck_assert_ptr_nonnull(k);
+        ck_assert_str_eq(dg_kind_short(k, "web", buf, sizeof buf),
+                         dg_objid_short(&id, want, sizeof want));
+    }
+    ck_assert_str_eq(buf, "validatingwebhookconfiguration/web");
     ck_assert_str_eq(dg_obj_group_of("apps/v1", buf, sizeof buf), "apps");
     ck_assert_str_eq(dg_obj_group_of("v1", buf, sizeof buf), "");
 }

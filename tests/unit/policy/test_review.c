@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jwrite.h"
 #include "review.h"
 #include "support.h"
 
@@ -687,12 +688,23 @@ START_TEST(test_clean_as_always)
         ck_assert_int_eq(dg_response_warn(&r, "%s", text), 0);
         ck_assert_int_eq(dg_response_annotate(&r, "a", "%s", text), 0);
         ck_assert_int_eq(dg_response_annotate(&r, "b", "<%s|%s>%s", other, text, none), 0);
+        ck_assert_int_eq(dg_response_warn_str(&r, text), 0);
+        ck_assert_int_eq(dg_response_annotate_str(&r, "c", text), 0);
         memcpy(want, text, len + 1);
         ref_clean(want, len, 120);
         ck_assert_str_eq(r.warnings[0], want);
+        ck_assert_str_eq(r.warnings[1], want);
         memcpy(want, text, len + 1);
         ref_clean(want, len, 1024);
         ck_assert_str_eq(r.annotations[0].value, want);
+        ck_assert_str_eq(r.annotations[2].value, want);
+        for (size_t i = 0; i < r.nannotations; i++) {
+            const dg_annotation_t *a = &r.annotations[i];
+
+            ck_assert_uint_eq(a->key_len, strlen(a->key));
+            ck_assert_uint_eq(a->value_len, strlen(a->value));
+            ck_assert(!a->value_plain || dg_jwrite_plain(a->value, a->value_len) == a->value_len);
+        }
         snprintf(want, sizeof want, "<%s|%s>", other, text);
         ref_clean(want, olen + len + 3, 1024);
         ck_assert_str_eq(r.annotations[1].value, want);
@@ -701,6 +713,16 @@ START_TEST(test_clean_as_always)
         v = json_string_value(json_array_get(
             json_object_get(json_object_get(tree, "response"), "warnings"), 0));
         ck_assert_str_eq(v, r.warnings[0]);
+        /* Each annotation, plain or not, written as jansson writes it. */
+        for (size_t i = 0; i < r.nannotations; i++) {
+            json_t *one = json_pack("{s:s}", r.annotations[i].key, r.annotations[i].value);
+            char *dump = json_dumps(one, JSON_COMPACT);
+
+            dump[strlen(dump) - 1] = '\0'; /* "key":"value" */
+            ck_assert_msg(strstr(out, dump + 1) != NULL, "%s not in %s", dump + 1, out);
+            free(dump);
+            json_decref(one);
+        }
         json_decref(tree);
         free(out);
         dg_response_free(&r);
