@@ -97,9 +97,9 @@ dg_review_t *dg_review_build(const dg_review_req_t *req, dg_err_t *err);
 typedef struct dg_annotation {
     char *key;   /* a valid single-segment qualified name, <= 63 chars */
     char *value;
-    /* Set with them by dg_response_annotate(), for the encoder: their
-     * strlen, and whether @value is printable ASCII but '"' and '\\' (a
-     * JSON string as it is, between quotes). */
+    /* Set with them by dg_response_annotate() and _str(), for the encoder:
+     * their strlen, and whether @value is known to be printable ASCII other
+     * than '"' and '\\' (a JSON string as it is, between quotes). */
     size_t key_len, value_len;
     bool value_plain;
 } dg_annotation_t;
