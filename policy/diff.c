@@ -313,23 +313,36 @@ static int leaf(walk_t *w, const json_t *b, dg_val_t l, const json_t *bparent, c
     return rc;
 }
 
-/* Walk on from @seg with step @st taken. */
-static int enter(walk_t *w, size_t seg, const json_t *b, dg_val_t l, const json_t *bparent,
-                 const char *field, const step_t *st)
+/* Step @st into a field or element; step_out() undoes it. */
+static bool step_in(walk_t *w, const char *field, const step_t *st)
 {
     bool q = w->quantities;
-    int rc;
 
     if (field && strcmp(field, "resources") == 0)
         w->quantities = true;
     w->steps[w->depth++] = *st;
+    return q;
+}
+
+static void step_out(walk_t *w, bool q)
+{
+    w->depth--;
+    w->quantities = q;
+}
+
+/* Walk on from @seg with step @st taken. */
+static int enter(walk_t *w, size_t seg, const json_t *b, dg_val_t l, const json_t *bparent,
+                 const char *field, const step_t *st)
+{
+    bool q = step_in(w, field, st);
+    int rc;
+
     /* An element on one side only is one variance, not one per field (a
      * field written quoted is taken as an element, as it always was). */
     rc = (b == NULL || dg_val_absent(l)) && (st->field == NULL || !dg_path_plain_name(st->field))
              ? leaf(w, b, l, NULL, NULL)
              : walk(w, seg + 1, b, l, bparent, field);
-    w->depth--;
-    w->quantities = q;
+    step_out(w, q);
     return rc;
 }
 
@@ -452,6 +465,55 @@ static int walk(walk_t *w, size_t seg, const json_t *b, dg_val_t l, const json_t
     return 0;
 }
 
+/* The live sides judged against one baseline object: a request's object
+ * and its oldObject, or one live object. */
+#define SIDES 2
+
+typedef struct sides {
+    size_t n;
+    dg_val_t live[SIDES];
+    dg_variances_t *out[SIDES];
+} sides_t;
+
+/* Every side walked from @seg. While all of them are present and the path
+ * goes on by field, the baseline's step is taken once for all (the
+ * object's and oldObject's walks share it); from a list step or an absent
+ * value on, each side walks on alone. */
+static int walk_sides(walk_t *w, size_t n, size_t seg, const json_t *b, const dg_val_t *l,
+                      const json_t *bparent, const char *field)
+{
+    const dg_seg_t *s = seg < dg_path_len(w->pat) ? dg_path_seg(w->pat, seg) : NULL;
+    bool shared = n > 1 && b && s && s->kind == DG_SEG_FIELD, q[SIDES];
+    dg_val_t c[SIDES];
+    const json_t *bc = NULL;
+    step_t st = {.field = s ? s->name : NULL};
+    int rc = 0;
+
+    for (size_t i = 0; i < n && shared; i++)
+        shared = !dg_val_absent(l[i]);
+    if (!shared) {
+        for (size_t i = 0; i < n && !rc; i++)
+            rc = walk(&w[i], seg, b, l[i], bparent, field);
+        return rc;
+    }
+    bc = json_object_get(b, s->name);
+    for (size_t i = 0; i < n; i++) {
+        c[i] = dg_val_get(l[i], s->name);
+        shared = shared && !dg_val_absent(c[i]);
+    }
+    if (bc == NULL || !shared) { /* enter() decides, side by side */
+        for (size_t i = 0; i < n && !rc; i++)
+            rc = enter(&w[i], seg, bc, c[i], b, s->name, &st);
+        return rc;
+    }
+    for (size_t i = 0; i < n; i++)
+        q[i] = step_in(&w[i], s->name, &st);
+    rc = walk_sides(w, n, seg + 1, bc, c, b, s->name);
+    for (size_t i = 0; i < n; i++)
+        step_out(&w[i], q[i]);
+    return rc;
+}
+
 /* ---- objects ------------------------------------------------------------------ */
 
 /* Where to look for an HPA that scales an object: the release's objects
@@ -519,33 +581,40 @@ static dg_objset_t *hpa_target_index(const dg_objset_t *set)
     return targets;
 }
 
-static int diff_rule(const dg_obj_t *base, dg_val_t live, const scope_t *sc,
-                     const dg_policy_t *pol, const dg_rule_t *rule, dg_variances_t *out,
-                     size_t first)
+static int diff_rule(const dg_obj_t *base, const sides_t *sd, const scope_t *sc,
+                     const dg_policy_t *pol, const dg_rule_t *rule, const size_t *first)
 {
-    walk_t w;
-    size_t before = out->n;
+    walk_t w[SIDES];
+    size_t before[SIDES];
     int rc = 0;
 
     /* Not zeroed whole: the steps are written before they are read. */
-    w.id = &base->id;
-    w.rule = rule;
-    w.pol = pol;
-    w.out = out;
-    w.first = first;
-    w.depth = 0;
-    w.quantities = false;
-    dg_buf_init(&w.text, 0);
-    for (size_t p = 0; p < rule->npaths && !rc; p++) {
-        w.pat = rule->paths[p];
-        rc = walk(&w, 0, base->json, live, NULL, NULL);
+    for (size_t i = 0; i < sd->n; i++) {
+        w[i].id = &base->id;
+        w[i].rule = rule;
+        w[i].pol = pol;
+        w[i].out = sd->out[i];
+        w[i].first = first[i];
+        w[i].depth = 0;
+        w[i].quantities = false;
+        dg_buf_init(&w[i].text, 0);
+        before[i] = sd->out[i]->n;
     }
-    dg_buf_free(&w.text);
-    /* Checked only once something differs: drift is rare, HPAs are many. */
-    if (!rc && rule->unless_hpa && out->n > before && hpa_targets(sc, &base->id)) {
-        for (size_t i = before; i < out->n; i++)
-            variance_clear(&out->items[i]);
-        out->n = before;
+    for (size_t p = 0; p < rule->npaths && !rc; p++) {
+        for (size_t i = 0; i < sd->n; i++)
+            w[i].pat = rule->paths[p];
+        rc = walk_sides(w, sd->n, 0, base->json, sd->live, NULL, NULL);
+    }
+    for (size_t i = 0; i < sd->n; i++) {
+        dg_variances_t *out = sd->out[i];
+
+        dg_buf_free(&w[i].text);
+        /* Checked only once something differs: drift is rare, HPAs are many. */
+        if (!rc && rule->unless_hpa && out->n > before[i] && hpa_targets(sc, &base->id)) {
+            for (size_t v = before[i]; v < out->n; v++)
+                variance_clear(&out->items[v]);
+            out->n = before[i];
+        }
     }
     return rc;
 }
@@ -564,22 +633,32 @@ static int diff_missing(const dg_obj_t *base, const dg_policy_t *pol, dg_varianc
     return worst ? emit(out, &base->id, "", NULL, DG_VAL_ABSENT, DG_VAR_MISSING, worst) : 0;
 }
 
-static int diff_object(const dg_obj_t *base, dg_val_t live, const scope_t *sc,
-                       const dg_policy_t *pol, dg_variances_t *out, dg_err_t *err)
+/* The sides' variances against @base: one "missing" for an absent side,
+ * the rules' walks for the others (together). */
+static int diff_object(const dg_obj_t *base, const sides_t *sd, const scope_t *sc,
+                       const dg_policy_t *pol, dg_err_t *err)
 {
-    size_t first = out->n;
+    sides_t present = {0};
+    size_t first[SIDES];
     char shown[256];
     int rc = 0;
 
     if (dg_policy_ns_excluded(pol, base->id.ns))
         return 0;
-    if (dg_val_absent(live))
-        rc = diff_missing(base, pol, out);
-    for (size_t i = 0; !dg_val_absent(live) && i < dg_policy_nrules(pol) && !rc; i++) {
+    for (size_t i = 0; i < sd->n && !rc; i++) {
+        if (dg_val_absent(sd->live[i])) {
+            rc = diff_missing(base, pol, sd->out[i]);
+            continue;
+        }
+        first[present.n] = sd->out[i]->n;
+        present.live[present.n] = sd->live[i];
+        present.out[present.n++] = sd->out[i];
+    }
+    for (size_t i = 0; present.n && i < dg_policy_nrules(pol) && !rc; i++) {
         const dg_rule_t *r = dg_policy_rule(pol, i);
 
         if (dg_rule_applies(r, base->id.group, base->id.kind))
-            rc = diff_rule(base, live, sc, pol, r, out, first);
+            rc = diff_rule(base, &present, sc, pol, r, first);
     }
     if (rc)
         return dg_err_set(err, rc, "out of memory comparing %s",
@@ -591,8 +670,19 @@ int dg_diff_val(const dg_obj_t *base, dg_val_t live, const dg_objset_t *hpas,
                 const dg_policy_t *pol, dg_variances_t *out, dg_err_t *err)
 {
     scope_t sc = {hpas, NULL};
+    sides_t sd = {1, {live}, {out}};
 
-    return diff_object(base, live, &sc, pol, out, err);
+    return diff_object(base, &sd, &sc, pol, err);
+}
+
+int dg_diff_pair(const dg_obj_t *base, dg_val_t live, dg_val_t old, const dg_objset_t *hpas,
+                 const dg_policy_t *pol, dg_variances_t *out, dg_variances_t *out_old,
+                 dg_err_t *err)
+{
+    scope_t sc = {hpas, NULL};
+    sides_t sd = {2, {live, old}, {out, out_old}};
+
+    return diff_object(base, &sd, &sc, pol, err);
 }
 
 int dg_diff_object(const dg_obj_t *base, const json_t *live, const dg_objset_t *hpas,
@@ -633,11 +723,12 @@ int dg_diff_sets(const dg_objset_t *base, const dg_objset_t *live, const dg_gk_t
     for (size_t i = 0; i < dg_objset_count(base) && !rc; i++) {
         const dg_obj_t *b = dg_objset_at(base, i);
         const dg_obj_t *l = dg_objset_find(live, &b->id);
+        sides_t sd = {1, {dg_val_json(l ? l->json : NULL)}, {out}};
 
         if (!dg_policy_governs(pol, b->id.group, b->id.kind) ||
             (l == NULL && !covers(covered, ncovered, live, &b->id)))
             continue;
-        rc = diff_object(b, dg_val_json(l ? l->json : NULL), &sc, pol, out, err);
+        rc = diff_object(b, &sd, &sc, pol, err);
     }
     dg_objset_free(&sc.targets);
     return rc;
