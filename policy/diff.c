@@ -19,11 +19,7 @@ void dg_variances_init(dg_variances_t *v)
 
 static void variance_clear(dg_variance_t *x)
 {
-    free((char *)x->obj.group);
-    free((char *)x->obj.kind);
-    free((char *)x->obj.ns);
-    free((char *)x->obj.name);
-    free(x->path);
+    free((char *)x->obj.group); /* and the other strings: one block */
     json_decref(x->desired);
     json_decref(x->live);
     dg_changed_by_free(&x->changed_by);
@@ -148,6 +144,29 @@ static dg_changed_by_t *changed_by_copy(const dg_changed_by_t *c)
     return x;
 }
 
+/* The identity's strings and the path of @from into one block, in @x
+ * (group first: freeing it frees them all). */
+static int strings_copy(dg_variance_t *x, const dg_variance_t *from)
+{
+    const char *src[] = {from->obj.group, from->obj.kind, from->obj.ns, from->obj.name,
+                         from->path};
+    size_t len[5], total = 0;
+    char *p;
+
+    for (size_t i = 0; i < 5; i++)
+        total += (len[i] = strlen(src[i])) + 1;
+    if ((p = malloc(total)) == NULL)
+        return DG_ENOMEM;
+    for (size_t i = 0; i < 5; i++) {
+        memcpy(p, src[i], len[i] + 1);
+        src[i] = p;
+        p += len[i] + 1;
+    }
+    x->obj = (dg_objid_t){src[0], src[1], src[2], src[3]};
+    x->path = (char *)src[4];
+    return 0;
+}
+
 int dg_variances_push(dg_variances_t *v, const dg_variance_t *from)
 {
     dg_variance_t *x;
@@ -156,11 +175,8 @@ int dg_variances_push(dg_variances_t *v, const dg_variance_t *from)
         return DG_ENOMEM;
     x = &v->items[v->n];
     memset(x, 0, sizeof *x);
-    x->obj.group = strdup(from->obj.group);
-    x->obj.kind = strdup(from->obj.kind);
-    x->obj.ns = strdup(from->obj.ns);
-    x->obj.name = strdup(from->obj.name);
-    x->path = strdup(from->path);
+    if (strings_copy(x, from))
+        return DG_ENOMEM;
     /* Copies, not references: the values may live in objects other threads share. */
     x->desired = from->desired ? json_deep_copy(from->desired) : NULL;
     x->live = from->live ? json_deep_copy(from->live) : NULL;
@@ -168,8 +184,7 @@ int dg_variances_push(dg_variances_t *v, const dg_variance_t *from)
     x->rule = from->rule;
     x->action = from->action;
     x->changed_by = from->changed_by ? changed_by_copy(from->changed_by) : NULL;
-    if (!x->obj.group || !x->obj.kind || !x->obj.ns || !x->obj.name || !x->path ||
-        (from->desired && !x->desired) || (from->live && !x->live) ||
+    if ((from->desired && !x->desired) || (from->live && !x->live) ||
         (from->changed_by && !x->changed_by)) {
         variance_clear(x);
         return DG_ENOMEM;

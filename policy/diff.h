@@ -29,8 +29,9 @@ typedef struct dg_changed_by {
 } dg_changed_by_t;
 
 typedef struct dg_variance {
-    dg_objid_t obj;     /* strings owned by the variance */
-    char *path;         /* malloced concrete path, "spec.ports[name=http].port";
+    dg_objid_t obj;     /* strings owned by the variance: one malloced
+                         * block with @path, at obj.group */
+    char *path;         /* concrete path, "spec.ports[name=http].port";
                          * "" for DG_VAR_MISSING */
     json_t *desired;    /* new reference; NULL = absent from the baseline */
     json_t *live;       /* new reference; NULL = absent from live */
