@@ -48,6 +48,22 @@ void dg_variances_free(dg_variances_t *v)
 
 static bool equal(dg_val_t a, dg_val_t b, bool quantities);
 
+/* Two objects of nodes: members are looked up with their keys' lengths,
+ * and first at the same place (objects written by one program list their
+ * keys in one order). */
+static bool equal_nodes(const dg_jnode_t *a, const dg_jnode_t *b, bool quantities)
+{
+    for (uint32_t i = 0; i < a->n; i++) {
+        const dg_jnode_t *x = &a->v.kids[i], *y = &b->v.kids[i];
+
+        if (y->keylen != x->keylen || memcmp(y->key, x->key, x->keylen) != 0)
+            y = dg_jread_getn(b, x->key, x->keylen);
+        if (!equal(dg_val_node(x), dg_val_node(y), quantities))
+            return false;
+    }
+    return true;
+}
+
 static bool equal_objects(dg_val_t a, dg_val_t b, bool quantities)
 {
     dg_val_iter_t it = dg_val_members(a);
@@ -56,6 +72,8 @@ static bool equal_objects(dg_val_t a, dg_val_t b, bool quantities)
 
     if (dg_val_size(a) != dg_val_size(b))
         return false;
+    if (a.n && b.n)
+        return equal_nodes(a.n, b.n, quantities);
     while (dg_val_next(&it, &k, &v))
         if (!equal(v, dg_val_get(b, k), quantities))
             return false;
@@ -193,24 +211,25 @@ int dg_variances_push(dg_variances_t *v, const dg_variance_t *from)
     return 0;
 }
 
-/* A live value the variance keeps: the request's nodes are converted
- * here, once it differs; a jansson tree is copied (it may be shared). */
+/* A value the variance keeps: nodes (a request's, a baseline's) are
+ * converted here, once it differs; a jansson tree is copied (it may be
+ * shared). */
 static json_t *keep(dg_val_t v)
 {
     return v.n ? dg_jread_to_json(v.n) : json_deep_copy(v.j);
 }
 
-static int emit(dg_variances_t *out, const dg_objid_t *id, const char *path, const json_t *desired,
+static int emit(dg_variances_t *out, const dg_objid_t *id, const char *path, dg_val_t desired,
                 dg_val_t live, dg_vartype_t type, const dg_rule_t *rule)
 {
-    dg_variance_t x = {*id, (char *)path, (json_t *)desired, NULL, type, rule->name,
-                       rule->action, NULL};
+    dg_variance_t x = {*id, (char *)path, NULL, NULL, type, rule->name, rule->action, NULL};
     dg_variance_t *last;
 
     if (dg_variances_push(out, &x))
         return DG_ENOMEM;
     last = &out->items[out->n - 1];
-    if (!dg_val_absent(live) && (last->live = keep(live)) == NULL) {
+    if ((!dg_val_absent(desired) && (last->desired = keep(desired)) == NULL) ||
+        (!dg_val_absent(live) && (last->live = keep(live)) == NULL)) {
         variance_clear(last);
         out->n--;
         return DG_ENOMEM;
@@ -233,8 +252,8 @@ typedef struct step {
                                * the fixed buffers it was once printed to did */
 } step_t;
 
-/* The baseline side is a jansson tree (a dg_obj_t's); the live side is
- * read through dg_val_t, so a request's nodes are compared as they are. */
+/* Both sides are read through dg_val_t: a baseline as the store's nodes
+ * (dg_objset_nodes()) or jansson, a request's object as its nodes. */
 typedef struct walk {
     const dg_objid_t *id;
     const dg_rule_t *rule;
@@ -272,12 +291,12 @@ static int render(walk_t *w, bool generic)
     return rc ? rc : dg_buf_append(&w->text, "", 0);
 }
 
-static int walk(walk_t *w, size_t seg, const json_t *b, dg_val_t l, const json_t *bparent,
+static int walk(walk_t *w, size_t seg, dg_val_t b, dg_val_t l, dg_val_t bparent,
                 const char *field);
 
 /* One variance per concrete path: a second rule reaching it only raises
  * the action. */
-static int record(walk_t *w, const json_t *b, dg_val_t l)
+static int record(walk_t *w, dg_val_t b, dg_val_t l)
 {
     int rc = render(w, false);
     const char *path = w->text.data ? w->text.data : "";
@@ -305,25 +324,25 @@ static bool empty_or_absent(dg_val_t v)
     return t == DG_JNULL || ((t == DG_JOBJECT || t == DG_JARRAY) && dg_val_size(v) == 0);
 }
 
-static int leaf(walk_t *w, const json_t *b, dg_val_t l, const json_t *bparent, const char *field)
+static int leaf(walk_t *w, dg_val_t b, dg_val_t l, dg_val_t bparent, const char *field)
 {
     json_t *dflt = NULL;
     int rc;
 
-    if (b == NULL && dg_val_absent(l))
+    if (dg_val_absent(b) && dg_val_absent(l))
         return 0;
-    if (b == NULL && field && json_is_object(bparent)) {
+    if (dg_val_absent(b) && field && dg_val_type(bparent) == DG_JOBJECT) {
         if ((rc = render(w, true)) != 0)
             return rc;
-        b = dflt = dg_norm_default(w->id->group, w->id->kind, w->text.data, bparent);
+        b = dg_val_json(dflt = dg_norm_default(w->id->group, w->id->kind, w->text.data, bparent));
     }
-    if (b == NULL && field && dg_norm_server_allocated(w->id->group, w->id->kind, field))
+    if (dg_val_absent(b) && field && dg_norm_server_allocated(w->id->group, w->id->kind, field))
         return 0; /* left to the server to allocate: whatever it chose is intended */
     /* The API server prints `resources: {}` for a field the render left out. */
-    if (empty_or_absent(dg_val_json(b)) && empty_or_absent(l))
+    if (empty_or_absent(b) && empty_or_absent(l))
         rc = 0;
     else
-        rc = equal(dg_val_json(b), l, w->quantities) ? 0 : record(w, b, l);
+        rc = equal(b, l, w->quantities) ? 0 : record(w, b, l);
     json_decref(dflt);
     return rc;
 }
@@ -346,7 +365,7 @@ static void step_out(walk_t *w, bool q)
 }
 
 /* Walk on from @seg with step @st taken. */
-static int enter(walk_t *w, size_t seg, const json_t *b, dg_val_t l, const json_t *bparent,
+static int enter(walk_t *w, size_t seg, dg_val_t b, dg_val_t l, dg_val_t bparent,
                  const char *field, const step_t *st)
 {
     bool q = step_in(w, field, st);
@@ -354,18 +373,20 @@ static int enter(walk_t *w, size_t seg, const json_t *b, dg_val_t l, const json_
 
     /* An element on one side only is one variance, not one per field (a
      * field written quoted is taken as an element, as it always was). */
-    rc = (b == NULL || dg_val_absent(l)) && (st->field == NULL || !dg_path_plain_name(st->field))
-             ? leaf(w, b, l, NULL, NULL)
+    rc = (dg_val_absent(b) || dg_val_absent(l)) &&
+                 (st->field == NULL || !dg_path_plain_name(st->field))
+             ? leaf(w, b, l, DG_VAL_ABSENT, NULL)
              : walk(w, seg + 1, b, l, bparent, field);
     step_out(w, q);
     return rc;
 }
 
-static int walk_field(walk_t *w, size_t seg, const char *name, const json_t *b, dg_val_t l)
+static int walk_field(walk_t *w, size_t seg, const dg_seg_t *s, dg_val_t b, dg_val_t l)
 {
-    step_t st = {.field = name};
+    step_t st = {.field = s->name};
 
-    return enter(w, seg, json_object_get(b, name), dg_val_get(l, name), b, name, &st);
+    return enter(w, seg, dg_val_getn(b, s->name, s->namelen), dg_val_getn(l, s->name, s->namelen),
+                 b, s->name, &st);
 }
 
 static dg_val_t find_keyed(dg_val_t arr, const char *field, const dg_mergekey_t *k)
@@ -406,9 +427,9 @@ static step_t keyed_step(const dg_mergekey_t *k, const char **vals)
 /* [*]: pair elements by merge key (never by index), baseline first, then
  * live elements the baseline lacks. Lists without merge keys are compared
  * whole, except one-element lists, which pair with each other. */
-static int walk_all(walk_t *w, size_t seg, const char *field, const json_t *b, dg_val_t l)
+static int walk_all(walk_t *w, size_t seg, const char *field, dg_val_t b, dg_val_t l)
 {
-    dg_val_t ba = dg_val_json(json_is_array(b) ? b : NULL);
+    dg_val_t ba = dg_val_type(b) == DG_JARRAY ? b : DG_VAL_ABSENT;
     dg_val_t la = dg_val_type(l) == DG_JARRAY ? l : DG_VAL_ABSENT;
     const char *vals[DG_NORM_MAX_KEYS];
     dg_mergekey_t k;
@@ -418,13 +439,13 @@ static int walk_all(walk_t *w, size_t seg, const char *field, const json_t *b, d
     if (!keyed_list(field, ba) || !keyed_list(field, la)) {
         st = (step_t){0};
         if (dg_val_size(ba) == 1 && dg_val_size(la) == 1)
-            return enter(w, seg, dg_val_at(ba, 0).j, dg_val_at(la, 0), NULL, NULL, &st);
-        return leaf(w, b, l, NULL, NULL);
+            return enter(w, seg, dg_val_at(ba, 0), dg_val_at(la, 0), DG_VAL_ABSENT, NULL, &st);
+        return leaf(w, b, l, DG_VAL_ABSENT, NULL);
     }
     for (size_t i = 0; i < dg_val_size(ba) && !rc; i++) {
-        const json_t *e = dg_val_at(ba, i).j;
+        dg_val_t e = dg_val_at(ba, i);
 
-        dg_norm_merge_key(field, dg_val_json(e), &k);
+        dg_norm_merge_key(field, e, &k);
         st = keyed_step(&k, vals);
         rc = enter(w, seg, e, find_keyed(la, field, &k), e, NULL, &st);
     }
@@ -435,13 +456,13 @@ static int walk_all(walk_t *w, size_t seg, const char *field, const json_t *b, d
         if (!dg_val_absent(find_keyed(ba, field, &k)))
             continue;
         st = keyed_step(&k, vals);
-        rc = enter(w, seg, NULL, e, NULL, NULL, &st);
+        rc = enter(w, seg, DG_VAL_ABSENT, e, DG_VAL_ABSENT, NULL, &st);
     }
     return rc;
 }
 
 /* [k=v]: the one element with those keys on each side. */
-static int walk_key(walk_t *w, size_t seg, const char *field, const dg_seg_t *s, const json_t *b,
+static int walk_key(walk_t *w, size_t seg, const char *field, const dg_seg_t *s, dg_val_t b,
                     dg_val_t l)
 {
     step_t st = {NULL, s->nkeys, s->keys, s->vals, 512};
@@ -454,24 +475,24 @@ static int walk_key(walk_t *w, size_t seg, const char *field, const dg_seg_t *s,
         k.names[j] = s->keys[j];
         snprintf(k.vals[j], DG_NORM_KEY_LEN, "%s", s->vals[j]);
     }
-    b = json_is_array(b) ? find_keyed(dg_val_json(b), field, &k).j : NULL;
+    b = dg_val_type(b) == DG_JARRAY ? find_keyed(b, field, &k) : DG_VAL_ABSENT;
     l = dg_val_type(l) == DG_JARRAY ? find_keyed(l, field, &k) : DG_VAL_ABSENT;
     return enter(w, seg, b, l, b, NULL, &st);
 }
 
-static int walk(walk_t *w, size_t seg, const json_t *b, dg_val_t l, const json_t *bparent,
+static int walk(walk_t *w, size_t seg, dg_val_t b, dg_val_t l, dg_val_t bparent,
                 const char *field)
 {
     const dg_seg_t *s;
 
     if (seg == dg_path_len(w->pat))
         return leaf(w, b, l, bparent, field);
-    if (b == NULL && dg_val_absent(l))
+    if (dg_val_absent(b) && dg_val_absent(l))
         return 0;
     s = dg_path_seg(w->pat, seg);
     switch (s->kind) {
     case DG_SEG_FIELD:
-        return walk_field(w, seg, s->name, b, l);
+        return walk_field(w, seg, s, b, l);
     case DG_SEG_ALL:
         return walk_all(w, seg, field ? field : "", b, l);
     case DG_SEG_KEY:
@@ -494,13 +515,12 @@ typedef struct sides {
  * goes on by field, the baseline's step is taken once for all (the
  * object's and oldObject's walks share it); from a list step or an absent
  * value on, each side walks on alone. */
-static int walk_sides(walk_t *w, size_t n, size_t seg, const json_t *b, const dg_val_t *l,
-                      const json_t *bparent, const char *field)
+static int walk_sides(walk_t *w, size_t n, size_t seg, dg_val_t b, const dg_val_t *l,
+                      dg_val_t bparent, const char *field)
 {
     const dg_seg_t *s = seg < dg_path_len(w->pat) ? dg_path_seg(w->pat, seg) : NULL;
-    bool shared = n > 1 && b && s && s->kind == DG_SEG_FIELD, q[SIDES];
-    dg_val_t c[SIDES];
-    const json_t *bc = NULL;
+    bool shared = n > 1 && !dg_val_absent(b) && s && s->kind == DG_SEG_FIELD, q[SIDES];
+    dg_val_t c[SIDES], bc;
     step_t st = {.field = s ? s->name : NULL};
     int rc = 0;
 
@@ -511,12 +531,12 @@ static int walk_sides(walk_t *w, size_t n, size_t seg, const json_t *b, const dg
             rc = walk(&w[i], seg, b, l[i], bparent, field);
         return rc;
     }
-    bc = json_object_get(b, s->name);
+    bc = dg_val_getn(b, s->name, s->namelen);
     for (size_t i = 0; i < n; i++) {
-        c[i] = dg_val_get(l[i], s->name);
+        c[i] = dg_val_getn(l[i], s->name, s->namelen);
         shared = shared && !dg_val_absent(c[i]);
     }
-    if (bc == NULL || !shared) { /* enter() decides, side by side */
+    if (dg_val_absent(bc) || !shared) { /* enter() decides, side by side */
         for (size_t i = 0; i < n && !rc; i++)
             rc = enter(&w[i], seg, bc, c[i], b, s->name, &st);
         return rc;
@@ -596,6 +616,12 @@ static dg_objset_t *hpa_target_index(const dg_objset_t *set)
     return targets;
 }
 
+/* A baseline object as its nodes, where the store built them. */
+static dg_val_t baseline(const dg_obj_t *o)
+{
+    return o->node ? dg_val_node(o->node) : dg_val_json(o->json);
+}
+
 static int diff_rule(const dg_obj_t *base, const sides_t *sd, const scope_t *sc,
                      const dg_policy_t *pol, const dg_rule_t *rule, const size_t *first)
 {
@@ -618,7 +644,7 @@ static int diff_rule(const dg_obj_t *base, const sides_t *sd, const scope_t *sc,
     for (size_t p = 0; p < rule->npaths && !rc; p++) {
         for (size_t i = 0; i < sd->n; i++)
             w[i].pat = rule->paths[p];
-        rc = walk_sides(w, sd->n, 0, base->json, sd->live, NULL, NULL);
+        rc = walk_sides(w, sd->n, 0, baseline(base), sd->live, DG_VAL_ABSENT, NULL);
     }
     for (size_t i = 0; i < sd->n; i++) {
         dg_variances_t *out = sd->out[i];
@@ -645,7 +671,7 @@ static int diff_missing(const dg_obj_t *base, const dg_policy_t *pol, dg_varianc
             (worst == NULL || r->action > worst->action))
             worst = r;
     }
-    return worst ? emit(out, &base->id, "", NULL, DG_VAL_ABSENT, DG_VAR_MISSING, worst) : 0;
+    return worst ? emit(out, &base->id, "", DG_VAL_ABSENT, DG_VAL_ABSENT, DG_VAR_MISSING, worst) : 0;
 }
 
 /* The sides' variances against @base: one "missing" for an absent side,
