@@ -201,11 +201,16 @@ void dg_objset_free(dg_objset_t **set)
 
 int dg_objset_nodes(dg_objset_t *set)
 {
+    size_t size = 0;
+
     if (set == NULL || set->nodes)
         return 0;
     if ((set->nodes = malloc(sizeof *set->nodes)) == NULL)
         return DG_ENOMEM;
-    dg_arena_init(set->nodes, 16 << 10);
+    /* One block of just the size: a store holds thousands of releases. */
+    for (size_t i = 0; i < set->n; i++)
+        size += dg_val_nodes_size(set->objs[i].json);
+    dg_arena_init(set->nodes, size);
     for (size_t i = 0; i < set->n; i++)
         if ((set->objs[i].node = dg_val_nodes(set->nodes, set->objs[i].json)) == NULL) {
             for (size_t k = 0; k <= i; k++)

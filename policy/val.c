@@ -81,6 +81,39 @@ static int build(dg_arena_t *a, const json_t *j, dg_jnode_t *out)
     }
 }
 
+/* @n bytes as the arena takes them (16-byte units). */
+static size_t unit(size_t n)
+{
+    return (n + 15) & ~(size_t)15;
+}
+
+/* What build() takes from the arena below the root. */
+static size_t kids_size(const json_t *j)
+{
+    size_t total = 0, i;
+    const char *key;
+    json_t *v;
+
+    if (json_is_string(j))
+        return unit(json_string_length(j) + 1);
+    if (json_is_array(j)) {
+        json_array_foreach(j, i, v)
+            total += kids_size(v);
+        return total + unit(json_array_size(j) * sizeof(dg_jnode_t));
+    }
+    if (json_is_object(j)) {
+        json_object_foreach((json_t *)j, key, v)
+            total += kids_size(v) + unit(strlen(key) + 1);
+        return total + unit(json_object_size(j) * sizeof(dg_jnode_t));
+    }
+    return 0;
+}
+
+size_t dg_val_nodes_size(const json_t *j)
+{
+    return j ? unit(sizeof(dg_jnode_t)) + kids_size(j) : 0;
+}
+
 const dg_jnode_t *dg_val_nodes(dg_arena_t *a, const json_t *j)
 {
     dg_jnode_t *root = j ? dg_arena_alloc(a, sizeof *root) : NULL;

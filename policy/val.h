@@ -148,6 +148,10 @@ bool dg_val_next(dg_val_iter_t *it, const char **key, dg_val_t *value);
  *  memory (@a keeps what it took). */
 const dg_jnode_t *dg_val_nodes(dg_arena_t *a, const json_t *j);
 
+/** The bytes dg_val_nodes() takes from an arena for @j: an arena first
+ *  sized so holds it in one block. */
+size_t dg_val_nodes_size(const json_t *j);
+
 /** @v as a jansson tree: a new reference (shared when @v is one), or NULL
  *  when @v is absent or out of memory. */
 json_t *dg_val_to_json(dg_val_t v);
