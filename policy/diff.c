@@ -352,7 +352,7 @@ static bool step_in(walk_t *w, const char *field, const step_t *st)
 {
     bool q = w->quantities;
 
-    if (field && strcmp(field, "resources") == 0)
+    if (field && field[0] == 'r' && strcmp(field, "resources") == 0) /* most fields are not */
         w->quantities = true;
     w->steps[w->depth++] = *st;
     return q;
