@@ -357,7 +357,8 @@ static int read_review(dg_review_t *rv, const char *data, size_t len, const char
 
     /* Duplicate keys are refused: two parsers reading different values of
      * one key is how a review smuggles an object past a webhook. */
-    root = dg_jread_parse(rv->arena, data, len, DG_JSON_PRUNE_SERVER, where, err);
+    root = dg_jread_parse(rv->arena, data, len, DG_JSON_PRUNE_SERVER | DG_JSON_PRUNE_REVIEW,
+                          where, err);
     if (root == NULL)
         return err ? err->code : DG_EPARSE;
     if (root->type != DG_JOBJECT)
