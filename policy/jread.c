@@ -1116,6 +1116,7 @@ static int skip(reader_t *r)
 value:
     c = next_byte(&p, end);
     if (c == '"') {
+    value_string:
         if ((p = skip_string(r, p, end, &rc)) == NULL)
             return rc;
         goto after;
@@ -1147,6 +1148,17 @@ value:
         p += 4;
         goto after;
     }
+    /* A status's counts: digits, no leading zero, then the next token. */
+    if (c >= '1' && c <= '9') {
+        pos_t q = p + 1;
+
+        while (q < end && *q >= '0' && *q <= '9')
+            q++;
+        if (q < end && (*q == ',' || *q == '}' || *q == ']')) {
+            p = q;
+            goto after;
+        }
+    }
     r->p = p;
     if ((rc = scalar(r, NULL)))
         return rc;
@@ -1169,6 +1181,19 @@ key_string:
                 goto key_string;
             }
             goto after;
+        }
+        /* "key":"value", and "key":{"key" (an object opened below @lim,
+         * so within the depth limit and the register): no whitespace to
+         * pass over, nothing to dispatch on. */
+        if (p[1] == '"') {
+            p++;
+            goto value_string;
+        }
+        if (p[1] == '{' && p[2] == '"' && rel < lim) {
+            rel++;
+            kinds = kinds << 1 | 1;
+            p += 2;
+            goto key_string;
         }
         p++;
         goto value;
@@ -1194,8 +1219,11 @@ after: /* past a value */
     c = next_byte(&p, end);
     if (c == ',') {
         p++;
-        if (kinds & 1)
+        if (kinds & 1) {
+            if (p < end && *p == '"')
+                goto key_string;
             goto key;
+        }
         goto value;
     }
     if (c != ((kinds & 1) ? '}' : ']'))
