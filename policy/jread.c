@@ -1070,7 +1070,11 @@ static inline pos_t skip_string(reader_t *r, pos_t p, pos_t end, int *rc)
     size_t n;
 
 #ifdef __SSE2__
-    /* plain_run(), the quote's test folded into its first find. */
+    /* plain_run(), the quote's test folded into its first find. A
+     * one-letter escape (managedFields' keys of list items,
+     * "k:{\"type\":\"Ready\"}", have a few) is passed over here too;
+     * string_rest() takes anything else from there (its messages place
+     * themselves, or at the opening quote). */
     while (end - q >= 16) {
         unsigned m = special16(q);
 
@@ -1078,6 +1082,10 @@ static inline pos_t skip_string(reader_t *r, pos_t p, pos_t end, int *rc)
             q += __builtin_ctz(m);
             if (*q == '"')
                 return q + 1;
+            if (*q == '\\' && end - q >= 2 && unescape[q[1]]) {
+                q += 2;
+                continue;
+            }
             goto rest;
         }
         q += 16;

@@ -85,10 +85,11 @@ static int opt_object(jnode_t *v, const char *ctx, const char *key, jnode_t **ou
     return 0;
 }
 
-static bool is_str(jnode_t *j, const char *s)
-{
-    return j && j->type == DG_JSTRING && strcmp(j->v.s, s) == 0;
-}
+/* @j is the string @lit (a literal). A string node holds no NUL, so
+ * its length and bytes decide it. */
+#define IS_STR(j, lit)                                                                          \
+    ((j) && (j)->type == DG_JSTRING && (j)->n == sizeof lit - 1 &&                              \
+     memcmp((j)->v.s, lit, sizeof lit - 1) == 0)
 
 static int check_envelope(jnode_t *root, const char **api_version, const char *where,
                           dg_err_t *err)
@@ -104,7 +105,7 @@ static int check_envelope(jnode_t *root, const char **api_version, const char *w
     if (kind == NULL)
         return dg_err_at(err, DG_EINVAL, where, 0, 0,
                          "kind is missing, expected \"AdmissionReview\"");
-    if (!is_str(kind, "AdmissionReview"))
+    if (!IS_STR(kind, "AdmissionReview"))
         return dg_err_at(err, DG_EINVAL, where, 0, 0, "kind is %s%s%s, expected \"AdmissionReview\"",
                          kstr ? "\"" : "", kstr ? kind->v.s : dg_jread_type_name(kind),
                          kstr ? "\"" : "");
@@ -116,9 +117,9 @@ static int check_envelope(jnode_t *root, const char **api_version, const char *w
     if (av->type != DG_JSTRING)
         return dg_err_at(err, DG_EINVAL, where, 0, 0, "apiVersion is %s, expected \"%s\" or \"%s\"",
                          dg_jread_type_name(av), API_V1, API_V1BETA1);
-    if (is_str(av, API_V1))
+    if (IS_STR(av, API_V1))
         *api_version = API_V1;
-    else if (is_str(av, API_V1BETA1))
+    else if (IS_STR(av, API_V1BETA1))
         *api_version = API_V1BETA1;
     else
         return dg_err_at(err, DG_EINVAL, where, 0, 0,
@@ -174,7 +175,8 @@ static void request_fields(jnode_t *req, jnode_t **q)
 static int read_uid_op(dg_review_t *rv, jnode_t *uid, jnode_t *op, const char *where,
                        dg_err_t *err)
 {
-    static const char *const ops[] = {"CREATE", "UPDATE", "DELETE", "CONNECT"};
+    static const char create[] = "CREATE", update[] = "UPDATE", del[] = "DELETE",
+                      connect[] = "CONNECT";
 
     if (uid == NULL || uid->type == DG_JNULL)
         return dg_err_at(err, DG_EINVAL, where, 0, 0, "request.uid is missing");
@@ -193,9 +195,11 @@ static int read_uid_op(dg_review_t *rv, jnode_t *uid, jnode_t *op, const char *w
     if (op->type != DG_JSTRING)
         return dg_err_at(err, DG_EINVAL, where, 0, 0,
                          "request.operation is %s, expected a string", dg_jread_type_name(op));
-    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
-        if (strcmp(op->v.s, ops[i]) == 0)
-            rv->operation = ops[i];
+    rv->operation = IS_STR(op, "UPDATE")    ? update
+                    : IS_STR(op, "CREATE")  ? create
+                    : IS_STR(op, "DELETE")  ? del
+                    : IS_STR(op, "CONNECT") ? connect
+                                            : NULL;
     /* An operation a later API server adds is answered (allowed, untouched
      * by dg_decide), never refused: under failurePolicy Fail a 400 would
      * block it cluster-wide. */
@@ -383,7 +387,7 @@ static dg_review_t *parse_into(dg_arena_t *a, bool own, const char *data, size_t
                                const char *where, size_t max_bytes, dg_err_t *err)
 {
     dg_review_t *rv;
-    dg_err_t local = {0};
+    dg_err_t local; /* cleared only when used: it is 400 bytes */
 
     if (where == NULL)
         where = "<request>";
@@ -399,6 +403,8 @@ static dg_review_t *parse_into(dg_arena_t *a, bool own, const char *data, size_t
         return NULL;
     }
     *rv = (dg_review_t){.arena = a, .owns_arena = own};
+    if (err == NULL)
+        dg_err_clear(&local);
     if (read_review(rv, data, len, where, err ? err : &local) == 0)
         return rv;
     if (err && err->code == DG_EINVAL)
