@@ -25,8 +25,11 @@
  * drop the members of the top-level "request" object that nothing in
  * driftgate reads, requestKind, requestResource, requestSubResource and
  * options (what the API server was first asked, and the create/update
- * options). Like the others, they are read for their syntax and never
- * built, and a second one of them is still refused as a duplicate key.
+ * options). Like managedFields, they are read for their syntax (and UTF-8,
+ * and depth) and never built: their values do not count towards
+ * DG_JSON_MAX_NODES, and keys inside them are not compared (nothing reads
+ * them, so two readers cannot disagree on them); a second one of the four
+ * is still refused as a duplicate key of the request.
  * Only these four, and only there: everything the decision reads (uid,
  * kind, resource, subResource, name, namespace, operation, userInfo,
  * object, oldObject, dryRun) is built. Not part of DG_JSON_PRUNE_SERVER,
