@@ -638,6 +638,7 @@ enum role {
 };
 
 static int value(reader_t *r, dg_jnode_t *out, enum role role);
+static int container(reader_t *r, dg_jnode_t *out, bool is_object, enum role role);
 
 /* Key @k of @n bytes is the literal @word (its length is known at compile
  * time: one compare for most keys). */
@@ -899,6 +900,22 @@ static inline enum role child_role(const reader_t *r, const struct object *o, en
     return ROLE_NONE;
 }
 
+/* The integer of at most 18 digits, the first not 0, at @p and followed
+ * by ',', '}' or ']' (most counts: exact, it cannot overflow) into *@i;
+ * returns its end, or NULL to leave the number to number(). */
+static inline pos_t plain_int(pos_t p, pos_t end, long long *i)
+{
+    long long v = 0;
+    pos_t q = p;
+
+    while (q < end && *q >= '0' && *q <= '9' && q - p < 18)
+        v = v * 10 + (*q++ - '0');
+    if (q == end || (*q != ',' && *q != '}' && *q != ']'))
+        return NULL;
+    *i = v;
+    return q;
+}
+
 /* One "key": value member of object @o. */
 static int member(reader_t *r, struct object *o)
 {
@@ -950,13 +967,23 @@ kept:
     if (f == REFUSE || (dup = duplicate(r, o, v.key, n)) != 0)
         return dup < 0 ? DG_ENOMEM
                        : fail(r, at, "duplicate key \"%.*s\"", (int)utf8_cut(v.key, n, 60), v.key);
-    /* value(), for a short plain string: the most common member. */
+    /* value(), for a short plain string: the most common member; then
+     * for a count (number_value() would read its digits the same way). */
     if (r->end - p > 1 && p[1] == '"' && r->nodes < DG_JSON_MAX_NODES &&
         (q = keep_plain(r, p + 2, &v.v.s, &n)) != NULL) {
         r->nodes++;
         r->p = q;
         v.type = DG_JSTRING;
         v.n = (uint32_t)n;
+    } else if (r->end - p > 1 && p[1] >= '1' && p[1] <= '9' && r->nodes < DG_JSON_MAX_NODES &&
+               (q = plain_int(p + 1, r->end, &v.v.i)) != NULL) {
+        r->nodes++;
+        r->p = q;
+        v.type = DG_JINT;
+    } else if (r->end - p > 1 && p[1] == '{' && r->nodes < DG_JSON_MAX_NODES) {
+        r->nodes++;
+        if ((rc = container(r, &v, true, child_role(r, o, key))))
+            return rc;
     } else if ((rc = value(r, &v, child_role(r, o, key)))) {
         return rc;
     }

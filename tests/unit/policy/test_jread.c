@@ -178,6 +178,54 @@ START_TEST(test_limits)
 }
 END_TEST
 
+/* A member's count is read in one step when it can be (at most 18 digits,
+ * then a delimiter), else by the general path: the same values, the same
+ * refusals, either way. */
+START_TEST(test_member_ints)
+{
+    static const struct {
+        const char *in;
+        long long want; /* when read */
+        const char *err; /* when refused */
+    } cases[] = {
+        {"{\"a\":7}", 7, NULL},
+        {"{\"a\":123456789012345678}", 123456789012345678LL, NULL},
+        {"{\"a\":1234567890123456789,\"b\":1}", 1234567890123456789LL, NULL},
+        {"{\"a\":9223372036854775807}", 9223372036854775807LL, NULL},
+        {"{\"a\":12 }", 12, NULL},
+        {"{\"a\":0}", 0, NULL},
+        {"{\"a\":[3,4]}", 0, NULL},
+        {"{\"a\":9223372036854775808}", 0, "not JSON: number 9223372036854775808 is out of range"},
+        {"{\"a\":10]", 0, "not JSON: expected ',' or '}'"},
+        {"{\"a\":01}", 0, "not JSON: expected ',' or '}'"},
+        {"{\"a\":1", 0, "not JSON: unexpected end of input"},
+    };
+    dg_arena_t a;
+
+    dg_arena_init(&a, 0);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        dg_err_t err = {0};
+        const dg_jnode_t *root = parse(&a, cases[i].in, 0, &err), *v;
+
+        if (cases[i].err) {
+            ck_assert_msg(root == NULL, "case %zu read", i);
+            ck_assert_str_eq(err.msg, cases[i].err);
+            continue;
+        }
+        ck_assert_msg(root != NULL, "case %zu: %s", i, err.msg);
+        v = dg_jread_get(root, "a");
+        if (v->type == DG_JARRAY) {
+            v = &v->v.kids[0];
+            ck_assert_int_eq(v->v.i, 3);
+        } else {
+            ck_assert_int_eq(v->v.i, cases[i].want);
+        }
+        ck_assert_int_eq(v->type, DG_JINT);
+    }
+    dg_arena_free(&a);
+}
+END_TEST
+
 /* A review's request loses requestKind, requestResource,
  * requestSubResource and options, only with DG_JSON_PRUNE_REVIEW and only
  * in the top-level "request"; everything else is built. */
@@ -713,6 +761,7 @@ int main(void)
     tcase_add_test(tc, test_pruned_empty_object_depth);
     tcase_add_test(tc, test_pruned_deep_kinds);
     tcase_add_test(tc, test_pruned_deep_start);
+    tcase_add_test(tc, test_member_ints);
     tcase_add_test(tc, test_prune_review);
     tcase_add_test(tc, test_prune_review_bad);
     tcase_add_test(tc, test_escape_runs);
