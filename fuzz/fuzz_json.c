@@ -134,6 +134,10 @@ static bool same_text(const json_t *v)
     return same;
 }
 
+/* The prunings documents are read with: API objects, and reviews. */
+static const unsigned prunes[] = {DG_JSON_PRUNE_SERVER,
+                                  DG_JSON_PRUNE_SERVER | DG_JSON_PRUNE_REVIEW};
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static dg_arena_t arena = {.first = 4096}, parena = {.first = 4096};
@@ -161,12 +165,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         __builtin_trap();
     /* Read whole, the input is read pruned too, as other documents and as
      * reviews are, into the same tree less what is pruned. */
-    for (unsigned f = 1; nodes && f <= 3; f += 2) {
-        unsigned flags = f == 1 ? DG_JSON_PRUNE_SERVER : DG_JSON_PRUNE_SERVER | DG_JSON_PRUNE_REVIEW;
+    for (size_t i = 0; nodes && i < sizeof prunes / sizeof prunes[0]; i++) {
         const dg_jnode_t *pruned =
-            dg_jread_parse(&parena, (const char *)data, size, flags, "fuzz", &perr);
+            dg_jread_parse(&parena, (const char *)data, size, prunes[i], "fuzz", &perr);
 
-        if (pruned == NULL || !same_pruned(pruned, nodes, ROOT, flags))
+        if (pruned == NULL || !same_pruned(pruned, nodes, ROOT, prunes[i]))
             __builtin_trap();
         dg_arena_reset(&parena);
     }

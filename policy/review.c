@@ -279,6 +279,8 @@ static int read_object(jnode_t *v, bool old, jnode_t **out, const char **name,
                        const char *where, dg_err_t *err)
 {
     const char *key = old ? "oldObject" : "object";
+    const char *ctx = old ? "request.oldObject" : "request.object";
+    const char *meta_ctx = old ? "request.oldObject.metadata" : "request.object.metadata";
     jnode_t *meta;
     int rc;
 
@@ -286,12 +288,10 @@ static int read_object(jnode_t *v, bool old, jnode_t **out, const char **name,
     rc = opt_object(v, "request", key, out, where, err);
     if (rc || *out == NULL)
         return rc;
-    rc = opt_object(GET(*out, "metadata"), old ? "request.oldObject" : "request.object", "metadata", &meta, where,
-                    err);
+    rc = opt_object(GET(*out, "metadata"), ctx, "metadata", &meta, where, err);
     if (rc || meta == NULL)
         return rc;
-    return opt_string(GET(meta, "name"), old ? "request.oldObject.metadata" : "request.object.metadata", "name",
-                      name, where, err);
+    return opt_string(GET(meta, "name"), meta_ctx, "name", name, where, err);
 }
 
 static int read_request(dg_review_t *rv, jnode_t *req, const char *where, dg_err_t *err)
