@@ -1,9 +1,12 @@
 /* fuzz/fuzz_decide.c: arbitrary bytes as an AdmissionReview body, through
  * the codec and dg_decide() against the example release, as driftgate's
  * /validate does. A parsed review is always answered, with its uid. And
- * differentially: the request's object diffed as the reader's nodes (as
- * the gate judges it) and as jansson (as the CLI reads live objects) gives
- * the same variances against every baseline object.
+ * differentially: the request's object diffed as the reader's nodes
+ * against the baseline's nodes (as the gate judges it) and as jansson
+ * against jansson (as the CLI reads live objects) gives the same
+ * variances against every baseline object; and the object and
+ * oldObject diffed together (dg_diff_pair(), as the gate does) give what
+ * each gives alone.
  * SPDX-License-Identifier: Apache-2.0 */
 #include <stdint.h>
 #include <stdio.h>
@@ -54,27 +57,45 @@ static void same_variances(const dg_variances_t *a, const dg_variances_t *b)
             __builtin_trap();
 }
 
-/* The object as nodes and as jansson, against each object of the release. */
-static void nodes_as_jansson(const dg_jnode_t *obj)
+/* The object as nodes and as jansson, against each object of the release;
+ * and with @old, as a pair. */
+static void nodes_as_jansson(const dg_jnode_t *obj, const dg_jnode_t *old)
 {
     const dg_release_t *rel = dg_baselines_at(bases, 0);
     json_t *j = obj ? dg_jread_to_json(obj) : NULL;
 
     for (size_t i = 0; j && i < dg_objset_count(rel->objs); i++) {
         const dg_obj_t *base = dg_objset_at(rel->objs, i);
-        dg_variances_t vn, vj;
-        int rn, rj;
+        dg_obj_t json_only = *base; /* the baseline as the CLI reads it */
+        dg_variances_t vn, vj, pn, po, vo;
+        int rn, rj, rp, ro;
 
         dg_variances_init(&vn);
         dg_variances_init(&vj);
+        dg_variances_init(&pn);
+        dg_variances_init(&po);
+        dg_variances_init(&vo);
         rn = dg_diff_val(base, dg_val_node(obj), rel->objs, pol, &vn, NULL);
-        rj = dg_diff_object(base, j, rel->objs, pol, &vj, NULL);
-        if (rn != rj)
+        json_only.node = NULL;
+        rj = dg_diff_object(&json_only, j, rel->objs, pol, &vj, NULL);
+        if (base->node == NULL)
+            __builtin_trap(); /* dg_baselines_add() gives the store's objects nodes */
+        rp = dg_diff_pair(base, dg_val_node(obj), dg_val_node(old), rel->objs, pol, &pn, &po,
+                          NULL);
+        ro = dg_diff_val(base, dg_val_node(old), rel->objs, pol, &vo, NULL);
+        if (rn != rj || rp != (rn ? rn : ro))
             __builtin_trap();
         if (rn == 0)
             same_variances(&vn, &vj);
+        if (rp == 0) {
+            same_variances(&pn, &vn);
+            same_variances(&po, &vo);
+        }
         dg_variances_free(&vn);
         dg_variances_free(&vj);
+        dg_variances_free(&pn);
+        dg_variances_free(&po);
+        dg_variances_free(&vo);
     }
     json_decref(j);
 }
@@ -108,7 +129,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(out);
     }
     dg_decision_free(&d);
-    nodes_as_jansson(rv->object);
+    nodes_as_jansson(rv->object, rv->old_object);
     dg_review_free(&rv);
     return 0;
 }

@@ -568,9 +568,10 @@ static int classify(judge_t *j, const dg_release_t *rel, const dg_obj_t *base, d
     }
     dg_variances_init(&vnew);
     dg_variances_init(&vold);
-    rc = dg_diff_val(base, j->live, hpa_scope(j, rel), j->pol, &vnew, err);
-    if (!rc && !dg_val_absent(j->old))
-        rc = dg_diff_val(base, j->old, hpa_scope(j, rel), j->pol, &vold, err);
+    if (dg_val_absent(j->old))
+        rc = dg_diff_val(base, j->live, hpa_scope(j, rel), j->pol, &vnew, err);
+    else
+        rc = dg_diff_pair(base, j->live, j->old, hpa_scope(j, rel), j->pol, &vnew, &vold, err);
     if (!rc)
         rc = sort_variances(j, &vnew, &vold);
     dg_variances_free(&vnew);

@@ -19,11 +19,7 @@ void dg_variances_init(dg_variances_t *v)
 
 static void variance_clear(dg_variance_t *x)
 {
-    free((char *)x->obj.group);
-    free((char *)x->obj.kind);
-    free((char *)x->obj.ns);
-    free((char *)x->obj.name);
-    free(x->path);
+    free((char *)x->obj.group); /* and the other strings: one block */
     json_decref(x->desired);
     json_decref(x->live);
     dg_changed_by_free(&x->changed_by);
@@ -52,6 +48,22 @@ void dg_variances_free(dg_variances_t *v)
 
 static bool equal(dg_val_t a, dg_val_t b, bool quantities);
 
+/* Two objects of nodes: members are looked up with their keys' lengths,
+ * and first at the same place (objects written by one program list their
+ * keys in one order). */
+static bool equal_nodes(const dg_jnode_t *a, const dg_jnode_t *b, bool quantities)
+{
+    for (uint32_t i = 0; i < a->n; i++) {
+        const dg_jnode_t *x = &a->v.kids[i], *y = &b->v.kids[i];
+
+        if (y->keylen != x->keylen || memcmp(y->key, x->key, x->keylen) != 0)
+            y = dg_jread_getn(b, x->key, x->keylen);
+        if (!equal(dg_val_node(x), dg_val_node(y), quantities))
+            return false;
+    }
+    return true;
+}
+
 static bool equal_objects(dg_val_t a, dg_val_t b, bool quantities)
 {
     dg_val_iter_t it = dg_val_members(a);
@@ -60,6 +72,8 @@ static bool equal_objects(dg_val_t a, dg_val_t b, bool quantities)
 
     if (dg_val_size(a) != dg_val_size(b))
         return false;
+    if (a.n && b.n)
+        return equal_nodes(a.n, b.n, quantities);
     while (dg_val_next(&it, &k, &v))
         if (!equal(v, dg_val_get(b, k), quantities))
             return false;
@@ -148,6 +162,29 @@ static dg_changed_by_t *changed_by_copy(const dg_changed_by_t *c)
     return x;
 }
 
+/* The identity's strings and the path of @from into one block, in @x
+ * (group first: freeing it frees them all). */
+static int strings_copy(dg_variance_t *x, const dg_variance_t *from)
+{
+    const char *src[] = {from->obj.group, from->obj.kind, from->obj.ns, from->obj.name,
+                         from->path};
+    size_t len[5], total = 0;
+    char *p;
+
+    for (size_t i = 0; i < 5; i++)
+        total += (len[i] = strlen(src[i])) + 1;
+    if ((p = malloc(total)) == NULL)
+        return DG_ENOMEM;
+    for (size_t i = 0; i < 5; i++) {
+        memcpy(p, src[i], len[i] + 1);
+        src[i] = p;
+        p += len[i] + 1;
+    }
+    x->obj = (dg_objid_t){src[0], src[1], src[2], src[3]};
+    x->path = (char *)src[4];
+    return 0;
+}
+
 int dg_variances_push(dg_variances_t *v, const dg_variance_t *from)
 {
     dg_variance_t *x;
@@ -156,11 +193,8 @@ int dg_variances_push(dg_variances_t *v, const dg_variance_t *from)
         return DG_ENOMEM;
     x = &v->items[v->n];
     memset(x, 0, sizeof *x);
-    x->obj.group = strdup(from->obj.group);
-    x->obj.kind = strdup(from->obj.kind);
-    x->obj.ns = strdup(from->obj.ns);
-    x->obj.name = strdup(from->obj.name);
-    x->path = strdup(from->path);
+    if (strings_copy(x, from))
+        return DG_ENOMEM;
     /* Copies, not references: the values may live in objects other threads share. */
     x->desired = from->desired ? json_deep_copy(from->desired) : NULL;
     x->live = from->live ? json_deep_copy(from->live) : NULL;
@@ -168,8 +202,7 @@ int dg_variances_push(dg_variances_t *v, const dg_variance_t *from)
     x->rule = from->rule;
     x->action = from->action;
     x->changed_by = from->changed_by ? changed_by_copy(from->changed_by) : NULL;
-    if (!x->obj.group || !x->obj.kind || !x->obj.ns || !x->obj.name || !x->path ||
-        (from->desired && !x->desired) || (from->live && !x->live) ||
+    if ((from->desired && !x->desired) || (from->live && !x->live) ||
         (from->changed_by && !x->changed_by)) {
         variance_clear(x);
         return DG_ENOMEM;
@@ -178,24 +211,25 @@ int dg_variances_push(dg_variances_t *v, const dg_variance_t *from)
     return 0;
 }
 
-/* A live value the variance keeps: the request's nodes are converted
- * here, once it differs; a jansson tree is copied (it may be shared). */
+/* A value the variance keeps: nodes (a request's, a baseline's) are
+ * converted here, once it differs; a jansson tree is copied (it may be
+ * shared). */
 static json_t *keep(dg_val_t v)
 {
     return v.n ? dg_jread_to_json(v.n) : json_deep_copy(v.j);
 }
 
-static int emit(dg_variances_t *out, const dg_objid_t *id, const char *path, const json_t *desired,
+static int emit(dg_variances_t *out, const dg_objid_t *id, const char *path, dg_val_t desired,
                 dg_val_t live, dg_vartype_t type, const dg_rule_t *rule)
 {
-    dg_variance_t x = {*id, (char *)path, (json_t *)desired, NULL, type, rule->name,
-                       rule->action, NULL};
+    dg_variance_t x = {*id, (char *)path, NULL, NULL, type, rule->name, rule->action, NULL};
     dg_variance_t *last;
 
     if (dg_variances_push(out, &x))
         return DG_ENOMEM;
     last = &out->items[out->n - 1];
-    if (!dg_val_absent(live) && (last->live = keep(live)) == NULL) {
+    if ((!dg_val_absent(desired) && (last->desired = keep(desired)) == NULL) ||
+        (!dg_val_absent(live) && (last->live = keep(live)) == NULL)) {
         variance_clear(last);
         out->n--;
         return DG_ENOMEM;
@@ -218,8 +252,8 @@ typedef struct step {
                                * the fixed buffers it was once printed to did */
 } step_t;
 
-/* The baseline side is a jansson tree (a dg_obj_t's); the live side is
- * read through dg_val_t, so a request's nodes are compared as they are. */
+/* Both sides are read through dg_val_t: a baseline as the store's nodes
+ * (dg_objset_nodes()) or jansson, a request's object as its nodes. */
 typedef struct walk {
     const dg_objid_t *id;
     const dg_rule_t *rule;
@@ -257,12 +291,12 @@ static int render(walk_t *w, bool generic)
     return rc ? rc : dg_buf_append(&w->text, "", 0);
 }
 
-static int walk(walk_t *w, size_t seg, const json_t *b, dg_val_t l, const json_t *bparent,
+static int walk(walk_t *w, size_t seg, dg_val_t b, dg_val_t l, dg_val_t bparent,
                 const char *field);
 
 /* One variance per concrete path: a second rule reaching it only raises
  * the action. */
-static int record(walk_t *w, const json_t *b, dg_val_t l)
+static int record(walk_t *w, dg_val_t b, dg_val_t l)
 {
     int rc = render(w, false);
     const char *path = w->text.data ? w->text.data : "";
@@ -290,54 +324,69 @@ static bool empty_or_absent(dg_val_t v)
     return t == DG_JNULL || ((t == DG_JOBJECT || t == DG_JARRAY) && dg_val_size(v) == 0);
 }
 
-static int leaf(walk_t *w, const json_t *b, dg_val_t l, const json_t *bparent, const char *field)
+static int leaf(walk_t *w, dg_val_t b, dg_val_t l, dg_val_t bparent, const char *field)
 {
     json_t *dflt = NULL;
     int rc;
 
-    if (b == NULL && dg_val_absent(l))
+    if (dg_val_absent(b) && dg_val_absent(l))
         return 0;
-    if (b == NULL && field && json_is_object(bparent)) {
+    if (dg_val_absent(b) && field && dg_val_type(bparent) == DG_JOBJECT) {
         if ((rc = render(w, true)) != 0)
             return rc;
-        b = dflt = dg_norm_default(w->id->group, w->id->kind, w->text.data, bparent);
+        b = dg_val_json(dflt = dg_norm_default(w->id->group, w->id->kind, w->text.data, bparent));
     }
-    if (b == NULL && field && dg_norm_server_allocated(w->id->group, w->id->kind, field))
+    if (dg_val_absent(b) && field && dg_norm_server_allocated(w->id->group, w->id->kind, field))
         return 0; /* left to the server to allocate: whatever it chose is intended */
     /* The API server prints `resources: {}` for a field the render left out. */
-    if (empty_or_absent(dg_val_json(b)) && empty_or_absent(l))
+    if (empty_or_absent(b) && empty_or_absent(l))
         rc = 0;
     else
-        rc = equal(dg_val_json(b), l, w->quantities) ? 0 : record(w, b, l);
+        rc = equal(b, l, w->quantities) ? 0 : record(w, b, l);
     json_decref(dflt);
     return rc;
 }
 
-/* Walk on from @seg with step @st taken. */
-static int enter(walk_t *w, size_t seg, const json_t *b, dg_val_t l, const json_t *bparent,
-                 const char *field, const step_t *st)
+/* Step @st into a field or element; step_out() undoes it. */
+static bool step_in(walk_t *w, const char *field, const step_t *st)
 {
     bool q = w->quantities;
-    int rc;
 
-    if (field && strcmp(field, "resources") == 0)
+    if (field && field[0] == 'r' && strcmp(field, "resources") == 0) /* most fields are not */
         w->quantities = true;
     w->steps[w->depth++] = *st;
-    /* An element on one side only is one variance, not one per field (a
-     * field written quoted is taken as an element, as it always was). */
-    rc = (b == NULL || dg_val_absent(l)) && (st->field == NULL || !dg_path_plain_name(st->field))
-             ? leaf(w, b, l, NULL, NULL)
-             : walk(w, seg + 1, b, l, bparent, field);
+    return q;
+}
+
+static void step_out(walk_t *w, bool q)
+{
     w->depth--;
     w->quantities = q;
+}
+
+/* Walk on from @seg with step @st taken. */
+static int enter(walk_t *w, size_t seg, dg_val_t b, dg_val_t l, dg_val_t bparent,
+                 const char *field, const step_t *st)
+{
+    bool q = step_in(w, field, st);
+    int rc;
+
+    /* An element on one side only is one variance, not one per field (a
+     * field written quoted is taken as an element, as it always was). */
+    rc = (dg_val_absent(b) || dg_val_absent(l)) &&
+                 (st->field == NULL || !dg_path_plain_name(st->field))
+             ? leaf(w, b, l, DG_VAL_ABSENT, NULL)
+             : walk(w, seg + 1, b, l, bparent, field);
+    step_out(w, q);
     return rc;
 }
 
-static int walk_field(walk_t *w, size_t seg, const char *name, const json_t *b, dg_val_t l)
+static int walk_field(walk_t *w, size_t seg, const dg_seg_t *s, dg_val_t b, dg_val_t l)
 {
-    step_t st = {.field = name};
+    step_t st = {.field = s->name};
 
-    return enter(w, seg, json_object_get(b, name), dg_val_get(l, name), b, name, &st);
+    return enter(w, seg, dg_val_getn(b, s->name, s->namelen), dg_val_getn(l, s->name, s->namelen),
+                 b, s->name, &st);
 }
 
 static dg_val_t find_keyed(dg_val_t arr, const char *field, const dg_mergekey_t *k)
@@ -378,9 +427,9 @@ static step_t keyed_step(const dg_mergekey_t *k, const char **vals)
 /* [*]: pair elements by merge key (never by index), baseline first, then
  * live elements the baseline lacks. Lists without merge keys are compared
  * whole, except one-element lists, which pair with each other. */
-static int walk_all(walk_t *w, size_t seg, const char *field, const json_t *b, dg_val_t l)
+static int walk_all(walk_t *w, size_t seg, const char *field, dg_val_t b, dg_val_t l)
 {
-    dg_val_t ba = dg_val_json(json_is_array(b) ? b : NULL);
+    dg_val_t ba = dg_val_type(b) == DG_JARRAY ? b : DG_VAL_ABSENT;
     dg_val_t la = dg_val_type(l) == DG_JARRAY ? l : DG_VAL_ABSENT;
     const char *vals[DG_NORM_MAX_KEYS];
     dg_mergekey_t k;
@@ -390,13 +439,13 @@ static int walk_all(walk_t *w, size_t seg, const char *field, const json_t *b, d
     if (!keyed_list(field, ba) || !keyed_list(field, la)) {
         st = (step_t){0};
         if (dg_val_size(ba) == 1 && dg_val_size(la) == 1)
-            return enter(w, seg, dg_val_at(ba, 0).j, dg_val_at(la, 0), NULL, NULL, &st);
-        return leaf(w, b, l, NULL, NULL);
+            return enter(w, seg, dg_val_at(ba, 0), dg_val_at(la, 0), DG_VAL_ABSENT, NULL, &st);
+        return leaf(w, b, l, DG_VAL_ABSENT, NULL);
     }
     for (size_t i = 0; i < dg_val_size(ba) && !rc; i++) {
-        const json_t *e = dg_val_at(ba, i).j;
+        dg_val_t e = dg_val_at(ba, i);
 
-        dg_norm_merge_key(field, dg_val_json(e), &k);
+        dg_norm_merge_key(field, e, &k);
         st = keyed_step(&k, vals);
         rc = enter(w, seg, e, find_keyed(la, field, &k), e, NULL, &st);
     }
@@ -407,13 +456,13 @@ static int walk_all(walk_t *w, size_t seg, const char *field, const json_t *b, d
         if (!dg_val_absent(find_keyed(ba, field, &k)))
             continue;
         st = keyed_step(&k, vals);
-        rc = enter(w, seg, NULL, e, NULL, NULL, &st);
+        rc = enter(w, seg, DG_VAL_ABSENT, e, DG_VAL_ABSENT, NULL, &st);
     }
     return rc;
 }
 
 /* [k=v]: the one element with those keys on each side. */
-static int walk_key(walk_t *w, size_t seg, const char *field, const dg_seg_t *s, const json_t *b,
+static int walk_key(walk_t *w, size_t seg, const char *field, const dg_seg_t *s, dg_val_t b,
                     dg_val_t l)
 {
     step_t st = {NULL, s->nkeys, s->keys, s->vals, 512};
@@ -426,30 +475,78 @@ static int walk_key(walk_t *w, size_t seg, const char *field, const dg_seg_t *s,
         k.names[j] = s->keys[j];
         snprintf(k.vals[j], DG_NORM_KEY_LEN, "%s", s->vals[j]);
     }
-    b = json_is_array(b) ? find_keyed(dg_val_json(b), field, &k).j : NULL;
+    b = dg_val_type(b) == DG_JARRAY ? find_keyed(b, field, &k) : DG_VAL_ABSENT;
     l = dg_val_type(l) == DG_JARRAY ? find_keyed(l, field, &k) : DG_VAL_ABSENT;
     return enter(w, seg, b, l, b, NULL, &st);
 }
 
-static int walk(walk_t *w, size_t seg, const json_t *b, dg_val_t l, const json_t *bparent,
+static int walk(walk_t *w, size_t seg, dg_val_t b, dg_val_t l, dg_val_t bparent,
                 const char *field)
 {
     const dg_seg_t *s;
 
     if (seg == dg_path_len(w->pat))
         return leaf(w, b, l, bparent, field);
-    if (b == NULL && dg_val_absent(l))
+    if (dg_val_absent(b) && dg_val_absent(l))
         return 0;
     s = dg_path_seg(w->pat, seg);
     switch (s->kind) {
     case DG_SEG_FIELD:
-        return walk_field(w, seg, s->name, b, l);
+        return walk_field(w, seg, s, b, l);
     case DG_SEG_ALL:
         return walk_all(w, seg, field ? field : "", b, l);
     case DG_SEG_KEY:
         return walk_key(w, seg, field ? field : "", s, b, l);
     }
     return 0;
+}
+
+/* The live sides judged against one baseline object: a request's object
+ * and its oldObject, or one live object. */
+#define SIDES 2
+
+typedef struct sides {
+    size_t n;
+    dg_val_t live[SIDES];
+    dg_variances_t *out[SIDES];
+} sides_t;
+
+/* Every side walked from @seg. While all of them are present and the path
+ * goes on by field, the baseline's step is taken once for all (the
+ * object's and oldObject's walks share it); from a list step or an absent
+ * value on, each side walks on alone. */
+static int walk_sides(walk_t *w, size_t n, size_t seg, dg_val_t b, const dg_val_t *l,
+                      dg_val_t bparent, const char *field)
+{
+    const dg_seg_t *s = seg < dg_path_len(w->pat) ? dg_path_seg(w->pat, seg) : NULL;
+    bool shared = n > 1 && !dg_val_absent(b) && s && s->kind == DG_SEG_FIELD, q[SIDES];
+    dg_val_t c[SIDES], bc;
+    step_t st = {.field = s ? s->name : NULL};
+    int rc = 0;
+
+    for (size_t i = 0; i < n && shared; i++)
+        shared = !dg_val_absent(l[i]);
+    if (!shared) {
+        for (size_t i = 0; i < n && !rc; i++)
+            rc = walk(&w[i], seg, b, l[i], bparent, field);
+        return rc;
+    }
+    bc = dg_val_getn(b, s->name, s->namelen);
+    for (size_t i = 0; i < n; i++) {
+        c[i] = dg_val_getn(l[i], s->name, s->namelen);
+        shared = shared && !dg_val_absent(c[i]);
+    }
+    if (dg_val_absent(bc) || !shared) { /* enter() decides, side by side */
+        for (size_t i = 0; i < n && !rc; i++)
+            rc = enter(&w[i], seg, bc, c[i], b, s->name, &st);
+        return rc;
+    }
+    for (size_t i = 0; i < n; i++)
+        q[i] = step_in(&w[i], s->name, &st);
+    rc = walk_sides(w, n, seg + 1, bc, c, b, s->name);
+    for (size_t i = 0; i < n; i++)
+        step_out(&w[i], q[i]);
+    return rc;
 }
 
 /* ---- objects ------------------------------------------------------------------ */
@@ -519,33 +616,46 @@ static dg_objset_t *hpa_target_index(const dg_objset_t *set)
     return targets;
 }
 
-static int diff_rule(const dg_obj_t *base, dg_val_t live, const scope_t *sc,
-                     const dg_policy_t *pol, const dg_rule_t *rule, dg_variances_t *out,
-                     size_t first)
+/* A baseline object as its nodes, where the store built them. */
+static dg_val_t baseline(const dg_obj_t *o)
 {
-    walk_t w;
-    size_t before = out->n;
+    return o->node ? dg_val_node(o->node) : dg_val_json(o->json);
+}
+
+static int diff_rule(const dg_obj_t *base, const sides_t *sd, const scope_t *sc,
+                     const dg_policy_t *pol, const dg_rule_t *rule, const size_t *first)
+{
+    walk_t w[SIDES];
+    size_t before[SIDES];
     int rc = 0;
 
     /* Not zeroed whole: the steps are written before they are read. */
-    w.id = &base->id;
-    w.rule = rule;
-    w.pol = pol;
-    w.out = out;
-    w.first = first;
-    w.depth = 0;
-    w.quantities = false;
-    dg_buf_init(&w.text, 0);
-    for (size_t p = 0; p < rule->npaths && !rc; p++) {
-        w.pat = rule->paths[p];
-        rc = walk(&w, 0, base->json, live, NULL, NULL);
+    for (size_t i = 0; i < sd->n; i++) {
+        w[i].id = &base->id;
+        w[i].rule = rule;
+        w[i].pol = pol;
+        w[i].out = sd->out[i];
+        w[i].first = first[i];
+        w[i].depth = 0;
+        w[i].quantities = false;
+        dg_buf_init(&w[i].text, 0);
+        before[i] = sd->out[i]->n;
     }
-    dg_buf_free(&w.text);
-    /* Checked only once something differs: drift is rare, HPAs are many. */
-    if (!rc && rule->unless_hpa && out->n > before && hpa_targets(sc, &base->id)) {
-        for (size_t i = before; i < out->n; i++)
-            variance_clear(&out->items[i]);
-        out->n = before;
+    for (size_t p = 0; p < rule->npaths && !rc; p++) {
+        for (size_t i = 0; i < sd->n; i++)
+            w[i].pat = rule->paths[p];
+        rc = walk_sides(w, sd->n, 0, baseline(base), sd->live, DG_VAL_ABSENT, NULL);
+    }
+    for (size_t i = 0; i < sd->n; i++) {
+        dg_variances_t *out = sd->out[i];
+
+        dg_buf_free(&w[i].text);
+        /* Checked only once something differs: drift is rare, HPAs are many. */
+        if (!rc && rule->unless_hpa && out->n > before[i] && hpa_targets(sc, &base->id)) {
+            for (size_t v = before[i]; v < out->n; v++)
+                variance_clear(&out->items[v]);
+            out->n = before[i];
+        }
     }
     return rc;
 }
@@ -561,25 +671,35 @@ static int diff_missing(const dg_obj_t *base, const dg_policy_t *pol, dg_varianc
             (worst == NULL || r->action > worst->action))
             worst = r;
     }
-    return worst ? emit(out, &base->id, "", NULL, DG_VAL_ABSENT, DG_VAR_MISSING, worst) : 0;
+    return worst ? emit(out, &base->id, "", DG_VAL_ABSENT, DG_VAL_ABSENT, DG_VAR_MISSING, worst) : 0;
 }
 
-static int diff_object(const dg_obj_t *base, dg_val_t live, const scope_t *sc,
-                       const dg_policy_t *pol, dg_variances_t *out, dg_err_t *err)
+/* The sides' variances against @base: one "missing" for an absent side,
+ * the rules' walks for the others (together). */
+static int diff_object(const dg_obj_t *base, const sides_t *sd, const scope_t *sc,
+                       const dg_policy_t *pol, dg_err_t *err)
 {
-    size_t first = out->n;
+    sides_t present = {0};
+    size_t first[SIDES];
     char shown[256];
     int rc = 0;
 
     if (dg_policy_ns_excluded(pol, base->id.ns))
         return 0;
-    if (dg_val_absent(live))
-        rc = diff_missing(base, pol, out);
-    for (size_t i = 0; !dg_val_absent(live) && i < dg_policy_nrules(pol) && !rc; i++) {
+    for (size_t i = 0; i < sd->n && !rc; i++) {
+        if (dg_val_absent(sd->live[i])) {
+            rc = diff_missing(base, pol, sd->out[i]);
+            continue;
+        }
+        first[present.n] = sd->out[i]->n;
+        present.live[present.n] = sd->live[i];
+        present.out[present.n++] = sd->out[i];
+    }
+    for (size_t i = 0; present.n && i < dg_policy_nrules(pol) && !rc; i++) {
         const dg_rule_t *r = dg_policy_rule(pol, i);
 
         if (dg_rule_applies(r, base->id.group, base->id.kind))
-            rc = diff_rule(base, live, sc, pol, r, out, first);
+            rc = diff_rule(base, &present, sc, pol, r, first);
     }
     if (rc)
         return dg_err_set(err, rc, "out of memory comparing %s",
@@ -591,8 +711,19 @@ int dg_diff_val(const dg_obj_t *base, dg_val_t live, const dg_objset_t *hpas,
                 const dg_policy_t *pol, dg_variances_t *out, dg_err_t *err)
 {
     scope_t sc = {hpas, NULL};
+    sides_t sd = {1, {live}, {out}};
 
-    return diff_object(base, live, &sc, pol, out, err);
+    return diff_object(base, &sd, &sc, pol, err);
+}
+
+int dg_diff_pair(const dg_obj_t *base, dg_val_t live, dg_val_t old, const dg_objset_t *hpas,
+                 const dg_policy_t *pol, dg_variances_t *out, dg_variances_t *out_old,
+                 dg_err_t *err)
+{
+    scope_t sc = {hpas, NULL};
+    sides_t sd = {2, {live, old}, {out, out_old}};
+
+    return diff_object(base, &sd, &sc, pol, err);
 }
 
 int dg_diff_object(const dg_obj_t *base, const json_t *live, const dg_objset_t *hpas,
@@ -633,11 +764,12 @@ int dg_diff_sets(const dg_objset_t *base, const dg_objset_t *live, const dg_gk_t
     for (size_t i = 0; i < dg_objset_count(base) && !rc; i++) {
         const dg_obj_t *b = dg_objset_at(base, i);
         const dg_obj_t *l = dg_objset_find(live, &b->id);
+        sides_t sd = {1, {dg_val_json(l ? l->json : NULL)}, {out}};
 
         if (!dg_policy_governs(pol, b->id.group, b->id.kind) ||
             (l == NULL && !covers(covered, ncovered, live, &b->id)))
             continue;
-        rc = diff_object(b, dg_val_json(l ? l->json : NULL), &sc, pol, out, err);
+        rc = diff_object(b, &sd, &sc, pol, err);
     }
     dg_objset_free(&sc.targets);
     return rc;

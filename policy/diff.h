@@ -29,8 +29,9 @@ typedef struct dg_changed_by {
 } dg_changed_by_t;
 
 typedef struct dg_variance {
-    dg_objid_t obj;     /* strings owned by the variance */
-    char *path;         /* malloced concrete path, "spec.ports[name=http].port";
+    dg_objid_t obj;     /* strings owned by the variance: one malloced
+                         * block with @path, at obj.group */
+    char *path;         /* concrete path, "spec.ports[name=http].port";
                          * "" for DG_VAR_MISSING */
     json_t *desired;    /* new reference; NULL = absent from the baseline */
     json_t *live;       /* new reference; NULL = absent from live */
@@ -75,6 +76,13 @@ DG_MUST_CHECK int dg_diff_object(const dg_obj_t *base, const json_t *live,
  *  that differs is converted, into its variance. */
 DG_MUST_CHECK int dg_diff_val(const dg_obj_t *base, dg_val_t live, const dg_objset_t *hpas,
                               const dg_policy_t *pol, dg_variances_t *out, dg_err_t *err);
+
+/** dg_diff_val() of a request's object (@live, into @out) and its
+ *  oldObject (@old, into @out_old) at once: the same variances as two
+ *  calls, the baseline's side of every path walked once for both. */
+DG_MUST_CHECK int dg_diff_pair(const dg_obj_t *base, dg_val_t live, dg_val_t old,
+                               const dg_objset_t *hpas, const dg_policy_t *pol,
+                               dg_variances_t *out, dg_variances_t *out_old, dg_err_t *err);
 
 /** Variances of a whole live snapshot against a baseline. An object absent
  *  from @live is reported missing only when its kind is covered: listed in

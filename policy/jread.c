@@ -1316,11 +1316,13 @@ const dg_jnode_t *dg_jread_parse(dg_arena_t *a, const char *data, size_t len, un
 
 const dg_jnode_t *dg_jread_get(const dg_jnode_t *obj, const char *key)
 {
-    size_t n;
+    return dg_jread_getn(obj, key, strlen(key));
+}
 
+const dg_jnode_t *dg_jread_getn(const dg_jnode_t *obj, const char *key, size_t n)
+{
     if (obj == NULL || obj->type != DG_JOBJECT)
         return NULL;
-    n = strlen(key);
     /* The first byte first: most members differ there, and a call to
      * memcmp costs more than the keys it compares. */
     for (uint32_t i = 0; i < obj->n; i++) {

@@ -85,6 +85,9 @@ const dg_jnode_t *dg_jread_parse(dg_arena_t *a, const char *data, size_t len, un
  *  or NULL when @obj is NULL, not an object, or has no such member. */
 const dg_jnode_t *dg_jread_get(const dg_jnode_t *obj, const char *key);
 
+/** dg_jread_get() of the @n bytes at @key (a key known with its length). */
+const dg_jnode_t *dg_jread_getn(const dg_jnode_t *obj, const char *key, size_t n);
+
 /** "an object", "a string", "a number", ... for messages. */
 const char *dg_jread_type_name(const dg_jnode_t *j);
 

@@ -59,9 +59,10 @@ static bool in_list(const char *list, const char *word)
 
 /* "nginx" and "nginx:latest" are pulled Always; any other tag or a digest
  * IfNotPresent (k8s.io/kubernetes pkg/apis/core/v1 SetDefaults_Container). */
-static json_t *pull_policy(const json_t *container)
+static json_t *pull_policy(dg_val_t container)
 {
-    const char *image = json_string_value(json_object_get(container, "image"));
+    size_t n;
+    const char *image = dg_val_str(dg_val_get(container, "image"), &n);
     const char *slash, *colon;
 
     if (image == NULL)
@@ -76,7 +77,7 @@ static json_t *pull_policy(const json_t *container)
 }
 
 json_t *dg_norm_default(const char *group, const char *kind, const char *gpath,
-                        const json_t *parent)
+                        dg_val_t parent)
 {
     for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++) {
         const struct dflt *d = &defaults[i];
@@ -85,11 +86,8 @@ json_t *dg_norm_default(const char *group, const char *kind, const char *gpath,
             strcmp(d->gpath, gpath) != 0)
             continue;
         switch (d->how) {
-        case TARGET_PORT: {
-            json_t *port = json_object_get(parent, "port");
-
-            return port ? json_incref(port) : NULL;
-        }
+        case TARGET_PORT:
+            return dg_val_to_json(dg_val_get(parent, "port"));
         case PULL_POLICY:
             return pull_policy(parent);
         case PLAIN:

@@ -19,7 +19,7 @@
  *  the field (targetPort defaults to the element's port). Returns a new
  *  reference, or NULL when there is no default. */
 json_t *dg_norm_default(const char *group, const char *kind, const char *gpath,
-                        const json_t *parent);
+                        dg_val_t parent);
 
 /** Is @field (the last segment of a path) one the API server allocates for
  *  a @group/@kind object when the manifest leaves it out (a Service's

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "val.h"
 
 /* ---- the kind table ------------------------------------------------------ */
 
@@ -170,6 +171,7 @@ struct dg_objset {
     size_t n, cap;
     size_t *slots;  /* index + 1 into objs; 0 = empty. Power-of-two size. */
     size_t nslots;
+    dg_arena_t *nodes; /* NULL, or malloced: the objects' nodes */
 };
 
 dg_objset_t *dg_objset_new(void)
@@ -190,8 +192,35 @@ void dg_objset_free(dg_objset_t **set)
     }
     free(s->objs);
     free(s->slots);
+    if (s->nodes)
+        dg_arena_free(s->nodes);
+    free(s->nodes);
     free(s);
     *set = NULL;
+}
+
+int dg_objset_nodes(dg_objset_t *set)
+{
+    size_t size = 0;
+
+    if (set == NULL || set->nodes)
+        return 0;
+    if ((set->nodes = malloc(sizeof *set->nodes)) == NULL)
+        return DG_ENOMEM;
+    /* One block of just the size: a store holds thousands of releases. */
+    for (size_t i = 0; i < set->n; i++)
+        size += dg_val_nodes_size(set->objs[i].json);
+    dg_arena_init(set->nodes, size);
+    for (size_t i = 0; i < set->n; i++)
+        if ((set->objs[i].node = dg_val_nodes(set->nodes, set->objs[i].json)) == NULL) {
+            for (size_t k = 0; k <= i; k++)
+                set->objs[k].node = NULL;
+            dg_arena_free(set->nodes);
+            free(set->nodes);
+            set->nodes = NULL;
+            return DG_ENOMEM;
+        }
+    return 0;
 }
 
 size_t dg_objset_count(const dg_objset_t *set)
@@ -333,6 +362,7 @@ int dg_objset_add(dg_objset_t *set, json_t *json, const char *default_ns, const 
     set->objs[set->n].line = line;
     set->objs[set->n].managed = NULL;
     set->objs[set->n].managed_len = 0;
+    set->objs[set->n].node = NULL;
     *find_slot(set, &set->objs[set->n].id) = set->n + 1;
     set->n++;
     return 0;

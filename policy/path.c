@@ -126,7 +126,8 @@ static int field(parser_t *ps)
         return perr(ps, *ps->p ? "expected a field name" : "path ends after '.'");
     if ((s = new_seg(ps, DG_SEG_FIELD)) == NULL)
         return DG_EINVAL;
-    s->name = dup_range(start, (size_t)(ps->p - start));
+    s->namelen = (size_t)(ps->p - start);
+    s->name = dup_range(start, s->namelen);
     return s->name ? 0 : DG_ENOMEM;
 }
 
@@ -188,6 +189,7 @@ static int bracket(parser_t *ps)
             return DG_EINVAL;
         }
         s->name = name;
+        s->namelen = strlen(name);
     } else if (*ps->p == '*') {
         ps->p++;
         if (new_seg(ps, DG_SEG_ALL) == NULL)

@@ -28,6 +28,7 @@ typedef enum dg_seg_kind {
 typedef struct dg_seg {
     dg_seg_kind_t kind;
     const char *name;  /* DG_SEG_FIELD: the field name */
+    size_t namelen;    /* DG_SEG_FIELD: strlen(name), which the walks look up often */
     size_t nkeys;      /* DG_SEG_KEY: number of k=v pairs, in written order */
     const char **keys; /* DG_SEG_KEY: key names */
     const char **vals; /* DG_SEG_KEY: values, compared with the element's

@@ -61,6 +61,14 @@ static inline dg_val_t dg_val_get(dg_val_t obj, const char *key)
     return dg_val_json(obj.j ? json_object_get(obj.j, key) : NULL);
 }
 
+/** dg_val_get() of the @n bytes at @key. */
+static inline dg_val_t dg_val_getn(dg_val_t obj, const char *key, size_t n)
+{
+    if (obj.n)
+        return dg_val_node(dg_jread_getn(obj.n, key, n));
+    return dg_val_json(obj.j ? json_object_getn(obj.j, key, n) : NULL);
+}
+
 /** Elements of an array, members of an object; 0 for anything else. */
 static inline size_t dg_val_size(dg_val_t v)
 {
@@ -133,6 +141,16 @@ dg_val_iter_t dg_val_members(dg_val_t obj);
 
 /** The next member: its key and value; false after the last. */
 bool dg_val_next(dg_val_iter_t *it, const char **key, dg_val_t *value);
+
+/** @j as the reader's nodes in @a (keys and strings copied there), the
+ *  same value member for member, in the same order: a baseline the diff
+ *  reads many times is read faster so. NULL when @j is NULL or out of
+ *  memory (@a keeps what it took). */
+const dg_jnode_t *dg_val_nodes(dg_arena_t *a, const json_t *j);
+
+/** The bytes dg_val_nodes() takes from an arena for @j: an arena first
+ *  sized so holds it in one block. */
+size_t dg_val_nodes_size(const json_t *j);
 
 /** @v as a jansson tree: a new reference (shared when @v is one), or NULL
  *  when @v is absent or out of memory. */

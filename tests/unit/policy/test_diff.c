@@ -43,13 +43,14 @@ static dg_val_t as_nodes(dg_arena_t *a, const json_t *v)
     return dg_val_node(n);
 }
 
-/* Each case twice: the live object as jansson (the CLI) and as the
- * reader's nodes (a request); the same variances either way. */
+/* Each case four times: the live object as jansson (the CLI) and as the
+ * reader's nodes (a request), the baseline as jansson (the CLI) and as
+ * nodes (the gate's store); the same variances every way. */
 START_TEST(test_object)
 {
-    bool nodes = _i % 2;
+    bool nodes = _i % 2, base_nodes = _i / 2 % 2;
     dg_arena_t arena;
-    size_t c = (size_t)_i / 2;
+    size_t c = (size_t)_i / 4;
     dg_objset_t *base = load(diff_cases[c].base), *live = diff_cases[c].live ? load(diff_cases[c].live) : NULL;
     const dg_obj_t *target = dg_objset_at(base, dg_objset_count(base) - 1);
     const dg_obj_t *lo = live ? dg_objset_find(live, &target->id) : NULL;
@@ -61,6 +62,10 @@ START_TEST(test_object)
     dg_variances_init(&v);
     dg_buf_init(&got, 0);
     dg_arena_init(&arena, 4096);
+    if (base_nodes) {
+        ck_assert_int_eq(dg_objset_nodes(base), 0);
+        ck_assert_ptr_nonnull(target->node);
+    }
     ck_assert_int_eq(dg_diff_val(target, lo && nodes ? as_nodes(&arena, lo->json) : dg_val_json(lo ? lo->json : NULL),
                                  base, pol, &v, &err),
                      0);
@@ -75,12 +80,81 @@ START_TEST(test_object)
         ck_assert_int_eq(v.items[i].type, lo ? DG_VAR_CHANGED : DG_VAR_MISSING);
         ck_assert_str_eq(v.items[i].obj.name, "web");
     }
-    ck_assert_msg(strcmp(got.data ? got.data : "", diff_cases[c].want) == 0, "%s (%s):\ngot:\n%swant:\n%s",
-                  diff_cases[c].name, nodes ? "nodes" : "jansson", got.data ? got.data : "",
+    ck_assert_msg(strcmp(got.data ? got.data : "", diff_cases[c].want) == 0, "%s (%s, baseline %s):\ngot:\n%swant:\n%s",
+                  diff_cases[c].name, nodes ? "nodes" : "jansson", base_nodes ? "nodes" : "jansson", got.data ? got.data : "",
                   diff_cases[c].want);
     dg_arena_free(&arena);
     dg_buf_free(&got);
     dg_variances_free(&v);
+    dg_policy_free(&pol);
+    dg_objset_free(&base);
+    dg_objset_free(&live);
+}
+END_TEST
+
+/* The variances of @v as text, one per line (path, values, rule, action). */
+static void variances_text(const dg_variances_t *v, dg_buf_t *got)
+{
+    for (size_t i = 0; i < v->n; i++) {
+        ck_assert_int_eq(dg_buf_printf(got, "%s|%d|", v->items[i].path, (int)v->items[i].type), 0);
+        show(v->items[i].desired, got);
+        ck_assert_int_eq(dg_buf_puts(got, "|"), 0);
+        show(v->items[i].live, got);
+        ck_assert_int_eq(dg_buf_printf(got, "|%s|%s\n", v->items[i].rule,
+                                       dg_action_name(v->items[i].action)),
+                         0);
+    }
+}
+
+/* dg_diff_pair() of case @_i's live object and, as the old one, every
+ * case's (absent too), as the reader's nodes: the same variances as two
+ * dg_diff_val() calls, though the two walks share the baseline's steps. */
+START_TEST(test_pair)
+{
+    size_t ncases = sizeof diff_cases / sizeof diff_cases[0];
+    dg_objset_t *base = load(diff_cases[_i].base);
+    dg_objset_t *live = diff_cases[_i].live ? load(diff_cases[_i].live) : NULL;
+    const dg_obj_t *target = dg_objset_at(base, dg_objset_count(base) - 1);
+    const dg_obj_t *lo = live ? dg_objset_find(live, &target->id) : NULL;
+    dg_policy_t *pol = dg_policy_default(NULL);
+    dg_arena_t arena;
+
+    dg_arena_init(&arena, 4096);
+    ck_assert_int_eq(dg_objset_nodes(base), 0); /* as the gate's store has it */
+    for (size_t d = 0; d <= ncases; d++) {
+        dg_objset_t *other = d < ncases && diff_cases[d].live ? load(diff_cases[d].live) : NULL;
+        const dg_obj_t *oo = other ? dg_objset_at(other, dg_objset_count(other) - 1) : NULL;
+        dg_val_t l = lo ? as_nodes(&arena, lo->json) : DG_VAL_ABSENT;
+        dg_val_t o = oo ? as_nodes(&arena, oo->json) : DG_VAL_ABSENT;
+        dg_variances_t pn, po, sn, so;
+        dg_buf_t a, b;
+
+        dg_variances_init(&pn);
+        dg_variances_init(&po);
+        dg_variances_init(&sn);
+        dg_variances_init(&so);
+        dg_buf_init(&a, 0);
+        dg_buf_init(&b, 0);
+        ck_assert_int_eq(dg_diff_pair(target, l, o, base, pol, &pn, &po, NULL), 0);
+        ck_assert_int_eq(dg_diff_val(target, l, base, pol, &sn, NULL), 0);
+        ck_assert_int_eq(dg_diff_val(target, o, base, pol, &so, NULL), 0);
+        variances_text(&pn, &a);
+        ck_assert_int_eq(dg_buf_puts(&a, "--\n"), 0);
+        variances_text(&po, &a);
+        variances_text(&sn, &b);
+        ck_assert_int_eq(dg_buf_puts(&b, "--\n"), 0);
+        variances_text(&so, &b);
+        ck_assert_msg(strcmp(a.data, b.data) == 0, "%s, old from case %zu:\npair:\n%s\nsingle:\n%s",
+                      diff_cases[_i].name, d, a.data, b.data);
+        dg_buf_free(&a);
+        dg_buf_free(&b);
+        dg_variances_free(&pn);
+        dg_variances_free(&po);
+        dg_variances_free(&sn);
+        dg_variances_free(&so);
+        dg_objset_free(&other);
+    }
+    dg_arena_free(&arena);
     dg_policy_free(&pol);
     dg_objset_free(&base);
     dg_objset_free(&live);
@@ -226,7 +300,8 @@ int main(void)
     TCase *tc = tcase_create("core");
 
     tcase_set_timeout(tc, 30);
-    tcase_add_loop_test(tc, test_object, 0, 2 * (sizeof diff_cases / sizeof diff_cases[0]));
+    tcase_add_loop_test(tc, test_object, 0, 4 * (sizeof diff_cases / sizeof diff_cases[0]));
+    tcase_add_loop_test(tc, test_pair, 0, sizeof diff_cases / sizeof diff_cases[0]);
     tcase_add_loop_test(tc, test_coverage, 0, sizeof coverage / sizeof coverage[0]);
     tcase_add_test(tc, test_excluded_namespace);
     tcase_add_loop_test(tc, test_equal, 0, sizeof eq / sizeof eq[0]);

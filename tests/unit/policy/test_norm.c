@@ -31,19 +31,28 @@ static const struct {
     {"", "ConfigMap", "spec.replicas", "{}", NULL},
 };
 
+/* The parent as jansson (the CLI's baselines) and as nodes (the gate's). */
 START_TEST(test_default)
 {
-    json_t *parent = dg_test_json(defaults[_i].parent);
-    json_t *got = dg_norm_default(defaults[_i].group, defaults[_i].kind, defaults[_i].gpath,
-                                  parent);
+    size_t c = (size_t)_i / 2;
+    json_t *parent = dg_test_json(defaults[c].parent);
+    dg_arena_t arena;
+    dg_val_t p;
+    json_t *got;
 
-    if (defaults[_i].want == NULL) {
+    dg_arena_init(&arena, 1024);
+    p = _i % 2 ? dg_val_node(dg_val_nodes(&arena, parent)) : dg_val_json(parent);
+    ck_assert(!dg_val_absent(p));
+    got = dg_norm_default(defaults[c].group, defaults[c].kind, defaults[c].gpath, p);
+    dg_arena_free(&arena);
+
+    if (defaults[c].want == NULL) {
         ck_assert_ptr_null(got);
     } else {
-        json_t *want = dg_test_json(defaults[_i].want);
+        json_t *want = dg_test_json(defaults[c].want);
 
-        ck_assert_msg(got && json_equal(got, want), "%s %s", defaults[_i].kind,
-                      defaults[_i].gpath);
+        ck_assert_msg(got && json_equal(got, want), "%s %s", defaults[c].kind,
+                      defaults[c].gpath);
         json_decref(want);
     }
     json_decref(got);
@@ -152,7 +161,7 @@ int main(void)
     TCase *tc = tcase_create("core");
 
     tcase_set_timeout(tc, 30);
-    tcase_add_loop_test(tc, test_default, 0, sizeof defaults / sizeof defaults[0]);
+    tcase_add_loop_test(tc, test_default, 0, 2 * (sizeof defaults / sizeof defaults[0]));
     tcase_add_loop_test(tc, test_allocated, 0, sizeof allocated / sizeof allocated[0]);
     tcase_add_loop_test(tc, test_merge_key, 0, 2 * (sizeof keys / sizeof keys[0]));
     tcase_add_loop_test(tc, test_quantity, 0, sizeof quantities / sizeof quantities[0]);

@@ -28,19 +28,16 @@ static void seed(dg_variances_t *v)
     };
 
     dg_variances_init(v);
-    v->items = calloc(4, sizeof *v->items);
-    v->n = v->cap = 4;
     for (size_t i = 0; i < 4; i++) {
-        dg_variance_t *x = &v->items[i];
+        dg_variance_t x = {{rows[i].group, rows[i].kind, "sandbox-nginx", rows[i].name},
+                           (char *)rows[i].path,
+                           rows[i].desired ? dg_test_json(rows[i].desired) : NULL,
+                           rows[i].live ? dg_test_json(rows[i].live) : NULL,
+                           rows[i].type, rows[i].rule, rows[i].action, NULL};
 
-        x->obj = (dg_objid_t){strdup(rows[i].group), strdup(rows[i].kind), strdup("sandbox-nginx"),
-                              strdup(rows[i].name)};
-        x->path = strdup(rows[i].path);
-        x->desired = rows[i].desired ? dg_test_json(rows[i].desired) : NULL;
-        x->live = rows[i].live ? dg_test_json(rows[i].live) : NULL;
-        x->rule = rows[i].rule;
-        x->action = rows[i].action;
-        x->type = rows[i].type;
+        ck_assert_int_eq(dg_variances_push(v, &x), 0);
+        json_decref(x.desired);
+        json_decref(x.live);
     }
 }
 

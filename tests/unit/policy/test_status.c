@@ -11,19 +11,16 @@
 /* One variance of the HPA floor, with or without who changed it. */
 static void one_variance(dg_variances_t *v, bool with_owner)
 {
+    dg_variance_t from = {{"autoscaling", "HorizontalPodAutoscaler", "sandbox-nginx", "test-nginx"},
+                          "spec.minReplicas", json_integer(6), json_integer(4), DG_VAR_CHANGED,
+                          "hpa-bounds", DG_ACTION_DENY, NULL};
     dg_variance_t *x;
 
     dg_variances_init(v);
-    v->items = calloc(1, sizeof *v->items);
-    v->n = v->cap = 1;
+    ck_assert_int_eq(dg_variances_push(v, &from), 0);
+    json_decref(from.desired);
+    json_decref(from.live);
     x = &v->items[0];
-    x->obj = (dg_objid_t){strdup("autoscaling"), strdup("HorizontalPodAutoscaler"),
-                          strdup("sandbox-nginx"), strdup("test-nginx")};
-    x->path = strdup("spec.minReplicas");
-    x->desired = json_integer(6);
-    x->live = json_integer(4);
-    x->rule = "hpa-bounds";
-    x->action = DG_ACTION_DENY;
     if (with_owner) {
         x->changed_by = calloc(1, sizeof *x->changed_by);
         x->changed_by->manager = strdup("kubectl-edit");
