@@ -6,8 +6,9 @@
  * policy/jwrite.c writes of the tree is jansson's compact dump. Two
  * differences are by design: nesting past our lower depth limit, and a NUL
  * byte, which jansson takes as the end of its input and we refuse. And the
- * input read pruned, as reviews are (DG_JSON_PRUNE_SERVER): accepted
- * whenever it is read whole, into the whole tree less what pruning drops.
+ * input read pruned, as API objects are (DG_JSON_PRUNE_SERVER) and as
+ * reviews are (and DG_JSON_PRUNE_REVIEW): accepted whenever it is read
+ * whole, into the whole tree less what each rule drops.
  * SPDX-License-Identifier: Apache-2.0 */
 #include <stdint.h>
 #include <stdlib.h>
@@ -71,9 +72,24 @@ static bool is(const dg_jnode_t *k, const char *name)
     return k->keylen == strlen(name) && memcmp(k->key, name, k->keylen) == 0;
 }
 
-/* @p (read pruned) is @w (read whole) without metadata.managedFields and
- * without the status of an object that said its kind before it. */
-static bool same_pruned(const dg_jnode_t *p, const dg_jnode_t *w, bool is_metadata)
+/* What an object is to the pruning rules. */
+enum role { OTHER, ROOT, METADATA, REQUEST };
+
+/* Is member @k of an object of role @role, which has said its kind when
+ * @has_kind, pruned? (REQUEST is only given under DG_JSON_PRUNE_REVIEW.) */
+static bool pruned_member(const dg_jnode_t *k, enum role role, bool has_kind)
+{
+    if (role == REQUEST && (is(k, "requestKind") || is(k, "requestResource") ||
+                            is(k, "requestSubResource") || is(k, "options")))
+        return true;
+    return (role == METADATA && is(k, "managedFields")) || (has_kind && is(k, "status"));
+}
+
+/* @p (read pruned under @flags) is @w (read whole) without
+ * metadata.managedFields, without the status of an object that said its
+ * kind before it and, with DG_JSON_PRUNE_REVIEW, without the root's
+ * request's requestKind, requestResource, requestSubResource and options. */
+static bool same_pruned(const dg_jnode_t *p, const dg_jnode_t *w, enum role role, unsigned flags)
 {
     uint32_t i = 0;
     bool has_kind = false;
@@ -85,14 +101,19 @@ static bool same_pruned(const dg_jnode_t *p, const dg_jnode_t *w, bool is_metada
                (p->type != DG_JREAL || p->v.d == w->v.d);
     for (uint32_t j = 0; j < w->n; j++) {
         const dg_jnode_t *k = &w->v.kids[j];
+        enum role kr = OTHER;
 
-        if (w->type == DG_JOBJECT &&
-            ((is_metadata && is(k, "managedFields")) || (has_kind && is(k, "status"))))
+        if (w->type == DG_JOBJECT && pruned_member(k, role, has_kind))
             continue;
         has_kind |= w->type == DG_JOBJECT && is(k, "kind");
+        if (w->type == DG_JOBJECT && is(k, "metadata"))
+            kr = METADATA;
+        else if (w->type == DG_JOBJECT && role == ROOT && (flags & DG_JSON_PRUNE_REVIEW) &&
+                 is(k, "request"))
+            kr = REQUEST;
         if (i == p->n || (k->key && (p->v.kids[i].keylen != k->keylen ||
                                      memcmp(p->v.kids[i].key, k->key, k->keylen) != 0)) ||
-            !same_pruned(&p->v.kids[i], k, w->type == DG_JOBJECT && is(k, "metadata")))
+            !same_pruned(&p->v.kids[i], k, kr, flags))
             return false;
         i++;
     }
@@ -112,6 +133,10 @@ static bool same_text(const json_t *v)
     free(want);
     return same;
 }
+
+/* The prunings documents are read with: API objects, and reviews. */
+static const unsigned prunes[] = {DG_JSON_PRUNE_SERVER,
+                                  DG_JSON_PRUNE_SERVER | DG_JSON_PRUNE_REVIEW};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -138,12 +163,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         __builtin_trap();
     if (nodes == NULL && (nerr.code == 0 || nerr.line < 1 || nerr.col < 1))
         __builtin_trap();
-    if (nodes) {
-        const dg_jnode_t *pruned = dg_jread_parse(&parena, (const char *)data, size,
-                                                  DG_JSON_PRUNE_SERVER, "fuzz", &perr);
+    /* Read whole, the input is read pruned too, as other documents and as
+     * reviews are, into the same tree less what is pruned. */
+    for (size_t i = 0; nodes && i < sizeof prunes / sizeof prunes[0]; i++) {
+        const dg_jnode_t *pruned =
+            dg_jread_parse(&parena, (const char *)data, size, prunes[i], "fuzz", &perr);
 
-        if (pruned == NULL || !same_pruned(pruned, nodes, false))
+        if (pruned == NULL || !same_pruned(pruned, nodes, ROOT, prunes[i]))
             __builtin_trap();
+        dg_arena_reset(&parena);
     }
     dg_arena_reset(&arena);
     dg_arena_reset(&parena);

@@ -629,7 +629,16 @@ static int literal(reader_t *r, const char *word, size_t n, dg_jtype_t type, dg_
     return 0;
 }
 
-static int value(reader_t *r, dg_jnode_t *out, bool is_metadata);
+/* What an object is to the pruning rules (DG_JSON_PRUNE_*). */
+enum role {
+    ROLE_NONE,
+    ROLE_ROOT,     /* the document's top-level value */
+    ROLE_METADATA, /* some object's "metadata" */
+    ROLE_REQUEST   /* the root's "request", read with DG_JSON_PRUNE_REVIEW */
+};
+
+static int value(reader_t *r, dg_jnode_t *out, enum role role);
+static int container(reader_t *r, dg_jnode_t *out, bool is_object, enum role role);
 
 /* Key @k of @n bytes is the literal @word (its length is known at compile
  * time: one compare for most keys). */
@@ -662,6 +671,19 @@ static inline int push(reader_t *r, const dg_jnode_t *v)
     return 0;
 }
 
+/* Room for @n kids: where the string pool has it (aligned), so most
+ * containers cost no call to the arena; else from the arena. */
+static inline dg_jnode_t *kids_alloc(reader_t *r, size_t n)
+{
+    uintptr_t at = ((uintptr_t)r->pool + 7) & ~(uintptr_t)7, end = (uintptr_t)r->pool_end;
+
+    if (r->pool && at <= end && end - at >= n * sizeof(dg_jnode_t)) {
+        r->pool = (char *)at + n * sizeof(dg_jnode_t);
+        return (dg_jnode_t *)at;
+    }
+    return dg_arena_alloc(r->arena, n * sizeof(dg_jnode_t));
+}
+
 /* Close the container whose kids are stack[base..top): into the arena. */
 static int pop(reader_t *r, size_t base, dg_jnode_t *out)
 {
@@ -669,7 +691,7 @@ static int pop(reader_t *r, size_t base, dg_jnode_t *out)
 
     out->n = (uint32_t)n;
     out->v.kids = NULL;
-    if (n && (out->v.kids = dg_arena_alloc(r->arena, n * sizeof *out->v.kids)) == NULL)
+    if (n && (out->v.kids = kids_alloc(r, n)) == NULL)
         return nomem(r);
     if (n)
         memcpy(out->v.kids, r->stack + base, n * sizeof *out->v.kids);
@@ -755,7 +777,8 @@ struct object {
     size_t base;
     uint32_t serial;   /* its number in this parse (its keys' in the hash) */
     uint64_t seen;     /* a bit per key so far, of its length and bytes */
-    bool is_metadata;  /* it is some object's "metadata" */
+    enum role role;
+    uint8_t pruned;    /* the DG_JSON_PRUNE_REVIEW keys skipped so far, a bit each */
     bool has_kind;     /* it has said its "kind" */
 };
 
@@ -813,6 +836,86 @@ static inline bool eat(reader_t *r, int c)
     return true;
 }
 
+/* The keys the pruning rules name; most keys are none of them, which
+ * the switch on their length finds in a step or two. */
+enum key {
+    KEY_OTHER,
+    KEY_KIND,
+    KEY_METADATA,
+    KEY_MANAGED_FIELDS,
+    KEY_STATUS,
+    KEY_REQUEST,
+    /* DG_JSON_PRUNE_REVIEW's, in the order of their bits in object.pruned */
+    KEY_OPTIONS,
+    KEY_REQUEST_KIND,
+    KEY_REQUEST_RESOURCE,
+    KEY_REQUEST_SUBRESOURCE
+};
+
+static inline enum key key_of(const char *k, size_t n)
+{
+    switch (n) {
+    case 4: return IS(k, n, "kind") ? KEY_KIND : KEY_OTHER;
+    case 6: return IS(k, n, "status") ? KEY_STATUS : KEY_OTHER;
+    case 7:
+        return IS(k, n, "request") ? KEY_REQUEST : IS(k, n, "options") ? KEY_OPTIONS : KEY_OTHER;
+    case 8: return IS(k, n, "metadata") ? KEY_METADATA : KEY_OTHER;
+    case 11: return IS(k, n, "requestKind") ? KEY_REQUEST_KIND : KEY_OTHER;
+    case 13: return IS(k, n, "managedFields") ? KEY_MANAGED_FIELDS : KEY_OTHER;
+    case 15: return IS(k, n, "requestResource") ? KEY_REQUEST_RESOURCE : KEY_OTHER;
+    case 18: return IS(k, n, "requestSubResource") ? KEY_REQUEST_SUBRESOURCE : KEY_OTHER;
+    default: return KEY_OTHER;
+    }
+}
+
+/* What becomes of the value of a member named @key of object @o. */
+enum fate { BUILD, PRUNE, REFUSE /* a duplicate key */ };
+
+static enum fate fate(const reader_t *r, struct object *o, enum key key)
+{
+    unsigned bit;
+
+    if (key >= KEY_OPTIONS && o->role == ROLE_REQUEST) {
+        /* Refused twice, as when it was built: nothing else sees the key. */
+        bit = 1u << (key - KEY_OPTIONS);
+        if (o->pruned & bit)
+            return REFUSE;
+        o->pruned |= (uint8_t)bit;
+        return PRUNE;
+    }
+    if ((r->flags & DG_JSON_PRUNE_SERVER) &&
+        ((key == KEY_MANAGED_FIELDS && o->role == ROLE_METADATA) ||
+         (key == KEY_STATUS && o->has_kind)))
+        return PRUNE;
+    return BUILD;
+}
+
+/* The role of the value of member @key of object @o. */
+static inline enum role child_role(const reader_t *r, const struct object *o, enum key key)
+{
+    if (key == KEY_METADATA)
+        return ROLE_METADATA;
+    if (key == KEY_REQUEST && o->role == ROLE_ROOT && (r->flags & DG_JSON_PRUNE_REVIEW))
+        return ROLE_REQUEST;
+    return ROLE_NONE;
+}
+
+/* The integer of at most 18 digits, the first not 0, at @p and followed
+ * by ',', '}' or ']' (most counts: exact, it cannot overflow) into *@i;
+ * returns its end, or NULL to leave the number to number(). */
+static inline pos_t plain_int(pos_t p, pos_t end, long long *i)
+{
+    long long v = 0;
+    pos_t q = p;
+
+    while (q < end && *q >= '0' && *q <= '9' && q - p < 18)
+        v = v * 10 + (*q++ - '0');
+    if (q == end || (*q != ',' && *q != '}' && *q != ']'))
+        return NULL;
+    *i = v;
+    return q;
+}
+
 /* One "key": value member of object @o. */
 static int member(reader_t *r, struct object *o)
 {
@@ -820,8 +923,9 @@ static int member(reader_t *r, struct object *o)
     dg_jnode_t v = {0};
     const char *k;
     size_t n;
-    bool skip;
-    int rc, dup, c = next_byte(&p, r->end);
+    enum key key;
+    enum fate f = BUILD;
+    int rc, dup = 1, c = next_byte(&p, r->end);
 
     if (c != '"')
         return fail(r, p, c >= 0 ? "expected a key string" : "unexpected end of input");
@@ -850,26 +954,37 @@ static int member(reader_t *r, struct object *o)
         return DG_ENOMEM;
 kept:
     v.keylen = (uint32_t)n;
-    skip = (r->flags & DG_JSON_PRUNE_SERVER) &&
-           ((o->is_metadata && IS(k, n, "managedFields")) || (o->has_kind && IS(k, n, "status")));
-    if (IS(k, n, "kind"))
+    key = key_of(k, n);
+    if (key > KEY_KIND)
+        f = fate(r, o, key);
+    else if (key == KEY_KIND)
         o->has_kind = true;
     if (next_byte(&p, r->end) != ':')
         return fail(r, p, "expected ':' after a key");
     r->p = p + 1;
-    if (skip)
-        return value(r, NULL, false);
-    if ((dup = duplicate(r, o, v.key, n)) != 0)
+    if (f == PRUNE)
+        return value(r, NULL, ROLE_NONE);
+    if (f == REFUSE || (dup = duplicate(r, o, v.key, n)) != 0)
         return dup < 0 ? DG_ENOMEM
                        : fail(r, at, "duplicate key \"%.*s\"", (int)utf8_cut(v.key, n, 60), v.key);
-    /* value(), for a short plain string: the most common member. */
+    /* value(), for a short plain string: the most common member; then
+     * for a count (number_value() would read its digits the same way). */
     if (r->end - p > 1 && p[1] == '"' && r->nodes < DG_JSON_MAX_NODES &&
         (q = keep_plain(r, p + 2, &v.v.s, &n)) != NULL) {
         r->nodes++;
         r->p = q;
         v.type = DG_JSTRING;
         v.n = (uint32_t)n;
-    } else if ((rc = value(r, &v, IS(v.key, n, "metadata")))) {
+    } else if (r->end - p > 1 && p[1] >= '1' && p[1] <= '9' && r->nodes < DG_JSON_MAX_NODES &&
+               (q = plain_int(p + 1, r->end, &v.v.i)) != NULL) {
+        r->nodes++;
+        r->p = q;
+        v.type = DG_JINT;
+    } else if (r->end - p > 1 && p[1] == '{' && r->nodes < DG_JSON_MAX_NODES) {
+        r->nodes++;
+        if ((rc = container(r, &v, true, child_role(r, o, key))))
+            return rc;
+    } else if ((rc = value(r, &v, child_role(r, o, key)))) {
         return rc;
     }
     if ((rc = push(r, &v)))
@@ -878,10 +993,10 @@ kept:
 }
 
 /* An object or an array, built into *@out. */
-static int container(reader_t *r, dg_jnode_t *out, bool is_object, bool is_metadata)
+static int container(reader_t *r, dg_jnode_t *out, bool is_object, enum role role)
 {
     unsigned char close = is_object ? '}' : ']';
-    struct object o = {.base = r->top, .is_metadata = is_metadata};
+    struct object o = {.base = r->top, .role = role};
     pos_t p;
     int rc = 0, c;
 
@@ -892,12 +1007,14 @@ static int container(reader_t *r, dg_jnode_t *out, bool is_object, bool is_metad
     r->p++;
     if (!eat(r, close)) {
         for (;;) {
-            dg_jnode_t v = {0};
-
-            if (is_object)
+            if (is_object) {
                 rc = member(r, &o);
-            else if ((rc = value(r, &v, false)) == 0)
-                rc = push(r, &v);
+            } else {
+                dg_jnode_t v = {0};
+
+                if ((rc = value(r, &v, ROLE_NONE)) == 0)
+                    rc = push(r, &v);
+            }
             if (rc)
                 break;
             p = r->p;
@@ -980,7 +1097,11 @@ static inline pos_t skip_string(reader_t *r, pos_t p, pos_t end, int *rc)
     size_t n;
 
 #ifdef __SSE2__
-    /* plain_run(), the quote's test folded into its first find. */
+    /* plain_run(), the quote's test folded into its first find. A
+     * one-letter escape (managedFields' keys of list items,
+     * "k:{\"type\":\"Ready\"}", have a few) is passed over here too;
+     * string_rest() takes anything else from there (its messages place
+     * themselves, or at the opening quote). */
     while (end - q >= 16) {
         unsigned m = special16(q);
 
@@ -988,6 +1109,10 @@ static inline pos_t skip_string(reader_t *r, pos_t p, pos_t end, int *rc)
             q += __builtin_ctz(m);
             if (*q == '"')
                 return q + 1;
+            if (*q == '\\' && end - q >= 2 && unescape[q[1]]) {
+                q += 2;
+                continue;
+            }
             goto rest;
         }
         q += 16;
@@ -1026,6 +1151,7 @@ static int skip(reader_t *r)
 value:
     c = next_byte(&p, end);
     if (c == '"') {
+    value_string:
         if ((p = skip_string(r, p, end, &rc)) == NULL)
             return rc;
         goto after;
@@ -1057,6 +1183,17 @@ value:
         p += 4;
         goto after;
     }
+    /* A status's counts: digits, no leading zero, then the next token. */
+    if (c >= '1' && c <= '9') {
+        pos_t q = p + 1;
+
+        while (q < end && *q >= '0' && *q <= '9')
+            q++;
+        if (q < end && (*q == ',' || *q == '}' || *q == ']')) {
+            p = q;
+            goto after;
+        }
+    }
     r->p = p;
     if ((rc = scalar(r, NULL)))
         return rc;
@@ -1079,6 +1216,19 @@ key_string:
                 goto key_string;
             }
             goto after;
+        }
+        /* "key":"value", and "key":{"key" (an object opened below @lim,
+         * so within the depth limit and the register): no whitespace to
+         * pass over, nothing to dispatch on. */
+        if (p[1] == '"') {
+            p++;
+            goto value_string;
+        }
+        if (p[1] == '{' && p[2] == '"' && rel < lim) {
+            rel++;
+            kinds = kinds << 1 | 1;
+            p += 2;
+            goto key_string;
         }
         p++;
         goto value;
@@ -1104,8 +1254,11 @@ after: /* past a value */
     c = next_byte(&p, end);
     if (c == ',') {
         p++;
-        if (kinds & 1)
+        if (kinds & 1) {
+            if (p < end && *p == '"')
+                goto key_string;
             goto key;
+        }
         goto value;
     }
     if (c != ((kinds & 1) ? '}' : ']'))
@@ -1117,7 +1270,7 @@ after: /* past a value */
 
 /* One value at r->p (after whitespace); built into *@out, or only checked
  * when @out is NULL. */
-static inline int value(reader_t *r, dg_jnode_t *out, bool is_metadata)
+static inline int value(reader_t *r, dg_jnode_t *out, enum role role)
 {
     int c;
 
@@ -1128,8 +1281,8 @@ static inline int value(reader_t *r, dg_jnode_t *out, bool is_metadata)
     if (++r->nodes > DG_JSON_MAX_NODES)
         return fail(r, r->p, "more than %d values", DG_JSON_MAX_NODES);
     switch (c) {
-    case '{': return container(r, out, true, is_metadata);
-    case '[': return container(r, out, false, false);
+    case '{': return container(r, out, true, role);
+    case '[': return container(r, out, false, ROLE_NONE);
     default: return scalar(r, out);
     }
 }
@@ -1151,7 +1304,7 @@ const dg_jnode_t *dg_jread_parse(dg_arena_t *a, const char *data, size_t len, un
         return nomem(&r), NULL;
     *root = (dg_jnode_t){0};
     ws(&r);
-    rc = value(&r, root, false);
+    rc = value(&r, root, ROLE_ROOT);
     ws(&r);
     if (rc == 0 && r.p < r.end)
         rc = fail(&r, r.p, "unexpected data after the value");
@@ -1278,7 +1431,7 @@ static bool find(reader_t *r, const char *path, pos_t *at)
             return find(r, rest, at);
         }
         ws(r);
-        if (value(r, NULL, false) != 0)
+        if (value(r, NULL, ROLE_NONE) != 0)
             return false;
         ws(r);
         if (r->p >= r->end || *r->p++ != ',')

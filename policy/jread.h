@@ -21,6 +21,22 @@
  * said its kind before it (the same rule as DG_YAML_PRUNE_SERVER). */
 #define DG_JSON_PRUNE_SERVER 0x1u
 
+/* The body is an AdmissionReview (policy/review.c alone reads with this):
+ * drop the members of the top-level "request" object that nothing in
+ * driftgate reads, requestKind, requestResource, requestSubResource and
+ * options (what the API server was first asked, and the create/update
+ * options). Like managedFields, they are read for their syntax (and UTF-8,
+ * and depth) and never built: their values do not count towards
+ * DG_JSON_MAX_NODES, and keys inside them are not compared (nothing reads
+ * them, so two readers cannot disagree on them); a second one of the four
+ * is still refused as a duplicate key of the request.
+ * Only these four, and only there: everything the decision reads (uid,
+ * kind, resource, subResource, name, namespace, operation, userInfo,
+ * object, oldObject, dryRun) is built. Not part of DG_JSON_PRUNE_SERVER,
+ * which reads any object: a custom resource may have a top-level
+ * "request" whose options are its own. */
+#define DG_JSON_PRUNE_REVIEW 0x2u
+
 /* Nesting deeper than this is refused, so a hostile body cannot exhaust the
  * stack (Kubernetes objects nest a few dozen levels). */
 #define DG_JSON_MAX_DEPTH 400
@@ -59,7 +75,7 @@ struct dg_jnode {
 };
 
 /** Parse @len bytes holding exactly one JSON value into @a. @flags:
- *  DG_JSON_PRUNE_SERVER or 0. Returns the root (in @a: valid until @a is
+ *  DG_JSON_PRUNE_SERVER, DG_JSON_PRUNE_REVIEW, both or 0. Returns the root (in @a: valid until @a is
  *  reset), or NULL with @err set (DG_EPARSE with @name, the 1-based line
  *  and column and the problem, or DG_ENOMEM). */
 const dg_jnode_t *dg_jread_parse(dg_arena_t *a, const char *data, size_t len, unsigned flags,

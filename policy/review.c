@@ -36,13 +36,31 @@
 
 typedef const dg_jnode_t jnode_t;
 
-/* Read optional string @key of @obj (named @ctx in messages) into *@out;
- * absent or null leaves "" there. */
-static int opt_string(jnode_t *obj, const char *ctx, const char *key, const char **out,
+/* Member @lit (a literal) of @obj, or NULL when @obj is NULL, not an object
+ * or has no such member: dg_jread_get() with the key's length known at
+ * compile time, so the compare is a load or two rather than calls to
+ * strlen and memcmp (issue 14). The reader refused duplicate keys, so the
+ * first match is the only one. */
+#define GET(obj, lit) get((obj), lit, sizeof lit - 1)
+
+static inline jnode_t *get(jnode_t *obj, const char *key, size_t n)
+{
+    if (obj == NULL || obj->type != DG_JOBJECT)
+        return NULL;
+    for (uint32_t i = 0; i < obj->n; i++) {
+        jnode_t *k = &obj->v.kids[i];
+
+        if (k->keylen == n && k->key[0] == key[0] && memcmp(k->key, key, n) == 0)
+            return k;
+    }
+    return NULL;
+}
+
+/* Optional string member @v, @key of the object named @ctx in messages,
+ * into *@out; absent (NULL) or null leaves "" there. */
+static int opt_string(jnode_t *v, const char *ctx, const char *key, const char **out,
                       const char *where, dg_err_t *err)
 {
-    jnode_t *v = dg_jread_get(obj, key);
-
     *out = "";
     if (v == NULL || v->type == DG_JNULL)
         return 0;
@@ -53,12 +71,10 @@ static int opt_string(jnode_t *obj, const char *ctx, const char *key, const char
     return 0;
 }
 
-/* Optional object @key of @obj: *@out NULL when absent or null. */
-static int opt_object(jnode_t *obj, const char *ctx, const char *key, jnode_t **out,
+/* Optional object member @v (@key of @ctx): *@out NULL when absent or null. */
+static int opt_object(jnode_t *v, const char *ctx, const char *key, jnode_t **out,
                       const char *where, dg_err_t *err)
 {
-    jnode_t *v = dg_jread_get(obj, key);
-
     *out = NULL;
     if (v == NULL || v->type == DG_JNULL)
         return 0;
@@ -69,27 +85,27 @@ static int opt_object(jnode_t *obj, const char *ctx, const char *key, jnode_t **
     return 0;
 }
 
-static bool is_str(jnode_t *j, const char *s)
-{
-    return j && j->type == DG_JSTRING && strcmp(j->v.s, s) == 0;
-}
+/* @j is the string @lit (a literal). A string node holds no NUL, so
+ * its length and bytes decide it. */
+#define IS_STR(j, lit)                                                                          \
+    ((j) && (j)->type == DG_JSTRING && (j)->n == sizeof lit - 1 &&                              \
+     memcmp((j)->v.s, lit, sizeof lit - 1) == 0)
 
 static int check_envelope(jnode_t *root, const char **api_version, const char *where,
                           dg_err_t *err)
 {
-    jnode_t *av = dg_jread_get(root, "apiVersion");
-    jnode_t *kind = dg_jread_get(root, "kind");
+    jnode_t *av = GET(root, "apiVersion"), *kind = GET(root, "kind");
     bool kstr = kind && kind->type == DG_JSTRING;
 
     /* A bare AdmissionRequest (the request stanza alone) is a common mistake
      * of test tooling; say so rather than complain about apiVersion. */
-    if (dg_jread_get(root, "request") == NULL)
+    if (GET(root, "request") == NULL)
         return dg_err_at(err, DG_EINVAL, where, 0, 0,
                          "body is not an AdmissionReview: missing \"request\"");
     if (kind == NULL)
         return dg_err_at(err, DG_EINVAL, where, 0, 0,
                          "kind is missing, expected \"AdmissionReview\"");
-    if (!is_str(kind, "AdmissionReview"))
+    if (!IS_STR(kind, "AdmissionReview"))
         return dg_err_at(err, DG_EINVAL, where, 0, 0, "kind is %s%s%s, expected \"AdmissionReview\"",
                          kstr ? "\"" : "", kstr ? kind->v.s : dg_jread_type_name(kind),
                          kstr ? "\"" : "");
@@ -101,9 +117,9 @@ static int check_envelope(jnode_t *root, const char **api_version, const char *w
     if (av->type != DG_JSTRING)
         return dg_err_at(err, DG_EINVAL, where, 0, 0, "apiVersion is %s, expected \"%s\" or \"%s\"",
                          dg_jread_type_name(av), API_V1, API_V1BETA1);
-    if (is_str(av, API_V1))
+    if (IS_STR(av, API_V1))
         *api_version = API_V1;
-    else if (is_str(av, API_V1BETA1))
+    else if (IS_STR(av, API_V1BETA1))
         *api_version = API_V1BETA1;
     else
         return dg_err_at(err, DG_EINVAL, where, 0, 0,
@@ -112,11 +128,55 @@ static int check_envelope(jnode_t *root, const char **api_version, const char *w
     return 0;
 }
 
-static int read_uid_op(dg_review_t *rv, jnode_t *req, const char *where, dg_err_t *err)
+/* The members of request the gate reads (the reader prunes the others the
+ * API server sends: requestKind, requestResource, requestSubResource,
+ * options). */
+enum { Q_UID, Q_KIND, Q_RESOURCE, Q_SUBRESOURCE, Q_NAME, Q_NAMESPACE, Q_OPERATION,
+       Q_USERINFO, Q_OBJECT, Q_OLDOBJECT, Q_DRYRUN, Q_N };
+
+#define IS(k, lit) (memcmp((k), lit, sizeof lit - 1) == 0)
+
+/* Which of them key @k of @n bytes is, or Q_N: by its length, then at most
+ * three compares of known length. */
+static int request_field(const char *k, size_t n)
 {
-    static const char *const ops[] = {"CREATE", "UPDATE", "DELETE", "CONNECT"};
-    jnode_t *uid = dg_jread_get(req, "uid");
-    jnode_t *op = dg_jread_get(req, "operation");
+    switch (n) {
+    case 3: return IS(k, "uid") ? Q_UID : Q_N;
+    case 4: return IS(k, "kind") ? Q_KIND : IS(k, "name") ? Q_NAME : Q_N;
+    case 6: return IS(k, "object") ? Q_OBJECT : IS(k, "dryRun") ? Q_DRYRUN : Q_N;
+    case 8: return IS(k, "resource") ? Q_RESOURCE : IS(k, "userInfo") ? Q_USERINFO : Q_N;
+    case 9:
+        return IS(k, "operation")   ? Q_OPERATION
+               : IS(k, "namespace") ? Q_NAMESPACE
+               : IS(k, "oldObject") ? Q_OLDOBJECT
+                                    : Q_N;
+    case 11: return IS(k, "subResource") ? Q_SUBRESOURCE : Q_N;
+    default: return Q_N;
+    }
+}
+
+/* The members of @req into q[Q_*] (NULL: absent), in one pass over them
+ * rather than a search per member (issue 14). The reader refused
+ * duplicate keys, so this finds what a search would; the fields are then
+ * checked in the order the messages have always come in. */
+static void request_fields(jnode_t *req, jnode_t **q)
+{
+    for (int i = 0; i < Q_N; i++)
+        q[i] = NULL;
+    for (uint32_t i = 0; i < req->n; i++) {
+        jnode_t *k = &req->v.kids[i];
+        int f = request_field(k->key, k->keylen);
+
+        if (f < Q_N)
+            q[f] = k;
+    }
+}
+
+static int read_uid_op(dg_review_t *rv, jnode_t *uid, jnode_t *op, const char *where,
+                       dg_err_t *err)
+{
+    static const char create[] = "CREATE", update[] = "UPDATE", del[] = "DELETE",
+                      connect[] = "CONNECT";
 
     if (uid == NULL || uid->type == DG_JNULL)
         return dg_err_at(err, DG_EINVAL, where, 0, 0, "request.uid is missing");
@@ -135,9 +195,11 @@ static int read_uid_op(dg_review_t *rv, jnode_t *req, const char *where, dg_err_
     if (op->type != DG_JSTRING)
         return dg_err_at(err, DG_EINVAL, where, 0, 0,
                          "request.operation is %s, expected a string", dg_jread_type_name(op));
-    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
-        if (strcmp(op->v.s, ops[i]) == 0)
-            rv->operation = ops[i];
+    rv->operation = IS_STR(op, "UPDATE")    ? update
+                    : IS_STR(op, "CREATE")  ? create
+                    : IS_STR(op, "DELETE")  ? del
+                    : IS_STR(op, "CONNECT") ? connect
+                                            : NULL;
     /* An operation a later API server adds is answered (allowed, untouched
      * by dg_decide), never refused: under failurePolicy Fail a 400 would
      * block it cluster-wide. */
@@ -147,43 +209,45 @@ static int read_uid_op(dg_review_t *rv, jnode_t *req, const char *where, dg_err_
 }
 
 /* request.kind and request.resource: group/version/kind|resource strings. */
-static int read_gvk(dg_review_t *rv, jnode_t *req, const char *where, dg_err_t *err)
+static int read_gvk(dg_review_t *rv, jnode_t *const *q, const char *where, dg_err_t *err)
 {
     jnode_t *kind, *res;
     const char *ver;
     int rc;
 
-    rc = opt_object(req, "request", "kind", &kind, where, err);
+    rc = opt_object(q[Q_KIND], "request", "kind", &kind, where, err);
     if (!rc && kind)
-        rc = opt_string(kind, "request.kind", "group", &rv->kind_group, where, err);
+        rc = opt_string(GET(kind, "group"), "request.kind", "group", &rv->kind_group, where, err);
     if (!rc && kind)
-        rc = opt_string(kind, "request.kind", "version", &ver, where, err);
+        rc = opt_string(GET(kind, "version"), "request.kind", "version", &ver, where, err);
     if (!rc && kind)
-        rc = opt_string(kind, "request.kind", "kind", &rv->kind, where, err);
+        rc = opt_string(GET(kind, "kind"), "request.kind", "kind", &rv->kind, where, err);
     if (!rc)
-        rc = opt_object(req, "request", "resource", &res, where, err);
+        rc = opt_object(q[Q_RESOURCE], "request", "resource", &res, where, err);
     if (!rc && res)
-        rc = opt_string(res, "request.resource", "group", &rv->group, where, err);
+        rc = opt_string(GET(res, "group"), "request.resource", "group", &rv->group, where, err);
     if (!rc && res)
-        rc = opt_string(res, "request.resource", "version", &rv->version, where, err);
+        rc = opt_string(GET(res, "version"), "request.resource", "version", &rv->version, where,
+                        err);
     if (!rc && res)
-        rc = opt_string(res, "request.resource", "resource", &rv->resource, where, err);
+        rc = opt_string(GET(res, "resource"), "request.resource", "resource", &rv->resource,
+                        where, err);
     return rc;
 }
 
-static int read_user(dg_review_t *rv, jnode_t *req, const char *where, dg_err_t *err)
+static int read_user(dg_review_t *rv, jnode_t *v, const char *where, dg_err_t *err)
 {
     jnode_t *ui, *groups;
     const char **list;
     int rc;
 
-    rc = opt_object(req, "request", "userInfo", &ui, where, err);
+    rc = opt_object(v, "request", "userInfo", &ui, where, err);
     if (rc || ui == NULL)
         return rc;
-    rc = opt_string(ui, "request.userInfo", "username", &rv->user, where, err);
+    rc = opt_string(GET(ui, "username"), "request.userInfo", "username", &rv->user, where, err);
     if (rc)
         return rc;
-    groups = dg_jread_get(ui, "groups");
+    groups = GET(ui, "groups");
     if (groups == NULL || groups->type == DG_JNULL)
         return 0;
     if (groups->type != DG_JARRAY)
@@ -208,57 +272,58 @@ static int read_user(dg_review_t *rv, jnode_t *req, const char *where, dg_err_t 
     return 0;
 }
 
-/* object/oldObject must be objects; their metadata and metadata.name must
- * have the right types because the gate derives identity from them. */
-static int read_object(jnode_t *req, const char *key, jnode_t **out, const char *where,
-                       dg_err_t *err)
+/* object (@old: oldObject), member @v, must be an object; its metadata and
+ * metadata.name must have the right types because the gate derives
+ * identity from them. *@name: that name, or "". */
+static int read_object(jnode_t *v, bool old, jnode_t **out, const char **name,
+                       const char *where, dg_err_t *err)
 {
-    bool old = strcmp(key, "oldObject") == 0;
+    const char *key = old ? "oldObject" : "object";
+    const char *ctx = old ? "request.oldObject" : "request.object";
+    const char *meta_ctx = old ? "request.oldObject.metadata" : "request.object.metadata";
     jnode_t *meta;
-    const char *name;
     int rc;
 
-    rc = opt_object(req, "request", key, out, where, err);
+    *name = "";
+    rc = opt_object(v, "request", key, out, where, err);
     if (rc || *out == NULL)
         return rc;
-    rc = opt_object(*out, old ? "request.oldObject" : "request.object", "metadata", &meta, where,
-                    err);
-    if (!rc && meta)
-        rc = opt_string(meta, old ? "request.oldObject.metadata" : "request.object.metadata",
-                        "name", &name, where, err);
-    return rc;
+    rc = opt_object(GET(*out, "metadata"), ctx, "metadata", &meta, where, err);
+    if (rc || meta == NULL)
+        return rc;
+    return opt_string(GET(meta, "name"), meta_ctx, "name", name, where, err);
 }
 
 static int read_request(dg_review_t *rv, jnode_t *req, const char *where, dg_err_t *err)
 {
-    jnode_t *dry, *obj, *old;
-    const char *name = "";
+    jnode_t *q[Q_N], *dry, *obj, *old;
+    const char *name, *old_name;
     int rc;
 
-    rc = read_uid_op(rv, req, where, err);
+    request_fields(req, q);
+    rc = read_uid_op(rv, q[Q_UID], q[Q_OPERATION], where, err);
     if (!rc)
-        rc = read_gvk(rv, req, where, err);
+        rc = read_gvk(rv, q, where, err);
     if (!rc)
-        rc = opt_string(req, "request", "subResource", &rv->subresource, where, err);
+        rc = opt_string(q[Q_SUBRESOURCE], "request", "subResource", &rv->subresource, where, err);
     if (!rc)
-        rc = opt_string(req, "request", "namespace", &rv->ns, where, err);
+        rc = opt_string(q[Q_NAMESPACE], "request", "namespace", &rv->ns, where, err);
     if (!rc)
-        rc = opt_string(req, "request", "name", &rv->name, where, err);
+        rc = opt_string(q[Q_NAME], "request", "name", &rv->name, where, err);
     if (!rc)
-        rc = read_user(rv, req, where, err);
+        rc = read_user(rv, q[Q_USERINFO], where, err);
     if (!rc)
-        rc = read_object(req, "object", &obj, where, err);
+        rc = read_object(q[Q_OBJECT], false, &obj, &name, where, err);
     if (!rc)
-        rc = read_object(req, "oldObject", &old, where, err);
+        rc = read_object(q[Q_OLDOBJECT], true, &old, &old_name, where, err);
     if (rc)
         return rc;
-    dry = dg_jread_get(req, "dryRun");
+    dry = q[Q_DRYRUN];
     if (dry != NULL && dry->type != DG_JNULL && dry->type != DG_JTRUE && dry->type != DG_JFALSE)
         return dg_err_at(err, DG_EINVAL, where, 0, 0, "request.dryRun is %s, expected a boolean",
                          dg_jread_type_name(dry));
     rv->dry_run = dry && dry->type == DG_JTRUE;
-    if (rv->name[0] == '\0' && opt_string(dg_jread_get(obj, "metadata"), "", "name", &name,
-                                          where, NULL) == 0)
+    if (rv->name[0] == '\0')
         rv->name = name;
     rv->object = obj;
     rv->old_object = old;
@@ -296,7 +361,8 @@ static int read_review(dg_review_t *rv, const char *data, size_t len, const char
 
     /* Duplicate keys are refused: two parsers reading different values of
      * one key is how a review smuggles an object past a webhook. */
-    root = dg_jread_parse(rv->arena, data, len, DG_JSON_PRUNE_SERVER, where, err);
+    root = dg_jread_parse(rv->arena, data, len, DG_JSON_PRUNE_SERVER | DG_JSON_PRUNE_REVIEW,
+                          where, err);
     if (root == NULL)
         return err ? err->code : DG_EPARSE;
     if (root->type != DG_JOBJECT)
@@ -305,7 +371,7 @@ static int read_review(dg_review_t *rv, const char *data, size_t len, const char
                          dg_jread_type_name(root));
     if (check_envelope(root, &rv->api_version, where, err))
         return DG_EINVAL;
-    req = dg_jread_get(root, "request");
+    req = GET(root, "request");
     if (req->type != DG_JOBJECT)
         return dg_err_at(err, DG_EINVAL, where, 0, 0, "request is %s, expected an object",
                          dg_jread_type_name(req));
@@ -321,7 +387,7 @@ static dg_review_t *parse_into(dg_arena_t *a, bool own, const char *data, size_t
                                const char *where, size_t max_bytes, dg_err_t *err)
 {
     dg_review_t *rv;
-    dg_err_t local = {0};
+    dg_err_t local; /* cleared only when used: it is 400 bytes */
 
     if (where == NULL)
         where = "<request>";
@@ -337,6 +403,8 @@ static dg_review_t *parse_into(dg_arena_t *a, bool own, const char *data, size_t
         return NULL;
     }
     *rv = (dg_review_t){.arena = a, .owns_arena = own};
+    if (err == NULL)
+        dg_err_clear(&local);
     if (read_review(rv, data, len, where, err ? err : &local) == 0)
         return rv;
     if (err && err->code == DG_EINVAL)

@@ -178,6 +178,129 @@ START_TEST(test_limits)
 }
 END_TEST
 
+/* A member's count is read in one step when it can be (at most 18 digits,
+ * then a delimiter), else by the general path: the same values, the same
+ * refusals, either way. */
+START_TEST(test_member_ints)
+{
+    static const struct {
+        const char *in;
+        long long want; /* when read */
+        const char *err; /* when refused */
+    } cases[] = {
+        {"{\"a\":7}", 7, NULL},
+        {"{\"a\":123456789012345678}", 123456789012345678LL, NULL},
+        {"{\"a\":1234567890123456789,\"b\":1}", 1234567890123456789LL, NULL},
+        {"{\"a\":9223372036854775807}", 9223372036854775807LL, NULL},
+        {"{\"a\":12 }", 12, NULL},
+        {"{\"a\":0}", 0, NULL},
+        {"{\"a\":[3,4]}", 0, NULL},
+        {"{\"a\":9223372036854775808}", 0, "not JSON: number 9223372036854775808 is out of range"},
+        {"{\"a\":10]", 0, "not JSON: expected ',' or '}'"},
+        {"{\"a\":01}", 0, "not JSON: expected ',' or '}'"},
+        {"{\"a\":1", 0, "not JSON: unexpected end of input"},
+    };
+    dg_arena_t a;
+
+    dg_arena_init(&a, 0);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        dg_err_t err = {0};
+        const dg_jnode_t *root = parse(&a, cases[i].in, 0, &err), *v;
+
+        if (cases[i].err) {
+            ck_assert_msg(root == NULL, "case %zu read", i);
+            ck_assert_str_eq(err.msg, cases[i].err);
+            continue;
+        }
+        ck_assert_msg(root != NULL, "case %zu: %s", i, err.msg);
+        v = dg_jread_get(root, "a");
+        if (v->type == DG_JARRAY) {
+            v = &v->v.kids[0];
+            ck_assert_int_eq(v->v.i, 3);
+        } else {
+            ck_assert_int_eq(v->v.i, cases[i].want);
+        }
+        ck_assert_int_eq(v->type, DG_JINT);
+    }
+    dg_arena_free(&a);
+}
+END_TEST
+
+/* A review's request loses requestKind, requestResource,
+ * requestSubResource and options, only with DG_JSON_PRUNE_REVIEW and only
+ * in the top-level "request"; everything else is built. */
+START_TEST(test_prune_review)
+{
+    static const char in[] =
+        "{\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"u\",\"requestKind\":{\"a\":1},"
+        "\"requestResource\":{},\"requestSubResource\":\"s\",\"options\":{\"x\":[1]},"
+        "\"kind\":{\"kind\":\"K\",\"options\":1},\"object\":{\"request\":{\"options\":2}}},"
+        "\"options\":3}";
+    static const unsigned flags[] = {0, DG_JSON_PRUNE_SERVER, DG_JSON_PRUNE_REVIEW,
+                                     DG_JSON_PRUNE_SERVER | DG_JSON_PRUNE_REVIEW};
+    dg_arena_t a;
+
+    dg_arena_init(&a, 0);
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+        const dg_jnode_t *root = parse(&a, in, flags[i], NULL), *req;
+        bool pruned = flags[i] & DG_JSON_PRUNE_REVIEW;
+
+        ck_assert_ptr_nonnull(root);
+        req = dg_jread_get(root, "request");
+        ck_assert_uint_eq(req->n, pruned ? 3 : 7);
+        ck_assert_int_eq(dg_jread_get(root, "options")->v.i, 3);
+        ck_assert_int_eq(dg_jread_get(dg_jread_get(req, "kind"), "options")->v.i, 1);
+        ck_assert_int_eq(
+            dg_jread_get(dg_jread_get(dg_jread_get(req, "object"), "request"), "options")->v.i, 2);
+        ck_assert(!pruned || dg_jread_get(req, "requestKind") == NULL);
+        ck_assert(pruned || dg_jread_get(req, "requestSubResource") != NULL);
+    }
+    /* A request that is not the root's, or a root that is an array. */
+    ck_assert_uint_eq(parse(&a, "[{\"request\":{\"options\":1}}]", DG_JSON_PRUNE_REVIEW, NULL)
+                          ->v.kids[0].v.kids[0].n,
+                      1);
+    dg_arena_free(&a);
+}
+END_TEST
+
+/* What is pruned from a review's request is refused as it was when it was
+ * built: the same message at the same place, a second one a duplicate. */
+START_TEST(test_prune_review_bad)
+{
+    static const char *const cases[] = {
+        "{\"request\":{\"options\":{\"a\":}}}",
+        "{\"request\":{\"options\":{\"a\":tru}}}",
+        "{\"request\":{\"requestKind\":\"\\x\"}}",
+        "{\"request\":{\"requestResource\":\"\xC0\xAF\"}}",
+        "{\"request\":{\"requestSubResource\":[1,]}}",
+        "{\"request\":{\"options\":{},\"options\":{}}}",
+        "{\"request\":{\"uid\":\"u\",\"requestKind\":1,\"options\":2,\"requestKind\":3}}",
+        "{\"request\":{\"requestSubResource\":1,\"requestSubResource\":1}}",
+        "{\"request\":{\"options\":{\"a\":1,\"a\":2}}}",
+        "{\"request\":{\"options\":1",
+    };
+    dg_arena_t a;
+
+    dg_arena_init(&a, 0);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        dg_err_t whole = {0}, pruned = {0};
+
+        ck_assert_msg(parse(&a, cases[i], 0, &whole) == NULL, "case %zu read whole", i);
+        if (strstr(whole.msg, "duplicate key \"a\"")) {
+            /* Keys inside what is pruned are never compared (as in
+             * managedFields): nothing reads them. */
+            ck_assert_ptr_nonnull(parse(&a, cases[i], DG_JSON_PRUNE_REVIEW, &pruned));
+            continue;
+        }
+        ck_assert_msg(parse(&a, cases[i], DG_JSON_PRUNE_REVIEW, &pruned) == NULL, "case %zu", i);
+        ck_assert_str_eq(pruned.msg, whole.msg);
+        ck_assert_int_eq(pruned.line, whole.line);
+        ck_assert_int_eq(pruned.col, whole.col);
+    }
+    dg_arena_free(&a);
+}
+END_TEST
+
 /* Managed fields and a kind's status are not built, but counted nowhere
  * and checked all the same (test_bad); what is kept is intact. */
 START_TEST(test_prune)
@@ -638,6 +761,9 @@ int main(void)
     tcase_add_test(tc, test_pruned_empty_object_depth);
     tcase_add_test(tc, test_pruned_deep_kinds);
     tcase_add_test(tc, test_pruned_deep_start);
+    tcase_add_test(tc, test_member_ints);
+    tcase_add_test(tc, test_prune_review);
+    tcase_add_test(tc, test_prune_review_bad);
     tcase_add_test(tc, test_escape_runs);
     tcase_add_test(tc, test_string_bytes);
     suite_add_tcase(s, tc);

@@ -269,6 +269,11 @@ static const struct {
      "request.subResource is an array, expected a string", 1, 119},
     {"dryrun-string", REQ(",\"dryRun\":\"true\""), DG_EINVAL,
      "request.dryRun is a string, expected a boolean", 1, 114},
+    /* Not built (nothing reads them), but read and refused as ever. */
+    {"options-bad-json", REQ(",\"options\":{\"fieldManager\":tru}"), DG_EPARSE,
+     "not JSON: unexpected 'tru}'", 1, 131},
+    {"options-twice", REQ(",\"options\":{},\"options\":{}"), DG_EPARSE,
+     "not JSON: duplicate key \"options\"", 1, 118},
 };
 #define NBAD (sizeof bad / sizeof bad[0])
 
@@ -313,7 +318,9 @@ START_TEST(test_fields)
             "\"version\":\"v1\",\"kind\":\"Scale\"},\"resource\":{\"group\":\"apps\",\"version\":"
             "\"v1\",\"resource\":\"deployments\"},\"subResource\":\"scale\",\"namespace\":\"ns1\","
             "\"userInfo\":{\"username\":\"alice\",\"groups\":[\"g1\",\"g2\"]},\"object\":{\"kind\":"
-            "\"Scale\",\"metadata\":{\"name\":\"web\"}},\"oldObject\":null,\"dryRun\":true}");
+            "\"Scale\",\"metadata\":{\"name\":\"web\"}},\"oldObject\":null,\"dryRun\":true,"
+            "\"requestKind\":{\"kind\":7},\"requestResource\":[],\"requestSubResource\":1,"
+            "\"options\":{\"kind\":\"UpdateOptions\"}}");
     dg_review_t *rv = dg_review_parse(body, strlen(body), NULL, 0, NULL);
 
     ck_assert_ptr_nonnull(rv);
