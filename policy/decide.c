@@ -465,7 +465,7 @@ static int check_helm_owner(judge_t *j)
  * rules can see a difference (and unless_hpa still applies). */
 static json_t *scale_as_workload(const json_t *base, const dg_jnode_t *scale)
 {
-    const dg_jnode_t *replicas = dg_jread_get(dg_jread_get(scale, "spec"), "replicas");
+    const dg_jnode_t *replicas = DG_JREAD_GET(DG_JREAD_GET(scale, "spec"), "replicas");
     json_t *w, *spec;
 
     if (replicas == NULL || (replicas->type != DG_JINT && replicas->type != DG_JREAL))
@@ -756,7 +756,7 @@ static int helm_change(judge_t *j, const dg_release_t *rel)
 
 static dg_val_t replicas_of(const dg_jnode_t *obj)
 {
-    return dg_val_node(dg_jread_get(dg_jread_get(obj, "spec"), "replicas"));
+    return dg_val_node(DG_JREAD_GET(DG_JREAD_GET(obj, "spec"), "replicas"));
 }
 
 /* An allowed change of replicas that an HPA owns (step 9) says why it was
@@ -911,7 +911,7 @@ static int judge_owned(judge_t *j, const dg_baselines_t *bases, dg_err_t *err)
 static bool helm_labelled(const dg_jnode_t *obj)
 {
     const dg_jnode_t *owner =
-        dg_jread_get(dg_jread_get(dg_jread_get(obj, "metadata"), "labels"), "owner");
+        DG_JREAD_GET(DG_JREAD_GET(DG_JREAD_GET(obj, "metadata"), "labels"), "owner");
 
     return owner && owner->type == DG_JSTRING && strcmp(owner->v.s, "helm") == 0;
 }
@@ -988,7 +988,7 @@ int dg_decide(const dg_review_t *rv, const dg_baselines_t *bases, const dg_polic
                                          dg_policy_name(pol));
     }
     j.body = rv->object ? rv->object : rv->old_object;
-    j.annotations = dg_jread_get(dg_jread_get(j.body, "metadata"), "annotations");
+    j.annotations = DG_JREAD_GET(DG_JREAD_GET(j.body, "metadata"), "annotations");
     rc = env->synced ? judge_owned(&j, bases, err) : unsynced(&j);
     if (rc == DG_ENOMEM)
         dg_err_set(err, DG_ENOMEM, "out of memory judging %s", j.shortid);

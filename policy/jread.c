@@ -1319,21 +1319,6 @@ const dg_jnode_t *dg_jread_get(const dg_jnode_t *obj, const char *key)
     return dg_jread_getn(obj, key, strlen(key));
 }
 
-const dg_jnode_t *dg_jread_getn(const dg_jnode_t *obj, const char *key, size_t n)
-{
-    if (obj == NULL || obj->type != DG_JOBJECT)
-        return NULL;
-    /* The first byte first: most members differ there, and a call to
-     * memcmp costs more than the keys it compares. */
-    for (uint32_t i = 0; i < obj->n; i++) {
-        const dg_jnode_t *k = &obj->v.kids[i];
-
-        if (k->keylen == n && k->key[0] == key[0] && memcmp(k->key, key, n) == 0)
-            return k;
-    }
-    return NULL;
-}
-
 const char *dg_jread_type_name(const dg_jnode_t *j)
 {
     switch (j->type) {

@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "arena.h"
 #include "err.h"
@@ -85,8 +86,25 @@ const dg_jnode_t *dg_jread_parse(dg_arena_t *a, const char *data, size_t len, un
  *  or NULL when @obj is NULL, not an object, or has no such member. */
 const dg_jnode_t *dg_jread_get(const dg_jnode_t *obj, const char *key);
 
-/** dg_jread_get() of the @n bytes at @key (a key known with its length). */
-const dg_jnode_t *dg_jread_getn(const dg_jnode_t *obj, const char *key, size_t n);
+/** dg_jread_get() of the @n bytes at @key (a key known with its length).
+ *  Inline: with a literal key, the compares are a load or two. */
+static inline const dg_jnode_t *dg_jread_getn(const dg_jnode_t *obj, const char *key, size_t n)
+{
+    if (obj == NULL || obj->type != DG_JOBJECT)
+        return NULL;
+    /* The first byte first: most members differ there, and a call to
+     * memcmp costs more than the keys it compares. */
+    for (uint32_t i = 0; i < obj->n; i++) {
+        const dg_jnode_t *k = &obj->v.kids[i];
+
+        if (k->keylen == n && k->key[0] == key[0] && memcmp(k->key, key, n) == 0)
+            return k;
+    }
+    return NULL;
+}
+
+/** dg_jread_get() of a literal key. */
+#define DG_JREAD_GET(obj, lit) dg_jread_getn((obj), lit, sizeof lit - 1)
 
 /** "an object", "a string", "a number", ... for messages. */
 const char *dg_jread_type_name(const dg_jnode_t *j);

@@ -37,24 +37,11 @@
 typedef const dg_jnode_t jnode_t;
 
 /* Member @lit (a literal) of @obj, or NULL when @obj is NULL, not an object
- * or has no such member: dg_jread_get() with the key's length known at
- * compile time, so the compare is a load or two rather than calls to
- * strlen and memcmp (issue 14). The reader refused duplicate keys, so the
- * first match is the only one. */
-#define GET(obj, lit) get((obj), lit, sizeof lit - 1)
-
-static inline jnode_t *get(jnode_t *obj, const char *key, size_t n)
-{
-    if (obj == NULL || obj->type != DG_JOBJECT)
-        return NULL;
-    for (uint32_t i = 0; i < obj->n; i++) {
-        jnode_t *k = &obj->v.kids[i];
-
-        if (k->keylen == n && k->key[0] == key[0] && memcmp(k->key, key, n) == 0)
-            return k;
-    }
-    return NULL;
-}
+ * or has no such member: the key's length known at compile time, so the
+ * compare is a load or two rather than calls to strlen and memcmp
+ * (issue 14). The reader refused duplicate keys, so the first match is
+ * the only one. */
+#define GET(obj, lit) dg_jread_getn((obj), lit, sizeof lit - 1)
 
 /* Optional string member @v, @key of the object named @ctx in messages,
  * into *@out; absent (NULL) or null leaves "" there. */
