@@ -53,11 +53,10 @@ static int build_kids(dg_arena_t *a, const json_t *j, dg_jnode_t *out)
         return 0;
     }
     json_object_foreach((json_t *)j, key, v) {
-        size_t len = strlen(key);
-
-        if (build(a, v, &kids[i]) || (kids[i].key = dg_arena_strndup(a, key, len)) == NULL)
+        if (build(a, v, &kids[i]))
             return -1;
-        kids[i++].keylen = (uint32_t)len;
+        kids[i].key = key;
+        kids[i++].keylen = (uint32_t)strlen(key);
     }
     return 0;
 }
@@ -71,8 +70,8 @@ static int build(dg_arena_t *a, const json_t *j, dg_jnode_t *out)
     case JSON_STRING:
         out->type = DG_JSTRING;
         out->n = (uint32_t)json_string_length(j);
-        out->v.s = dg_arena_strndup(a, json_string_value(j), out->n);
-        return out->v.s ? 0 : -1;
+        out->v.s = json_string_value(j);
+        return 0;
     case JSON_INTEGER: out->type = DG_JINT; out->v.i = json_integer_value(j); return 0;
     case JSON_REAL: out->type = DG_JREAL; out->v.d = json_real_value(j); return 0;
     case JSON_TRUE: out->type = DG_JTRUE; return 0;
@@ -94,8 +93,6 @@ static size_t kids_size(const json_t *j)
     const char *key;
     json_t *v;
 
-    if (json_is_string(j))
-        return unit(json_string_length(j) + 1);
     if (json_is_array(j)) {
         json_array_foreach(j, i, v)
             total += kids_size(v);
@@ -103,7 +100,7 @@ static size_t kids_size(const json_t *j)
     }
     if (json_is_object(j)) {
         json_object_foreach((json_t *)j, key, v)
-            total += kids_size(v) + unit(strlen(key) + 1);
+            total += kids_size(v);
         return total + unit(json_object_size(j) * sizeof(dg_jnode_t));
     }
     return 0;

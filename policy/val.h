@@ -142,10 +142,11 @@ dg_val_iter_t dg_val_members(dg_val_t obj);
 /** The next member: its key and value; false after the last. */
 bool dg_val_next(dg_val_iter_t *it, const char **key, dg_val_t *value);
 
-/** @j as the reader's nodes in @a (keys and strings copied there), the
- *  same value member for member, in the same order: a baseline the diff
- *  reads many times is read faster so. NULL when @j is NULL or out of
- *  memory (@a keeps what it took). */
+/** @j as the reader's nodes in @a, the same value member for member, in
+ *  the same order: a baseline the diff reads many times is read faster
+ *  so. Keys and strings are @j's own (NUL-terminated in jansson), not
+ *  copies: @j must outlive the nodes and not change. NULL when @j is NULL
+ *  or out of memory (@a keeps what it took). */
 const dg_jnode_t *dg_val_nodes(dg_arena_t *a, const json_t *j);
 
 /** The bytes dg_val_nodes() takes from an arena for @j: an arena first
