@@ -2,8 +2,8 @@
  * the codec and dg_decide() against the example release, as driftgate's
  * /validate does. A parsed review is always answered, with its uid. And
  * differentially: the request's object diffed as the reader's nodes
- * against the baseline's nodes (as the gate judges it) and as jansson
- * against jansson (as the CLI reads live objects) gives the same
+ * against the baseline's nodes (dg_obj_nodes(), as the gate judges it)
+ * and as jansson against jansson (as the CLI reads live objects) gives the same
  * variances against every baseline object; and the object and
  * oldObject diffed together (dg_diff_pair(), as the gate does) give what
  * each gives alone.
@@ -66,7 +66,6 @@ static void nodes_as_jansson(const dg_jnode_t *obj, const dg_jnode_t *old)
 
     for (size_t i = 0; j && i < dg_objset_count(rel->objs); i++) {
         const dg_obj_t *base = dg_objset_at(rel->objs, i);
-        dg_obj_t json_only = *base; /* the baseline as the CLI reads it */
         dg_variances_t vn, vj, pn, po, vo;
         int rn, rj, rp, ro;
 
@@ -76,10 +75,9 @@ static void nodes_as_jansson(const dg_jnode_t *obj, const dg_jnode_t *old)
         dg_variances_init(&po);
         dg_variances_init(&vo);
         rn = dg_diff_val(base, dg_val_node(obj), rel->objs, pol, &vn, NULL);
-        json_only.node = NULL;
-        rj = dg_diff_object(&json_only, j, rel->objs, pol, &vj, NULL);
-        if (base->node == NULL)
-            __builtin_trap(); /* dg_baselines_add() gives the store's objects nodes */
+        rj = dg_diff_object(base, j, rel->objs, pol, &vj, NULL);
+        if (dg_obj_nodes(base) == NULL)
+            __builtin_trap(); /* built by the node diff above */
         rp = dg_diff_pair(base, dg_val_node(obj), dg_val_node(old), rel->objs, pol, &pn, &po,
                           NULL);
         ro = dg_diff_val(base, dg_val_node(old), rel->objs, pol, &vo, NULL);

@@ -278,14 +278,6 @@ int dg_baselines_add(dg_baselines_t *set, dg_release_t *rel, dg_err_t *err)
     long at = find_index(set, rel->name, rel->ns);
     size_t total = 0;
 
-    /* A release is shared only through a set it was added to: its nodes
-     * are built here, before any reader can see it, or were already. */
-    if (dg_objset_nodes(rel->objs) || dg_objset_nodes(rel->pending)) {
-        dg_err_set(err, DG_ENOMEM, "out of memory indexing release %s", rel->name);
-        dg_release_free(&rel);
-        return DG_ENOMEM;
-    }
-
     if (at >= 0) {
         if (rel->origin < set->rels[at]->origin) {
             dg_release_free(&rel); /* a published baseline outranks Helm's record */

@@ -252,8 +252,8 @@ typedef struct step {
                                * the fixed buffers it was once printed to did */
 } step_t;
 
-/* Both sides are read through dg_val_t: a baseline as the store's nodes
- * (dg_objset_nodes()) or jansson, a request's object as its nodes. */
+/* Both sides are read through dg_val_t: a request's object and its
+ * baseline as nodes (dg_obj_nodes()), the CLI's as jansson. */
 typedef struct walk {
     const dg_objid_t *id;
     const dg_rule_t *rule;
@@ -616,10 +616,13 @@ static dg_objset_t *hpa_target_index(const dg_objset_t *set)
     return targets;
 }
 
-/* A baseline object as its nodes, where the store built them. */
-static dg_val_t baseline(const dg_obj_t *o)
+/* A baseline object read as the live side is: a request's nodes against
+ * the baseline's nodes (built on first use), jansson against jansson. */
+static dg_val_t baseline(const dg_obj_t *o, const sides_t *sd)
 {
-    return o->node ? dg_val_node(o->node) : dg_val_json(o->json);
+    const dg_jnode_t *n = sd->live[0].n ? dg_obj_nodes(o) : NULL;
+
+    return n ? dg_val_node(n) : dg_val_json(o->json);
 }
 
 static int diff_rule(const dg_obj_t *base, const sides_t *sd, const scope_t *sc,
@@ -644,7 +647,7 @@ static int diff_rule(const dg_obj_t *base, const sides_t *sd, const scope_t *sc,
     for (size_t p = 0; p < rule->npaths && !rc; p++) {
         for (size_t i = 0; i < sd->n; i++)
             w[i].pat = rule->paths[p];
-        rc = walk_sides(w, sd->n, 0, baseline(base), sd->live, DG_VAL_ABSENT, NULL);
+        rc = walk_sides(w, sd->n, 0, baseline(base, sd), sd->live, DG_VAL_ABSENT, NULL);
     }
     for (size_t i = 0; i < sd->n; i++) {
         dg_variances_t *out = sd->out[i];

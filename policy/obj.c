@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: Apache-2.0 */
 #include "obj.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,8 +184,21 @@ struct dg_objset {
     size_t n, cap;
     size_t *slots;  /* index + 1 into objs; 0 = empty. Power-of-two size. */
     size_t nslots;
-    dg_arena_t *nodes; /* NULL, or malloced: the objects' nodes */
 };
+
+/* An object's nodes, in one arena block of just their size. */
+struct dg_obj_nodes {
+    dg_arena_t arena;
+    const dg_jnode_t *root;
+};
+
+static void nodes_free(struct dg_obj_nodes *n)
+{
+    if (n == NULL)
+        return;
+    dg_arena_free(&n->arena);
+    free(n);
+}
 
 dg_objset_t *dg_objset_new(void)
 {
@@ -202,37 +216,36 @@ void dg_objset_free(dg_objset_t **set)
         free((char *)s->objs[i].id.group); /* one block holds all four strings */
         free(s->objs[i].managed);
     }
+    for (size_t i = 0; i < s->n; i++)
+        nodes_free(atomic_load(&s->objs[i].nodes));
     free(s->objs);
     free(s->slots);
-    if (s->nodes)
-        dg_arena_free(s->nodes);
-    free(s->nodes);
     free(s);
     *set = NULL;
 }
 
-int dg_objset_nodes(dg_objset_t *set)
+const dg_jnode_t *dg_obj_nodes(const dg_obj_t *o)
 {
-    size_t size = 0;
+    /* A cache on a const object: the nodes say nothing @o's json does not. */
+    _Atomic(struct dg_obj_nodes *) *slot = (_Atomic(struct dg_obj_nodes *) *)&o->nodes;
+    struct dg_obj_nodes *n = atomic_load_explicit(slot, memory_order_acquire), *mine;
 
-    if (set == NULL || set->nodes)
-        return 0;
-    if ((set->nodes = malloc(sizeof *set->nodes)) == NULL)
-        return DG_ENOMEM;
-    /* One block of just the size: a store holds thousands of releases. */
-    for (size_t i = 0; i < set->n; i++)
-        size += dg_val_nodes_size(set->objs[i].json);
-    dg_arena_init(set->nodes, size);
-    for (size_t i = 0; i < set->n; i++)
-        if ((set->objs[i].node = dg_val_nodes(set->nodes, set->objs[i].json)) == NULL) {
-            for (size_t k = 0; k <= i; k++)
-                set->objs[k].node = NULL;
-            dg_arena_free(set->nodes);
-            free(set->nodes);
-            set->nodes = NULL;
-            return DG_ENOMEM;
-        }
-    return 0;
+    if (n)
+        return n->root;
+    if ((mine = malloc(sizeof *mine)) == NULL)
+        return NULL;
+    dg_arena_init(&mine->arena, dg_val_nodes_size(o->json));
+    if ((mine->root = dg_val_nodes(&mine->arena, o->json)) == NULL) {
+        nodes_free(mine);
+        return NULL;
+    }
+    /* Another thread may have built them meanwhile: keep the first. */
+    if (!atomic_compare_exchange_strong_explicit(slot, &n, mine, memory_order_acq_rel,
+                                                 memory_order_acquire)) {
+        nodes_free(mine);
+        return n->root;
+    }
+    return mine->root;
 }
 
 size_t dg_objset_count(const dg_objset_t *set)
@@ -374,7 +387,7 @@ int dg_objset_add(dg_objset_t *set, json_t *json, const char *default_ns, const 
     set->objs[set->n].line = line;
     set->objs[set->n].managed = NULL;
     set->objs[set->n].managed_len = 0;
-    set->objs[set->n].node = NULL;
+    atomic_init(&set->objs[set->n].nodes, NULL);
     *find_slot(set, &set->objs[set->n].id) = set->n + 1;
     set->n++;
     return 0;

@@ -73,8 +73,7 @@ typedef struct dg_obj {
                       * unparsed until someone asks who changed a field
                       * (policy/managed.h), which is rare and per drifted object */
     size_t managed_len;
-    const struct dg_jnode *node; /* NULL, or @json as the reader's nodes,
-                                  * owned by the set (dg_objset_nodes()) */
+    _Atomic(struct dg_obj_nodes *) nodes; /* NULL until dg_obj_nodes() */
 } dg_obj_t;
 
 typedef struct dg_objset dg_objset_t; /* opaque */
@@ -85,12 +84,12 @@ dg_objset_t *dg_objset_new(void);
 /** Free the set and its objects; sets *@set to NULL. NULL-safe. */
 void dg_objset_free(dg_objset_t **set);
 
-/** Give every object of @set its nodes (dg_obj_t.node), once: the gate's
- *  baselines are compared with every request, and the diff reads nodes
- *  several times faster than jansson. Objects added later have none.
- *  Returns 0, or DG_ENOMEM (then no object has nodes). Not safe while
- *  another thread reads @set: call it before the set is shared. */
-DG_MUST_CHECK int dg_objset_nodes(dg_objset_t *set);
+/** @o's json as the reader's nodes (policy/val.h), built the first time a
+ *  request is judged against @o and kept with it until its set is freed:
+ *  the diff reads nodes several times faster than jansson, and a store's
+ *  objects never judged cost no memory for them. Threads may ask at once
+ *  (one build is kept). NULL when out of memory (then read @o->json). */
+const struct dg_jnode *dg_obj_nodes(const dg_obj_t *o);
 
 /** Add @json, stealing the reference (also on failure). Its identity is read
  *  from apiVersion, kind, metadata.namespace (@default_ns when absent and the

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jread.h"
 #include "obj.h"
 #include "support.h"
 
@@ -85,6 +86,33 @@ START_TEST(test_add)
     }
     dg_objset_free(&set);
     ck_assert_ptr_null(set);
+}
+END_TEST
+
+/* An object's nodes: built once, kept, the same value as its json (freed
+ * with the set: ASan's leak check). */
+START_TEST(test_nodes)
+{
+    dg_objset_t *set = dg_objset_new();
+    const dg_obj_t *o;
+    const dg_jnode_t *n;
+    json_t *back;
+
+    ck_assert_int_eq(dg_objset_add(set, dg_test_json("{\"apiVersion\": \"v1\", \"kind\": "
+                                                     "\"Service\", \"metadata\": {\"name\": "
+                                                     "\"web\"}, \"spec\": {\"ports\": [{\"port\": "
+                                                     "80, \"name\": \"h\\u00e9\"}], \"x\": 0.5, "
+                                                     "\"y\": null, \"z\": [true, false, {}]}}"),
+                                   "prod", "t.yaml", 1, NULL),
+                     0);
+    o = dg_objset_at(set, 0);
+    n = dg_obj_nodes(o);
+    ck_assert_ptr_nonnull(n);
+    ck_assert_ptr_eq(dg_obj_nodes(o), n);
+    back = dg_jread_to_json(n);
+    ck_assert(json_equal(back, o->json));
+    json_decref(back);
+    dg_objset_free(&set);
 }
 END_TEST
 
@@ -181,6 +209,7 @@ int main(void)
     tcase_set_timeout(tc, 30);
     tcase_add_loop_test(tc, test_lookup, 0, sizeof lookups / sizeof lookups[0]);
     tcase_add_loop_test(tc, test_add, 0, sizeof adds / sizeof adds[0]);
+    tcase_add_test(tc, test_nodes);
     tcase_add_test(tc, test_duplicate);
     tcase_add_test(tc, test_many);
     tcase_add_test(tc, test_short);
