@@ -215,9 +215,8 @@ void dg_objset_free(dg_objset_t **set)
         json_decref(s->objs[i].json);
         free((char *)s->objs[i].id.group); /* one block holds all four strings */
         free(s->objs[i].managed);
-    }
-    for (size_t i = 0; i < s->n; i++)
         nodes_free(atomic_load(&s->objs[i].nodes));
+    }
     free(s->objs);
     free(s->slots);
     free(s);
