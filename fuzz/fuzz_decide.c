@@ -6,7 +6,10 @@
  * and as jansson against jansson (as the CLI reads live objects) gives the same
  * variances against every baseline object; and the object and
  * oldObject diffed together (dg_diff_pair(), as the gate does) give what
- * each gives alone.
+ * each gives alone. And the body read as the server reads it, object and
+ * oldObject only as far as the policy's decision reads them
+ * (dg_policy_want()), gets the very same answer and decision record as
+ * the body read whole, whenever the whole read is accepted.
  * SPDX-License-Identifier: Apache-2.0 */
 #include <stdint.h>
 #include <stdio.h>
@@ -15,6 +18,7 @@
 
 #include "decide.h"
 #include "manifest.h"
+#include "report.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -98,6 +102,50 @@ static void nodes_as_jansson(const dg_jnode_t *obj, const dg_jnode_t *old)
     json_decref(j);
 }
 
+/* The answer and the decision record of @rv, or NULL when dg_decide()
+ * fails (out of memory). */
+static char *judged(const dg_review_t *rv, const dg_decide_env_t *env)
+{
+    dg_decision_t d;
+    dg_err_t err = {0};
+    dg_buf_t b;
+    char *out = NULL;
+
+    dg_decision_init(&d);
+    dg_buf_init(&b, 0);
+    if (dg_decide(rv, bases, pol, env, &d, &err) == 0 &&
+        (out = dg_review_encode(rv->api_version, rv->uid, &d.response)) != NULL &&
+        dg_report_decision_record(&b, &d, rv) == 0 && dg_buf_cat(&b, "\n", out) == 0) {
+        free(out);
+        out = dg_buf_take(&b);
+    }
+    dg_buf_free(&b);
+    dg_decision_free(&d);
+    return out;
+}
+
+/* The body read pruned, as driftgate's workers read it, is judged alike. */
+static void pruned_alike(const uint8_t *data, size_t size, const dg_review_t *rv,
+                         const dg_decide_env_t *env)
+{
+    static dg_arena_t arena = {.first = 4096};
+    dg_err_t err = {0};
+    dg_review_t *p = dg_review_parse_in(&arena, (const char *)data, size, "fuzz", 0,
+                                        dg_policy_want(pol), &err);
+    char *a, *b;
+
+    if (p == NULL)
+        __builtin_trap(); /* it reads less than the whole read that accepted it */
+    a = judged(rv, env);
+    b = judged(p, env);
+    if (a == NULL || b == NULL || strcmp(a, b) != 0)
+        __builtin_trap();
+    free(a);
+    free(b);
+    dg_review_free(&p);
+    dg_arena_reset(&arena);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     dg_decide_env_t env = {.now = 1764000000, .synced = true};
@@ -127,6 +175,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(out);
     }
     dg_decision_free(&d);
+    pruned_alike(data, size, rv, &env);
     nodes_as_jansson(rv->object, rv->old_object);
     dg_review_free(&rv);
     return 0;

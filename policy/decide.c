@@ -341,7 +341,7 @@ static bool judged(judge_t *j, char *why, size_t size)
         return false;
     }
     /* The kind comes from request.resource, never from the body. */
-    j->ki = dg_kind_by_resource(rv->group, rv->resource);
+    j->ki = rv->ki;
     if (j->ki == NULL || !dg_policy_governs(j->pol, j->ki->group, j->ki->kind)) {
         snprintf(why, size, "%s%s%s is not governed by policy %s", rv->resource,
                  rv->group[0] ? "." : "", rv->group, dg_policy_name(j->pol));

@@ -2,7 +2,9 @@
  * bytes into nodes in an arena; plain string runs are found 16 bytes at a
  * time (SSE2, where there is SSE2) and copied once, packed together; a
  * pruned subtree goes through the same grammar with nothing built, in a
- * loop rather than a recursion. Open containers keep their kids on one
+ * loop rather than a recursion: what the server owns (managedFields,
+ * status), and of a review's objects whatever the policy's decision never
+ * reads (a dg_jwant_t, chosen by request.resource). Open containers keep their kids on one
  * stack, copied to the arena when they close, so every node is allocated
  * exactly once. Issue 14: an HPA's review is read in ~8 instructions a byte.
  * SPDX-License-Identifier: Apache-2.0 */
@@ -53,6 +55,10 @@ typedef struct reader {
     struct dupslot *dups; /* open addressing over large objects' keys */
     size_t dcap, dused;
     uint32_t serial;      /* objects opened so far */
+    dg_jwant_pick_t pick; /* dg_jread_parse_review()'s choice, or NULL */
+    void *pick_ctx;
+    const dg_jwant_t *want; /* what it chose for request.object and
+                             * request.oldObject; NULL: whole */
     /* Bit d: the container skip() opened d + 65 levels below the value it
      * skips is an object (the 64 innermost are in a register). */
     uint64_t objects[DG_JSON_MAX_DEPTH / 64 + 1];
@@ -637,8 +643,15 @@ enum role {
     ROLE_REQUEST   /* the root's "request", read with DG_JSON_PRUNE_REVIEW */
 };
 
-static int value(reader_t *r, dg_jnode_t *out, enum role role);
-static int container(reader_t *r, dg_jnode_t *out, bool is_object, enum role role);
+static int value(reader_t *r, dg_jnode_t *out, enum role role, const dg_jwant_t *want);
+static int container(reader_t *r, dg_jnode_t *out, bool is_object, enum role role,
+                     const dg_jwant_t *want);
+
+static inline pos_t skip_string(reader_t *r, pos_t p, pos_t end, int *rc);
+
+/* A pruned member's place among its object's kids while the object is
+ * open, so that its key is compared with the others; pop() drops it. */
+#define PRUNED ((dg_jtype_t)(DG_JOBJECT + 1))
 
 /* Key @k of @n bytes is the literal @word (its length is known at compile
  * time: one compare for most keys). */
@@ -684,17 +697,24 @@ static inline dg_jnode_t *kids_alloc(reader_t *r, size_t n)
     return dg_arena_alloc(r->arena, n * sizeof(dg_jnode_t));
 }
 
-/* Close the container whose kids are stack[base..top): into the arena. */
-static int pop(reader_t *r, size_t base, dg_jnode_t *out)
+/* Close the container whose kids are stack[base..top), @npruned of them
+ * PRUNED: into the arena, without those. */
+static int pop(reader_t *r, size_t base, size_t npruned, dg_jnode_t *out)
 {
-    size_t n = r->top - base;
+    size_t n = r->top - base - npruned;
 
     out->n = (uint32_t)n;
     out->v.kids = NULL;
     if (n && (out->v.kids = kids_alloc(r, n)) == NULL)
         return nomem(r);
-    if (n)
-        memcpy(out->v.kids, r->stack + base, n * sizeof *out->v.kids);
+    if (npruned == 0) {
+        if (n)
+            memcpy(out->v.kids, r->stack + base, n * sizeof *out->v.kids);
+    } else {
+        for (size_t i = base, j = 0; i < r->top; i++)
+            if (r->stack[i].type != PRUNED)
+                out->v.kids[j++] = r->stack[i];
+    }
     r->top = base;
     return 0;
 }
@@ -778,7 +798,8 @@ struct object {
     uint32_t serial;   /* its number in this parse (its keys' in the hash) */
     uint64_t seen;     /* a bit per key so far, of its length and bytes */
     enum role role;
-    uint8_t pruned;    /* the DG_JSON_PRUNE_REVIEW keys skipped so far, a bit each */
+    const dg_jwant_t *want; /* the members to build; NULL: all */
+    size_t npruned;    /* its PRUNED members so far */
     bool has_kind;     /* it has said its "kind" */
 };
 
@@ -845,7 +866,10 @@ enum key {
     KEY_MANAGED_FIELDS,
     KEY_STATUS,
     KEY_REQUEST,
-    /* DG_JSON_PRUNE_REVIEW's, in the order of their bits in object.pruned */
+    KEY_RESOURCE,
+    KEY_OBJECT,
+    KEY_OLD_OBJECT,
+    /* DG_JSON_PRUNE_REVIEW's */
     KEY_OPTIONS,
     KEY_REQUEST_KIND,
     KEY_REQUEST_RESOURCE,
@@ -856,10 +880,12 @@ static inline enum key key_of(const char *k, size_t n)
 {
     switch (n) {
     case 4: return IS(k, n, "kind") ? KEY_KIND : KEY_OTHER;
-    case 6: return IS(k, n, "status") ? KEY_STATUS : KEY_OTHER;
+    case 6: return IS(k, n, "status") ? KEY_STATUS : IS(k, n, "object") ? KEY_OBJECT : KEY_OTHER;
     case 7:
         return IS(k, n, "request") ? KEY_REQUEST : IS(k, n, "options") ? KEY_OPTIONS : KEY_OTHER;
-    case 8: return IS(k, n, "metadata") ? KEY_METADATA : KEY_OTHER;
+    case 8:
+        return IS(k, n, "metadata") ? KEY_METADATA : IS(k, n, "resource") ? KEY_RESOURCE : KEY_OTHER;
+    case 9: return IS(k, n, "oldObject") ? KEY_OLD_OBJECT : KEY_OTHER;
     case 11: return IS(k, n, "requestKind") ? KEY_REQUEST_KIND : KEY_OTHER;
     case 13: return IS(k, n, "managedFields") ? KEY_MANAGED_FIELDS : KEY_OTHER;
     case 15: return IS(k, n, "requestResource") ? KEY_REQUEST_RESOURCE : KEY_OTHER;
@@ -868,26 +894,25 @@ static inline enum key key_of(const char *k, size_t n)
     }
 }
 
-/* What becomes of the value of a member named @key of object @o. */
-enum fate { BUILD, PRUNE, REFUSE /* a duplicate key */ };
-
-static enum fate fate(const reader_t *r, struct object *o, enum key key)
+/* Is the value of a member named @key of object @o pruned by a rule? */
+static bool pruned_key(const reader_t *r, const struct object *o, enum key key)
 {
-    unsigned bit;
+    if (key >= KEY_OPTIONS && o->role == ROLE_REQUEST)
+        return true;
+    return (r->flags & DG_JSON_PRUNE_SERVER) &&
+           ((key == KEY_MANAGED_FIELDS && o->role == ROLE_METADATA) ||
+            (key == KEY_STATUS && o->has_kind));
+}
 
-    if (key >= KEY_OPTIONS && o->role == ROLE_REQUEST) {
-        /* Refused twice, as when it was built: nothing else sees the key. */
-        bit = 1u << (key - KEY_OPTIONS);
-        if (o->pruned & bit)
-            return REFUSE;
-        o->pruned |= (uint8_t)bit;
-        return PRUNE;
-    }
-    if ((r->flags & DG_JSON_PRUNE_SERVER) &&
-        ((key == KEY_MANAGED_FIELDS && o->role == ROLE_METADATA) ||
-         (key == KEY_STATUS && o->has_kind)))
-        return PRUNE;
-    return BUILD;
+/* The want of member @k (@n bytes) of an object read as @w says, or NULL
+ * when @w does not name it. */
+static inline const dg_jwant_t *want_kid(const dg_jwant_t *w, const char *k, size_t n)
+{
+    for (uint32_t i = 0; i < w->n; i++)
+        if (w->kids[i].namelen == n && w->kids[i].name[0] == k[0] &&
+            memcmp(w->kids[i].name, k, n) == 0)
+            return &w->kids[i];
+    return NULL;
 }
 
 /* The role of the value of member @key of object @o. */
@@ -924,8 +949,9 @@ static int member(reader_t *r, struct object *o)
     const char *k;
     size_t n;
     enum key key;
-    enum fate f = BUILD;
-    int rc, dup = 1, c = next_byte(&p, r->end);
+    bool prune = false;
+    const dg_jwant_t *want = NULL, *w;
+    int rc, dup, c = next_byte(&p, r->end);
 
     if (c != '"')
         return fail(r, p, c >= 0 ? "expected a key string" : "unexpected end of input");
@@ -956,17 +982,36 @@ kept:
     v.keylen = (uint32_t)n;
     key = key_of(k, n);
     if (key > KEY_KIND)
-        f = fate(r, o, key);
+        prune = pruned_key(r, o, key);
     else if (key == KEY_KIND)
         o->has_kind = true;
+    if (o->want && !prune) {
+        w = want_kid(o->want, v.key, n);
+        prune = w == NULL;
+        want = w && !w->whole ? w : NULL;
+    } else if ((key == KEY_OBJECT || key == KEY_OLD_OBJECT) && o->role == ROLE_REQUEST) {
+        want = r->want;
+    }
     if (next_byte(&p, r->end) != ':')
         return fail(r, p, "expected ':' after a key");
     r->p = p + 1;
-    if (f == PRUNE)
-        return value(r, NULL, ROLE_NONE);
-    if (f == REFUSE || (dup = duplicate(r, o, v.key, n)) != 0)
+    if ((dup = duplicate(r, o, v.key, n)) != 0)
         return dup < 0 ? DG_ENOMEM
                        : fail(r, at, "duplicate key \"%.*s\"", (int)utf8_cut(v.key, n, 60), v.key);
+    if (prune) {
+        /* Checked, not built; its key stays, for the duplicates. A
+         * string (most pruned values) without the skipper's set-up. */
+        if (r->end - p > 1 && p[1] == '"') {
+            if ((q = skip_string(r, p + 1, r->end, &rc)) == NULL)
+                return rc;
+            r->p = q;
+        } else if ((rc = value(r, NULL, ROLE_NONE, NULL))) {
+            return rc;
+        }
+        v.type = PRUNED;
+        o->npruned++;
+        goto push;
+    }
     /* value(), for a short plain string: the most common member; then
      * for a count (number_value() would read its digits the same way). */
     if (r->end - p > 1 && p[1] == '"' && r->nodes < DG_JSON_MAX_NODES &&
@@ -982,21 +1027,25 @@ kept:
         v.type = DG_JINT;
     } else if (r->end - p > 1 && p[1] == '{' && r->nodes < DG_JSON_MAX_NODES) {
         r->nodes++;
-        if ((rc = container(r, &v, true, child_role(r, o, key))))
+        if ((rc = container(r, &v, true, child_role(r, o, key), want)))
             return rc;
-    } else if ((rc = value(r, &v, child_role(r, o, key)))) {
+    } else if ((rc = value(r, &v, child_role(r, o, key), want))) {
         return rc;
     }
+    if (key == KEY_RESOURCE && o->role == ROLE_REQUEST && r->pick)
+        r->want = r->pick(r->pick_ctx, &v);
+push:
     if ((rc = push(r, &v)))
         return rc;
     return r->top - o->base > DUP_LINEAR ? dup_add(r, o->serial, r->top - 1) : 0;
 }
 
 /* An object or an array, built into *@out. */
-static int container(reader_t *r, dg_jnode_t *out, bool is_object, enum role role)
+static int container(reader_t *r, dg_jnode_t *out, bool is_object, enum role role,
+                     const dg_jwant_t *want)
 {
     unsigned char close = is_object ? '}' : ']';
-    struct object o = {.base = r->top, .role = role};
+    struct object o = {.base = r->top, .role = role, .want = want};
     pos_t p;
     int rc = 0, c;
 
@@ -1012,7 +1061,7 @@ static int container(reader_t *r, dg_jnode_t *out, bool is_object, enum role rol
             } else {
                 dg_jnode_t v = {0};
 
-                if ((rc = value(r, &v, ROLE_NONE)) == 0)
+                if ((rc = value(r, &v, ROLE_NONE, NULL)) == 0)
                     rc = push(r, &v);
             }
             if (rc)
@@ -1032,7 +1081,7 @@ static int container(reader_t *r, dg_jnode_t *out, bool is_object, enum role rol
     r->depth--;
     if (rc == 0) {
         out->type = is_object ? DG_JOBJECT : DG_JARRAY;
-        rc = pop(r, o.base, out);
+        rc = pop(r, o.base, o.npruned, out);
     }
     return rc;
 }
@@ -1270,7 +1319,7 @@ after: /* past a value */
 
 /* One value at r->p (after whitespace); built into *@out, or only checked
  * when @out is NULL. */
-static inline int value(reader_t *r, dg_jnode_t *out, enum role role)
+static inline int value(reader_t *r, dg_jnode_t *out, enum role role, const dg_jwant_t *want)
 {
     int c;
 
@@ -1281,8 +1330,8 @@ static inline int value(reader_t *r, dg_jnode_t *out, enum role role)
     if (++r->nodes > DG_JSON_MAX_NODES)
         return fail(r, r->p, "more than %d values", DG_JSON_MAX_NODES);
     switch (c) {
-    case '{': return container(r, out, true, role);
-    case '[': return container(r, out, false, ROLE_NONE);
+    case '{': return container(r, out, true, role, want);
+    case '[': return container(r, out, false, ROLE_NONE, NULL);
     default: return scalar(r, out);
     }
 }
@@ -1292,11 +1341,13 @@ static void reader_free(reader_t *r)
     free(r->dups);
 }
 
-const dg_jnode_t *dg_jread_parse(dg_arena_t *a, const char *data, size_t len, unsigned flags,
-                                 const char *name, dg_err_t *err)
+const dg_jnode_t *dg_jread_parse_review(dg_arena_t *a, const char *data, size_t len,
+                                        unsigned flags, dg_jwant_pick_t pick, void *ctx,
+                                        const char *name, dg_err_t *err)
 {
     reader_t r = {.p = (pos_t)data, .end = (pos_t)data + len, .start = (pos_t)data,
-                  .flags = flags, .name = name, .err = err, .arena = a};
+                  .flags = flags, .name = name, .err = err, .arena = a,
+                  .pick = flags & DG_JSON_PRUNE_REVIEW ? pick : NULL, .pick_ctx = ctx};
     dg_jnode_t *root = dg_arena_alloc(a, sizeof *root);
     int rc;
 
@@ -1304,12 +1355,18 @@ const dg_jnode_t *dg_jread_parse(dg_arena_t *a, const char *data, size_t len, un
         return nomem(&r), NULL;
     *root = (dg_jnode_t){0};
     ws(&r);
-    rc = value(&r, root, ROLE_ROOT);
+    rc = value(&r, root, ROLE_ROOT, NULL);
     ws(&r);
     if (rc == 0 && r.p < r.end)
         rc = fail(&r, r.p, "unexpected data after the value");
     reader_free(&r);
     return rc ? NULL : root;
+}
+
+const dg_jnode_t *dg_jread_parse(dg_arena_t *a, const char *data, size_t len, unsigned flags,
+                                 const char *name, dg_err_t *err)
+{
+    return dg_jread_parse_review(a, data, len, flags, NULL, NULL, name, err);
 }
 
 /* ---- reading nodes ------------------------------------------------------------ */
@@ -1416,7 +1473,7 @@ static bool find(reader_t *r, const char *path, pos_t *at)
             return find(r, rest, at);
         }
         ws(r);
-        if (value(r, NULL, ROLE_NONE) != 0)
+        if (value(r, NULL, ROLE_NONE, NULL) != 0)
             return false;
         ws(r);
         if (r->p >= r->end || *r->p++ != ',')

@@ -11,6 +11,7 @@
 #define DG_JREAD_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -33,9 +34,12 @@
  * is still refused as a duplicate key of the request.
  * Only these four, and only there: everything the decision reads (uid,
  * kind, resource, subResource, name, namespace, operation, userInfo,
- * object, oldObject, dryRun) is built. Not part of DG_JSON_PRUNE_SERVER,
+ * object, oldObject, dryRun) is built, object and oldObject as far as
+ * dg_jread_parse_review()'s choice says. Not part of DG_JSON_PRUNE_SERVER,
  * which reads any object: a custom resource may have a top-level
- * "request" whose options are its own. */
+ * "request" whose options are its own.
+ * A pruned member's key is still a key of its object: a second one is
+ * refused as a duplicate, whatever the rule that pruned it. */
 #define DG_JSON_PRUNE_REVIEW 0x2u
 
 /* Nesting deeper than this is refused, so a hostile body cannot exhaust the
@@ -81,6 +85,33 @@ struct dg_jnode {
  *  and column and the problem, or DG_ENOMEM). */
 const dg_jnode_t *dg_jread_parse(dg_arena_t *a, const char *data, size_t len, unsigned flags,
                                  const char *name, dg_err_t *err);
+
+/* What of a value to build: the members of an object named by @kids, each
+ * as its own want says; a member not named is checked for its syntax and
+ * skipped, as managedFields are. @whole (or no want at all): the value
+ * whole. Where a want names members and the value is not an object (an
+ * array, a scalar), the value is built whole. */
+typedef struct dg_jwant dg_jwant_t;
+struct dg_jwant {
+    const char *name;  /* a member's name (unused at the root) */
+    uint32_t namelen;
+    uint32_t n;        /* named members */
+    dg_jwant_t *kids;
+    bool whole;
+};
+
+/* With DG_JSON_PRUNE_REVIEW: the want of request.object and
+ * request.oldObject, chosen from request.resource's value (as read, any
+ * type) once it has been read; NULL: whole. Members read before
+ * request.resource (no API server writes them so) are built whole. */
+typedef const dg_jwant_t *(*dg_jwant_pick_t)(void *ctx, const dg_jnode_t *resource);
+
+/** dg_jread_parse() of an AdmissionReview (@flags holds
+ *  DG_JSON_PRUNE_REVIEW) whose object and oldObject are built as
+ *  @pick(@ctx, request.resource) wants. */
+const dg_jnode_t *dg_jread_parse_review(dg_arena_t *a, const char *data, size_t len,
+                                        unsigned flags, dg_jwant_pick_t pick, void *ctx,
+                                        const char *name, dg_err_t *err);
 
 /** Member @key of object @obj (linear: the objects read by name are small),
  *  or NULL when @obj is NULL, not an object, or has no such member. */

@@ -87,6 +87,16 @@ const dg_kindinfo_t *dg_kind_lookup(const char *name)
     return NULL;
 }
 
+size_t dg_kind_count(void)
+{
+    return NKINDS;
+}
+
+const dg_kindinfo_t *dg_kind_at(size_t i)
+{
+    return i < NKINDS ? &kinds[i] : NULL;
+}
+
 const dg_kindinfo_t *dg_kind_by_resource(const char *group, const char *resource)
 {
     /* The first letters first: asked on every request, of a table of ~30. */

@@ -41,6 +41,12 @@ const dg_kindinfo_t *dg_kind_lookup(const char *name);
  *  request.resource names it), or NULL. */
 const dg_kindinfo_t *dg_kind_by_resource(const char *group, const char *resource);
 
+/** The number of kinds in the table, and its @i-th row (NULL past the
+ *  end): rows are in one array, so a row's index is its distance from
+ *  dg_kind_at(0). */
+size_t dg_kind_count(void);
+const dg_kindinfo_t *dg_kind_at(size_t i);
+
 /** The entry for an API group and Kind, or NULL. */
 const dg_kindinfo_t *dg_kind_by_kind(const char *group, const char *kind);
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "want.h"
 #include "yaml.h"
 
 static const char default_text[] =
@@ -131,6 +132,7 @@ struct dg_policy {
     dg_breakglass_t bg;
     strs_t bg_groups;
     char *bg_annotation, *bg_expires;
+    dg_want_t *want;     /* what of a request's object its rules read */
 };
 
 const char *dg_action_name(dg_action_t a)
@@ -199,6 +201,7 @@ void dg_policy_free(dg_policy_t **pol)
     free(p->bg_annotation);
     free(p->bg_expires);
     free(p->name);
+    dg_want_free(&p->want);
     free(p);
     *pol = NULL;
 }
@@ -734,6 +737,8 @@ dg_policy_t *dg_policy_parse(const char *data, size_t len, const char *name, dg_
                : dg_err_set(err, DG_ENOMEM, "%s: out of memory", c.name);
     dg_yaml_docs_free(&docs);
     dg_yaml_docs_free(&defaults);
+    if (!rc && (c.pol->want = dg_want_new(c.pol)) == NULL)
+        rc = dg_err_set(err, DG_ENOMEM, "%s: out of memory", c.name);
     if (rc)
         dg_policy_free(&c.pol);
     return c.pol;
@@ -754,6 +759,11 @@ const char *dg_policy_default_text(void)
 const char *dg_policy_name(const dg_policy_t *pol)
 {
     return pol->name;
+}
+
+const struct dg_want *dg_policy_want(const dg_policy_t *pol)
+{
+    return pol->want;
 }
 
 size_t dg_policy_nrules(const dg_policy_t *pol)

@@ -81,6 +81,10 @@ void dg_policy_free(dg_policy_t **pol);
 
 const char *dg_policy_name(const dg_policy_t *pol);
 size_t dg_policy_nrules(const dg_policy_t *pol);
+
+/** What of a request's object the decision reads under @pol, per kind
+ *  (policy/want.h): made with the policy, so they never disagree. */
+const struct dg_want *dg_policy_want(const dg_policy_t *pol);
 const dg_rule_t *dg_policy_rule(const dg_policy_t *pol, size_t i); /* borrowed */
 
 /** Does @rule apply to objects of this group and kind? */

@@ -31,10 +31,19 @@
 /* ---- decoding ------------------------------------------------------------ */
 
 /* The body is read into nodes in the review's arena (policy/jread.c): the
- * envelope's strings are read there in place; only object and oldObject,
- * which dg_decide judges with jansson, are converted. */
+ * envelope's strings are read there in place, and dg_decide judges object
+ * and oldObject as nodes; with a want (the server's), only what the
+ * decision reads of them is built. */
 
 typedef const dg_jnode_t jnode_t;
+
+/* What pick() chose the objects' want by, while the body was read. */
+typedef struct picked {
+    const dg_want_t *want;
+    bool done;                 /* request.resource was read (the one: a
+                                * second is refused as a duplicate key) */
+    const dg_kindinfo_t *ki;   /* its kind */
+} picked_t;
 
 /* Member @lit (a literal) of @obj, or NULL when @obj is NULL, not an object
  * or has no such member: the key's length known at compile time, so the
@@ -196,7 +205,8 @@ static int read_uid_op(dg_review_t *rv, jnode_t *uid, jnode_t *op, const char *w
 }
 
 /* request.kind and request.resource: group/version/kind|resource strings. */
-static int read_gvk(dg_review_t *rv, jnode_t *const *q, const char *where, dg_err_t *err)
+static int read_gvk(dg_review_t *rv, jnode_t *const *q, const picked_t *pc, const char *where,
+                    dg_err_t *err)
 {
     jnode_t *kind, *res;
     const char *ver;
@@ -219,6 +229,9 @@ static int read_gvk(dg_review_t *rv, jnode_t *const *q, const char *where, dg_er
     if (!rc && res)
         rc = opt_string(GET(res, "resource"), "request.resource", "resource", &rv->resource,
                         where, err);
+    /* pick() read the same member, the same strings: its kind. */
+    if (!rc)
+        rv->ki = pc->done ? pc->ki : dg_kind_by_resource(rv->group, rv->resource);
     return rc;
 }
 
@@ -281,7 +294,8 @@ static int read_object(jnode_t *v, bool old, jnode_t **out, const char **name,
     return opt_string(GET(meta, "name"), meta_ctx, "name", name, where, err);
 }
 
-static int read_request(dg_review_t *rv, jnode_t *req, const char *where, dg_err_t *err)
+static int read_request(dg_review_t *rv, jnode_t *req, const picked_t *pc, const char *where,
+                        dg_err_t *err)
 {
     jnode_t *q[Q_N], *dry, *obj, *old;
     const char *name, *old_name;
@@ -290,7 +304,7 @@ static int read_request(dg_review_t *rv, jnode_t *req, const char *where, dg_err
     request_fields(req, q);
     rc = read_uid_op(rv, q[Q_UID], q[Q_OPERATION], where, err);
     if (!rc)
-        rc = read_gvk(rv, q, where, err);
+        rc = read_gvk(rv, q, pc, where, err);
     if (!rc)
         rc = opt_string(q[Q_SUBRESOURCE], "request", "subResource", &rv->subresource, where, err);
     if (!rc)
@@ -341,15 +355,30 @@ static void place(dg_err_t *err, const char *data, size_t len)
     }
 }
 
+/* The want of object and oldObject, for the kind of request.resource
+ * (read as read_gvk() reads it: a member of the wrong type refuses the
+ * review anyway), which is kept for read_gvk(). */
+static const dg_jwant_t *pick(void *ctx, jnode_t *res)
+{
+    picked_t *pc = ctx;
+    jnode_t *g = GET(res, "group"), *r = GET(res, "resource");
+
+    pc->done = true;
+    pc->ki = dg_kind_by_resource(g && g->type == DG_JSTRING ? g->v.s : "",
+                                 r && r->type == DG_JSTRING ? r->v.s : "");
+    return dg_want_for(pc->want, pc->ki);
+}
+
 static int read_review(dg_review_t *rv, const char *data, size_t len, const char *where,
-                       dg_err_t *err)
+                       const dg_want_t *want, dg_err_t *err)
 {
     jnode_t *root, *req;
+    picked_t pc = {want, false, NULL};
 
     /* Duplicate keys are refused: two parsers reading different values of
      * one key is how a review smuggles an object past a webhook. */
-    root = dg_jread_parse(rv->arena, data, len, DG_JSON_PRUNE_SERVER | DG_JSON_PRUNE_REVIEW,
-                          where, err);
+    root = dg_jread_parse_review(rv->arena, data, len, DG_JSON_PRUNE_SERVER | DG_JSON_PRUNE_REVIEW,
+                                 want ? pick : NULL, &pc, where, err);
     if (root == NULL)
         return err ? err->code : DG_EPARSE;
     if (root->type != DG_JOBJECT)
@@ -365,13 +394,14 @@ static int read_review(dg_review_t *rv, const char *data, size_t len, const char
     rv->operation = NULL;
     rv->kind_group = rv->kind = rv->group = rv->version = rv->resource = "";
     rv->subresource = rv->ns = rv->name = rv->user = "";
-    return read_request(rv, req, where, err);
+    return read_request(rv, req, &pc, where, err);
 }
 
 /* The review itself and everything read from the body in @a; @own says
  * whether the review frees @a (dg_review_parse) or its caller resets it. */
 static dg_review_t *parse_into(dg_arena_t *a, bool own, const char *data, size_t len,
-                               const char *where, size_t max_bytes, dg_err_t *err)
+                               const char *where, size_t max_bytes, const dg_want_t *want,
+                               dg_err_t *err)
 {
     dg_review_t *rv;
     dg_err_t local; /* cleared only when used: it is 400 bytes */
@@ -392,7 +422,7 @@ static dg_review_t *parse_into(dg_arena_t *a, bool own, const char *data, size_t
     *rv = (dg_review_t){.arena = a, .owns_arena = own};
     if (err == NULL)
         dg_err_clear(&local);
-    if (read_review(rv, data, len, where, err ? err : &local) == 0)
+    if (read_review(rv, data, len, where, want, err ? err : &local) == 0)
         return rv;
     if (err && err->code == DG_EINVAL)
         place(err, data, len);
@@ -414,7 +444,7 @@ dg_review_t *dg_review_parse(const char *data, size_t len, const char *where, si
     /* One block holds the nodes and strings of a typical review (they take
      * about the body's size again once managedFields are skipped). */
     dg_arena_init(a, len + 4096);
-    rv = parse_into(a, true, data, len, where, max_bytes, err);
+    rv = parse_into(a, true, data, len, where, max_bytes, NULL, err);
     if (rv == NULL) {
         dg_arena_free(a);
         free(a);
@@ -423,9 +453,10 @@ dg_review_t *dg_review_parse(const char *data, size_t len, const char *where, si
 }
 
 dg_review_t *dg_review_parse_in(dg_arena_t *arena, const char *data, size_t len,
-                                const char *where, size_t max_bytes, dg_err_t *err)
+                                const char *where, size_t max_bytes, const dg_want_t *want,
+                                dg_err_t *err)
 {
-    return parse_into(arena, false, data, len, where, max_bytes, err);
+    return parse_into(arena, false, data, len, where, max_bytes, want, err);
 }
 
 void dg_review_free(dg_review_t **rv)

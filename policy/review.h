@@ -14,6 +14,7 @@
 #include "err.h"
 #include "jread.h"
 #include "obj.h"
+#include "want.h"
 
 /* Cap on a review body: an UPDATE carries two objects of up to ~3 MiB each. */
 #define DG_MAX_REVIEW_BYTES ((size_t)8 << 20)
@@ -31,6 +32,7 @@ typedef struct dg_review {
     const char *group;        /* request.resource.group ("" = core) */
     const char *version;      /* request.resource.version */
     const char *resource;     /* request.resource.resource, "horizontalpodautoscalers" */
+    const dg_kindinfo_t *ki;  /* @group and @resource's row of the kind table, or NULL */
     const char *subresource;  /* request.subResource, "" if none */
     const char *kind_group;   /* request.kind.group */
     const char *kind;         /* request.kind.kind ("Scale" for the scale subresource) */
@@ -59,9 +61,12 @@ dg_review_t *dg_review_parse(const char *data, size_t len, const char *where,
 /** As dg_review_parse(), but the review and what it reads live in @arena,
  *  which the caller resets after dg_review_free() (never before): a worker
  *  thread reuses one arena for every request, so a review costs no
- *  allocation. */
+ *  allocation. With @want (the policy's: dg_policy_want()), object and
+ *  oldObject hold only what dg_decide() under that policy reads of them,
+ *  the rest checked and skipped; NULL: whole. */
 dg_review_t *dg_review_parse_in(dg_arena_t *arena, const char *data, size_t len,
-                                const char *where, size_t max_bytes, dg_err_t *err);
+                                const char *where, size_t max_bytes, const dg_want_t *want,
+                                dg_err_t *err);
 
 /** Free what the review owns (and its arena when dg_review_parse() made
  *  it); sets *@rv to NULL. */

@@ -176,8 +176,10 @@ static void validate(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *res
     uint64_t t0 = now_ns();
     dg_err_t err = {0};
     char msg[600];
+    /* Only what the policy's decision reads of the objects is built. */
     dg_review_t *rv = req->arena ? dg_review_parse_in(req->arena, req->body, req->len,
-                                                      "request body", g->cfg->max_body, &err)
+                                                      "request body", g->cfg->max_body,
+                                                      dg_policy_want(g->policy), &err)
                                  : dg_review_parse(req->body, req->len, "request body",
                                                    g->cfg->max_body, &err);
     dg_snapshot_t *snap;

@@ -3,6 +3,7 @@
 #include "support.h"
 
 #include <dirent.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,7 +66,8 @@ static int cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-char **dg_test_subdirs(const char *dir, size_t *n)
+/* Sorted names of @dir's directories (@dirs) or regular files. */
+static char **entries(const char *dir, bool dirs, size_t *n)
 {
     DIR *d = opendir(dir);
     struct dirent *e;
@@ -84,7 +86,7 @@ char **dg_test_subdirs(const char *dir, size_t *n)
         if (e->d_name[0] == '.')
             continue;
         snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode))
+        if (stat(p, &st) != 0 || (dirs ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)))
             continue;
         names = realloc(names, (count + 2) * sizeof *names);
         names[count++] = strdup(e->d_name);
@@ -94,6 +96,16 @@ char **dg_test_subdirs(const char *dir, size_t *n)
     qsort(names, count, sizeof *names, cmp);
     *n = count;
     return names;
+}
+
+char **dg_test_subdirs(const char *dir, size_t *n)
+{
+    return entries(dir, true, n);
+}
+
+char **dg_test_files(const char *dir, size_t *n)
+{
+    return entries(dir, false, n);
 }
 
 void dg_test_names_free(char **names)

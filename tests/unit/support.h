@@ -24,6 +24,8 @@ json_t *dg_test_json(const char *text);
 /** Sorted names of the subdirectories of @dir (absolute); NULL-terminated
  *  array, caller frees with dg_test_names_free(). *@n gets the count. */
 char **dg_test_subdirs(const char *dir, size_t *n);
+/** The same of its regular files. */
+char **dg_test_files(const char *dir, size_t *n);
 void dg_test_names_free(char **names);
 
 /** Run one suite in fork mode; returns the process exit status. */

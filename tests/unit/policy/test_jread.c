@@ -322,6 +322,134 @@ START_TEST(test_prune)
 }
 END_TEST
 
+/* A key pruned, by any rule, is still its object's key: a second one is a
+ * duplicate, as when it was built (two readers of one review must never
+ * disagree on which of two values counts). Read whole, each is refused. */
+START_TEST(test_prune_duplicates)
+{
+    static const char *const cases[] = {
+        "{\"kind\":\"X\",\"status\":1,\"status\":2}",
+        "{\"kind\":\"X\",\"status\":{},\"spec\":1,\"status\":{\"a\":1}}",
+        "{\"metadata\":{\"managedFields\":[],\"name\":\"n\",\"managedFields\":[]}}",
+        "{\"request\":{\"options\":{},\"options\":{}}}",
+    };
+    dg_arena_t a;
+
+    dg_arena_init(&a, 0);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        dg_err_t whole = {0}, pruned = {0};
+
+        ck_assert_ptr_null(parse(&a, cases[i], 0, &whole));
+        ck_assert_msg(parse(&a, cases[i], DG_JSON_PRUNE_SERVER | DG_JSON_PRUNE_REVIEW, &pruned) ==
+                          NULL,
+                      "case %zu: a pruned key twice was accepted", i);
+        ck_assert_str_eq(pruned.msg, whole.msg);
+        ck_assert_int_eq(pruned.col, whole.col);
+    }
+    dg_arena_free(&a);
+}
+END_TEST
+
+/* A review's objects read as a want says: {spec: {a, b: whole}} below the
+ * root, which names kind and metadata whole. */
+static dg_jwant_t want_spec_kids[] = {{.name = "a", .namelen = 1, .whole = true},
+                                      {.name = "b", .namelen = 1, .whole = true}};
+static dg_jwant_t want_root_kids[] = {
+    {.name = "kind", .namelen = 4, .whole = true},
+    {.name = "metadata", .namelen = 8, .whole = true},
+    {.name = "spec", .namelen = 4, .n = 2, .kids = want_spec_kids},
+};
+static const dg_jwant_t want_root = {.n = 3, .kids = want_root_kids};
+
+/* The resource each pick() was given: only request.resource, once. */
+static int picks;
+
+static const dg_jwant_t *pick_root(void *ctx, const dg_jnode_t *resource)
+{
+    (void)ctx;
+    picks++;
+    ck_assert_int_eq(resource->type, DG_JOBJECT);
+    ck_assert_str_eq(dg_jread_get(resource, "resource")->v.s, "things");
+    return &want_root;
+}
+
+static const dg_jnode_t *parse_want(dg_arena_t *a, const char *text, dg_err_t *err)
+{
+    return dg_jread_parse_review(a, text, strlen(text),
+                                 DG_JSON_PRUNE_SERVER | DG_JSON_PRUNE_REVIEW, pick_root, NULL,
+                                 "t", err);
+}
+
+START_TEST(test_want)
+{
+    static const char in[] =
+        "{\"request\":{\"uid\":\"u\",\"resource\":{\"resource\":\"things\"},"
+        "\"object\":{\"kind\":\"T\",\"metadata\":{\"name\":\"n\",\"x\":[1]},"
+        "\"spec\":{\"a\":{\"deep\":[1,{\"z\":2}]},\"c\":{\"big\":\"skipped\"},\"b\":3},"
+        "\"data\":{\"k\":\"v\"}},"
+        "\"oldObject\":{\"kind\":\"T\",\"spec\":[\"a list\"],\"data\":1}}}";
+    dg_arena_t a;
+    const dg_jnode_t *req, *obj, *old, *spec;
+
+    dg_arena_init(&a, 0);
+    picks = 0;
+    req = dg_jread_get(parse_want(&a, in, NULL), "request");
+    ck_assert_ptr_nonnull(req);
+    ck_assert_int_eq(picks, 1);
+    obj = dg_jread_get(req, "object");
+    ck_assert_uint_eq(obj->n, 3); /* data skipped */
+    ck_assert_ptr_null(dg_jread_get(obj, "data"));
+    ck_assert_uint_eq(dg_jread_get(obj, "metadata")->n, 2); /* whole */
+    spec = dg_jread_get(obj, "spec");
+    ck_assert_uint_eq(spec->n, 2); /* a and b, in order; c skipped */
+    ck_assert_str_eq(spec->v.kids[0].key, "a");
+    ck_assert_str_eq(spec->v.kids[1].key, "b");
+    ck_assert_int_eq(spec->v.kids[1].v.i, 3);
+    ck_assert_uint_eq(dg_jread_get(dg_jread_get(spec, "a"), "deep")->n, 2); /* whole below */
+    /* Where members are wanted and the value is no object: whole. */
+    old = dg_jread_get(req, "oldObject");
+    ck_assert_uint_eq(old->n, 2);
+    ck_assert_str_eq(dg_jread_get(old, "spec")->v.kids[0].v.s, "a list");
+    dg_arena_free(&a);
+}
+END_TEST
+
+/* Objects before request.resource (no API server writes them so) are read
+ * whole; a skipped member is still checked, and still a key. */
+START_TEST(test_want_order_and_checks)
+{
+    static const char early[] = "{\"request\":{\"object\":{\"data\":{\"k\":1}},"
+                                "\"resource\":{\"resource\":\"things\"},"
+                                "\"oldObject\":{\"data\":{\"k\":1}}}}";
+    static const char *const wrong[] = {
+        "{\"request\":{\"resource\":{\"resource\":\"things\"},\"object\":{\"data\":[1,]}}}",
+        "{\"request\":{\"resource\":{\"resource\":\"things\"},\"object\":{\"data\":\"\xC0\xAF\"}}}",
+        "{\"request\":{\"resource\":{\"resource\":\"things\"},"
+        "\"object\":{\"data\":1,\"spec\":{},\"data\":2}}}",
+        "{\"request\":{\"resource\":{\"resource\":\"things\"},"
+        "\"object\":{\"spec\":{\"c\":1,\"c\":1}}}}",
+    };
+    dg_arena_t a;
+    const dg_jnode_t *req;
+
+    dg_arena_init(&a, 0);
+    picks = 0;
+    req = dg_jread_get(parse_want(&a, early, NULL), "request");
+    ck_assert_int_eq(picks, 1);
+    ck_assert_ptr_nonnull(dg_jread_get(dg_jread_get(req, "object"), "data"));
+    ck_assert_ptr_null(dg_jread_get(dg_jread_get(req, "oldObject"), "data"));
+    for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
+        dg_err_t whole = {0}, pruned = {0};
+
+        ck_assert_ptr_null(parse(&a, wrong[i], 0, &whole));
+        ck_assert_msg(parse_want(&a, wrong[i], &pruned) == NULL, "case %zu accepted", i);
+        ck_assert_str_eq(pruned.msg, whole.msg);
+        ck_assert_int_eq(pruned.col, whole.col);
+    }
+    dg_arena_free(&a);
+}
+END_TEST
+
 /* @text parsed from a buffer of exactly its length (so that ASan sees a
  * read past the end), @flags as given. */
 static const dg_jnode_t *parse_exact(dg_arena_t *a, const char *text, size_t len, unsigned flags,
@@ -764,6 +892,9 @@ int main(void)
     tcase_add_test(tc, test_member_ints);
     tcase_add_test(tc, test_prune_review);
     tcase_add_test(tc, test_prune_review_bad);
+    tcase_add_test(tc, test_prune_duplicates);
+    tcase_add_test(tc, test_want);
+    tcase_add_test(tc, test_want_order_and_checks);
     tcase_add_test(tc, test_escape_runs);
     tcase_add_test(tc, test_string_bytes);
     suite_add_tcase(s, tc);
