@@ -3,10 +3,11 @@
  * time (SSE2, where there is SSE2) and copied once, packed together; a
  * pruned subtree goes through the same grammar with nothing built, in a
  * loop rather than a recursion: what the server owns (managedFields,
- * status), and of a review's objects whatever the policy's decision never
- * reads (a dg_jwant_t, chosen by request.resource). Open containers keep their kids on one
- * stack, copied to the arena when they close, so every node is allocated
- * exactly once. Issue 14: an HPA's review is read in ~8 instructions a byte.
+ * status) and, of a review's objects, what the policy's decision never
+ * reads (a dg_jwant_t, chosen by request.resource). Open containers keep
+ * their kids on one stack, copied to the arena when they close, so every
+ * node is allocated exactly once. Issue 14: an HPA's review is read in ~8
+ * instructions a byte.
  * SPDX-License-Identifier: Apache-2.0 */
 #include "jread.h"
 
