@@ -916,6 +916,28 @@ static inline const dg_jwant_t *want_kid(const dg_jwant_t *w, const char *k, siz
     return NULL;
 }
 
+/* What becomes of member @k (@n bytes, named @key) of @o, when @key is one
+ * the rules name or @o is read as a want says (most members are neither,
+ * and pass by this): true to prune it, else its value's want in *@want. */
+static bool classify(reader_t *r, struct object *o, enum key key, const char *k, size_t n,
+                     const dg_jwant_t **want)
+{
+    const dg_jwant_t *w;
+
+    if (key == KEY_KIND)
+        o->has_kind = true;
+    else if (key != KEY_OTHER && pruned_key(r, o, key))
+        return true;
+    if (o->want) {
+        if ((w = want_kid(o->want, k, n)) == NULL)
+            return true;
+        *want = w->whole ? NULL : w;
+    } else if ((key == KEY_OBJECT || key == KEY_OLD_OBJECT) && o->role == ROLE_REQUEST) {
+        *want = r->want;
+    }
+    return false;
+}
+
 /* The role of the value of member @key of object @o. */
 static inline enum role child_role(const reader_t *r, const struct object *o, enum key key)
 {
@@ -951,7 +973,7 @@ static int member(reader_t *r, struct object *o)
     size_t n;
     enum key key;
     bool prune = false;
-    const dg_jwant_t *want = NULL, *w;
+    const dg_jwant_t *want = NULL;
     int rc, dup, c = next_byte(&p, r->end);
 
     if (c != '"')
@@ -982,17 +1004,8 @@ static int member(reader_t *r, struct object *o)
 kept:
     v.keylen = (uint32_t)n;
     key = key_of(k, n);
-    if (key > KEY_KIND)
-        prune = pruned_key(r, o, key);
-    else if (key == KEY_KIND)
-        o->has_kind = true;
-    if (o->want && !prune) {
-        w = want_kid(o->want, v.key, n);
-        prune = w == NULL;
-        want = w && !w->whole ? w : NULL;
-    } else if ((key == KEY_OBJECT || key == KEY_OLD_OBJECT) && o->role == ROLE_REQUEST) {
-        want = r->want;
-    }
+    if (key != KEY_OTHER || o->want)
+        prune = classify(r, o, key, v.key, n, &want);
     if (next_byte(&p, r->end) != ':')
         return fail(r, p, "expected ':' after a key");
     r->p = p + 1;
@@ -1033,7 +1046,7 @@ kept:
     } else if ((rc = value(r, &v, child_role(r, o, key), want))) {
         return rc;
     }
-    if (key == KEY_RESOURCE && o->role == ROLE_REQUEST && r->pick)
+    if (__builtin_expect(key == KEY_RESOURCE, 0) && o->role == ROLE_REQUEST && r->pick)
         r->want = r->pick(r->pick_ctx, &v);
 push:
     if ((rc = push(r, &v)))
