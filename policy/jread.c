@@ -89,18 +89,41 @@ static inline bool plain8(uint64_t x)
  * bit 1 maps '"' to ' ', just above the control characters (which it
  * keeps below ' '), and no other byte below '!'; the bytes >= 0x80 stay
  * negative. */
-static inline unsigned special16v(__m128i x)
+static inline __m128i special16x(__m128i x)
 {
     __m128i c = _mm_cmplt_epi8(_mm_xor_si128(x, _mm_set1_epi8(2)), _mm_set1_epi8(0x21));
     __m128i b = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
 
-    return (unsigned)_mm_movemask_epi8(_mm_or_si128(c, b));
+    return _mm_or_si128(c, b);
+}
+
+static inline unsigned special16v(__m128i x)
+{
+    return (unsigned)_mm_movemask_epi8(special16x(x));
 }
 
 /* special16v() of p[0..16). */
 static inline unsigned special16(pos_t p)
 {
     return special16v(_mm_loadu_si128((const __m128i *)(const void *)p));
+}
+
+/* Past the plain 64-byte blocks from @p: a long string (a ConfigMap's
+ * data) is scanned a block a step, with one branch, not four. Out of
+ * line: most strings are short, and the scans that call it stay small. */
+static __attribute__((noinline)) pos_t plain64(pos_t p, pos_t end)
+{
+    const __m128i *v;
+
+    for (; end - p >= 64; p += 64) {
+        v = (const __m128i *)(const void *)p;
+        if (_mm_movemask_epi8(_mm_or_si128(
+                _mm_or_si128(special16x(_mm_loadu_si128(v)), special16x(_mm_loadu_si128(v + 1))),
+                _mm_or_si128(special16x(_mm_loadu_si128(v + 2)),
+                             special16x(_mm_loadu_si128(v + 3))))))
+            break;
+    }
+    return p;
 }
 #endif
 
@@ -109,12 +132,16 @@ static inline unsigned special16(pos_t p)
 static inline pos_t plain_run(pos_t p, pos_t end)
 {
 #ifdef __SSE2__
+    pos_t start = p;
+
     while (end - p >= 16) {
         unsigned m = special16(p);
 
         if (m)
             return p + __builtin_ctz(m);
         p += 16;
+        if (p - start > 48)
+            p = plain64(p, end);
     }
 #endif
     while (end - p >= 8) {
@@ -648,7 +675,8 @@ static int value(reader_t *r, dg_jnode_t *out, enum role role, const dg_jwant_t 
 static int container(reader_t *r, dg_jnode_t *out, bool is_object, enum role role,
                      const dg_jwant_t *want);
 
-static inline pos_t skip_string(reader_t *r, pos_t p, pos_t end, int *rc);
+static inline __attribute__((always_inline)) pos_t skip_string(reader_t *r, pos_t p, pos_t end,
+                                                               int *rc);
 
 /* A pruned member's place among its object's kids while the object is
  * open, so that its key is compared with the others; pop() drops it. */
@@ -1153,7 +1181,8 @@ static inline int scalar(reader_t *r, dg_jnode_t *out)
 /* Past the string whose opening quote is at @p (@end: r->end, in a
  * register), checked; NULL with *@rc
  * set when it is not a string. */
-static inline pos_t skip_string(reader_t *r, pos_t p, pos_t end, int *rc)
+static inline __attribute__((always_inline)) pos_t skip_string(reader_t *r, pos_t p, pos_t end,
+                                                               int *rc)
 {
     pos_t q = p + 1;
     const char *s;
@@ -1179,6 +1208,8 @@ static inline pos_t skip_string(reader_t *r, pos_t p, pos_t end, int *rc)
             goto rest;
         }
         q += 16;
+        if (q - p > 48)
+            q = plain64(q, end);
     }
 #endif
     q = plain_run(q, end);

@@ -551,6 +551,51 @@ START_TEST(test_string_edges)
 }
 END_TEST
 
+/* Long strings, scanned 64 bytes a step once past their first 48: the
+ * end, or a problem, at every place of the first few blocks, in a value
+ * built and in one skipped, the input ending right after (ASan sees a read
+ * past it). */
+START_TEST(test_long_strings)
+{
+    static const struct {
+        const char *bad, *msg;
+    } kinds[] = {{"", NULL}, {"\x01", "control character 0x01"}, {"\\q", "invalid escape"},
+                 {"\xc3", "invalid UTF-8"}, {"\xc3\xa9", NULL}, {"\\n", NULL}};
+    dg_arena_t a;
+
+    dg_arena_init(&a, 0);
+    for (int pad = 40; pad <= 300; pad++) {
+        for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+            for (int pruned = 0; pruned < 2; pruned++) {
+                const char *lead = pruned ? "{\"kind\":\"K\",\"status\":\"" : "{\"kind\":\"K\",\"spec\":\"";
+                char doc[512], *buf;
+                dg_err_t err = {0};
+                const dg_jnode_t *root;
+                int n = snprintf(doc, sizeof doc, "%s%*s%s\"}", lead, pad, "", kinds[k].bad);
+
+                for (int i = 0; i < pad; i++)
+                    doc[strlen(lead) + (size_t)i] = (char)('a' + i % 26);
+                root = parse_exact(&a, doc, (size_t)n, DG_JSON_PRUNE_SERVER, &err, &buf);
+                if (kinds[k].msg) {
+                    ck_assert_msg(root == NULL, "pad %d kind %zu/%d accepted", pad, k, pruned);
+                    ck_assert_msg(strstr(err.msg, kinds[k].msg) != NULL, "pad %d: %s", pad, err.msg);
+                    ck_assert_int_eq(err.col, (int)strlen(lead) + pad + 1);
+                } else {
+                    ck_assert_msg(root != NULL, "pad %d kind %zu/%d: %s", pad, k, pruned, err.msg);
+                    ck_assert_uint_eq(root->n, pruned ? 1 : 2);
+                    if (!pruned)
+                        ck_assert_uint_eq(root->v.kids[1].n,
+                                          (unsigned)pad + (k == 4 ? 2 : k == 5 ? 1 : 0));
+                }
+                free(buf);
+                dg_arena_reset(&a);
+            }
+        }
+    }
+    dg_arena_free(&a);
+}
+END_TEST
+
 static const struct {
     const char *in;
     int ok;
@@ -895,6 +940,7 @@ int main(void)
     tcase_add_test(tc, test_prune_duplicates);
     tcase_add_test(tc, test_want);
     tcase_add_test(tc, test_want_order_and_checks);
+    tcase_add_test(tc, test_long_strings);
     tcase_add_test(tc, test_escape_runs);
     tcase_add_test(tc, test_string_bytes);
     suite_add_tcase(s, tc);
