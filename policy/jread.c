@@ -913,7 +913,9 @@ static inline enum key key_of(const char *k, size_t n)
     case 7:
         return IS(k, n, "request") ? KEY_REQUEST : IS(k, n, "options") ? KEY_OPTIONS : KEY_OTHER;
     case 8:
-        return IS(k, n, "metadata") ? KEY_METADATA : IS(k, n, "resource") ? KEY_RESOURCE : KEY_OTHER;
+        return IS(k, n, "metadata")   ? KEY_METADATA
+               : IS(k, n, "resource") ? KEY_RESOURCE
+                                      : KEY_OTHER;
     case 9: return IS(k, n, "oldObject") ? KEY_OLD_OBJECT : KEY_OTHER;
     case 11: return IS(k, n, "requestKind") ? KEY_REQUEST_KIND : KEY_OTHER;
     case 13: return IS(k, n, "managedFields") ? KEY_MANAGED_FIELDS : KEY_OTHER;
