@@ -88,11 +88,8 @@ char *dg_codec_base64_encode(const void *in, size_t len)
 
 /* ---- gzip -------------------------------------------------------------------- */
 
-static int gunzip_fail(z_stream *zs, char *buf, dg_err_t *err, int code, const char *what,
-                       const char *why, size_t max_out)
+static int gunzip_err(dg_err_t *err, int code, const char *what, const char *why, size_t max_out)
 {
-    inflateEnd(zs);
-    free(buf);
     if (code == DG_ETOOBIG)
         return dg_err_set(err, code, "%s: inflates to more than %zu bytes", what, max_out);
     if (code == DG_EPARSE)
@@ -100,45 +97,90 @@ static int gunzip_fail(z_stream *zs, char *buf, dg_err_t *err, int code, const c
     return dg_err_set(err, code, "%s: %s", what, why);
 }
 
+/* Inflate @in into @out, or, @out NULL, into a window on the stack that each
+ * step overwrites, which only measures. *@n gets the size; one byte past
+ * @limit proves it too big. Returns 0, DG_ETOOBIG, DG_EPARSE or DG_ENOMEM
+ * (*@why says why for the last two). */
+static int inflate_into(const void *in, size_t len, char *out, size_t limit, size_t *n,
+                        const char **why)
+{
+    unsigned char window[16384];
+    z_stream zs;
+    int zrc = Z_OK, rc = 0;
+
+    memset(&zs, 0, sizeof zs);
+    if (inflateInit2(&zs, 15 + 32) != Z_OK) { /* +32: gzip or zlib header */
+        *why = "out of memory inflating";
+        return DG_ENOMEM;
+    }
+    zs.next_in = (Bytef *)(uintptr_t)in;
+    zs.avail_in = (uInt)len;
+    for (*n = 0; zrc != Z_STREAM_END && rc == 0;) {
+        size_t most = out ? UINT_MAX : sizeof window;
+        size_t room = limit - *n < most ? limit - *n + 1 : most;
+
+        zs.next_out = out ? (Bytef *)out + *n : window;
+        zs.avail_out = (uInt)room;
+        zrc = inflate(&zs, Z_NO_FLUSH);
+        *n += room - zs.avail_out;
+        if (*n > limit) {
+            rc = DG_ETOOBIG;
+        } else if ((zrc != Z_OK && zrc != Z_STREAM_END && zrc != Z_BUF_ERROR) ||
+                   (zrc == Z_BUF_ERROR && zs.avail_out != 0)) {
+            *why = zs.msg ? zs.msg : "truncated";
+            rc = DG_EPARSE;
+        }
+    }
+    inflateEnd(&zs);
+    return rc;
+}
+
+/* What a gzip trailer says the data inflates to (ISIZE, the size mod 2^32),
+ * trusted only as far as ONE_PASS_MAX; 0 = no such claim. */
+#define ONE_PASS_MAX ((size_t)4 << 20)
+
+static size_t claimed_size(const unsigned char *in, size_t len)
+{
+    size_t isize;
+
+    if (len < 18 || in[0] != 0x1f || in[1] != 0x8b)
+        return 0;
+    isize = (size_t)in[len - 4] | (size_t)in[len - 3] << 8 | (size_t)in[len - 2] << 16 |
+            (size_t)in[len - 1] << 24;
+    return isize <= ONE_PASS_MAX ? isize : 0;
+}
+
 int dg_codec_gunzip(const void *in, size_t len, size_t max_out, char **out, size_t *outlen,
                     const char *what, dg_err_t *err)
 {
-    size_t cap = len * 4 + 1024, n = 0;
-    z_stream zs;
-    char *buf, *p;
-    int zrc;
+    size_t claim = claimed_size(in, len), n;
+    const char *why = NULL;
+    char *buf = NULL;
+    int rc = DG_ETOOBIG;
 
-    memset(&zs, 0, sizeof zs);
-    if (cap > max_out + 1)
-        cap = max_out + 1; /* one byte past the cap proves "too big" */
-    buf = malloc(cap + 1);
-    if (buf == NULL || inflateInit2(&zs, 15 + 32) != Z_OK) /* +32: gzip or zlib header */
-        return gunzip_fail(&zs, buf, err, DG_ENOMEM, what, "out of memory inflating", max_out);
-    zs.next_in = (Bytef *)(uintptr_t)in;
-    zs.avail_in = (uInt)len;
-    for (;;) {
-        if (n == cap) {
-            if (cap > max_out)
-                return gunzip_fail(&zs, buf, err, DG_ETOOBIG, what, NULL, max_out);
-            cap = cap * 2 > max_out + 1 ? max_out + 1 : cap * 2;
-            if ((p = realloc(buf, cap + 1)) == NULL)
-                return gunzip_fail(&zs, buf, err, DG_ENOMEM, what, "out of memory inflating",
-                                   max_out);
-            buf = p;
+    /* A record that says it is small (most are) is inflated once, into a
+     * buffer of that size: a false claim costs at most ONE_PASS_MAX. Else
+     * two passes: the first only measures, so data that inflates past
+     * @max_out (a bomb a namespace editor stored as a Helm record) costs a
+     * stack window and no heap, whatever the allocator would have kept of a
+     * growing buffer; the second fills a buffer of the exact size. */
+    if (claim && claim <= max_out && (buf = malloc(claim + 1)) != NULL)
+        rc = inflate_into(in, len, buf, claim, &n, &why);
+    if (rc == DG_ETOOBIG) {
+        free(buf);
+        buf = NULL;
+        rc = inflate_into(in, len, NULL, max_out, &n, &why);
+        if (rc == 0 && (buf = malloc(n + 1)) == NULL) {
+            why = "out of memory inflating";
+            rc = DG_ENOMEM;
         }
-        zs.next_out = (Bytef *)buf + n;
-        zs.avail_out = (uInt)(cap - n);
-        zrc = inflate(&zs, Z_NO_FLUSH);
-        n = cap - zs.avail_out;
-        if (zrc == Z_STREAM_END)
-            break;
-        if ((zrc != Z_OK && zrc != Z_BUF_ERROR) || (zrc == Z_BUF_ERROR && zs.avail_out != 0))
-            return gunzip_fail(&zs, buf, err, DG_EPARSE, what,
-                               zs.msg ? zs.msg : "truncated", max_out);
+        if (rc == 0)
+            rc = inflate_into(in, len, buf, n, &n, &why);
     }
-    if (n > max_out)
-        return gunzip_fail(&zs, buf, err, DG_ETOOBIG, what, NULL, max_out);
-    inflateEnd(&zs);
+    if (rc) {
+        free(buf);
+        return gunzip_err(err, rc, what, why, max_out);
+    }
     buf[n] = '\0';
     *out = buf;
     *outlen = n;

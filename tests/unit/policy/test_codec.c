@@ -1,6 +1,8 @@
 /* tests/unit/policy/test_codec.c: SHA-256 against the FIPS 180-4 examples
  * (and NIST's one-million-'a' vector), base64 against RFC 4648 section 10,
- * gzip round trips and its inflation cap. SPDX-License-Identifier: Apache-2.0 */
+ * gzip round trips, its inflation cap and what a refused bomb costs.
+ * SPDX-License-Identifier: Apache-2.0 */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -128,8 +130,78 @@ START_TEST(test_gzip_round_trip_and_cap)
     ck_assert_int_eq(dg_codec_gunzip(z, zlen, big - 1, &out, &n, "rec", &err), DG_ETOOBIG);
     ck_assert_ptr_null(out);
     ck_assert_ptr_nonnull(strstr(err.msg, "rec"));
+    /* A trailer claiming more than the data holds fails zlib's length check. */
+    z[zlen - 2] = 0x20; /* 2 MiB */
+    dg_err_clear(&err);
+    ck_assert_int_eq(dg_codec_gunzip(z, zlen, big * 4, &out, &n, "rec", &err), DG_EPARSE);
+    ck_assert_str_eq(err.msg, "rec: not valid gzip data (incorrect length check)");
+    free(z);
+    /* Past the size a claim is trusted for: measured, then inflated. */
+    zeros = realloc(zeros, big * 8);
+    memset(zeros, 'x', big * 8);
+    ck_assert_int_eq(dg_codec_gzip(zeros, big * 8, &z, &zlen, NULL), 0);
+    ck_assert_int_eq(dg_codec_gunzip(z, zlen, big * 8, &out, &n, "rec", NULL), 0);
+    ck_assert_uint_eq(n, big * 8);
+    ck_assert_mem_eq(out, zeros, big * 8);
+    free(out);
     free(z);
     free(zeros);
+}
+END_TEST
+
+/* The peak resident set since the last reset, in KiB. */
+static long peak_kib(void)
+{
+    char line[128];
+    long kib = -1;
+    FILE *f = fopen("/proc/self/status", "r");
+
+    ck_assert_ptr_nonnull(f);
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "VmHWM:", 6) == 0)
+            kib = strtol(line + 6, NULL, 10);
+    fclose(f);
+    return kib;
+}
+
+/* A bomb refused costs no memory: 48 MiB of zeros from a few KiB of gzip,
+ * against a 32 MiB cap, must not raise the peak resident set by the 32 MiB
+ * a growing output buffer would have touched (the allocator kept up to
+ * twice that, as a driftgate reading a namespace editor's bomb showed). */
+START_TEST(test_gunzip_bomb_costs_no_memory)
+{
+    size_t big = (size_t)48 << 20, zlen, n;
+    char *zeros = calloc(1, big), *z, *out = NULL;
+    dg_err_t err = {0};
+    FILE *clear;
+    long before;
+
+    ck_assert_int_eq(dg_codec_gzip(zeros, big, &z, &zlen, NULL), 0);
+    free(zeros);
+    clear = fopen("/proc/self/clear_refs", "w"); /* "5": the peak starts again from now */
+    ck_assert_ptr_nonnull(clear);
+    ck_assert_int_gt(fputs("5", clear), -1);
+    ck_assert_int_eq(fclose(clear), 0);
+    before = peak_kib();
+    ck_assert_int_eq(dg_codec_gunzip(z, zlen, (size_t)32 << 20, &out, &n, "rec", &err),
+                     DG_ETOOBIG);
+    ck_assert_ptr_null(out);
+    ck_assert_str_eq(err.msg, "rec: inflates to more than 33554432 bytes");
+    ck_assert_int_lt(peak_kib() - before, 4096);
+    /* Its trailer made to claim 1 MiB, it costs at most that, and is still
+     * refused as too big: the claim only sizes a first try. */
+    z[zlen - 4] = 0, z[zlen - 3] = 0, z[zlen - 2] = 0x10, z[zlen - 1] = 0;
+    before = peak_kib();
+    ck_assert_int_eq(dg_codec_gunzip(z, zlen, (size_t)32 << 20, &out, &n, "rec", &err),
+                     DG_ETOOBIG);
+    ck_assert_ptr_null(out);
+    ck_assert_int_lt(peak_kib() - before, 4096);
+    /* Cut short, it is refused as truncated, not taken for what it holds. */
+    dg_err_clear(&err);
+    ck_assert_int_eq(dg_codec_gunzip(z, zlen - 8, big, &out, &n, "rec", &err), DG_EPARSE);
+    ck_assert_ptr_null(out);
+    ck_assert_str_eq(err.msg, "rec: not valid gzip data (truncated)");
+    free(z);
 }
 END_TEST
 
@@ -143,6 +215,7 @@ static Suite *suite(void)
     tcase_add_test(t, test_base64_binary_and_whitespace);
     tcase_add_loop_test(t, test_base64_invalid, 0, sizeof bad64 / sizeof bad64[0]);
     tcase_add_test(t, test_gzip_round_trip_and_cap);
+    tcase_add_test(t, test_gunzip_bomb_costs_no_memory);
     suite_add_tcase(s, t);
     return s;
 }
