@@ -75,10 +75,16 @@ static int published(const ctl_source_opts_t *o, time_t now, dg_release_t **rel,
     /* driftgate's own loader: the digest is checked, the render unwrapped. */
     if ((rc = dg_manifest_load(text, strlen(text), &mo, set, &info, err)))
         goto out;
-    if (info.release == NULL || info.ns == NULL || strcmp(info.ns, o->ns) != 0) {
-        rc = dg_err_set(err, DG_EINVAL, "ConfigMap %s is not a baseline of release %s/%s "
-                        "(labels driftgate.io/baseline, driftgate.io/release-namespace)",
-                        where, o->ns, o->release);
+    /* driftgate serves a baseline as the release its labels name, whatever
+     * the ConfigMap is called: one whose labels name another is not this
+     * release's, and reading it as this one's would reconcile to a baseline
+     * the gate holds against another release. */
+    if (info.release == NULL || info.ns == NULL || strcmp(info.release, o->release) != 0 ||
+        strcmp(info.ns, o->ns) != 0) {
+        rc = dg_err_set(err, DG_EINVAL, "ConfigMap %s is not a baseline of release %s/%s: its "
+                        "labels driftgate.io/release-namespace and driftgate.io/release say "
+                        "%s/%s", where, o->ns, o->release, info.ns ? info.ns : "(none)",
+                        info.release ? info.release : "(none)");
         goto out;
     }
     if ((rc = ctl_release_make(o->release, o->ns, where, &set, &info, rel, err)))
