@@ -1,6 +1,6 @@
 /* cli/ctl_source.c: the baseline driftgate enforces for a release, read
  * from the cluster with kubectl as driftgate reads it: the published
- * ConfigMap driftgate-baseline.<ns>.<release> in the baseline namespace,
+ * ConfigMap labelled for the release in the baseline namespace,
  * else Helm's latest deployed release record (ConfigMap or Secret labelled
  * owner=helm,name=<release>), decoded by libdrift. The one reader of the
  * gate's baseline: status, reconcile, both consoles. Also who kubectl acts as.
@@ -50,23 +50,57 @@ static long age_of(const json_t *obj, time_t now)
 
 /* ---- a published baseline -------------------------------------------------------------- */
 
+/* "a, b": the names of @items, for an error. */
+static void names_of(const json_t *items, char *out, size_t size)
+{
+    size_t i, used = 0;
+    const json_t *cm;
+
+    out[0] = '\0';
+    json_array_foreach(items, i, cm) {
+        const char *n = json_string_value(json_object_get(json_object_get(cm, "metadata"), "name"));
+        int k = snprintf(out + used, size - used, "%s%s", i ? ", " : "", n ? n : "?");
+
+        if (k < 0 || (size_t)k >= size - used)
+            break;
+        used += (size_t)k;
+    }
+}
+
+/* Found by its labels, as driftgate finds it: driftgate serves a ConfigMap
+ * of the baseline namespace as the release its labels name, whatever it is
+ * called (driftgate-baseline.<ns>.<release> is only what publish calls it). */
 static int published(const ctl_source_opts_t *o, time_t now, dg_release_t **rel,
                      ctl_source_t *src, dg_err_t *err)
 {
-    char name[512], where[700];
-    const char *args[] = {"configmap", name, "--namespace", o->baseline_ns, "--ignore-not-found",
+    char selector[600], where[700], names[600];
+    const char *args[] = {"configmaps", "--namespace", o->baseline_ns, "-l", selector,
                           "--show-managed-fields", "-o", "json", NULL};
     dg_manifest_opts_t mo = {.name = where, .default_ns = o->ns};
     dg_manifest_info_t info = {0};
     dg_objset_t *set = NULL;
-    json_t *cm = NULL;
+    json_t *list = NULL, *items, *cm;
     char *text = NULL;
     int rc;
 
-    snprintf(name, sizeof name, "driftgate-baseline.%s.%s", o->ns, o->release);
-    snprintf(where, sizeof where, "%s/%s", o->baseline_ns, name);
-    if ((rc = ctl_kubectl_json(o->kube, args, &cm, err)) || cm == NULL)
+    snprintf(selector, sizeof selector,
+             "driftgate.io/baseline=true,driftgate.io/release=%s,driftgate.io/release-namespace=%s",
+             o->release, o->ns);
+    if ((rc = ctl_kubectl_json(o->kube, args, &list, err)))
         goto out;
+    items = json_object_get(list, "items");
+    if (json_array_size(items) == 0) /* none: Helm's records say */
+        goto out;
+    if (json_array_size(items) > 1) {
+        names_of(items, names, sizeof names);
+        rc = dg_err_set(err, DG_EINVAL, "release %s/%s has %zu baseline ConfigMaps in %s (%s): "
+                        "driftgate holds one of them, which is not said; delete all but one",
+                        o->ns, o->release, json_array_size(items), o->baseline_ns, names);
+        goto out;
+    }
+    cm = json_array_get(items, 0);
+    snprintf(where, sizeof where, "%s/%s", o->baseline_ns,
+             json_string_value(json_object_get(json_object_get(cm, "metadata"), "name")));
     text = json_dumps(cm, JSON_COMPACT);
     if ((set = dg_objset_new()) == NULL || text == NULL) {
         rc = dg_err_set(err, DG_ENOMEM, "out of memory");
@@ -75,10 +109,9 @@ static int published(const ctl_source_opts_t *o, time_t now, dg_release_t **rel,
     /* driftgate's own loader: the digest is checked, the render unwrapped. */
     if ((rc = dg_manifest_load(text, strlen(text), &mo, set, &info, err)))
         goto out;
-    /* driftgate serves a baseline as the release its labels name, whatever
-     * the ConfigMap is called: one whose labels name another is not this
-     * release's, and reading it as this one's would reconcile to a baseline
-     * the gate holds against another release. */
+    /* The selector chose it by these labels; what the loader read of them
+     * is checked too, since a kubectl that ignored the selector would hand
+     * another release's baseline, which the gate holds against that one. */
     if (info.release == NULL || info.ns == NULL || strcmp(info.release, o->release) != 0 ||
         strcmp(info.ns, o->ns) != 0) {
         rc = dg_err_set(err, DG_EINVAL, "ConfigMap %s is not a baseline of release %s/%s: its "
@@ -95,7 +128,7 @@ static int published(const ctl_source_opts_t *o, time_t now, dg_release_t **rel,
     src->age = age_of(cm, now);
 out:
     free(text);
-    json_decref(cm);
+    json_decref(list);
     dg_objset_free(&set);
     dg_manifest_info_free(&info);
     return rc;
@@ -221,7 +254,7 @@ int ctl_source_read(const ctl_source_opts_t *o, time_t now, dg_release_t **rel,
         rc = helm_record(o, now, rel, src, err);
     if (!rc && *rel == NULL)
         snprintf(src->location, sizeof src->location,
-                 "no ConfigMap %s/driftgate-baseline.%s.%s and no deployed Helm release record "
+                 "no ConfigMap in %s labelled for %s/%s and no deployed Helm release record "
                  "of %s in %s", o->baseline_ns, o->ns, o->release, o->release, o->ns);
     /* The digest a plan is made against, as a publish of it would stamp it,
      * so a saved plan or an open page can tell when the release moved on. */

@@ -917,15 +917,18 @@ eq "13. in sync after" "$(jq -r .state <<<"$out")" in-sync
 eq "13. nothing active" "$(jq -r .signals.total <<<"$out")" 0
 eq "13. the gate enforcing again, its certificate verified" "$(jq -r '"\(.gate.failurePolicy) \(.gate.caBundle.verifies)"' <<<"$out")" "Fail true"
 # driftgate serves a baseline ConfigMap as the release its labels name,
-# whatever it is called: a copy of test-nginx's under the name driftctl
-# looks up for release decoy is not decoy's baseline, and driftctl says so
-# rather than reconcile decoy to test-nginx's objects.
+# whatever it is called, and driftctl finds it as driftgate does: a copy of
+# test-nginx's named for release decoy is test-nginx's second baseline,
+# which driftctl refuses to choose between, and decoy has none.
 kubectl get cm driftgate-baseline.sandbox-nginx.test-nginx -n driftgate-system -o json |
     jq '.metadata |= {name: "driftgate-baseline.sandbox-nginx.decoy", namespace, labels, annotations}' |
     kubectl create -f - >/dev/null
-run "13. status of decoy, its ConfigMap labelled for test-nginx" 1 -- "$build/driftctl" status --release decoy -n sandbox-nginx
-has "13. refused, naming what its labels say" "$err" \
-    "ConfigMap driftgate-system/driftgate-baseline.sandbox-nginx.decoy is not a baseline of release sandbox-nginx/decoy: its labels driftgate.io/release-namespace and driftgate.io/release say sandbox-nginx/test-nginx"
+run "13. status of test-nginx with a second baseline" 1 -- st
+has "13. refused, naming both" "$err" \
+    "release sandbox-nginx/test-nginx has 2 baseline ConfigMaps in driftgate-system (driftgate-baseline.sandbox-nginx.decoy, driftgate-baseline.sandbox-nginx.test-nginx)"
+run "13. status of decoy, whose name the copy has" 1 -- "$build/driftctl" status --release decoy -n sandbox-nginx -o json
+eq "13. decoy has no baseline" "$(jq -r '"\(.state) \(.reason)"' <<<"$out")" \
+    "no-baseline no ConfigMap in driftgate-system labelled for sandbox-nginx/decoy and no deployed Helm release record of decoy in sandbox-nginx"
 kubectl delete cm driftgate-baseline.sandbox-nginx.decoy -n driftgate-system >/dev/null
 
 

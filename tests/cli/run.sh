@@ -596,6 +596,18 @@ contains "a pending revision is refused" "$err" "release sandbox-nginx/test-ngin
 fake_reset
 expect_exit 1 "reconcile --release with no baseline anywhere" -- fake "$ctl" reconcile --release test-nginx -n sandbox-nginx
 contains "no baseline" "$err" "no baseline for release sandbox-nginx/test-nginx: no ConfigMap in driftgate-system labelled for it"
+# Published baselines are found by their labels, as driftgate finds them.
+# Two for one release: driftctl does not choose. One a kubectl handed for
+# another release (this fake ignores the selector): not taken for it.
+fake "$fk/bin/kubectl" fake-publish 3 "$ex/release-baseline.yaml"
+jq '.items += [.items[0] | .metadata.name = "driftgate-baseline.copy"]' "$fk/cm.json" >"$fk/two.json"
+mv "$fk/two.json" "$fk/cm.json"
+expect_exit 1 "reconcile --release with two baselines" -- fake "$ctl" reconcile --release test-nginx -n sandbox-nginx
+contains "both named" "$err" "release sandbox-nginx/test-nginx has 2 baseline ConfigMaps in driftgate-system (driftgate-baseline.sandbox-nginx.test-nginx, driftgate-baseline.copy): driftgate holds one of them"
+fake "$fk/bin/kubectl" fake-publish 3 "$ex/release-baseline.yaml"
+expect_exit 1 "status of another release, handed test-nginx's" -- fake "$ctl" status --release other -n sandbox-nginx
+contains "not taken for it" "$err" "ConfigMap driftgate-system/driftgate-baseline.sandbox-nginx.test-nginx is not a baseline of release sandbox-nginx/other: its labels driftgate.io/release-namespace and driftgate.io/release say sandbox-nginx/test-nginx"
+fake_reset
 
 # ---- status: the pipeline card, offline ---------------------------------------------------
 expect_exit 2 "status of the bundled example" -- "$ctl" status "${base[@]}" --live "$ex/live-snapshot.yaml"
