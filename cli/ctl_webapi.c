@@ -42,8 +42,10 @@ static void send_json(ctl_web_resp_t *r, json_t *j)
     char *text = j ? json_dumps(j, JSON_INDENT(1)) : NULL;
 
     json_decref(j);
-    if (text == NULL)
-        return ctl_web_error(r, 500, "out of memory");
+    if (text == NULL) {
+        ctl_web_error(r, 500, "out of memory");
+        return;
+    }
     r->status = 200;
     r->type = NULL;
     if (dg_buf_puts(&r->body, text))
@@ -371,13 +373,17 @@ static void timeline(const ctl_view_t *v, ctl_web_resp_t *r)
     json_t *tl = NULL;
     const dg_release_t *rel = v->rec.rel;
 
-    if (v->src->naudit_logs == 0)
-        return send_json(r, judged(v) ? derived_timeline(v)
-                                      : json_pack("{s:[], s:s, s:s}", "events", "source",
-                                                  "derived", "note", v->error));
+    if (v->src->naudit_logs == 0) {
+        send_json(r, judged(v) ? derived_timeline(v)
+                               : json_pack("{s:[], s:s, s:s}", "events", "source",
+                                           "derived", "note", v->error));
+        return;
+    }
     if (ctl_timeline_json(v->src->audit_logs, v->src->naudit_logs, rel ? rel->ns : v->src->ns,
-                          rel ? rel->name : v->src->release, v->rec.pol, &tl, &err) != 0)
-        return ctl_web_error(r, 500, "%s", dg_err_format(&err, msg, sizeof msg));
+                          rel ? rel->name : v->src->release, v->rec.pol, &tl, &err) != 0) {
+        ctl_web_error(r, 500, "%s", dg_err_format(&err, msg, sizeof msg));
+        return;
+    }
     json_object_set_new(tl, "source", json_string("audit-log"));
     send_json(r, tl);
 }
@@ -390,8 +396,10 @@ static void file_asset(const char *flag, const char *path, ctl_web_resp_t *r)
     char *data, msg[600];
     size_t len;
 
-    if (ctl_read(flag, path, DG_MAX_MANIFEST_BYTES, &data, &len, &err) != 0)
-        return ctl_web_error(r, 500, "%s", dg_err_format(&err, msg, sizeof msg));
+    if (ctl_read(flag, path, DG_MAX_MANIFEST_BYTES, &data, &len, &err) != 0) {
+        ctl_web_error(r, 500, "%s", dg_err_format(&err, msg, sizeof msg));
+        return;
+    }
     r->status = 200;
     r->type = "application/yaml";
     if (dg_buf_append(&r->body, data, len))
@@ -448,48 +456,57 @@ static json_t *items_of(const dg_objset_t *set)
 
 static void asset(ctl_view_t *v, const char *name, ctl_web_resp_t *r)
 {
-    if (!judged(v))
-        return ctl_web_error(r, 409, "nothing to download: %s", v->error[0] ? v->error : "no view");
-    if (strcmp(name, "baseline") == 0 && v->src->baseline)
-        return r->filename = "release-baseline.yaml", file_asset("--baseline", v->src->baseline, r);
-    if (strcmp(name, "baseline") == 0)
-        return r->filename = "release-baseline.json",
-               send_json(r, json_pack("{s:s, s:s, s:o}", "apiVersion", "v1", "kind", "List",
-                                      "items", items_of(v->rec.rel->objs)));
-    if (strcmp(name, "live") == 0 && v->src->live)
-        return r->filename = "live-snapshot.yaml", file_asset("--live", v->src->live, r);
-    if (strcmp(name, "live") == 0) {
+    bool baseline = strcmp(name, "baseline") == 0;
+
+    if (!judged(v)) {
+        ctl_web_error(r, 409, "nothing to download: %s", v->error[0] ? v->error : "no view");
+    } else if (baseline && v->src->baseline) {
+        r->filename = "release-baseline.yaml";
+        file_asset("--baseline", v->src->baseline, r);
+    } else if (baseline) {
+        r->filename = "release-baseline.json";
+        send_json(r, json_pack("{s:s, s:s, s:o}", "apiVersion", "v1", "kind", "List", "items",
+                               items_of(v->rec.rel->objs)));
+    } else if (strcmp(name, "live") == 0) {
         r->filename = "live-snapshot.yaml";
-        r->status = 200;
-        r->type = "application/yaml";
-        if (dg_buf_append(&r->body, v->live_raw.data ? v->live_raw.data : "", v->live_raw.len))
-            ctl_web_error(r, 500, "out of memory");
-        return;
+        if (v->src->live) {
+            file_asset("--live", v->src->live, r);
+        } else { /* read from the cluster: as read */
+            r->status = 200;
+            r->type = "application/yaml";
+            if (dg_buf_append(&r->body, v->live_raw.data ? v->live_raw.data : "",
+                              v->live_raw.len))
+                ctl_web_error(r, 500, "out of memory");
+        }
+    } else if (strcmp(name, "sarif") == 0) {
+        r->filename = "drift.sarif";
+        sarif(v, r);
+    } else if (strcmp(name, "bundle") == 0) {
+        r->filename = "evidence-bundle.json";
+        bundle(v, r);
+    } else {
+        ctl_web_error(r, 404, "no asset '%s' (baseline, live, sarif, bundle)", name);
     }
-    if (strcmp(name, "sarif") == 0)
-        return r->filename = "drift.sarif", sarif(v, r);
-    if (strcmp(name, "bundle") == 0)
-        return r->filename = "evidence-bundle.json", bundle(v, r);
-    ctl_web_error(r, 404, "no asset '%s' (baseline, live, sarif, bundle)", name);
 }
 
 void ctl_webapi_get(ctl_view_t *v, const char *path, ctl_web_resp_t *r)
 {
     if (strcmp(path, "/api/v1/context") == 0)
-        return send_json(r, context(v));
-    if (strcmp(path, "/api/v1/variances") == 0)
-        return send_json(r, variances(v));
-    if (strcmp(path, "/api/v1/plan") == 0)
-        return send_json(r, plan(v));
-    if (strcmp(path, "/api/v1/timeline") == 0)
-        return timeline(v, r);
-    if (strcmp(path, "/api/v1/decisions") == 0)
-        return send_json(r, json_pack("{s:[], s:s}", "decisions", "note",
-                                      "decisions are driftgate's: this console runs on the "
-                                      "operator's machine"));
-    if (strncmp(path, "/api/v1/assets/", 15) == 0)
-        return asset(v, path + 15, r);
-    ctl_web_error(r, 404, "no route %s", path);
+        send_json(r, context(v));
+    else if (strcmp(path, "/api/v1/variances") == 0)
+        send_json(r, variances(v));
+    else if (strcmp(path, "/api/v1/plan") == 0)
+        send_json(r, plan(v));
+    else if (strcmp(path, "/api/v1/timeline") == 0)
+        timeline(v, r);
+    else if (strcmp(path, "/api/v1/decisions") == 0)
+        send_json(r, json_pack("{s:[], s:s}", "decisions", "note",
+                               "decisions are driftgate's: this console runs on the "
+                               "operator's machine"));
+    else if (strncmp(path, "/api/v1/assets/", 15) == 0)
+        asset(v, path + 15, r);
+    else
+        ctl_web_error(r, 404, "no route %s", path);
 }
 
 /* ---- POST ---------------------------------------------------------------------------------- */
@@ -525,8 +542,10 @@ void ctl_webapi_simulate(ctl_view_t *v, const char *body, size_t len, ctl_web_re
     char msg[600];
     int rc;
 
-    if (!judged(v))
-        return ctl_web_error(r, 409, "nothing to judge against: %s", v->error);
+    if (!judged(v)) {
+        ctl_web_error(r, 409, "nothing to judge against: %s", v->error);
+        return;
+    }
     if ((j = body_json(body, len, r)) == NULL)
         return;
     env.now = (int64_t)time(NULL);
@@ -569,9 +588,11 @@ void ctl_webapi_reconcile(ctl_view_t *v, const char *body, size_t len, ctl_web_r
     json_t *j;
     int rc;
 
-    if (src->baseline)
-        return ctl_web_error(r, 409, "offline: this console was started from files; run "
-                                     "driftctl console --web --release NAME -n NS to reconcile");
+    if (src->baseline) {
+        ctl_web_error(r, 409, "offline: this console was started from files; run "
+                              "driftctl console --web --release NAME -n NS to reconcile");
+        return;
+    }
     if ((j = body_json(body, len, r)) == NULL)
         return;
     /* Judge against state read now, as `reconcile --apply` does. */

@@ -242,8 +242,10 @@ static void audit(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *resp)
     json_t *list;
     int rc;
 
-    if (g->timelines == NULL)
-        return dg_http_error(resp, 404, "audit events are not kept here");
+    if (g->timelines == NULL) {
+        dg_http_error(resp, 404, "audit events are not kept here");
+        return;
+    }
     list = dg_json_parse(req->body, req->len, DG_JSON_PRUNE_SERVER, "request body", &err);
     rc = list ? dg_timelines_add(g->timelines, list, &skipped, &err) : err.code;
     json_decref(list);
@@ -323,8 +325,10 @@ static void readyz(dg_gate_t *g, dg_http_resp_t *resp)
 {
     dg_snapshot_t *snap;
 
-    if (atomic_load(&g->draining))
-        return dg_http_error(resp, 503, "not ready: shutting down");
+    if (atomic_load(&g->draining)) {
+        dg_http_error(resp, 503, "not ready: shutting down");
+        return;
+    }
     snap = dg_store_acquire(g->store);
     if (snap->synced)
         text(resp, 200, "text/plain", "ok\n");
@@ -358,16 +362,21 @@ static void timeline(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *res
     char msg[600];
     int rc;
 
-    if (g->timelines == NULL)
-        return dg_http_error(resp, 404, "the timeline is not kept here");
-    if (req->ns == NULL || !req->ns[0] || req->release == NULL || !req->release[0])
-        return dg_http_error(resp, 400, "/api/v1/timeline needs ?namespace=NS&release=NAME");
+    if (g->timelines == NULL) {
+        dg_http_error(resp, 404, "the timeline is not kept here");
+        return;
+    }
+    if (req->ns == NULL || !req->ns[0] || req->release == NULL || !req->release[0]) {
+        dg_http_error(resp, 400, "/api/v1/timeline needs ?namespace=NS&release=NAME");
+        return;
+    }
     rc = dg_timelines_render(g->timelines, req->ns, req->release, req->object, DG_FMT_JSON,
                              &resp->body, &err);
     if (rc) {
         dg_buf_reset(&resp->body);
-        return dg_http_error(resp, rc == DG_EINVAL ? 400 : 500, "%s",
-                             dg_err_format(&err, msg, sizeof msg));
+        dg_http_error(resp, rc == DG_EINVAL ? 400 : 500, "%s",
+                      dg_err_format(&err, msg, sizeof msg));
+        return;
     }
     resp->status = 200;
     resp->content_type = "application/json";
@@ -376,11 +385,14 @@ static void timeline(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *res
 /* GET /api/v1/decisions: the kept records spliced, one a line. */
 static void decisions(dg_gate_t *g, dg_http_resp_t *resp)
 {
-    if (g->decisions == NULL)
-        return dg_http_error(resp, 404, "decisions are not kept here");
+    if (g->decisions == NULL) {
+        dg_http_error(resp, 404, "decisions are not kept here");
+        return;
+    }
     if (dg_decisions_write(g->decisions, &resp->body) != 0) {
         dg_buf_reset(&resp->body);
-        return dg_http_error(resp, 500, "out of memory");
+        dg_http_error(resp, 500, "out of memory");
+        return;
     }
     resp->status = 200;
     resp->content_type = "application/json";
@@ -389,31 +401,44 @@ static void decisions(dg_gate_t *g, dg_http_resp_t *resp)
 static void console_route(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *resp)
 {
     const char *p = req->path;
+    json_t *one;
 
     if (strcmp(p, "/api/v1/releases") == 0)
-        return set_json(resp, 200, releases(g));
-    if (strcmp(p, "/api/v1/variances") == 0) {
-        json_t *one = dg_console_variances(g, req);
-
-        return set_json(resp, 200, one ? one : variances(g));
-    }
-    if (strcmp(p, "/api/v1/decisions") == 0)
-        return decisions(g, resp);
-    if (strcmp(p, "/api/v1/timeline") == 0)
-        return timeline(g, req, resp);
-    if (strcmp(p, "/api/v1/context") == 0)
-        return dg_console_context(g, req, resp);
-    if (strcmp(p, "/api/v1/plan") == 0)
-        return dg_console_plan(g, req, resp);
-    if (strcmp(p, "/api/v1/simulate") == 0)
-        return dg_console_simulate(g, req, resp);
-    if (strcmp(p, "/api/v1/reconcile") == 0)
-        return dg_http_error(resp, 405, "driftgate's console is read-only: reconcile with "
-                                        "driftctl reconcile --release NAME -n NS --apply");
-    if (strncmp(p, "/api/v1/assets/", 15) == 0)
-        return dg_console_download(g, req, resp);
-    if (!dg_console_asset(req, resp))
+        set_json(resp, 200, releases(g));
+    else if (strcmp(p, "/api/v1/variances") == 0)
+        set_json(resp, 200, (one = dg_console_variances(g, req)) ? one : variances(g));
+    else if (strcmp(p, "/api/v1/decisions") == 0)
+        decisions(g, resp);
+    else if (strcmp(p, "/api/v1/timeline") == 0)
+        timeline(g, req, resp);
+    else if (strcmp(p, "/api/v1/context") == 0)
+        dg_console_context(g, req, resp);
+    else if (strcmp(p, "/api/v1/plan") == 0)
+        dg_console_plan(g, req, resp);
+    else if (strcmp(p, "/api/v1/simulate") == 0)
+        dg_console_simulate(g, req, resp);
+    else if (strcmp(p, "/api/v1/reconcile") == 0)
+        dg_http_error(resp, 405, "driftgate's console is read-only: reconcile with "
+                                 "driftctl reconcile --release NAME -n NS --apply");
+    else if (strncmp(p, "/api/v1/assets/", 15) == 0)
+        dg_console_download(g, req, resp);
+    else if (!dg_console_asset(req, resp))
         dg_http_error(resp, 404, "no route %s", p);
+}
+
+static void metrics_route(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *resp)
+{
+    if (strcmp(req->path, "/metrics") != 0) {
+        dg_http_error(resp, 404, "no route %s", req->path);
+        return;
+    }
+    resp->status = 200;
+    resp->content_type = "text/plain; version=0.0.4";
+    if (dg_metrics_render(g->metrics, &resp->body, g->tls ? dg_tls_expiry_seconds(g->tls) : 0,
+                          dg_log_dropped(g->log)) != 0 ||
+        dg_events_metrics(g->events, &resp->body) != 0 ||
+        dg_drift_metrics(g->drift, (int64_t)time(NULL), &resp->body) != 0)
+        dg_http_error(resp, 500, "out of memory");
 }
 
 void dg_api_handle(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *resp)
@@ -421,21 +446,11 @@ void dg_api_handle(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *resp)
     bool get = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
 
     if (!get && !dg_http_is_upload(req->role, req->path))
-        return dg_http_error(resp, 405, "%s %s: only GET is accepted", req->method, req->path);
-    switch (req->role) {
-    case DG_ROLE_WEBHOOK: return webhook_route(g, req, resp);
-    case DG_ROLE_CONSOLE: return console_route(g, req, resp);
-    case DG_ROLE_METRICS:
-        if (strcmp(req->path, "/metrics") != 0)
-            return dg_http_error(resp, 404, "no route %s", req->path);
-        resp->status = 200;
-        resp->content_type = "text/plain; version=0.0.4";
-        if (dg_metrics_render(g->metrics, &resp->body,
-                              g->tls ? dg_tls_expiry_seconds(g->tls) : 0,
-                              dg_log_dropped(g->log)) != 0 ||
-            dg_events_metrics(g->events, &resp->body) != 0 ||
-            dg_drift_metrics(g->drift, (int64_t)time(NULL), &resp->body) != 0)
-            dg_http_error(resp, 500, "out of memory");
-        return;
-    }
+        dg_http_error(resp, 405, "%s %s: only GET is accepted", req->method, req->path);
+    else if (req->role == DG_ROLE_WEBHOOK)
+        webhook_route(g, req, resp);
+    else if (req->role == DG_ROLE_CONSOLE)
+        console_route(g, req, resp);
+    else if (req->role == DG_ROLE_METRICS)
+        metrics_route(g, req, resp);
 }

@@ -27,8 +27,10 @@ static void reply(dg_http_resp_t *resp, json_t *v, const char *filename)
     char *text = v ? json_dumps(v, JSON_INDENT(1)) : NULL;
 
     json_decref(v);
-    if (text == NULL)
-        return dg_http_error(resp, 500, "out of memory");
+    if (text == NULL) {
+        dg_http_error(resp, 500, "out of memory");
+        return;
+    }
     resp->status = 200;
     resp->content_type = "application/json";
     resp->filename = filename;
@@ -191,8 +193,9 @@ void dg_console_context(dg_gate_t *g, const dg_http_req_t *req, dg_http_resp_t *
 
     if (rel == NULL && req->release && req->release[0]) {
         dg_snapshot_release(&snap);
-        return dg_http_error(resp, 404, "no baseline for release %s/%s", req->ns ? req->ns : "",
-                             req->release);
+        dg_http_error(resp, 404, "no baseline for release %s/%s", req->ns ? req->ns : "",
+                      req->release);
+        return;
     }
     reply(resp, context_json(g, snap, rel), NULL);
     dg_snapshot_release(&snap);

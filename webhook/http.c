@@ -554,12 +554,17 @@ static struct MHD_Daemon *start_mhd(dg_http_t *h, int fd)
     const char *ca = tls ? dg_tls_client_ca_pem(h->gate->tls) : NULL;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
                      MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME | (tls ? MHD_USE_TLS : 0);
+    /* An MHD_OptionItem carries a callback as void *: POSIX (dlsym) makes
+     * that conversion good; ISO C does not promise it, and -Wpedantic says so. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpedantic"
     struct MHD_OptionItem tls_opts[] = {
         {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)DG_TLS_PRIORITIES},
         {MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)cert_callback},
         {ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, (void *)ca},
         {MHD_OPTION_END, 0, NULL},
     };
+#pragma GCC diagnostic pop
     /* The console and metrics are light: two polling threads are plenty.
      * One thread is no pool at all (0): libmicrohttpd warns of a pool of one. */
     unsigned threads = tls ? cfg->threads : 2;
