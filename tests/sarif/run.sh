@@ -13,17 +13,11 @@ trap 'rm -rf "$scratch"' EXIT
 ex=examples
 cd "$src" || exit 1
 
-# Python with jsonschema: Debian's python3-jsonschema (scripts/deps.sh), or
-# whichever python3 comes first and has it.
-py=
-for p in python3 /usr/bin/python3; do
-    "$p" -c 'import jsonschema' 2>/dev/null && { py=$p; break; }
-done
 schema=$(scripts/fetch-sarif-schema.sh) || fail "the SARIF schema could not be fetched"
 
 valid() { # FILE: valid SARIF 2.1.0, or the schema's complaints on stderr
-    [ -n "$py" ] && [ -f "$schema" ] || { echo "no jsonschema or no schema" >&2; return 1; }
-    "$py" - "$schema" "$1" <<'PY'
+    [ -f "$schema" ] || { echo "no schema" >&2; return 1; }
+    scripts/python.sh - "$schema" "$1" <<'PY'
 import json, sys
 import jsonschema
 schema = json.load(open(sys.argv[1]))
