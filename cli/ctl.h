@@ -494,4 +494,24 @@ int ctl_timeline_json(const char *const *logs, size_t nlogs, const char *ns, con
 int ctl_timeline_main(int argc, char **argv);
 int ctl_completion_main(int argc, char **argv);
 
+/* Each command's flag table, beside its parser; completion reads them. */
+extern const ctl_cmd_t ctl_render_cmd, ctl_publish_cmd, ctl_capture_cmd, ctl_diff_cmd,
+    ctl_status_cmd, ctl_simulate_cmd, ctl_timeline_cmd, ctl_reconcile_cmd, ctl_console_cmd,
+    ctl_web_cmd, ctl_policy_kinds_cmd;
+
+/** A driftctl command: its name; what it does (driftctl --help prints all
+ *  of it, completion its first line); its entry point; the flag tables it
+ *  parses (console has two: the prompt's and --web's), NULL-ended; the
+ *  words its first argument takes, or NULL. */
+typedef struct ctl_command {
+    const char *name;
+    const char *summary;
+    int (*main)(int argc, char **argv);
+    const ctl_cmd_t *flags[3];
+    const char *args;
+} ctl_command_t;
+
+/** Every command, in driftctl --help's order; a NULL name ends it. */
+extern const ctl_command_t ctl_commands[];
+
 #endif

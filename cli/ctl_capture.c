@@ -25,7 +25,7 @@ static const ctl_opt_t opts[] = {
     {NULL, 0, NULL, 0, NULL},
 };
 
-static const ctl_cmd_t cmd = {
+const ctl_cmd_t ctl_capture_cmd = {
     "capture",
     "Usage: driftctl capture --baseline FILE [-n NS] [flags]\n"
     "\n"
@@ -48,7 +48,7 @@ static int parse_args(int argc, char **argv, capture_opts_t *o)
     ctl_args_t a = {argc, argv, 1, NULL};
     int c;
 
-    while ((c = ctl_opts_next(&cmd, &a)) > 0) {
+    while ((c = ctl_opts_next(&ctl_capture_cmd, &a)) > 0) {
         switch (c) {
         case O_BASELINE: o->baseline = a.val; break;
         case O_NS: o->ns = a.val; break;

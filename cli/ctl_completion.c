@@ -1,6 +1,6 @@
 /* cli/ctl_completion.c: `driftctl completion bash|zsh`: shell completion
- * scripts, generated from one table of commands and flags so bash and zsh
- * offer the same thing (tests/install checks the table against --help).
+ * scripts, generated from the commands' own flag tables (ctl_commands), so
+ * what completion offers is what each command parses and --help prints.
  * SPDX-License-Identifier: Apache-2.0 */
 #include <stdio.h>
 #include <string.h>
@@ -16,193 +16,106 @@ static const char usage[] =
     "  bash: source <(driftctl completion bash)\n"
     "  zsh:  driftctl completion zsh > \"${fpath[1]}/_driftctl\"\n";
 
-/* What a flag's value is: none (a switch), a file, a directory, free text,
- * or one of a few words. */
+/* What a flag's value is, read from how --help names it: none (a switch),
+ * a file (FILE, [FILE], FILE..., PATH), a directory (DIR), one of the
+ * words it spells in lower case ("table|json"), or free text (NAME, NS). */
 typedef enum { V_NONE, V_FILE, V_DIR, V_TEXT, V_WORDS } vkind_t;
 
-typedef struct flag {
-    const char *shortname; /* "-n" or NULL */
-    const char *name;      /* "--namespace" */
-    vkind_t value;
-    const char *words;     /* V_WORDS: "table json" */
-    const char *help;
-} flag_t;
+static vkind_t value_kind(const ctl_opt_t *o)
+{
+    if (o->arg == NULL)
+        return V_NONE;
+    if (o->arg[0] >= 'a' && o->arg[0] <= 'z')
+        return V_WORDS;
+    if (strcmp(o->arg, "DIR") == 0)
+        return V_DIR;
+    if (strstr(o->arg, "FILE") || strcmp(o->arg, "PATH") == 0)
+        return V_FILE;
+    return V_TEXT;
+}
 
-#define MAX_FLAGS 24
+/* The words of a V_WORDS value, space-separated as compgen -W and zsh's
+ * (...) action take them. */
+static void print_words(const ctl_opt_t *o)
+{
+    for (const char *w = o->arg; *w; w++)
+        putchar(*w == '|' ? ' ' : *w);
+}
 
-typedef struct command {
-    const char *name, *help;
-    const char *args; /* words for its first argument (policy default|kinds), or NULL */
-    flag_t flags[MAX_FLAGS];
-} command_t;
+/* A flag given more than once, as its help says (zsh offers it again). */
+static bool repeatable(const ctl_opt_t *o)
+{
+    return strstr(o->help, "repeat") != NULL || (o->arg && strstr(o->arg, "..."));
+}
 
-#define NS {"-n", "--namespace", V_TEXT, NULL, "namespace"}
-#define KUBE                                                                   \
-    {NULL, "--kubeconfig", V_FILE, NULL, "kubeconfig for kubectl"},            \
-    {NULL, "--context", V_TEXT, NULL, "kubeconfig context"},                   \
-    {NULL, "--kubectl", V_FILE, NULL, "the kubectl binary"}
+#define MAX_FLAGS 64
 
-static const command_t commands[] = {
-    {"render", "render the release baseline (helm template, or Git manifests)", NULL, {
-         {NULL, "--chart", V_FILE, NULL, "chart directory, package or repo/chart"},
-         {NULL, "--manifests", V_DIR, NULL, "plain manifests instead of a chart"},
-         {NULL, "--release", V_TEXT, NULL, "release name"},
-         NS,
-         {"-f", "--values", V_FILE, NULL, "values file for helm"},
-         {NULL, "--set", V_TEXT, NULL, "K=V for helm"},
-         {NULL, "--set-string", V_TEXT, NULL, "K=V string for helm"},
-         {NULL, "--version", V_TEXT, NULL, "chart version"},
-         {NULL, "--include-crds", V_NONE, NULL, "CRDs of the chart too"},
-         {NULL, "--helm", V_FILE, NULL, "the helm binary"},
-         {"-o", "--output", V_FILE, NULL, "where to write"},
-     }},
-    {"publish", "turn a rendered baseline into the ConfigMap driftgate enforces", NULL, {
-         {NULL, "--baseline", V_FILE, NULL, "the render"},
-         {NULL, "--release", V_TEXT, NULL, "release name"},
-         NS,
-         {NULL, "--baseline-namespace", V_TEXT, NULL, "baseline namespace of driftgate"},
-         {NULL, "--revision", V_TEXT, NULL, "approved revision"},
-         {NULL, "--chart", V_TEXT, NULL, "chart annotation NAME-VER"},
-         {NULL, "--source", V_TEXT, NULL, "where the render came from"},
-         {NULL, "--gzip", V_NONE, NULL, "store the render gzipped"},
-         {NULL, "--apply", V_NONE, NULL, "kubectl apply it"},
-         KUBE,
-         {"-o", "--output", V_FILE, NULL, "where to write"},
-     }},
-    {"capture", "read the live state of the governed objects of a release (kubectl get)", NULL, {
-         {NULL, "--baseline", V_FILE, NULL, "the rendered release"},
-         NS,
-         {NULL, "--policy", V_FILE, NULL, "DriftPolicy"},
-         {NULL, "--all", V_NONE, NULL, "every object, governed or not"},
-         KUBE,
-         {"-o", "--output", V_FILE, NULL, "where to write"},
-     }},
-    {"diff", "show governed drift between a release baseline and live state", NULL, {
-         {NULL, "--baseline", V_FILE, NULL, "rendered release or baseline ConfigMap"},
-         {NULL, "--live", V_FILE, NULL, "live evidence"},
-         {NULL, "--policy", V_FILE, NULL, "DriftPolicy"},
-         NS,
-         {NULL, "--release", V_TEXT, NULL, "release name shown in reports"},
-         {NULL, "--kinds", V_TEXT, NULL, "kinds the snapshot covers"},
-         {"-o", "--output", V_WORDS, "table json yaml markdown sarif", "output format"},
-         {NULL, "--sarif-root", V_DIR, NULL, "repository root for SARIF paths"},
-         {NULL, "--max-bytes", V_TEXT, NULL, "input size limit"},
-     }},
-    {"status", "the pipeline card of a release: source of truth, drift, state, gate", NULL, {
-         {NULL, "--release", V_TEXT, NULL, "release name"},
-         NS,
-         {NULL, "--baseline", V_FILE, NULL, "offline: rendered release or baseline ConfigMap"},
-         {NULL, "--live", V_FILE, NULL, "offline: live evidence"},
-         {NULL, "--kinds", V_TEXT, NULL, "kinds the snapshot covers"},
-         {NULL, "--policy", V_FILE, NULL, "DriftPolicy"},
-         {NULL, "--plan", V_FILE, NULL, "a saved reconcile plan"},
-         {NULL, "--baseline-namespace", V_TEXT, NULL, "baseline namespace of driftgate"},
-         {NULL, "--webhook-name", V_TEXT, NULL, "the webhook name of driftgate"},
-         KUBE,
-         {"-o", "--output", V_WORDS, "table json", "output format"},
-     }},
-    {"simulate", "ask what the admission gate answers to a change, offline", NULL, {
-         {NULL, "--review", V_FILE, NULL, "an AdmissionReview"},
-         {NULL, "--baseline", V_FILE, NULL, "the release baseline"},
-         {NULL, "--live", V_FILE, NULL, "live evidence"},
-         {NULL, "--policy", V_FILE, NULL, "DriftPolicy"},
-         {NULL, "--release", V_TEXT, NULL, "release a plain render belongs to"},
-         NS,
-         {NULL, "--target", V_TEXT, NULL, "KIND/NAME to change"},
-         {NULL, "--patch", V_TEXT, NULL, "the change"},
-         {NULL, "--type", V_WORDS, "merge json", "patch type"},
-         {NULL, "--object", V_FILE, NULL, "the complete proposed object"},
-         {NULL, "--set", V_TEXT, NULL, "PATH=VALUE, the change"},
-         {NULL, "--from", V_WORDS, "live baseline", "the object the change is made to"},
-         {NULL, "--subresource", V_WORDS, "scale", "judge through a subresource"},
-         {NULL, "--as", V_TEXT, NULL, "requester"},
-         {NULL, "--as-group", V_TEXT, NULL, "group of the requester"},
-         {NULL, "--dry-run", V_NONE, NULL, "mark the request dryRun"},
-         {"-o", "--output", V_WORDS, "response table json", "output format"},
-         {NULL, "--max-bytes", V_TEXT, NULL, "input size limit"},
-     }},
-    {"timeline", "a release's audit lifecycle, from the API server's audit log", NULL, {
-         {NULL, "--audit-log", V_FILE, NULL, "API server audit log, plain or .gz"},
-         NS,
-         {NULL, "--release", V_TEXT, NULL, "release name"},
-         {NULL, "--object", V_TEXT, NULL, "KIND/NAME of one governed object"},
-         {NULL, "--since", V_TEXT, NULL, "RFC 3339 time"},
-         {NULL, "--webhook-name", V_TEXT, NULL, "webhook whose annotations are read"},
-         {NULL, "--baseline-namespace", V_TEXT, NULL, "baseline namespace of driftgate"},
-         {NULL, "--policy", V_FILE, NULL, "DriftPolicy"},
-         {"-o", "--output", V_WORDS, "table json", "output format"},
-     }},
-    {"reconcile", "plan, judge and apply the minimal change back to the baseline", NULL, {
-         {NULL, "--baseline", V_FILE, NULL, "the release baseline"},
-         {NULL, "--live", V_FILE, NULL, "live evidence"},
-         {NULL, "--release", V_TEXT, NULL, "release: read its baseline from the cluster"},
-         NS,
-         {NULL, "--baseline-namespace", V_TEXT, NULL, "baseline namespace of driftgate"},
-         {NULL, "--policy", V_FILE, NULL, "DriftPolicy"},
-         {NULL, "--only", V_TEXT, NULL, "a rule or a path to restore"},
-         {"-o", "--output", V_WORDS, "table json markdown", "output format"},
-         {NULL, "--out", V_FILE, NULL, "save the plan"},
-         {NULL, "--apply", V_FILE, NULL, "apply it, or a saved plan"},
-         {NULL, "--yes", V_NONE, NULL, "apply without asking"},
-         {NULL, "--dry-run", V_WORDS, "server", "server-side dry run"},
-         {NULL, "--strategy", V_WORDS, "patch apply", "minimal patches or server-side apply"},
-         {NULL, "--continue-on-conflict", V_NONE, NULL, "go on past a changed object"},
-         {NULL, "--evidence", V_FILE, NULL, "write the evidence record"},
-         KUBE,
-         {NULL, "--max-bytes", V_TEXT, NULL, "input size limit"},
-     }},
-    {"console", "the operator console: a driftctl> prompt over these commands", NULL, {
-         {NULL, "--release", V_TEXT, NULL, "release name"},
-         NS,
-         {NULL, "--baseline", V_FILE, NULL, "the release baseline"},
-         {NULL, "--live", V_FILE, NULL, "live evidence"},
-         {NULL, "--chart", V_FILE, NULL, "the chart render renders"},
-         {NULL, "--policy", V_FILE, NULL, "DriftPolicy"},
-         KUBE,
-         {NULL, "--web", V_NONE, NULL, "serve the web console"},
-         {NULL, "--listen", V_TEXT, NULL, "ADDR:PORT of the web console"},
-         {NULL, "--baseline-namespace", V_TEXT, NULL, "web: baseline namespace of driftgate"},
-         {NULL, "--audit-log", V_FILE, NULL, "web: API server audit log for the timeline"},
-     }},
-    {"policy", "print the built-in DriftPolicy, or the kinds a policy governs", "default kinds", {
-         {NULL, "--policy", V_FILE, NULL, "DriftPolicy"},
-     }},
-    {"version", "print the version", NULL, {{0}}},
-    {"completion", "print a shell completion script", "bash zsh", {{0}}},
-};
+/* Command @c's flags over all its tables, each name once (console and
+ * console --web share most), into @out; returns how many. tests/install
+ * checks that every flag --help lists is offered. */
+static size_t flags_of(const ctl_command_t *c, const ctl_opt_t **out)
+{
+    size_t n = 0;
 
-#define NCOMMANDS (sizeof commands / sizeof commands[0])
+    for (const ctl_cmd_t *const *t = c->flags; *t; t++)
+        for (const ctl_opt_t *o = (*t)->opts; o->name; o++) {
+            size_t k = 0;
+
+            while (k < n && strcmp(out[k]->name, o->name) != 0)
+                k++;
+            if (k == n && n < MAX_FLAGS)
+                out[n++] = o;
+        }
+    return n;
+}
+
+/* "-n" SEP "--namespace", or "--namespace". */
+static void print_names(const ctl_opt_t *o, const char *sep)
+{
+    if (o->shortname)
+        printf("-%c%s", o->shortname, sep);
+    printf("--%s", o->name);
+}
 
 /* ---- bash ------------------------------------------------------------------------------ */
 
-static void bash_values(const command_t *c, vkind_t kind, const char *label)
+/* One `case $prev` arm for every flag whose value is of @kind. */
+static void bash_arm(const ctl_opt_t *const *f, size_t n, vkind_t kind, const char *then)
 {
     bool any = false;
 
-    for (const flag_t *f = c->flags; f->name; f++)
-        if (f->value == kind) {
-            printf("%s%s%s%s", any ? "|" : "            ", f->shortname ? f->shortname : "",
-                   f->shortname ? "|" : "", f->name);
+    for (size_t i = 0; i < n; i++)
+        if (value_kind(f[i]) == kind) {
+            fputs(any ? "|" : "            ", stdout);
+            print_names(f[i], "|");
             any = true;
         }
     if (any)
-        printf(") %s ;;\n", label);
+        printf(") %s ;;\n", then);
 }
 
-static void bash_command(const command_t *c)
+static void bash_command(const ctl_command_t *c)
 {
+    const ctl_opt_t *f[MAX_FLAGS];
+    size_t n = flags_of(c, f);
+
     printf("        %s)\n            flags='", c->name);
-    for (const flag_t *f = c->flags; f->name; f++)
-        printf("%s%s%s%s", f == c->flags ? "" : " ", f->shortname ? f->shortname : "",
-               f->shortname ? " " : "", f->name);
-    printf(" --help'\n            case $prev in\n");
-    for (const flag_t *f = c->flags; f->name; f++)
-        if (f->value == V_WORDS)
-            printf("            %s%s%s) COMPREPLY=($(compgen -W '%s' -- \"$cur\")); return ;;\n",
-                   f->shortname ? f->shortname : "", f->shortname ? "|" : "", f->name, f->words);
-    bash_values(c, V_FILE, "COMPREPLY=($(compgen -f -- \"$cur\")); return");
-    bash_values(c, V_DIR, "COMPREPLY=($(compgen -d -- \"$cur\")); return");
-    bash_values(c, V_TEXT, "return");
+    for (size_t i = 0; i < n; i++) {
+        print_names(f[i], " ");
+        putchar(' ');
+    }
+    printf("--help'\n            case $prev in\n");
+    for (size_t i = 0; i < n; i++)
+        if (value_kind(f[i]) == V_WORDS) {
+            fputs("            ", stdout);
+            print_names(f[i], "|");
+            printf(") COMPREPLY=($(compgen -W '");
+            print_words(f[i]);
+            printf("' -- \"$cur\")); return ;;\n");
+        }
+    bash_arm(f, n, V_FILE, "COMPREPLY=($(compgen -f -- \"$cur\")); return");
+    bash_arm(f, n, V_DIR, "COMPREPLY=($(compgen -d -- \"$cur\")); return");
+    bash_arm(f, n, V_TEXT, "return");
     printf("            esac\n");
     if (c->args)
         printf("            [ \"$COMP_CWORD\" -eq 2 ] && [[ $cur != -* ]] && "
@@ -218,11 +131,11 @@ static void bash(void)
            "    COMPREPLY=()\n"
            "    if [ \"$COMP_CWORD\" -eq 1 ]; then\n"
            "        COMPREPLY=($(compgen -W '");
-    for (size_t i = 0; i < NCOMMANDS; i++)
-        printf("%s ", commands[i].name);
+    for (const ctl_command_t *c = ctl_commands; c->name; c++)
+        printf("%s ", c->name);
     printf("help' -- \"$cur\"))\n        return\n    fi\n    case ${COMP_WORDS[1]} in\n");
-    for (size_t i = 0; i < NCOMMANDS; i++)
-        bash_command(&commands[i]);
+    for (const ctl_command_t *c = ctl_commands; c->name; c++)
+        bash_command(c);
     printf("        *) return ;;\n"
            "    esac\n"
            "    if [[ $cur == -* ]]; then\n"
@@ -236,36 +149,54 @@ static void bash(void)
 
 /* ---- zsh -------------------------------------------------------------------------------- */
 
-/* Flags given more than once (zsh offers them again). */
-static bool repeatable(const flag_t *f)
+/* Text for a single-quoted word of the script: a command's summary to the
+ * end of its line; with @flag, a flag's help for an _arguments
+ * [description], where [ ] and \ are escaped too: only its first clause
+ * (up to ", ", " (" or ";"), as a menu shows it beside the flag. */
+static bool clause_ends(const char *s, bool flag)
 {
-    static const char *const many[] = {"--values", "--set", "--set-string", "--as-group",
-                                       "--audit-log", "--only"};
+    return *s == '\0' || *s == '\n' ||
+           (flag && (*s == ';' || strncmp(s, ", ", 2) == 0 || strncmp(s, " (", 2) == 0));
+}
 
-    for (size_t i = 0; i < sizeof many / sizeof many[0]; i++)
-        if (strcmp(f->name, many[i]) == 0)
-            return true;
-    return false;
+static void zsh_text(const char *s, bool flag)
+{
+    for (; !clause_ends(s, flag); s++) {
+        if (*s == '\'')
+            fputs("'\\''", stdout);
+        else if (flag && strchr("[]\\", *s))
+            printf("\\%c", *s);
+        else
+            putchar(*s);
+    }
 }
 
 /* One _arguments spec: '(-n --namespace)'{-n,--namespace}'[help]:value:action' */
-static void zsh_flag(const flag_t *f)
+static void zsh_flag(const ctl_opt_t *o)
 {
-    const char *action = f->value == V_FILE ? "_files" : f->value == V_DIR ? "_files -/" : " ";
+    vkind_t kind = value_kind(o);
 
     printf("        ");
     /* A repeatable flag excludes nothing, itself included. */
-    if (f->shortname && repeatable(f))
-        printf("'*'{%s,%s}'", f->shortname, f->name);
-    else if (f->shortname)
-        printf("'(%s %s)'{%s,%s}'", f->shortname, f->name, f->shortname, f->name);
+    if (o->shortname && repeatable(o))
+        printf("'*'{-%c,--%s}'", o->shortname, o->name);
+    else if (o->shortname)
+        printf("'(-%c --%s)'{-%c,--%s}'", o->shortname, o->name, o->shortname, o->name);
     else
-        printf("'%s%s", repeatable(f) ? "*" : "", f->name);
-    printf("[%s]", f->help);
-    if (f->value == V_WORDS)
-        printf(":%s:(%s)", f->name + 2, f->words);
-    else if (f->value != V_NONE)
-        printf(":%s:%s", f->name + 2, action);
+        printf("'%s--%s", repeatable(o) ? "*" : "", o->name);
+    putchar('[');
+    zsh_text(o->help, true);
+    putchar(']');
+    /* "::" marks a value that may be left out ("[FILE]"). */
+    if (kind != V_NONE)
+        printf("%s%s:", o->arg[0] == '[' ? "::" : ":", o->name);
+    if (kind == V_WORDS) {
+        putchar('(');
+        print_words(o);
+        putchar(')');
+    } else if (kind != V_NONE) {
+        fputs(kind == V_FILE ? "_files" : kind == V_DIR ? "_files -/" : " ", stdout);
+    }
     printf("' \\\n");
 }
 
@@ -276,8 +207,11 @@ static void zsh(void)
            "_driftctl() {\n"
            "    local -a commands\n"
            "    commands=(\n");
-    for (size_t i = 0; i < NCOMMANDS; i++)
-        printf("        '%s:%s'\n", commands[i].name, commands[i].help);
+    for (const ctl_command_t *c = ctl_commands; c->name; c++) {
+        printf("        '%s:", c->name);
+        zsh_text(c->summary, false);
+        printf("'\n");
+    }
     printf("    )\n"
            "    if (( CURRENT == 2 )); then\n"
            "        _describe command commands\n"
@@ -287,12 +221,13 @@ static void zsh(void)
            "    shift words\n"
            "    (( CURRENT-- ))\n"
            "    case $cmd in\n");
-    for (size_t i = 0; i < NCOMMANDS; i++) {
-        const command_t *c = &commands[i];
+    for (const ctl_command_t *c = ctl_commands; c->name; c++) {
+        const ctl_opt_t *f[MAX_FLAGS];
+        size_t n = flags_of(c, f);
 
         printf("    %s)\n        _arguments \\\n", c->name);
-        for (const flag_t *f = c->flags; f->name; f++)
-            zsh_flag(f);
+        for (size_t i = 0; i < n; i++)
+            zsh_flag(f[i]);
         if (c->args)
             printf("        '1:argument:(%s)' \\\n", c->args);
         printf("        '--help[show the flags]'\n        ;;\n");

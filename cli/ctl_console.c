@@ -28,7 +28,7 @@ static const ctl_opt_t opts[] = {
     {NULL, 0, NULL, 0, NULL},
 };
 
-static const ctl_cmd_t cmd = {
+const ctl_cmd_t ctl_console_cmd = {
     "console",
     "Usage: driftctl console [--release NAME -n NS] [--baseline FILE --live FILE]\n"
     "                        [--chart PATH] [flags]\n"
@@ -60,7 +60,7 @@ static int parse_args(int argc, char **argv, ctl_session_t *s)
     ctl_args_t a = {argc, argv, 1, NULL};
     int c;
 
-    while ((c = ctl_opts_next(&cmd, &a)) > 0) {
+    while ((c = ctl_opts_next(&ctl_console_cmd, &a)) > 0) {
         switch (c) {
         case O_RELEASE: set_str(&s->release, a.val); break;
         case O_NS: set_str(&s->ns, a.val); break;

@@ -22,14 +22,14 @@ static const ctl_opt_t opts[] = {
     {"release", 0, "NAME", O_RELEASE, "release name shown in reports"},
     {"kinds", 0, "LIST", O_KINDS, "kinds the snapshot covers, e.g. hpa,svc (default: the\n"
                                   "kinds present in it); only these can be 'missing'"},
-    {"output", 'o', "FMT", O_OUTPUT, "table (default), json, yaml, markdown, sarif"},
+    {"output", 'o', "table|json|yaml|markdown|sarif", O_OUTPUT, "the format (default table)"},
     {"sarif-root", 0, "DIR", O_SARIF_ROOT, "the repository root SARIF paths are relative to\n"
                                           "(default: the current directory)"},
     {"max-bytes", 0, "N", O_MAX, "refuse inputs larger than N bytes (default 64Mi)"},
     {NULL, 0, NULL, 0, NULL},
 };
 
-static const ctl_cmd_t cmd = {
+const ctl_cmd_t ctl_diff_cmd = {
     "diff",
     "Usage: driftctl diff --baseline FILE --live FILE [flags]\n"
     "\n"
@@ -50,7 +50,7 @@ static int parse_args(int argc, char **argv, diff_opts_t *o)
     dg_err_t err = {0};
     int c, stdins = 0;
 
-    while ((c = ctl_opts_next(&cmd, &a)) > 0) {
+    while ((c = ctl_opts_next(&ctl_diff_cmd, &a)) > 0) {
         switch (c) {
         case O_BASELINE: o->baseline = a.val; break;
         case O_LIVE: o->live = a.val; break;

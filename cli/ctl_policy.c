@@ -15,7 +15,7 @@ static const ctl_opt_t kinds_opts[] = {
 
 static const ctl_opt_t no_opts[] = {{NULL, 0, NULL, 0, NULL}};
 
-static const ctl_cmd_t kinds_cmd = {
+const ctl_cmd_t ctl_policy_kinds_cmd = {
     "policy kinds",
     "Usage: driftctl policy kinds [--policy FILE]\n"
     "\n"
@@ -82,7 +82,7 @@ static int kinds_main(int argc, char **argv)
     dg_err_t err = {0};
     int c, rc;
 
-    while ((c = ctl_opts_next(&kinds_cmd, &a)) > 0)
+    while ((c = ctl_opts_next(&ctl_policy_kinds_cmd, &a)) > 0)
         if (c == O_POLICY)
             path = a.val;
     if (c < 0)

@@ -25,7 +25,7 @@ static const ctl_opt_t opts[] = {
      "--baseline-namespace)"},
     {"revision", 0, "N", O_REVISION, "the approved revision (default 1)"},
     {"chart", 0, "NAME-VER", O_CHART, "chart annotation (default: the objects' helm.sh/chart)"},
-    {"source", 0, "SRC", O_SOURCE, "where the render came from: helm-template,\n"
+    {"source", 0, "SRC", O_SOURCE, "where the render came from; helm-template,\n"
                                    "git:<url>@<sha>, file:<name> (default file:<FILE>)"},
     {"gzip", 0, NULL, O_GZIP, "store the render gzip'd in binaryData even when small\n"
                               "(always done above 900 KiB)"},
@@ -35,7 +35,7 @@ static const ctl_opt_t opts[] = {
     {NULL, 0, NULL, 0, NULL},
 };
 
-static const ctl_cmd_t cmd = {
+const ctl_cmd_t ctl_publish_cmd = {
     "publish",
     "Usage: driftctl publish [--baseline FILE] -n NS [flags]\n"
     "\n"
@@ -61,7 +61,7 @@ static int parse_args(int argc, char **argv, publish_opts_t *o)
     ctl_args_t a = {argc, argv, 1, NULL};
     int c;
 
-    while ((c = ctl_opts_next(&cmd, &a)) > 0) {
+    while ((c = ctl_opts_next(&ctl_publish_cmd, &a)) > 0) {
         switch (c) {
         case O_BASELINE: o->baseline = a.val; break;
         case O_RELEASE: o->release = a.val; break;

@@ -33,18 +33,18 @@ static const ctl_opt_t opts[] = {
                                     "built-in policy); '-' = stdin"},
     {"only", 0, "RULE/PATH", O_ONLY, "restore only drift of this rule, or under this path\n"
                                      "(spec.ports); repeatable"},
-    {"output", 'o', "FMT", O_OUTPUT, "table (default), json, markdown"},
+    {"output", 'o', "table|json|markdown", O_OUTPUT, "the format (default table)"},
     {"out", 0, "FILE", O_OUT, "also save the plan (JSON) here, for --apply FILE"},
     {"apply", 0, "[FILE]", O_APPLY, "apply the plan just made, or exactly the plan saved in\n"
                                     "FILE (refused if the baseline changed since)"},
     {"yes", 0, NULL, O_YES, "apply without asking (required when stdin is not a\n"
                             "terminal)"},
-    {"dry-run", 0, "MODE", O_DRY_RUN, "server: send each change as a server-side dry run\n"
-                                      "(the real gate answers; nothing changes)"},
-    {"strategy", 0, "NAME", O_STRATEGY, "patch (default): minimal JSON patches with tests;\n"
-                                        "apply: kubectl apply --server-side\n"
-                                        "--field-manager=helm of each drifted object's whole\n"
-                                        "baseline"},
+    {"dry-run", 0, "server", O_DRY_RUN, "send each change as a server-side dry run (the\n"
+                                        "real gate answers; nothing changes)"},
+    {"strategy", 0, "patch|apply", O_STRATEGY, "how each change is made; patch (default): minimal\n"
+                                               "JSON patches with tests; apply: kubectl apply\n"
+                                               "--server-side --field-manager=helm of each drifted\n"
+                                               "object's whole baseline"},
     {"continue-on-conflict", 0, NULL, O_CONTINUE, "go on with the other objects when one changed\n"
                                                   "since it was read (its test failed)"},
     {"evidence", 0, "FILE", O_EVIDENCE, "write the evidence record (JSON) here: who, when,\n"
@@ -55,7 +55,7 @@ static const ctl_opt_t opts[] = {
     {NULL, 0, NULL, 0, NULL},
 };
 
-static const ctl_cmd_t cmd = {
+const ctl_cmd_t ctl_reconcile_cmd = {
     "reconcile",
     "Usage:\n"
     "  driftctl reconcile --baseline FILE --live FILE [-n NS] [flags]\n"
@@ -121,7 +121,7 @@ static int parse_args(int argc, char **argv, rec_opts_t *o)
     dg_err_t err = {0};
     int c;
 
-    while ((c = ctl_opts_next(&cmd, &a)) > 0) {
+    while ((c = ctl_opts_next(&ctl_reconcile_cmd, &a)) > 0) {
         switch (c) {
         case O_BASELINE: o->baseline = a.val; break;
         case O_LIVE: o->live = a.val; break;

@@ -31,7 +31,7 @@ static const ctl_opt_t opts[] = {
     {NULL, 0, NULL, 0, NULL},
 };
 
-static const ctl_cmd_t cmd = {
+const ctl_cmd_t ctl_render_cmd = {
     "render",
     "Usage: driftctl render (--chart PATH | --manifests DIR) --release NAME -n NS [flags]\n"
     "\n"
@@ -58,7 +58,7 @@ static int parse_args(int argc, char **argv, render_opts_t *o)
     ctl_args_t a = {argc, argv, 1, NULL};
     int c, stdins = 0;
 
-    while ((c = ctl_opts_next(&cmd, &a)) > 0) {
+    while ((c = ctl_opts_next(&ctl_render_cmd, &a)) > 0) {
         const char *flag = c == O_VALUES ? "--values" : c == O_SET ? "--set"
                          : c == O_SET_STRING ? "--set-string" : NULL;
 

@@ -29,27 +29,27 @@ static const ctl_opt_t opts[] = {
     {"namespace", 'n', "NS", O_NS, "the release namespace"},
     {"target", 0, "KIND/NAME", O_TARGET, "the object to change, e.g. hpa/test-nginx"},
     {"patch", 0, "JSON", O_PATCH, "the change, as kubectl patch takes it"},
-    {"type", 0, "TYPE", O_TYPE, "merge (default) or json (RFC 6902)"},
+    {"type", 0, "merge|json", O_TYPE, "the patch type; merge (default) or json (RFC 6902)"},
     {"object", 0, "FILE", O_OBJECT, "the complete proposed object instead of a patch;\n"
                                     "'-' = stdin"},
     {"set", 0, "PATH=VALUE", O_SET, "the change as a governed path and a value, e.g.\n"
                                     "spec.minReplicas=4 (VALUE is JSON, else a string);\n"
                                     "repeatable"},
-    {"from", 0, "WHERE", O_FROM, "live (default): change live's object (the baseline's\n"
-                                 "when --live has none), replaying a change live already\n"
-                                 "holds on the baseline's; baseline: change the\n"
-                                 "baseline's object (the web console's \"Starting from\")"},
-    {"subresource", 0, "NAME", O_SUB, "scale: judge a change through the scale subresource"},
+    {"from", 0, "live|baseline", O_FROM, "the object changed; live (default): live's (the\n"
+                                          "baseline's when --live has none), replaying a change\n"
+                                          "live already holds on the baseline's; baseline: the\n"
+                                          "baseline's (the web console's \"Starting from\")"},
+    {"subresource", 0, "scale", O_SUB, "judge the change through this subresource"},
     {"as", 0, "USER", O_AS, "requester (default \"driftctl-simulate\")"},
     {"as-group", 0, "GROUP", O_GROUP, "requester's group; repeatable"},
     {"dry-run", 0, NULL, O_DRY, "mark the request dryRun (the answer is the same)"},
-    {"output", 'o', "FMT", O_OUTPUT, "response (the AdmissionReview; default with --review),\n"
-                                     "table (default with --target) or json"},
+    {"output", 'o', "response|table|json", O_OUTPUT, "the format; response: the AdmissionReview (default\n"
+                                                     "with --review); table: default with --target"},
     {"max-bytes", 0, "N", O_MAX, "refuse inputs larger than N bytes (default 64Mi)"},
     {NULL, 0, NULL, 0, NULL},
 };
 
-static const ctl_cmd_t cmd = {
+const ctl_cmd_t ctl_simulate_cmd = {
     "simulate",
     "Usage:\n"
     "  driftctl simulate --review FILE --baseline FILE [flags]\n"
@@ -126,7 +126,7 @@ static int parse_args(int argc, char **argv, sim_opts_t *o)
     dg_err_t err = {0};
     int c;
 
-    while ((c = ctl_opts_next(&cmd, &a)) > 0) {
+    while ((c = ctl_opts_next(&ctl_simulate_cmd, &a)) > 0) {
         switch (c) {
         case O_REVIEW: o->review = a.val; break;
         case O_BASELINE: o->baseline = a.val; break;

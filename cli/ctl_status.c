@@ -42,11 +42,11 @@ static const ctl_opt_t opts[] = {
     {"webhook-name", 0, "NAME", O_WEBHOOK, "driftgate's webhook (default "
                                            "validate.driftgate.io)"},
     CTL_KUBE_OPTS,
-    {"output", 'o', "FMT", O_OUTPUT, "table (default) or json"},
+    {"output", 'o', "table|json", O_OUTPUT, "the format (default table)"},
     {NULL, 0, NULL, 0, NULL},
 };
 
-static const ctl_cmd_t cmd = {
+const ctl_cmd_t ctl_status_cmd = {
     "status",
     "Usage: driftctl status --release NAME -n NS [flags]            (online, with kubectl)\n"
     "       driftctl status --baseline FILE --live FILE [-n NS] [flags]   (offline)\n"
@@ -73,7 +73,7 @@ static int parse_args(int argc, char **argv, status_opts_t *o)
     ctl_args_t a = {argc, argv, 1, NULL};
     int c;
 
-    while ((c = ctl_opts_next(&cmd, &a)) > 0) {
+    while ((c = ctl_opts_next(&ctl_status_cmd, &a)) > 0) {
         switch (c) {
         case O_RELEASE: o->release = a.val; break;
         case O_NS: o->ns = a.val; break;

@@ -37,11 +37,11 @@ static const ctl_opt_t opts[] = {
      "where driftgate believes baseline ConfigMaps\n(default driftgate-system)"},
     {"policy", 0, "FILE", O_POLICY, "DriftPolicy: which kinds are governed (default: the\n"
                                     "built-in policy)"},
-    {"output", 'o', "FMT", O_OUTPUT, "table (default) or json"},
+    {"output", 'o', "table|json", O_OUTPUT, "the format (default table)"},
     {NULL, 0, NULL, 0, NULL},
 };
 
-static const ctl_cmd_t cmd = {
+const ctl_cmd_t ctl_timeline_cmd = {
     "timeline",
     "Usage: driftctl timeline --audit-log FILE... [flags]\n"
     "\n"
@@ -78,7 +78,7 @@ static int parse_args(int argc, char **argv, tl_opts_t *o)
     size_t stdins = 0;
     int c;
 
-    while ((c = ctl_opts_next(&cmd, &a)) > 0) {
+    while ((c = ctl_opts_next(&ctl_timeline_cmd, &a)) > 0) {
         switch (c) {
         case O_AUDIT_LOG:
             if (add_log(o, a.val))

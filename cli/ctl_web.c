@@ -50,7 +50,7 @@ static const ctl_opt_t opts[] = {
     {NULL, 0, NULL, 0, NULL},
 };
 
-static const ctl_cmd_t cmd = {
+const ctl_cmd_t ctl_web_cmd = {
     "console --web",
     "Usage: driftctl console --web [--listen ADDR] --release NAME -n NS [flags]   (online)\n"
     "       driftctl console --web [--listen ADDR] --baseline FILE --live FILE [flags]\n"
@@ -84,7 +84,7 @@ static int parse_args(int argc, char **argv, web_t *w)
     const char **logs;
     int c;
 
-    while ((c = ctl_opts_next(&cmd, &a)) > 0) {
+    while ((c = ctl_opts_next(&ctl_web_cmd, &a)) > 0) {
         switch (c) {
         case O_WEB: break;
         case O_LISTEN: w->listen = a.val; break;

@@ -125,6 +125,31 @@ if command -v zsh >/dev/null; then
     desc="zsh reads _driftctl" check zsh -n "$zsh_comp"
     has "zsh: a compdef for both names" "$(head -1 "$zsh_comp")" \
         "#compdef driftctl kubectl-drift"
+    # What zsh makes of the script: each command's description one word
+    # (a quote in one split it), each flag one _arguments spec.
+    zsh_ask() { # COMMAND: the commands' descriptions, or COMMAND's _arguments specs
+        zsh -c '_arguments() { print -rl -- "$@"; }; _describe() { print -rl -- "${(P)2[@]}"; }
+                source "$1"; words=(driftctl "$2"); CURRENT=$(( $# > 1 ? 3 : 2 )); _driftctl' _ "$zsh_comp" "$@"
+    }
+    eq "zsh: one description per command" "$(zsh_ask | cut -d: -f1 | tr '\n' ' ')" \
+        "render publish capture diff status simulate timeline reconcile console policy version completion "
+    has "zsh: a quote kept in a description" "$(zsh_ask)" \
+        "timeline:a release's audit lifecycle, from the API server's audit log"
+    for cmd in render publish capture diff status simulate reconcile timeline console policy; do
+        specs=$(zsh_ask "$cmd")
+        bad=$(grep -vE '^(\(-[a-z] --[a-z-]+\))?\*?--?[a-z-]+\[[^]]+\](::?[a-z-]+:.*)?$|^1:argument:\(.*\)$' <<<"$specs")
+        eq "zsh: $cmd's specs are well formed" "$bad" ""
+        case $cmd in # the tables behind a command: console's and --web's, policy kinds'
+        console) want=$({ help_flags "$root/bin/driftctl" console; help_flags "$root/bin/driftctl" console --web; } | sort -u) ;;
+        policy) want=$(help_flags "$root/bin/driftctl" policy kinds) ;;
+        *) want=$(help_flags "$root/bin/driftctl" "$cmd") ;;
+        esac
+        eq "zsh: $cmd offers each flag once" "$(sed -E 's/^\([^)]*\)//; s/^\*//' <<<"$specs" | grep -oE -- '^--[a-z-]+' | sort | tr '\n' ' ')" \
+            "$(tr '\n' ' ' <<<"$want")"
+    done
+    has "zsh: a quote kept in a flag's description" "$(zsh_ask render)" "--include-crds[the chart's CRDs too]"
+    has "zsh: simulate's patch types" "$(zsh_ask simulate)" "--type[the patch type]:type:(merge json)"
+    has "zsh: reconcile --apply's plan may be left out" "$(zsh_ask reconcile)" "--apply[apply the plan just made]::apply:_files"
 else
     fail "zsh not installed (scripts/deps.sh installs it): _driftctl was not checked"
 fi
