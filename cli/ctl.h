@@ -299,8 +299,9 @@ typedef struct ctl_source {
 } ctl_source_t;
 
 /** The baseline of release @o->release in @o->ns as driftgate takes it:
- *  the ConfigMap driftgate-baseline.<ns>.<release> in @o->baseline_ns
- *  (driftgate's loader: digest checked), else the latest deployed Helm
+ *  the ConfigMap labelled for the release in @o->baseline_ns (of two, the
+ *  one driftgate enforces, the other named in a warning; driftgate's
+ *  loader: digest checked), else the latest deployed Helm
  *  release record (ConfigMaps and Secrets labelled owner=helm,name=<release>;
  *  Secrets we may not read are said and skipped). @now dates it. *@rel is
  *  NULL when neither exists (then @src->location says what was looked

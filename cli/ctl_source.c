@@ -13,6 +13,7 @@
 #include "codec.h"
 #include "ctl.h"
 #include "helm.h"
+#include "publish.h"
 
 /* "2026-11-24T10:02:11Z" (the API server writes UTC) as seconds; -1 when
  * it is not one. */
@@ -50,21 +51,38 @@ static long age_of(const json_t *obj, time_t now)
 
 /* ---- a published baseline -------------------------------------------------------------- */
 
-/* "a, b": the names of @items, for an error. */
-static void names_of(const json_t *items, char *out, size_t size)
+static const char *cm_name(const json_t *cm)
 {
+    const char *n = json_string_value(json_object_get(json_object_get(cm, "metadata"), "name"));
+
+    return n ? n : "";
+}
+
+/* Of several ConfigMaps labelled for release @o->ns/@o->release, the one
+ * driftgate enforces (dg_publish_before); the others are named in a
+ * warning, since only one should be there. */
+static const json_t *enforced(const ctl_source_opts_t *o, const json_t *items)
+{
+    const json_t *best = json_array_get(items, 0), *cm;
+    char others[600] = "";
     size_t i, used = 0;
-    const json_t *cm;
 
-    out[0] = '\0';
+    json_array_foreach(items, i, cm)
+        if (dg_publish_before(cm_name(cm), cm_name(best), o->ns, o->release))
+            best = cm;
     json_array_foreach(items, i, cm) {
-        const char *n = json_string_value(json_object_get(json_object_get(cm, "metadata"), "name"));
-        int k = snprintf(out + used, size - used, "%s%s", i ? ", " : "", n ? n : "?");
+        int k;
 
-        if (k < 0 || (size_t)k >= size - used)
-            break;
-        used += (size_t)k;
+        if (cm == best || used >= sizeof others)
+            continue;
+        k = snprintf(others + used, sizeof others - used, "%s%s", used ? ", " : "", cm_name(cm));
+        used += k > 0 ? (size_t)k : 0;
     }
+    fprintf(stderr, "driftctl: warning: release %s/%s has %zu baseline ConfigMaps in %s: driftgate "
+            "enforces %s (the one publish names, else the first by name), and driftctl reads "
+            "it; delete %s\n", o->ns, o->release, json_array_size(items), o->baseline_ns,
+            cm_name(best), others);
+    return best;
 }
 
 /* Found by its labels, as driftgate finds it: driftgate serves a ConfigMap
@@ -73,13 +91,14 @@ static void names_of(const json_t *items, char *out, size_t size)
 static int published(const ctl_source_opts_t *o, time_t now, dg_release_t **rel,
                      ctl_source_t *src, dg_err_t *err)
 {
-    char selector[600], where[700], names[600];
+    char selector[600], where[700];
     const char *args[] = {"configmaps", "--namespace", o->baseline_ns, "-l", selector,
                           "--show-managed-fields", "-o", "json", NULL};
     dg_manifest_opts_t mo = {.name = where, .default_ns = o->ns};
     dg_manifest_info_t info = {0};
     dg_objset_t *set = NULL;
-    json_t *list = NULL, *items, *cm;
+    json_t *list = NULL, *items;
+    const json_t *cm;
     char *text = NULL;
     int rc;
 
@@ -91,16 +110,8 @@ static int published(const ctl_source_opts_t *o, time_t now, dg_release_t **rel,
     items = json_object_get(list, "items");
     if (json_array_size(items) == 0) /* none: Helm's records say */
         goto out;
-    if (json_array_size(items) > 1) {
-        names_of(items, names, sizeof names);
-        rc = dg_err_set(err, DG_EINVAL, "release %s/%s has %zu baseline ConfigMaps in %s (%s): "
-                        "driftgate holds one of them, which is not said; delete all but one",
-                        o->ns, o->release, json_array_size(items), o->baseline_ns, names);
-        goto out;
-    }
-    cm = json_array_get(items, 0);
-    snprintf(where, sizeof where, "%s/%s", o->baseline_ns,
-             json_string_value(json_object_get(json_object_get(cm, "metadata"), "name")));
+    cm = json_array_size(items) > 1 ? enforced(o, items) : json_array_get(items, 0);
+    snprintf(where, sizeof where, "%s/%s", o->baseline_ns, cm_name(cm));
     text = json_dumps(cm, JSON_COMPACT);
     if ((set = dg_objset_new()) == NULL || text == NULL) {
         rc = dg_err_set(err, DG_ENOMEM, "out of memory");

@@ -917,15 +917,32 @@ eq "13. in sync after" "$(jq -r .state <<<"$out")" in-sync
 eq "13. nothing active" "$(jq -r .signals.total <<<"$out")" 0
 eq "13. the gate enforcing again, its certificate verified" "$(jq -r '"\(.gate.failurePolicy) \(.gate.caBundle.verifies)"' <<<"$out")" "Fail true"
 # driftgate serves a baseline ConfigMap as the release its labels name,
-# whatever it is called, and driftctl finds it as driftgate does: a copy of
-# test-nginx's named for release decoy is test-nginx's second baseline,
-# which driftctl refuses to choose between, and decoy has none.
-kubectl get cm driftgate-baseline.sandbox-nginx.test-nginx -n driftgate-system -o json |
-    jq '.metadata |= {name: "driftgate-baseline.sandbox-nginx.decoy", namespace, labels, annotations}' |
+# whatever it is called, and driftctl finds it as driftgate does. A second
+# baseline of test-nginx, named for release decoy (first by name) and
+# approving floor 2 as revision 9: both enforce the one publish names
+# (floor 7, revision 5), whatever order they list them in, and name the
+# other; decoy has none.
+sed 's/minReplicas: 7$/minReplicas: 2/' "$work/approved.yaml" >"$work/copy.yaml"
+checks=$((checks + 1))
+grep -q 'minReplicas: 2$' "$work/copy.yaml" || fail "13. the copy's render approves no floor of 2"
+"$build/driftctl" publish --baseline "$work/copy.yaml" -n sandbox-nginx --release test-nginx --revision 9 -o - |
+    kubectl create --dry-run=client -f - -o json | jq '.metadata.name = "driftgate-baseline.sandbox-nginx.decoy"' |
     kubectl create -f - >/dev/null
-run "13. status of test-nginx with a second baseline" 1 -- st
-has "13. refused, naming both" "$err" \
-    "release sandbox-nginx/test-nginx has 2 baseline ConfigMaps in driftgate-system (driftgate-baseline.sandbox-nginx.decoy, driftgate-baseline.sandbox-nginx.test-nginx)"
+checks=$((checks + 1))
+wait_for 15 logged '"ignored":"driftgate-system/driftgate-baseline.sandbox-nginx.decoy"' ||
+    fail "13. driftgate did not name the second baseline"
+has "13. driftgate names the one it enforces" "$(logged '"ignored":"driftgate-system/driftgate-baseline.sandbox-nginx.decoy"')" \
+    '"enforced":"driftgate-system/driftgate-baseline.sandbox-nginx.test-nginx"'
+eq "13. driftgate serves one baseline of test-nginx, revision 5" \
+    "$(release test-nginx | jq -r 'select(.namespace == "sandbox-nginx") | .revision')" 5
+run "13. the copy's floor of 2, a server-side dry run" nonzero -- patch_min 2 --dry-run=server
+has "13. judged by the one publish names" "$err" "desired 7, requested 2"
+run "13. status of test-nginx with a second baseline" 0 -- st
+eq "13. driftctl reads the one driftgate enforces" "$(jq -r '"\(.state) \(.source.location) \(.source.revision)"' <<<"$out")" \
+    "in-sync driftgate-system/driftgate-baseline.sandbox-nginx.test-nginx 5"
+has "13. and names the other" "$err" \
+    "release sandbox-nginx/test-nginx has 2 baseline ConfigMaps in driftgate-system: driftgate enforces driftgate-baseline.sandbox-nginx.test-nginx" \
+    "delete driftgate-baseline.sandbox-nginx.decoy"
 run "13. status of decoy, whose name the copy has" 1 -- "$build/driftctl" status --release decoy -n sandbox-nginx -o json
 eq "13. decoy has no baseline" "$(jq -r '"\(.state) \(.reason)"' <<<"$out")" \
     "no-baseline no ConfigMap in driftgate-system labelled for sandbox-nginx/decoy and no deployed Helm release record of decoy in sandbox-nginx"

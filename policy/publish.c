@@ -48,7 +48,7 @@ static int put_header(dg_buf_t *out, const dg_publish_t *p, const char *chart,
      * one namespace holds every release's baseline without collisions. */
     int rc = dg_buf_printf(out,
                            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n"
-                           "  name: driftgate-baseline.%s.%s\n  namespace: %s\n"
+                           "  name: " DG_PUBLISH_PREFIX "%s.%s\n  namespace: %s\n"
                            "  labels:\n    driftgate.io/baseline: \"true\"\n"
                            "    driftgate.io/release: %s\n"
                            "    driftgate.io/release-namespace: %s\n  annotations:\n"
@@ -221,4 +221,20 @@ int dg_publish_configmap(const char *render, size_t len, const char *name,
                                                  : 0;
     dg_buf_free(&cm);
     return rc;
+}
+
+/* "driftgate-baseline.<ns>.<release>" */
+static bool publish_named(const char *name, const char *ns, const char *release)
+{
+    size_t p = sizeof DG_PUBLISH_PREFIX - 1, n = strlen(ns);
+
+    return strncmp(name, DG_PUBLISH_PREFIX, p) == 0 && strncmp(name + p, ns, n) == 0 &&
+           name[p + n] == '.' && strcmp(name + p + n + 1, release) == 0;
+}
+
+bool dg_publish_before(const char *a, const char *b, const char *ns, const char *release)
+{
+    bool na = publish_named(a, ns, release), nb = publish_named(b, ns, release);
+
+    return na != nb ? na : strcmp(a, b) < 0;
 }

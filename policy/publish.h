@@ -16,6 +16,10 @@
 /* driftgate's own namespace in the chart, and its default baseline namespace. */
 #define DG_BASELINE_NS "driftgate-system"
 
+/* What publish names a baseline ConfigMap: the prefix, then
+ * "<namespace>.<release>". */
+#define DG_PUBLISH_PREFIX "driftgate-baseline."
+
 /* A ConfigMap holds at most 1 MiB; keep room for metadata. Above this the
  * render is gzip-compressed into binaryData. */
 #define DG_PUBLISH_INLINE_MAX ((size_t)900 * 1024)
@@ -40,5 +44,11 @@ typedef struct dg_publish {
  *  manifest), DG_ETOOBIG or DG_ENOMEM. */
 DG_MUST_CHECK int dg_publish_configmap(const char *render, size_t len, const char *name,
                                        const dg_publish_t *p, dg_buf_t *out, dg_err_t *err);
+
+/** Of two baseline ConfigMaps, named @a and @b, that both serve release
+ *  @ns/@release, whether @a is the one enforced: the one publish names
+ *  (driftgate-baseline.<ns>.<release>), else the first by name. driftgate
+ *  and driftctl both choose by this, so they agree on which it is. */
+bool dg_publish_before(const char *a, const char *b, const char *ns, const char *release);
 
 #endif

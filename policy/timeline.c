@@ -14,12 +14,12 @@
 #include "diff.h"
 #include "obj.h"
 #include "path.h"
+#include "publish.h"
 #include "rfc3339.h"
 
 #define DEFAULT_WEBHOOK "validate.driftgate.io"
 #define DEFAULT_BASELINE_NS "driftgate-system"
 #define RECORD_PREFIX "sh.helm.release.v1."
-#define BASELINE_PREFIX "driftgate-baseline."
 #define FAILED_OPEN_PREFIX "failed-open.validating.webhook.admission.k8s.io/"
 /* decide.c cuts a value shown in an annotation at this many characters,
  * ending it in "...": such a value is not the value, and is not learned. */
@@ -255,9 +255,9 @@ static bool record_name(const char *name, about_t *a)
 /* "driftgate-baseline.<namespace>.<release>" (a namespace holds no dot). */
 static bool baseline_name(const char *name, about_t *a)
 {
-    const char *ns = name + sizeof BASELINE_PREFIX - 1, *dot;
+    const char *ns = name + sizeof DG_PUBLISH_PREFIX - 1, *dot;
 
-    if (strncmp(name, BASELINE_PREFIX, sizeof BASELINE_PREFIX - 1) != 0 ||
+    if (strncmp(name, DG_PUBLISH_PREFIX, sizeof DG_PUBLISH_PREFIX - 1) != 0 ||
         (dot = strchr(ns, '.')) == NULL || dot == ns || dot[1] == '\0' ||
         (size_t)(dot - ns) >= sizeof a->rel_ns)
         return false;

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "manifest.h"
 #include "metrics.h"
+#include "publish.h"
 #include "strmap.h"
 
 #define MAX_OBJECT ((size_t)16 << 20)
@@ -23,6 +24,7 @@ struct dg_kube_published {
     char *baseline_ns;
     dg_strmap_t *entries; /* "ns/name" -> entry_t */
     json_t *untrusted;    /* "ns/name" -> resourceVersion already logged as ignored */
+    json_t *shadowed;     /* "ns/name" -> the ConfigMap enforced instead, as logged */
     dg_metrics_t *metrics; /* borrowed: the gate's */
     dg_log_t *log;         /* borrowed: the gate's */
 };
@@ -50,7 +52,8 @@ dg_kube_published_t *dg_kube_published_new(const char *baseline_ns, dg_metrics_t
     p->baseline_ns = strdup(baseline_ns);
     p->entries = dg_strmap_new(entry_free);
     p->untrusted = json_object();
-    if (!p->baseline_ns || !p->entries || !p->untrusted)
+    p->shadowed = json_object();
+    if (!p->baseline_ns || !p->entries || !p->untrusted || !p->shadowed)
         dg_kube_published_free(&p);
     return p;
 }
@@ -64,6 +67,7 @@ void dg_kube_published_free(dg_kube_published_t **pp)
     free(p->baseline_ns);
     dg_strmap_free(&p->entries);
     json_decref(p->untrusted);
+    json_decref(p->shadowed);
     free(p);
     *pp = NULL;
 }
@@ -216,22 +220,82 @@ void dg_kube_published_del(dg_kube_published_t *p, const char *key)
     json_object_del(p->untrusted, key); /* forget what was said about it */
 }
 
+/* ---- one baseline per release ------------------------------------------------------------ */
+
+/* The ConfigMap's name in its key "ns/name". */
+static const char *cm_name(const char *key)
+{
+    const char *slash = strchr(key, '/');
+
+    return slash ? slash + 1 : key;
+}
+
+/* Two ConfigMaps serving one release: the one dg_publish_before() ranks
+ * first is enforced, whatever order the map holds them in (driftctl
+ * chooses the same), and the other is logged once while it stays so. */
+static void shadow(dg_kube_published_t *p, json_t *shadowed, const char *key,
+                   const char *enforced, const dg_release_t *rel)
+{
+    const char *said = json_string_value(json_object_get(p->shadowed, key));
+
+    if (said == NULL || strcmp(said, enforced) != 0)
+        dg_log(p->log, DG_LOG_WARN,
+               "two baseline ConfigMaps serve one release; the one publish names, else the "
+               "first by name, is enforced",
+               json_pack("{s:s, s:s, s:s, s:s}", "release", rel->name, "namespace", rel->ns,
+                         "enforced", enforced, "ignored", key));
+    json_object_set_new(shadowed, key, json_string(enforced));
+}
+
 int dg_kube_published_releases(dg_kube_published_t *p, dg_release_t ***rels, size_t *n)
 {
+    dg_strmap_t *chosen = dg_strmap_new(NULL); /* "ns/release" -> key of its ConfigMap */
+    json_t *shadowed = json_object();
     dg_strmap_iter_t it = {0};
-    const char *key;
+    const char *key, *other;
+    char id[600];
     void *v;
+    int rc = 0;
 
     *n = 0;
     *rels = calloc(dg_strmap_count(p->entries) + 1, sizeof **rels);
-    if (*rels == NULL)
-        return DG_ENOMEM;
-    while (dg_strmap_next(p->entries, &it, &key, &v)) {
-        entry_t *e = v;
-
-        if (e->rel)
-            (*rels)[(*n)++] = dg_release_ref(e->rel);
+    if (*rels == NULL || chosen == NULL || shadowed == NULL) {
+        rc = DG_ENOMEM;
+        goto out;
     }
+    while (rc == 0 && dg_strmap_next(p->entries, &it, &key, &v)) {
+        const dg_release_t *rel = ((entry_t *)v)->rel;
+
+        if (rel == NULL)
+            continue;
+        snprintf(id, sizeof id, "%s/%s", rel->ns, rel->name);
+        other = dg_strmap_get(chosen, id);
+        if (other == NULL || dg_publish_before(cm_name(key), cm_name(other), rel->ns, rel->name))
+            rc = dg_strmap_put(chosen, id, (void *)key); /* borrowed: the map frees nothing */
+    }
+    it = (dg_strmap_iter_t){0};
+    while (rc == 0 && dg_strmap_next(p->entries, &it, &key, &v)) {
+        dg_release_t *rel = ((entry_t *)v)->rel;
+
+        if (rel == NULL)
+            continue;
+        snprintf(id, sizeof id, "%s/%s", rel->ns, rel->name);
+        other = dg_strmap_get(chosen, id);
+        if (strcmp(other, key) == 0)
+            (*rels)[(*n)++] = dg_release_ref(rel);
+        else
+            shadow(p, shadowed, key, other, rel);
+    }
+    json_decref(p->shadowed); /* forget what stopped being so */
+    p->shadowed = json_incref(shadowed);
     dg_metrics_set_untrusted(p->metrics, (long)json_object_size(p->untrusted));
-    return 0;
+out:
+    if (rc) {
+        free(*rels);
+        *rels = NULL;
+        *n = 0;
+    }
+    json_decref(shadowed);
+    dg_strmap_free(&chosen);
+    return rc ? DG_ENOMEM : 0;
 }

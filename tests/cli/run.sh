@@ -597,13 +597,26 @@ fake_reset
 expect_exit 1 "reconcile --release with no baseline anywhere" -- fake "$ctl" reconcile --release test-nginx -n sandbox-nginx
 contains "no baseline" "$err" "no baseline for release sandbox-nginx/test-nginx: no ConfigMap in driftgate-system labelled for it"
 # Published baselines are found by their labels, as driftgate finds them.
-# Two for one release: driftctl does not choose. One a kubectl handed for
-# another release (this fake ignores the selector): not taken for it.
+# Two for one release: the one driftgate enforces (the one publish names,
+# else the first by name), whatever order kubectl lists them in, the other
+# named in a warning. One a kubectl handed for another release (this fake
+# ignores the selector): not taken for it.
 fake "$fk/bin/kubectl" fake-publish 3 "$ex/release-baseline.yaml"
-jq '.items += [.items[0] | .metadata.name = "driftgate-baseline.copy"]' "$fk/cm.json" >"$fk/two.json"
+copy() { # NAME REVISION: a copy of the published ConfigMap, listed first
+    jq --arg n "$1" --arg r "$2" '.items = [.items[0] | .metadata.name = $n |
+        .metadata.annotations["driftgate.io/revision"] = $r] + .items' "$fk/cm.json" >"$fk/two.json"
+    mv "$fk/two.json" "$fk/cm.json"
+}
+copy driftgate-baseline.copy 9
+expect_exit 2 "reconcile --release with two baselines" -- fake "$ctl" reconcile --release test-nginx -n sandbox-nginx -o json
+jq_eq "the one publish names is read" "$out" .release.revision 3
+contains "the other named" "$err" "driftctl: warning: release sandbox-nginx/test-nginx has 2 baseline ConfigMaps in driftgate-system: driftgate enforces driftgate-baseline.sandbox-nginx.test-nginx (the one publish names, else the first by name), and driftctl reads it; delete driftgate-baseline.copy"
+jq '.items |= map(select(.metadata.name != "driftgate-baseline.sandbox-nginx.test-nginx"))' "$fk/cm.json" >"$fk/two.json"
 mv "$fk/two.json" "$fk/cm.json"
-expect_exit 1 "reconcile --release with two baselines" -- fake "$ctl" reconcile --release test-nginx -n sandbox-nginx
-contains "both named" "$err" "release sandbox-nginx/test-nginx has 2 baseline ConfigMaps in driftgate-system (driftgate-baseline.sandbox-nginx.test-nginx, driftgate-baseline.copy): driftgate holds one of them"
+copy driftgate-baseline.zz 8
+expect_exit 2 "status with two copies, none named by publish" -- fake "$ctl" status --release test-nginx -n sandbox-nginx -o json
+jq_eq "the first by name is read, listed second" "$out" .source.location driftgate-system/driftgate-baseline.copy
+contains "the other named" "$err" "driftgate enforces driftgate-baseline.copy (the one publish names, else the first by name), and driftctl reads it; delete driftgate-baseline.zz"
 fake "$fk/bin/kubectl" fake-publish 3 "$ex/release-baseline.yaml"
 expect_exit 1 "status of another release, handed test-nginx's" -- fake "$ctl" status --release other -n sandbox-nginx
 contains "not taken for it" "$err" "ConfigMap driftgate-system/driftgate-baseline.sandbox-nginx.test-nginx is not a baseline of release sandbox-nginx/other: its labels driftgate.io/release-namespace and driftgate.io/release say sandbox-nginx/test-nginx"

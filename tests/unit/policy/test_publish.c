@@ -156,6 +156,28 @@ START_TEST(test_refused)
 }
 END_TEST
 
+/* Which of two ConfigMaps serving release ns/web is enforced: the one
+ * publish names, else the first by name; never both, never neither. */
+START_TEST(test_before)
+{
+    static const char *const names[] = {
+        "driftgate-baseline.ns.web", "driftgate-baseline.copy", "a", "zz",
+        "driftgate-baseline.ns.web2", "driftgate-baseline.ns2.web", "driftgate-baseline.ns.we",
+        "driftgate-baseline.ns",
+    };
+    size_t n = sizeof names / sizeof names[0];
+
+    for (size_t i = 1; i < n; i++) {
+        ck_assert_msg(dg_publish_before(names[0], names[i], "ns", "web"), "%s first", names[0]);
+        ck_assert(!dg_publish_before(names[i], names[0], "ns", "web"));
+    }
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = 1; j < n; j++)
+            ck_assert_int_eq(dg_publish_before(names[i], names[j], "ns", "web"),
+                             strcmp(names[i], names[j]) < 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("policy/publish");
@@ -167,6 +189,7 @@ int main(void)
     tcase_add_test(tc, test_gzip);
     tcase_add_test(tc, test_large_render_compressed);
     tcase_add_loop_test(tc, test_refused, 0, sizeof bad / sizeof bad[0]);
+    tcase_add_test(tc, test_before);
     suite_add_tcase(s, tc);
     return dg_test_run(s);
 }
