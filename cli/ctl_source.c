@@ -260,6 +260,9 @@ int ctl_source_read(const ctl_source_opts_t *o, time_t now, dg_release_t **rel,
     *rel = NULL;
     memset(src, 0, sizeof *src);
     src->age = -1;
+    /* Into label selectors: "a,b" would add a term. */
+    if ((rc = dg_publish_names(o->release, o->ns, o->baseline_ns, err)))
+        return rc;
     rc = published(o, now, rel, src, err);
     if (!rc && *rel == NULL)
         rc = helm_record(o, now, rel, src, err);

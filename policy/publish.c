@@ -170,10 +170,8 @@ static int load_render(const char *render, size_t len, const char *name, const d
     if (!q->release)
         return dg_err_set(err, DG_EINVAL, "%s: its objects name no single Helm release; "
                           "give the release name", name);
-    if (!dns_name(q->release, 53, true))
-        return dg_err_set(err, DG_EINVAL,
-                          "release name '%s' is not valid: lowercase letters, digits, '-' and "
-                          "'.', at most 53 characters (Helm's rule)", q->release);
+    if (dg_publish_names(q->release, NULL, NULL, err))
+        return DG_EINVAL;
     if (!q->chart)
         q->chart = dg_release_chart_of(set);
     return 0;
@@ -187,12 +185,8 @@ int dg_publish_configmap(const char *render, size_t len, const char *name,
     dg_buf_t cm;
     int rc, form;
 
-    if (!p->ns || !dns_name(p->ns, 63, false))
-        return dg_err_set(err, DG_EINVAL, "namespace '%s' is not a valid RFC 1123 label",
-                          p->ns ? p->ns : "");
-    if (p->baseline_ns && !dns_name(p->baseline_ns, 63, false))
-        return dg_err_set(err, DG_EINVAL, "baseline namespace '%s' is not a valid RFC 1123 label",
-                          p->baseline_ns);
+    if (dg_publish_names(NULL, p->ns ? p->ns : "", p->baseline_ns, err))
+        return DG_EINVAL;
     if ((set = dg_objset_new()) == NULL)
         return dg_err_set(err, DG_ENOMEM, "out of memory");
     rc = load_render(render, len, name, p, set, &q, err);
@@ -221,6 +215,21 @@ int dg_publish_configmap(const char *render, size_t len, const char *name,
                                                  : 0;
     dg_buf_free(&cm);
     return rc;
+}
+
+int dg_publish_names(const char *release, const char *ns, const char *baseline_ns,
+                     dg_err_t *err)
+{
+    if (release && !dns_name(release, 53, true))
+        return dg_err_set(err, DG_EINVAL,
+                          "release name '%s' is not valid: lowercase letters, digits, '-' and "
+                          "'.', at most 53 characters (Helm's rule)", release);
+    if (ns && !dns_name(ns, 63, false))
+        return dg_err_set(err, DG_EINVAL, "namespace '%s' is not a valid RFC 1123 label", ns);
+    if (baseline_ns && !dns_name(baseline_ns, 63, false))
+        return dg_err_set(err, DG_EINVAL, "baseline namespace '%s' is not a valid RFC 1123 label",
+                          baseline_ns);
+    return 0;
 }
 
 /* "driftgate-baseline.<ns>.<release>" */

@@ -45,6 +45,13 @@ typedef struct dg_publish {
 DG_MUST_CHECK int dg_publish_configmap(const char *render, size_t len, const char *name,
                                        const dg_publish_t *p, dg_buf_t *out, dg_err_t *err);
 
+/** 0 when each name given is valid: @release a Helm release name (RFC 1123
+ *  label characters and dots, at most 53), @ns and @baseline_ns namespaces
+ *  (RFC 1123 labels); NULL skips one. Else DG_EINVAL, @err naming it. They
+ *  go into label selectors and ConfigMap names, so nothing else may. */
+DG_MUST_CHECK int dg_publish_names(const char *release, const char *ns, const char *baseline_ns,
+                                   dg_err_t *err);
+
 /** Of two baseline ConfigMaps, named @a and @b, that both serve release
  *  @ns/@release, whether @a is the one enforced: the one publish names
  *  (driftgate-baseline.<ns>.<release>), else the first by name. driftgate

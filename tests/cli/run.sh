@@ -594,6 +594,13 @@ contains "a corrupt record is skipped, as driftgate skips it" "$err" "sandbox-ng
 expect_exit 1 "reconcile --release while Helm upgrades it" -- fake "$ctl" reconcile --release test-nginx -n sandbox-nginx
 contains "a pending revision is refused" "$err" "release sandbox-nginx/test-nginx has revision 3 pending-upgrade: Helm is changing it now"
 fake_reset
+# Names go into label selectors ("a,b" would add a term): refused first.
+expect_exit 1 "status of a release name with a comma" -- fake "$ctl" status --release 'a,driftgate.io/baseline!=true' -n sandbox-nginx
+contains "the release name refused" "$err" "release name 'a,driftgate.io/baseline!=true' is not valid: lowercase letters, digits, '-' and '.', at most 53 characters (Helm's rule)"
+expect_exit 1 "reconcile in a namespace that cannot be one" -- fake "$ctl" reconcile --release test-nginx -n 'Sandbox_NGINX'
+contains "the namespace refused" "$err" "namespace 'Sandbox_NGINX' is not a valid RFC 1123 label"
+expect_exit 1 "a baseline namespace that cannot be one" -- fake "$ctl" status --release test-nginx -n sandbox-nginx --baseline-namespace 'a b'
+contains "the baseline namespace refused" "$err" "baseline namespace 'a b' is not a valid RFC 1123 label"
 expect_exit 1 "reconcile --release with no baseline anywhere" -- fake "$ctl" reconcile --release test-nginx -n sandbox-nginx
 contains "no baseline" "$err" "no baseline for release sandbox-nginx/test-nginx: no ConfigMap in driftgate-system labelled for it"
 # Published baselines are found by their labels, as driftgate finds them.
