@@ -41,10 +41,11 @@ static const ctl_opt_t opts[] = {
                             "terminal)"},
     {"dry-run", 0, "server", O_DRY_RUN, "send each change as a server-side dry run (the\n"
                                         "real gate answers; nothing changes)"},
-    {"strategy", 0, "patch|apply", O_STRATEGY, "how each change is made; patch (default): minimal\n"
-                                               "JSON patches with tests; apply: kubectl apply\n"
-                                               "--server-side --field-manager=helm of each drifted\n"
-                                               "object's whole baseline"},
+    {"strategy", 0, "patch|apply", O_STRATEGY,
+     "how each change is made; patch (default): minimal\n"
+     "JSON patches with tests; apply: kubectl apply\n"
+     "--server-side --field-manager=helm of each drifted\n"
+     "object's whole baseline"},
     {"continue-on-conflict", 0, NULL, O_CONTINUE, "go on with the other objects when one changed\n"
                                                   "since it was read (its test failed)"},
     {"evidence", 0, "FILE", O_EVIDENCE, "write the evidence record (JSON) here: who, when,\n"

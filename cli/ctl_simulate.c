@@ -43,8 +43,9 @@ static const ctl_opt_t opts[] = {
     {"as", 0, "USER", O_AS, "requester (default \"driftctl-simulate\")"},
     {"as-group", 0, "GROUP", O_GROUP, "requester's group; repeatable"},
     {"dry-run", 0, NULL, O_DRY, "mark the request dryRun (the answer is the same)"},
-    {"output", 'o', "response|table|json", O_OUTPUT, "the format; response: the AdmissionReview (default\n"
-                                                     "with --review); table: default with --target"},
+    {"output", 'o', "response|table|json", O_OUTPUT,
+     "the format; response: the AdmissionReview (default\n"
+     "with --review); table: default with --target"},
     {"max-bytes", 0, "N", O_MAX, "refuse inputs larger than N bytes (default 64Mi)"},
     {NULL, 0, NULL, 0, NULL},
 };

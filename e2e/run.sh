@@ -933,6 +933,7 @@ wait_for 15 logged '"ignored":"driftgate-system/driftgate-baseline.sandbox-nginx
     fail "13. driftgate did not name the second baseline"
 has "13. driftgate names the one it enforces" "$(logged '"ignored":"driftgate-system/driftgate-baseline.sandbox-nginx.decoy"')" \
     '"enforced":"driftgate-system/driftgate-baseline.sandbox-nginx.test-nginx"'
+eq "13. counted as shadowed" "$(gate /metrics | awk '$1 == "driftgate_baselines_shadowed" {print $2}')" 1
 eq "13. driftgate serves one baseline of test-nginx, revision 5" \
     "$(release test-nginx | jq -r 'select(.namespace == "sandbox-nginx") | .revision')" 5
 run "13. the copy's floor of 2, a server-side dry run" nonzero -- patch_min 2 --dry-run=server
@@ -947,6 +948,9 @@ run "13. status of decoy, whose name the copy has" 1 -- "$build/driftctl" status
 eq "13. decoy has no baseline" "$(jq -r '"\(.state) \(.reason)"' <<<"$out")" \
     "no-baseline no ConfigMap in driftgate-system labelled for sandbox-nginx/decoy and no deployed Helm release record of decoy in sandbox-nginx"
 kubectl delete cm driftgate-baseline.sandbox-nginx.decoy -n driftgate-system >/dev/null
+shadow_gone() { [ "$(gate /metrics | awk '$1 == "driftgate_baselines_shadowed" {print $2}')" = 0 ]; }
+checks=$((checks + 1))
+wait_for 15 shadow_gone || fail "13. driftgate_baselines_shadowed stays after the copy is deleted"
 
 
 # ---- 14. the web console: a drift let through (the gate down), put back from the browser ----

@@ -289,6 +289,7 @@ int dg_kube_published_releases(dg_kube_published_t *p, dg_release_t ***rels, siz
     json_decref(p->shadowed); /* forget what stopped being so */
     p->shadowed = json_incref(shadowed);
     dg_metrics_set_untrusted(p->metrics, (long)json_object_size(p->untrusted));
+    dg_metrics_set_shadowed(p->metrics, (long)json_object_size(shadowed));
 out:
     if (rc) {
         free(*rels);

@@ -27,7 +27,7 @@ struct dg_metrics {
     atomic_ullong buckets[NBUCKETS + 1]; /* last: +Inf only */
     atomic_ullong sum_ns, count;
     atomic_ullong rereads[3];
-    atomic_long baselines, variances, untrusted, conflicts;
+    atomic_long baselines, variances, untrusted, shadowed, conflicts;
     atomic_int synced;
     atomic_ullong kube_requests[DG_KUBE_NVERBS], kube_errors[DG_KUBE_NVERBS];
     atomic_long audit_unread, helm_held, helm_skipped;
@@ -115,6 +115,11 @@ void dg_metrics_set_baselines(dg_metrics_t *m, long n)
 void dg_metrics_set_untrusted(dg_metrics_t *m, long n)
 {
     atomic_store(&m->untrusted, n);
+}
+
+void dg_metrics_set_shadowed(dg_metrics_t *m, long n)
+{
+    atomic_store(&m->shadowed, n);
 }
 
 void dg_metrics_set_conflicts(dg_metrics_t *m, long n)
@@ -314,6 +319,9 @@ int dg_metrics_render(dg_metrics_t *m, dg_buf_t *o, double cert_expiry_s,
             "baseline namespace, ignored.\n"
             "# TYPE driftgate_baselines_untrusted_ignored gauge\n"
             "driftgate_baselines_untrusted_ignored %ld\n"
+            "# HELP driftgate_baselines_shadowed Baseline ConfigMaps of a release that has "
+            "another, enforced instead.\n"
+            "# TYPE driftgate_baselines_shadowed gauge\ndriftgate_baselines_shadowed %ld\n"
             "# HELP driftgate_baseline_conflicts Objects claimed by two releases.\n"
             "# TYPE driftgate_baseline_conflicts gauge\ndriftgate_baseline_conflicts %ld\n"
             "# HELP driftgate_rereads_total Helm releases re-read from the API before a "
@@ -335,8 +343,8 @@ int dg_metrics_render(dg_metrics_t *m, dg_buf_t *o, double cert_expiry_s,
             "# TYPE driftgate_tls_cert_expiry_seconds gauge\ndriftgate_tls_cert_expiry_seconds "
             "%.0f\n",
             atomic_load(&m->baselines), atomic_load(&m->variances), atomic_load(&m->untrusted),
-            atomic_load(&m->conflicts), atomic_load(&m->rereads[DG_REREAD_MADE]),
-            atomic_load(&m->rereads[DG_REREAD_SHARED]),
+            atomic_load(&m->shadowed), atomic_load(&m->conflicts),
+            atomic_load(&m->rereads[DG_REREAD_MADE]), atomic_load(&m->rereads[DG_REREAD_SHARED]),
             atomic_load(&m->rereads[DG_REREAD_UNANSWERED]), log_dropped, atomic_load(&m->synced),
             cert_expiry_s);
     return rc;

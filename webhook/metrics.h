@@ -43,6 +43,8 @@ void dg_metrics_set_variances(dg_metrics_t *m, long n);
 void dg_metrics_set_synced(dg_metrics_t *m, int synced);
 /* Baseline ConfigMaps outside the baseline namespace, ignored (DESIGN.md "Trust"). */
 void dg_metrics_set_untrusted(dg_metrics_t *m, long n);
+/* Baseline ConfigMaps of a release that has another, enforced instead. */
+void dg_metrics_set_shadowed(dg_metrics_t *m, long n);
 /* Objects claimed by two releases. */
 void dg_metrics_set_conflicts(dg_metrics_t *m, long n);
 

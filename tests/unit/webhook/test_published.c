@@ -26,8 +26,26 @@ static json_t *configmap(const char *name, const char *revision)
     return cm;
 }
 
+/* The value of gauge driftgate_baselines_shadowed in @m. */
+static long shadowed(dg_metrics_t *m)
+{
+    static const char name[] = "\ndriftgate_baselines_shadowed ";
+    dg_buf_t b;
+    const char *at;
+    long v;
+
+    dg_buf_init(&b, 0);
+    ck_assert_int_eq(dg_metrics_render(m, &b, 0, 0), 0);
+    ck_assert_int_eq(dg_buf_append(&b, "", 1), 0);
+    ck_assert_ptr_nonnull(at = strstr(b.data, name));
+    v = strtol(at + sizeof name - 1, NULL, 10);
+    dg_buf_free(&b);
+    return v;
+}
+
 /* The ConfigMaps @names (with @revisions) put in that order; returns the
- * revision of the one release served, and what was logged into @log. */
+ * revision of the one release served, and what was logged into @log; all
+ * but one are counted as shadowed. */
 static long served(const char *const *names, const char *const *revisions, size_t n,
                    char *log, size_t size)
 {
@@ -57,6 +75,7 @@ static long served(const char *const *names, const char *const *revisions, size_
         rev = rels[0]->revision;
         dg_release_free(&rels[0]);
         free(rels);
+        ck_assert_int_eq(shadowed(m), (long)n - 1);
     }
     fflush(stderr);
     dup2(saved, STDERR_FILENO);
